@@ -1,0 +1,125 @@
+# shellcheck shell=bash
+# Shared by scripts/test, scripts/demo and scripts/bench: packages, the
+# build, and a throwaway PostgreSQL cluster that is always removed.
+
+PGDRIP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+say() { printf 'pgdrip: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+pg_bindir() {
+	local d
+	for d in /usr/lib/postgresql/*/bin; do
+		[ -x "$d/initdb" ] && { echo "$d"; return 0; }
+	done
+	return 1
+}
+
+# need_packages PKG:CHECK... — CHECK is a command name, or pc:NAME for a
+# pkg-config module, or pg: for the server binaries.
+need_packages() {
+	local missing=() item pkg check
+	for item in "$@"; do
+		pkg=${item%%:*}
+		check=${item#*:}
+		case $check in
+		pc:*) pkg-config --exists "${check#pc:}" 2>/dev/null && continue ;;
+		pg) pg_bindir >/dev/null && continue ;;
+		*) command -v "$check" >/dev/null 2>&1 && continue ;;
+		esac
+		missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		die "missing packages; run: sudo apt-get install -y ${missing[*]}"
+	fi
+	say "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	# Installing the server package may create and start a 'main'
+	# cluster of its own; we never use or touch it.
+	{ apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}"; } >/tmp/pgdrip-apt.log 2>&1 ||
+		{ tail -20 /tmp/pgdrip-apt.log >&2; die "apt-get install failed"; }
+}
+
+BASE_PACKAGES=(
+	gcc:gcc pkg-config:pkg-config meson:meson ninja-build:ninja
+	libpq-dev:pc:libpq libncurses-dev:pc:ncursesw libcmocka-dev:pc:cmocka
+	scdoc:scdoc postgresql-15:pg postgresql-client-15:psql jq:jq
+	procps:pkill socat:socat
+)
+
+# build_pgdrip DIR [MESON ARGS...]
+build_pgdrip() {
+	local dir=$1
+	shift
+	if [ -f "$dir/build.ninja" ]; then
+		meson configure "$dir" "$@" >/dev/null
+	else
+		meson setup "$dir" "$PGDRIP_ROOT" "$@" >"$dir.setup.log" 2>&1 ||
+			{ cat "$dir.setup.log" >&2; die "meson setup failed"; }
+		rm -f "$dir.setup.log"
+	fi
+	ninja -C "$dir" >"$dir.build.log" 2>&1 ||
+		{ tail -40 "$dir.build.log" >&2; die "build failed"; }
+	rm -f "$dir.build.log"
+}
+
+CLUSTER_DIR=
+CLUSTER_USER=
+
+as_cluster_user() {
+	if [ -n "$CLUSTER_USER" ]; then
+		su "$CLUSTER_USER" -s /bin/sh -c "$*"
+	else
+		sh -c "$*"
+	fi
+}
+
+free_port() {
+	local port
+	for port in $(seq 54400 54999); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# cluster_start [extra postgres -c settings...]: a throwaway cluster with
+# its socket in a temp dir; exports PGHOST, PGPORT, PGUSER, PGDATABASE.
+cluster_start() {
+	local bindir port opts="" setting
+	bindir=$(pg_bindir) || die "no PostgreSQL server binaries found"
+	CLUSTER_DIR=$(mktemp -d /tmp/pgdrip-cluster.XXXXXX)
+	chmod 755 "$CLUSTER_DIR"
+	if [ "$(id -u)" -eq 0 ]; then
+		# initdb refuses root: the server runs as postgres.
+		CLUSTER_USER=postgres
+		chown postgres "$CLUSTER_DIR"
+	fi
+	port=$(free_port) || die "no free port in 54400-54999"
+	for setting in "$@"; do
+		opts="$opts -c $setting"
+	done
+	as_cluster_user "'$bindir/initdb' -A trust -N -U postgres -D '$CLUSTER_DIR/data'" \
+		>"$CLUSTER_DIR/initdb.log" 2>&1 ||
+		{ cat "$CLUSTER_DIR/initdb.log" >&2; die "initdb failed"; }
+	as_cluster_user "'$bindir/pg_ctl' -D '$CLUSTER_DIR/data' -l '$CLUSTER_DIR/log' -w -t 60 \
+		-o \"-k '$CLUSTER_DIR' -p $port -c listen_addresses=127.0.0.1 -c fsync=off \
+		-c max_connections=200 $opts\" start" >/dev/null ||
+		{ cat "$CLUSTER_DIR/log" >&2; die "the test cluster did not start"; }
+	export PGHOST=$CLUSTER_DIR PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+	unset PGSERVICE PGPASSWORD PGAPPNAME
+	PG_BINDIR=$bindir
+	export PG_BINDIR CLUSTER_DIR CLUSTER_USER
+}
+
+cluster_stop() {
+	[ -n "$CLUSTER_DIR" ] && [ -d "$CLUSTER_DIR/data" ] || return 0
+	as_cluster_user "'$PG_BINDIR/pg_ctl' -D '$CLUSTER_DIR/data' -m immediate stop" \
+		>/dev/null 2>&1 || true
+	rm -rf "$CLUSTER_DIR"
+	CLUSTER_DIR=
+}

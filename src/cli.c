@@ -1,0 +1,489 @@
+/*
+ * cli.c - the command line, table-driven: each option names the field it
+ * sets and the parser for its value, so --help, the man page test and
+ * the parser cannot drift apart.
+ */
+#include "cli.h"
+
+#include "core/units.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum arg_kind {
+	ARG_NONE,     /* a flag */
+	ARG_STRING,   /* borrowed from argv */
+	ARG_DURATION, /* int64_t milliseconds */
+	ARG_COUNT,    /* int >= 0 */
+	ARG_PERCENT,  /* double */
+	ARG_RATE,     /* double per minute */
+	ARG_PATTERN,  /* appended to a pattern list */
+	ARG_SPECIAL,  /* handled in apply_special() */
+};
+
+struct option_spec {
+	const char *name; /* long name without dashes */
+	char short_name;  /* 0: none */
+	enum arg_kind kind;
+	size_t offset; /* of the field in struct options */
+	const char *arg_name;
+	const char *help;
+};
+
+#define FIELD(f) offsetof(struct options, f)
+
+static const struct option_spec specs[] = {
+	{"dbname", 'd', ARG_STRING, FIELD(dbname), "NAME|CONNINFO|URI",
+	 "database, conninfo string or postgresql:// URI"},
+	{"host", 'h', ARG_STRING, FIELD(host), "HOST",
+	 "server host or socket directory"},
+	{"port", 'p', ARG_STRING, FIELD(port), "PORT", "server port"},
+	{"username", 'U', ARG_STRING, FIELD(user), "ROLE", "connect as ROLE"},
+	{"connect-timeout", 0, ARG_SPECIAL, 0,
+	 "DURATION", "give up connecting after DURATION (default 10s)"},
+	{"once", 0, ARG_NONE, FIELD(once), NULL,
+	 "take one sample, report, check, exit"},
+	{"live", 0, ARG_NONE, FIELD(live), NULL, "force the live view"},
+	{"no-live", 0, ARG_NONE, FIELD(no_live), NULL,
+	 "never open the live view, even on a terminal"},
+	{"wait-drain", 0, ARG_DURATION, FIELD(wait_drain_ms), "DURATION",
+	 "exit 0 once no selected session is left, else 1"},
+	{"replay", 0, ARG_STRING, FIELD(replay_file), "FILE",
+	 "analyse a --record file instead of a server"},
+	{"interval", 0, ARG_DURATION, FIELD(interval_ms), "DURATION",
+	 "time between samples (default 1s, at least 100ms)"},
+	{"duration", 0, ARG_DURATION, FIELD(duration_ms), "DURATION",
+	 "stop watching after DURATION (default: Ctrl-C)"},
+	{"window", 0, ARG_DURATION, FIELD(window_ms), "DURATION",
+	 "growth analysis window (default 5m)"},
+	{"settle", 0, ARG_DURATION, FIELD(settle_ms), "DURATION",
+	 "wrap: wait this long for a drain (default 5s)"},
+	{"retry-for", 0, ARG_DURATION, FIELD(retry_for_ms), "DURATION",
+	 "retry a lost server (default: forever, --once 30s)"},
+	{"app", 0, ARG_PATTERN, FIELD(filter.app), "GLOB",
+	 "only these application_names (repeatable)"},
+	{"user", 0, ARG_PATTERN, FIELD(filter.user), "GLOB",
+	 "only these roles (repeatable)"},
+	{"db", 0, ARG_PATTERN, FIELD(filter.db), "GLOB",
+	 "only these databases (repeatable)"},
+	{"exclude-app", 0, ARG_PATTERN, FIELD(filter.exclude_app), "GLOB",
+	 "leave out these application_names"},
+	{"exclude-user", 0, ARG_PATTERN, FIELD(filter.exclude_user), "GLOB",
+	 "leave out these roles"},
+	{"exclude-db", 0, ARG_PATTERN, FIELD(filter.exclude_db), "GLOB",
+	 "leave out these databases"},
+	{"group-by", 0, ARG_SPECIAL, 0, "KEYS",
+	 "of user,app,db,client,state (default user,app)"},
+	{"format", 0, ARG_SPECIAL, 0, "text|json",
+	 "report format (default text)"},
+	{"output", 'o', ARG_STRING, FIELD(output_file), "FILE",
+	 "write the report to FILE"},
+	{"record", 0, ARG_STRING, FIELD(record_file), "FILE",
+	 "append every sample to FILE as JSON Lines"},
+	{"no-color", 0, ARG_NONE, FIELD(no_color), NULL,
+	 "no colours (also NO_COLOR)"},
+	{"progress", 0, ARG_NONE, FIELD(progress), NULL,
+	 "one line per sample on stderr"},
+	{"max-total", 0, ARG_COUNT, FIELD(thresholds.max_total), "N",
+	 "fail above N selected connections"},
+	{"max-per-group", 0, ARG_COUNT, FIELD(thresholds.max_per_group), "N",
+	 "fail when a group holds more than N"},
+	{"max-usage", 0, ARG_PERCENT, FIELD(thresholds.max_usage_pct), "PCT",
+	 "fail above PCT of a server/role/db limit"},
+	{"max-idle-tx", 0, ARG_COUNT, FIELD(thresholds.max_idle_tx), "N",
+	 "fail above N sessions idle in transaction"},
+	{"idle-tx-age", 0, ARG_DURATION, FIELD(thresholds.idle_tx_age_ms),
+	 "DURATION", "count idle-tx sessions this old (default 30s)"},
+	{"max-leaked", 0, ARG_SPECIAL, 0, "N",
+	 "wrap: fail when a group ends N above baseline"},
+	{"fail-on-growth", 0, ARG_NONE, FIELD(thresholds.fail_on_growth), NULL,
+	 "fail when a group's count grows steadily"},
+	{"max-growth", 0, ARG_RATE, FIELD(thresholds.max_growth_per_min),
+	 "RATE", "fail when a group grows faster (e.g. 5/min)"},
+	{"help", 0, ARG_NONE, FIELD(show_help), NULL, "show this help"},
+	{"version", 'V', ARG_NONE, FIELD(show_version), NULL,
+	 "show the version"},
+};
+
+static void *field(struct options *opts, const struct option_spec *spec)
+{
+	return (char *)opts + spec->offset;
+}
+
+static void set_defaults(struct options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->wait_drain_ms = -1;
+	opts->interval_ms = 1000;
+	opts->duration_ms = -1;
+	opts->window_ms = 5 * 60 * 1000;
+	opts->settle_ms = 5000;
+	opts->retry_for_ms = -1;
+	opts->format = OUTPUT_FORMAT_TEXT;
+	match_filter_init(&opts->filter);
+	match_default_group_keys(&opts->group_keys);
+	check_thresholds_init(&opts->thresholds);
+}
+
+static bool apply_special(struct options *opts, const char *name,
+			  const char *value, struct errbuf *err)
+{
+	if (strcmp(name, "group-by") == 0) {
+		return match_parse_group_keys(value, &opts->group_keys, err);
+	}
+	if (strcmp(name, "format") == 0) {
+		if (strcmp(value, "text") == 0) {
+			opts->format = OUTPUT_FORMAT_TEXT;
+		} else if (strcmp(value, "json") == 0) {
+			opts->format = OUTPUT_FORMAT_JSON;
+		} else {
+			errbuf_set(err, "unknown format \"%s\": use text or "
+					"json", value);
+			return false;
+		}
+		return true;
+	}
+	if (strcmp(name, "connect-timeout") == 0) {
+		if (!units_parse_duration_ms(value, &opts->connect_timeout_ms,
+					     err)) {
+			return false;
+		}
+		/* 0 is "unset" to poll.c: it would mean 10s, not forever. */
+		if (opts->connect_timeout_ms == 0) {
+			errbuf_set(err, "must be above 0 (for no timeout, put "
+					"connect_timeout=0 in -d)");
+			return false;
+		}
+		return true;
+	}
+	/* max-leaked: remember it was given, so wrap mode keeps it. */
+	opts->max_leaked_set = true;
+	return units_parse_count(value, &opts->thresholds.max_leaked, err);
+}
+
+/*
+ * Sets spec's field from value (NULL for a flag).  shown is the option as
+ * the user typed it ("-d" or "--dbname"), so messages quote what they see.
+ */
+static bool apply(struct options *opts, const struct option_spec *spec,
+		  const char *shown, const char *value, struct errbuf *err)
+{
+	void *f = field(opts, spec);
+	struct errbuf inner;
+	bool ok = true;
+
+	if (value != NULL && value[0] == '\0') {
+		errbuf_set(err, "option \"%s\" needs a non-empty value",
+			   shown);
+		return false;
+	}
+	switch (spec->kind) {
+	case ARG_NONE:
+		*(bool *)f = true;
+		return true;
+	case ARG_STRING:
+		*(const char **)f = value;
+		return true;
+	case ARG_DURATION:
+		ok = units_parse_duration_ms(value, f, &inner);
+		break;
+	case ARG_COUNT:
+		ok = units_parse_count(value, f, &inner);
+		break;
+	case ARG_PERCENT:
+		ok = units_parse_percent(value, f, &inner);
+		break;
+	case ARG_RATE:
+		ok = units_parse_rate_per_min(value, f, &inner);
+		break;
+	case ARG_PATTERN:
+		ok = match_pattern_add(f, value, &inner);
+		break;
+	case ARG_SPECIAL:
+		ok = apply_special(opts, spec->name, value, &inner);
+		break;
+	}
+	if (!ok) {
+		errbuf_set(err, "%s: %s", shown, inner.msg);
+	}
+	return ok;
+}
+
+static const struct option_spec *find_long(const char *name, size_t len)
+{
+	for (size_t i = 0; i < PGD_ARRAY_LEN(specs); i++) {
+		if (strlen(specs[i].name) == len &&
+		    strncmp(specs[i].name, name, len) == 0) {
+			return &specs[i];
+		}
+	}
+	return NULL;
+}
+
+static const struct option_spec *find_short(char c)
+{
+	for (size_t i = 0; i < PGD_ARRAY_LEN(specs); i++) {
+		if (specs[i].short_name == c) {
+			return &specs[i];
+		}
+	}
+	return NULL;
+}
+
+/* Parses argv[*i] (and maybe argv[*i + 1]); advances *i past them. */
+static bool parse_one(int argc, char **argv, int *i, struct options *opts,
+		      struct errbuf *err)
+{
+	const char *arg = argv[*i];
+	const struct option_spec *spec;
+	const char *value = NULL;
+	bool inline_value = false;
+	char shown[64];
+
+	if (arg[1] == '-') {
+		const char *name = arg + 2;
+		const char *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+
+		spec = find_long(name, len);
+		if (spec == NULL) {
+			errbuf_set(err, "unknown option \"--%.*s\"", (int)len,
+				   name);
+			return false;
+		}
+		if (eq != NULL) {
+			value = eq + 1;
+			inline_value = true;
+		}
+		snprintf(shown, sizeof(shown), "--%s", spec->name);
+	} else {
+		spec = find_short(arg[1]);
+		if (spec == NULL) {
+			errbuf_set(err, "unknown option \"%s\"", arg);
+			return false;
+		}
+		/* -dNAME: the rest of the word is the value. */
+		if (arg[2] != '\0') {
+			value = arg + 2;
+			inline_value = true;
+		}
+		snprintf(shown, sizeof(shown), "-%c", spec->short_name);
+	}
+	if (spec->kind == ARG_NONE) {
+		if (inline_value) {
+			errbuf_set(err, "option \"%s\" takes no value", shown);
+			return false;
+		}
+		(*i)++;
+		return apply(opts, spec, shown, NULL, err);
+	}
+	if (!inline_value) {
+		if (*i + 1 >= argc) {
+			errbuf_set(err, "option \"%s\" needs a value", shown);
+			return false;
+		}
+		value = argv[++*i];
+	}
+	(*i)++;
+	return apply(opts, spec, shown, value, err);
+}
+
+/*
+ * The modes exclude each other: monitor_run() would silently pick one of
+ * them, so two given together are a usage error naming both.
+ */
+static bool check_modes(const struct options *opts, struct errbuf *err)
+{
+	const struct {
+		bool set;
+		const char *what;
+	} modes[] = {
+		{opts->once, "--once"},
+		{opts->replay_file != NULL, "--replay"},
+		{opts->wait_drain_ms >= 0, "--wait-drain"},
+		{opts->command != NULL, "a command after --"},
+		/* --live only forces the view of the watch mode. */
+		{opts->live, "--live"},
+	};
+	const char *first = NULL;
+
+	for (size_t i = 0; i < PGD_ARRAY_LEN(modes); i++) {
+		if (!modes[i].set) {
+			continue;
+		}
+		if (first != NULL) {
+			errbuf_set(err, "%s and %s cannot be combined", first,
+				   modes[i].what);
+			return false;
+		}
+		first = modes[i].what;
+	}
+	if (opts->live && opts->no_live) {
+		errbuf_set(err, "--live and --no-live cannot be combined");
+		return false;
+	}
+	/* A replay reads a recording; it never opens --record. */
+	if (opts->replay_file != NULL && opts->record_file != NULL) {
+		errbuf_set(err, "--replay and --record cannot be combined");
+		return false;
+	}
+	return true;
+}
+
+/* Combinations and ranges that cannot mean anything. */
+static bool check_conflicts(const struct options *opts, struct errbuf *err)
+{
+	char a[32];
+	char b[32];
+
+	if (!check_modes(opts, err)) {
+		return false;
+	}
+	if (opts->interval_ms < 100 || opts->interval_ms > 3600 * 1000) {
+		errbuf_set(err, "--interval must be between 100ms and 1h (got "
+				"%s)",
+			   units_format_duration(a, sizeof(a),
+						 opts->interval_ms / 1000.0));
+		return false;
+	}
+	/* The growth test needs a few samples in the window to say anything. */
+	if (opts->window_ms < 10000 ||
+	    opts->window_ms < 5 * opts->interval_ms) {
+		errbuf_set(err, "--window must be at least 10s and 5 times "
+				"--interval (got %s, interval %s)",
+			   units_format_duration(a, sizeof(a),
+						 opts->window_ms / 1000.0),
+			   units_format_duration(b, sizeof(b),
+						 opts->interval_ms / 1000.0));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * NO_COLOR (non-empty, per no-color.org) is read here so that every
+ * caller sees it in opts->no_color; main need not look again.  Help and
+ * version skip the conflict checks: "pgdrip --once --help" shows help.
+ */
+enum cli_status cli_parse(int argc, char **argv, struct options *opts,
+			  struct errbuf *err)
+{
+	const char *no_color = getenv("NO_COLOR");
+	int i = 1;
+
+	set_defaults(opts);
+	if (no_color != NULL && no_color[0] != '\0') {
+		opts->no_color = true;
+	}
+	while (i < argc) {
+		const char *arg = argv[i];
+
+		if (strcmp(arg, "--") == 0) {
+			if (i + 1 >= argc) {
+				errbuf_set(err, "\"--\" must be followed by a "
+						"command");
+				return CLI_USAGE;
+			}
+			opts->command = argv + i + 1;
+			break;
+		}
+		if (arg[0] != '-' || arg[1] == '\0') {
+			errbuf_set(err, "unexpected argument \"%s\": put the "
+					"command after --", arg);
+			return CLI_USAGE;
+		}
+		if (!parse_one(argc, argv, &i, opts, err)) {
+			return CLI_USAGE;
+		}
+	}
+	if (opts->show_help || opts->show_version) {
+		return CLI_OK;
+	}
+
+	if (opts->command != NULL && !opts->max_leaked_set) {
+		opts->thresholds.max_leaked = 0;
+	}
+	return check_conflicts(opts, err) ? CLI_OK : CLI_USAGE;
+}
+
+void cli_options_finish(struct options *opts)
+{
+	if (opts == NULL) {
+		return;
+	}
+	match_filter_finish(&opts->filter);
+}
+
+static const struct {
+	const char *title;
+	const char *first; /* long name of the section's first option */
+} sections[] = {
+	{"Connection (libpq conventions; PG* variables, ~/.pgpass work)",
+	 "dbname"},
+	{"Modes (default: live view on a terminal, else watch)", "once"},
+	{"Timing", "interval"},
+	{"Selection and grouping", "app"},
+	{"Output", "format"},
+	{"Checks (each breach: one line on stderr, exit 1)", "max-total"},
+	{"Other", "help"},
+};
+
+static const struct {
+	const char *command;
+	const char *what;
+} examples[] = {
+	{"pgdrip --once", "who holds how many, now"},
+	{"pgdrip -- pytest tests/", "watch a test suite for leaks"},
+	{"pgdrip --once --max-total 10 --max-idle-tx 0", "a CI gate"},
+	{"pgdrip --fail-on-growth -- pytest tests/", "fail on steady growth"},
+	{"pgdrip --app my-api --wait-drain 30s", "check a shutdown drained"},
+};
+
+static void write_option(FILE *out, const struct option_spec *spec)
+{
+	char left[64];
+
+	if (spec->short_name != 0) {
+		snprintf(left, sizeof(left), "-%c, --%s%s%s", spec->short_name,
+			 spec->name, spec->arg_name ? " " : "",
+			 spec->arg_name ? spec->arg_name : "");
+	} else {
+		snprintf(left, sizeof(left), "    --%s%s%s", spec->name,
+			 spec->arg_name ? " " : "",
+			 spec->arg_name ? spec->arg_name : "");
+	}
+	if (strlen(left) > 26) {
+		fprintf(out, "  %s\n  %-26s  %s\n", left, "", spec->help);
+	} else {
+		fprintf(out, "  %-26s  %s\n", left, spec->help);
+	}
+}
+
+void cli_write_help(FILE *out)
+{
+	fputs("pgdrip finds PostgreSQL connection leaks.\n\n"
+	      "Usage: pgdrip [OPTION]... [-- COMMAND [ARG]...]\n",
+	      out);
+	for (size_t i = 0; i < PGD_ARRAY_LEN(specs); i++) {
+		for (size_t s = 0; s < PGD_ARRAY_LEN(sections); s++) {
+			if (strcmp(sections[s].first, specs[i].name) == 0) {
+				fprintf(out, "\n%s:\n", sections[s].title);
+			}
+		}
+		write_option(out, &specs[i]);
+	}
+	fputs("\nDurations: 250ms, 2s, 1.5m, 1h (a bare number is seconds).\n"
+	      "\nExit status:\n"
+	      "  0  monitored, every check passed\n"
+	      "  1  a check failed, or the server/role is out of connection "
+	      "slots\n"
+	      "  2  usage error\n"
+	      "  3  could not monitor (cannot connect, server lost)\n"
+	      "  wrap mode: the command's own non-zero status wins\n"
+	      "\nExamples:\n",
+	      out);
+	for (size_t i = 0; i < PGD_ARRAY_LEN(examples); i++) {
+		fprintf(out, "  %-45s %s\n", examples[i].command,
+			examples[i].what);
+	}
+}

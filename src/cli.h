@@ -1,0 +1,75 @@
+/*
+ * cli.h - argv to struct options.  Table-driven; never prints or exits:
+ * returns a status and a one-line message for main to print.
+ */
+#ifndef PGDRIP_CLI_H
+#define PGDRIP_CLI_H
+
+#include "core/check.h"
+#include "core/common.h"
+#include "core/match.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum output_format {
+	OUTPUT_FORMAT_TEXT,
+	OUTPUT_FORMAT_JSON,
+};
+
+struct options {
+	/* connection */
+	const char *dbname; /* borrowed from argv */
+	const char *host;
+	const char *port;
+	const char *user;
+	int64_t connect_timeout_ms;
+
+	/* modes */
+	bool once;
+	bool live;    /* --live forces the live view; set by main otherwise */
+	bool no_live; /* --no-live: never open the live view */
+	int64_t wait_drain_ms; /* -1 unset */
+	const char *replay_file;
+	char **command; /* after "--"; NULL-terminated; borrowed; NULL none */
+
+	/* timing */
+	int64_t interval_ms; /* default 1000, min 100 */
+	int64_t duration_ms; /* -1: until signalled */
+	int64_t window_ms;   /* default 5 min */
+	int64_t settle_ms;   /* default 5 s */
+	int64_t retry_for_ms; /* -1: mode default */
+
+	/* selection */
+	struct filter filter; /* owned */
+	struct group_keys group_keys;
+
+	/* output */
+	enum output_format format;
+	const char *output_file;
+	const char *record_file;
+	bool no_color;
+	bool progress;
+
+	struct thresholds thresholds;
+	bool max_leaked_set; /* --max-leaked given (else 0 in wrap mode) */
+
+	bool show_help;
+	bool show_version;
+};
+
+enum cli_status {
+	CLI_OK,
+	CLI_USAGE, /* message says what; exit 2 */
+};
+
+/* Fills opts (cli_options_finish() it afterwards, even on error). */
+PGD_NODISCARD enum cli_status cli_parse(int argc, char **argv,
+					struct options *opts,
+					struct errbuf *err);
+void cli_options_finish(struct options *opts);
+
+/* The --help text. */
+void cli_write_help(FILE *out);
+
+#endif

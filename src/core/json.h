@@ -1,0 +1,40 @@
+/*
+ * json.h - a small streaming JSON writer.  Strings are always valid
+ * UTF-8 JSON: control bytes become \u00XX and bytes that are not valid
+ * UTF-8 become the six characters "\\xNN" (escaped, never dropped).
+ * Doubles that are NaN or infinite are written as null.
+ */
+#ifndef PGDRIP_JSON_H
+#define PGDRIP_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct json_writer {
+	FILE *out;
+	int depth;
+	bool need_comma[32];
+	bool pretty;    /* indent with two spaces; false gives one line */
+	bool after_key; /* a key was written: the value takes no comma */
+};
+
+void json_init(struct json_writer *w, FILE *out, bool pretty);
+void json_begin_object(struct json_writer *w);
+void json_end_object(struct json_writer *w);
+void json_begin_array(struct json_writer *w);
+void json_end_array(struct json_writer *w);
+/* Inside an object: writes "key": and expects a value next. */
+void json_key(struct json_writer *w, const char *key);
+void json_string(struct json_writer *w, const char *s); /* NULL -> null */
+void json_string_len(struct json_writer *w, const char *s, size_t len);
+void json_int(struct json_writer *w, long long v);
+/* Shortest round-tripping-enough form with at most `decimals` places. */
+void json_double(struct json_writer *w, double v, int decimals);
+void json_bool(struct json_writer *w, bool v);
+void json_null(struct json_writer *w);
+
+/* Writes s as a JSON string literal (with quotes) to out. */
+void json_write_escaped(FILE *out, const char *s, size_t len);
+
+#endif

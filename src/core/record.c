@@ -1,0 +1,934 @@
+/*
+ * record.c - writing samples as JSON Lines and reading them back (see
+ * record.h).  The reader parses each line into a small tree held in an
+ * arena, then maps the fields it knows; unknown fields are ignored so
+ * newer files stay readable.
+ */
+#include "record.h"
+
+#include "arena.h"
+#include "group.h"
+#include "json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- writing ---- */
+
+static int compare_sessions(const void *pa, const void *pb)
+{
+	const struct session *a = *(const struct session *const *)pa;
+	const struct session *b = *(const struct session *const *)pb;
+	int c;
+
+	for (int k = 0; k < GROUP_KEY_COUNT; k++) {
+		c = strcmp(group_session_key(a, (enum group_key)k),
+			   group_session_key(b, (enum group_key)k));
+		if (c != 0) {
+			return c;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Kept whole in "idle_in_transaction".  A session standing for several
+ * (read back from a row) goes to "rows" again, where its count is kept.
+ */
+static bool is_idle_tx(const struct session *s)
+{
+	return (s->state == SESSION_STATE_IDLE_TX ||
+		s->state == SESSION_STATE_IDLE_TX_ABORTED) &&
+	       s->weight == 1;
+}
+
+static double round_to(double v, double per_second)
+{
+	return round(v * per_second) / per_second;
+}
+
+void record_round_times(struct sample *sample)
+{
+	sample->taken_at_epoch_s = round_to(sample->taken_at_epoch_s, 1e3);
+	sample->elapsed_ms = round_to(sample->elapsed_ms, 1e3);
+	for (size_t i = 0; i < sample->session_count; i++) {
+		struct session *s = &sample->sessions[i];
+
+		s->state_age_s = round_to(s->state_age_s, 1e3);
+		s->xact_age_s = round_to(s->xact_age_s, 1e3);
+		s->backend_age_s = round_to(s->backend_age_s, 1e3);
+		s->query_age_s = round_to(s->query_age_s, 1e3);
+		s->xact_start_epoch_s = round_to(s->xact_start_epoch_s, 1e6);
+	}
+}
+
+static void write_server(struct json_writer *w, const struct server_info *s)
+{
+	json_key(w, "server");
+	json_begin_object(w);
+	json_key(w, "version");
+	json_string(w, s->version);
+	json_key(w, "version_num");
+	json_int(w, s->version_num);
+	json_key(w, "max_connections");
+	json_int(w, s->max_connections);
+	json_key(w, "superuser_reserved");
+	json_int(w, s->superuser_reserved);
+	json_key(w, "reserved");
+	json_int(w, s->reserved);
+	json_key(w, "idle_session_timeout_s");
+	json_double(w, s->idle_session_timeout_s, 3);
+	json_key(w, "can_read_all_stats");
+	json_bool(w, s->can_read_all_stats);
+	json_key(w, "current_user");
+	json_string(w, s->current_user);
+	json_end_object(w);
+}
+
+static void write_row(struct json_writer *w, const struct session *s, int n)
+{
+	json_begin_object(w);
+	json_key(w, "user");
+	json_string(w, s->user);
+	json_key(w, "application");
+	json_string(w, s->app);
+	json_key(w, "database");
+	json_string(w, s->db);
+	json_key(w, "client");
+	json_string(w, group_session_key(s, GROUP_KEY_CLIENT));
+	json_key(w, "state");
+	json_string(w, sample_state_key(s->state));
+	json_key(w, "count");
+	json_int(w, n);
+	json_end_object(w);
+}
+
+/* Sessions not idle in a transaction, counted per distinct key tuple. */
+static void write_rows(struct json_writer *w, const struct sample *sample)
+{
+	const struct session **order;
+	size_t n = 0;
+
+	order = xcalloc(sample->session_count + 1, sizeof(*order));
+	for (size_t i = 0; i < sample->session_count; i++) {
+		if (!is_idle_tx(&sample->sessions[i])) {
+			order[n++] = &sample->sessions[i];
+		}
+	}
+	qsort(order, n, sizeof(*order), compare_sessions);
+	json_key(w, "rows");
+	json_begin_array(w);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		int count = 0;
+
+		while (j < n && compare_sessions(&order[i], &order[j]) == 0) {
+			count += order[j++]->weight;
+		}
+		write_row(w, order[i], count);
+		i = j;
+	}
+	json_end_array(w);
+	free(order);
+}
+
+static void write_idle_tx(struct json_writer *w, const struct sample *sample)
+{
+	json_key(w, "idle_in_transaction");
+	json_begin_array(w);
+	for (size_t i = 0; i < sample->session_count; i++) {
+		const struct session *s = &sample->sessions[i];
+
+		if (!is_idle_tx(s)) {
+			continue;
+		}
+		json_begin_object(w);
+		json_key(w, "pid");
+		json_int(w, s->pid);
+		json_key(w, "user");
+		json_string(w, s->user);
+		json_key(w, "application");
+		json_string(w, s->app);
+		json_key(w, "database");
+		json_string(w, s->db);
+		json_key(w, "client");
+		json_string(w, s->client_addr);
+		json_key(w, "client_port");
+		json_int(w, s->client_port);
+		json_key(w, "state");
+		json_string(w, sample_state_key(s->state));
+		json_key(w, "idle_s");
+		json_double(w, s->state_age_s, 3);
+		json_key(w, "xact_age_s");
+		json_double(w, s->xact_age_s, 3);
+		json_key(w, "backend_age_s");
+		json_double(w, s->backend_age_s, 3);
+		json_key(w, "xact_start");
+		json_double(w, s->xact_start_epoch_s, 6);
+		json_key(w, "query");
+		json_string(w, s->query);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+static void write_limits(struct json_writer *w, const char *key,
+			 const struct named_limit *limits, size_t count)
+{
+	json_key(w, key);
+	json_begin_array(w);
+	for (size_t i = 0; i < count; i++) {
+		json_begin_object(w);
+		json_key(w, "name");
+		json_string(w, limits[i].name);
+		json_key(w, "limit");
+		json_int(w, limits[i].limit);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+static void begin_line(struct json_writer *w, FILE *out, double t,
+		       const char *status)
+{
+	json_init(w, out, false);
+	json_begin_object(w);
+	json_key(w, "v");
+	json_int(w, 1);
+	json_key(w, "t");
+	json_double(w, t, 3);
+	json_key(w, "status");
+	json_string(w, status);
+}
+
+void record_write_sample(FILE *out, const struct sample *sample)
+{
+	struct json_writer w;
+
+	if (sample->status == SAMPLE_STATUS_FAILED) {
+		/* Its data, if any, is not to be trusted. */
+		record_write_failure(out, sample->taken_at_epoch_s,
+				     "sample failed");
+		return;
+	}
+	begin_line(&w, out, sample->taken_at_epoch_s,
+		   sample->status == SAMPLE_STATUS_LATE ? "late" : "ok");
+	json_key(&w, "elapsed_ms");
+	json_double(&w, sample->elapsed_ms, 3);
+	write_server(&w, &sample->server);
+	write_rows(&w, sample);
+	write_idle_tx(&w, sample);
+	write_limits(&w, "role_limits", sample->role_limits,
+		     sample->role_limit_count);
+	write_limits(&w, "db_limits", sample->db_limits,
+		     sample->db_limit_count);
+	json_end_object(&w);
+	fputc('\n', out);
+}
+
+void record_write_failure(FILE *out, double epoch_s, const char *error)
+{
+	struct json_writer w;
+
+	begin_line(&w, out, epoch_s, "failed");
+	json_key(&w, "error");
+	json_string(&w, error);
+	json_end_object(&w);
+	fputc('\n', out);
+}
+
+/* ---- reading ---- */
+
+enum node_type { NODE_NULL, NODE_BOOL, NODE_NUMBER, NODE_STRING, NODE_ARRAY,
+		 NODE_OBJECT };
+
+struct node {
+	enum node_type type;
+	const char *key; /* inside an object */
+	const char *str; /* NUL-terminated; len may hold NULs */
+	size_t len;
+	double num;
+	bool boolean;
+	struct node *child; /* first member */
+	struct node *next;
+};
+
+struct parser {
+	const char *p;
+	const char *end;
+	struct arena *arena;
+	const char *error;
+	int depth;
+};
+
+static void skip_ws(struct parser *ps)
+{
+	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
+				   *ps->p == '\r' || *ps->p == '\n')) {
+		ps->p++;
+	}
+}
+
+static bool read_hex4(struct parser *ps, unsigned *out)
+{
+	*out = 0;
+	if (ps->end - ps->p < 4) {
+		return false;
+	}
+	for (int i = 0; i < 4; i++) {
+		int h = common_hex_digit(ps->p[i]);
+
+		if (h < 0) {
+			return false;
+		}
+		*out = *out * 16 + (unsigned)h;
+	}
+	ps->p += 4;
+	return true;
+}
+
+static size_t put_utf8(char *dst, unsigned cp)
+{
+	if (cp < 0x80) {
+		dst[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		dst[0] = (char)(0xC0 | cp >> 6);
+		dst[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		dst[0] = (char)(0xE0 | cp >> 12);
+		dst[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		dst[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	dst[0] = (char)(0xF0 | cp >> 18);
+	dst[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+	dst[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+	dst[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* \uXXXX, with surrogate pairs; a lone surrogate is an error. */
+static bool read_unicode(struct parser *ps, char *dst, size_t *used)
+{
+	unsigned cp;
+	unsigned low;
+
+	if (!read_hex4(ps, &cp)) {
+		return false;
+	}
+	if (cp >= 0xD800 && cp <= 0xDBFF) {
+		if (ps->end - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u') {
+			return false;
+		}
+		ps->p += 2;
+		if (!read_hex4(ps, &low) || low < 0xDC00 || low > 0xDFFF) {
+			return false;
+		}
+		cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+	} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+		return false;
+	}
+	*used += put_utf8(dst + *used, cp);
+	return true;
+}
+
+static bool parse_string(struct parser *ps, struct node *n)
+{
+	const char *start = ++ps->p;
+	const char *q = start;
+	char *dst;
+	size_t used = 0;
+
+	/* The common case, a string without escapes, is copied as is. */
+	while (q < ps->end && *q != '"' && *q != '\\' &&
+	       (unsigned char)*q >= 0x20) {
+		q++;
+	}
+	if (q < ps->end && *q == '"') {
+		dst = arena_strndup(ps->arena, start, (size_t)(q - start));
+		ps->p = q + 1;
+		n->type = NODE_STRING;
+		n->str = dst;
+		n->len = (size_t)(q - start);
+		return true;
+	}
+	while (q < ps->end && *q != '"') {
+		q += (*q == '\\' && q + 1 < ps->end) ? 2 : 1;
+	}
+	if (q >= ps->end) {
+		ps->error = "unterminated string";
+		return false;
+	}
+	/* Unescaping never grows a string. */
+	dst = arena_alloc(ps->arena, (size_t)(q - start) + 1);
+	while (ps->p < q) {
+		char c = *ps->p++;
+
+		if ((unsigned char)c < 0x20) {
+			ps->error = "control character in a string";
+			return false;
+		}
+		if (c != '\\') {
+			dst[used++] = c;
+			continue;
+		}
+		c = *ps->p++;
+		switch (c) {
+		case '"': case '\\': case '/':
+			dst[used++] = c;
+			break;
+		case 'b': dst[used++] = '\b'; break;
+		case 'f': dst[used++] = '\f'; break;
+		case 'n': dst[used++] = '\n'; break;
+		case 'r': dst[used++] = '\r'; break;
+		case 't': dst[used++] = '\t'; break;
+		case 'u':
+			if (!read_unicode(ps, dst, &used)) {
+				ps->error = "bad \\u escape";
+				return false;
+			}
+			break;
+		default:
+			ps->error = "bad escape in a string";
+			return false;
+		}
+	}
+	ps->p = q + 1;
+	n->type = NODE_STRING;
+	n->str = dst;
+	n->len = used;
+	dst[used] = '\0';
+	return true;
+}
+
+static bool parse_value(struct parser *ps, struct node *n);
+
+static bool parse_members(struct parser *ps, struct node *n, char close)
+{
+	struct node **tail = &n->child;
+
+	ps->p++;
+	if (++ps->depth > 32) {
+		ps->error = "nested too deeply";
+		return false;
+	}
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == close) {
+		ps->p++;
+		ps->depth--;
+		return true;
+	}
+	for (;;) {
+		struct node *m = arena_alloc(ps->arena, sizeof(*m));
+		struct node key;
+
+		memset(m, 0, sizeof(*m));
+		skip_ws(ps);
+		if (close == '}') {
+			if (ps->p >= ps->end || *ps->p != '"' ||
+			    !parse_string(ps, &key)) {
+				ps->error = ps->error ? ps->error : "expected a key";
+				return false;
+			}
+			m->key = key.str;
+			skip_ws(ps);
+			if (ps->p >= ps->end || *ps->p++ != ':') {
+				ps->error = "expected ':'";
+				return false;
+			}
+		}
+		if (!parse_value(ps, m)) {
+			return false;
+		}
+		*tail = m;
+		tail = &m->next;
+		skip_ws(ps);
+		if (ps->p < ps->end && *ps->p == ',') {
+			ps->p++;
+			continue;
+		}
+		if (ps->p < ps->end && *ps->p == close) {
+			ps->p++;
+			ps->depth--;
+			return true;
+		}
+		ps->error = ps->p >= ps->end ? "unexpected end of line"
+					     : "expected ',' or a closing bracket";
+		return false;
+	}
+}
+
+static bool parse_literal(struct parser *ps, const char *word)
+{
+	size_t len = strlen(word);
+
+	if ((size_t)(ps->end - ps->p) < len || memcmp(ps->p, word, len) != 0) {
+		ps->error = "unexpected character";
+		return false;
+	}
+	ps->p += len;
+	return true;
+}
+
+static bool is_digit_at(const struct parser *ps, size_t i)
+{
+	return ps->p + i < ps->end && ps->p[i] >= '0' && ps->p[i] <= '9';
+}
+
+/* Strict JSON grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool parse_number(struct parser *ps, struct node *n)
+{
+	char buf[64];
+	size_t len = 0;
+	char *end;
+
+	if (ps->p < ps->end && ps->p[0] == '-') {
+		len++;
+	}
+	if (!is_digit_at(ps, len)) {
+		ps->error = "unexpected character";
+		return false;
+	}
+	if (ps->p[len] == '0') {
+		len++;
+	} else {
+		while (is_digit_at(ps, len)) {
+			len++;
+		}
+	}
+	if (ps->p + len < ps->end && ps->p[len] == '.') {
+		if (!is_digit_at(ps, ++len)) {
+			ps->error = "bad number";
+			return false;
+		}
+		while (is_digit_at(ps, len)) {
+			len++;
+		}
+	}
+	if (ps->p + len < ps->end && (ps->p[len] == 'e' || ps->p[len] == 'E')) {
+		len++;
+		if (ps->p + len < ps->end &&
+		    (ps->p[len] == '+' || ps->p[len] == '-')) {
+			len++;
+		}
+		if (!is_digit_at(ps, len)) {
+			ps->error = "bad number";
+			return false;
+		}
+		while (is_digit_at(ps, len)) {
+			len++;
+		}
+	}
+	/* No pgdrip number needs more digits than a double holds. */
+	if (len >= sizeof(buf)) {
+		ps->error = "number too long";
+		return false;
+	}
+	memcpy(buf, ps->p, len);
+	buf[len] = '\0';
+	errno = 0;
+	n->num = strtod(buf, &end);
+	if (*end != '\0' || !isfinite(n->num)) {
+		ps->error = "bad number";
+		return false;
+	}
+	n->type = NODE_NUMBER;
+	ps->p += len;
+	return true;
+}
+
+static bool parse_value(struct parser *ps, struct node *n)
+{
+	skip_ws(ps);
+	if (ps->p >= ps->end) {
+		ps->error = "unexpected end of line";
+		return false;
+	}
+	switch (*ps->p) {
+	case '{':
+		n->type = NODE_OBJECT;
+		return parse_members(ps, n, '}');
+	case '[':
+		n->type = NODE_ARRAY;
+		return parse_members(ps, n, ']');
+	case '"':
+		return parse_string(ps, n);
+	case 't':
+		n->type = NODE_BOOL;
+		n->boolean = true;
+		return parse_literal(ps, "true");
+	case 'f':
+		n->type = NODE_BOOL;
+		return parse_literal(ps, "false");
+	case 'n':
+		n->type = NODE_NULL;
+		return parse_literal(ps, "null");
+	default:
+		return parse_number(ps, n);
+	}
+}
+
+static const struct node *member(const struct node *obj, const char *key)
+{
+	if (obj == NULL || obj->type != NODE_OBJECT) {
+		return NULL;
+	}
+	for (const struct node *m = obj->child; m != NULL; m = m->next) {
+		if (strcmp(m->key, key) == 0) {
+			return m;
+		}
+	}
+	return NULL;
+}
+
+static double num_of(const struct node *obj, const char *key, double dflt)
+{
+	const struct node *m = member(obj, key);
+
+	return m != NULL && m->type == NODE_NUMBER ? m->num : dflt;
+}
+
+static int int_of(const struct node *obj, const char *key, int dflt)
+{
+	double v = num_of(obj, key, dflt);
+
+	return v >= -2147483647.0 && v <= 2147483647.0 ? (int)v : dflt;
+}
+
+/* Turns the writer's \xNN back into the byte, in place. */
+static size_t decode_hex_escapes(char *s, size_t len)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int hi;
+		int lo;
+
+		if (s[i] == '\\' && i + 3 < len && s[i + 1] == 'x' &&
+		    (hi = common_hex_digit(s[i + 2])) >= 0 &&
+		    (lo = common_hex_digit(s[i + 3])) >= 0) {
+			s[out++] = (char)(hi * 16 + lo);
+			i += 3;
+		} else {
+			s[out++] = s[i];
+		}
+	}
+	s[out] = '\0';
+	return out;
+}
+
+/* A string field copied into the sample (raw bytes restored). */
+static const char *str_of(struct sample *sample, const struct node *obj,
+			  const char *key)
+{
+	const struct node *m = member(obj, key);
+	char *copy;
+
+	if (m == NULL || m->type != NODE_STRING) {
+		return "";
+	}
+	copy = arena_strdup(&sample->arena, m->str);
+	if (strchr(copy, '\\') != NULL) {
+		decode_hex_escapes(copy, strlen(copy));
+	}
+	return copy;
+}
+
+static void copy_string(char *dst, size_t size, const struct node *obj,
+			const char *key)
+{
+	const struct node *m = member(obj, key);
+
+	snprintf(dst, size, "%s",
+		 m != NULL && m->type == NODE_STRING ? m->str : "");
+	decode_hex_escapes(dst, strlen(dst));
+}
+
+static void read_server(const struct node *s, struct server_info *out)
+{
+	const struct node *ok = member(s, "can_read_all_stats");
+
+	copy_string(out->version, sizeof(out->version), s, "version");
+	out->version_num = int_of(s, "version_num", 0);
+	out->max_connections = int_of(s, "max_connections", 0);
+	out->superuser_reserved = int_of(s, "superuser_reserved", 0);
+	out->reserved = int_of(s, "reserved", 0);
+	out->idle_session_timeout_s = num_of(s, "idle_session_timeout_s", NAN);
+	out->can_read_all_stats = ok != NULL && ok->boolean;
+	copy_string(out->current_user, sizeof(out->current_user), s,
+		    "current_user");
+}
+
+static bool read_state(const struct node *obj, enum session_state *out)
+{
+	const struct node *m = member(obj, "state");
+
+	return m != NULL && m->type == NODE_STRING &&
+	       sample_state_from_key(m->str, out);
+}
+
+static void set_client(struct session *s, const char *client)
+{
+	if (strcmp(client, "local") == 0) {
+		s->client_port = -1;
+	} else {
+		s->client_addr = client;
+	}
+}
+
+static bool read_rows(const struct node *rows, struct sample *out,
+		      long long *total, const char **error)
+{
+	for (const struct node *r = rows ? rows->child : NULL; r; r = r->next) {
+		struct session *s;
+		int count = int_of(r, "count", -1);
+		enum session_state state;
+
+		if (count < 0 || !read_state(r, &state)) {
+			*error = "a row without a valid count or state";
+			return false;
+		}
+		*total += count;
+		if (*total > RECORD_MAX_SESSIONS) {
+			*error = "more sessions than any server holds";
+			return false;
+		}
+		s = sample_add_session(out);
+		s->weight = count;
+		s->state = state;
+		s->user = str_of(out, r, "user");
+		s->app = str_of(out, r, "application");
+		s->db = str_of(out, r, "database");
+		set_client(s, str_of(out, r, "client"));
+	}
+	return true;
+}
+
+static bool read_idle_tx(const struct node *list, struct sample *out,
+			 long long *total, const char **error)
+{
+	for (const struct node *e = list ? list->child : NULL; e; e = e->next) {
+		struct session *s;
+		enum session_state state;
+
+		if (!read_state(e, &state)) {
+			*error = "an idle-in-transaction entry without a state";
+			return false;
+		}
+		if (++*total > RECORD_MAX_SESSIONS) {
+			*error = "more sessions than any server holds";
+			return false;
+		}
+		s = sample_add_session(out);
+		s->state = state;
+		s->pid = int_of(e, "pid", 0);
+		s->user = str_of(out, e, "user");
+		s->app = str_of(out, e, "application");
+		s->db = str_of(out, e, "database");
+		s->client_addr = str_of(out, e, "client");
+		s->client_port = int_of(e, "client_port", 0);
+		s->state_age_s = num_of(e, "idle_s", NAN);
+		s->xact_age_s = num_of(e, "xact_age_s", NAN);
+		s->backend_age_s = num_of(e, "backend_age_s", NAN);
+		s->xact_start_epoch_s = num_of(e, "xact_start", NAN);
+		s->query = str_of(out, e, "query");
+	}
+	return true;
+}
+
+static void read_limits(const struct node *list, struct sample *out,
+			bool roles)
+{
+	for (const struct node *e = list ? list->child : NULL; e; e = e->next) {
+		const char *name = str_of(out, e, "name");
+		int limit = int_of(e, "limit", -1);
+
+		if (roles) {
+			sample_add_role_limit(out, name, limit);
+		} else {
+			sample_add_db_limit(out, name, limit);
+		}
+	}
+}
+
+/* Maps a parsed line onto a sample. */
+static bool read_sample(const struct node *root, struct sample *out,
+			const char **error)
+{
+	const struct node *status = member(root, "status");
+	const struct node *t = member(root, "t");
+	long long total = 0;
+
+	if (root->type != NODE_OBJECT) {
+		*error = "not a pgdrip record (not an object)";
+		return false;
+	}
+	if (t == NULL || t->type != NODE_NUMBER) {
+		*error = "not a pgdrip record (missing \"t\")";
+		return false;
+	}
+	if (status == NULL || status->type != NODE_STRING) {
+		*error = "not a pgdrip record (missing \"status\")";
+		return false;
+	}
+	out->taken_at_epoch_s = t->num;
+	out->elapsed_ms = num_of(root, "elapsed_ms", 0);
+	if (strcmp(status->str, "failed") == 0) {
+		out->status = SAMPLE_STATUS_FAILED;
+		return true;
+	}
+	out->status = strcmp(status->str, "late") == 0 ? SAMPLE_STATUS_LATE
+						       : SAMPLE_STATUS_OK;
+	read_server(member(root, "server"), &out->server);
+	read_limits(member(root, "role_limits"), out, true);
+	read_limits(member(root, "db_limits"), out, false);
+	return read_rows(member(root, "rows"), out, &total, error) &&
+	       read_idle_tx(member(root, "idle_in_transaction"), out, &total,
+			    error);
+}
+
+void record_reader_init(struct record_reader *reader, FILE *in)
+{
+	memset(reader, 0, sizeof(*reader));
+	reader->in = in;
+	arena_init(&reader->parse_arena);
+}
+
+void record_reader_finish(struct record_reader *reader)
+{
+	if (reader == NULL) {
+		return;
+	}
+	free(reader->line);
+	free(reader->chunk);
+	reader->line = NULL;
+	reader->chunk = NULL;
+	arena_finish(&reader->parse_arena);
+}
+
+enum { CHUNK_SIZE = 64 * 1024 };
+
+/* Appends n bytes to the line; false when it would pass RECORD_MAX_LINE. */
+static bool append_line(struct record_reader *r, size_t *len, const char *p,
+			size_t n)
+{
+	if (n > RECORD_MAX_LINE - *len) {
+		return false;
+	}
+	if (*len + n + 1 > r->line_cap) {
+		xgrow((void **)&r->line, &r->line_cap, *len + n + 1, 1);
+	}
+	memcpy(r->line + *len, p, n);
+	*len += n;
+	r->line[*len] = '\0';
+	return true;
+}
+
+/*
+ * Reads one line (without '\n'; may hold NUL bytes).  Returns 0 at the
+ * end of the file, -1 when longer than RECORD_MAX_LINE, else 1 with
+ * *complete telling whether the line had its '\n'.
+ */
+static int read_line(struct record_reader *r, size_t *len, bool *complete)
+{
+	*len = 0;
+	*complete = false;
+	if (r->line == NULL) {
+		xgrow((void **)&r->line, &r->line_cap, 4096, 1);
+	}
+	r->line[0] = '\0';
+	if (r->chunk == NULL) {
+		r->chunk = xmalloc(CHUNK_SIZE);
+	}
+	for (;;) {
+		const char *start;
+		const char *nl;
+		size_t avail;
+
+		if (r->chunk_pos == r->chunk_len) {
+			r->chunk_pos = 0;
+			r->chunk_len = fread(r->chunk, 1, CHUNK_SIZE, r->in);
+			if (r->chunk_len == 0) {
+				return *len > 0 ? 1 : 0;
+			}
+		}
+		start = r->chunk + r->chunk_pos;
+		avail = r->chunk_len - r->chunk_pos;
+		nl = memchr(start, '\n', avail);
+		if (nl != NULL) {
+			avail = (size_t)(nl - start);
+		}
+		if (!append_line(r, len, start, avail)) {
+			return -1;
+		}
+		r->chunk_pos += avail;
+		if (nl != NULL) {
+			r->chunk_pos++;
+			*complete = true;
+			return 1;
+		}
+	}
+}
+
+int record_reader_next(struct record_reader *reader, struct sample *out,
+		       struct errbuf *err)
+{
+	for (;;) {
+		struct parser ps;
+		struct node root;
+		size_t len;
+		bool complete;
+		const char *error = NULL;
+		bool ok;
+		int got = read_line(reader, &len, &complete);
+
+		if (got == 0) {
+			return 0;
+		}
+		reader->line_no++;
+		if (got < 0) {
+			errbuf_set(err, "line %zu: longer than %d MiB",
+				   reader->line_no, RECORD_MAX_LINE >> 20);
+			return -1;
+		}
+		if (strspn(reader->line, " \t\r") == len) {
+			continue;
+		}
+		sample_reset(out);
+		arena_reset(&reader->parse_arena);
+		memset(&ps, 0, sizeof(ps));
+		memset(&root, 0, sizeof(root));
+		ps.p = reader->line;
+		ps.end = reader->line + len;
+		ps.arena = &reader->parse_arena;
+		ok = parse_value(&ps, &root);
+		if (ok) {
+			skip_ws(&ps);
+			if (ps.p != ps.end) {
+				ok = false;
+				ps.error = "trailing characters";
+			}
+		}
+		if (!ok && !complete && reader->line[0] == '{') {
+			/* A recorder killed mid-write leaves half a line:
+			 * the samples before it are good.  Garbage that
+			 * does not even start like a record is an error. */
+			reader->truncated_last_line = true;
+			return 0;
+		}
+		ok = ok && read_sample(&root, out, &error);
+		if (!ok) {
+			sample_reset(out);
+			errbuf_set(err, "line %zu: %s", reader->line_no,
+				   error ? error : ps.error);
+			return -1;
+		}
+		return 1;
+	}
+}

@@ -1,0 +1,83 @@
+/*
+ * record.h - the --record file: one JSON object per sample (JSON Lines),
+ * and the reader behind --replay.
+ *
+ * A line:
+ *   {"v":1,"t":1763900000.123,"status":"ok","elapsed_ms":1.8,
+ *    "server":{"version":"15.18","version_num":150018,
+ *              "max_connections":100,"superuser_reserved":3,"reserved":0,
+ *              "idle_session_timeout_s":0,"can_read_all_stats":true,
+ *              "current_user":"postgres"},
+ *    "rows":[{"user":"app","application":"api","database":"shop",
+ *             "client":"10.0.0.7","state":"idle","count":5}],
+ *    "idle_in_transaction":[{"pid":42,"user":..,"application":..,
+ *             "database":..,"client":..,"client_port":5432,
+ *             "state":"idle_in_transaction","idle_s":75.2,
+ *             "xact_age_s":80.1,"xact_start":1763899920.0,"query":".."}],
+ *    "role_limits":[{"name":"app","limit":40}],
+ *    "db_limits":[{"name":"shop","limit":100}]}
+ * Sessions are aggregated by (user, application, database, client, state)
+ * into rows, except those idle in a transaction, which are kept whole so
+ * replay can follow them.  A failed sample is {"v":1,"t":..,
+ * "status":"failed","error":".."}.
+ * A session's client is "local" for a unix socket (client_port -1).
+ * Numbers that are not finite are written as null and read back as NAN.
+ * Fields the reader does not know are ignored, so newer files stay
+ * readable; "v" is the format version (1).
+ *
+ * Strings are json.c's: a byte that is not valid UTF-8 is written as the
+ * text \xNN, and the reader turns \xNN back into that byte (so a name
+ * that really holds the four characters \xNN reads back as one byte: an
+ * accepted ambiguity).
+ */
+#ifndef PGDRIP_RECORD_H
+#define PGDRIP_RECORD_H
+
+#include "common.h"
+#include "sample.h"
+
+#include <stdio.h>
+
+/* Rounds a sample's times to the precision a record keeps (milliseconds;
+ * microseconds for a transaction's start), so that a live run and the
+ * replay of its record analyse the very same numbers. */
+void record_round_times(struct sample *sample);
+
+/* One line for a sample, ending in '\n'; the caller flushes. */
+void record_write_sample(FILE *out, const struct sample *sample);
+
+/* One line for a failed sample. */
+void record_write_failure(FILE *out, double epoch_s, const char *error);
+
+struct record_reader {
+	FILE *in;
+	char *line; /* owned */
+	size_t line_cap;
+	size_t line_no;
+	bool truncated_last_line; /* the file ended inside a line */
+	/* Bytes read ahead with fread: memchr finds line ends, and a NUL
+	 * byte in a corrupt file is just another byte. */
+	char *chunk; /* owned */
+	size_t chunk_pos;
+	size_t chunk_len;
+	struct arena parse_arena; /* one line's parse tree, reused */
+};
+
+void record_reader_init(struct record_reader *reader, FILE *in);
+void record_reader_finish(struct record_reader *reader);
+
+/* Lines longer than this are an error, not an allocation. */
+enum { RECORD_MAX_LINE = 64 * 1024 * 1024 };
+/* More sessions than this in one line is an error (sums stay in int). */
+enum { RECORD_MAX_SESSIONS = 100 * 1000 * 1000 };
+
+/*
+ * Reads the next sample into out (reset first).  Returns 1 for a sample
+ * (status FAILED for a failed one), 0 at the end of the file (a last line
+ * cut short, as by a killed recorder, sets truncated_last_line), -1 with
+ * err naming the line ("line 12: ...") on anything malformed.
+ */
+PGD_NODISCARD int record_reader_next(struct record_reader *reader,
+				     struct sample *out, struct errbuf *err);
+
+#endif

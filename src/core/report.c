@@ -1,0 +1,563 @@
+/*
+ * report.c - builds the view model from the history and the last sample:
+ * groups with their figures and verdicts, limits and their usage, the
+ * idle-in-transaction list, warnings, and the checks with the exit code.
+ */
+#include "report.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *report_mode_name(enum report_mode mode)
+{
+	static const char *const names[] = {
+		[REPORT_MODE_ONCE] = "once",
+		[REPORT_MODE_WATCH] = "watch",
+		[REPORT_MODE_WRAP] = "wrap",
+		[REPORT_MODE_DRAIN] = "wait-drain",
+		[REPORT_MODE_REPLAY] = "replay",
+		[REPORT_MODE_LIVE] = "live",
+	};
+
+	if ((unsigned)mode >= PGD_ARRAY_LEN(names)) {
+		return "once";
+	}
+	return names[mode];
+}
+
+const char *report_limit_kind_name(enum limit_kind kind)
+{
+	switch (kind) {
+	case LIMIT_KIND_SERVER:
+		return "server";
+	case LIMIT_KIND_ROLE:
+		return "role";
+	case LIMIT_KIND_DATABASE:
+		return "database";
+	}
+	return "server";
+}
+
+void report_init(struct report *report)
+{
+	memset(report, 0, sizeof(*report));
+	check_list_init(&report->checks);
+	arena_init(&report->arena);
+	report->server.idle_session_timeout_s = NAN;
+	report->server_label = "";
+	report->command_status = -1;
+	report->self_cpu_s = NAN;
+}
+
+void report_finish(struct report *report)
+{
+	if (report == NULL) {
+		return;
+	}
+	free(report->groups);
+	free(report->idle_tx);
+	free(report->limits);
+	free(report->warnings);
+	check_list_finish(&report->checks);
+	arena_finish(&report->arena);
+	report_init(report);
+}
+
+static const char *keep(struct report *report, const char *s)
+{
+	return arena_strdup(&report->arena, s);
+}
+
+void report_add_warning(struct report *report, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	report->warnings = xrealloc(report->warnings,
+				    (report->warning_count + 1) *
+					    sizeof(*report->warnings));
+	report->warnings[report->warning_count++] =
+		arena_strdup(&report->arena, buf);
+}
+
+char *report_group_label(const struct report *report,
+			 const struct report_group *group, char *buf,
+			 size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < report->keys.count; i++) {
+		const char *key = group->keys[report->keys.keys[i]];
+		int n = snprintf(buf + used, len - used, "%s%s",
+				 i > 0 ? "/" : "", key != NULL ? key : "");
+
+		if (n < 0 || (size_t)n >= len - used) {
+			break;
+		}
+		used += (size_t)n;
+	}
+	return buf;
+}
+
+static double usage_pct(int used, int limit)
+{
+	if (limit <= 0) {
+		return used > 0 ? 100.0 : 0.0;
+	}
+	return 100.0 * used / limit;
+}
+
+/* Sessions of the last sample per name (role or database), unfiltered:
+ * limits apply to everyone. */
+static int count_by(const struct sample *sample, enum group_key key,
+		    const char *name)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < sample->session_count; i++) {
+		const struct session *s = &sample->sessions[i];
+
+		if (strcmp(group_session_key(s, key), name) == 0) {
+			n += s->weight;
+		}
+	}
+	return n;
+}
+
+static void add_limit(struct report *report, enum limit_kind kind,
+		      const char *name, int limit, int used)
+{
+	struct report_limit *l;
+
+	report->limits = xrealloc(report->limits, (report->limit_count + 1) *
+							  sizeof(*report->limits));
+	l = &report->limits[report->limit_count++];
+	l->kind = kind;
+	l->name = keep(report, name);
+	l->limit = limit;
+	l->used = used;
+	l->usage_pct = usage_pct(used, limit);
+}
+
+static int compare_limits(const void *pa, const void *pb)
+{
+	const struct report_limit *a = pa;
+	const struct report_limit *b = pb;
+
+	if (a->usage_pct != b->usage_pct) {
+		return a->usage_pct > b->usage_pct ? -1 : 1;
+	}
+	return strcmp(a->name, b->name);
+}
+
+static void build_limits(struct report *report, const struct sample *last)
+{
+	add_limit(report, LIMIT_KIND_SERVER, "", report->usable_connections,
+		  report->total_all);
+	for (size_t i = 0; i < last->role_limit_count; i++) {
+		const struct named_limit *r = &last->role_limits[i];
+
+		add_limit(report, LIMIT_KIND_ROLE, r->name, r->limit,
+			  count_by(last, GROUP_KEY_USER, r->name));
+	}
+	for (size_t i = 0; i < last->db_limit_count; i++) {
+		const struct named_limit *d = &last->db_limits[i];
+
+		add_limit(report, LIMIT_KIND_DATABASE, d->name, d->limit,
+			  count_by(last, GROUP_KEY_DB, d->name));
+	}
+	/* The server stays first; the rest closest to exhaustion first. */
+	if (report->limit_count > 2) {
+		qsort(report->limits + 1, report->limit_count - 1,
+		      sizeof(*report->limits), compare_limits);
+	}
+}
+
+static const struct report_limit *find_limit(const struct report *report,
+					     enum limit_kind kind,
+					     const char *name)
+{
+	if (name == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < report->limit_count; i++) {
+		if (report->limits[i].kind == kind &&
+		    strcmp(report->limits[i].name, name) == 0) {
+			return &report->limits[i];
+		}
+	}
+	return NULL;
+}
+
+/* Picks the limit this group exhausts first at its current slope. */
+static void forecast(struct report *report, struct report_group *g)
+{
+	const struct report_limit *candidates[3];
+	size_t n = 0;
+
+	g->forecast_s = INFINITY;
+	g->forecast_name = "";
+	g->forecast_kind = LIMIT_KIND_SERVER;
+	g->forecast_limit = 0;
+	if (!(g->trend.slope_per_min > 0) || report->limit_count == 0) {
+		return;
+	}
+	candidates[n++] = &report->limits[0];
+	candidates[n] = find_limit(report, LIMIT_KIND_ROLE,
+				   g->keys[GROUP_KEY_USER]);
+	n += candidates[n] != NULL;
+	candidates[n] = find_limit(report, LIMIT_KIND_DATABASE,
+				   g->keys[GROUP_KEY_DB]);
+	n += candidates[n] != NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct report_limit *l = candidates[i];
+		/* A wrapped command's sessions may be gone by now: forecast
+		 * from its peak, as if the run had gone on. */
+		int used = l->used + (report->wrapped ? g->peak - g->connections
+						      : 0);
+		double s = trend_forecast_s(used, g->trend.slope_per_min,
+					    l->limit);
+
+		if (s < g->forecast_s) {
+			g->forecast_s = s;
+			g->forecast_kind = l->kind;
+			g->forecast_name = l->name;
+			g->forecast_limit = l->limit;
+		}
+	}
+}
+
+static void build_group(struct report *report, struct report_group *g,
+			const struct group_history *h,
+			const struct report_input *in)
+{
+	const struct report_limit *role;
+	const struct report_limit *db;
+
+	memset(g, 0, sizeof(*g));
+	for (size_t i = 0; i < report->keys.count; i++) {
+		enum group_key key = report->keys.keys[i];
+
+		g->keys[key] = keep(report, h->keys[key]);
+	}
+	g->connections = h->last;
+	g->baseline = h->baseline;
+	g->peak = h->peak;
+	g->minimum = h->minimum;
+	memcpy(g->states, h->states, sizeof(g->states));
+	g->oldest_idle_tx_s = h->oldest_idle_tx_s;
+	g->oldest_xact_s = h->oldest_xact_s;
+	g->trend = h->trend;
+	g->first_flagged_s = h->first_flagged_s;
+	if (in->wrapped) {
+		/* The verdict for a wrapped command covers its run. */
+		trend_analyze_range(&h->run, in->command_started_s,
+				    trend_run_end_s(&h->run,
+						    in->command_started_s,
+						    in->command_ended_s),
+				    &in->history->trend_params, &g->trend);
+		g->leaked = h->last > h->baseline ? h->last - h->baseline : 0;
+	}
+	role = find_limit(report, LIMIT_KIND_ROLE, g->keys[GROUP_KEY_USER]);
+	db = find_limit(report, LIMIT_KIND_DATABASE, g->keys[GROUP_KEY_DB]);
+	g->role_limit = role != NULL ? role->limit : -1;
+	g->role_usage_pct = role != NULL ? role->usage_pct : NAN;
+	g->db_limit = db != NULL ? db->limit : -1;
+	g->db_usage_pct = db != NULL ? db->usage_pct : NAN;
+	forecast(report, g);
+}
+
+static int compare_report_groups(const void *pa, const void *pb)
+{
+	const struct report_group *a = pa;
+	const struct report_group *b = pb;
+
+	if (a->connections != b->connections) {
+		return a->connections > b->connections ? -1 : 1;
+	}
+	if (a->peak != b->peak) {
+		return a->peak > b->peak ? -1 : 1;
+	}
+	for (int k = 0; k < GROUP_KEY_COUNT; k++) {
+		int c = strcmp(a->keys[k] ? a->keys[k] : "",
+			       b->keys[k] ? b->keys[k] : "");
+
+		if (c != 0) {
+			return c;
+		}
+	}
+	return 0;
+}
+
+static void build_groups(struct report *report, const struct report_input *in)
+{
+	const struct history *history = in->history;
+
+	report->groups = xcalloc(history->group_count ? history->group_count : 1,
+				 sizeof(*report->groups));
+	for (size_t i = 0; i < history->group_count; i++) {
+		build_group(report, &report->groups[i], &history->groups[i], in);
+		report->total += history->groups[i].last;
+	}
+	report->group_count = history->group_count;
+	qsort(report->groups, report->group_count, sizeof(*report->groups),
+	      compare_report_groups);
+}
+
+static int compare_idle(const void *pa, const void *pb)
+{
+	const struct report_session *a = pa;
+	const struct report_session *b = pb;
+	double ia = isnan(a->idle_s) ? -1 : a->idle_s;
+	double ib = isnan(b->idle_s) ? -1 : b->idle_s;
+
+	if (ia != ib) {
+		return ia > ib ? -1 : 1;
+	}
+	return (a->pid > b->pid) - (a->pid < b->pid);
+}
+
+static void build_idle_tx(struct report *report, const struct report_input *in)
+{
+	const struct sample *last = in->last;
+	double age_s = in->thresholds->idle_tx_age_ms / 1000.0;
+
+	for (size_t i = 0; i < last->session_count; i++) {
+		const struct session *s = &last->sessions[i];
+		struct report_session *r;
+		double since;
+
+		if ((s->state != SESSION_STATE_IDLE_TX &&
+		     s->state != SESSION_STATE_IDLE_TX_ABORTED) ||
+		    !match_filter_accepts(in->filter, s->user, s->app, s->db)) {
+			continue;
+		}
+		report->idle_tx = xrealloc(report->idle_tx,
+					   (report->idle_tx_count + 1) *
+						   sizeof(*report->idle_tx));
+		r = &report->idle_tx[report->idle_tx_count++];
+		r->pid = s->pid;
+		r->user = keep(report, s->user);
+		r->app = keep(report, s->app);
+		r->db = keep(report, s->db);
+		r->client_addr = keep(report, s->client_addr);
+		r->client_port = s->client_port;
+		r->state = s->state;
+		r->idle_s = s->state_age_s;
+		r->xact_age_s = s->xact_age_s;
+		since = history_idle_tx_since_s(in->history, s->pid);
+		r->stuck_for_s = isnan(since) ? NAN
+					      : in->history->last_t_s - since;
+		r->over_age = !isnan(s->state_age_s) && s->state_age_s >= age_s;
+		r->query = keep(report, s->query);
+	}
+	if (report->idle_tx_count > 1) {
+		qsort(report->idle_tx, report->idle_tx_count,
+		      sizeof(*report->idle_tx), compare_idle);
+	}
+}
+
+static void build_warnings(struct report *report)
+{
+	double timeout = report->server.idle_session_timeout_s;
+
+	if (report->unknown_states > 0) {
+		const char *who = report->server.current_user[0]
+					  ? report->server.current_user
+					  : "<role>";
+
+		report_add_warning(report,
+				   "the server hides the state of %d sessions of "
+				   "other roles from %s: they count as unknown; "
+				   "GRANT pg_monitor TO %s to see them",
+				   report->unknown_states, who, who);
+	}
+	if (timeout > 0) {
+		report_add_warning(report,
+				   "idle_session_timeout is %gs: the server closes "
+				   "idle sessions, which can hide a leak",
+				   timeout);
+	}
+	if (report->failed_samples > 0) {
+		report_add_warning(report, "%zu of %zu samples failed",
+				   report->failed_samples,
+				   report->failed_samples + report->samples);
+	}
+}
+
+/* --max-per-group and friends: one result per breaching group, or one
+ * passing result naming the largest value when none breaches. */
+struct group_check {
+	const char *name;
+	double limit;
+	double (*value)(const struct report_group *g);
+};
+
+static double group_connections(const struct report_group *g)
+{
+	return g->connections;
+}
+
+static double group_leaked(const struct report_group *g)
+{
+	return g->leaked;
+}
+
+static double group_flagged(const struct report_group *g)
+{
+	return g->trend.flagged ? 1 : 0;
+}
+
+static double group_slope(const struct report_group *g)
+{
+	/* An insignificant slope is noise, not growth. */
+	return g->trend.p_value <= 0.05 ? g->trend.slope_per_min : 0;
+}
+
+static void check_groups(struct report *report, const struct group_check *c)
+{
+	double worst = 0;
+	bool breached = false;
+
+	for (size_t i = 0; i < report->group_count; i++) {
+		const struct report_group *g = &report->groups[i];
+		double v = c->value(g);
+		char label[500];
+		char where[600];
+
+		if (v > worst) {
+			worst = v;
+		}
+		if (v > c->limit) {
+			snprintf(where, sizeof(where), "group %s",
+				 report_group_label(report, g, label,
+						    sizeof(label)));
+			check_list_add(&report->checks, c->name, where, c->limit,
+				       v, false);
+			breached = true;
+		}
+	}
+	if (!breached) {
+		check_list_add(&report->checks, c->name, "every group",
+			       c->limit, worst, true);
+	}
+}
+
+static void check_usage(struct report *report, double max_pct)
+{
+	bool breached = false;
+	double worst = 0;
+
+	for (size_t i = 0; i < report->limit_count; i++) {
+		const struct report_limit *l = &report->limits[i];
+		char where[600];
+
+		if (l->usage_pct > worst) {
+			worst = l->usage_pct;
+		}
+		if (l->usage_pct <= max_pct) {
+			continue;
+		}
+		snprintf(where, sizeof(where), "%s%s%s",
+			 report_limit_kind_name(l->kind), l->name[0] ? " " : "",
+			 l->name);
+		check_list_add(&report->checks, "max-usage", where, max_pct,
+			       l->usage_pct, false);
+		breached = true;
+	}
+	if (!breached) {
+		check_list_add(&report->checks, "max-usage", "every limit",
+			       max_pct, worst, true);
+	}
+}
+
+static void run_checks(struct report *report, const struct thresholds *t)
+{
+	if (t->max_total != CHECK_UNSET) {
+		check_list_add(&report->checks, "max-total", "total",
+			       t->max_total, report->total,
+			       report->total <= t->max_total);
+	}
+	if (t->max_per_group != CHECK_UNSET) {
+		struct group_check c = {"max-per-group", t->max_per_group,
+					group_connections};
+		check_groups(report, &c);
+	}
+	if (t->max_usage_pct >= 0) {
+		check_usage(report, t->max_usage_pct);
+	}
+	if (t->max_idle_tx != CHECK_UNSET) {
+		int n = 0;
+
+		for (size_t i = 0; i < report->idle_tx_count; i++) {
+			n += report->idle_tx[i].over_age;
+		}
+		check_list_add(&report->checks, "max-idle-tx",
+			       "idle in transaction", t->max_idle_tx, n,
+			       n <= t->max_idle_tx);
+	}
+	if (report->wrapped && t->max_leaked != CHECK_UNSET) {
+		struct group_check c = {"max-leaked", t->max_leaked,
+					group_leaked};
+		check_groups(report, &c);
+	}
+	if (t->fail_on_growth) {
+		struct group_check c = {"fail-on-growth", 0, group_flagged};
+		check_groups(report, &c);
+	}
+	if (t->max_growth_per_min >= 0) {
+		struct group_check c = {"max-growth", t->max_growth_per_min,
+					group_slope};
+		check_groups(report, &c);
+	}
+}
+
+void report_build(struct report *report, const struct report_input *in)
+{
+	report->mode = in->mode;
+	report->keys = in->history->keys;
+	report->server_label = keep(report, in->server_label ? in->server_label
+							     : "");
+	report->started_epoch_s = in->history->started_epoch_s;
+	report->ended_epoch_s = in->ended_epoch_s;
+	report->samples = in->history->samples;
+	report->failed_samples = in->history->failed_samples;
+	report->interval_s = in->history->interval_s;
+	report->window_s = in->history->window_s;
+	report->wrapped = in->wrapped;
+	report->command = keep(report, in->command ? in->command : "");
+	report->command_status = in->command_status;
+	report->command_started_s = in->command_started_s;
+	report->command_ended_s = in->command_ended_s;
+	report->self_cpu_s = in->self_cpu_s;
+	report->self_max_rss_kib = in->self_max_rss_kib;
+	if (in->last != NULL) {
+		report->server = in->last->server;
+		report->usable_connections =
+			sample_usable_connections(&in->last->server);
+		report->total_all = sample_session_total(in->last);
+		report->usage_pct = usage_pct(report->total_all,
+					      report->usable_connections);
+		for (size_t i = 0; i < in->last->session_count; i++) {
+			const struct session *s = &in->last->sessions[i];
+
+			if (s->state == SESSION_STATE_UNKNOWN) {
+				report->unknown_states += s->weight;
+			}
+		}
+		build_limits(report, in->last);
+		build_idle_tx(report, in);
+	}
+	build_groups(report, in);
+	build_warnings(report);
+	run_checks(report, in->thresholds);
+	report->exit_code =
+		check_exit_status(&report->checks, in->command_status);
+}

@@ -1,0 +1,169 @@
+/*
+ * report.h - the one view model every output draws: the text and JSON
+ * reports, the check lines, and (later) the live view.
+ *
+ * report_build() turns the history, the last sample and the thresholds
+ * into plain data; renderers only format it.  The report owns copies of
+ * every string it holds, as raw bytes: renderers escape them through
+ * text.c or json.c.
+ */
+#ifndef PGDRIP_REPORT_H
+#define PGDRIP_REPORT_H
+
+#include "arena.h"
+#include "check.h"
+#include "history.h"
+#include "match.h"
+#include "sample.h"
+#include "trend.h"
+
+enum report_mode {
+	REPORT_MODE_ONCE,
+	REPORT_MODE_WATCH,
+	REPORT_MODE_WRAP,
+	REPORT_MODE_DRAIN,
+	REPORT_MODE_REPLAY,
+	REPORT_MODE_LIVE,
+};
+
+/* "once", "watch", "wrap", "wait-drain", "replay", "live". */
+const char *report_mode_name(enum report_mode mode);
+
+enum limit_kind {
+	LIMIT_KIND_SERVER,   /* usable connections */
+	LIMIT_KIND_ROLE,     /* a role's CONNECTION LIMIT */
+	LIMIT_KIND_DATABASE, /* a database's CONNECTION LIMIT */
+};
+
+/* "server", "role", "database". */
+const char *report_limit_kind_name(enum limit_kind kind);
+
+/* How close one limit is to exhaustion (all sessions, unfiltered). */
+struct report_limit {
+	enum limit_kind kind;
+	const char *name; /* "" for the server */
+	int limit;
+	int used;
+	double usage_pct; /* 100 when limit is 0 and used > 0 */
+};
+
+struct report_group {
+	const char *keys[GROUP_KEY_COUNT]; /* NULL for keys not grouped by */
+	int connections;                   /* at the last sample */
+	int baseline;
+	int peak;
+	int minimum;
+	int leaked; /* connections - baseline when positive (wrap mode) */
+	int states[SESSION_STATE_COUNT];
+	double oldest_idle_tx_s; /* NAN none */
+	double oldest_xact_s;
+	struct trend_result trend;
+	double first_flagged_s; /* run-relative; NAN never */
+	/* The nearest limit this group runs into at its slope; NAN/INF when
+	 * not growing.  forecast_kind/name say which limit. */
+	double forecast_s;
+	enum limit_kind forecast_kind;
+	const char *forecast_name;
+	int forecast_limit;
+	/* The role's CONNECTION LIMIT when grouped by user and one is set,
+	 * else -1; usage of it by the whole role. */
+	int role_limit;
+	double role_usage_pct;
+	int db_limit;
+	double db_usage_pct;
+};
+
+struct report_session {
+	int pid;
+	const char *user;
+	const char *app;
+	const char *db;
+	const char *client_addr;
+	int client_port;
+	enum session_state state;
+	double idle_s;       /* now - state_change */
+	double xact_age_s;   /* now - xact_start; NAN for aborted ones */
+	double stuck_for_s;  /* seen idle in this same transaction for; NAN */
+	bool over_age;       /* idle_s >= --idle-tx-age */
+	const char *query;
+};
+
+struct report {
+	enum report_mode mode;
+	struct server_info server;
+	int usable_connections;
+	const char *server_label; /* host:port/db, no password; may be "" */
+	double started_epoch_s;
+	double ended_epoch_s;
+	size_t samples;
+	size_t failed_samples;
+	double interval_s;
+	double window_s;
+	struct group_keys keys;
+
+	int total;          /* client sessions passing the filter */
+	int total_all;      /* every client session */
+	double usage_pct;   /* total_all / usable */
+	int unknown_states; /* sessions whose state the server hid */
+
+	struct report_group *groups; /* owned; sorted by connections desc */
+	size_t group_count;
+	struct report_session *idle_tx; /* owned; oldest first */
+	size_t idle_tx_count;
+	struct report_limit *limits; /* owned; server first, then by usage */
+	size_t limit_count;
+	struct check_list checks;
+	char **warnings; /* owned */
+	size_t warning_count;
+
+	/* wrap mode */
+	bool wrapped;
+	const char *command; /* argv joined by spaces */
+	int command_status;  /* exit status, 128+N when killed by signal N */
+	double command_started_s; /* run-relative */
+	double command_ended_s;
+
+	/* pgdrip's own footprint, measured by the caller (NAN/0 unknown) */
+	double self_cpu_s;
+	long self_max_rss_kib;
+
+	int exit_code;
+	struct arena arena; /* owns every string above */
+};
+
+/* What report_build() reads; all borrowed. */
+struct report_input {
+	enum report_mode mode;
+	const struct history *history;
+	const struct sample *last;    /* the last successful sample; NULL none */
+	const struct filter *filter;
+	const struct thresholds *thresholds;
+	const char *server_label;
+	double ended_epoch_s;
+	/* wrap mode: */
+	bool wrapped;
+	const char *command;
+	int command_status; /* -1 when there is no command */
+	double command_started_s;
+	double command_ended_s;
+	double self_cpu_s;
+	long self_max_rss_kib;
+};
+
+void report_init(struct report *report);
+void report_finish(struct report *report);
+
+/* Builds everything, runs the checks and sets exit_code. */
+void report_build(struct report *report, const struct report_input *in);
+
+/* Adds a warning (copied); printf-style. */
+void report_add_warning(struct report *report, const char *fmt, ...)
+	PGD_PRINTF(2, 3);
+
+/* A group's keys joined by "/" ("app_tests/pytest"), raw bytes, into
+ * buf (cut to fit, always terminated).  Returns buf. */
+char *report_group_label(const struct report *report,
+			 const struct report_group *group, char *buf,
+			 size_t len);
+
+#endif

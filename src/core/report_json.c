@@ -1,0 +1,335 @@
+/*
+ * report_json.c - the JSON report.  Field names follow the contract in
+ * PRODUCT.md; new fields are added beside them, none is renamed.
+ */
+#include "report_json.h"
+
+#include "json.h"
+
+#include <math.h>
+#include <stdio.h>
+
+static void write_server(struct json_writer *w, const struct report *r)
+{
+	json_key(w, "server");
+	json_begin_object(w);
+	json_key(w, "label");
+	json_string(w, r->server_label);
+	json_key(w, "version");
+	json_string(w, r->server.version);
+	json_key(w, "version_num");
+	json_int(w, r->server.version_num);
+	json_key(w, "max_connections");
+	json_int(w, r->server.max_connections);
+	json_key(w, "superuser_reserved_connections");
+	json_int(w, r->server.superuser_reserved);
+	json_key(w, "reserved_connections");
+	json_int(w, r->server.reserved + r->server.superuser_reserved);
+	json_key(w, "usable_connections");
+	json_int(w, r->usable_connections);
+	json_key(w, "idle_session_timeout_s");
+	json_double(w, r->server.idle_session_timeout_s, 3);
+	json_key(w, "current_user");
+	json_string(w, r->server.current_user);
+	json_key(w, "can_read_all_stats");
+	json_bool(w, r->server.can_read_all_stats);
+	json_end_object(w);
+}
+
+/* An ISO 8601 UTC timestamp, computed without the C library's time
+ * functions so the core stays free of the clock and the locale. */
+static void write_time(struct json_writer *w, double epoch_s)
+{
+	long long t, days, secs;
+	long long z, era, doe, yoe, y, doy, mp, d, m;
+	char buf[128];
+
+	/* Unknown (no sample) or absurd: converting it would be undefined. */
+	if (!isfinite(epoch_s) || epoch_s < 0 || epoch_s > 253402300799.0) {
+		json_null(w);
+		return;
+	}
+	t = (long long)floor(epoch_s);
+	days = t / 86400;
+	secs = t % 86400;
+	/* Howard Hinnant's days-to-civil algorithm. */
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
+		 y, m, d, secs / 3600, secs / 60 % 60, secs % 60);
+	json_string(w, buf);
+}
+
+static void write_states(struct json_writer *w, const int *states)
+{
+	json_key(w, "states");
+	json_begin_object(w);
+	for (int s = 0; s < SESSION_STATE_COUNT; s++) {
+		json_key(w, sample_state_key((enum session_state)s));
+		json_int(w, states[s]);
+	}
+	json_end_object(w);
+}
+
+static void write_forecast(struct json_writer *w, const struct report_group *g)
+{
+	json_key(w, "forecast");
+	if (!isfinite(g->forecast_s)) {
+		json_null(w);
+		return;
+	}
+	json_begin_object(w);
+	json_key(w, "seconds");
+	json_double(w, g->forecast_s, 1);
+	json_key(w, "limit_kind");
+	json_string(w, report_limit_kind_name(g->forecast_kind));
+	json_key(w, "limit_name");
+	json_string(w, g->forecast_name);
+	json_key(w, "limit");
+	json_int(w, g->forecast_limit);
+	json_end_object(w);
+}
+
+static void write_growth(struct json_writer *w, const struct report_group *g)
+{
+	json_key(w, "growth");
+	json_begin_object(w);
+	json_key(w, "flagged");
+	json_bool(w, g->trend.flagged);
+	json_key(w, "slope_per_min");
+	json_double(w, g->trend.slope_per_min, 2);
+	json_key(w, "net_growth");
+	json_double(w, g->trend.net_growth, 1);
+	json_key(w, "confidence");
+	json_double(w, g->trend.confidence, 3);
+	json_key(w, "first_flagged_s");
+	json_double(w, g->first_flagged_s, 1);
+	write_forecast(w, g);
+	json_end_object(w);
+}
+
+static void write_limit(struct json_writer *w, const struct report_group *g)
+{
+	json_key(w, "limit");
+	json_begin_object(w);
+	json_key(w, "role");
+	if (g->role_limit >= 0) {
+		json_int(w, g->role_limit);
+	} else {
+		json_null(w);
+	}
+	json_key(w, "role_usage_pct");
+	json_double(w, g->role_usage_pct, 1);
+	json_key(w, "database");
+	if (g->db_limit >= 0) {
+		json_int(w, g->db_limit);
+	} else {
+		json_null(w);
+	}
+	json_key(w, "database_usage_pct");
+	json_double(w, g->db_usage_pct, 1);
+	json_end_object(w);
+}
+
+static void write_group(struct json_writer *w, const struct report *r,
+			const struct report_group *g)
+{
+	json_begin_object(w);
+	for (size_t k = 0; k < r->keys.count; k++) {
+		enum group_key key = r->keys.keys[k];
+
+		json_key(w, match_group_key_name(key));
+		json_string(w, g->keys[key]);
+	}
+	json_key(w, "connections");
+	json_int(w, g->connections);
+	json_key(w, "baseline");
+	json_int(w, g->baseline);
+	json_key(w, "peak");
+	json_int(w, g->peak);
+	json_key(w, "minimum");
+	json_int(w, g->minimum);
+	json_key(w, "leaked");
+	json_int(w, g->leaked);
+	write_states(w, g->states);
+	json_key(w, "oldest_idle_tx_s");
+	json_double(w, g->oldest_idle_tx_s, 1);
+	write_growth(w, g);
+	write_limit(w, g);
+	json_end_object(w);
+}
+
+static void write_idle_tx(struct json_writer *w, const struct report *r)
+{
+	json_key(w, "idle_in_transaction");
+	json_begin_array(w);
+	for (size_t i = 0; i < r->idle_tx_count; i++) {
+		const struct report_session *s = &r->idle_tx[i];
+
+		json_begin_object(w);
+		json_key(w, "pid");
+		json_int(w, s->pid);
+		json_key(w, "user");
+		json_string(w, s->user);
+		json_key(w, "application");
+		json_string(w, s->app);
+		json_key(w, "database");
+		json_string(w, s->db);
+		json_key(w, "state");
+		json_string(w, sample_state_name(s->state));
+		json_key(w, "age_s");
+		json_double(w, s->idle_s, 1);
+		json_key(w, "xact_age_s");
+		json_double(w, s->xact_age_s, 1);
+		json_key(w, "stuck_for_s");
+		json_double(w, s->stuck_for_s, 1);
+		json_key(w, "over_age");
+		json_bool(w, s->over_age);
+		json_key(w, "client_addr");
+		json_string(w, s->client_addr);
+		json_key(w, "client_port");
+		json_int(w, s->client_port);
+		json_key(w, "query");
+		json_string(w, s->query);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+static void write_limits(struct json_writer *w, const struct report *r)
+{
+	json_key(w, "limits");
+	json_begin_array(w);
+	for (size_t i = 0; i < r->limit_count; i++) {
+		const struct report_limit *l = &r->limits[i];
+
+		json_begin_object(w);
+		json_key(w, "kind");
+		json_string(w, report_limit_kind_name(l->kind));
+		json_key(w, "name");
+		json_string(w, l->name);
+		json_key(w, "limit");
+		json_int(w, l->limit);
+		json_key(w, "used");
+		json_int(w, l->used);
+		json_key(w, "usage_pct");
+		json_double(w, l->usage_pct, 1);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+static void write_checks(struct json_writer *w, const struct report *r)
+{
+	json_key(w, "checks");
+	json_begin_array(w);
+	for (size_t i = 0; i < r->checks.count; i++) {
+		const struct check_result *c = &r->checks.items[i];
+
+		json_begin_object(w);
+		json_key(w, "name");
+		json_string(w, c->name);
+		json_key(w, "where");
+		json_string(w, c->where);
+		json_key(w, "limit");
+		json_double(w, c->limit, 2);
+		json_key(w, "value");
+		json_double(w, c->value, 2);
+		json_key(w, "ok");
+		json_bool(w, c->ok);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+static void write_command(struct json_writer *w, const struct report *r)
+{
+	if (!r->wrapped) {
+		return;
+	}
+	json_key(w, "command");
+	json_begin_object(w);
+	json_key(w, "argv");
+	json_string(w, r->command);
+	json_key(w, "status");
+	json_int(w, r->command_status);
+	json_key(w, "started_s");
+	json_double(w, r->command_started_s, 3);
+	json_key(w, "ended_s");
+	json_double(w, r->command_ended_s, 3);
+	json_end_object(w);
+}
+
+void report_json_write(FILE *out, const struct report *r,
+		       const char *pgdrip_version)
+{
+	struct json_writer w;
+
+	json_init(&w, out, true);
+	json_begin_object(&w);
+	json_key(&w, "pgdrip");
+	json_begin_object(&w);
+	json_key(&w, "version");
+	json_string(&w, pgdrip_version);
+	json_key(&w, "mode");
+	json_string(&w, report_mode_name(r->mode));
+	json_end_object(&w);
+	write_server(&w, r);
+	json_key(&w, "started_at");
+	write_time(&w, r->started_epoch_s);
+	json_key(&w, "ended_at");
+	write_time(&w, r->ended_epoch_s);
+	json_key(&w, "samples");
+	json_int(&w, (long long)r->samples);
+	json_key(&w, "failed_samples");
+	json_int(&w, (long long)r->failed_samples);
+	json_key(&w, "interval_s");
+	json_double(&w, r->interval_s, 3);
+	json_key(&w, "window_s");
+	json_double(&w, r->window_s, 3);
+	json_key(&w, "total");
+	json_begin_object(&w);
+	json_key(&w, "connections");
+	json_int(&w, r->total);
+	json_key(&w, "usage_pct");
+	json_double(&w, r->usage_pct, 1);
+	json_key(&w, "all_connections");
+	json_int(&w, r->total_all);
+	json_key(&w, "unknown_state");
+	json_int(&w, r->unknown_states);
+	json_end_object(&w);
+	json_key(&w, "groups");
+	json_begin_array(&w);
+	for (size_t i = 0; i < r->group_count; i++) {
+		write_group(&w, r, &r->groups[i]);
+	}
+	json_end_array(&w);
+	write_idle_tx(&w, r);
+	write_limits(&w, r);
+	write_checks(&w, r);
+	json_key(&w, "warnings");
+	json_begin_array(&w);
+	for (size_t i = 0; i < r->warning_count; i++) {
+		json_string(&w, r->warnings[i]);
+	}
+	json_end_array(&w);
+	write_command(&w, r);
+	json_key(&w, "self");
+	json_begin_object(&w);
+	json_key(&w, "cpu_s");
+	json_double(&w, r->self_cpu_s, 4);
+	json_key(&w, "max_rss_kib");
+	json_int(&w, r->self_max_rss_kib);
+	json_end_object(&w);
+	json_key(&w, "exit_code");
+	json_int(&w, r->exit_code);
+	json_end_object(&w);
+}

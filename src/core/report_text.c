@@ -1,0 +1,520 @@
+/*
+ * report_text.c - the human report: a header, the groups table fitted
+ * to the width, then idle-in-transaction sessions, leaks with their
+ * forecast, limits, warnings and checks.  Every server string goes
+ * through text.c.
+ */
+#include "report_text.h"
+
+#include "units.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#define SGR_RED "\033[1;31m"
+#define SGR_YELLOW "\033[33m"
+#define SGR_RESET "\033[0m"
+
+enum column_id {
+	COL_CONN,
+	COL_ACTIVE,
+	COL_IDLE,
+	COL_IDLE_TX,
+	COL_BASE,
+	COL_PEAK,
+	COL_DELTA,
+	COL_TREND,
+	COL_COUNT
+};
+
+struct column {
+	const char *header;
+	int width;
+	int drop_order; /* dropped first when narrow: highest */
+	bool over_time; /* only meaningful with more than one sample */
+};
+
+static const struct column columns[COL_COUNT] = {
+	[COL_CONN] = {"CONN", 5, 0, false},
+	[COL_ACTIVE] = {"ACTIVE", 6, 3, false},
+	[COL_IDLE] = {"IDLE", 5, 2, false},
+	[COL_IDLE_TX] = {"IDLE-TX", 7, 1, false},
+	[COL_BASE] = {"BASE", 5, 6, true},
+	[COL_PEAK] = {"PEAK", 5, 5, true},
+	[COL_DELTA] = {"+/-", 5, 7, true},
+	[COL_TREND] = {"TREND/MIN", 9, 4, true},
+};
+
+struct layout {
+	bool shown[COL_COUNT];
+	int key_width[GROUP_KEY_COUNT];
+	int flags_width;
+};
+
+static void format_time(char *buf, size_t len, double epoch_s)
+{
+	time_t t;
+	struct tm tm;
+
+	/* Unknown (no sample) or absurd: converting it would be undefined. */
+	if (!isfinite(epoch_s) || epoch_s < 0 || epoch_s > 253402300799.0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	t = (time_t)epoch_s;
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+		snprintf(buf, len, "-");
+	}
+}
+
+/* The words in a group's FLAGS cell; they read without colour too. */
+static void group_flags(const struct report_group *g, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (g->trend.flagged) {
+		snprintf(buf + strlen(buf), len - strlen(buf), "LEAK ");
+	}
+	if (g->states[SESSION_STATE_IDLE_TX] +
+		    g->states[SESSION_STATE_IDLE_TX_ABORTED] >
+	    0) {
+		snprintf(buf + strlen(buf), len - strlen(buf), "IDLE-TX ");
+	}
+	if (g->role_usage_pct >= 80 || g->db_usage_pct >= 80) {
+		snprintf(buf + strlen(buf), len - strlen(buf), "NEAR-LIMIT ");
+	}
+	if (buf[0] != '\0') {
+		buf[strlen(buf) - 1] = '\0';
+	}
+}
+
+static int key_display_width(const char *s, bool utf8)
+{
+	char buf[1024];
+
+	return text_sanitize(buf, sizeof(buf), s ? s : "", s ? strlen(s) : 0,
+			     utf8);
+}
+
+static void plan_layout(const struct report *r, const struct text_style *st,
+			struct layout *lay)
+{
+	int width = st->width > 0 ? st->width : 80;
+	int fixed = 0;
+	int keys_need = 0;
+	int avail;
+	char flags[64];
+
+	memset(lay, 0, sizeof(*lay));
+	lay->flags_width = 5;
+	for (size_t i = 0; i < r->group_count; i++) {
+		group_flags(&r->groups[i], flags, sizeof(flags));
+		if ((int)strlen(flags) > lay->flags_width) {
+			lay->flags_width = (int)strlen(flags);
+		}
+	}
+	for (int c = 0; c < COL_COUNT; c++) {
+		lay->shown[c] = !columns[c].over_time || r->samples > 1;
+		fixed += lay->shown[c] ? columns[c].width + 1 : 0;
+	}
+	for (size_t k = 0; k < r->keys.count; k++) {
+		enum group_key key = r->keys.keys[k];
+		int w = (int)strlen(match_group_key_name(key));
+
+		for (size_t i = 0; i < r->group_count; i++) {
+			int kw = key_display_width(r->groups[i].keys[key],
+						   st->utf8);
+
+			w = kw > w ? kw : w;
+		}
+		lay->key_width[key] = w > 32 ? 32 : w;
+		keys_need += lay->key_width[key] + 1;
+	}
+	/* Narrow: drop the least useful numbers before squeezing names
+	 * below 12 columns each. */
+	for (int order = 7; order > 0; order--) {
+		avail = width - fixed - lay->flags_width;
+		if (avail >= keys_need ||
+		    avail >= (int)r->keys.count * 13) {
+			break;
+		}
+		for (int c = 0; c < COL_COUNT; c++) {
+			if (lay->shown[c] && columns[c].drop_order == order) {
+				lay->shown[c] = false;
+				fixed -= columns[c].width + 1;
+			}
+		}
+	}
+	avail = width - fixed - lay->flags_width;
+	if (avail < keys_need && r->keys.count > 0) {
+		int each = avail / (int)r->keys.count - 1;
+
+		for (size_t k = 0; k < r->keys.count; k++) {
+			enum group_key key = r->keys.keys[k];
+
+			if (lay->key_width[key] > each) {
+				lay->key_width[key] = each < 6 ? 6 : each;
+			}
+		}
+	}
+}
+
+static void write_upper(FILE *out, const char *s, int width, bool first)
+{
+	char buf[64];
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i < sizeof(buf) - 1; i++) {
+		buf[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+	}
+	buf[i] = '\0';
+	fprintf(out, "%s%-*s", first ? "" : " ", width, buf);
+}
+
+static void write_header_row(FILE *out, const struct report *r,
+			     const struct layout *lay)
+{
+	for (size_t k = 0; k < r->keys.count; k++) {
+		enum group_key key = r->keys.keys[k];
+
+		write_upper(out, match_group_key_name(key), lay->key_width[key],
+			    k == 0);
+	}
+	for (int c = 0; c < COL_COUNT; c++) {
+		if (lay->shown[c]) {
+			fprintf(out, " %*s", columns[c].width, columns[c].header);
+		}
+	}
+	fputs(" FLAGS\n", out);
+}
+
+static void write_cell_value(FILE *out, const struct report_group *g, int c)
+{
+	char buf[32];
+	int width = columns[c].width;
+	int unknown = g->states[SESSION_STATE_UNKNOWN];
+
+	switch (c) {
+	case COL_CONN:
+		fprintf(out, " %*d", width, g->connections);
+		return;
+	case COL_ACTIVE:
+		snprintf(buf, sizeof(buf), "%d", g->states[SESSION_STATE_ACTIVE]);
+		break;
+	case COL_IDLE:
+		snprintf(buf, sizeof(buf), "%d", g->states[SESSION_STATE_IDLE]);
+		break;
+	case COL_IDLE_TX:
+		snprintf(buf, sizeof(buf), "%d",
+			 g->states[SESSION_STATE_IDLE_TX] +
+				 g->states[SESSION_STATE_IDLE_TX_ABORTED]);
+		break;
+	case COL_BASE:
+		fprintf(out, " %*d", width, g->baseline);
+		return;
+	case COL_PEAK:
+		fprintf(out, " %*d", width, g->peak);
+		return;
+	case COL_DELTA:
+		fprintf(out, " %+*d", width, g->connections - g->baseline);
+		return;
+	default:
+		fprintf(out, " %+*.1f", width, g->trend.slope_per_min);
+		return;
+	}
+	/* States the server hid from us are unknown, never 0: "2?" means
+	 * at least 2, maybe more. */
+	if (unknown > 0) {
+		strncat(buf, "?", sizeof(buf) - strlen(buf) - 1);
+	}
+	fprintf(out, " %*s", width, buf);
+}
+
+static void write_group_row(FILE *out, const struct report *r,
+			    const struct report_group *g,
+			    const struct layout *lay,
+			    const struct text_style *st)
+{
+	char flags[64];
+
+	for (size_t k = 0; k < r->keys.count; k++) {
+		enum group_key key = r->keys.keys[k];
+
+		if (k > 0) {
+			fputc(' ', out);
+		}
+		text_write_cell(out, g->keys[key], lay->key_width[key], false,
+				st->utf8);
+	}
+	for (int c = 0; c < COL_COUNT; c++) {
+		if (lay->shown[c]) {
+			write_cell_value(out, g, c);
+		}
+	}
+	group_flags(g, flags, sizeof(flags));
+	if (flags[0] != '\0') {
+		fputc(' ', out);
+	}
+	if (st->color && flags[0] != '\0') {
+		fprintf(out, "%s%s%s", g->trend.flagged ? SGR_RED : SGR_YELLOW,
+			flags, SGR_RESET);
+	} else {
+		fputs(flags, out);
+	}
+	fputc('\n', out);
+}
+
+static void write_header(FILE *out, const struct report *r,
+			 const struct text_style *st)
+{
+	char when[64];
+	char span[32];
+	const char *version = r->server.version[0] ? r->server.version : "?";
+	int width = st->width > 0 ? st->width : 80;
+
+	format_time(when, sizeof(when), r->ended_epoch_s);
+	fprintf(out, "pgdrip %s report, PostgreSQL %s",
+		report_mode_name(r->mode), version);
+	/* Empty when unknown (a replay): no dangling "as". */
+	if (r->server.current_user[0] != '\0') {
+		fputs(", as ", out);
+		text_write_cut(out, r->server.current_user, 32, st->utf8);
+	}
+	fputc('\n', out);
+	if (r->server_label != NULL && r->server_label[0] != '\0') {
+		fputs("server: ", out);
+		/* A socket directory can be long: cut it rather than wrap. */
+		text_write_cut(out, r->server_label, width - 8, st->utf8);
+		fputc('\n', out);
+	}
+	if (r->samples > 1) {
+		units_format_duration(span, sizeof(span),
+				      r->ended_epoch_s - r->started_epoch_s);
+		fprintf(out, "%zu samples over %s every %gs, ended %s\n",
+			r->samples, span, r->interval_s, when);
+	} else {
+		fprintf(out, "taken %s\n", when);
+	}
+	fprintf(out, "%d of %d usable connections in use (%.1f%%)", r->total_all,
+		r->usable_connections, r->usage_pct);
+	if (r->total != r->total_all) {
+		fprintf(out, "; %d selected", r->total);
+	}
+	fputc('\n', out);
+	if (r->server.idle_session_timeout_s > 0) {
+		units_format_duration(span, sizeof(span),
+				      r->server.idle_session_timeout_s);
+		fprintf(out, "idle_session_timeout: %s (the server closes idle "
+			     "sessions: this can hide a leak)\n",
+			span);
+	}
+	if (r->wrapped) {
+		fputs("command: ", out);
+		text_write_cut(out, r->command, width - 30, st->utf8);
+		fprintf(out, " (exit status %d)\n", r->command_status);
+	}
+}
+
+static void write_groups(FILE *out, const struct report *r,
+			 const struct text_style *st)
+{
+	struct layout lay;
+
+	fputc('\n', out);
+	if (r->group_count == 0) {
+		fputs("No client sessions match.\n", out);
+		return;
+	}
+	plan_layout(r, st, &lay);
+	write_header_row(out, r, &lay);
+	for (size_t i = 0; i < r->group_count; i++) {
+		write_group_row(out, r, &r->groups[i], &lay, st);
+	}
+}
+
+static void write_idle_tx(FILE *out, const struct report *r,
+			  const struct text_style *st)
+{
+	if (r->idle_tx_count == 0) {
+		return;
+	}
+	fprintf(out, "\nIdle in transaction (%zu, oldest first):\n",
+		r->idle_tx_count);
+	fprintf(out, "  %-8s %-9s %9s %9s  %s\n", "PID", "STATE", "IDLE FOR",
+		"XACT AGE", "ROLE/APPLICATION/DATABASE: QUERY");
+	for (size_t i = 0; i < r->idle_tx_count; i++) {
+		const struct report_session *s = &r->idle_tx[i];
+		char idle[32];
+		char xact[32];
+		char who[600];
+		int width = st->width > 0 ? st->width : 80;
+		int room = width - 42;
+
+		snprintf(who, sizeof(who), "%s/%s/%s%s%s", s->user, s->app,
+			 s->db, s->query[0] != '\0' ? ": " : "", s->query);
+		units_format_duration(idle, sizeof(idle), s->idle_s);
+		units_format_duration(xact, sizeof(xact), s->xact_age_s);
+		fprintf(out, "  %-8d %-9s %9s %9s  ", s->pid,
+			s->state == SESSION_STATE_IDLE_TX_ABORTED ? "aborted"
+								  : "idle-tx",
+			idle, xact);
+		text_write_cut(out, who, room < 20 ? 20 : room, st->utf8);
+		fputc('\n', out);
+	}
+}
+
+static void write_leaks(FILE *out, const struct report *r,
+			const struct text_style *st)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < r->group_count; i++) {
+		const struct report_group *g = &r->groups[i];
+		char label[500];
+		char name[600];
+		char span[32];
+
+		if (!g->trend.flagged) {
+			continue;
+		}
+		if (!any) {
+			fputs("\nGrowing steadily (possible leaks):\n", out);
+			any = true;
+		}
+		report_group_label(r, g, label, sizeof(label));
+		text_sanitize(name, sizeof(name), label, strlen(label),
+			      st->utf8);
+		units_format_duration(span, sizeof(span), g->trend.span_s);
+		fprintf(out, "  %s: %+.1f/min over %s, +%.0f connections, "
+			     "confidence %.1f%%",
+			name, g->trend.slope_per_min, span, g->trend.net_growth,
+			100 * g->trend.confidence);
+		if (isfinite(g->forecast_s)) {
+			char lim[300];
+			char when[32];
+
+			text_sanitize(lim, sizeof(lim), g->forecast_name,
+				      strlen(g->forecast_name), st->utf8);
+			units_format_duration(when, sizeof(when), g->forecast_s);
+			if (g->forecast_kind == LIMIT_KIND_SERVER) {
+				fprintf(out, "; exhausts the server's %d usable "
+					     "connections in %s",
+					g->forecast_limit, when);
+			} else {
+				fprintf(out, "; exhausts %s %s's limit of %d in %s",
+					report_limit_kind_name(g->forecast_kind),
+					lim, g->forecast_limit, when);
+			}
+		}
+		fputc('\n', out);
+	}
+}
+
+/* A few limits are all shown; of many, only the server and those near
+ * exhaustion, so hundreds of roles with a limit do not bury the rest. */
+enum { LIMITS_ALL_UP_TO = 8 };
+
+static void write_limits(FILE *out, const struct report *r,
+			 const struct text_style *st)
+{
+	bool all = r->limit_count <= LIMITS_ALL_UP_TO;
+	size_t hidden = 0;
+
+	if (r->limit_count <= 1) {
+		return;
+	}
+	fputs("\nLimits (closest to exhaustion first):\n", out);
+	for (size_t i = 0; i < r->limit_count; i++) {
+		const struct report_limit *l = &r->limits[i];
+
+		if (!all && l->kind != LIMIT_KIND_SERVER && l->usage_pct < 80) {
+			hidden++;
+			continue;
+		}
+		fprintf(out, "  %-9s ", report_limit_kind_name(l->kind));
+		text_write_cell(out, l->kind == LIMIT_KIND_SERVER ? "(usable)"
+								  : l->name,
+				24, false, st->utf8);
+		fprintf(out, " %5d/%-5d %5.1f%%%s\n", l->used, l->limit,
+			l->usage_pct, l->usage_pct >= 80 ? "  NEAR-LIMIT" : "");
+	}
+	if (hidden > 0) {
+		fprintf(out, "  (%zu more below 80%%)\n", hidden);
+	}
+}
+
+static void write_footer(FILE *out, const struct report *r,
+			 const struct text_style *st)
+{
+	size_t failures = check_list_failures(&r->checks);
+
+	if (r->warning_count > 0) {
+		fputs("\nWarnings:\n", out);
+		for (size_t i = 0; i < r->warning_count; i++) {
+			char line[2048];
+
+			text_sanitize(line, sizeof(line), r->warnings[i],
+				      strlen(r->warnings[i]), st->utf8);
+			fprintf(out, "  %s\n", line);
+		}
+	}
+	if (r->checks.count > 0) {
+		fprintf(out, "\nChecks: %zu passed, %zu failed\n",
+			r->checks.count - failures, failures);
+	}
+}
+
+void report_text_write(FILE *out, const struct report *report,
+		       const struct text_style *style)
+{
+	const struct report *r = report;
+
+	write_header(out, r, style);
+	write_groups(out, r, style);
+	write_idle_tx(out, r, style);
+	write_leaks(out, r, style);
+	write_limits(out, r, style);
+	write_footer(out, r, style);
+}
+
+static void format_value(char *buf, size_t len, const struct check_result *c)
+{
+	if (strcmp(c->name, "max-usage") == 0) {
+		snprintf(buf, len, "%.1f%% used (limit %.1f%%)", c->value,
+			 c->limit);
+	} else if (strcmp(c->name, "max-growth") == 0) {
+		snprintf(buf, len, "growing %.1f/min (limit %.1f/min)", c->value,
+			 c->limit);
+	} else if (strcmp(c->name, "fail-on-growth") == 0) {
+		snprintf(buf, len, "is growing steadily");
+	} else if (strcmp(c->name, "max-idle-tx") == 0) {
+		snprintf(buf, len, "%.0f sessions (limit %.0f)", c->value,
+			 c->limit);
+	} else if (strcmp(c->name, "max-leaked") == 0) {
+		snprintf(buf, len, "%.0f leaked connections (limit %.0f)",
+			 c->value, c->limit);
+	} else {
+		snprintf(buf, len, "%.0f connections (limit %.0f)", c->value,
+			 c->limit);
+	}
+}
+
+void report_text_write_breaches(FILE *out, const struct report *report,
+				bool utf8)
+{
+	for (size_t i = 0; i < report->checks.count; i++) {
+		const struct check_result *c = &report->checks.items[i];
+		char where[1200];
+		char value[128];
+
+		if (c->ok) {
+			continue;
+		}
+		text_sanitize(where, sizeof(where), c->where, strlen(c->where),
+			      utf8);
+		format_value(value, sizeof(value), c);
+		fprintf(out, "pgdrip: check %s failed: %s: %s\n", c->name, where,
+			value);
+	}
+}

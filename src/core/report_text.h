@@ -1,0 +1,30 @@
+/*
+ * report_text.h - the human report (--format text) and the one-line
+ * check breach messages.
+ */
+#ifndef PGDRIP_REPORT_TEXT_H
+#define PGDRIP_REPORT_TEXT_H
+
+#include "report.h"
+#include "text.h"
+
+#include <stdio.h>
+
+/*
+ * The whole report: header (server, version, total vs usable, usage,
+ * idle_session_timeout when set), the groups table sorted by connections
+ * (fits style->width columns, 80 by default), the idle-in-transaction
+ * list, limits near exhaustion, warnings.  Every server string goes
+ * through text.c.
+ */
+void report_text_write(FILE *out, const struct report *report,
+		       const struct text_style *style);
+
+/*
+ * One line per failed check, "pgdrip: max-total: total has 42
+ * connections, limit 10" style, sanitized, to out (stderr).
+ */
+void report_text_write_breaches(FILE *out, const struct report *report,
+				bool utf8);
+
+#endif

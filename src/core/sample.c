@@ -1,0 +1,205 @@
+/*
+ * sample.c - the sample data model: sessions, limits and server facts,
+ * with every string in one arena so a sample is freed (or reused) at once.
+ */
+#include "sample.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	const char *name; /* pg_stat_activity.state */
+	const char *key;  /* JSON */
+} state_names[SESSION_STATE_COUNT] = {
+	[SESSION_STATE_ACTIVE] = {"active", "active"},
+	[SESSION_STATE_IDLE] = {"idle", "idle"},
+	[SESSION_STATE_IDLE_TX] = {"idle in transaction",
+				   "idle_in_transaction"},
+	[SESSION_STATE_IDLE_TX_ABORTED] = {"idle in transaction (aborted)",
+					   "idle_in_transaction_aborted"},
+	[SESSION_STATE_OTHER] = {"other", "other"},
+	[SESSION_STATE_UNKNOWN] = {"unknown", "unknown"},
+};
+
+const char *sample_state_name(enum session_state state)
+{
+	if ((unsigned)state >= SESSION_STATE_COUNT) {
+		return "unknown";
+	}
+	return state_names[state].name;
+}
+
+const char *sample_state_key(enum session_state state)
+{
+	if ((unsigned)state >= SESSION_STATE_COUNT) {
+		return "unknown";
+	}
+	return state_names[state].key;
+}
+
+enum session_state sample_state_parse(const char *state)
+{
+	if (state == NULL) {
+		return SESSION_STATE_UNKNOWN;
+	}
+	for (int i = 0; i < SESSION_STATE_OTHER; i++) {
+		if (strcmp(state, state_names[i].name) == 0) {
+			return (enum session_state)i;
+		}
+	}
+	/* "fastpath function call", "disabled", "starting" and future ones */
+	return SESSION_STATE_OTHER;
+}
+
+bool sample_state_from_key(const char *key, enum session_state *out)
+{
+	for (int i = 0; i < SESSION_STATE_COUNT; i++) {
+		if (strcmp(key, state_names[i].key) == 0) {
+			*out = (enum session_state)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+int sample_session_total(const struct sample *sample)
+{
+	int total = 0;
+
+	for (size_t i = 0; i < sample->session_count; i++) {
+		total += sample->sessions[i].weight;
+	}
+	return total;
+}
+
+int sample_usable_connections(const struct server_info *server)
+{
+	int usable = server->max_connections - server->superuser_reserved -
+		     server->reserved;
+
+	return usable > 0 ? usable : 0;
+}
+
+void sample_init(struct sample *sample)
+{
+	memset(sample, 0, sizeof(*sample));
+	sample->server.idle_session_timeout_s = NAN;
+	arena_init(&sample->arena);
+}
+
+void sample_finish(struct sample *sample)
+{
+	if (sample == NULL) {
+		return;
+	}
+	free(sample->sessions);
+	free(sample->role_limits);
+	free(sample->db_limits);
+	arena_finish(&sample->arena);
+	sample_init(sample);
+}
+
+void sample_reset(struct sample *sample)
+{
+	sample->session_count = 0;
+	sample->role_limit_count = 0;
+	sample->db_limit_count = 0;
+	sample->taken_at_epoch_s = 0;
+	sample->elapsed_ms = 0;
+	sample->status = SAMPLE_STATUS_OK;
+	arena_reset(&sample->arena);
+}
+
+struct session *sample_add_session(struct sample *sample)
+{
+	struct session *s;
+
+	xgrow((void **)&sample->sessions, &sample->session_cap,
+	      sample->session_count + 1, sizeof(*sample->sessions));
+	s = &sample->sessions[sample->session_count++];
+	memset(s, 0, sizeof(*s));
+	s->weight = 1;
+	s->user = s->app = s->db = s->client_addr = "";
+	s->wait_event_type = s->wait_event = s->query = "";
+	s->state = SESSION_STATE_UNKNOWN;
+	s->backend_age_s = s->xact_age_s = s->state_age_s = NAN;
+	s->query_age_s = s->xact_start_epoch_s = NAN;
+	return s;
+}
+
+static void add_limit(struct sample *sample, struct named_limit **limits,
+		      size_t *count, size_t *cap, const char *name, int limit)
+{
+	xgrow((void **)limits, cap, *count + 1, sizeof(**limits));
+	(*limits)[*count].name = sample_strdup(sample, name);
+	(*limits)[*count].limit = limit;
+	(*count)++;
+}
+
+void sample_add_role_limit(struct sample *sample, const char *name, int limit)
+{
+	add_limit(sample, &sample->role_limits, &sample->role_limit_count,
+		  &sample->role_limit_cap, name, limit);
+}
+
+void sample_add_db_limit(struct sample *sample, const char *name, int limit)
+{
+	add_limit(sample, &sample->db_limits, &sample->db_limit_count,
+		  &sample->db_limit_cap, name, limit);
+}
+
+const char *sample_strdup(struct sample *sample, const char *s)
+{
+	return arena_strdup(&sample->arena, s);
+}
+
+const char *sample_strndup_utf8(struct sample *sample, const char *s,
+				size_t max)
+{
+	size_t len;
+
+	if (s == NULL) {
+		return "";
+	}
+	len = strnlen(s, max + 1);
+	if (len > max) {
+		len = max;
+		/* Back off continuation bytes so a character is not halved;
+		 * invalid input is escaped later anyway. */
+		while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80) {
+			len--;
+		}
+	}
+	return arena_strndup(&sample->arena, s, len);
+}
+
+void sample_copy(struct sample *dst, const struct sample *src)
+{
+	sample_reset(dst);
+	dst->taken_at_epoch_s = src->taken_at_epoch_s;
+	dst->elapsed_ms = src->elapsed_ms;
+	dst->status = src->status;
+	dst->server = src->server;
+	for (size_t i = 0; i < src->session_count; i++) {
+		const struct session *from = &src->sessions[i];
+		struct session *to = sample_add_session(dst);
+
+		*to = *from;
+		to->user = sample_strdup(dst, from->user);
+		to->app = sample_strdup(dst, from->app);
+		to->db = sample_strdup(dst, from->db);
+		to->client_addr = sample_strdup(dst, from->client_addr);
+		to->wait_event_type = sample_strdup(dst, from->wait_event_type);
+		to->wait_event = sample_strdup(dst, from->wait_event);
+		to->query = sample_strdup(dst, from->query);
+	}
+	for (size_t i = 0; i < src->role_limit_count; i++) {
+		sample_add_role_limit(dst, src->role_limits[i].name,
+				      src->role_limits[i].limit);
+	}
+	for (size_t i = 0; i < src->db_limit_count; i++) {
+		sample_add_db_limit(dst, src->db_limits[i].name,
+				    src->db_limits[i].limit);
+	}
+}

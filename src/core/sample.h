@@ -1,0 +1,133 @@
+/*
+ * sample.h - one look at the server: its client sessions, its limits and
+ * a few settings, as raw bytes exactly as the server sent them.
+ *
+ * The poller (libpq) and the record reader (--replay) both fill a struct
+ * sample; everything downstream (grouping, history, reports) reads it.
+ * Escaping for display happens only in text.c and json.c.
+ */
+#ifndef PGDRIP_SAMPLE_H
+#define PGDRIP_SAMPLE_H
+
+#include "arena.h"
+#include "common.h"
+
+/* Query text is cut to this many bytes at ingest (the SQL cuts first). */
+enum { SAMPLE_QUERY_MAX = 256 };
+
+enum session_state {
+	SESSION_STATE_ACTIVE,
+	SESSION_STATE_IDLE,
+	SESSION_STATE_IDLE_TX,
+	SESSION_STATE_IDLE_TX_ABORTED,
+	/* fastpath function call, disabled, starting: rare, lumped together */
+	SESSION_STATE_OTHER,
+	/* the server hid it from us (no pg_read_all_stats) */
+	SESSION_STATE_UNKNOWN,
+	SESSION_STATE_COUNT
+};
+
+/* pg_stat_activity's spelling ("idle in transaction"), or "unknown". */
+const char *sample_state_name(enum session_state state);
+/* The JSON key ("idle_in_transaction"). */
+const char *sample_state_key(enum session_state state);
+/* From pg_stat_activity.state; NULL gives SESSION_STATE_UNKNOWN. */
+enum session_state sample_state_parse(const char *state);
+/* From sample_state_key() spelling, for --replay; false when unknown. */
+bool sample_state_from_key(const char *key, enum session_state *out);
+
+/*
+ * One client backend.  Strings point into the owning sample's arena and
+ * are never NULL ("" when the server sent NULL).  Ages are in seconds,
+ * measured by the server's clock at sample time; NAN when unknown or not
+ * applicable.
+ */
+struct session {
+	int pid;
+	/* How many sessions this one stands for: 1 for a polled session;
+	 * more for an aggregated row read back from a --record file. */
+	int weight;
+	const char *user;
+	const char *app;
+	const char *db;
+	const char *client_addr; /* "" for a unix socket or when hidden */
+	int client_port;         /* -1 unix socket, 0 unknown */
+	enum session_state state;
+	const char *wait_event_type;
+	const char *wait_event;
+	double backend_age_s;      /* now - backend_start */
+	double xact_age_s;         /* now - xact_start */
+	double state_age_s;        /* now - state_change: "idle for" */
+	double query_age_s;        /* now - query_start */
+	double xact_start_epoch_s; /* identifies the transaction; NAN if none */
+	const char *query;         /* at most SAMPLE_QUERY_MAX bytes */
+};
+
+/* A role's or a database's CONNECTION LIMIT (only those that set one). */
+struct named_limit {
+	const char *name; /* arena */
+	int limit;
+};
+
+struct server_info {
+	char version[64];            /* "15.18" */
+	int version_num;             /* 150018 */
+	int max_connections;
+	int superuser_reserved;      /* superuser_reserved_connections */
+	int reserved;                /* reserved_connections (16+), else 0 */
+	double idle_session_timeout_s; /* 0 when off; NAN unknown (<14) */
+	bool can_read_all_stats;     /* superuser or pg_read_all_stats */
+	char current_user[128];      /* who pgdrip is connected as */
+};
+
+/* max_connections - superuser_reserved - reserved, never below 0. */
+int sample_usable_connections(const struct server_info *server);
+
+enum sample_status {
+	SAMPLE_STATUS_OK,
+	SAMPLE_STATUS_LATE,   /* taken, but past its deadline */
+	SAMPLE_STATUS_FAILED, /* no data: query failed or connection lost */
+};
+
+struct sample {
+	double taken_at_epoch_s; /* wall clock when the query returned */
+	double elapsed_ms;       /* query round trip */
+	enum sample_status status;
+	struct server_info server;
+	struct session *sessions; /* owned */
+	size_t session_count;
+	size_t session_cap;
+	struct named_limit *role_limits; /* owned */
+	size_t role_limit_count;
+	size_t role_limit_cap;
+	struct named_limit *db_limits; /* owned */
+	size_t db_limit_count;
+	size_t db_limit_cap;
+	struct arena arena; /* owns every string above */
+};
+
+/* The number of sessions the sample holds (the sum of weights). */
+int sample_session_total(const struct sample *sample);
+
+void sample_init(struct sample *sample);
+void sample_finish(struct sample *sample);
+/* Empties the sample for reuse, keeping its buffers. */
+void sample_reset(struct sample *sample);
+
+/*
+ * Appends a session and returns it, zeroed but for the ages (NAN) and the
+ * strings (""): fill its fields, using sample_strdup() for strings.
+ */
+struct session *sample_add_session(struct sample *sample);
+void sample_add_role_limit(struct sample *sample, const char *name, int limit);
+void sample_add_db_limit(struct sample *sample, const char *name, int limit);
+/* Copies s (NULL gives "") into the sample's arena. */
+const char *sample_strdup(struct sample *sample, const char *s);
+/* Copies at most max bytes, not cutting a UTF-8 sequence in half. */
+const char *sample_strndup_utf8(struct sample *sample, const char *s,
+				size_t max);
+
+/* Deep copy (dst must be initialised; its old contents are dropped). */
+void sample_copy(struct sample *dst, const struct sample *src);
+
+#endif

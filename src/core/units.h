@@ -1,0 +1,46 @@
+/*
+ * units.h - strict parsing and formatting of the quantities users type
+ * and read: durations, counts, percentages and growth rates.
+ *
+ * Parsers accept the whole string or nothing: "10x", "", " 5", "-1" and
+ * overflow are errors, reported in err as one line that quotes the input.
+ */
+#ifndef PGDRIP_UNITS_H
+#define PGDRIP_UNITS_H
+
+#include "common.h"
+
+#include <stdint.h>
+
+/*
+ * "250ms", "2s", "1.5m", "1h", "1h30m"?  No: one number and one unit
+ * (ms, s, m, min, h); a bare number is seconds.  Result in milliseconds,
+ * rounded to the nearest; at most 30 days.  Negative is an error.
+ */
+PGD_NODISCARD bool units_parse_duration_ms(const char *text, int64_t *out_ms,
+					   struct errbuf *err);
+
+/* A non-negative decimal integer that fits in an int. */
+PGD_NODISCARD bool units_parse_count(const char *text, int *out,
+				     struct errbuf *err);
+
+/* "80", "80%", "12.5": 0 to 100 inclusive. */
+PGD_NODISCARD bool units_parse_percent(const char *text, double *out_pct,
+				       struct errbuf *err);
+
+/*
+ * A growth rate in connections per minute: "5/min", "5/m", "0.5/s",
+ * "120/h"; a bare number is per minute.  Must be > 0.
+ */
+PGD_NODISCARD bool units_parse_rate_per_min(const char *text,
+					    double *out_per_min,
+					    struct errbuf *err);
+
+/*
+ * Human duration for reports: "850ms", "12.4s", "4m10s", "2h05m", "3d04h".
+ * Negative or NaN prints "-".  Always NUL-terminates when len > 0.
+ * Returns buf.
+ */
+char *units_format_duration(char *buf, size_t len, double seconds);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * output.c - writes reports where the user asked, in the style the
+ * destination can take.
+ */
+#include "output.h"
+
+#include "config.h"
+#include "core/report_json.h"
+#include "core/report_text.h"
+
+#include <errno.h>
+#include <langinfo.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+bool output_locale_is_utf8(void)
+{
+	const char *codeset = nl_langinfo(CODESET);
+
+	return codeset != NULL && (strcmp(codeset, "UTF-8") == 0 ||
+				   strcmp(codeset, "utf8") == 0);
+}
+
+/* The terminal's width when out is one, else COLUMNS, else 80.  A file
+ * gets 100 columns: wide enough for names, still reads in a diff. */
+static int output_width(FILE *out)
+{
+	struct winsize ws;
+	const char *columns = getenv("COLUMNS");
+	int fd = fileno(out);
+
+	if (fd >= 0 && isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col > 0) {
+		return ws.ws_col;
+	}
+	if (columns != NULL && atoi(columns) >= 40) {
+		return atoi(columns);
+	}
+	return fd >= 0 && isatty(fd) ? 80 : 100;
+}
+
+static void write_report(FILE *out, const struct options *opts,
+			 const struct report *report)
+{
+	struct text_style style;
+	int fd = fileno(out);
+
+	if (opts->format == OUTPUT_FORMAT_JSON) {
+		report_json_write(out, report, PGDRIP_VERSION);
+		return;
+	}
+	style.utf8 = output_locale_is_utf8();
+	style.color = !opts->no_color && fd >= 0 && isatty(fd);
+	style.width = output_width(out);
+	report_text_write(out, report, &style);
+}
+
+bool output_report(const struct options *opts, const struct report *report,
+		   FILE *fallback, struct errbuf *err)
+{
+	bool ok = true;
+
+	if (opts->output_file != NULL) {
+		FILE *out = fopen(opts->output_file, "w");
+
+		if (out == NULL) {
+			errbuf_set(err, "cannot write \"%s\": %s",
+				   opts->output_file, strerror(errno));
+			return false;
+		}
+		write_report(out, opts, report);
+		if (ferror(out) | (fclose(out) != 0)) {
+			errbuf_set(err, "cannot write \"%s\": %s",
+				   opts->output_file, strerror(errno));
+			ok = false;
+		}
+	} else {
+		write_report(fallback, opts, report);
+		fflush(fallback);
+	}
+	report_text_write_breaches(stderr, report, output_locale_is_utf8());
+	return ok;
+}

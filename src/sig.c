@@ -1,0 +1,111 @@
+/*
+ * sig.c - self-pipe signal handling (see sig.h).  Handlers do only
+ * async-signal-safe things: set a sig_atomic_t and write(2) one byte.
+ */
+#include "sig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+static int pipe_fds[2] = {-1, -1};
+static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t child_flag;
+static volatile sig_atomic_t winch_flag;
+static volatile sig_atomic_t stop_from_process;
+
+static void on_signal(int signo, siginfo_t *info, void *context)
+{
+	int saved = errno;
+	char byte = 0;
+
+	(void)context;
+
+	if (signo == SIGCHLD) {
+		child_flag = 1;
+	} else if (signo == SIGWINCH) {
+		winch_flag = 1;
+	} else if (stop_signal == 0) {
+		stop_signal = signo;
+		stop_from_process = info != NULL && info->si_code <= 0;
+	}
+	/* A full pipe already holds a wake-up: losing this byte is fine. */
+	if (write(pipe_fds[1], &byte, 1) < 0) {
+		(void)0;
+	}
+	errno = saved;
+}
+
+static bool set_nonblocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 &&
+	       fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
+}
+
+bool sig_install(void)
+{
+	static const int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD,
+				      SIGWINCH};
+	struct sigaction sa;
+
+	if (pipe_fds[0] < 0) {
+		if (pipe(pipe_fds) != 0 || !set_nonblocking(pipe_fds[0]) ||
+		    !set_nonblocking(pipe_fds[1])) {
+			return false;
+		}
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* Restart slow syscalls; poll() still wakes through the pipe. */
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		if (sigaction(signals[i], &sa, NULL) != 0) {
+			return false;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return true;
+}
+
+int sig_fd(void)
+{
+	return pipe_fds[0];
+}
+
+void sig_drain(void)
+{
+	char buf[64];
+
+	while (read(pipe_fds[0], buf, sizeof(buf)) > 0) {
+	}
+}
+
+int sig_stop_requested(void)
+{
+	return stop_signal;
+}
+
+bool sig_stop_from_process(void)
+{
+	return stop_from_process != 0;
+}
+
+bool sig_take_child(void)
+{
+	bool was = child_flag != 0;
+
+	child_flag = 0;
+	return was;
+}
+
+bool sig_take_winch(void)
+{
+	bool was = winch_flag != 0;
+
+	winch_flag = 0;
+	return was;
+}

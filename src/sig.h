@@ -1,0 +1,34 @@
+/*
+ * sig.h - signals as events: handlers only record the signal and write
+ * a byte to a self-pipe, which the main loop poll()s beside the libpq
+ * socket and stdin.
+ */
+#ifndef PGDRIP_SIG_H
+#define PGDRIP_SIG_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+/* Installs handlers for SIGINT, SIGTERM, SIGHUP, SIGCHLD and SIGWINCH,
+ * ignores SIGPIPE.  Returns false (errno set) if the pipe fails. */
+bool sig_install(void);
+
+/* The read end of the self-pipe, for poll(). */
+int sig_fd(void);
+
+/* Drains the pipe. */
+void sig_drain(void);
+
+/* The first terminating signal received (SIGINT, SIGTERM, SIGHUP), or 0. */
+int sig_stop_requested(void);
+
+/* True when the stop signal was sent by a process (kill), not by the
+ * terminal: only then is it forwarded to a wrapped command, which got
+ * the terminal's own signal already. */
+bool sig_stop_from_process(void);
+
+/* True once since the last call if SIGCHLD / SIGWINCH arrived. */
+bool sig_take_child(void);
+bool sig_take_winch(void);
+
+#endif

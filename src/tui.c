@@ -1,0 +1,769 @@
+/*
+ * tui.c - the live view.  The only file that includes curses.h.  Every
+ * server string is sanitized by text.c before it reaches the screen;
+ * curses sends only the cells that changed, so an idle refresh costs
+ * little.
+ */
+#include "tui.h"
+
+#include "core/match.h"
+#include "core/text.h"
+#include "core/units.h"
+#include "output.h"
+
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+enum sort_mode { SORT_CONNECTIONS, SORT_GROWTH, SORT_IDLE_TX, SORT_NAME,
+		 SORT_COUNT };
+
+static const char *const sort_names[SORT_COUNT] = {"connections", "growth",
+						   "idle-tx age", "name"};
+
+enum { PAIR_LEAK = 1, PAIR_WARN, PAIR_OK, PAIR_DIM };
+
+static struct {
+	SCREEN *screen;
+	bool active;
+	bool atexit_set;
+	struct termios saved;
+	bool saved_ok;
+	bool color;
+	bool utf8;
+	int selected;
+	bool detail;
+	bool help;
+	enum sort_mode sort;
+	char filter[128];
+	bool typing;
+} ui = {.detail = true};
+
+bool tui_start(bool color, struct errbuf *err)
+{
+	ui.saved_ok = tcgetattr(STDIN_FILENO, &ui.saved) == 0;
+	ui.screen = newterm(NULL, stdout, stdin);
+	if (ui.screen == NULL) {
+		errbuf_set(err, "cannot use the terminal \"%s\" for the live "
+				"view", getenv("TERM") ? getenv("TERM") : "");
+		return false;
+	}
+	set_term(ui.screen);
+	ui.active = true;
+	if (!ui.atexit_set) {
+		atexit(tui_end);
+		ui.atexit_set = true;
+	}
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	ui.utf8 = output_locale_is_utf8();
+	ui.color = color && has_colors();
+	if (ui.color) {
+		start_color();
+		use_default_colors();
+		init_pair(PAIR_LEAK, COLOR_RED, -1);
+		init_pair(PAIR_WARN, COLOR_YELLOW, -1);
+		init_pair(PAIR_OK, COLOR_GREEN, -1);
+		init_pair(PAIR_DIM, COLOR_CYAN, -1);
+	}
+	return true;
+}
+
+void tui_end(void)
+{
+	if (!ui.active) {
+		return;
+	}
+	ui.active = false;
+	endwin();
+	delscreen(ui.screen);
+	ui.screen = NULL;
+	if (ui.saved_ok) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &ui.saved);
+	}
+}
+
+void tui_emergency_restore(void)
+{
+	static const char reset[] = "\033[0m\033[?25h\033[?1049l\r\n";
+
+	if (!ui.active) {
+		return;
+	}
+	if (ui.saved_ok) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &ui.saved);
+	}
+	if (write(STDOUT_FILENO, reset, sizeof(reset) - 1) < 0) {
+		(void)0;
+	}
+}
+
+void tui_resize(void)
+{
+	struct winsize ws;
+
+	if (ui.active && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_row > 0 && ws.ws_col > 0) {
+		resizeterm(ws.ws_row, ws.ws_col);
+	}
+}
+
+void tui_next_group_keys(struct group_keys *keys)
+{
+	static const char *const cycle[] = {"user,app", "user", "app", "db",
+					    "user,app,db", "state"};
+	char now[64] = "";
+	size_t next = 0;
+	struct errbuf err;
+
+	for (size_t i = 0; i < keys->count; i++) {
+		static const char *const short_names[] = {"user", "app", "db",
+							  "client", "state"};
+
+		snprintf(now + strlen(now), sizeof(now) - strlen(now), "%s%s",
+			 i ? "," : "", short_names[keys->keys[i]]);
+	}
+	for (size_t i = 0; i < PGD_ARRAY_LEN(cycle); i++) {
+		if (strcmp(cycle[i], now) == 0) {
+			next = (i + 1) % PGD_ARRAY_LEN(cycle);
+		}
+	}
+	if (!match_parse_group_keys(cycle[next], keys, &err)) {
+		match_default_group_keys(keys);
+	}
+}
+
+/* A sanitized cell of exactly width columns (see text_write_cell). */
+static void put_cell(const char *s, int width, bool right)
+{
+	char buf[1024];
+	FILE *f;
+
+	if (width <= 0) {
+		return;
+	}
+	f = fmemopen(buf, sizeof(buf), "w");
+	if (f == NULL) {
+		return;
+	}
+	text_write_cell(f, s, width, right, ui.utf8);
+	fputc('\0', f);
+	fclose(f);
+	buf[sizeof(buf) - 1] = '\0';
+	addstr(buf);
+}
+
+static void put_text(int y, const char *s)
+{
+	move(y, 0);
+	clrtoeol();
+	put_cell(s, COLS - 1, false);
+}
+
+static bool group_visible(const struct report *r, const struct report_group *g)
+{
+	char label[600];
+	char pattern[sizeof(ui.filter) + 2];
+
+	if (ui.filter[0] == '\0') {
+		return true;
+	}
+	/* Without a wildcard, a filter means "contains". */
+	if (strpbrk(ui.filter, "*?[") == NULL) {
+		snprintf(pattern, sizeof(pattern), "*%s*", ui.filter);
+	} else {
+		snprintf(pattern, sizeof(pattern), "%s", ui.filter);
+	}
+	for (size_t k = 0; k < r->keys.count; k++) {
+		const char *v = g->keys[r->keys.keys[k]];
+
+		if (v != NULL && match_glob(pattern, v)) {
+			return true;
+		}
+	}
+	return match_glob(pattern, report_group_label(r, g, label,
+						      sizeof(label)));
+}
+
+static enum sort_mode sort_by;
+static const struct report *sort_report;
+
+static int compare_rows(const void *pa, const void *pb)
+{
+	const struct report_group *a = &sort_report->groups[*(const size_t *)pa];
+	const struct report_group *b = &sort_report->groups[*(const size_t *)pb];
+	double x = 0;
+	double y = 0;
+	char la[600];
+	char lb[600];
+
+	switch (sort_by) {
+	case SORT_GROWTH:
+		x = a->trend.slope_per_min, y = b->trend.slope_per_min;
+		break;
+	case SORT_IDLE_TX:
+		x = isnan(a->oldest_idle_tx_s) ? -1 : a->oldest_idle_tx_s;
+		y = isnan(b->oldest_idle_tx_s) ? -1 : b->oldest_idle_tx_s;
+		break;
+	case SORT_NAME:
+		return strcmp(report_group_label(sort_report, a, la, sizeof(la)),
+			      report_group_label(sort_report, b, lb, sizeof(lb)));
+	default:
+		x = a->connections, y = b->connections;
+		break;
+	}
+	if (x != y) {
+		return x > y ? -1 : 1;
+	}
+	return (a > b) - (a < b);
+}
+
+/* Visible groups, in the chosen order; caller frees. */
+static size_t *visible_rows(const struct report *r, size_t *count)
+{
+	size_t *rows = calloc(r->group_count + 1, sizeof(*rows));
+	size_t n = 0;
+
+	for (size_t i = 0; rows != NULL && i < r->group_count; i++) {
+		if (group_visible(r, &r->groups[i])) {
+			rows[n++] = i;
+		}
+	}
+	sort_by = ui.sort;
+	sort_report = r;
+	if (rows != NULL) {
+		qsort(rows, n, sizeof(*rows), compare_rows);
+	}
+	*count = n;
+	return rows;
+}
+
+static void sparkline(char *buf, size_t size, const struct tui_view *v,
+		      const struct report_group *g, int width)
+{
+	static const char *const blocks[] = {"\u2581", "\u2582", "\u2583",
+					     "\u2584", "\u2585", "\u2586",
+					     "\u2587", "\u2588"};
+	static const char ascii[] = "_.-=+*#@";
+	struct group probe;
+	const struct group_history *h;
+	size_t n;
+	double lo = INFINITY;
+	double hi = -INFINITY;
+
+	buf[0] = '\0';
+	memset(&probe, 0, sizeof(probe));
+	memcpy(probe.keys, g->keys, sizeof(probe.keys));
+	h = history_find(v->history, &probe);
+	if (h == NULL || (n = series_count(&h->window)) == 0) {
+		return;
+	}
+	size_t from = n > (size_t)width ? n - (size_t)width : 0;
+
+	for (size_t i = from; i < n; i++) {
+		double x = series_at(&h->window, i).value;
+
+		lo = fmin(lo, x);
+		hi = fmax(hi, x);
+	}
+	for (size_t i = from; i < n && strlen(buf) + 4 < size; i++) {
+		double x = series_at(&h->window, i).value;
+		int level = hi > lo ? (int)lrint(7 * (x - lo) / (hi - lo)) : 0;
+
+		if (ui.utf8) {
+			strcat(buf, blocks[level]);
+		} else {
+			size_t len = strlen(buf);
+
+			buf[len] = ascii[level];
+			buf[len + 1] = '\0';
+		}
+	}
+}
+
+static void flags_of(char *buf, size_t size, const struct report_group *g)
+{
+	char when[32];
+
+	buf[0] = '\0';
+	if (g->trend.flagged) {
+		if (isfinite(g->forecast_s)) {
+			units_format_duration(when, sizeof(when), g->forecast_s);
+			snprintf(buf, size, "LEAK full in %s ", when);
+		} else {
+			snprintf(buf, size, "LEAK ");
+		}
+	}
+	if (g->states[SESSION_STATE_IDLE_TX] +
+		    g->states[SESSION_STATE_IDLE_TX_ABORTED] >
+	    0) {
+		strncat(buf, "IDLE-TX ", size - strlen(buf) - 1);
+	}
+	if (g->role_usage_pct >= 80 || g->db_usage_pct >= 80) {
+		strncat(buf, "NEAR-LIMIT", size - strlen(buf) - 1);
+	}
+}
+
+static void draw_header(const struct tui_view *v)
+{
+	const struct report *r = v->report;
+	char line[1024];
+	char when[32];
+	char bar[64];
+	int filled;
+	int bar_width = 20;
+
+	snprintf(line, sizeof(line), "pgdrip  %s  PostgreSQL %s  as %s",
+		 r->server_label, r->server.version, r->server.current_user);
+	attron(A_BOLD);
+	put_text(0, line);
+	attroff(A_BOLD);
+	units_format_duration(when, sizeof(when), v->elapsed_s);
+	snprintf(line, sizeof(line), "every %gs  elapsed %s  %zu samples  %s%s%s",
+		 v->interval_s, when, r->samples,
+		 v->lost_for_s > 0 ? "RECONNECTING" : "connected",
+		 v->paused ? "  PAUSED" : "", v->late ? "  sample late" : "");
+	put_text(1, line);
+	filled = (int)lrint(bar_width * fmin(100, r->usage_pct) / 100);
+	memset(bar, '#', (size_t)filled);
+	memset(bar + filled, '.', (size_t)(bar_width - filled));
+	bar[bar_width] = '\0';
+	snprintf(line, sizeof(line), "connections %d/%d [%s] %.1f%%  %s",
+		 r->total_all, r->usable_connections, bar, r->usage_pct,
+		 r->unknown_states ? "(some states hidden: GRANT pg_monitor)"
+				   : "");
+	move(2, 0);
+	clrtoeol();
+	if (ui.color && r->usage_pct >= 80) {
+		attron(COLOR_PAIR(PAIR_WARN));
+	}
+	put_cell(line, COLS - 1, false);
+	if (ui.color) {
+		attroff(COLOR_PAIR(PAIR_WARN));
+	}
+}
+
+/* Column widths, narrowest first dropped: spark, oldest, delta, trend. */
+struct columns {
+	int key;
+	bool spark;
+	bool oldest;
+	bool delta;
+	bool trend;
+};
+
+/* The widest sanitized value of the grouped keys, at least the header. */
+static int widest_key(const struct report *r)
+{
+	char buf[1024];
+	int w = 6;
+
+	for (size_t k = 0; k < r->keys.count; k++) {
+		int hw = (int)strlen(match_group_key_name(r->keys.keys[k]));
+
+		w = hw > w ? hw : w;
+	}
+	for (size_t i = 0; i < r->group_count; i++) {
+		for (size_t k = 0; k < r->keys.count; k++) {
+			const char *v = r->groups[i].keys[r->keys.keys[k]];
+			int kw = text_sanitize(buf, sizeof(buf), v ? v : "",
+					       v ? strlen(v) : 0, ui.utf8);
+
+			w = kw > w ? kw : w;
+		}
+	}
+	return w;
+}
+
+static void plan(const struct report *r, struct columns *c)
+{
+	int widest = widest_key(r);
+	int want = widest < 12 ? widest : 12;
+	int nkeys = (int)(r->keys.count ? r->keys.count : 1);
+	int flags = 5;
+	int fixed;
+	char buf[96];
+
+	for (size_t i = 0; i < r->group_count; i++) {
+		flags_of(buf, sizeof(buf), &r->groups[i]);
+		flags = (int)strlen(buf) > flags ? (int)strlen(buf) : flags;
+	}
+	c->spark = c->oldest = c->delta = c->trend = true;
+	/* Narrow: the change since baseline goes first, then the sparkline,
+	 * the idle-tx age and the trend; names keep 12 columns if they can. */
+	for (;;) {
+		fixed = 6 + 6 + 6 + 6 + (c->oldest ? 8 : 0) + (c->delta ? 6 : 0) +
+			(c->trend ? 9 : 0) + (c->spark ? 13 : 0) + flags;
+		if (COLS - fixed >= nkeys * (want + 1)) {
+			break;
+		}
+		if (c->delta) {
+			c->delta = false;
+		} else if (c->spark) {
+			c->spark = false;
+		} else if (c->oldest) {
+			c->oldest = false;
+		} else if (c->trend) {
+			c->trend = false;
+		} else {
+			break;
+		}
+	}
+	c->key = (COLS - fixed) / nkeys - 1;
+	c->key = c->key > widest ? widest : c->key;
+	c->key = c->key > 28 ? 28 : c->key;
+	c->key = c->key < 6 ? 6 : c->key;
+}
+
+static void draw_groups(const struct tui_view *v, int top, int height,
+			const size_t *rows, size_t n)
+{
+	const struct report *r = v->report;
+	struct columns c;
+	char buf[512];
+	int first;
+
+	plan(r, &c);
+	move(top, 0);
+	clrtoeol();
+	attron(A_REVERSE);
+	for (size_t k = 0; k < r->keys.count; k++) {
+		char name[32];
+		const char *kn = match_group_key_name(r->keys.keys[k]);
+		size_t i;
+
+		for (i = 0; kn[i] != '\0' && i < sizeof(name) - 1; i++) {
+			name[i] = (char)(kn[i] - 32);
+		}
+		name[i] = '\0';
+		put_cell(name, c.key, false);
+		addch(' ');
+	}
+	snprintf(buf, sizeof(buf), "%5s %5s %5s %4s  %s%s%s%s%s", "CONN", "ACT",
+		 "IDLE", "ITX", c.oldest ? " OLDEST " : "",
+		 c.delta ? "  +/- " : "", c.trend ? " TREND/m " : "",
+		 c.spark ? "HISTORY      " : "", "FLAGS");
+	put_cell(buf, COLS - getcurx(stdscr), false);
+	attroff(A_REVERSE);
+	if (ui.selected >= (int)n) {
+		ui.selected = n ? (int)n - 1 : 0;
+	}
+	first = ui.selected >= height - 1 ? ui.selected - (height - 2) : 0;
+	for (int row = 1; row < height; row++) {
+		size_t idx = (size_t)(first + row - 1);
+		const struct report_group *g;
+		char when[32];
+		char spark[128];
+		char flags[96];
+
+		move(top + row, 0);
+		clrtoeol();
+		if (idx >= n) {
+			continue;
+		}
+		g = &r->groups[rows[idx]];
+		if ((int)idx == ui.selected) {
+			attron(A_REVERSE);
+		}
+		for (size_t k = 0; k < r->keys.count; k++) {
+			put_cell(g->keys[r->keys.keys[k]], c.key, false);
+			addch(' ');
+		}
+		units_format_duration(when, sizeof(when), g->oldest_idle_tx_s);
+		sparkline(spark, sizeof(spark), v, g, 12);
+		flags_of(flags, sizeof(flags), g);
+		snprintf(buf, sizeof(buf), "%5d %5d %5d %4d%s ", g->connections,
+			 g->states[SESSION_STATE_ACTIVE],
+			 g->states[SESSION_STATE_IDLE],
+			 g->states[SESSION_STATE_IDLE_TX] +
+				 g->states[SESSION_STATE_IDLE_TX_ABORTED],
+			 g->states[SESSION_STATE_UNKNOWN] ? "?" : " ");
+		addstr(buf);
+		if (c.oldest) {
+			snprintf(buf, sizeof(buf), "%7s ", when);
+			addstr(buf);
+		}
+		if (c.delta) {
+			snprintf(buf, sizeof(buf), "%+5d ",
+				 g->connections - g->baseline);
+			addstr(buf);
+		}
+		if (c.trend) {
+			snprintf(buf, sizeof(buf), "%+8.1f ", g->trend.slope_per_min);
+			addstr(buf);
+		}
+		if (c.spark) {
+			put_cell(spark, 12, false);
+			addch(' ');
+		}
+		if (ui.color && flags[0] != '\0') {
+			attron(COLOR_PAIR(g->trend.flagged ? PAIR_LEAK : PAIR_WARN) |
+			       A_BOLD);
+		}
+		put_cell(flags, COLS - getcurx(stdscr) - 1, false);
+		if (ui.color) {
+			attroff(COLOR_PAIR(PAIR_LEAK) | COLOR_PAIR(PAIR_WARN) |
+				A_BOLD);
+		}
+		attroff(A_REVERSE);
+	}
+}
+
+static const struct session **group_sessions(const struct tui_view *v,
+					     const struct report_group *g,
+					     size_t *count)
+{
+	const struct report *r = v->report;
+	const struct session **list;
+	size_t n = 0;
+
+	list = calloc(v->last->session_count + 1, sizeof(*list));
+	for (size_t i = 0; list != NULL && i < v->last->session_count; i++) {
+		const struct session *s = &v->last->sessions[i];
+		bool same = true;
+
+		for (size_t k = 0; k < r->keys.count && same; k++) {
+			enum group_key key = r->keys.keys[k];
+
+			same = g->keys[key] != NULL &&
+			       strcmp(group_session_key(s, key), g->keys[key]) == 0;
+		}
+		if (same) {
+			list[n++] = s;
+		}
+	}
+	*count = n;
+	return list;
+}
+
+static int compare_age(const void *pa, const void *pb)
+{
+	const struct session *a = *(const struct session *const *)pa;
+	const struct session *b = *(const struct session *const *)pb;
+	double x = isnan(a->backend_age_s) ? -1 : a->backend_age_s;
+	double y = isnan(b->backend_age_s) ? -1 : b->backend_age_s;
+
+	return (x < y) - (x > y);
+}
+
+static void draw_detail(const struct tui_view *v, int top, int height,
+			const struct report_group *g)
+{
+	size_t n;
+	const struct session **list = group_sessions(v, g, &n);
+	char label[600];
+	char buf[1400];
+
+	if (list == NULL) {
+		return;
+	}
+	qsort(list, n, sizeof(*list), compare_age);
+	snprintf(buf, sizeof(buf), "%s: %zu sessions, oldest first",
+		 report_group_label(v->report, g, label, sizeof(label)), n);
+	attron(A_BOLD);
+	put_text(top, buf);
+	attroff(A_BOLD);
+	move(top + 1, 0);
+	clrtoeol();
+	attron(A_REVERSE);
+	put_cell("PID     STATE     IN-STATE      AGE CLIENT                WAIT          QUERY",
+		 COLS - 1, false);
+	attroff(A_REVERSE);
+	for (int row = 2; row < height; row++) {
+		const struct session *s;
+		char in_state[32];
+		char age[32];
+		char client[96];
+		char wait[96];
+		static const char *const short_state[] = {
+			"active", "idle", "idle-tx", "aborted", "other", "?"};
+
+		move(top + row, 0);
+		clrtoeol();
+		if ((size_t)(row - 2) >= n) {
+			continue;
+		}
+		s = list[row - 2];
+		units_format_duration(in_state, sizeof(in_state), s->state_age_s);
+		units_format_duration(age, sizeof(age), s->backend_age_s);
+		if (s->client_port == -1) {
+			snprintf(client, sizeof(client), "local");
+		} else {
+			snprintf(client, sizeof(client), "%s:%d", s->client_addr,
+				 s->client_port);
+		}
+		snprintf(wait, sizeof(wait), "%s%s%s", s->wait_event_type,
+			 s->wait_event[0] ? ":" : "", s->wait_event);
+		snprintf(buf, sizeof(buf), "%-7d %-9s %8s %8s ", s->pid,
+			 short_state[s->state], in_state, age);
+		addstr(buf);
+		put_cell(client, 21, false);
+		addch(' ');
+		put_cell(wait, 13, false);
+		addch(' ');
+		put_cell(s->query, COLS - getcurx(stdscr) - 1, false);
+	}
+	free(list);
+}
+
+static void draw_help(void)
+{
+	static const char *const lines[] = {
+		"q        quit (the report follows)",
+		"j k, arrows  select a group",
+		"Enter    show or hide the sessions of the selected group",
+		"s        sort: connections, growth, idle-tx age, name",
+		"g        grouping: user,app / user / app / db / user,app,db / state",
+		"/        filter groups by a glob (Esc clears)",
+		"p        pause or resume sampling",
+		"b        make the current counts the baseline",
+		"+ -      sample less or more often",
+		"?        this help",
+		"",
+		"LEAK: steady growth (with the time to the nearest limit);",
+		"IDLE-TX: sessions idle in a transaction; NEAR-LIMIT: >= 80%.",
+	};
+
+	for (size_t i = 0; i < PGD_ARRAY_LEN(lines); i++) {
+		put_text(4 + (int)i, lines[i]);
+	}
+}
+
+void tui_draw(const struct tui_view *v)
+{
+	size_t n;
+	size_t *rows = visible_rows(v->report, &n);
+	int table_h;
+	char footer[256];
+
+	erase();
+	draw_header(v);
+	table_h = LINES - 5;
+	if (ui.help) {
+		draw_help();
+	} else if (rows != NULL) {
+		if (ui.detail && n > 0 && LINES >= 16) {
+			table_h = (LINES - 5) / 2;
+		}
+		draw_groups(v, 4, table_h, rows, n);
+		if (ui.detail && n > 0 && LINES >= 16) {
+			draw_detail(v, 4 + table_h, LINES - 5 - table_h,
+				    &v->report->groups[rows[ui.selected]]);
+		}
+	}
+	if (ui.typing) {
+		snprintf(footer, sizeof(footer), "filter: /%s_", ui.filter);
+	} else if (v->message != NULL) {
+		snprintf(footer, sizeof(footer), "%s", v->message);
+	} else {
+		snprintf(footer, sizeof(footer),
+			 "q quit  j/k select  Enter sessions  s sort:%s  g group  "
+			 "/ filter%s%s  p pause  b baseline  +/- interval  ? help",
+			 sort_names[ui.sort], ui.filter[0] ? ":" : "", ui.filter);
+	}
+	attron(A_REVERSE);
+	put_text(LINES - 1, footer);
+	attroff(A_REVERSE);
+	refresh();
+	free(rows);
+}
+
+static enum tui_action filter_key(int ch)
+{
+	size_t len = strlen(ui.filter);
+
+	if (ch == 27) {
+		ui.filter[0] = '\0';
+		ui.typing = false;
+		return TUI_FILTER;
+	}
+	if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+		ui.typing = false;
+		return TUI_REDRAW;
+	}
+	if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && len > 0) {
+		ui.filter[len - 1] = '\0';
+		return TUI_FILTER;
+	}
+	if (ch >= 0x20 && ch < 0x7f && len + 1 < sizeof(ui.filter)) {
+		ui.filter[len] = (char)ch;
+		ui.filter[len + 1] = '\0';
+		return TUI_FILTER;
+	}
+	return TUI_NONE;
+}
+
+static enum tui_action one_key(int ch)
+{
+	if (ui.typing) {
+		return filter_key(ch);
+	}
+	switch (ch) {
+	case 'q':
+	case 'Q':
+		return TUI_QUIT;
+	case 'j':
+	case KEY_DOWN:
+		ui.selected++;
+		return TUI_REDRAW;
+	case 'k':
+	case KEY_UP:
+		ui.selected = ui.selected > 0 ? ui.selected - 1 : 0;
+		return TUI_REDRAW;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		ui.detail = !ui.detail;
+		return TUI_REDRAW;
+	case 's':
+		ui.sort = (ui.sort + 1) % SORT_COUNT;
+		return TUI_REDRAW;
+	case 'g':
+		ui.selected = 0;
+		return TUI_REGROUP;
+	case '/':
+		ui.typing = true;
+		return TUI_REDRAW;
+	case 27:
+		ui.filter[0] = '\0';
+		ui.help = false;
+		return TUI_FILTER;
+	case 'p':
+		return TUI_PAUSE;
+	case 'b':
+		return TUI_REBASELINE;
+	case '+':
+		return TUI_SLOWER;
+	case '-':
+		return TUI_FASTER;
+	case '?':
+	case 'h':
+		ui.help = !ui.help;
+		return TUI_REDRAW;
+	case KEY_RESIZE:
+		return TUI_REDRAW;
+	default:
+		return TUI_NONE;
+	}
+}
+
+bool tui_next_key(enum tui_action *action)
+{
+	int ch = getch();
+
+	if (ch == ERR) {
+		return false;
+	}
+	*action = one_key(ch);
+	return true;
+}

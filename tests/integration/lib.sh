@@ -1,0 +1,105 @@
+# shellcheck shell=bash
+# TAP helpers for the integration tests.  Each test script sources this,
+# runs against the cluster scripts/test started (PGHOST etc. set), and
+# ends with done_testing.  $PGDRIP and $WORKLOAD name the binaries.
+set -u
+
+T_N=0
+export PGOPTIONS="-c client_min_messages=warning"
+T_PIDS=()
+T_TMP=$(mktemp -d /tmp/pgdrip-it.XXXXXX)
+
+pass() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
+fail() { T_N=$((T_N + 1)); echo "not ok $T_N - $*"; }
+
+# check DESC COMMAND...: passes when the command succeeds (its output
+# is discarded: it must not mix with the TAP stream).
+check() {
+	local desc=$1
+	shift
+	if "$@" >/dev/null 2>&1; then pass "$desc"; else fail "$desc"; fi
+}
+
+# is GOT WANT DESC
+is() {
+	if [ "$1" = "$2" ]; then
+		pass "$3"
+	else
+		fail "$3 (got '$1', want '$2')"
+	fi
+}
+
+# like TEXT REGEX DESC
+like() {
+	if printf '%s' "$1" | grep -qE -- "$2"; then
+		pass "$3"
+	else
+		fail "$3 ('$2' not in: $(printf '%s' "$1" | head -c 300))"
+	fi
+}
+
+done_testing() {
+	echo "1..$T_N"
+}
+
+cleanup_tests() {
+	local pid
+	for pid in "${T_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${T_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$T_TMP"
+}
+trap cleanup_tests EXIT
+
+# start_workload SPEC...: starts the workload helper and waits until its
+# fixed sessions are open.  Sets WL_PID.
+start_workload() {
+	local out="$T_TMP/wl.$RANDOM" i
+	"$WORKLOAD" "$@" >"$out" 2>"$out.err" &
+	WL_PID=$!
+	T_PIDS+=("$WL_PID")
+	for i in $(seq 1 $((${WL_WAIT_S:-10} * 20))); do
+		grep -q ready "$out" 2>/dev/null && return 0
+		kill -0 "$WL_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "# workload did not start: $(cat "$out.err")"
+	return 1
+}
+
+stop_workload() {
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# psql_count WHERE: client sessions matching, as the server counts them.
+psql_count() {
+	psql -XAtq -c "SELECT count(*) FROM pg_stat_activity
+		WHERE backend_type = 'client backend'
+		AND application_name <> 'pgdrip' AND pid <> pg_backend_pid()
+		AND ($1)"
+}
+
+# cluster_ctl ARGS...: pg_ctl on the test cluster, as the user it runs as.
+# "restart" also starts a stopped cluster with its remembered options.
+cluster_ctl() {
+	local cmd="'$PG_BINDIR/pg_ctl' -D '$CLUSTER_DIR/data' -l '$CLUSTER_DIR/log' -w $*"
+	if [ -n "${CLUSTER_USER:-}" ]; then
+		su "$CLUSTER_USER" -s /bin/sh -c "$cmd" >/dev/null 2>&1
+	else
+		sh -c "$cmd" >/dev/null 2>&1
+	fi
+}
+
+sql() {
+	psql -XAtq -v ON_ERROR_STOP=1 -c "$1"
+}
+
+# has_control_bytes FILE: any byte below 0x20 other than newline, or DEL.
+has_control_bytes() {
+	LC_ALL=C grep -qP '[\x00-\x09\x0b-\x1f\x7f]' "$1"
+}

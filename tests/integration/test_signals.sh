@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SIGINT, SIGTERM and SIGHUP in watch, wrap and drain modes: the report is
+# written, the record file is whole, the exit status is the checks'; a
+# report piped to head exits quietly.
+. "$(dirname "$0")/lib.sh"
+
+sql "DROP ROLE IF EXISTS s_app; CREATE ROLE s_app LOGIN" >/dev/null
+start_workload idle:s_app:held:3 || fail "workload"
+
+for sig in INT TERM HUP; do
+	"$PGDRIP" --interval 200ms --user s_app --format json --record "$T_TMP/$sig.jsonl" \
+		>"$T_TMP/$sig.json" 2>"$T_TMP/$sig.err" &
+	pid=$!
+	sleep 1.5
+	kill -"$sig" "$pid"
+	wait "$pid"
+	is "$?" 0 "watch: SIG$sig ends the run with the checks' status"
+	check "watch: SIG$sig: the report is written" jq -e '.samples >= 5' "$T_TMP/$sig.json"
+	check "watch: SIG$sig: every record line is whole" jq -e .t "$T_TMP/$sig.jsonl"
+	is "$(wc -l <"$T_TMP/$sig.jsonl")" "$(jq .samples "$T_TMP/$sig.json")" \
+		"watch: SIG$sig: one record line per sample"
+done
+
+"$PGDRIP" --interval 200ms --user s_app --max-per-group 1 >/dev/null 2>"$T_TMP/err" &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+is "$?" 1 "watch: a breached check still fails after SIGINT"
+
+"$PGDRIP" --interval 200ms -o "$T_TMP/wrap.txt" -- sleep 30 2>/dev/null &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+is "$?" 130 "wrap: SIGINT is forwarded; the command's 128+2 wins"
+check "wrap: the report is written" grep -q "wrap report" "$T_TMP/wrap.txt"
+
+"$PGDRIP" --app held --wait-drain 60s --interval 200ms 2>"$T_TMP/drain.err" &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 1 "wait-drain: SIGTERM stops waiting with exit 1"
+like "$(cat "$T_TMP/drain.err")" "still connected" "wait-drain: names who is left"
+
+"$PGDRIP" --once --user s_app 2>"$T_TMP/pipe.err" | head -1 >/dev/null
+is "${PIPESTATUS[0]}" 0 "--once | head: exits 0"
+is "$(cat "$T_TMP/pipe.err")" "" "--once | head: nothing on stderr"
+done_testing

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Wrap mode around real commands: a suite leaking one connection per test
+# (closed at exit) fails --fail-on-growth, the same suite closing them
+# passes; the command's status wins; its stdout stays clean.
+. "$(dirname "$0")/lib.sh"
+
+sql "DROP ROLE IF EXISTS w_tests; CREATE ROLE w_tests LOGIN CONNECTION LIMIT 40" >/dev/null
+
+"$PGDRIP" --fail-on-growth --interval 200ms --settle 2s --format json -o "$T_TMP/leak.json" \
+	-- "$WORKLOAD" suite:w_tests:suite:25:250:leak 2>"$T_TMP/err" >/dev/null
+is "$?" 1 "a suite leaking one connection per test fails --fail-on-growth"
+like "$(cat "$T_TMP/err")" "fail-on-growth failed: group w_tests/suite" "...naming the group"
+g='.groups[] | select(.user=="w_tests")'
+is "$(jq "$g | .growth.flagged" "$T_TMP/leak.json")" true "growth flagged over the run"
+is "$(jq "$g | .baseline" "$T_TMP/leak.json")" 0 "baseline 0"
+check "peak near 25 ($(jq "$g | .peak" "$T_TMP/leak.json"))" test "$(jq "$g | .peak" "$T_TMP/leak.json")" -ge 20
+is "$(jq "$g | .leaked" "$T_TMP/leak.json")" 0 "nothing left after exit: the leak is seen during the run"
+check "slope about 240/min ($(jq "$g | .growth.slope_per_min" "$T_TMP/leak.json"))" \
+	jq -e "$g | .growth.slope_per_min > 120 and .growth.slope_per_min < 400" "$T_TMP/leak.json"
+is "$(jq -r "$g | .growth.forecast.limit_kind" "$T_TMP/leak.json")" role "forecast aims at the role's limit"
+is "$(jq -r .pgdrip.mode "$T_TMP/leak.json")" wrap "mode wrap"
+is "$(jq -r .command.status "$T_TMP/leak.json")" 0 "the command's status is reported"
+
+"$PGDRIP" --fail-on-growth --interval 200ms --settle 2s -o "$T_TMP/clean.txt" \
+	-- "$WORKLOAD" suite:w_tests:suite:25:250:close 2>"$T_TMP/err" >/dev/null
+is "$?" 0 "the same suite closing its connections passes"
+
+"$PGDRIP" --interval 200ms --settle 3s --format json -o "$T_TMP/left.json" \
+	-- sh -c "'$WORKLOAD' leak:w_tests:left:100:3 & sleep 1.5; echo started" 2>"$T_TMP/err" >"$T_TMP/out"
+is "$?" 1 "connections left after the command fail --max-leaked 0 (the default)"
+is "$(jq '.groups[] | select(.application=="left") | .leaked' "$T_TMP/left.json")" 3 "3 leaked"
+pkill -f 'leak:w_tests:left' 2>/dev/null
+
+out=$("$PGDRIP" --interval 200ms --settle 1s -- sh -c 'echo hello; exit 7' 2>"$T_TMP/err")
+is "$?" 7 "the command's non-zero status wins"
+is "$out" hello "the command's stdout stays clean"
+like "$(cat "$T_TMP/err")" "pgdrip wrap report" "the report goes to stderr"
+"$PGDRIP" --interval 200ms --settle 1s -- sh -c 'kill -TERM $$' 2>/dev/null
+is "$?" 143 "killed by a signal: 128+N"
+"$PGDRIP" --interval 200ms --settle 1s -- /nonexistent/command 2>"$T_TMP/err"
+is "$?" 127 "a missing command exits 127, as a shell would"
+
+# SIGTERM to pgdrip reaches the command.
+"$PGDRIP" --interval 200ms --settle 1s -o "$T_TMP/sig.txt" -- sh -c 'trap "exit 42" TERM; sleep 30 & wait' 2>/dev/null &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 42 "SIGTERM is forwarded to the command"
+check "and the report is still written" grep -q "wrap report" "$T_TMP/sig.txt"
+done_testing

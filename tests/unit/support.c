@@ -1,0 +1,297 @@
+/*
+ * support.c - what several unit tests share: a strict JSON validator and
+ * a hand-built report full of hostile names (see support.h).
+ */
+#include "support.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A strict validator for what the writer emits: structure, string
+ * escapes, numbers, and UTF-8 of the raw bytes. */
+struct cursor {
+	const unsigned char *p;
+	int depth;
+};
+
+static bool parse_value(struct cursor *c);
+
+static void skip_ws(struct cursor *c)
+{
+	while (*c->p == ' ' || *c->p == '\n' || *c->p == '\t' || *c->p == '\r') {
+		c->p++;
+	}
+}
+
+static bool parse_string(struct cursor *c)
+{
+	if (*c->p++ != '"') {
+		return false;
+	}
+	while (*c->p != '"') {
+		unsigned char ch = *c->p;
+
+		if (ch < 0x20) {
+			return false;
+		}
+		if (ch == '\\') {
+			c->p++;
+			if (*c->p == 'u') {
+				for (int i = 1; i <= 4; i++) {
+					if (!strchr("0123456789abcdefABCDEF",
+						    c->p[i]) || c->p[i] == 0) {
+						return false;
+					}
+				}
+				c->p += 5;
+			} else if (strchr("\"\\/bfnrt", *c->p) && *c->p) {
+				c->p++;
+			} else {
+				return false;
+			}
+		} else if (ch < 0x80) {
+			c->p++;
+		} else {
+			int n = (ch & 0xE0) == 0xC0 ? 2 : (ch & 0xF0) == 0xE0 ? 3
+				: (ch & 0xF8) == 0xF0 ? 4 : 0;
+
+			if (n == 0 || ch == 0xC0 || ch == 0xC1 || ch > 0xF4) {
+				return false;
+			}
+			for (int i = 1; i < n; i++) {
+				if ((c->p[i] & 0xC0) != 0x80) {
+					return false;
+				}
+			}
+			c->p += n;
+		}
+	}
+	c->p++;
+	return true;
+}
+
+static bool parse_container(struct cursor *c, char open, char close)
+{
+	if (*c->p++ != open || ++c->depth > 64) {
+		return false;
+	}
+	skip_ws(c);
+	if (*c->p == close) {
+		c->p++;
+		c->depth--;
+		return true;
+	}
+	for (;;) {
+		skip_ws(c);
+		if (open == '{') {
+			if (!parse_string(c)) {
+				return false;
+			}
+			skip_ws(c);
+			if (*c->p++ != ':') {
+				return false;
+			}
+		}
+		if (!parse_value(c)) {
+			return false;
+		}
+		skip_ws(c);
+		if (*c->p == ',') {
+			c->p++;
+			continue;
+		}
+		if (*c->p++ != close) {
+			return false;
+		}
+		c->depth--;
+		return true;
+	}
+}
+
+static bool parse_value(struct cursor *c)
+{
+	skip_ws(c);
+	switch (*c->p) {
+	case '{':
+		return parse_container(c, '{', '}');
+	case '[':
+		return parse_container(c, '[', ']');
+	case '"':
+		return parse_string(c);
+	}
+	if (strncmp((const char *)c->p, "true", 4) == 0 ||
+	    strncmp((const char *)c->p, "null", 4) == 0) {
+		c->p += 4;
+		return true;
+	}
+	if (strncmp((const char *)c->p, "false", 5) == 0) {
+		c->p += 5;
+		return true;
+	}
+	{
+		char *end;
+
+		if (*c->p != '-' && (*c->p < '0' || *c->p > '9')) {
+			return false;
+		}
+		strtod((const char *)c->p, &end);
+		c->p = (const unsigned char *)end;
+		return true;
+	}
+}
+
+bool support_json_valid(const char *text)
+{
+	struct cursor c = {(const unsigned char *)text, 0};
+
+	if (!parse_value(&c)) {
+		return false;
+	}
+	skip_ws(&c);
+	return *c.p == '\0';
+}
+
+
+const char *const support_hostile[] = {
+	"plain",
+	"\x1b]0;pwned\x07\x1b[2J\x1b[31mred",
+	"bell\a\a",
+	"line\r\nbreak\ttab",
+	"bad\xff\xfe utf8 \xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80 cut\xe2\x82",
+	"c1 \xc2\x9b" "31m and raw \x9b" "31m",
+	"bidi \xe2\x80\xae" "evil \xe2\x81\xa6",
+	"\xe5\x90\x8d\xe5\x89\x8d\xe5\x90\x8d\xe5\x89\x8d\xe5\x90\x8d\xe5\x89"
+	"\x8d\xe5\x90\x8d\xe5\x89\x8d\xe5\x90\x8d\xe5\x89\x8d",
+	/* 63 bytes, NAMEDATALEN - 1 */
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789x",
+	"\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b"
+	"\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b",
+	"",
+};
+
+
+static void fill_group(struct report_group *g, const char *user,
+		       const char *app, int connections)
+{
+	memset(g, 0, sizeof(*g));
+	g->keys[GROUP_KEY_USER] = user;
+	g->keys[GROUP_KEY_APP] = app;
+	g->connections = connections;
+	g->baseline = 2;
+	g->peak = connections;
+	g->minimum = 2;
+	g->states[SESSION_STATE_IDLE] = connections;
+	g->oldest_idle_tx_s = NAN;
+	g->oldest_xact_s = NAN;
+	g->first_flagged_s = NAN;
+	g->forecast_s = INFINITY;
+	g->forecast_name = "";
+	g->role_limit = -1;
+	g->role_usage_pct = NAN;
+	g->db_limit = -1;
+	g->db_usage_pct = NAN;
+	g->trend.p_value = 1;
+}
+
+/*
+ * A watch report over 10 minutes: a leaking group named name/name with a
+ * forecast against role name's limit, a steady group, one idle-in-
+ * transaction session, limits, a warning and a failed check, all
+ * carrying name.  Arrays are heap copies so report_finish() frees them.
+ */
+void support_build_report(struct report *r, const char *name)
+{
+	struct report_group *g;
+	struct report_session *s;
+	struct report_limit *l;
+	char where[128];
+
+	report_init(r);
+	r->mode = REPORT_MODE_WATCH;
+	strcpy(r->server.version, "15.18");
+	r->server.version_num = 150018;
+	r->server.max_connections = 100;
+	r->server.superuser_reserved = 3;
+	r->server.idle_session_timeout_s = 300;
+	r->server.can_read_all_stats = true;
+	snprintf(r->server.current_user, sizeof(r->server.current_user), "%s",
+		 name);
+	r->usable_connections = 97;
+	r->server_label = name;
+	r->started_epoch_s = 1795348800;
+	r->ended_epoch_s = 1795348800 + 600;
+	r->samples = 600;
+	r->interval_s = 1;
+	r->window_s = 300;
+	match_default_group_keys(&r->keys);
+	r->total = 42;
+	r->total_all = 42;
+	r->usage_pct = 43.3;
+	r->unknown_states = 0;
+
+	r->group_count = 2;
+	r->groups = calloc(r->group_count, sizeof(*r->groups));
+	g = &r->groups[0];
+	fill_group(g, name, name, 30);
+	g->states[SESSION_STATE_IDLE] = 27;
+	g->states[SESSION_STATE_IDLE_TX] = 1;
+	g->states[SESSION_STATE_ACTIVE] = 2;
+	g->trend.flagged = true;
+	g->trend.slope_per_min = 60;
+	g->trend.net_growth = 28;
+	g->trend.p_value = 0.001;
+	g->trend.confidence = 0.999;
+	g->trend.span_s = 28;
+	g->first_flagged_s = 7;
+	g->forecast_s = 250;
+	g->forecast_kind = LIMIT_KIND_ROLE;
+	g->forecast_name = name;
+	g->forecast_limit = 40;
+	g->role_limit = 40;
+	g->role_usage_pct = 75;
+	fill_group(&r->groups[1], "app", "api", 12);
+
+	r->idle_tx_count = 1;
+	r->idle_tx = calloc(1, sizeof(*r->idle_tx));
+	s = &r->idle_tx[0];
+	s->pid = 4242;
+	s->user = name;
+	s->app = name;
+	s->db = name;
+	s->client_addr = "10.0.0.7";
+	s->client_port = 50432;
+	s->state = SESSION_STATE_IDLE_TX;
+	s->idle_s = 75.2;
+	s->xact_age_s = 80;
+	s->stuck_for_s = 75;
+	s->over_age = true;
+	s->query = name;
+
+	r->limit_count = 2;
+	r->limits = calloc(r->limit_count, sizeof(*r->limits));
+	l = &r->limits[0];
+	l->kind = LIMIT_KIND_SERVER;
+	l->name = "";
+	l->limit = 97;
+	l->used = 42;
+	l->usage_pct = 43.3;
+	l = &r->limits[1];
+	l->kind = LIMIT_KIND_ROLE;
+	l->name = name;
+	l->limit = 40;
+	l->used = 30;
+	l->usage_pct = 75;
+
+	report_add_warning(r, "role \"%s\" cannot see other roles' states",
+			   name);
+	snprintf(where, sizeof(where), "group %s/%s", name, name);
+	check_list_add(&r->checks, "max-per-group", where, 10, 30, false);
+	check_list_add(&r->checks, "max-total", "total", 100, 42, true);
+	r->exit_code = 1;
+}
+
+
+const size_t support_hostile_count =
+	sizeof(support_hostile) / sizeof(support_hostile[0]);

@@ -1,0 +1,95 @@
+/*
+ * test_check.c - check lists and the exit-status decision.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "check.h"
+
+#include <string.h>
+
+struct status_case {
+	int failures;
+	int child_status;
+	int expected;
+};
+
+static const struct status_case status_cases[] = {
+	{0, -1, PGD_EXIT_OK},
+	{1, -1, PGD_EXIT_CHECK_FAILED},
+	{3, -1, PGD_EXIT_CHECK_FAILED},
+	{0, 0, PGD_EXIT_OK},
+	{1, 0, PGD_EXIT_CHECK_FAILED},
+	/* The wrapped command's failure is never masked... */
+	{0, 2, 2},
+	{1, 2, 2},
+	/* ...nor turned into a gate failure when it was killed. */
+	{1, 130, 130},
+	{0, 143, 143},
+};
+
+static void test_exit_status(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(status_cases) / sizeof(status_cases[0]);
+	     i++) {
+		const struct status_case *c = &status_cases[i];
+		struct check_list list;
+
+		check_list_init(&list);
+		check_list_add(&list, "max-total", "total", 10, 5, true);
+		for (int f = 0; f < c->failures; f++) {
+			check_list_add(&list, "max-per-group", "group a/b", 1, 2,
+				       false);
+		}
+		assert_int_equal(check_list_failures(&list), c->failures);
+		assert_int_equal(check_exit_status(&list, c->child_status),
+				 c->expected);
+		check_list_finish(&list);
+	}
+}
+
+static void test_thresholds(void **state)
+{
+	struct thresholds t;
+
+	(void)state;
+	check_thresholds_init(&t);
+	assert_false(check_any_set(&t));
+	assert_int_equal(t.idle_tx_age_ms, 30000);
+	t.max_idle_tx = 0;
+	assert_true(check_any_set(&t));
+	check_thresholds_init(&t);
+	t.fail_on_growth = true;
+	assert_true(check_any_set(&t));
+}
+
+static void test_long_where_is_cut(void **state)
+{
+	struct check_list list;
+	char where[2048];
+
+	(void)state;
+	memset(where, 'x', sizeof(where) - 1);
+	where[sizeof(where) - 1] = '\0';
+	check_list_init(&list);
+	check_list_add(&list, "max-per-group", where, 1, 2, false);
+	assert_true(strlen(list.items[0].where) < sizeof(list.items[0].where));
+	check_list_finish(&list);
+	check_list_finish(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exit_status),
+		cmocka_unit_test(test_thresholds),
+		cmocka_unit_test(test_long_where_is_cut),
+	};
+
+	return cmocka_run_group_tests_name("check", tests, NULL, NULL);
+}

@@ -1,0 +1,239 @@
+/*
+ * test_group.c - sessions to groups: keys, filters, state counts, ages
+ * and ordering.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "group.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+struct row {
+	const char *user;
+	const char *app;
+	const char *db;
+	const char *state; /* pg_stat_activity spelling; NULL hidden */
+	int port;
+	double state_age_s;
+	double xact_age_s;
+};
+
+static const struct row rows[] = {
+	{"app_api", "api", "shop", "idle", 5432, 1, NAN},
+	{"app_api", "api", "shop", "idle", 5433, 2, NAN},
+	{"app_api", "api", "shop", "active", 5434, 0, 0.1},
+	{"app_tests", "pytest", "test", "idle in transaction", -1, 75, 80},
+	{"app_tests", "pytest", "test", "idle in transaction (aborted)", -1,
+	 90, NAN},
+	{"app_tests", "pytest", "test", "idle", -1, 3, NAN},
+	{"other", "", "shop", NULL, 0, NAN, NAN},
+};
+
+static void fill(struct sample *sample)
+{
+	sample_init(sample);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct session *s = sample_add_session(sample);
+
+		s->pid = 100 + (int)i;
+		s->user = sample_strdup(sample, rows[i].user);
+		s->app = sample_strdup(sample, rows[i].app);
+		s->db = sample_strdup(sample, rows[i].db);
+		s->client_addr = sample_strdup(sample,
+					       rows[i].port > 0 ? "10.0.0.7"
+								: "");
+		s->client_port = rows[i].port;
+		s->state = sample_state_parse(rows[i].state);
+		s->state_age_s = rows[i].state_age_s;
+		s->xact_age_s = rows[i].xact_age_s;
+	}
+}
+
+static const struct group *find(const struct group_set *set, enum group_key key,
+				const char *value)
+{
+	for (size_t i = 0; i < set->count; i++) {
+		if (strcmp(set->groups[i].keys[key], value) == 0) {
+			return &set->groups[i];
+		}
+	}
+	return NULL;
+}
+
+static void test_default_grouping(void **state)
+{
+	struct sample sample;
+	struct group_set set;
+	struct group_keys keys;
+	struct filter filter;
+	const struct group *g;
+
+	(void)state;
+	fill(&sample);
+	match_default_group_keys(&keys);
+	match_filter_init(&filter);
+	group_set_init(&set);
+	group_set_build(&set, &sample, &filter, &keys);
+	assert_int_equal(set.count, 3);
+	assert_int_equal(set.total, 7);
+	/* Largest first, ties by name. */
+	assert_string_equal(set.groups[0].keys[GROUP_KEY_USER], "app_api");
+	assert_string_equal(set.groups[1].keys[GROUP_KEY_USER], "app_tests");
+	assert_null(set.groups[0].keys[GROUP_KEY_DB]);
+	g = find(&set, GROUP_KEY_USER, "app_api");
+	assert_int_equal(g->connections, 3);
+	assert_int_equal(g->states[SESSION_STATE_IDLE], 2);
+	assert_int_equal(g->states[SESSION_STATE_ACTIVE], 1);
+	assert_true(isnan(g->oldest_idle_tx_s));
+	g = find(&set, GROUP_KEY_USER, "app_tests");
+	assert_int_equal(g->states[SESSION_STATE_IDLE_TX], 1);
+	assert_int_equal(g->states[SESSION_STATE_IDLE_TX_ABORTED], 1);
+	/* The aborted one is older: its age comes from state_change. */
+	assert_float_equal(g->oldest_idle_tx_s, 90, 1e-9);
+	assert_float_equal(g->oldest_xact_s, 80, 1e-9);
+	g = find(&set, GROUP_KEY_USER, "other");
+	assert_int_equal(g->states[SESSION_STATE_UNKNOWN], 1);
+	assert_int_equal(g->states[SESSION_STATE_IDLE], 0);
+	group_set_finish(&set);
+	match_filter_finish(&filter);
+	sample_finish(&sample);
+}
+
+struct keys_case {
+	const char *group_by;
+	size_t groups;
+	enum group_key key;
+	const char *value;
+	int connections;
+};
+
+static const struct keys_case keys_cases[] = {
+	{"db", 2, GROUP_KEY_DB, "shop", 4},
+	{"client", 3, GROUP_KEY_CLIENT, "local", 3},
+	{"client", 3, GROUP_KEY_CLIENT, "10.0.0.7", 3},
+	{"state", 5, GROUP_KEY_STATE, "idle", 3},
+	{"state", 5, GROUP_KEY_STATE, "unknown", 1},
+	{"db,state", 6, GROUP_KEY_STATE, "active", 1},
+	{"user,app,db,client,state", 6, GROUP_KEY_USER, "other", 1},
+};
+
+static void test_group_by(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(keys_cases) / sizeof(keys_cases[0]);
+	     i++) {
+		const struct keys_case *c = &keys_cases[i];
+		struct sample sample;
+		struct group_set set;
+		struct group_keys keys;
+		struct filter filter;
+		struct errbuf err;
+		const struct group *g;
+		int sum = 0;
+
+		fill(&sample);
+		assert_true(match_parse_group_keys(c->group_by, &keys, &err));
+		match_filter_init(&filter);
+		group_set_init(&set);
+		group_set_build(&set, &sample, &filter, &keys);
+		assert_int_equal(set.count, c->groups);
+		g = find(&set, c->key, c->value);
+		assert_non_null(g);
+		assert_int_equal(g->connections, c->connections);
+		for (size_t k = 0; k < set.count; k++) {
+			sum += set.groups[k].connections;
+		}
+		assert_int_equal(sum, 7);
+		group_set_finish(&set);
+		match_filter_finish(&filter);
+		sample_finish(&sample);
+	}
+}
+
+static void test_filter_and_weight(void **state)
+{
+	struct sample sample;
+	struct group_set set;
+	struct group_keys keys;
+	struct filter filter;
+	struct errbuf err;
+	struct session *agg;
+
+	(void)state;
+	fill(&sample);
+	/* A row read back from a record stands for many sessions. */
+	agg = sample_add_session(&sample);
+	agg->user = "app_api";
+	agg->app = "api";
+	agg->db = "shop";
+	agg->state = SESSION_STATE_IDLE;
+	agg->weight = 40;
+	match_default_group_keys(&keys);
+	match_filter_init(&filter);
+	assert_true(match_pattern_add(&filter.user, "app_*", &err));
+	assert_true(match_pattern_add(&filter.exclude_app, "pyt?st", &err));
+	group_set_init(&set);
+	group_set_build(&set, &sample, &filter, &keys);
+	assert_int_equal(set.count, 1);
+	assert_int_equal(set.total, 43);
+	assert_int_equal(set.total_unfiltered, 47);
+	assert_int_equal(set.groups[0].states[SESSION_STATE_IDLE], 42);
+	group_set_finish(&set);
+	match_filter_finish(&filter);
+	sample_finish(&sample);
+}
+
+static void test_many_groups(void **state)
+{
+	struct sample sample;
+	struct group_set set;
+	struct group_keys keys;
+	struct filter filter;
+	char name[32];
+
+	(void)state;
+	sample_init(&sample);
+	/* 3000 sessions over 1000 groups: the hash must keep them apart. */
+	for (int i = 0; i < 3000; i++) {
+		struct session *s = sample_add_session(&sample);
+
+		snprintf(name, sizeof(name), "role%d", i % 1000);
+		s->user = sample_strdup(&sample, name);
+		s->app = "app";
+		s->state = SESSION_STATE_IDLE;
+	}
+	match_default_group_keys(&keys);
+	match_filter_init(&filter);
+	group_set_init(&set);
+	group_set_build(&set, &sample, &filter, &keys);
+	assert_int_equal(set.count, 1000);
+	for (size_t i = 0; i < set.count; i++) {
+		assert_int_equal(set.groups[i].connections, 3);
+	}
+	/* Rebuilding reuses the set. */
+	group_set_build(&set, &sample, &filter, &keys);
+	assert_int_equal(set.count, 1000);
+	group_set_finish(&set);
+	group_set_finish(NULL);
+	match_filter_finish(&filter);
+	sample_finish(&sample);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_grouping),
+		cmocka_unit_test(test_group_by),
+		cmocka_unit_test(test_filter_and_weight),
+		cmocka_unit_test(test_many_groups),
+	};
+
+	return cmocka_run_group_tests_name("group", tests, NULL, NULL);
+}

@@ -1,0 +1,211 @@
+/*
+ * test_history.c - groups followed over time: whole-run figures,
+ * vanished and late groups, idle-in-transaction tracking by pid, gaps.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "history.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+struct run {
+	struct history history;
+	struct sample sample;
+	struct group_set set;
+	struct filter filter;
+	struct group_keys keys;
+	double t;
+};
+
+static void run_init(struct run *r)
+{
+	match_default_group_keys(&r->keys);
+	match_filter_init(&r->filter);
+	group_set_init(&r->set);
+	sample_init(&r->sample);
+	history_init(&r->history, &r->keys, 300, 1);
+	r->t = 1000;
+}
+
+static void run_finish(struct run *r)
+{
+	history_finish(&r->history);
+	group_set_finish(&r->set);
+	sample_finish(&r->sample);
+	match_filter_finish(&r->filter);
+}
+
+/* One sample: n_api idle "api" sessions, n_leak idle "leak" ones. */
+static void step(struct run *r, int n_api, int n_leak)
+{
+	sample_reset(&r->sample);
+	r->sample.taken_at_epoch_s = r->t;
+	for (int i = 0; i < n_api + n_leak; i++) {
+		struct session *s = sample_add_session(&r->sample);
+
+		s->pid = i + 1;
+		s->user = "u";
+		s->app = i < n_api ? "api" : "leak";
+		s->state = SESSION_STATE_IDLE;
+	}
+	group_set_build(&r->set, &r->sample, &r->filter, &r->keys);
+	history_add(&r->history, &r->sample, &r->set);
+	r->t += 1;
+}
+
+static const struct group_history *find(const struct run *r, const char *app)
+{
+	for (size_t i = 0; i < r->history.group_count; i++) {
+		if (strcmp(r->history.groups[i].keys[GROUP_KEY_APP], app) == 0) {
+			return &r->history.groups[i];
+		}
+	}
+	return NULL;
+}
+
+static void test_whole_run_figures(void **state)
+{
+	static const int api[] = {5, 7, 3, 5, 0};
+	struct run r;
+	const struct group_history *g;
+
+	(void)state;
+	run_init(&r);
+	for (size_t i = 0; i < sizeof(api) / sizeof(api[0]); i++) {
+		step(&r, api[i], 0);
+	}
+	g = find(&r, "api");
+	assert_non_null(g);
+	assert_int_equal(g->baseline, 5);
+	assert_int_equal(g->peak, 7);
+	assert_int_equal(g->minimum, 0);
+	assert_int_equal(g->last, 0);
+	assert_float_equal(g->first_seen_s, 0, 1e-9);
+	/* Absent from the last sample, still reported. */
+	assert_float_equal(g->last_seen_s, 3, 1e-9);
+	assert_int_equal(r.history.samples, 5);
+	assert_float_equal(r.history.last_t_s, 4, 1e-9);
+	history_rebaseline(&r.history);
+	assert_int_equal(g->baseline, 0);
+	run_finish(&r);
+}
+
+static void test_late_group_starts_from_zero(void **state)
+{
+	struct run r;
+	const struct group_history *g;
+
+	(void)state;
+	run_init(&r);
+	step(&r, 5, 0);
+	step(&r, 5, 0);
+	step(&r, 5, 2);
+	g = find(&r, "leak");
+	assert_non_null(g);
+	assert_int_equal(g->baseline, 0);
+	assert_int_equal(g->minimum, 0);
+	assert_int_equal(g->peak, 2);
+	/* The step from zero is in the series. */
+	assert_true(series_count(&g->window) >= 2);
+	assert_float_equal(series_at(&g->window, 0).value, 0, 1e-9);
+	run_finish(&r);
+}
+
+static void test_leak_is_flagged(void **state)
+{
+	struct run r;
+	const struct group_history *g;
+	int i;
+
+	(void)state;
+	run_init(&r);
+	for (i = 0; i < 60; i++) {
+		step(&r, 5, i);
+	}
+	g = find(&r, "leak");
+	assert_true(g->trend.flagged);
+	assert_float_equal(g->trend.slope_per_min, 60, 6);
+	assert_false(isnan(g->first_flagged_s));
+	assert_true(g->first_flagged_s <= 15);
+	g = find(&r, "api");
+	assert_false(g->trend.flagged);
+	assert_true(isnan(g->first_flagged_s));
+	run_finish(&r);
+}
+
+static void idle_tx_sample(struct run *r, int pid, double xact_start,
+			   enum session_state st)
+{
+	struct session *s;
+
+	sample_reset(&r->sample);
+	r->sample.taken_at_epoch_s = r->t;
+	s = sample_add_session(&r->sample);
+	s->pid = pid;
+	s->user = "w";
+	s->app = "stuck";
+	s->state = st;
+	s->xact_start_epoch_s = xact_start;
+	group_set_build(&r->set, &r->sample, &r->filter, &r->keys);
+	history_add(&r->history, &r->sample, &r->set);
+	r->t += 1;
+}
+
+static void test_idle_tx_tracking(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_init(&r);
+	idle_tx_sample(&r, 42, 900, SESSION_STATE_IDLE_TX);
+	idle_tx_sample(&r, 42, 900, SESSION_STATE_IDLE_TX);
+	idle_tx_sample(&r, 42, 900, SESSION_STATE_IDLE_TX);
+	assert_float_equal(history_idle_tx_since_s(&r.history, 42), 0, 1e-9);
+	/* A new transaction on the same pid starts a new track. */
+	idle_tx_sample(&r, 42, 950, SESSION_STATE_IDLE_TX);
+	assert_float_equal(history_idle_tx_since_s(&r.history, 42), 3, 1e-9);
+	/* Aborted: no xact_start; the pid is the identity. */
+	idle_tx_sample(&r, 42, NAN, SESSION_STATE_IDLE_TX_ABORTED);
+	idle_tx_sample(&r, 42, NAN, SESSION_STATE_IDLE_TX_ABORTED);
+	assert_float_equal(history_idle_tx_since_s(&r.history, 42), 4, 1e-9);
+	idle_tx_sample(&r, 42, NAN, SESSION_STATE_IDLE);
+	assert_true(isnan(history_idle_tx_since_s(&r.history, 42)));
+	run_finish(&r);
+}
+
+static void test_failures_are_gaps(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_init(&r);
+	step(&r, 5, 0);
+	history_add_failure(&r.history, r.t);
+	history_add_failure(&r.history, r.t + 1);
+	r.t += 2;
+	step(&r, 5, 0);
+	assert_int_equal(r.history.failed_samples, 2);
+	assert_int_equal(r.history.samples, 2);
+	history_finish(NULL);
+	run_finish(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_whole_run_figures),
+		cmocka_unit_test(test_late_group_starts_from_zero),
+		cmocka_unit_test(test_leak_is_flagged),
+		cmocka_unit_test(test_idle_tx_tracking),
+		cmocka_unit_test(test_failures_are_gaps),
+	};
+
+	return cmocka_run_group_tests_name("history", tests, NULL, NULL);
+}

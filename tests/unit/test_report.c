@@ -1,0 +1,256 @@
+/*
+ * test_report.c - the view model: limits and their usage, the
+ * idle-in-transaction list, warnings, every check's pass and breach.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+struct fixture {
+	struct sample sample;
+	struct group_set set;
+	struct history history;
+	struct filter filter;
+	struct thresholds thresholds;
+	struct report report;
+	struct group_keys keys;
+};
+
+static void add(struct sample *sample, const char *user, const char *app,
+		enum session_state st, int pid, double idle_s, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct session *s = sample_add_session(sample);
+
+		s->pid = pid + i;
+		s->user = sample_strdup(sample, user);
+		s->app = sample_strdup(sample, app);
+		s->db = "shop";
+		s->state = st;
+		s->state_age_s = idle_s;
+		s->xact_age_s = st == SESSION_STATE_IDLE_TX ? idle_s + 5 : NAN;
+		s->query = "SELECT 1";
+	}
+}
+
+/* 100 max, 3 reserved: 97 usable.  app_tests has CONNECTION LIMIT 10. */
+static void setup_sample(struct fixture *f)
+{
+	struct sample *s = &f->sample;
+
+	sample_init(s);
+	s->taken_at_epoch_s = 1000;
+	snprintf(s->server.version, sizeof(s->server.version), "15.18");
+	s->server.version_num = 150018;
+	s->server.max_connections = 100;
+	s->server.superuser_reserved = 3;
+	s->server.idle_session_timeout_s = 0;
+	s->server.can_read_all_stats = true;
+	snprintf(s->server.current_user, sizeof(s->server.current_user),
+		 "postgres");
+	add(s, "app_api", "api", SESSION_STATE_IDLE, 100, 1, 5);
+	add(s, "app_tests", "pytest", SESSION_STATE_IDLE, 200, 2, 8);
+	add(s, "app_worker", "stuck", SESSION_STATE_IDLE_TX, 300, 75, 1);
+	add(s, "app_worker", "stuck", SESSION_STATE_IDLE_TX, 301, 10, 1);
+	add(s, "app_worker", "stuck", SESSION_STATE_IDLE_TX_ABORTED, 302, 40,
+	    1);
+	sample_add_role_limit(s, "app_tests", 10);
+	sample_add_role_limit(s, "nobody", 0);
+	sample_add_db_limit(s, "shop", 200);
+}
+
+static void build(struct fixture *f, enum report_mode mode)
+{
+	struct report_input in = {
+		.mode = mode,
+		.history = &f->history,
+		.last = &f->sample,
+		.filter = &f->filter,
+		.thresholds = &f->thresholds,
+		.server_label = "127.0.0.1:5432/postgres",
+		.ended_epoch_s = 1000,
+		.command_status = -1,
+	};
+
+	match_default_group_keys(&f->keys);
+	match_filter_init(&f->filter);
+	group_set_init(&f->set);
+	history_init(&f->history, &f->keys, 300, 1);
+	group_set_build(&f->set, &f->sample, &f->filter, &f->keys);
+	history_add(&f->history, &f->sample, &f->set);
+	report_init(&f->report);
+	report_build(&f->report, &in);
+}
+
+static void teardown(struct fixture *f)
+{
+	report_finish(&f->report);
+	history_finish(&f->history);
+	group_set_finish(&f->set);
+	match_filter_finish(&f->filter);
+	sample_finish(&f->sample);
+}
+
+static const struct report_limit *limit(const struct report *r,
+					enum limit_kind kind, const char *name)
+{
+	for (size_t i = 0; i < r->limit_count; i++) {
+		if (r->limits[i].kind == kind &&
+		    strcmp(r->limits[i].name, name) == 0) {
+			return &r->limits[i];
+		}
+	}
+	return NULL;
+}
+
+static void test_limits(void **state)
+{
+	struct fixture f;
+	const struct report_limit *l;
+
+	(void)state;
+	setup_sample(&f);
+	check_thresholds_init(&f.thresholds);
+	build(&f, REPORT_MODE_ONCE);
+	assert_int_equal(f.report.usable_connections, 97);
+	assert_int_equal(f.report.total, 16);
+	assert_int_equal(f.report.total_all, 16);
+	assert_float_equal(f.report.usage_pct, 100.0 * 16 / 97, 1e-9);
+	assert_int_equal(f.report.limits[0].kind, LIMIT_KIND_SERVER);
+	l = limit(&f.report, LIMIT_KIND_ROLE, "app_tests");
+	assert_non_null(l);
+	assert_int_equal(l->used, 8);
+	assert_float_equal(l->usage_pct, 80.0, 1e-9);
+	/* A role limited to 0 connections, unused: 0 %, not a division. */
+	l = limit(&f.report, LIMIT_KIND_ROLE, "nobody");
+	assert_float_equal(l->usage_pct, 0.0, 1e-9);
+	l = limit(&f.report, LIMIT_KIND_DATABASE, "shop");
+	assert_int_equal(l->used, 16);
+	assert_int_equal(f.report.group_count, 3);
+	assert_string_equal(f.report.groups[1].keys[GROUP_KEY_USER], "app_api");
+	assert_int_equal(f.report.groups[0].role_limit, 10);
+	assert_float_equal(f.report.groups[0].role_usage_pct, 80.0, 1e-9);
+	assert_int_equal(f.report.groups[1].role_limit, -1);
+	assert_int_equal(f.report.warning_count, 0);
+	assert_int_equal(f.report.checks.count, 0);
+	assert_int_equal(f.report.exit_code, PGD_EXIT_OK);
+	teardown(&f);
+}
+
+static void test_idle_tx_list(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	setup_sample(&f);
+	check_thresholds_init(&f.thresholds);
+	build(&f, REPORT_MODE_ONCE);
+	assert_int_equal(f.report.idle_tx_count, 3);
+	/* Oldest first; the aborted one has no transaction age. */
+	assert_int_equal(f.report.idle_tx[0].pid, 300);
+	assert_true(f.report.idle_tx[0].over_age);
+	assert_float_equal(f.report.idle_tx[0].xact_age_s, 80, 1e-9);
+	assert_int_equal(f.report.idle_tx[1].pid, 302);
+	assert_int_equal(f.report.idle_tx[1].state,
+			 SESSION_STATE_IDLE_TX_ABORTED);
+	assert_true(f.report.idle_tx[1].over_age);
+	assert_true(isnan(f.report.idle_tx[1].xact_age_s));
+	assert_false(f.report.idle_tx[2].over_age);
+	teardown(&f);
+}
+
+struct check_case {
+	const char *name;
+	void (*set)(struct thresholds *t);
+	size_t failures;
+};
+
+static void set_total_pass(struct thresholds *t) { t->max_total = 16; }
+static void set_total_fail(struct thresholds *t) { t->max_total = 15; }
+static void set_group_pass(struct thresholds *t) { t->max_per_group = 8; }
+static void set_group_fail(struct thresholds *t) { t->max_per_group = 4; }
+static void set_usage_pass(struct thresholds *t) { t->max_usage_pct = 80; }
+static void set_usage_fail(struct thresholds *t) { t->max_usage_pct = 15; }
+static void set_idle_pass(struct thresholds *t) { t->max_idle_tx = 2; }
+static void set_idle_fail(struct thresholds *t) { t->max_idle_tx = 1; }
+
+static void set_idle_age_fail(struct thresholds *t)
+{
+	t->max_idle_tx = 0;
+	t->idle_tx_age_ms = 0;
+}
+
+static const struct check_case check_cases[] = {
+	{"max-total", set_total_pass, 0},
+	{"max-total", set_total_fail, 1},
+	{"max-per-group", set_group_pass, 0},
+	/* app_tests (8) and app_api (5) are over 4; app_worker (3) not */
+	{"max-per-group", set_group_fail, 2},
+	{"max-usage", set_usage_pass, 0},
+	/* the role at 80 % and the server at 16.5 % */
+	{"max-usage", set_usage_fail, 2},
+	{"max-idle-tx", set_idle_pass, 0},
+	{"max-idle-tx", set_idle_fail, 1},
+	{"max-idle-tx", set_idle_age_fail, 1},
+};
+
+static void test_checks(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(check_cases) / sizeof(check_cases[0]);
+	     i++) {
+		const struct check_case *c = &check_cases[i];
+		struct fixture f;
+
+		setup_sample(&f);
+		check_thresholds_init(&f.thresholds);
+		c->set(&f.thresholds);
+		build(&f, REPORT_MODE_ONCE);
+		assert_true(f.report.checks.count >= 1);
+		assert_string_equal(f.report.checks.items[0].name, c->name);
+		assert_int_equal(check_list_failures(&f.report.checks),
+				 c->failures);
+		assert_int_equal(f.report.exit_code,
+				 c->failures ? PGD_EXIT_CHECK_FAILED
+					     : PGD_EXIT_OK);
+		teardown(&f);
+	}
+}
+
+static void test_hidden_states_warn(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	setup_sample(&f);
+	add(&f.sample, "someone", "x", SESSION_STATE_UNKNOWN, 400, NAN, 2);
+	f.sample.server.idle_session_timeout_s = 300;
+	check_thresholds_init(&f.thresholds);
+	build(&f, REPORT_MODE_ONCE);
+	assert_int_equal(f.report.unknown_states, 2);
+	assert_int_equal(f.report.warning_count, 2);
+	assert_non_null(strstr(f.report.warnings[0], "GRANT pg_monitor"));
+	assert_non_null(strstr(f.report.warnings[1], "idle_session_timeout"));
+	teardown(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_idle_tx_list),
+		cmocka_unit_test(test_checks),
+		cmocka_unit_test(test_hidden_states_warn),
+	};
+
+	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
+}

@@ -1,0 +1,360 @@
+/*
+ * test_report_text.c - the human report and the breach lines, drawn from
+ * hand-built reports: hostile names never put a control byte on the
+ * terminal, the groups table fits its width, and the sentences say what
+ * the numbers mean.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "support.h"
+
+#include "report_text.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Names a client can send; every one must come out harmless. */
+static char *render(const struct report *r, int width, bool utf8,
+		    bool color)
+{
+	struct text_style st = {utf8, color, width};
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	report_text_write(f, r, &st);
+	fclose(f);
+	return out;
+}
+
+static char *render_breaches(const struct report *r, bool utf8)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	report_text_write_breaches(f, r, utf8);
+	fclose(f);
+	return out;
+}
+
+/* Is s valid UTF-8 without any C1 control (encoded or raw)? */
+static bool clean_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p != '\0') {
+		unsigned cp;
+		int n;
+
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((*p & 0xE0) == 0xC0) {
+			n = 2, cp = *p & 0x1F;
+		} else if ((*p & 0xF0) == 0xE0) {
+			n = 3, cp = *p & 0x0F;
+		} else if ((*p & 0xF8) == 0xF0) {
+			n = 4, cp = *p & 0x07;
+		} else {
+			return false;
+		}
+		for (int i = 1; i < n; i++) {
+			if ((p[i] & 0xC0) != 0x80) {
+				return false;
+			}
+			cp = (cp << 6) | (p[i] & 0x3F);
+		}
+		if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+		    (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+		    (cp >= 0xD800 && cp <= 0xDFFF) || cp < 0xA0 ||
+		    (cp >= 0x202A && cp <= 0x202E)) {
+			return false;
+		}
+		p += n;
+	}
+	return true;
+}
+
+/* No byte below 0x20 but '\n', no DEL; ESC only in SGR when allowed. */
+static void assert_terminal_safe(const char *out, bool utf8, bool color)
+{
+	for (const char *p = out; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == 0x1b && color) {
+			/* Only "ESC [ digits ; m" */
+			const char *q = p + 1;
+
+			assert_int_equal(*q, '[');
+			for (q++; (*q >= '0' && *q <= '9') || *q == ';'; q++) {
+			}
+			assert_int_equal(*q, 'm');
+			continue;
+		}
+		if ((c < 0x20 && c != '\n') || c == 0x7f) {
+			fail_msg("control byte 0x%02x at offset %td in:\n%s", c,
+				 p - out, out);
+		}
+		if (!utf8 && c >= 0x80) {
+			fail_msg("non-ASCII byte 0x%02x at offset %td", c,
+				 p - out);
+		}
+	}
+	assert_true(clean_utf8(out));
+	if (strstr(out, " \n") != NULL) {
+		fail_msg("trailing space in:\n%s", out);
+	}
+}
+
+static const char *find_line(const char *out, const char *start)
+{
+	const char *p = out;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, start, strlen(start)) == 0) {
+			return p;
+		}
+		p = strchr(p, '\n');
+		p = p != NULL ? p + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* Display width of every line of the groups table (header row to the
+ * first blank line) is at most width. */
+static void assert_table_fits(const char *out, int width, bool utf8)
+{
+	const char *p = find_line(out, "USER ");
+	int rows = 0;
+
+	assert_non_null(p);
+	while (*p != '\0' && *p != '\n') {
+		const char *nl = strchr(p, '\n');
+		size_t len = (size_t)(nl - p);
+		char *line = malloc(len + 1);
+		size_t n = 0;
+
+		/* SGR sequences take no columns. */
+		for (size_t i = 0; i < len; i++) {
+			if (p[i] == 0x1b) {
+				while (i < len && p[i] != 'm') {
+					i++;
+				}
+				continue;
+			}
+			line[n++] = p[i];
+		}
+		line[n] = '\0';
+		len = n;
+		if (text_width(line, utf8) > width) {
+			fail_msg("line wider than %d: \"%s\"", width, line);
+		}
+		assert_true(len == 0 || line[len - 1] != ' ');
+		free(line);
+		rows++;
+		p = nl + 1;
+	}
+	assert_int_equal(rows, 3);
+}
+
+static const int widths[] = {40, 60, 80, 100, 200};
+
+static void test_hostile_names(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < support_hostile_count; i++) {
+		struct report r;
+
+		support_build_report(&r, support_hostile[i]);
+		for (size_t w = 0; w < COUNT(widths); w++) {
+			for (int mask = 0; mask < 4; mask++) {
+				bool utf8 = mask & 1;
+				bool color = mask & 2;
+				char *out = render(&r, widths[w], utf8, color);
+
+				assert_terminal_safe(out, utf8, color);
+				assert_table_fits(out, widths[w], utf8);
+				free(out);
+			}
+		}
+		for (int utf8 = 0; utf8 <= 1; utf8++) {
+			char *out = render_breaches(&r, utf8);
+
+			assert_terminal_safe(out, utf8, false);
+			/* one failed check, one line */
+			assert_non_null(strchr(out, '\n'));
+			assert_string_equal(strchr(out, '\n'), "\n");
+			free(out);
+		}
+		report_finish(&r);
+	}
+}
+
+/* Substrings the default rendering (80 columns, UTF-8) must hold. */
+static const char *const expected[] = {
+	"pgdrip watch report, PostgreSQL 15.18, as app_tests\n",
+	"server: app_tests\n",
+	"600 samples over 10m00s",
+	"42 of 97 usable connections in use (43.3%)\n",
+	"idle_session_timeout: 5m00s",
+	"can hide a leak",
+	"USER      APPLICATION  CONN ACTIVE  IDLE IDLE-TX  PEAK TREND/MIN "
+	"FLAGS\n",
+	"app_tests app_tests      30      2    27       1    30     +60.0 "
+	"LEAK IDLE-TX\n",
+	"app       api            12      0    12       0    12      +0.0\n",
+	"  PID      STATE      IDLE FOR  XACT AGE  ROLE/APPLICATION/DATABASE: "
+	"QUERY\n",
+	"Idle in transaction (1, oldest first):\n",
+	"  4242     idle-tx       1m15s     1m20s  "
+	"app_tests/app_tests/app_tests: app_te\xe2\x80\xa6\n",
+	"  app_tests/app_tests: +60.0/min over 28.0s, +28 connections, "
+	"confidence 99.9%; ",
+	"exhausts role app_tests's limit of 40 in 4m10s\n",
+	"Limits (closest to exhaustion first):\n"
+	"  server    (usable)                    42/97     43.3%\n"
+	"  role      app_tests                   30/40     75.0%\n",
+	"Warnings:\n  role \"app_tests\" cannot see",
+	"Checks: 1 passed, 1 failed\n",
+};
+
+static void test_sentences(void **state)
+{
+	struct report r;
+	char *out;
+
+	(void)state;
+	support_build_report(&r, "app_tests");
+	out = render(&r, 0, true, false);
+	for (size_t i = 0; i < COUNT(expected); i++) {
+		if (strstr(out, expected[i]) == NULL) {
+			fail_msg("missing \"%s\" in:\n%s", expected[i], out);
+		}
+	}
+	assert_null(strchr(out, 0x1b));
+	free(out);
+	out = render_breaches(&r, true);
+	assert_string_equal(out, "pgdrip: check max-per-group failed: group "
+				 "app_tests/app_tests: 30 connections "
+				 "(limit 10)\n");
+	free(out);
+	report_finish(&r);
+}
+
+struct variant_case {
+	const char *what;
+	double idle_session_timeout_s;
+	int unknown;
+	size_t samples;
+	const char *present;
+	const char *absent;
+};
+
+static const struct variant_case variants[] = {
+	{"timeout off", 0, 0, 600, "usable connections",
+	 "idle_session_timeout"},
+	{"timeout unknown", NAN, 0, 600, "usable", "idle_session_timeout"},
+	{"hidden states", 300, 2, 600, "     2?   27?      1?", ""},
+	{"one sample", 300, 0, 1, "taken 2026-11-22 12:10:00 UTC", "TREND"},
+};
+
+static void test_variants(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < COUNT(variants); i++) {
+		const struct variant_case *v = &variants[i];
+		struct report r;
+		char *out;
+
+		support_build_report(&r, "app_tests");
+		r.server.idle_session_timeout_s = v->idle_session_timeout_s;
+		r.groups[0].states[SESSION_STATE_UNKNOWN] = v->unknown;
+		r.samples = v->samples;
+		out = render(&r, 80, true, false);
+		if (strstr(out, v->present) == NULL) {
+			fail_msg("%s: missing \"%s\" in:\n%s", v->what,
+				 v->present, out);
+		}
+		if (v->absent[0] != '\0' && strstr(out, v->absent) != NULL) {
+			fail_msg("%s: unexpected \"%s\" in:\n%s", v->what,
+				 v->absent, out);
+		}
+		free(out);
+		report_finish(&r);
+	}
+}
+
+/* Narrow terminals lose numbers before names become unreadable, and the
+ * connection count is never dropped. */
+static void test_narrow(void **state)
+{
+	struct report r;
+	char *out;
+	const char *row;
+
+	(void)state;
+	support_build_report(&r, "app_tests");
+	out = render(&r, 50, true, false);
+	row = find_line(out, "USER ");
+	assert_non_null(row);
+	assert_non_null(strstr(row, "CONN"));
+	assert_null(strstr(row, "+/-"));
+	assert_non_null(find_line(out, "app_tests "));
+	free(out);
+	report_finish(&r);
+}
+
+static void test_colour(void **state)
+{
+	struct report r;
+	char *out;
+
+	(void)state;
+	support_build_report(&r, "app_tests");
+	out = render(&r, 80, true, true);
+	assert_non_null(strstr(out, "\x1b[1;31mLEAK IDLE-TX\x1b[0m"));
+	free(out);
+	report_finish(&r);
+}
+
+static void test_empty(void **state)
+{
+	struct report r;
+	char *out;
+
+	(void)state;
+	report_init(&r);
+	r.started_epoch_s = NAN;
+	r.ended_epoch_s = NAN;
+	match_default_group_keys(&r.keys);
+	out = render(&r, 80, true, false);
+	assert_non_null(strstr(out, "No client sessions match.\n"));
+	assert_terminal_safe(out, true, false);
+	free(out);
+	out = render_breaches(&r, true);
+	assert_string_equal(out, "");
+	free(out);
+	report_finish(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hostile_names),
+		cmocka_unit_test(test_sentences),
+		cmocka_unit_test(test_variants),
+		cmocka_unit_test(test_narrow),
+		cmocka_unit_test(test_colour),
+		cmocka_unit_test(test_empty),
+	};
+
+	return cmocka_run_group_tests_name("report_text", tests, NULL, NULL);
+}

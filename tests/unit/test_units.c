@@ -1,0 +1,171 @@
+/*
+ * test_units.c - strict parsing of durations, counts, percentages and
+ * rates; human duration formatting.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "units.h"
+
+#include <math.h>
+#include <string.h>
+
+struct duration_case {
+	const char *text;
+	bool ok;
+	int64_t ms;
+};
+
+static const struct duration_case durations[] = {
+	{"250ms", true, 250}, {"2s", true, 2000}, {"1.5m", true, 90000},
+	{"1h", true, 3600000}, {"3", true, 3000}, {"0", true, 0},
+	{"0s", true, 0}, {"2min", true, 120000}, {"0.25s", true, 250},
+	{"30sec", true, 30000}, {"720h", true, 2592000000LL},
+	{"", false, 0}, {" 5", false, 0}, {"5 ", false, 0}, {"-1s", false, 0},
+	{"+1s", false, 0}, {"1e3", false, 0}, {"inf", false, 0},
+	{"nan", false, 0}, {"10x", false, 0}, {"s", false, 0},
+	{".5s", false, 0}, {"1.s", false, 0}, {"0x10", false, 0},
+	{"721h", false, 0}, {"99999999999999999999", false, 0},
+	{"1h30m", false, 0}, {"5S", false, 0},
+};
+
+static void test_durations(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+		const struct duration_case *c = &durations[i];
+		struct errbuf err = {{0}};
+		int64_t ms = -42;
+		bool ok = units_parse_duration_ms(c->text, &ms, &err);
+
+		if (ok != c->ok) {
+			fail_msg("\"%s\": got %d, want %d", c->text, ok, c->ok);
+		}
+		if (ok) {
+			assert_int_equal(ms, c->ms);
+		} else {
+			assert_non_null(strstr(err.msg, c->text));
+			assert_int_equal(ms, -42);
+		}
+	}
+}
+
+struct count_case {
+	const char *text;
+	bool ok;
+	int value;
+};
+
+static const struct count_case counts[] = {
+	{"0", true, 0}, {"10", true, 10}, {"2147483647", true, 2147483647},
+	{"2147483648", false, 0}, {"-1", false, 0}, {"", false, 0},
+	{"1.0", false, 0}, {"abc", false, 0}, {"5 ", false, 0},
+	{"0x5", false, 0},
+};
+
+static void test_counts(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		struct errbuf err = {{0}};
+		int v = -1;
+
+		assert_int_equal(units_parse_count(counts[i].text, &v, &err),
+				 counts[i].ok);
+		if (counts[i].ok) {
+			assert_int_equal(v, counts[i].value);
+		} else {
+			assert_true(err.msg[0] != '\0');
+		}
+	}
+}
+
+struct real_case {
+	const char *text;
+	bool ok;
+	double value;
+};
+
+static const struct real_case percents[] = {
+	{"80", true, 80}, {"80%", true, 80}, {"12.5", true, 12.5},
+	{"0", true, 0}, {"100", true, 100}, {"100.5", false, 0},
+	{"150", false, 0}, {"-5", false, 0}, {"80%%", false, 0},
+	{"%", false, 0}, {"", false, 0},
+};
+
+static const struct real_case rates[] = {
+	{"5/min", true, 5}, {"5/m", true, 5}, {"0.5/s", true, 30},
+	{"120/h", true, 2}, {"7", true, 7}, {"1/sec", true, 60},
+	{"0", false, 0}, {"0/min", false, 0}, {"5/day", false, 0},
+	{"-1/s", false, 0}, {"/s", false, 0}, {"", false, 0},
+};
+
+static void check_reals(const struct real_case *cases, size_t n,
+			bool (*parse)(const char *, double *, struct errbuf *))
+{
+	for (size_t i = 0; i < n; i++) {
+		struct errbuf err = {{0}};
+		double v = -1;
+		bool ok = parse(cases[i].text, &v, &err);
+
+		if (ok != cases[i].ok) {
+			fail_msg("\"%s\": got %d", cases[i].text, ok);
+		}
+		if (ok) {
+			assert_float_equal(v, cases[i].value, 1e-9);
+		} else {
+			assert_non_null(strstr(err.msg, cases[i].text));
+		}
+	}
+}
+
+static void test_percents_and_rates(void **state)
+{
+	(void)state;
+	check_reals(percents, sizeof(percents) / sizeof(percents[0]),
+		    units_parse_percent);
+	check_reals(rates, sizeof(rates) / sizeof(rates[0]),
+		    units_parse_rate_per_min);
+}
+
+struct format_case {
+	double seconds;
+	const char *text;
+};
+
+static const struct format_case formats[] = {
+	{0, "0ms"}, {0.85, "850ms"}, {0.9996, "1.0s"}, {12.44, "12.4s"},
+	{59.99, "59.9s"}, {60, "1m00s"}, {250, "4m10s"}, {3599, "59m59s"},
+	{3600, "1h00m"}, {7500, "2h05m"}, {86400, "1d00h"},
+	{273600, "3d04h"}, {-1, "-"}, {NAN, "-"}, {INFINITY, "inf"},
+};
+
+static void test_format_duration(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		assert_string_equal(units_format_duration(buf, sizeof(buf),
+							  formats[i].seconds),
+				    formats[i].text);
+	}
+	/* Always terminated, even when cut. */
+	assert_string_equal(units_format_duration(buf, 3, 250), "4m");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_percents_and_rates),
+		cmocka_unit_test(test_format_duration),
+	};
+
+	return cmocka_run_group_tests_name("units", tests, NULL, NULL);
+}
