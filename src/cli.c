@@ -84,6 +84,8 @@ static const struct option_spec specs[] = {
 	 "no colours (also NO_COLOR)"},
 	{"progress", 0, ARG_NONE, FIELD(progress), NULL,
 	 "one line per sample on stderr"},
+	{"no-attribution", 0, ARG_NONE, FIELD(no_attribution), NULL,
+	 "do not trace sessions to local client processes"},
 	{"max-total", 0, ARG_COUNT, FIELD(thresholds.max_total), "N",
 	 "fail above N selected connections"},
 	{"max-per-group", 0, ARG_COUNT, FIELD(thresholds.max_per_group), "N",

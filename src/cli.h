@@ -50,6 +50,7 @@ struct options {
 	const char *record_file;
 	bool no_color;
 	bool progress;
+	bool no_attribution; /* --no-attribution */
 
 	struct thresholds thresholds;
 	bool max_leaked_set; /* --max-leaked given (else 0 in wrap mode) */

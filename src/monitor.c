@@ -6,6 +6,7 @@
  */
 #include "monitor.h"
 
+#include "attrib.h"
 #include "clock.h"
 #include "conninfo.h"
 #include "core/record.h"
@@ -51,6 +52,9 @@ struct monitor {
 	size_t reconnects;
 	char last_error[512];
 	struct group_keys keys; /* the live view can change the grouping */
+	struct attributor *attrib; /* NULL: --no-attribution, or replay */
+	bool *wanted;              /* per session of the sample: trace it */
+	size_t wanted_cap;
 };
 
 static void monitor_init(struct monitor *m, const struct options *opts,
@@ -72,6 +76,9 @@ static void monitor_init(struct monitor *m, const struct options *opts,
 		     opts->interval_ms / 1000.0);
 	m->child.status = -1;
 	m->command_started_s = m->command_ended_s = NAN;
+	if (!opts->no_attribution && mode != REPORT_MODE_REPLAY) {
+		m->attrib = attributor_new();
+	}
 }
 
 static void monitor_finish(struct monitor *m)
@@ -89,6 +96,8 @@ static void monitor_finish(struct monitor *m)
 	group_set_finish(&m->set);
 	history_finish(&m->history);
 	free(m->command_line);
+	attributor_free(m->attrib);
+	free(m->wanted);
 }
 
 /* Exit status and message for a connection that could not be made. */
@@ -157,6 +166,10 @@ static bool connect_now(struct monitor *m, enum poll_failure *failure,
 		return false;
 	}
 	snprintf(m->label, sizeof(m->label), "%s", poll_server_label(m->poller));
+	if (m->attrib != NULL) {
+		attributor_set_server(m->attrib, poll_socket(m->poller),
+				      poll_server_port(m->poller));
+	}
 	return true;
 }
 
@@ -219,6 +232,43 @@ static void note_failure(struct monitor *m, const struct errbuf *err)
 	}
 }
 
+/*
+ * Whether a group's sessions are worth tracing to their processes: a
+ * one-shot report shows them all; a run follows the groups that are
+ * flagged or above their baseline (where a leak shows), and new ones.
+ */
+static bool group_wanted(const struct monitor *m, const struct group *g)
+{
+	const struct group_history *h;
+
+	if (m->mode == REPORT_MODE_ONCE) {
+		return true;
+	}
+	h = history_find(&m->history, g);
+	return h == NULL || h->trend.flagged || g->connections > h->baseline;
+}
+
+/* Traces the sessions shown or flagged to their local processes, and
+ * names each group's holder. */
+static void attribute(struct monitor *m)
+{
+	struct sample *sample = &m->sample;
+
+	xgrow((void **)&m->wanted, &m->wanted_cap, sample->session_count + 1,
+	      sizeof(*m->wanted));
+	for (size_t i = 0; i < sample->session_count; i++) {
+		const struct session *s = &sample->sessions[i];
+		const struct group *g = group_set_find(&m->set, &m->keys, s);
+
+		m->wanted[i] = g != NULL &&
+			       (s->state == SESSION_STATE_IDLE_TX ||
+				s->state == SESSION_STATE_IDLE_TX_ABORTED ||
+				group_wanted(m, g));
+	}
+	attributor_run(m->attrib, sample, m->wanted);
+	group_set_assign_holders(&m->set, sample, &m->opts->filter, &m->keys);
+}
+
 /* Folds a sample just taken into the record, the history and the last
  * sample, as every mode does. */
 static void absorb_sample(struct monitor *m)
@@ -230,11 +280,14 @@ static void absorb_sample(struct monitor *m)
 		m->late_samples++;
 	}
 	record_round_times(&m->sample);
+	group_set_build(&m->set, &m->sample, &m->opts->filter, &m->keys);
+	if (m->attrib != NULL) {
+		attribute(m);
+	}
 	if (m->record != NULL) {
 		record_write_sample(m->record, &m->sample);
 		fflush(m->record);
 	}
-	group_set_build(&m->set, &m->sample, &m->opts->filter, &m->keys);
 	history_add(&m->history, &m->sample, &m->set);
 	keep_as_last(m);
 	m->lost_since_ms = 0;
@@ -334,6 +387,9 @@ static void build_report(struct monitor *m, struct report *report)
 	};
 
 	report_build(report, &in);
+	if (m->attrib != NULL) {
+		attributor_add_warnings(m->attrib, report);
+	}
 }
 
 /* Builds, writes and checks the report; returns the exit status. */
@@ -503,6 +559,9 @@ static int run_wrap(struct monitor *m)
 	if (!wrap_start(&m->child, m->opts->command, &err)) {
 		fprintf(stderr, "pgdrip: %s\n", err.msg);
 		return PGD_EXIT_UNAVAILABLE;
+	}
+	if (m->attrib != NULL) {
+		attributor_set_wrapped(m->attrib, m->child.pid);
 	}
 	due = next_due(clock_mono_ms(), m->opts->interval_ms);
 	while (m->child.pid > 0) {

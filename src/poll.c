@@ -359,6 +359,15 @@ void poll_destroy(struct poller *poller)
 	free(poller);
 }
 
+int poll_server_port(const struct poller *poller)
+{
+	const char *port = PQport(poller->conn);
+	int n = port != NULL ? atoi(port) : 0;
+
+	/* An empty port is libpq's compiled-in default. */
+	return n > 0 ? n : 5432;
+}
+
 int poll_socket(const struct poller *poller)
 {
 	return PQsocket(poller->conn);

@@ -65,6 +65,9 @@ int poll_sample_continue(struct poller *poller, struct sample *sample,
 			 enum poll_failure *failure, struct errbuf *err);
 int poll_socket(const struct poller *poller);
 
+/* The port the server listens on (its socket's suffix for a unix one). */
+int poll_server_port(const struct poller *poller);
+
 /* "host:port/dbname" as connected, for reports; no password. */
 const char *poll_server_label(const struct poller *poller);
 

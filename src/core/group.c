@@ -76,14 +76,15 @@ int group_compare_keys(const struct group *a, const struct group *b,
 	return 0;
 }
 
-static uint64_t hash_session(const struct session *session,
-			     const struct group_keys *keys)
+/* FNV-1a over the grouped keys; key_of gives key i's string. */
+static uint64_t hash_keys(const void *owner, const struct group_keys *keys,
+			  const char *(*key_of)(const void *, enum group_key))
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	uint64_t h = 1469598103934665603ULL;
 
 	for (size_t i = 0; i < keys->count; i++) {
 		const unsigned char *p = (const unsigned char *)
-			group_session_key(session, keys->keys[i]);
+			key_of(owner, keys->keys[i]);
 
 		for (; *p != '\0'; p++) {
 			h = (h ^ *p) * 1099511628211ULL;
@@ -92,6 +93,22 @@ static uint64_t hash_session(const struct session *session,
 		h = (h ^ 0xFF) * 1099511628211ULL;
 	}
 	return h;
+}
+
+static const char *session_key_of(const void *session, enum group_key key)
+{
+	return group_session_key(session, key);
+}
+
+static const char *group_key_of(const void *group, enum group_key key)
+{
+	return ((const struct group *)group)->keys[key];
+}
+
+static uint64_t hash_session(const struct session *session,
+			     const struct group_keys *keys)
+{
+	return hash_keys(session, keys, session_key_of);
 }
 
 /* Sizes the hash for up to n groups (load factor at most 1/2). */
@@ -127,6 +144,7 @@ static struct group *new_group(struct group_set *set,
 	}
 	g->oldest_idle_tx_s = NAN;
 	g->oldest_xact_s = NAN;
+	g->holder_command = "";
 	return g;
 }
 
@@ -174,7 +192,70 @@ static void count_session(struct group *g, const struct session *session)
 	}
 }
 
+/* A traced session, by group (index before sorting) and process. */
+struct held {
+	size_t group;
+	const struct session *session;
+};
+
+static int compare_held(const void *pa, const void *pb)
+{
+	const struct held *a = pa;
+	const struct held *b = pb;
+
+	if (a->group != b->group) {
+		return a->group < b->group ? -1 : 1;
+	}
+	if (a->session->client_pid != b->session->client_pid) {
+		return a->session->client_pid < b->session->client_pid ? -1 : 1;
+	}
+	return 0;
+}
+
+/* Each group's holder: the process with the most traced sessions (the
+ * lowest pid on a tie, so the choice does not depend on row order). */
+static void assign_holders(struct group_set *set, struct held *held,
+			   size_t n)
+{
+	if (n > 1) {
+		qsort(held, n, sizeof(*held), compare_held);
+	}
+	for (size_t i = 0; i < n;) {
+		struct group *g = &set->groups[held[i].group];
+		size_t j = i;
+		int sessions = 0;
+
+		while (j < n && compare_held(&held[i], &held[j]) == 0) {
+			sessions += held[j++].session->weight;
+		}
+		if (sessions > g->holder_sessions) {
+			g->holder_pid = held[i].session->client_pid;
+			g->holder_command = held[i].session->client_command;
+			g->holder_relation = held[i].session->client_relation;
+			g->holder_sessions = sessions;
+		}
+		i = j;
+	}
+}
+
 static const struct group_keys *sort_keys;
+
+/* Sorting moved the groups: point the hash at their new places. */
+static void rehash_sorted(struct group_set *set, const struct group_keys *keys)
+{
+	size_t mask = set->slot_count - 1;
+
+	memset(set->slots, 0, set->slot_count * sizeof(*set->slots));
+	for (size_t g = 0; g < set->count; g++) {
+		size_t i = (size_t)hash_keys(&set->groups[g], keys,
+					     group_key_of) & mask;
+
+		while (set->slots[i] != 0) {
+			i = (i + 1) & mask;
+		}
+		set->slots[i] = g + 1;
+	}
+}
 
 static int compare_groups(const void *pa, const void *pb)
 {
@@ -212,5 +293,54 @@ void group_set_build(struct group_set *set, const struct sample *sample,
 		qsort(set->groups, set->count, sizeof(*set->groups),
 		      compare_groups);
 		sort_keys = NULL;
+		rehash_sorted(set, keys);
 	}
+}
+
+struct group *group_set_find(struct group_set *set,
+			     const struct group_keys *keys,
+			     const struct session *session)
+{
+	size_t mask = set->slot_count - 1;
+
+	if (set->slot_count == 0) {
+		return NULL;
+	}
+	for (size_t i = (size_t)hash_session(session, keys) & mask;;
+	     i = (i + 1) & mask) {
+		size_t slot = set->slots[i];
+
+		if (slot == 0) {
+			return NULL;
+		}
+		if (group_contains(&set->groups[slot - 1], keys, session)) {
+			return &set->groups[slot - 1];
+		}
+	}
+}
+
+void group_set_assign_holders(struct group_set *set,
+			      const struct sample *sample,
+			      const struct filter *filter,
+			      const struct group_keys *keys)
+{
+	struct held *held = NULL;
+	size_t count = 0;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < sample->session_count; i++) {
+		const struct session *s = &sample->sessions[i];
+		struct group *g;
+
+		if (s->client_pid <= 0 ||
+		    !match_filter_accepts(filter, s->user, s->app, s->db) ||
+		    (g = group_set_find(set, keys, s)) == NULL) {
+			continue;
+		}
+		xgrow((void **)&held, &cap, count + 1, sizeof(*held));
+		held[count].group = (size_t)(g - set->groups);
+		held[count++].session = s;
+	}
+	assign_holders(set, held, count);
+	free(held);
 }

@@ -16,6 +16,13 @@ struct group {
 	int states[SESSION_STATE_COUNT];
 	double oldest_idle_tx_s; /* longest "idle for" of idle-tx sessions; NAN */
 	double oldest_xact_s;    /* longest transaction age among those; NAN */
+	/* The local client process holding most of the group's sessions
+	 * that attribution traced (holder_pid 0 when none was traced); the
+	 * command belongs to the sample. */
+	int holder_pid;
+	const char *holder_command;
+	enum client_relation holder_relation;
+	int holder_sessions;
 };
 
 /*
@@ -39,6 +46,19 @@ void group_set_finish(struct group_set *set);
 void group_set_build(struct group_set *set, const struct sample *sample,
 		     const struct filter *filter,
 		     const struct group_keys *keys);
+
+/* The group a session of the sample falls in; NULL when none (filtered
+ * out, or not of the sample the set was built from). */
+struct group *group_set_find(struct group_set *set,
+			     const struct group_keys *keys,
+			     const struct session *session);
+
+/* Sets each group's holder from the sessions attribution traced
+ * (client_pid > 0); call after group_set_build() on the same sample. */
+void group_set_assign_holders(struct group_set *set,
+			      const struct sample *sample,
+			      const struct filter *filter,
+			      const struct group_keys *keys);
 
 /*
  * The value a session has for one key: the name, "local" for a unix

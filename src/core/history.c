@@ -30,6 +30,7 @@ void history_finish(struct history *history)
 		for (int k = 0; k < GROUP_KEY_COUNT; k++) {
 			free(history->groups[i].keys[k]);
 		}
+		free(history->groups[i].holder_command);
 	}
 	free(history->groups);
 	free(history->idle_tx);
@@ -142,6 +143,7 @@ static struct group_history *add_group(struct history *history,
 	g->analyzed_t_s = -INFINITY;
 	g->oldest_idle_tx_s = NAN;
 	g->oldest_xact_s = NAN;
+	g->holder_seen_s = NAN;
 	series_init(&g->window, history->window_s, history->interval_s);
 	series_init_run(&g->run, history->interval_s);
 	if (history->samples > 0) {
@@ -155,8 +157,24 @@ static struct group_history *add_group(struct history *history,
 	return g;
 }
 
+static void update_holder(struct group_history *g, const struct group *group,
+			  double t_s)
+{
+	if (group->holder_pid != g->holder_pid) {
+		free(g->holder_command);
+		g->holder_pid = group->holder_pid;
+		g->holder_command = xstrdup(group->holder_command);
+		g->holder_sessions = 0;
+	}
+	g->holder_relation = group->holder_relation;
+	if (group->holder_sessions > g->holder_sessions) {
+		g->holder_sessions = group->holder_sessions;
+	}
+	g->holder_seen_s = t_s;
+}
+
 static void update_group(struct group_history *g, const struct group *group,
-			 bool first_sample)
+			 bool first_sample, double t_s)
 {
 	int n = group != NULL ? group->connections : 0;
 
@@ -174,6 +192,9 @@ static void update_group(struct group_history *g, const struct group *group,
 		memcpy(g->states, group->states, sizeof(g->states));
 		g->oldest_idle_tx_s = group->oldest_idle_tx_s;
 		g->oldest_xact_s = group->oldest_xact_s;
+		if (group->holder_pid > 0) {
+			update_holder(g, group, t_s);
+		}
 	} else {
 		memset(g->states, 0, sizeof(g->states));
 		g->oldest_idle_tx_s = NAN;
@@ -282,7 +303,7 @@ void history_add(struct history *history, const struct sample *sample,
 		if (g == NULL) {
 			g = add_group(history, group, t_s);
 		}
-		update_group(g, group, first);
+		update_group(g, group, first, t_s);
 		g->last_seen_s = t_s;
 		g->seen_in_sample = history->samples + 1;
 	}
@@ -291,7 +312,7 @@ void history_add(struct history *history, const struct sample *sample,
 		struct group_history *g = &history->groups[i];
 
 		if (g->seen_in_sample != history->samples) {
-			update_group(g, NULL, false);
+			update_group(g, NULL, false, t_s);
 		}
 		push_and_analyze(history, g, t_s);
 	}

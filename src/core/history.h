@@ -30,6 +30,15 @@ struct group_history {
 	struct trend_result trend;
 	double first_flagged_s; /* NAN when never flagged */
 	size_t seen_in_sample;  /* history->samples when last present */
+	/* The local process last seen holding most of the group's traced
+	 * sessions: it outlives the process, so a leak whose sessions
+	 * closed at exit can still be laid at its door.  holder_pid 0 when
+	 * none was traced. */
+	int holder_pid;
+	char *holder_command; /* owned; NULL when holder_pid is 0 */
+	enum client_relation holder_relation;
+	int holder_sessions; /* the most it was seen holding at once */
+	double holder_seen_s; /* run-relative, last time seen */
 	double analyzed_t_s;    /* when the detector last ran */
 	int analyzed_value;     /* the count it saw then */
 };

@@ -30,7 +30,9 @@ static int compare_sessions(const void *pa, const void *pb)
 			return c;
 		}
 	}
-	return 0;
+	/* Sessions held by different local processes stay apart, so a
+	 * replay can still say who held what. */
+	return (a->client_pid > b->client_pid) - (a->client_pid < b->client_pid);
 }
 
 /*
@@ -87,6 +89,24 @@ static void write_server(struct json_writer *w, const struct server_info *s)
 	json_end_object(w);
 }
 
+/* Only when attribution traced the session: absent means unknown. */
+static void write_client_process(struct json_writer *w,
+				 const struct session *s)
+{
+	if (s->client_pid <= 0) {
+		return;
+	}
+	json_key(w, "client_process");
+	json_begin_object(w);
+	json_key(w, "pid");
+	json_int(w, s->client_pid);
+	json_key(w, "command");
+	json_string(w, s->client_command);
+	json_key(w, "relation");
+	json_string(w, sample_relation_name(s->client_relation));
+	json_end_object(w);
+}
+
 static void write_row(struct json_writer *w, const struct session *s, int n)
 {
 	json_begin_object(w);
@@ -102,6 +122,7 @@ static void write_row(struct json_writer *w, const struct session *s, int n)
 	json_string(w, sample_state_key(s->state));
 	json_key(w, "count");
 	json_int(w, n);
+	write_client_process(w, s);
 	json_end_object(w);
 }
 
@@ -169,6 +190,7 @@ static void write_idle_tx(struct json_writer *w, const struct sample *sample)
 		json_double(w, s->xact_start_epoch_s, 6);
 		json_key(w, "query");
 		json_string(w, s->query);
+		write_client_process(w, s);
 		json_end_object(w);
 	}
 	json_end_array(w);
@@ -682,6 +704,27 @@ static void set_client(struct session *s, const char *client)
 	}
 }
 
+static void read_client_process(const struct node *obj, struct sample *out,
+				struct session *s)
+{
+	const struct node *p = member(obj, "client_process");
+	const struct node *relation;
+
+	if (p == NULL || p->type != NODE_OBJECT) {
+		return;
+	}
+	s->client_pid = int_of(p, "pid", 0);
+	if (s->client_pid < 0) {
+		s->client_pid = 0;
+	}
+	s->client_command = str_of(out, p, "command");
+	relation = member(p, "relation");
+	if (relation == NULL || relation->type != NODE_STRING ||
+	    !sample_relation_parse(relation->str, &s->client_relation)) {
+		s->client_relation = CLIENT_RELATION_UNRELATED;
+	}
+}
+
 static bool read_rows(const struct node *rows, struct sample *out,
 		      long long *total, const char **error)
 {
@@ -706,6 +749,7 @@ static bool read_rows(const struct node *rows, struct sample *out,
 		s->app = str_of(out, r, "application");
 		s->db = str_of(out, r, "database");
 		set_client(s, str_of(out, r, "client"));
+		read_client_process(r, out, s);
 	}
 	return true;
 }
@@ -738,6 +782,7 @@ static bool read_idle_tx(const struct node *list, struct sample *out,
 		s->backend_age_s = num_of(e, "backend_age_s", NAN);
 		s->xact_start_epoch_s = num_of(e, "xact_start", NAN);
 		s->query = str_of(out, e, "query");
+		read_client_process(e, out, s);
 	}
 	return true;
 }

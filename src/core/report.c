@@ -256,6 +256,13 @@ static void build_group(struct report *report, struct report_group *g,
 	g->oldest_xact_s = h->oldest_xact_s;
 	g->trend = h->trend;
 	g->first_flagged_s = h->first_flagged_s;
+	g->holder.pid = h->holder_pid;
+	g->holder.command = keep(report, h->holder_command != NULL
+						 ? h->holder_command
+						 : "");
+	g->holder.relation = h->holder_relation;
+	g->holder_sessions = h->holder_sessions;
+	g->holder_seen_s = h->holder_seen_s;
 	if (in->wrapped) {
 		/* The verdict for a wrapped command covers its run. */
 		trend_analyze_range(&h->run, in->command_started_s,
@@ -357,6 +364,9 @@ static void build_idle_tx(struct report *report, const struct report_input *in)
 					      : in->history->last_t_s - since;
 		r->over_age = !isnan(s->state_age_s) && s->state_age_s >= age_s;
 		r->query = keep(report, s->query);
+		r->client.pid = s->client_pid;
+		r->client.command = keep(report, s->client_command);
+		r->client.relation = s->client_relation;
 	}
 	if (report->idle_tx_count > 1) {
 		qsort(report->idle_tx, report->idle_tx_count,

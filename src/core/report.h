@@ -47,6 +47,14 @@ struct report_limit {
 	double usage_pct; /* 100 when limit is 0 and used > 0 */
 };
 
+/* The local process at the client end of sessions; pid 0 when none was
+ * traced (attribution off, not local, or not found: the warnings say). */
+struct report_process {
+	int pid;
+	const char *command; /* raw bytes, "" unknown */
+	enum client_relation relation;
+};
+
 struct report_group {
 	const char *keys[GROUP_KEY_COUNT]; /* NULL for keys not grouped by */
 	int connections;                   /* at the last sample */
@@ -71,6 +79,11 @@ struct report_group {
 	double role_usage_pct;
 	int db_limit;
 	double db_usage_pct;
+	/* Who held most of the group's traced sessions, the most it held at
+	 * once, and when it was last seen holding them (run-relative). */
+	struct report_process holder;
+	int holder_sessions;
+	double holder_seen_s;
 };
 
 struct report_session {
@@ -86,6 +99,7 @@ struct report_session {
 	double stuck_for_s;  /* seen idle in this same transaction for; NAN */
 	bool over_age;       /* idle_s >= --idle-tx-age */
 	const char *query;
+	struct report_process client;
 };
 
 struct report {

@@ -139,6 +139,47 @@ static void write_limit(struct json_writer *w, const struct report_group *g)
 	json_end_object(w);
 }
 
+/* {pid, command, relation}, or null when no process was traced. */
+static void write_process(struct json_writer *w, const char *key,
+			  const struct report_process *p)
+{
+	json_key(w, key);
+	if (p->pid <= 0) {
+		json_null(w);
+		return;
+	}
+	json_begin_object(w);
+	json_key(w, "pid");
+	json_int(w, p->pid);
+	json_key(w, "command");
+	json_string(w, p->command);
+	json_key(w, "relation");
+	json_string(w, sample_relation_name(p->relation));
+	json_end_object(w);
+}
+
+/* The group's summary: which process held its sessions, and how many. */
+static void write_holder(struct json_writer *w, const struct report_group *g)
+{
+	json_key(w, "held_by");
+	if (g->holder.pid <= 0) {
+		json_null(w);
+		return;
+	}
+	json_begin_object(w);
+	json_key(w, "pid");
+	json_int(w, g->holder.pid);
+	json_key(w, "command");
+	json_string(w, g->holder.command);
+	json_key(w, "relation");
+	json_string(w, sample_relation_name(g->holder.relation));
+	json_key(w, "sessions");
+	json_int(w, g->holder_sessions);
+	json_key(w, "last_seen_s");
+	json_double(w, g->holder_seen_s, 1);
+	json_end_object(w);
+}
+
 static void write_group(struct json_writer *w, const struct report *r,
 			const struct report_group *g)
 {
@@ -164,6 +205,7 @@ static void write_group(struct json_writer *w, const struct report *r,
 	json_double(w, g->oldest_idle_tx_s, 1);
 	write_growth(w, g);
 	write_limit(w, g);
+	write_holder(w, g);
 	json_end_object(w);
 }
 
@@ -199,6 +241,7 @@ static void write_idle_tx(struct json_writer *w, const struct report *r)
 		json_int(w, s->client_port);
 		json_key(w, "query");
 		json_string(w, s->query);
+		write_process(w, "client_process", &s->client);
 		json_end_object(w);
 	}
 	json_end_array(w);

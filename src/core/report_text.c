@@ -333,6 +333,42 @@ static void write_groups(FILE *out, const struct report *r,
 	}
 }
 
+/* "pid 4242 (python3 -m pytest tests/), started by the wrapped command",
+ * cut to the width after an indent of `indent` columns. */
+static void write_process(FILE *out, const char *lead,
+			  const struct report_process *p, int indent,
+			  const struct text_style *st)
+{
+	static const char *const relation[] = {
+		[CLIENT_RELATION_UNRELATED] = "",
+		[CLIENT_RELATION_COMMAND] = ", the wrapped command",
+		[CLIENT_RELATION_DESCENDANT] = ", started by the wrapped command",
+	};
+	char line[700];
+	int width = st->width > 0 ? st->width : 80;
+	int room = width - indent;
+
+	snprintf(line, sizeof(line), "%spid %d (%s)%s", lead, p->pid,
+		 p->command[0] != '\0' ? p->command : "command unknown",
+		 relation[p->relation]);
+	fprintf(out, "%*s", indent, "");
+	text_write_cut(out, line, room < 20 ? 20 : room, st->utf8);
+	fputc('\n', out);
+}
+
+static void write_holder(FILE *out, const struct report_group *g,
+			 const struct text_style *st)
+{
+	char lead[64];
+
+	if (g->holder.pid <= 0) {
+		return;
+	}
+	snprintf(lead, sizeof(lead), "%d session%s held by ",
+		 g->holder_sessions, g->holder_sessions == 1 ? "" : "s");
+	write_process(out, lead, &g->holder, 4, st);
+}
+
 static void write_idle_tx(FILE *out, const struct report *r,
 			  const struct text_style *st)
 {
@@ -361,6 +397,9 @@ static void write_idle_tx(FILE *out, const struct report *r,
 			idle, xact);
 		text_write_cut(out, who, room < 20 ? 20 : room, st->utf8);
 		fputc('\n', out);
+		if (s->client.pid > 0) {
+			write_process(out, "client: ", &s->client, 11, st);
+		}
 	}
 }
 
@@ -408,6 +447,33 @@ static void write_leaks(FILE *out, const struct report *r,
 			}
 		}
 		fputc('\n', out);
+		write_holder(out, g, st);
+	}
+}
+
+/* Wrap mode: what the command left open, and who opened it. */
+static void write_leftovers(FILE *out, const struct report *r,
+			    const struct text_style *st)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < r->group_count; i++) {
+		const struct report_group *g = &r->groups[i];
+		char label[500];
+
+		if (g->leaked <= 0) {
+			continue;
+		}
+		if (!any) {
+			fputs("\nStill open after the command:\n", out);
+			any = true;
+		}
+		report_group_label(r, g, label, sizeof(label));
+		fputs("  ", out);
+		text_write_cut(out, label, 60, st->utf8);
+		fprintf(out, ": %d more than the %d before it ran\n", g->leaked,
+			g->baseline);
+		write_holder(out, g, st);
 	}
 }
 
@@ -474,6 +540,7 @@ void report_text_write(FILE *out, const struct report *report,
 	write_groups(out, r, style);
 	write_idle_tx(out, r, style);
 	write_leaks(out, r, style);
+	write_leftovers(out, r, style);
 	write_limits(out, r, style);
 	write_footer(out, r, style);
 }

@@ -63,6 +63,28 @@ bool sample_state_from_key(const char *key, enum session_state *out)
 	return false;
 }
 
+static const char *const relation_names[] = {
+	[CLIENT_RELATION_UNRELATED] = "unrelated",
+	[CLIENT_RELATION_COMMAND] = "command",
+	[CLIENT_RELATION_DESCENDANT] = "descendant",
+};
+
+const char *sample_relation_name(enum client_relation relation)
+{
+	return relation_names[relation];
+}
+
+bool sample_relation_parse(const char *name, enum client_relation *out)
+{
+	for (size_t i = 0; i < PGD_ARRAY_LEN(relation_names); i++) {
+		if (strcmp(name, relation_names[i]) == 0) {
+			*out = (enum client_relation)i;
+			return true;
+		}
+	}
+	return false;
+}
+
 int sample_session_total(const struct sample *sample)
 {
 	int total = 0;
@@ -122,6 +144,7 @@ struct session *sample_add_session(struct sample *sample)
 	s->weight = 1;
 	s->user = s->app = s->db = s->client_addr = "";
 	s->wait_event_type = s->wait_event = s->query = "";
+	s->client_command = "";
 	s->state = SESSION_STATE_UNKNOWN;
 	s->backend_age_s = s->xact_age_s = s->state_age_s = NAN;
 	s->query_age_s = s->xact_start_epoch_s = NAN;
@@ -193,6 +216,7 @@ void sample_copy(struct sample *dst, const struct sample *src)
 		to->wait_event_type = sample_strdup(dst, from->wait_event_type);
 		to->wait_event = sample_strdup(dst, from->wait_event);
 		to->query = sample_strdup(dst, from->query);
+		to->client_command = sample_strdup(dst, from->client_command);
 	}
 	for (size_t i = 0; i < src->role_limit_count; i++) {
 		sample_add_role_limit(dst, src->role_limits[i].name,

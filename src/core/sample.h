@@ -36,6 +36,18 @@ enum session_state sample_state_parse(const char *state);
 /* From sample_state_key() spelling, for --replay; false when unknown. */
 bool sample_state_from_key(const char *key, enum session_state *out);
 
+/* How a client process stands to the command pgdrip wraps. */
+enum client_relation {
+	CLIENT_RELATION_UNRELATED, /* not wrapping, or another process */
+	CLIENT_RELATION_COMMAND,   /* the wrapped command itself */
+	CLIENT_RELATION_DESCENDANT /* a child, grandchild... of it */
+};
+
+/* "unrelated", "command", "descendant". */
+const char *sample_relation_name(enum client_relation relation);
+/* From that spelling, for --replay; false when unknown. */
+bool sample_relation_parse(const char *name, enum client_relation *out);
+
 /*
  * One client backend.  Strings point into the owning sample's arena and
  * are never NULL ("" when the server sent NULL).  Ages are in seconds,
@@ -61,6 +73,11 @@ struct session {
 	double query_age_s;        /* now - query_start */
 	double xact_start_epoch_s; /* identifies the transaction; NAN if none */
 	const char *query;         /* at most SAMPLE_QUERY_MAX bytes */
+	/* The local process at the client end of the connection, when
+	 * attribution looked it up and found it; client_pid 0 otherwise. */
+	int client_pid;
+	const char *client_command; /* its command line, raw bytes; "" */
+	enum client_relation client_relation;
 };
 
 /* A role's or a database's CONNECTION LIMIT (only those that set one). */

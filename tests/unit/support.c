@@ -251,6 +251,11 @@ void support_build_report(struct report *r, const char *name)
 	g->forecast_limit = 40;
 	g->role_limit = 40;
 	g->role_usage_pct = 75;
+	g->holder.pid = 4244;
+	g->holder.command = name;
+	g->holder.relation = CLIENT_RELATION_DESCENDANT;
+	g->holder_sessions = 24;
+	g->holder_seen_s = 61.5;
 	fill_group(&r->groups[1], "app", "api", 12);
 
 	r->idle_tx_count = 1;
@@ -268,6 +273,9 @@ void support_build_report(struct report *r, const char *name)
 	s->stuck_for_s = 75;
 	s->over_age = true;
 	s->query = name;
+	s->client.pid = 4243;
+	s->client.command = name;
+	s->client.relation = CLIENT_RELATION_COMMAND;
 
 	r->limit_count = 2;
 	r->limits = calloc(r->limit_count, sizeof(*r->limits));

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "group.h"
+#include "support.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -226,6 +227,57 @@ static void test_many_groups(void **state)
 	sample_finish(&sample);
 }
 
+/* Each group's holder is the process holding most of its traced
+ * sessions; lookups find groups after the sort. */
+static void test_holders(void **state)
+{
+	struct sample sample;
+	struct group_set set;
+	struct group_keys keys;
+	struct filter filter;
+	const struct group *g;
+	/* rows 0-2 are app_api, 3-5 app_tests */
+	static const int holder[] = {4242, 4242, 77, 0, 9, 9};
+
+	(void)state;
+	fill(&sample);
+	for (size_t i = 0; i < COUNT(holder); i++) {
+		sample.sessions[i].client_pid = holder[i];
+		sample.sessions[i].client_command = holder[i] == 4242
+							     ? "python3 -m pytest"
+							     : "other";
+		sample.sessions[i].client_relation = CLIENT_RELATION_DESCENDANT;
+	}
+	match_default_group_keys(&keys);
+	match_filter_init(&filter);
+	group_set_init(&set);
+	group_set_build(&set, &sample, &filter, &keys);
+	for (size_t i = 0; i < sample.session_count; i++) {
+		g = group_set_find(&set, &keys, &sample.sessions[i]);
+		if (g == NULL) {
+			fail();
+			return;
+		}
+		assert_true(group_contains(g, &keys, &sample.sessions[i]));
+	}
+	/* Not traced yet: no holder. */
+	assert_int_equal(set.groups[0].holder_pid, 0);
+	group_set_assign_holders(&set, &sample, &filter, &keys);
+	g = find(&set, GROUP_KEY_USER, "app_api");
+	assert_int_equal(g->holder_pid, 4242);
+	assert_int_equal(g->holder_sessions, 2);
+	assert_string_equal(g->holder_command, "python3 -m pytest");
+	assert_int_equal(g->holder_relation, CLIENT_RELATION_DESCENDANT);
+	g = find(&set, GROUP_KEY_USER, "app_tests");
+	assert_int_equal(g->holder_pid, 9);
+	assert_int_equal(g->holder_sessions, 2);
+	g = find(&set, GROUP_KEY_USER, "other");
+	assert_int_equal(g->holder_pid, 0);
+	group_set_finish(&set);
+	match_filter_finish(&filter);
+	sample_finish(&sample);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_group_by),
 		cmocka_unit_test(test_filter_and_weight),
 		cmocka_unit_test(test_many_groups),
+		cmocka_unit_test(test_holders),
 	};
 
 	return cmocka_run_group_tests_name("group", tests, NULL, NULL);

@@ -252,6 +252,72 @@ static void test_aggregation(void **state)
 	sample_finish(&back);
 }
 
+/* Traced client processes survive the record: rows stay apart per
+ * process, idle-in-transaction sessions keep theirs, hostile command
+ * lines come back byte for byte. */
+static void test_client_process(void **state)
+{
+	struct sample in;
+	struct sample back;
+	struct errbuf err;
+	struct session *x;
+	char *text;
+	size_t len;
+	int held_by_a = 0;
+	int held_by_b = 0;
+	int untraced = 0;
+
+	(void)state;
+	sample_init(&in);
+	sample_init(&back);
+	in.taken_at_epoch_s = 1000;
+	fill_server(&in);
+	for (int k = 0; k < 5; k++) {
+		x = add(&in, "app", "127.0.0.1", 50000 + k, SESSION_STATE_IDLE);
+		x->client_pid = k < 3 ? 4242 : 77;
+		x->client_command = k < 3 ? "python3 -m pytest 'a b'"
+					  : "esc\x1b]0;x\x07\xff";
+		x->client_relation = k < 3 ? CLIENT_RELATION_DESCENDANT
+					   : CLIENT_RELATION_UNRELATED;
+	}
+	add(&in, "app", "127.0.0.1", 50010, SESSION_STATE_IDLE);
+	x = add(&in, "app", "", -1, SESSION_STATE_IDLE_TX);
+	x->client_pid = 4243;
+	x->client_command = "psql";
+	x->client_relation = CLIENT_RELATION_COMMAND;
+	text = capture_sample(&in, &len);
+	assert_int_equal(read_all(text, len, &back, &err, NULL), 1);
+	assert_int_equal(sample_session_total(&back), 7);
+	for (size_t i = 0; i < back.session_count; i++) {
+		const struct session *b = &back.sessions[i];
+
+		if (b->client_pid == 4242) {
+			held_by_a += b->weight;
+			assert_string_equal(b->client_command,
+					    "python3 -m pytest 'a b'");
+			assert_int_equal(b->client_relation,
+					 CLIENT_RELATION_DESCENDANT);
+		} else if (b->client_pid == 77) {
+			held_by_b += b->weight;
+			assert_string_equal(b->client_command,
+					    "esc\x1b]0;x\x07\xff");
+		} else if (b->client_pid == 4243) {
+			assert_int_equal(b->state, SESSION_STATE_IDLE_TX);
+			assert_int_equal(b->client_relation,
+					 CLIENT_RELATION_COMMAND);
+		} else {
+			untraced += b->weight;
+			assert_string_equal(b->client_command, "");
+		}
+	}
+	assert_int_equal(held_by_a, 3);
+	assert_int_equal(held_by_b, 2);
+	assert_int_equal(untraced, 1);
+	free(text);
+	sample_finish(&in);
+	sample_finish(&back);
+}
+
 /* Ages the server did not give are null in the file and NAN again. */
 static void test_nan_ages(void **state)
 {
@@ -541,6 +607,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_hostile),
+		cmocka_unit_test(test_client_process),
 		cmocka_unit_test(test_aggregation),
 		cmocka_unit_test(test_nan_ages),
 		cmocka_unit_test(test_failed),

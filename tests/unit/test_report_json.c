@@ -123,8 +123,15 @@ static const char *const expected[] = {
 	"      \"age_s\": 75.2,\n      \"xact_age_s\": 80,\n"
 	"      \"stuck_for_s\": 75,\n      \"over_age\": true,\n"
 	"      \"client_addr\": \"10.0.0.7\",\n"
-	"      \"client_port\": 50432,\n      \"query\": \"app_tests\"\n"
-	"    }\n  ]",
+	"      \"client_port\": 50432,\n      \"query\": \"app_tests\",\n"
+	"      \"client_process\": {\n        \"pid\": 4243,\n"
+	"        \"command\": \"app_tests\",\n"
+	"        \"relation\": \"command\"\n      }\n    }\n  ]",
+	"\"held_by\": {\n        \"pid\": 4244,\n"
+	"        \"command\": \"app_tests\",\n"
+	"        \"relation\": \"descendant\",\n"
+	"        \"sessions\": 24,\n        \"last_seen_s\": 61.5\n      }",
+	"\"held_by\": null\n    }",
 	"\"limits\": [\n    {\n      \"kind\": \"server\",\n"
 	"      \"name\": \"\",\n      \"limit\": 97,\n"
 	"      \"used\": 42,\n      \"usage_pct\": 43.3\n    },",
@@ -142,7 +149,7 @@ static const char *const expected[] = {
  * checked above: "application" is followed by "connections"). */
 static const char *const absent[] = {
 	"\"client\":",
-	"\"command\":",
+	"\"command\": {",
 };
 
 static void test_contract(void **state)
@@ -226,7 +233,18 @@ static void aborted(struct report *r)
 	r->idle_tx[0].client_port = -1;
 }
 
+static void traced(struct report *r)
+{
+	r->groups[0].holder.command = "python3 -m pytest \x1b[2J";
+	r->groups[0].holder.relation = CLIENT_RELATION_UNRELATED;
+	r->idle_tx[0].client.pid = 0;
+}
+
 static const struct variant_case variants[] = {
+	{"holder", traced,
+	 "\"command\": \"python3 -m pytest \\u001b[2J\",\n"
+	 "        \"relation\": \"unrelated\","},
+	{"untraced", traced, "\"client_process\": null"},
 	{"wrap", wrapped,
 	 "\"command\": {\n    \"argv\": \"pytest -x \\\"tests/\\\"\\n"
 	 "\\u001b\",\n    \"status\": 1,\n    \"started_s\": 2.5,\n"

@@ -218,7 +218,10 @@ static const char *const expected[] = {
 	"app_tests/app_tests/app_tests: app_te\xe2\x80\xa6\n",
 	"  app_tests/app_tests: +60.0/min over 28.0s, +28 connections, "
 	"confidence 99.9%; ",
-	"exhausts role app_tests's limit of 40 in 4m10s\n",
+	"exhausts role app_tests's limit of 40 in 4m10s\n"
+	"    24 sessions held by pid 4244 (app_tests), started by the "
+	"wrapped command\n",
+	"\n           client: pid 4243 (app_tests), the wrapped command\n",
 	"Limits (closest to exhaustion first):\n"
 	"  server    (usable)                    42/97     43.3%\n"
 	"  role      app_tests                   30/40     75.0%\n",

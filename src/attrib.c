@@ -1,0 +1,811 @@
+/*
+ * attrib.c - the local process behind each session (see attrib.h).
+ *
+ * A TCP client is found by its end of the connection: the socket in
+ * /proc/net/tcp{,6} whose local address and port are the session's
+ * client_addr and client_port and whose remote port is the server's.  A
+ * unix-socket client has no port to go by: the backend's own socket
+ * (from /proc/BACKEND/fd) leads to its peer through the kernel's socket
+ * diagnostics (NETLINK_SOCK_DIAG, UNIX_DIAG_PEER).  Either way the socket
+ * inode is then looked for among every process's fds in /proc/PID/fd.
+ */
+#include "attrib.h"
+
+#include "core/clientproc.h"
+#include "core/common.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+enum { COMMAND_MAX = 200 };
+
+/* Why a session was left untraced; each is said once, in the warnings. */
+enum untraced {
+	UNTRACED_REMOTE_CLIENT, /* client_addr is not this host's */
+	UNTRACED_REMOTE_SERVER, /* a unix-socket client of another host */
+	UNTRACED_NO_BACKEND,    /* the backend's fds are not readable */
+	UNTRACED_NO_SOCKET,     /* the socket is not in this namespace */
+	UNTRACED_NOT_VISIBLE,   /* no readable process holds the socket */
+	UNTRACED_NO_PROC,       /* not Linux, or /proc not mounted */
+	UNTRACED_COUNT
+};
+
+/* A session traced once, answered from the cache afterwards. */
+struct traced {
+	int backend_pid;
+	int client_port;
+	int client_pid; /* 0: not found */
+	enum client_relation relation;
+	char *command;  /* owned */
+	int misses;     /* looked for and not found, so far */
+	bool given_up;  /* untraceable: not looked for again */
+};
+
+/* A session being traced in this call. */
+struct pending {
+	size_t session;
+	unsigned long inode; /* the client's socket; 0 not (yet) known */
+	int pid;             /* the process holding it; 0 none found */
+	unsigned long long start_ticks;
+	enum untraced reason; /* when pid stays 0 */
+};
+
+struct attributor {
+	bool server_local;
+	int server_port;
+	int wrapped_pid;
+	struct traced *cache; /* sorted by backend_pid */
+	size_t cache_count;
+	size_t untraced[UNTRACED_COUNT];
+	char remote_example[64];
+};
+
+struct attributor *attributor_new(void)
+{
+	struct attributor *a = xcalloc(1, sizeof(*a));
+
+	a->server_port = 5432;
+	return a;
+}
+
+static void free_cache(struct traced *cache, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(cache[i].command);
+	}
+	free(cache);
+}
+
+void attributor_free(struct attributor *a)
+{
+	if (a == NULL) {
+		return;
+	}
+	free_cache(a->cache, a->cache_count);
+	free(a);
+}
+
+void attributor_set_wrapped(struct attributor *a, int pid)
+{
+	a->wrapped_pid = pid;
+}
+
+/* True when addr is one of this host's: loopback or an interface's. */
+static bool is_local_addr(const struct ip_addr *addr)
+{
+	struct ifaddrs *list;
+	bool found = false;
+
+	if (clientproc_is_loopback(addr)) {
+		return true;
+	}
+	if (getifaddrs(&list) != 0) {
+		return false;
+	}
+	for (struct ifaddrs *i = list; i != NULL && !found; i = i->ifa_next) {
+		struct ip_addr mine;
+		char text[INET6_ADDRSTRLEN];
+		const struct sockaddr *sa = i->ifa_addr;
+
+		if (sa == NULL) {
+			continue;
+		}
+		if (sa->sa_family == AF_INET) {
+			const struct sockaddr_in *in = (const void *)sa;
+
+			inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
+		} else if (sa->sa_family == AF_INET6) {
+			const struct sockaddr_in6 *in6 = (const void *)sa;
+
+			inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+		} else {
+			continue;
+		}
+		found = clientproc_parse_addr(text, &mine) &&
+			clientproc_addr_equal(&mine, addr);
+	}
+	freeifaddrs(list);
+	return found;
+}
+
+void attributor_set_server(struct attributor *a, int conn_fd, int port)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	char text[INET6_ADDRSTRLEN] = "";
+	struct ip_addr addr;
+
+	a->server_port = port > 0 ? port : 5432;
+	a->server_local = false;
+	if (conn_fd < 0 ||
+	    getpeername(conn_fd, (struct sockaddr *)&peer, &len) != 0) {
+		return;
+	}
+	if (peer.ss_family == AF_UNIX) {
+		a->server_local = true;
+		return;
+	}
+	if (peer.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr,
+			  text, sizeof(text));
+	} else if (peer.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&peer)->sin6_addr,
+			  text, sizeof(text));
+	}
+	a->server_local = clientproc_parse_addr(text, &addr) &&
+			  is_local_addr(&addr);
+}
+
+/* ---- the cache ---- */
+
+static int compare_traced(const void *pa, const void *pb)
+{
+	const struct traced *a = pa;
+	const struct traced *b = pb;
+
+	return (a->backend_pid > b->backend_pid) -
+	       (a->backend_pid < b->backend_pid);
+}
+
+static struct traced *cache_find(const struct attributor *a,
+				 const struct session *s)
+{
+	struct traced key = {.backend_pid = s->pid};
+	struct traced *t;
+
+	if (a->cache_count == 0) {
+		return NULL;
+	}
+	t = bsearch(&key, a->cache, a->cache_count, sizeof(*a->cache),
+		    compare_traced);
+	/* A pid reused by a new backend comes with another client port. */
+	return t != NULL && t->client_port == s->client_port ? t : NULL;
+}
+
+static void apply(struct sample *sample, struct session *s,
+		  const struct traced *t)
+{
+	if (t->client_pid > 0) {
+		s->client_pid = t->client_pid;
+		s->client_command = sample_strdup(sample, t->command);
+		s->client_relation = t->relation;
+	}
+}
+
+/* ---- reading /proc ---- */
+
+/* Reads a small /proc file into buf (NUL-terminated); its length, or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0) {
+		return -1;
+	}
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0) {
+		return -1;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+static bool read_stat(int pid, int *ppid, unsigned long long *start)
+{
+	char path[64];
+	char buf[1024];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	return read_small(path, buf, sizeof(buf)) > 0 &&
+	       clientproc_parse_stat(buf, ppid, start);
+}
+
+static void read_command(int pid, char *out, size_t size)
+{
+	char path[64];
+	char raw[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	n = read_small(path, raw, sizeof(raw));
+	clientproc_format_cmdline(out, size, raw, n > 0 ? (size_t)n : 0);
+}
+
+static enum client_relation relation_to(const struct attributor *a, int pid)
+{
+	int ppid;
+	unsigned long long start;
+
+	if (a->wrapped_pid <= 0) {
+		return CLIENT_RELATION_UNRELATED;
+	}
+	if (pid == a->wrapped_pid) {
+		return CLIENT_RELATION_COMMAND;
+	}
+	/* Up the parent chain; bounded, in case of a race with reparenting. */
+	for (int depth = 0; depth < 128 && pid > 1; depth++) {
+		if (!read_stat(pid, &ppid, &start)) {
+			break;
+		}
+		if (ppid == a->wrapped_pid) {
+			return CLIENT_RELATION_DESCENDANT;
+		}
+		pid = ppid;
+	}
+	return CLIENT_RELATION_UNRELATED;
+}
+
+/* The client ends of TCP connections to the server's port, appended. */
+static void load_tcp(const char *path, int server_port,
+		     struct tcp_socket **out, size_t *count, size_t *cap)
+{
+	FILE *f = fopen(path, "re");
+	char line[512];
+
+	if (f == NULL) {
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		struct tcp_socket s;
+
+		if (clientproc_parse_tcp_line(line, &s) && s.inode != 0 &&
+		    s.remote_port == server_port) {
+			xgrow((void **)out, cap, *count + 1, sizeof(**out));
+			(*out)[(*count)++] = s;
+		}
+	}
+	fclose(f);
+}
+
+static void find_tcp_inodes(const struct attributor *a,
+			    const struct sample *sample, struct pending *p,
+			    size_t n)
+{
+	struct tcp_socket *sockets = NULL;
+	size_t count = 0;
+	size_t cap = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < n && !any; i++) {
+		any = sample->sessions[p[i].session].client_port > 0;
+	}
+	if (!any) {
+		return;
+	}
+	load_tcp("/proc/net/tcp", a->server_port, &sockets, &count, &cap);
+	load_tcp("/proc/net/tcp6", a->server_port, &sockets, &count, &cap);
+	for (size_t i = 0; i < n; i++) {
+		const struct session *s = &sample->sessions[p[i].session];
+		struct ip_addr addr;
+
+		if (s->client_port <= 0 ||
+		    !clientproc_parse_addr(s->client_addr, &addr)) {
+			continue;
+		}
+		for (size_t k = 0; k < count; k++) {
+			if (sockets[k].local_port == s->client_port &&
+			    clientproc_addr_equal(&sockets[k].local, &addr)) {
+				p[i].inode = sockets[k].inode;
+				break;
+			}
+		}
+	}
+	free(sockets);
+}
+
+/* The socket inodes a process holds, through its fd links. */
+static bool socket_inodes(int pid, unsigned long **out, size_t *count)
+{
+	char path[64];
+	size_t cap = 0;
+	DIR *dir;
+	struct dirent *e;
+
+	*out = NULL;
+	*count = 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	dir = opendir(path);
+	if (dir == NULL) {
+		return false;
+	}
+	while ((e = readdir(dir)) != NULL) {
+		char link[64];
+		ssize_t len;
+		unsigned long inode;
+
+		if (e->d_name[0] == '.') {
+			continue;
+		}
+		len = readlinkat(dirfd(dir), e->d_name, link, sizeof(link) - 1);
+		if (len <= 0) {
+			continue;
+		}
+		link[len] = '\0';
+		inode = clientproc_socket_inode(link);
+		if (inode != 0) {
+			xgrow((void **)out, &cap, *count + 1, sizeof(**out));
+			(*out)[(*count)++] = inode;
+		}
+	}
+	closedir(dir);
+	return true;
+}
+
+/* A unix socket as the kernel describes it. */
+struct unix_sock {
+	unsigned long inode;
+	unsigned long peer;
+	bool pg_path; /* bound to PostgreSQL's socket path */
+};
+
+static int compare_inode(const void *pa, const void *pb)
+{
+	unsigned long a = *(const unsigned long *)pa;
+	unsigned long b = *(const unsigned long *)pb;
+
+	return (a > b) - (a < b);
+}
+
+static void parse_unix_msg(const struct nlmsghdr *h, int port,
+			   const unsigned long *wanted, size_t wanted_count,
+			   struct unix_sock **out, size_t *count, size_t *cap)
+{
+	const struct unix_diag_msg *m = NLMSG_DATA(h);
+	unsigned long inode = m->udiag_ino;
+	struct unix_sock sock = {.inode = inode};
+	const struct rtattr *attr = (const void *)(m + 1);
+	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*m));
+
+	if (bsearch(&inode, wanted, wanted_count, sizeof(*wanted),
+		    compare_inode) == NULL) {
+		return;
+	}
+	for (; RTA_OK(attr, len); attr = RTA_NEXT(attr, len)) {
+		if (attr->rta_type == UNIX_DIAG_PEER &&
+		    RTA_PAYLOAD(attr) >= sizeof(uint32_t)) {
+			uint32_t peer;
+
+			memcpy(&peer, RTA_DATA(attr), sizeof(peer));
+			sock.peer = peer;
+		} else if (attr->rta_type == UNIX_DIAG_NAME) {
+			char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+			size_t n = RTA_PAYLOAD(attr);
+
+			if (n >= sizeof(path)) {
+				n = sizeof(path) - 1;
+			}
+			memcpy(path, RTA_DATA(attr), n);
+			path[n] = '\0';
+			sock.pg_path = clientproc_is_pg_socket_path(path, port);
+		}
+	}
+	xgrow((void **)out, cap, *count + 1, sizeof(**out));
+	(*out)[(*count)++] = sock;
+}
+
+/*
+ * Asks the kernel for every unix socket with its peer and bound name,
+ * keeping those whose inode is in wanted (sorted).  False when the
+ * kernel will not say (no NETLINK_SOCK_DIAG).
+ */
+static bool dump_unix(int port, const unsigned long *wanted,
+		      size_t wanted_count, struct unix_sock **out,
+		      size_t *count)
+{
+	struct {
+		struct nlmsghdr h;
+		struct unix_diag_req req;
+	} msg = {
+		.h = {.nlmsg_len = sizeof(msg),
+		      .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
+		.req = {.sdiag_family = AF_UNIX,
+			.udiag_states = ~0U,
+			.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER},
+	};
+	long buf[32768 / sizeof(long)];
+	size_t cap = 0;
+	bool done = false;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+			NETLINK_SOCK_DIAG);
+
+	*out = NULL;
+	*count = 0;
+	if (fd < 0) {
+		return false;
+	}
+	if (send(fd, &msg, sizeof(msg), 0) != (ssize_t)sizeof(msg)) {
+		close(fd);
+		return false;
+	}
+	while (!done) {
+		ssize_t got = recv(fd, buf, sizeof(buf), 0);
+		int len = (int)got;
+		const struct nlmsghdr *h = (const void *)buf;
+
+		if (got <= 0) {
+			break;
+		}
+		for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type == NLMSG_DONE ||
+			    h->nlmsg_type == NLMSG_ERROR) {
+				done = true;
+				break;
+			}
+			parse_unix_msg(h, port, wanted, wanted_count, out,
+				       count, &cap);
+		}
+	}
+	close(fd);
+	return done;
+}
+
+/* For each unix-socket session: its backend's socket, then the peer. */
+static void find_unix_inodes(const struct attributor *a,
+			     const struct sample *sample, struct pending *p,
+			     size_t n)
+{
+	unsigned long *backend_inodes = NULL;
+	size_t backend_count = 0;
+	size_t backend_cap = 0;
+	struct unix_sock *socks = NULL;
+	size_t sock_count = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct session *s = &sample->sessions[p[i].session];
+		unsigned long *mine;
+		size_t count;
+
+		if (s->client_port != -1) {
+			continue;
+		}
+		if (!socket_inodes(s->pid, &mine, &count)) {
+			p[i].reason = UNTRACED_NO_BACKEND;
+			continue;
+		}
+		xgrow((void **)&backend_inodes, &backend_cap,
+		      backend_count + count, sizeof(*backend_inodes));
+		memcpy(backend_inodes + backend_count, mine,
+		       count * sizeof(*mine));
+		backend_count += count;
+		free(mine);
+	}
+	if (backend_count == 0) {
+		return;
+	}
+	qsort(backend_inodes, backend_count, sizeof(*backend_inodes),
+	      compare_inode);
+	if (!dump_unix(a->server_port, backend_inodes, backend_count, &socks,
+		       &sock_count)) {
+		free(backend_inodes);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct session *s = &sample->sessions[p[i].session];
+		unsigned long *mine;
+		size_t count;
+
+		if (s->client_port != -1 || p[i].reason == UNTRACED_NO_BACKEND ||
+		    !socket_inodes(s->pid, &mine, &count)) {
+			continue;
+		}
+		/* The backend's end is the socket bound to the server's
+		 * path (an accepted socket reports its listener's name). */
+		for (size_t k = 0; k < sock_count && p[i].inode == 0; k++) {
+			for (size_t j = 0; j < count; j++) {
+				if (socks[k].inode == mine[j] && socks[k].pg_path &&
+				    socks[k].peer != 0) {
+					p[i].inode = socks[k].peer;
+				}
+			}
+		}
+		free(mine);
+	}
+	free(socks);
+	free(backend_inodes);
+}
+
+/* A wanted socket, by inode, and the process found holding it. */
+struct wanted_inode {
+	unsigned long inode;
+	size_t pending;
+};
+
+static int compare_wanted(const void *pa, const void *pb)
+{
+	const struct wanted_inode *a = pa;
+	const struct wanted_inode *b = pb;
+
+	return (a->inode > b->inode) - (a->inode < b->inode);
+}
+
+/* A process holding a wanted socket.  Where several hold it (a fork
+ * after connecting), the one started last: the parent only forked. */
+static void note_holder(struct pending *p, int pid)
+{
+	int ppid;
+	unsigned long long start = 0;
+
+	if (!read_stat(pid, &ppid, &start)) {
+		return;
+	}
+	if (p->pid == 0 || start > p->start_ticks ||
+	    (start == p->start_ticks && pid > p->pid)) {
+		p->pid = pid;
+		p->start_ticks = start;
+	}
+}
+
+static void scan_process(int pid, const struct wanted_inode *wanted,
+			 size_t count, struct pending *p)
+{
+	unsigned long *inodes;
+	size_t n;
+
+	if (!socket_inodes(pid, &inodes, &n)) {
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct wanted_inode key = {.inode = inodes[i]};
+		const struct wanted_inode *w =
+			bsearch(&key, wanted, count, sizeof(*wanted),
+				compare_wanted);
+
+		if (w != NULL) {
+			note_holder(&p[w->pending], pid);
+		}
+	}
+	free(inodes);
+}
+
+/* One pass over /proc/PID/fd for every socket still wanted. */
+static void find_holders(struct pending *p, size_t n)
+{
+	struct wanted_inode *wanted = xcalloc(n + 1, sizeof(*wanted));
+	size_t count = 0;
+	DIR *proc;
+	struct dirent *e;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].inode != 0) {
+			wanted[count].inode = p[i].inode;
+			wanted[count++].pending = i;
+		}
+	}
+	proc = count > 0 ? opendir("/proc") : NULL;
+	if (proc == NULL) {
+		free(wanted);
+		return;
+	}
+	qsort(wanted, count, sizeof(*wanted), compare_wanted);
+	while ((e = readdir(proc)) != NULL) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+
+		if (end != e->d_name && *end == '\0' && pid > 0 &&
+		    pid != (long)getpid()) {
+			scan_process((int)pid, wanted, count, p);
+		}
+	}
+	closedir(proc);
+	free(wanted);
+}
+
+/* ---- one call ---- */
+
+/* Queues the session for tracing (true), or says why it cannot be. */
+static bool classify(struct attributor *a, const struct session *s,
+		     enum untraced *reason)
+{
+	struct ip_addr addr;
+
+	if (s->client_port == -1) {
+		*reason = UNTRACED_REMOTE_SERVER;
+		return a->server_local;
+	}
+	if (s->client_port <= 0 || !clientproc_parse_addr(s->client_addr, &addr)) {
+		/* Hidden by the server: the privilege warning covers it. */
+		*reason = UNTRACED_COUNT;
+		return false;
+	}
+	if (!is_local_addr(&addr)) {
+		*reason = UNTRACED_REMOTE_CLIENT;
+		if (a->remote_example[0] == '\0') {
+			snprintf(a->remote_example, sizeof(a->remote_example),
+				 "%s", s->client_addr);
+		}
+		return false;
+	}
+	return true;
+}
+
+/* A session that will not be traced: counted once, when given up on. */
+static void give_up(struct attributor *a, struct traced *t,
+		    enum untraced reason)
+{
+	t->given_up = true;
+	if (reason != UNTRACED_COUNT) {
+		a->untraced[reason]++;
+	}
+}
+
+static struct traced *add_fresh(struct traced *fresh, size_t *count,
+				const struct session *s)
+{
+	struct traced *t = &fresh[(*count)++];
+
+	memset(t, 0, sizeof(*t));
+	t->backend_pid = s->pid;
+	t->client_port = s->client_port;
+	return t;
+}
+
+/*
+ * A session found nowhere may simply have closed since the sample was
+ * taken: it is given up on only when it is still there, and still not
+ * found, at the next sample.
+ */
+static void resolve(struct attributor *a, struct sample *sample,
+		    const struct pending *p, struct traced *t)
+{
+	char command[COMMAND_MAX];
+
+	if (p->pid > 0) {
+		t->client_pid = p->pid;
+		read_command(p->pid, command, sizeof(command));
+		t->command = xstrdup(command);
+		t->relation = relation_to(a, p->pid);
+		apply(sample, &sample->sessions[p->session], t);
+		return;
+	}
+	if (p->reason == UNTRACED_NO_BACKEND || ++t->misses >= 2) {
+		give_up(a, t,
+			p->reason != UNTRACED_COUNT ? p->reason
+			: p->inode != 0		    ? UNTRACED_NOT_VISIBLE
+						    : UNTRACED_NO_SOCKET);
+	}
+}
+
+void attributor_run(struct attributor *a, struct sample *sample,
+		    const bool *wanted)
+{
+	struct pending *p = xcalloc(sample->session_count + 1, sizeof(*p));
+	struct traced *fresh =
+		xcalloc(sample->session_count + 1, sizeof(*fresh));
+	int *misses = xcalloc(sample->session_count + 1, sizeof(*misses));
+	size_t n = 0;
+	size_t fresh_count = 0;
+	bool have_proc = access("/proc/net/tcp", R_OK) == 0;
+
+	for (size_t i = 0; i < sample->session_count; i++) {
+		struct session *s = &sample->sessions[i];
+		const struct traced *old;
+		enum untraced reason;
+
+		if (s->weight != 1 || s->pid <= 0) {
+			continue;
+		}
+		old = cache_find(a, s);
+		if (old != NULL && (old->client_pid > 0 || old->given_up)) {
+			/* Found, or given up on: no second look. */
+			apply(sample, s, old);
+			fresh[fresh_count] = *old;
+			fresh[fresh_count++].command =
+				old->command ? xstrdup(old->command) : NULL;
+			continue;
+		}
+		if (!wanted[i]) {
+			continue;
+		}
+		if (!have_proc) {
+			give_up(a, add_fresh(fresh, &fresh_count, s),
+				UNTRACED_NO_PROC);
+		} else if (!classify(a, s, &reason)) {
+			give_up(a, add_fresh(fresh, &fresh_count, s), reason);
+		} else {
+			misses[n] = old != NULL ? old->misses : 0;
+			p[n++] = (struct pending){.session = i,
+						  .reason = UNTRACED_COUNT};
+		}
+	}
+	if (n > 0) {
+		find_tcp_inodes(a, sample, p, n);
+		find_unix_inodes(a, sample, p, n);
+		find_holders(p, n);
+		for (size_t i = 0; i < n; i++) {
+			struct traced *t = add_fresh(
+				fresh, &fresh_count, &sample->sessions[p[i].session]);
+
+			t->misses = misses[i];
+			resolve(a, sample, &p[i], t);
+		}
+	}
+	free_cache(a->cache, a->cache_count);
+	if (fresh_count > 1) {
+		qsort(fresh, fresh_count, sizeof(*fresh), compare_traced);
+	}
+	a->cache = fresh;
+	a->cache_count = fresh_count;
+	free(misses);
+	free(p);
+}
+
+void attributor_add_warnings(const struct attributor *a,
+			     struct report *report)
+{
+	static const char *const why[UNTRACED_COUNT] = {
+		[UNTRACED_REMOTE_SERVER] =
+			"the server runs on another host, so its unix-socket "
+			"clients cannot be traced from here",
+		[UNTRACED_NO_BACKEND] =
+			"unix-socket clients are traced through the server's "
+			"processes, which this user may not read: run pgdrip "
+			"as the server's OS user (postgres) or root",
+		[UNTRACED_NO_SOCKET] =
+			"their sockets are not among this host's (a container "
+			"or another network namespace?)",
+		[UNTRACED_NOT_VISIBLE] =
+			"no process this user may look into holds their "
+			"sockets: run pgdrip as the clients' OS user or root",
+		[UNTRACED_NO_PROC] =
+			"tracing needs Linux's /proc",
+	};
+
+	if (a->untraced[UNTRACED_REMOTE_CLIENT] > 0) {
+		report_add_warning(report,
+				   "client processes: %zu session%s from "
+				   "other hosts (e.g. %s) cannot be traced to "
+				   "a process; only this host's clients can",
+				   a->untraced[UNTRACED_REMOTE_CLIENT],
+				   a->untraced[UNTRACED_REMOTE_CLIENT] == 1
+					   ? ""
+					   : "s",
+				   a->remote_example);
+	}
+	for (int r = UNTRACED_REMOTE_SERVER; r < UNTRACED_COUNT; r++) {
+		if (a->untraced[r] > 0) {
+			report_add_warning(report,
+					   "client processes: %zu session%s "
+					   "not traced: %s",
+					   a->untraced[r],
+					   a->untraced[r] == 1 ? "" : "s",
+					   why[r]);
+		}
+	}
+}

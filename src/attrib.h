@@ -1,0 +1,43 @@
+/*
+ * attrib.h - names the local process at the client end of sessions:
+ * which pid, which command line, and whether it is the wrapped command
+ * or one of its descendants.
+ *
+ * Linux only, best effort and honest: a session that cannot be traced
+ * (a remote client, a process pgdrip may not look into) keeps
+ * client_pid 0, and the reason is given once, as a report warning.
+ */
+#ifndef PGDRIP_ATTRIB_H
+#define PGDRIP_ATTRIB_H
+
+#include "core/report.h"
+#include "core/sample.h"
+
+#include <stdbool.h>
+
+struct attributor;
+
+struct attributor *attributor_new(void);
+void attributor_free(struct attributor *a);
+
+/* Where the server runs, from pgdrip's own connection to it (its socket
+ * fd) and the port it listens on.  Call after every (re)connection. */
+void attributor_set_server(struct attributor *a, int conn_fd, int port);
+
+/* The wrapped command's pid, so clients can be told as its own. */
+void attributor_set_wrapped(struct attributor *a, int pid);
+
+/*
+ * Sets client_pid, client_command and client_relation on the sessions of
+ * sample with wanted[i] true.  Sessions traced at an earlier sample are
+ * answered from a cache; /proc is scanned at most once per call, and not
+ * at all when nothing new is wanted.
+ */
+void attributor_run(struct attributor *a, struct sample *sample,
+		    const bool *wanted);
+
+/* One warning per reason some session could not be traced. */
+void attributor_add_warnings(const struct attributor *a,
+			     struct report *report);
+
+#endif
