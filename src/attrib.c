@@ -68,6 +68,7 @@ struct attributor {
 	bool server_local;
 	int server_port;
 	int wrapped_pid;
+	int patience; /* misses before a session is given up on */
 	struct traced *cache; /* sorted by backend_pid */
 	size_t cache_count;
 	size_t untraced[UNTRACED_COUNT];
@@ -79,6 +80,7 @@ struct attributor *attributor_new(void)
 	struct attributor *a = xcalloc(1, sizeof(*a));
 
 	a->server_port = 5432;
+	a->patience = 2;
 	return a;
 }
 
@@ -97,6 +99,11 @@ void attributor_free(struct attributor *a)
 	}
 	free_cache(a->cache, a->cache_count);
 	free(a);
+}
+
+void attributor_set_single_look(struct attributor *a)
+{
+	a->patience = 1;
 }
 
 void attributor_set_wrapped(struct attributor *a, int pid)
@@ -329,8 +336,9 @@ static void find_tcp_inodes(const struct attributor *a,
 	free(sockets);
 }
 
-/* The socket inodes a process holds, through its fd links. */
-static bool socket_inodes(int pid, unsigned long **out, size_t *count)
+/* The socket inodes a process holds, through its fd links; 0, or the
+ * errno of a process gone (ENOENT) or not ours to read (EACCES). */
+static int socket_inodes(int pid, unsigned long **out, size_t *count)
 {
 	char path[64];
 	size_t cap = 0;
@@ -342,7 +350,7 @@ static bool socket_inodes(int pid, unsigned long **out, size_t *count)
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 	dir = opendir(path);
 	if (dir == NULL) {
-		return false;
+		return errno != 0 ? errno : ENOENT;
 	}
 	while ((e = readdir(dir)) != NULL) {
 		char link[64];
@@ -364,7 +372,7 @@ static bool socket_inodes(int pid, unsigned long **out, size_t *count)
 		}
 	}
 	closedir(dir);
-	return true;
+	return 0;
 }
 
 /* A unix socket as the kernel describes it. */
@@ -491,12 +499,17 @@ static void find_unix_inodes(const struct attributor *a,
 		const struct session *s = &sample->sessions[p[i].session];
 		unsigned long *mine;
 		size_t count;
+		int error;
 
 		if (s->client_port != -1) {
 			continue;
 		}
-		if (!socket_inodes(s->pid, &mine, &count)) {
-			p[i].reason = UNTRACED_NO_BACKEND;
+		error = socket_inodes(s->pid, &mine, &count);
+		if (error != 0) {
+			/* A backend gone since the sample is no news. */
+			if (error == EACCES || error == EPERM) {
+				p[i].reason = UNTRACED_NO_BACKEND;
+			}
 			continue;
 		}
 		xgrow((void **)&backend_inodes, &backend_cap,
@@ -522,7 +535,7 @@ static void find_unix_inodes(const struct attributor *a,
 		size_t count;
 
 		if (s->client_port != -1 || p[i].reason == UNTRACED_NO_BACKEND ||
-		    !socket_inodes(s->pid, &mine, &count)) {
+		    socket_inodes(s->pid, &mine, &count) != 0) {
 			continue;
 		}
 		/* The backend's end is the socket bound to the server's
@@ -578,7 +591,7 @@ static void scan_process(int pid, const struct wanted_inode *wanted,
 	unsigned long *inodes;
 	size_t n;
 
-	if (!socket_inodes(pid, &inodes, &n)) {
+	if (socket_inodes(pid, &inodes, &n) != 0) {
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -694,7 +707,7 @@ static void resolve(struct attributor *a, struct sample *sample,
 		apply(sample, &sample->sessions[p->session], t);
 		return;
 	}
-	if (p->reason == UNTRACED_NO_BACKEND || ++t->misses >= 2) {
+	if (p->reason == UNTRACED_NO_BACKEND || ++t->misses >= a->patience) {
 		give_up(a, t,
 			p->reason != UNTRACED_COUNT ? p->reason
 			: p->inode != 0		    ? UNTRACED_NOT_VISIBLE
@@ -778,8 +791,9 @@ void attributor_add_warnings(const struct attributor *a,
 			"processes, which this user may not read: run pgdrip "
 			"as the server's OS user (postgres) or root",
 		[UNTRACED_NO_SOCKET] =
-			"their sockets are not among this host's (a container "
-			"or another network namespace?)",
+			"their client ends are not among this host's sockets "
+			"(the client exited, or runs in a container or "
+			"another network namespace)",
 		[UNTRACED_NOT_VISIBLE] =
 			"no process this user may look into holds their "
 			"sockets: run pgdrip as the clients' OS user or root",

@@ -24,6 +24,10 @@ void attributor_free(struct attributor *a);
  * fd) and the port it listens on.  Call after every (re)connection. */
 void attributor_set_server(struct attributor *a, int conn_fd, int port);
 
+/* A one-shot look: a session not found at once is given up on (a run
+ * gives it a second sample, as it may have closed meanwhile). */
+void attributor_set_single_look(struct attributor *a);
+
 /* The wrapped command's pid, so clients can be told as its own. */
 void attributor_set_wrapped(struct attributor *a, int pid);
 

@@ -78,6 +78,9 @@ static void monitor_init(struct monitor *m, const struct options *opts,
 	m->command_started_s = m->command_ended_s = NAN;
 	if (!opts->no_attribution && mode != REPORT_MODE_REPLAY) {
 		m->attrib = attributor_new();
+		if (mode == REPORT_MODE_ONCE) {
+			attributor_set_single_look(m->attrib);
+		}
 	}
 }
 
@@ -263,7 +266,8 @@ static void attribute(struct monitor *m)
 		m->wanted[i] = g != NULL &&
 			       (s->state == SESSION_STATE_IDLE_TX ||
 				s->state == SESSION_STATE_IDLE_TX_ABORTED ||
-				group_wanted(m, g));
+				group_wanted(m, g) ||
+				tui_shows_session(&m->keys, s));
 	}
 	attributor_run(m->attrib, sample, m->wanted);
 	group_set_assign_holders(&m->set, sample, &m->opts->filter, &m->keys);

@@ -42,7 +42,37 @@ static struct {
 	enum sort_mode sort;
 	char filter[128];
 	bool typing;
+	/* The group whose sessions the detail pane shows, by its keys, so
+	 * the monitor traces those sessions to their processes. */
+	bool showing;
+	char shown[GROUP_KEY_COUNT][256];
 } ui = {.detail = true};
+
+bool tui_shows_session(const struct group_keys *keys,
+		       const struct session *s)
+{
+	if (!ui.active || !ui.showing) {
+		return false;
+	}
+	for (size_t k = 0; k < keys->count; k++) {
+		if (strcmp(group_session_key(s, keys->keys[k]),
+			   ui.shown[keys->keys[k]]) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void remember_shown(const struct report *r, const struct report_group *g)
+{
+	ui.showing = true;
+	for (size_t k = 0; k < r->keys.count; k++) {
+		enum group_key key = r->keys.keys[k];
+
+		snprintf(ui.shown[key], sizeof(ui.shown[key]), "%s",
+			 g->keys[key] != NULL ? g->keys[key] : "");
+	}
+}
 
 bool tui_start(bool color, struct errbuf *err)
 {
@@ -567,16 +597,27 @@ static void draw_detail(const struct tui_view *v, int top, int height,
 	if (list == NULL) {
 		return;
 	}
+	remember_shown(v->report, g);
 	qsort(list, n, sizeof(*list), compare_age);
-	snprintf(buf, sizeof(buf), "%s: %zu sessions, oldest first",
-		 report_group_label(v->report, g, label, sizeof(label)), n);
+	if (g->holder.pid > 0) {
+		snprintf(buf, sizeof(buf), "%s: %zu sessions, oldest first; "
+					   "%d held by pid %d (%s)",
+			 report_group_label(v->report, g, label, sizeof(label)),
+			 n, g->holder_sessions, g->holder.pid,
+			 g->holder.command);
+	} else {
+		snprintf(buf, sizeof(buf), "%s: %zu sessions, oldest first",
+			 report_group_label(v->report, g, label,
+					    sizeof(label)),
+			 n);
+	}
 	attron(A_BOLD);
 	put_text(top, buf);
 	attroff(A_BOLD);
 	move(top + 1, 0);
 	clrtoeol();
 	attron(A_REVERSE);
-	put_cell("PID     STATE     IN-STATE      AGE CLIENT                WAIT          QUERY",
+	put_cell("PID     STATE     IN-STATE      AGE CLIENT                PROCESS                WAIT          QUERY",
 		 COLS - 1, false);
 	attroff(A_REVERSE);
 	for (int row = 2; row < height; row++) {
@@ -584,6 +625,7 @@ static void draw_detail(const struct tui_view *v, int top, int height,
 		char in_state[32];
 		char age[32];
 		char client[96];
+		char process[256];
 		char wait[96];
 		static const char *const short_state[] = {
 			"active", "idle", "idle-tx", "aborted", "other", "?"};
@@ -608,6 +650,14 @@ static void draw_detail(const struct tui_view *v, int top, int height,
 			 short_state[s->state], in_state, age);
 		addstr(buf);
 		put_cell(client, 21, false);
+		addch(' ');
+		if (s->client_pid > 0) {
+			snprintf(process, sizeof(process), "%d %s",
+				 s->client_pid, s->client_command);
+		} else {
+			snprintf(process, sizeof(process), "-");
+		}
+		put_cell(process, 22, false);
 		addch(' ');
 		put_cell(wait, 13, false);
 		addch(' ');
@@ -646,6 +696,7 @@ void tui_draw(const struct tui_view *v)
 	int table_h;
 	char footer[256];
 
+	ui.showing = false; /* until draw_detail() shows a group */
 	erase();
 	draw_header(v);
 	table_h = LINES - 5;

@@ -59,4 +59,9 @@ bool tui_next_key(enum tui_action *action);
 /* Cycles user,app -> user -> app -> db -> user,app,db -> state. */
 void tui_next_group_keys(struct group_keys *keys);
 
+/* True when the detail pane shows the session's group (its sessions are
+ * then traced to their client processes). */
+bool tui_shows_session(const struct group_keys *keys,
+		       const struct session *s);
+
 #endif

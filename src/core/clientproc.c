@@ -247,11 +247,25 @@ void clientproc_format_cmdline(char *dst, size_t size, const char *raw,
 		const char *arg = raw + i;
 		const char *nul = memchr(arg, '\0', len - i);
 		size_t arg_len = nul != NULL ? (size_t)(nul - arg) : len - i;
-		bool quote = needs_quotes(arg, arg_len);
+		bool quote;
 
-		if (i > 0) {
+		i += arg_len + 1;
+		if (arg == raw) {
+			/* The program by its name, as people call it: psql,
+			 * not /usr/lib/postgresql/15/bin/psql. */
+			size_t base = arg_len;
+
+			while (base > 0 && arg[base - 1] != '/') {
+				base--;
+			}
+			if (base < arg_len) {
+				arg += base;
+				arg_len -= base;
+			}
+		} else {
 			put(&b, " ", 1);
 		}
+		quote = needs_quotes(arg, arg_len);
 		if (quote) {
 			/* 'it'\''s' is how a shell spells it's. */
 			put(&b, "'", 1);
@@ -266,7 +280,6 @@ void clientproc_format_cmdline(char *dst, size_t size, const char *raw,
 		} else {
 			put(&b, arg, arg_len);
 		}
-		i += arg_len + 1;
 	}
 	if (b.cut) {
 		size_t cut = size - 4;

@@ -42,13 +42,24 @@ done_testing() {
 	echo "1..$T_N"
 }
 
+T_CLEANUPS=()
+
+# at_exit COMMAND: run at exit, after the test's processes are stopped
+# (the last registered first).
+at_exit() {
+	T_CLEANUPS+=("$1")
+}
+
 cleanup_tests() {
-	local pid
+	local pid i
 	for pid in "${T_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
 	for pid in "${T_PIDS[@]}"; do
 		wait "$pid" 2>/dev/null || true
+	done
+	for ((i = ${#T_CLEANUPS[@]} - 1; i >= 0; i--)); do
+		eval "${T_CLEANUPS[$i]}" >/dev/null 2>&1 || true
 	done
 	rm -rf "$T_TMP"
 }
@@ -93,6 +104,39 @@ cluster_ctl() {
 	else
 		sh -c "$cmd" >/dev/null 2>&1
 	fi
+}
+
+# as_cluster_user COMMAND: a shell command as the user the server runs as.
+as_cluster_user() {
+	if [ -n "${CLUSTER_USER:-}" ]; then
+		su "$CLUSTER_USER" -s /bin/sh -c "$1"
+	else
+		sh -c "$1"
+	fi
+}
+
+# start_extra_cluster [SETTING...]: a second throwaway cluster beside the
+# main one (same binaries and user), with its own socket directory and
+# port; SETTINGs are postgres -c options.  Sets X_DIR and X_PORT; the
+# cluster is removed at exit.
+start_extra_cluster() {
+	local port setting opts=""
+	X_DIR=$(mktemp -d /tmp/pgdrip-xcluster.XXXXXX)
+	chmod 755 "$X_DIR"
+	[ -n "${CLUSTER_USER:-}" ] && chown "$CLUSTER_USER" "$X_DIR"
+	for port in $(seq 55000 55999); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+	done
+	for setting in "$@"; do
+		opts="$opts -c $setting"
+	done
+	at_exit "as_cluster_user \"'$PG_BINDIR/pg_ctl' -D '$X_DIR/data' -m immediate stop\"; rm -rf '$X_DIR'"
+	as_cluster_user "'$PG_BINDIR/initdb' -A trust -N -U postgres -D '$X_DIR/data'" \
+		>"$X_DIR/initdb.log" 2>&1 || return 1
+	as_cluster_user "'$PG_BINDIR/pg_ctl' -D '$X_DIR/data' -l '$X_DIR/log' -w -t 60 \
+		-o \"-k '$X_DIR' -p $port -c fsync=off -c listen_addresses=127.0.0.1 $opts\" start" \
+		>/dev/null 2>&1 || return 1
+	X_PORT=$port
 }
 
 sql() {

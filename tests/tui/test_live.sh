@@ -33,6 +33,8 @@ check "the leaking group is flagged LEAK while it grows" wait_for "leaky .*LEAK"
 check "...with the forecast to its limit" wait_for "leaky .*LEAK full in" 5
 check "the stuck session is flagged IDLE-TX" wait_for "stuck .*IDLE-TX"
 check "the detail pane lists the selected group's sessions" wait_for "sessions, oldest first"
+check "...names the process holding them" wait_for "oldest first; [0-9]+ held by pid $WL_PID \\(" 5
+check "...and each session's process" wait_for " $WL_PID pgdrip-workload" 5
 
 raw=$(tm capture-pane -p -e -t live)
 check "hostile role shown escaped" wait_for 't_evil\\e\]0;owned'

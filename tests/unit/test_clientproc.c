@@ -137,7 +137,8 @@ static void test_stat(void **state)
 static void test_cmdline(void **state)
 {
 	char out[64];
-	static const char argv[] = "python3\0-m\0pytest\0tests/\0";
+	static const char argv[] = "/usr/bin/python3\0-m\0pytest\0tests/\0";
+	static const char dir_only[] = "/usr/bin/\0x\0";
 	static const char quoted[] = "psql\0-c\0begin; select 1;\0\0it's\0";
 	char tiny[12];
 	static const char utf8[] = "caf\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
@@ -149,6 +150,10 @@ static void test_cmdline(void **state)
 	assert_string_equal(out, "psql -c 'begin; select 1;' '' 'it'\\''s'");
 	clientproc_format_cmdline(out, sizeof(out), "", 0);
 	assert_string_equal(out, "");
+	/* Only the program's own name is cut to its base name. */
+	clientproc_format_cmdline(out, sizeof(out), dir_only,
+				  sizeof(dir_only) - 1);
+	assert_string_equal(out, "/usr/bin/ x");
 	clientproc_format_cmdline(tiny, sizeof(tiny), argv, sizeof(argv) - 1);
 	assert_string_equal(tiny, "python3 ...");
 	/* A cut never halves a UTF-8 character. */
