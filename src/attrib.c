@@ -31,7 +31,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-enum { COMMAND_MAX = 200 };
+enum { COMMAND_MAX = 200, HOLDERS_KEPT = 8 };
 
 /* Why a session was left untraced; each is said once, in the warnings. */
 enum untraced {
@@ -69,6 +69,9 @@ struct attributor {
 	int server_port;
 	int wrapped_pid;
 	int patience; /* misses before a session is given up on */
+	int backend_fd; /* where backends held their client socket; -1 */
+	int holders[HOLDERS_KEPT]; /* recent holders, most recent first */
+	size_t holder_count;
 	struct traced *cache; /* sorted by backend_pid */
 	size_t cache_count;
 	size_t untraced[UNTRACED_COUNT];
@@ -81,6 +84,7 @@ struct attributor *attributor_new(void)
 
 	a->server_port = 5432;
 	a->patience = 2;
+	a->backend_fd = -1;
 	return a;
 }
 
@@ -382,28 +386,14 @@ struct unix_sock {
 	bool pg_path; /* bound to PostgreSQL's socket path */
 };
 
-static int compare_inode(const void *pa, const void *pb)
-{
-	unsigned long a = *(const unsigned long *)pa;
-	unsigned long b = *(const unsigned long *)pb;
-
-	return (a > b) - (a < b);
-}
-
 static void parse_unix_msg(const struct nlmsghdr *h, int port,
-			   const unsigned long *wanted, size_t wanted_count,
 			   struct unix_sock **out, size_t *count, size_t *cap)
 {
 	const struct unix_diag_msg *m = NLMSG_DATA(h);
-	unsigned long inode = m->udiag_ino;
-	struct unix_sock sock = {.inode = inode};
+	struct unix_sock sock = {.inode = m->udiag_ino};
 	const struct rtattr *attr = (const void *)(m + 1);
 	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*m));
 
-	if (bsearch(&inode, wanted, wanted_count, sizeof(*wanted),
-		    compare_inode) == NULL) {
-		return;
-	}
 	for (; RTA_OK(attr, len); attr = RTA_NEXT(attr, len)) {
 		if (attr->rta_type == UNIX_DIAG_PEER &&
 		    RTA_PAYLOAD(attr) >= sizeof(uint32_t)) {
@@ -423,18 +413,27 @@ static void parse_unix_msg(const struct nlmsghdr *h, int port,
 			sock.pg_path = clientproc_is_pg_socket_path(path, port);
 		}
 	}
-	xgrow((void **)out, cap, *count + 1, sizeof(**out));
-	(*out)[(*count)++] = sock;
+	if (sock.pg_path && sock.peer != 0) {
+		xgrow((void **)out, cap, *count + 1, sizeof(**out));
+		(*out)[(*count)++] = sock;
+	}
+}
+
+static int compare_unix_sock(const void *pa, const void *pb)
+{
+	const struct unix_sock *a = pa;
+	const struct unix_sock *b = pb;
+
+	return (a->inode > b->inode) - (a->inode < b->inode);
 }
 
 /*
  * Asks the kernel for every unix socket with its peer and bound name,
- * keeping those whose inode is in wanted (sorted).  False when the
- * kernel will not say (no NETLINK_SOCK_DIAG).
+ * keeping the connected ends bound to the server's path: the backends'
+ * (sorted by inode).  False when the kernel will not say (no
+ * NETLINK_SOCK_DIAG).
  */
-static bool dump_unix(int port, const unsigned long *wanted,
-		      size_t wanted_count, struct unix_sock **out,
-		      size_t *count)
+static bool dump_unix(int port, struct unix_sock **out, size_t *count)
 {
 	struct {
 		struct nlmsghdr h;
@@ -476,82 +475,117 @@ static bool dump_unix(int port, const unsigned long *wanted,
 				done = true;
 				break;
 			}
-			parse_unix_msg(h, port, wanted, wanted_count, out,
-				       count, &cap);
+			parse_unix_msg(h, port, out, count, &cap);
 		}
 	}
 	close(fd);
+	if (*count > 1) {
+		qsort(*out, *count, sizeof(**out), compare_unix_sock);
+	}
 	return done;
 }
 
+static const struct unix_sock *find_sock(const struct unix_sock *socks,
+					 size_t count, unsigned long inode)
+{
+	struct unix_sock key = {.inode = inode};
+
+	return count > 0 ? bsearch(&key, socks, count, sizeof(*socks),
+				   compare_unix_sock)
+			 : NULL;
+}
+
+/* The inode of the socket behind /proc/PID/fd/FD; 0 when not one. */
+static unsigned long fd_socket(int pid, const char *fd, int *error)
+{
+	char path[96];
+	char link[64];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, fd);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len <= 0) {
+		*error = errno;
+		return 0;
+	}
+	link[len] = '\0';
+	return clientproc_socket_inode(link);
+}
+
+/*
+ * The backend's client socket among its fds: the one the socket dump
+ * knows.  Backends inherit it from the postmaster under one same fd
+ * number as a rule, so the number that worked last is tried first.
+ */
+static const struct unix_sock *backend_sock(struct attributor *a, int pid,
+					    const struct unix_sock *socks,
+					    size_t count, int *error)
+{
+	char name[32];
+	const struct unix_sock *found = NULL;
+	DIR *dir;
+	struct dirent *e;
+
+	*error = 0;
+	if (a->backend_fd >= 0) {
+		snprintf(name, sizeof(name), "%d", a->backend_fd);
+		found = find_sock(socks, count, fd_socket(pid, name, error));
+		if (found != NULL || *error == EACCES || *error == ENOENT) {
+			return found;
+		}
+	}
+	snprintf(name, sizeof(name), "/proc/%d/fd", pid);
+	dir = opendir(name);
+	if (dir == NULL) {
+		*error = errno;
+		return NULL;
+	}
+	while (found == NULL && (e = readdir(dir)) != NULL) {
+		if (e->d_name[0] != '.') {
+			found = find_sock(socks, count,
+					  fd_socket(pid, e->d_name, error));
+			a->backend_fd = found != NULL ? atoi(e->d_name)
+						      : a->backend_fd;
+		}
+	}
+	closedir(dir);
+	*error = 0;
+	return found;
+}
+
 /* For each unix-socket session: its backend's socket, then the peer. */
-static void find_unix_inodes(const struct attributor *a,
+static void find_unix_inodes(struct attributor *a,
 			     const struct sample *sample, struct pending *p,
 			     size_t n)
 {
-	unsigned long *backend_inodes = NULL;
-	size_t backend_count = 0;
-	size_t backend_cap = 0;
 	struct unix_sock *socks = NULL;
-	size_t sock_count = 0;
+	size_t count = 0;
+	bool any = false;
 
+	for (size_t i = 0; i < n && !any; i++) {
+		any = sample->sessions[p[i].session].client_port == -1;
+	}
+	if (!any || !dump_unix(a->server_port, &socks, &count)) {
+		free(socks);
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct session *s = &sample->sessions[p[i].session];
-		unsigned long *mine;
-		size_t count;
+		const struct unix_sock *sock;
 		int error;
 
 		if (s->client_port != -1) {
 			continue;
 		}
-		error = socket_inodes(s->pid, &mine, &count);
-		if (error != 0) {
-			/* A backend gone since the sample is no news. */
-			if (error == EACCES || error == EPERM) {
-				p[i].reason = UNTRACED_NO_BACKEND;
-			}
-			continue;
+		sock = backend_sock(a, s->pid, socks, count, &error);
+		if (sock != NULL) {
+			p[i].inode = sock->peer;
+		} else if (error == EACCES || error == EPERM) {
+			/* (A backend gone since the sample is no news.) */
+			p[i].reason = UNTRACED_NO_BACKEND;
 		}
-		xgrow((void **)&backend_inodes, &backend_cap,
-		      backend_count + count, sizeof(*backend_inodes));
-		memcpy(backend_inodes + backend_count, mine,
-		       count * sizeof(*mine));
-		backend_count += count;
-		free(mine);
-	}
-	if (backend_count == 0) {
-		return;
-	}
-	qsort(backend_inodes, backend_count, sizeof(*backend_inodes),
-	      compare_inode);
-	if (!dump_unix(a->server_port, backend_inodes, backend_count, &socks,
-		       &sock_count)) {
-		free(backend_inodes);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct session *s = &sample->sessions[p[i].session];
-		unsigned long *mine;
-		size_t count;
-
-		if (s->client_port != -1 || p[i].reason == UNTRACED_NO_BACKEND ||
-		    socket_inodes(s->pid, &mine, &count) != 0) {
-			continue;
-		}
-		/* The backend's end is the socket bound to the server's
-		 * path (an accepted socket reports its listener's name). */
-		for (size_t k = 0; k < sock_count && p[i].inode == 0; k++) {
-			for (size_t j = 0; j < count; j++) {
-				if (socks[k].inode == mine[j] && socks[k].pg_path &&
-				    socks[k].peer != 0) {
-					p[i].inode = socks[k].peer;
-				}
-			}
-		}
-		free(mine);
 	}
 	free(socks);
-	free(backend_inodes);
 }
 
 /* A wanted socket, by inode, and the process found holding it. */
@@ -607,12 +641,58 @@ static void scan_process(int pid, const struct wanted_inode *wanted,
 	free(inodes);
 }
 
-/* One pass over /proc/PID/fd for every socket still wanted. */
-static void find_holders(struct pending *p, size_t n)
+static int compare_pid(const void *pa, const void *pb)
+{
+	int a = *(const int *)pa;
+	int b = *(const int *)pb;
+
+	return (a > b) - (a < b);
+}
+
+static bool all_found(const struct pending *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].inode != 0 && p[i].pid == 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Keeps pid first among the likely holders of new sessions. */
+static void remember_holder(struct attributor *a, int pid)
+{
+	size_t i = 0;
+
+	while (i < a->holder_count && a->holders[i] != pid) {
+		i++;
+	}
+	if (i == a->holder_count && a->holder_count < HOLDERS_KEPT) {
+		a->holder_count++;
+	}
+	if (i == HOLDERS_KEPT) {
+		i--;
+	}
+	memmove(a->holders + 1, a->holders, i * sizeof(*a->holders));
+	a->holders[0] = pid;
+}
+
+/*
+ * The process holding each wanted socket.  The processes that held
+ * sessions before are looked at first: a leaking process keeps leaking,
+ * and finding its new sockets there spares a look at every fd of every
+ * process.  The full pass skips the server's own backends.
+ */
+static void find_holders(struct attributor *a, const struct sample *sample,
+			 struct pending *p, size_t n)
 {
 	struct wanted_inode *wanted = xcalloc(n + 1, sizeof(*wanted));
+	int *skip = xcalloc(sample->session_count + HOLDERS_KEPT + 1,
+			    sizeof(*skip));
 	size_t count = 0;
-	DIR *proc;
+	size_t skip_count = 0;
+	long self = (long)getpid();
+	DIR *proc = NULL;
 	struct dirent *e;
 
 	for (size_t i = 0; i < n; i++) {
@@ -621,22 +701,42 @@ static void find_holders(struct pending *p, size_t n)
 			wanted[count++].pending = i;
 		}
 	}
-	proc = count > 0 ? opendir("/proc") : NULL;
-	if (proc == NULL) {
-		free(wanted);
-		return;
-	}
 	qsort(wanted, count, sizeof(*wanted), compare_wanted);
-	while ((e = readdir(proc)) != NULL) {
+	for (size_t i = 0; i < a->holder_count && count > 0; i++) {
+		scan_process(a->holders[i], wanted, count, p);
+		skip[skip_count++] = a->holders[i];
+	}
+	if (count > 0 && !all_found(p, n)) {
+		proc = opendir("/proc");
+	}
+	for (size_t i = 0; proc != NULL && i < sample->session_count; i++) {
+		skip[skip_count++] = sample->sessions[i].pid;
+	}
+	if (skip_count > 1) {
+		qsort(skip, skip_count, sizeof(*skip), compare_pid);
+	}
+	while (proc != NULL && (e = readdir(proc)) != NULL) {
 		char *end;
 		long pid = strtol(e->d_name, &end, 10);
+		int key = (int)pid;
 
-		if (end != e->d_name && *end == '\0' && pid > 0 &&
-		    pid != (long)getpid()) {
-			scan_process((int)pid, wanted, count, p);
+		if (end == e->d_name || *end != '\0' || pid <= 0 || pid == self ||
+		    (skip_count > 0 &&
+		     bsearch(&key, skip, skip_count, sizeof(*skip),
+			     compare_pid) != NULL)) {
+			continue;
+		}
+		scan_process((int)pid, wanted, count, p);
+	}
+	if (proc != NULL) {
+		closedir(proc);
+	}
+	for (size_t i = n; i-- > 0;) {
+		if (p[i].pid > 0) {
+			remember_holder(a, p[i].pid);
 		}
 	}
-	closedir(proc);
+	free(skip);
 	free(wanted);
 }
 
@@ -760,7 +860,7 @@ void attributor_run(struct attributor *a, struct sample *sample,
 	if (n > 0) {
 		find_tcp_inodes(a, sample, p, n);
 		find_unix_inodes(a, sample, p, n);
-		find_holders(p, n);
+		find_holders(a, sample, p, n);
 		for (size_t i = 0; i < n; i++) {
 			struct traced *t = add_fresh(
 				fresh, &fresh_count, &sample->sessions[p[i].session]);
