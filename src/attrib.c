@@ -41,6 +41,7 @@ enum untraced {
 	UNTRACED_NO_SOCKET,     /* the socket is not in this namespace */
 	UNTRACED_NOT_VISIBLE,   /* no readable process holds the socket */
 	UNTRACED_NO_PROC,       /* not Linux, or /proc not mounted */
+	UNTRACED_CLOSING,       /* the client has closed: no news */
 	UNTRACED_COUNT
 };
 
@@ -295,7 +296,8 @@ static void load_tcp(const char *path, int server_port,
 	while (fgets(line, sizeof(line), f) != NULL) {
 		struct tcp_socket s;
 
-		if (clientproc_parse_tcp_line(line, &s) && s.inode != 0 &&
+		/* Inode 0: a client end closed, lingering (TIME_WAIT). */
+		if (clientproc_parse_tcp_line(line, &s) &&
 		    s.remote_port == server_port) {
 			xgrow((void **)out, cap, *count + 1, sizeof(**out));
 			(*out)[(*count)++] = s;
@@ -333,6 +335,9 @@ static void find_tcp_inodes(const struct attributor *a,
 			if (sockets[k].local_port == s->client_port &&
 			    clientproc_addr_equal(&sockets[k].local, &addr)) {
 				p[i].inode = sockets[k].inode;
+				if (p[i].inode == 0) {
+					p[i].reason = UNTRACED_CLOSING;
+				}
 				break;
 			}
 		}
@@ -413,7 +418,8 @@ static void parse_unix_msg(const struct nlmsghdr *h, int port,
 			sock.pg_path = clientproc_is_pg_socket_path(path, port);
 		}
 	}
-	if (sock.pg_path && sock.peer != 0) {
+	/* A backend's end whose peer is gone (0) is a session closing. */
+	if (sock.pg_path) {
 		xgrow((void **)out, cap, *count + 1, sizeof(**out));
 		(*out)[(*count)++] = sock;
 	}
@@ -429,9 +435,9 @@ static int compare_unix_sock(const void *pa, const void *pb)
 
 /*
  * Asks the kernel for every unix socket with its peer and bound name,
- * keeping the connected ends bound to the server's path: the backends'
- * (sorted by inode).  False when the kernel will not say (no
- * NETLINK_SOCK_DIAG).
+ * keeping the ends bound to the server's path, the backends' (sorted by
+ * inode; peer 0 when the client has closed).  False when the kernel will
+ * not say (no NETLINK_SOCK_DIAG).
  */
 static bool dump_unix(int port, struct unix_sock **out, size_t *count)
 {
@@ -580,6 +586,9 @@ static void find_unix_inodes(struct attributor *a,
 		sock = backend_sock(a, s->pid, socks, count, &error);
 		if (sock != NULL) {
 			p[i].inode = sock->peer;
+			if (sock->peer == 0) {
+				p[i].reason = UNTRACED_CLOSING;
+			}
 		} else if (error == EACCES || error == EPERM) {
 			/* (A backend gone since the sample is no news.) */
 			p[i].reason = UNTRACED_NO_BACKEND;
@@ -807,6 +816,10 @@ static void resolve(struct attributor *a, struct sample *sample,
 		apply(sample, &sample->sessions[p->session], t);
 		return;
 	}
+	if (p->reason == UNTRACED_CLOSING) {
+		/* Gone by the next sample; if not, looked for again. */
+		return;
+	}
 	if (p->reason == UNTRACED_NO_BACKEND || ++t->misses >= a->patience) {
 		give_up(a, t,
 			p->reason != UNTRACED_COUNT ? p->reason
@@ -913,7 +926,7 @@ void attributor_add_warnings(const struct attributor *a,
 				   a->remote_example);
 	}
 	for (int r = UNTRACED_REMOTE_SERVER; r < UNTRACED_COUNT; r++) {
-		if (a->untraced[r] > 0) {
+		if (a->untraced[r] > 0 && why[r] != NULL) {
 			report_add_warning(report,
 					   "client processes: %zu session%s "
 					   "not traced: %s",
