@@ -87,32 +87,48 @@ free_port() {
 	return 1
 }
 
-# cluster_start [extra postgres -c settings...]: a throwaway cluster with
-# its socket in a temp dir; exports PGHOST, PGPORT, PGUSER, PGDATABASE.
-cluster_start() {
-	local bindir port opts="" setting
-	bindir=$(pg_bindir) || die "no PostgreSQL server binaries found"
-	CLUSTER_DIR=$(mktemp -d /tmp/pgdrip-cluster.XXXXXX)
-	chmod 755 "$CLUSTER_DIR"
-	if [ "$(id -u)" -eq 0 ]; then
-		# initdb refuses root: the server runs as postgres.
-		CLUSTER_USER=postgres
-		chown postgres "$CLUSTER_DIR"
-	fi
-	port=$(free_port) || die "no free port in 54400-54999"
+# cluster_dir: a new temp dir the server's user can write (echoes it).
+cluster_dir() {
+	local dir
+	dir=$(mktemp -d /tmp/pgdrip-cluster.XXXXXX) || return 1
+	chmod 755 "$dir"
+	[ -n "$CLUSTER_USER" ] && chown "$CLUSTER_USER" "$dir"
+	echo "$dir"
+}
+
+# cluster_create DIR PORT [SETTING...]: initdb into DIR/data and start a
+# server on PORT, its socket in DIR, listening on loopback; SETTINGs are
+# extra postgres -c options (a later one wins).
+cluster_create() {
+	local dir=$1 port=$2 opts="" setting
+	shift 2
 	for setting in "$@"; do
 		opts="$opts -c $setting"
 	done
-	as_cluster_user "'$bindir/initdb' -A trust -N -U postgres -D '$CLUSTER_DIR/data'" \
-		>"$CLUSTER_DIR/initdb.log" 2>&1 ||
-		{ cat "$CLUSTER_DIR/initdb.log" >&2; die "initdb failed"; }
-	as_cluster_user "'$bindir/pg_ctl' -D '$CLUSTER_DIR/data' -l '$CLUSTER_DIR/log' -w -t 60 \
-		-o \"-k '$CLUSTER_DIR' -p $port -c listen_addresses=127.0.0.1 -c fsync=off \
+	as_cluster_user "'$PG_BINDIR/initdb' -A trust -N -U postgres -D '$dir/data'" \
+		>"$dir/initdb.log" 2>&1 ||
+		{ cat "$dir/initdb.log" >&2; return 1; }
+	as_cluster_user "'$PG_BINDIR/pg_ctl' -D '$dir/data' -l '$dir/log' -w -t 60 \
+		-o \"-k '$dir' -p $port -c listen_addresses=127.0.0.1 -c fsync=off \
 		-c max_connections=200 $opts\" start" >/dev/null ||
-		{ cat "$CLUSTER_DIR/log" >&2; die "the test cluster did not start"; }
+		{ cat "$dir/log" >&2; return 1; }
+}
+
+# cluster_start [extra postgres -c settings...]: a throwaway cluster with
+# its socket in a temp dir; exports PGHOST, PGPORT, PGUSER, PGDATABASE.
+cluster_start() {
+	local port
+	PG_BINDIR=$(pg_bindir) || die "no PostgreSQL server binaries found"
+	if [ "$(id -u)" -eq 0 ]; then
+		# initdb refuses root: the server runs as postgres.
+		CLUSTER_USER=postgres
+	fi
+	CLUSTER_DIR=$(cluster_dir) || die "cannot make a temp dir"
+	port=$(free_port) || die "no free port in 54400-54999"
+	cluster_create "$CLUSTER_DIR" "$port" "$@" ||
+		die "the test cluster did not start"
 	export PGHOST=$CLUSTER_DIR PGPORT=$port PGUSER=postgres PGDATABASE=postgres
 	unset PGSERVICE PGPASSWORD PGAPPNAME
-	PG_BINDIR=$bindir
 	export PG_BINDIR CLUSTER_DIR CLUSTER_USER
 }
 

@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "group.h"
 #include "json.h"
+#include "report_json.h"
 
 #include <errno.h>
 #include <math.h>
@@ -98,12 +99,8 @@ static void write_client_process(struct json_writer *w,
 	}
 	json_key(w, "client_process");
 	json_begin_object(w);
-	json_key(w, "pid");
-	json_int(w, s->client_pid);
-	json_key(w, "command");
-	json_string(w, s->client_command);
-	json_key(w, "relation");
-	json_string(w, sample_relation_name(s->client_relation));
+	report_json_process_members(w, s->client_pid, s->client_command,
+				    s->client_relation);
 	json_end_object(w);
 }
 

@@ -139,6 +139,18 @@ static void write_limit(struct json_writer *w, const struct report_group *g)
 	json_end_object(w);
 }
 
+void report_json_process_members(struct json_writer *w, int pid,
+				 const char *command,
+				 enum client_relation relation)
+{
+	json_key(w, "pid");
+	json_int(w, pid);
+	json_key(w, "command");
+	json_string(w, command);
+	json_key(w, "relation");
+	json_string(w, sample_relation_name(relation));
+}
+
 /* {pid, command, relation}, or null when no process was traced. */
 static void write_process(struct json_writer *w, const char *key,
 			  const struct report_process *p)
@@ -149,12 +161,7 @@ static void write_process(struct json_writer *w, const char *key,
 		return;
 	}
 	json_begin_object(w);
-	json_key(w, "pid");
-	json_int(w, p->pid);
-	json_key(w, "command");
-	json_string(w, p->command);
-	json_key(w, "relation");
-	json_string(w, sample_relation_name(p->relation));
+	report_json_process_members(w, p->pid, p->command, p->relation);
 	json_end_object(w);
 }
 
@@ -167,12 +174,8 @@ static void write_holder(struct json_writer *w, const struct report_group *g)
 		return;
 	}
 	json_begin_object(w);
-	json_key(w, "pid");
-	json_int(w, g->holder.pid);
-	json_key(w, "command");
-	json_string(w, g->holder.command);
-	json_key(w, "relation");
-	json_string(w, sample_relation_name(g->holder.relation));
+	report_json_process_members(w, g->holder.pid, g->holder.command,
+				    g->holder.relation);
 	json_key(w, "sessions");
 	json_int(w, g->holder_sessions);
 	json_key(w, "last_seen_s");

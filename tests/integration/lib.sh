@@ -3,6 +3,12 @@
 # runs against the cluster scripts/test started (PGHOST etc. set), and
 # ends with done_testing.  $PGDRIP and $WORKLOAD name the binaries.
 set -u
+# Shared with the scripts: as_cluster_user, free_port, cluster_create.
+# (It resets the cluster's variables that scripts/test exported.)
+T_CLUSTER=("${CLUSTER_DIR:-}" "${CLUSTER_USER:-}")
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
+CLUSTER_DIR=${T_CLUSTER[0]}
+CLUSTER_USER=${T_CLUSTER[1]}
 
 T_N=0
 export PGOPTIONS="-c client_min_messages=warning"
@@ -106,37 +112,13 @@ cluster_ctl() {
 	fi
 }
 
-# as_cluster_user COMMAND: a shell command as the user the server runs as.
-as_cluster_user() {
-	if [ -n "${CLUSTER_USER:-}" ]; then
-		su "$CLUSTER_USER" -s /bin/sh -c "$1"
-	else
-		sh -c "$1"
-	fi
-}
-
 # start_extra_cluster [SETTING...]: a second throwaway cluster beside the
-# main one (same binaries and user), with its own socket directory and
-# port; SETTINGs are postgres -c options.  Sets X_DIR and X_PORT; the
-# cluster is removed at exit.
+# main one (same binaries and user); SETTINGs are postgres -c options.
+# Sets X_DIR and X_PORT; the cluster is removed at exit.
 start_extra_cluster() {
-	local port setting opts=""
-	X_DIR=$(mktemp -d /tmp/pgdrip-xcluster.XXXXXX)
-	chmod 755 "$X_DIR"
-	[ -n "${CLUSTER_USER:-}" ] && chown "$CLUSTER_USER" "$X_DIR"
-	for port in $(seq 55000 55999); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-	done
-	for setting in "$@"; do
-		opts="$opts -c $setting"
-	done
+	X_DIR=$(cluster_dir) && X_PORT=$(free_port) || return 1
 	at_exit "as_cluster_user \"'$PG_BINDIR/pg_ctl' -D '$X_DIR/data' -m immediate stop\"; rm -rf '$X_DIR'"
-	as_cluster_user "'$PG_BINDIR/initdb' -A trust -N -U postgres -D '$X_DIR/data'" \
-		>"$X_DIR/initdb.log" 2>&1 || return 1
-	as_cluster_user "'$PG_BINDIR/pg_ctl' -D '$X_DIR/data' -l '$X_DIR/log' -w -t 60 \
-		-o \"-k '$X_DIR' -p $port -c fsync=off -c listen_addresses=127.0.0.1 $opts\" start" \
-		>/dev/null 2>&1 || return 1
-	X_PORT=$port
+	cluster_create "$X_DIR" "$X_PORT" "$@" >/dev/null 2>&1
 }
 
 sql() {
