@@ -141,7 +141,9 @@ static int bind_one(const struct addrinfo *ai)
 	return -1;
 }
 
-/* Every interface: the IPv6 wildcard first (dual stack), then IPv4. */
+/* A name binds its first address that works, in the resolver's order;
+ * every interface ("") tries the IPv6 wildcard first (dual stack), then
+ * the IPv4 one. */
 static int bind_address(const char *host, const char *port, int *family,
 			enum listen_failure *failure, struct errbuf *err)
 {
@@ -161,10 +163,11 @@ static int bind_address(const char *host, const char *port, int *family,
 			   gai_strerror(rc));
 		return -1;
 	}
-	for (int pass = 0; pass < 2 && fd < 0; pass++) {
+	for (int pass = 0; pass < (host[0] ? 1 : 2) && fd < 0; pass++) {
 		for (struct addrinfo *ai = list; ai != NULL && fd < 0;
 		     ai = ai->ai_next) {
-			if ((ai->ai_family == AF_INET6) != (pass == 0)) {
+			if (host[0] == '\0' &&
+			    (ai->ai_family == AF_INET6) != (pass == 0)) {
 				continue;
 			}
 			fd = bind_one(ai);
@@ -206,10 +209,10 @@ struct listener *listen_start(const char *host, const char *port,
 	pthread_mutex_init(&l->lock, NULL);
 	/* A stuck client must not hold the one server thread for long. */
 	l->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, handle, l, MHD_OPTION_LISTEN_SOCKET, fd,
+		flags, 0, NULL, NULL, handle, l, MHD_OPTION_EXTERNAL_LOGGER,
+		log_mhd, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
 	if (l->daemon == NULL) {
 		close(fd);
 		pthread_mutex_destroy(&l->lock);
