@@ -7,6 +7,7 @@
 
 #include "core/units.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,12 +75,16 @@ static const struct option_spec specs[] = {
 	 "leave out these databases"},
 	{"group-by", 0, ARG_SPECIAL, 0, "KEYS",
 	 "of user,app,db,client,state (default user,app)"},
-	{"format", 0, ARG_SPECIAL, 0, "text|json",
+	{"format", 0, ARG_SPECIAL, 0, "text|json|prometheus",
 	 "report format (default text)"},
 	{"output", 'o', ARG_STRING, FIELD(output_file), "FILE",
 	 "write the report to FILE"},
 	{"record", 0, ARG_STRING, FIELD(record_file), "FILE",
 	 "append every sample to FILE as JSON Lines"},
+	{"listen", 0, ARG_SPECIAL, 0, "ADDR:PORT",
+	 "serve /metrics for Prometheus (watch, live view)"},
+	{"max-groups", 0, ARG_COUNT, FIELD(max_groups), "N",
+	 "Prometheus: sum groups past N as other (def. 500)"},
 	{"no-color", 0, ARG_NONE, FIELD(no_color), NULL,
 	 "no colours (also NO_COLOR)"},
 	{"progress", 0, ARG_NONE, FIELD(progress), NULL,
@@ -122,6 +127,7 @@ static void set_defaults(struct options *opts)
 	opts->settle_ms = 5000;
 	opts->retry_for_ms = -1;
 	opts->format = OUTPUT_FORMAT_TEXT;
+	opts->max_groups = 500;
 	match_filter_init(&opts->filter);
 	match_default_group_keys(&opts->group_keys);
 	check_thresholds_init(&opts->thresholds);
@@ -138,12 +144,20 @@ static bool apply_special(struct options *opts, const char *name,
 			opts->format = OUTPUT_FORMAT_TEXT;
 		} else if (strcmp(value, "json") == 0) {
 			opts->format = OUTPUT_FORMAT_JSON;
+		} else if (strcmp(value, "prometheus") == 0) {
+			opts->format = OUTPUT_FORMAT_PROMETHEUS;
 		} else {
-			errbuf_set(err, "unknown format \"%s\": use text or "
-					"json", value);
+			errbuf_set(err, "unknown format \"%s\": use text, json "
+					"or prometheus", value);
 			return false;
 		}
 		return true;
+	}
+	if (strcmp(name, "listen") == 0) {
+		return cli_parse_listen(value, opts->listen_host,
+					sizeof(opts->listen_host),
+					opts->listen_port,
+					sizeof(opts->listen_port), err);
 	}
 	if (strcmp(name, "connect-timeout") == 0) {
 		if (!units_parse_duration_ms(value, &opts->connect_timeout_ms,
@@ -332,13 +346,77 @@ static bool check_modes(const struct options *opts, struct errbuf *err)
 	return true;
 }
 
+bool cli_parse_listen(const char *text, char *host, size_t host_size,
+		      char *port, size_t port_size, struct errbuf *err)
+{
+	const char *colon = strrchr(text, ':');
+	const char *h = text;
+	size_t hlen;
+	char *end;
+	long n;
+
+	if (colon == NULL) {
+		errbuf_set(err, "\"%s\" is not ADDR:PORT (e.g. 127.0.0.1:9187, "
+				"[::1]:9187 or :9187)", text);
+		return false;
+	}
+	hlen = (size_t)(colon - text);
+	if (text[0] == '[') {
+		/* [IPV6]:PORT: the bracket must close right before ':'. */
+		if (hlen < 2 || text[hlen - 1] != ']') {
+			errbuf_set(err, "\"%s\": unclosed \"[\"", text);
+			return false;
+		}
+		h = text + 1;
+		hlen -= 2;
+	} else if (memchr(text, ':', hlen) != NULL) {
+		errbuf_set(err, "\"%s\": put an IPv6 address in brackets, "
+				"e.g. [::1]:9187", text);
+		return false;
+	}
+	errno = 0;
+	n = strtol(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 ||
+	    n < 1 || n > 65535) {
+		errbuf_set(err, "\"%s\": the port must be 1-65535", text);
+		return false;
+	}
+	if (hlen >= host_size || memchr(h, '\0', hlen) != NULL) {
+		errbuf_set(err, "\"%s\": address too long", text);
+		return false;
+	}
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	snprintf(port, port_size, "%ld", n);
+	return true;
+}
+
+/* --listen serves what a running monitor samples: the one-shot modes
+ * end before anyone could scrape. */
+static bool check_listen(const struct options *opts, struct errbuf *err)
+{
+	const char *with = opts->once                 ? "--once"
+			   : opts->replay_file != NULL ? "--replay"
+			   : opts->wait_drain_ms >= 0  ? "--wait-drain"
+			   : opts->command != NULL     ? "a command after --"
+						       : NULL;
+
+	if (opts->listen_port[0] != '\0' && with != NULL) {
+		errbuf_set(err, "--listen and %s cannot be combined: it serves "
+				"the watch mode and the live view",
+			   with);
+		return false;
+	}
+	return true;
+}
+
 /* Combinations and ranges that cannot mean anything. */
 static bool check_conflicts(const struct options *opts, struct errbuf *err)
 {
 	char a[32];
 	char b[32];
 
-	if (!check_modes(opts, err)) {
+	if (!check_modes(opts, err) || !check_listen(opts, err)) {
 		return false;
 	}
 	if (opts->interval_ms < 100 || opts->interval_ms > 3600 * 1000) {
@@ -439,6 +517,7 @@ static const struct {
 	{"pgdrip --once --max-total 10 --max-idle-tx 0", "a CI gate"},
 	{"pgdrip --fail-on-growth -- pytest tests/", "fail on steady growth"},
 	{"pgdrip --app my-api --wait-drain 30s", "check a shutdown drained"},
+	{"pgdrip --no-live --listen :9187", "a Prometheus exporter"},
 };
 
 static void write_option(FILE *out, const struct option_spec *spec)

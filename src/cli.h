@@ -15,6 +15,7 @@
 enum output_format {
 	OUTPUT_FORMAT_TEXT,
 	OUTPUT_FORMAT_JSON,
+	OUTPUT_FORMAT_PROMETHEUS,
 };
 
 struct options {
@@ -51,6 +52,11 @@ struct options {
 	bool no_color;
 	bool progress;
 	bool no_attribution; /* --no-attribution */
+	int max_groups; /* Prometheus cardinality guard; 0 no limit */
+	/* --listen ADDR:PORT: host "" for every interface, brackets of an
+	 * IPv6 address removed; listen_port "" when not given. */
+	char listen_host[256];
+	char listen_port[8];
 
 	struct thresholds thresholds;
 	bool max_leaked_set; /* --max-leaked given (else 0 in wrap mode) */
@@ -69,6 +75,14 @@ PGD_NODISCARD enum cli_status cli_parse(int argc, char **argv,
 					struct options *opts,
 					struct errbuf *err);
 void cli_options_finish(struct options *opts);
+
+/*
+ * Splits "HOST:PORT", "[IPV6]:PORT" or ":PORT" (every interface) into
+ * host (brackets removed, "" for every interface) and port (1-65535).
+ */
+PGD_NODISCARD bool cli_parse_listen(const char *text, char *host,
+				    size_t host_size, char *port,
+				    size_t port_size, struct errbuf *err);
 
 /* The --help text. */
 void cli_write_help(FILE *out);

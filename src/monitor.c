@@ -9,9 +9,12 @@
 #include "attrib.h"
 #include "clock.h"
 #include "conninfo.h"
+#include "config.h"
 #include "core/record.h"
 #include "core/report.h"
+#include "core/report_prom.h"
 #include "core/text.h"
+#include "listen.h"
 #include "output.h"
 #include "poll.h"
 #include "sig.h"
@@ -55,6 +58,9 @@ struct monitor {
 	struct attributor *attrib; /* NULL: --no-attribution, or replay */
 	bool *wanted;              /* per session of the sample: trace it */
 	size_t wanted_cap;
+	bool last_failed;       /* the last sample attempt failed */
+	struct listener *listener; /* --listen; NULL when not asked */
+	size_t published;          /* samples + failures when last served */
 };
 
 static void monitor_init(struct monitor *m, const struct options *opts,
@@ -93,6 +99,7 @@ static void monitor_finish(struct monitor *m)
 		fsync(fileno(m->record));
 		fclose(m->record);
 	}
+	listen_stop(m->listener);
 	poll_destroy(m->poller);
 	sample_finish(&m->sample);
 	sample_finish(&m->last);
@@ -229,6 +236,7 @@ static void note_failure(struct monitor *m, const struct errbuf *err)
 	double now = clock_wall_s();
 
 	history_add_failure(&m->history, now);
+	m->last_failed = true;
 	if (m->record != NULL) {
 		record_write_failure(m->record, now, err->msg);
 		fflush(m->record);
@@ -294,6 +302,7 @@ static void absorb_sample(struct monitor *m)
 	}
 	history_add(&m->history, &m->sample, &m->set);
 	keep_as_last(m);
+	m->last_failed = false;
 	m->lost_since_ms = 0;
 	if (m->opts->progress) {
 		print_progress(m);
@@ -376,6 +385,8 @@ static void build_report(struct monitor *m, struct report *report)
 		.server_label = m->label,
 		.ended_epoch_s = m->ended_epoch_s > 0 ? m->ended_epoch_s
 						      : clock_wall_s(),
+		.last_failed = m->last_failed,
+		.reconnects = m->reconnects,
 		.wrapped = m->mode == REPORT_MODE_WRAP,
 		.command = m->command_line,
 		.command_status = m->child.status,
@@ -427,6 +438,9 @@ static int finish_with_report(struct monitor *m, FILE *fallback)
 					    "short (its recorder was stopped "
 					    "mid-write) and was skipped");
 	}
+	if (m->opts->format == OUTPUT_FORMAT_PROMETHEUS) {
+		(void)report_prom_fold(&report, (size_t)m->opts->max_groups);
+	}
 	if (!output_report(m->opts, &report, fallback, &err)) {
 		fprintf(stderr, "pgdrip: %s\n", err.msg);
 		report.exit_code = report.exit_code ? report.exit_code
@@ -435,6 +449,42 @@ static int finish_with_report(struct monitor *m, FILE *fallback)
 	status = report.exit_code;
 	report_finish(&report);
 	return status;
+}
+
+/*
+ * --listen: after each sample attempt, renders the exposition into a
+ * buffer and hands it to the server thread, so a scrape never waits on
+ * (or queries) the database.  Its own report: the fold must not change
+ * what the live view shows.
+ */
+static void publish_metrics(struct monitor *m)
+{
+	struct report report;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	if (m->listener == NULL ||
+	    m->history.samples + m->history.failed_samples == m->published) {
+		return;
+	}
+	m->published = m->history.samples + m->history.failed_samples;
+	report_init(&report);
+	build_report(m, &report);
+	(void)report_prom_fold(&report, (size_t)m->opts->max_groups);
+	out = open_memstream(&buf, &len);
+	if (out == NULL) {
+		/* Out of memory: the previous exposition stays served. */
+		report_finish(&report);
+		return;
+	}
+	report_prom_write(out, &report, PGDRIP_VERSION);
+	if (fclose(out) == 0) {
+		listen_publish(m->listener, buf, len);
+	} else {
+		free(buf);
+	}
+	report_finish(&report);
 }
 
 static int run_once(struct monitor *m)
@@ -495,7 +545,10 @@ static int run_watch(struct monitor *m)
 		return connect_failed(failure, err.msg);
 	}
 	while (sig_stop_requested() == 0) {
-		if (!sample_step(m, &err) && gave_up(m, &err)) {
+		bool ok = sample_step(m, &err);
+
+		publish_metrics(m);
+		if (!ok && gave_up(m, &err)) {
 			break;
 		}
 		if (m->opts->duration_ms >= 0 &&
@@ -669,7 +722,8 @@ static int run_drain(struct monitor *m)
 /* Folds one recorded sample in, as sample_step() does for a live one. */
 static void replay_one(struct monitor *m)
 {
-	if (m->sample.status == SAMPLE_STATUS_FAILED) {
+	m->last_failed = m->sample.status == SAMPLE_STATUS_FAILED;
+	if (m->last_failed) {
 		history_add_failure(&m->history, m->sample.taken_at_epoch_s);
 		return;
 	}
@@ -828,6 +882,7 @@ static void live_send(struct monitor *m, struct live *lv, int64_t now)
 			}
 			m->next_connect_ms = now + m->reconnect_backoff_ms;
 			history_add_failure(&m->history, clock_wall_s());
+			m->last_failed = true;
 			return;
 		}
 		m->reconnect_backoff_ms = 0;
@@ -1008,10 +1063,34 @@ static int run_live(struct monitor *m)
 			lv.dirty = true;
 		}
 		live_receive(m, &lv, clock_mono_ms());
+		publish_metrics(m);
 	}
 	tui_end();
 	report_finish(&lv.report);
 	return finish_with_report(m, stdout);
+}
+
+/* --listen (cli.c allows it in the watch mode and the live view only):
+ * bound before connecting, so a bad or busy address fails at once.
+ * Until the first sample attempt /metrics answers 503. */
+static bool start_listener(struct monitor *m, int *status)
+{
+	enum listen_failure failure;
+	struct errbuf err;
+
+	if (m->opts->listen_port[0] == '\0') {
+		return true;
+	}
+	m->listener = listen_start(m->opts->listen_host, m->opts->listen_port,
+				   &failure, &err);
+	if (m->listener == NULL) {
+		fprintf(stderr, "pgdrip: %s\n", err.msg);
+		*status = failure == LISTEN_FAILURE_ADDRESS
+				  ? PGD_EXIT_USAGE
+				  : PGD_EXIT_UNAVAILABLE;
+		return false;
+	}
+	return true;
 }
 
 int monitor_run(const struct options *opts)
@@ -1043,6 +1122,10 @@ int monitor_run(const struct options *opts)
 	if (mode != REPORT_MODE_REPLAY && !open_record(&m)) {
 		monitor_finish(&m);
 		return PGD_EXIT_USAGE;
+	}
+	if (!start_listener(&m, &status)) {
+		monitor_finish(&m);
+		return status;
 	}
 	switch (mode) {
 	case REPORT_MODE_REPLAY:

@@ -1,18 +1,24 @@
 /*
  * output.c - writes reports where the user asked, in the style the
- * destination can take.
+ * destination can take.  --output FILE is replaced atomically: readers
+ * (a scraper, node_exporter's textfile collector) see the old file or
+ * the new one, never half of one.
  */
 #include "output.h"
 
 #include "config.h"
 #include "core/report_json.h"
+#include "core/report_prom.h"
 #include "core/report_text.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <langinfo.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 bool output_locale_is_utf8(void)
@@ -51,30 +57,97 @@ static void write_report(FILE *out, const struct options *opts,
 		report_json_write(out, report, PGDRIP_VERSION);
 		return;
 	}
+	if (opts->format == OUTPUT_FORMAT_PROMETHEUS) {
+		report_prom_write(out, report, PGDRIP_VERSION);
+		return;
+	}
 	style.utf8 = output_locale_is_utf8();
 	style.color = !opts->no_color && fd >= 0 && isatty(fd);
 	style.width = output_width(out);
 	report_text_write(out, report, &style);
 }
 
+/* Writes to an existing non-regular file (/dev/stdout, a FIFO) in
+ * place: there is nothing to rename over. */
+static bool write_in_place(const struct options *opts,
+			   const struct report *report, struct errbuf *err)
+{
+	const char *path = opts->output_file;
+	FILE *out = fopen(path, "w");
+
+	if (out == NULL) {
+		errbuf_set(err, "cannot write \"%s\": %s", path,
+			   strerror(errno));
+		return false;
+	}
+	write_report(out, opts, report);
+	if (ferror(out) | (fclose(out) != 0)) {
+		errbuf_set(err, "cannot write \"%s\": %s", path,
+			   strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* A temporary file beside the target (rename(2) only replaces within one
+ * file system), hidden and not ending in .prom so the textfile collector
+ * never reads it, flushed to disk, then renamed over the target. */
+static bool write_atomically(const struct options *opts,
+			     const struct report *report, struct errbuf *err)
+{
+	const char *path = opts->output_file;
+	char *copy = xstrdup(path);
+	char *base = xstrdup(path);
+	size_t len = strlen(path) + 32;
+	char *tmp = xmalloc(len);
+	mode_t mask = umask(0);
+	FILE *out = NULL;
+	bool ok = false;
+	int saved = 0;
+	int fd;
+
+	umask(mask);
+	snprintf(tmp, len, "%s/.%s.XXXXXX", dirname(copy), basename(base));
+	fd = mkstemp(tmp);
+	saved = errno;
+	if (fd >= 0 && (fchmod(fd, 0666 & ~mask) != 0 ||
+			(out = fdopen(fd, "w")) == NULL)) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		fd = -1;
+	}
+	if (fd >= 0) {
+		write_report(out, opts, report);
+		ok = fflush(out) == 0 && !ferror(out) && fsync(fd) == 0;
+		ok &= fclose(out) == 0;
+		ok = ok && rename(tmp, path) == 0;
+		saved = errno;
+		if (!ok) {
+			unlink(tmp);
+		}
+	}
+	if (!ok) {
+		errbuf_set(err, "cannot write \"%s\": %s", path,
+			   strerror(saved));
+	}
+	free(copy);
+	free(base);
+	free(tmp);
+	return ok;
+}
+
 bool output_report(const struct options *opts, const struct report *report,
 		   FILE *fallback, struct errbuf *err)
 {
 	bool ok = true;
+	struct stat st;
 
 	if (opts->output_file != NULL) {
-		FILE *out = fopen(opts->output_file, "w");
-
-		if (out == NULL) {
-			errbuf_set(err, "cannot write \"%s\": %s",
-				   opts->output_file, strerror(errno));
-			return false;
-		}
-		write_report(out, opts, report);
-		if (ferror(out) | (fclose(out) != 0)) {
-			errbuf_set(err, "cannot write \"%s\": %s",
-				   opts->output_file, strerror(errno));
-			ok = false;
+		if (stat(opts->output_file, &st) == 0 && !S_ISREG(st.st_mode)) {
+			ok = write_in_place(opts, report, err);
+		} else {
+			ok = write_atomically(opts, report, err);
 		}
 	} else {
 		write_report(fallback, opts, report);

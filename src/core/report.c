@@ -50,6 +50,8 @@ void report_init(struct report *report)
 	report->server_label = "";
 	report->command_status = -1;
 	report->self_cpu_s = NAN;
+	report->last_sample_s = NAN;
+	report->last_sample_epoch_s = NAN;
 }
 
 void report_finish(struct report *report)
@@ -58,6 +60,7 @@ void report_finish(struct report *report)
 		return;
 	}
 	free(report->groups);
+	free(report->breakdown);
 	free(report->idle_tx);
 	free(report->limits);
 	free(report->warnings);
@@ -374,6 +377,81 @@ static void build_idle_tx(struct report *report, const struct report_input *in)
 	}
 }
 
+static int compare_sessions(const void *pa, const void *pb)
+{
+	const struct session *a = *(const struct session *const *)pa;
+	const struct session *b = *(const struct session *const *)pb;
+	int c = strcmp(a->user, b->user);
+
+	if (c == 0) {
+		c = strcmp(a->app, b->app);
+	}
+	if (c == 0) {
+		c = strcmp(a->db, b->db);
+	}
+	return c != 0 ? c : (int)a->state - (int)b->state;
+}
+
+static int compare_breakdown(const void *pa, const void *pb)
+{
+	const struct report_breakdown *a = pa;
+	const struct report_breakdown *b = pb;
+	int c;
+
+	if (a->connections != b->connections) {
+		return a->connections > b->connections ? -1 : 1;
+	}
+	c = strcmp(a->user, b->user);
+	if (c == 0) {
+		c = strcmp(a->app, b->app);
+	}
+	if (c == 0) {
+		c = strcmp(a->db, b->db);
+	}
+	return c != 0 ? c : (int)a->state - (int)b->state;
+}
+
+/*
+ * Counts the last sample's selected sessions per user, app, db and
+ * state.  Sorting pointers and counting runs keeps it O(n log n): a
+ * server with thousands of sessions is sampled every second.
+ */
+static void build_breakdown(struct report *report,
+			    const struct report_input *in)
+{
+	const struct sample *last = in->last;
+	const struct session **sorted;
+	size_t n = 0;
+
+	sorted = xcalloc(last->session_count ? last->session_count : 1,
+			 sizeof(*sorted));
+	for (size_t i = 0; i < last->session_count; i++) {
+		const struct session *s = &last->sessions[i];
+
+		if (match_filter_accepts(in->filter, s->user, s->app, s->db)) {
+			sorted[n++] = s;
+		}
+	}
+	qsort(sorted, n, sizeof(*sorted), compare_sessions);
+	report->breakdown = xcalloc(n ? n : 1, sizeof(*report->breakdown));
+	for (size_t i = 0; i < n; i++) {
+		struct report_breakdown *row;
+
+		if (i == 0 || compare_sessions(&sorted[i - 1], &sorted[i]) != 0) {
+			row = &report->breakdown[report->breakdown_count++];
+			row->user = keep(report, sorted[i]->user);
+			row->app = keep(report, sorted[i]->app);
+			row->db = keep(report, sorted[i]->db);
+			row->state = sorted[i]->state;
+		}
+		report->breakdown[report->breakdown_count - 1].connections +=
+			sorted[i]->weight;
+	}
+	free(sorted);
+	qsort(report->breakdown, report->breakdown_count,
+	      sizeof(*report->breakdown), compare_breakdown);
+}
+
 static void build_warnings(struct report *report)
 {
 	double timeout = report->server.idle_session_timeout_s;
@@ -539,6 +617,8 @@ void report_build(struct report *report, const struct report_input *in)
 	report->ended_epoch_s = in->ended_epoch_s;
 	report->samples = in->history->samples;
 	report->failed_samples = in->history->failed_samples;
+	report->reconnects = in->reconnects;
+	report->up = in->last != NULL && !in->last_failed;
 	report->interval_s = in->history->interval_s;
 	report->window_s = in->history->window_s;
 	report->wrapped = in->wrapped;
@@ -562,7 +642,10 @@ void report_build(struct report *report, const struct report_input *in)
 				report->unknown_states += s->weight;
 			}
 		}
+		report->last_sample_s = in->last->elapsed_ms / 1000.0;
+		report->last_sample_epoch_s = in->last->taken_at_epoch_s;
 		build_limits(report, in->last);
+		build_breakdown(report, in);
 		build_idle_tx(report, in);
 	}
 	build_groups(report, in);

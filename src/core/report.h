@@ -57,6 +57,9 @@ struct report_process {
 
 struct report_group {
 	const char *keys[GROUP_KEY_COUNT]; /* NULL for keys not grouped by */
+	/* The sum of the groups past --max-groups (report_prom_fold()); its
+	 * keys are then REPORT_OTHER. */
+	bool other;
 	int connections;                   /* at the last sample */
 	int baseline;
 	int peak;
@@ -86,6 +89,24 @@ struct report_group {
 	double holder_seen_s;
 };
 
+/* The key value of the group (and breakdown row) that sums the rest. */
+#define REPORT_OTHER "__other__"
+
+/*
+ * Sessions of the last sample per user, application, database and state,
+ * filtered as the groups are.  The groups cannot give this: they are
+ * keyed by --group-by (user,app by default), so the database is lost,
+ * and their states are per group only.  Only combinations present.
+ */
+struct report_breakdown {
+	const char *user;
+	const char *app;
+	const char *db;
+	enum session_state state;
+	int connections;
+	bool other; /* the sum of the rows past --max-groups */
+};
+
 struct report_session {
 	int pid;
 	const char *user;
@@ -111,6 +132,10 @@ struct report {
 	double ended_epoch_s;
 	size_t samples;
 	size_t failed_samples;
+	size_t reconnects;          /* sessions re-established after a loss */
+	bool up;                    /* the last sample attempt succeeded */
+	double last_sample_s;       /* its query round trip; NAN none */
+	double last_sample_epoch_s; /* when it was taken; NAN none */
 	double interval_s;
 	double window_s;
 	struct group_keys keys;
@@ -122,6 +147,8 @@ struct report {
 
 	struct report_group *groups; /* owned; sorted by connections desc */
 	size_t group_count;
+	struct report_breakdown *breakdown; /* owned; most sessions first */
+	size_t breakdown_count;
 	struct report_session *idle_tx; /* owned; oldest first */
 	size_t idle_tx_count;
 	struct report_limit *limits; /* owned; server first, then by usage */
@@ -154,6 +181,8 @@ struct report_input {
 	const struct thresholds *thresholds;
 	const char *server_label;
 	double ended_epoch_s;
+	bool last_failed;  /* the last sample attempt failed (up = 0) */
+	size_t reconnects;
 	/* wrap mode: */
 	bool wrapped;
 	const char *command;

@@ -57,10 +57,11 @@ is "$?" 0 "text report exits 0"
 like "$(cat "$T_TMP/r.txt")" "o_worker +stuck +3" "text row for o_worker/stuck"
 like "$(cat "$T_TMP/r.txt")" "Idle in transaction \(3" "text lists idle-in-transaction sessions"
 check "text has no control bytes" bash -c "! LC_ALL=C grep -qP '[\x00-\x09\x0b-\x1f\x7f]' '$T_TMP/r.txt'"
-width=$(awk '{ print length }' "$T_TMP/r.txt" | sort -n | tail -1)
+# Columns, not bytes: a cut line ends in a 3-byte ellipsis.
+width=$(wc -L <"$T_TMP/r.txt")
 COLUMNS=80 "$PGDRIP" --once --user 'o_*' >"$T_TMP/r80.txt"
 check "fits 80 columns when asked ($width wide by default)" \
-	bash -c "[ \$(awk '{ print length }' '$T_TMP/r80.txt' | sort -n | tail -1) -le 80 ]"
+	bash -c "[ \$(wc -L <'$T_TMP/r80.txt') -le 80 ]"
 
 rm -f "$T_TMP/o.json"
 out=$("$PGDRIP" --once --format json --output "$T_TMP/o.json")

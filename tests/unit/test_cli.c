@@ -81,6 +81,8 @@ static void test_defaults(void **state)
 	assert_int_equal(o.group_keys.keys[0], GROUP_KEY_USER);
 	assert_int_equal(o.group_keys.keys[1], GROUP_KEY_APP);
 	assert_int_equal(o.format, OUTPUT_FORMAT_TEXT);
+	assert_int_equal(o.max_groups, 500);
+	assert_string_equal(o.listen_port, "");
 	assert_null(o.output_file);
 	assert_null(o.record_file);
 	assert_false(o.progress);
@@ -210,6 +212,9 @@ static const struct good_case good[] = {
 	INT("--format json", format, OUTPUT_FORMAT_JSON),
 	INT("--format=json", format, OUTPUT_FORMAT_JSON),
 	INT("--format json --format text", format, OUTPUT_FORMAT_TEXT),
+	INT("--format prometheus", format, OUTPUT_FORMAT_PROMETHEUS),
+	INT("--max-groups 20", max_groups, 20),
+	INT("--max-groups 0", max_groups, 0),
 	STR("-o out.json", output_file, "out.json"),
 	STR("-oout.json", output_file, "out.json"),
 	STR("--output=out.json", output_file, "out.json"),
@@ -423,7 +428,21 @@ static const struct bad_case bad[] = {
 	{"--group-by user,foo", "unknown group key \"foo\""},
 	{"--app [abc", "unclosed ["},
 	{"--exclude-db [", "--exclude-db:"},
-	{"--format xml", "unknown format \"xml\": use text or json"},
+	{"--format xml", "unknown format \"xml\": use text, json or prometheus"},
+	{"--max-groups -1", "--max-groups: invalid number"},
+	{"--listen 9187", "--listen: \"9187\" is not ADDR:PORT"},
+	{"--listen host:", "the port must be 1-65535"},
+	{"--listen :0", "the port must be 1-65535"},
+	{"--listen :65536", "the port must be 1-65535"},
+	{"--listen :+80", "the port must be 1-65535"},
+	{"--listen :80x", "the port must be 1-65535"},
+	{"--listen ::1:9187", "put an IPv6 address in brackets"},
+	{"--listen [::1:9187", "unclosed \"[\""},
+	{"--listen [::1]x:9187", "unclosed \"[\""},
+	{"--once --listen :9187", "--listen and --once cannot be combined"},
+	{"--replay f --listen :9187", "--listen and --replay"},
+	{"--wait-drain 1s --listen :9187", "--listen and --wait-drain"},
+	{"--listen :9187 -- ls", "--listen and a command after --"},
 	{"--format JSON", "unknown format \"JSON\""},
 	/* modes that exclude each other */
 	{"--once -- ls", "--once and a command after -- cannot be combined"},
@@ -457,6 +476,39 @@ static void test_bad_input(void **state)
 		assert_null(strchr(err.msg, '\n'));
 		assert_true(strncmp(err.msg, "pgdrip", 6) != 0);
 		assert_true(err.msg[strlen(err.msg) - 1] != '.');
+		cli_options_finish(&o);
+	}
+}
+
+/* --listen: the address forms, split into host and port. */
+static void test_listen(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *host;
+		const char *port;
+	} cases[] = {
+		{"--listen 127.0.0.1:9187", "127.0.0.1", "9187"},
+		{"--listen :9187", "", "9187"},
+		{"--listen [::1]:9187", "::1", "9187"},
+		{"--listen=[::]:1", "::", "1"},
+		{"--listen localhost:65535", "localhost", "65535"},
+		{"--no-live --listen :09187", "", "9187"},
+		{"--live --listen :9187", "", "9187"},
+		{"", "", ""},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < PGD_ARRAY_LEN(cases); i++) {
+		struct options o;
+		struct errbuf err = {{0}};
+		struct argv_buf b;
+
+		if (parse(cases[i].line, &b, &o, &err) != CLI_OK) {
+			fail_msg("\"%s\": %s", cases[i].line, err.msg);
+		}
+		assert_string_equal(o.listen_host, cases[i].host);
+		assert_string_equal(o.listen_port, cases[i].port);
 		cli_options_finish(&o);
 	}
 }
@@ -572,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_group_by),
 		cmocka_unit_test(test_command),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_finish),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_help_options_known),

@@ -1,0 +1,479 @@
+/*
+ * report_prom.c - the Prometheus exposition of a report (see
+ * report_prom.h).  Names follow Prometheus conventions: a pgdrip_ prefix,
+ * seconds as the base unit, _total on counters, _ratio for 0..1.  The one
+ * exception, pgdrip_group_growth_per_minute, keeps the unit every other
+ * pgdrip output and --max-growth use, and says so in its name.
+ */
+#include "report_prom.h"
+
+#include "utf8.h"
+
+#include <math.h>
+#include <string.h>
+
+void report_prom_escape(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s);
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = p[i];
+		unsigned cp;
+		size_t n;
+
+		if (c == '"' || c == '\\') {
+			fputc('\\', out);
+			fputc(c, out);
+		} else if (c == '\n') {
+			fputs("\\n", out);
+		} else if (c < 0x20 || c == 0x7F) {
+			/* Allowed raw by the format, but a terminal showing a
+			 * scrape would obey them: the text \xNN instead. */
+			fprintf(out, "\\\\x%02x", c);
+		} else if (c < 0x80) {
+			fputc(c, out);
+		} else if ((n = utf8_decode(p + i, len - i, &cp)) > 0) {
+			if (cp < 0xA0) {
+				/* C1 controls: as harmful as C0 on a terminal. */
+				for (size_t k = 0; k < n; k++) {
+					fprintf(out, "\\\\x%02x", p[i + k]);
+				}
+			} else {
+				fwrite(p + i, 1, n, out);
+			}
+			i += n;
+			continue;
+		} else {
+			/* Not UTF-8: the exposition must be. */
+			fprintf(out, "\\\\x%02x", c);
+		}
+		i++;
+	}
+}
+
+/* Numbers as Go's ParseFloat reads them; C locale digits (main sets
+ * LC_NUMERIC to "C"; a ',' is replaced all the same). */
+static void write_value(FILE *out, double v)
+{
+	char buf[64];
+
+	if (isnan(v)) {
+		fputs("NaN", out);
+		return;
+	}
+	if (isinf(v)) {
+		fputs(v > 0 ? "+Inf" : "-Inf", out);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.15g", v == 0 ? 0.0 : v);
+	for (char *c = buf; *c != '\0'; c++) {
+		if (*c == ',') {
+			*c = '.';
+		}
+	}
+	fputs(buf, out);
+}
+
+static void family(FILE *out, const char *name, const char *type,
+		   const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{server="..." and more labels follow with label(); close with
+ * value(). */
+static void series(FILE *out, const struct report *r, const char *name)
+{
+	fprintf(out, "%s{server=\"", name);
+	report_prom_escape(out, r->server_label);
+	fputc('"', out);
+}
+
+static void label(FILE *out, const char *name, const char *value)
+{
+	fprintf(out, ",%s=\"", name);
+	report_prom_escape(out, value != NULL ? value : "");
+	fputc('"', out);
+}
+
+static void value(FILE *out, double v)
+{
+	fputs("} ", out);
+	write_value(out, v);
+	fputc('\n', out);
+}
+
+/* A family of one series with only the server label. */
+static void single(FILE *out, const struct report *r, const char *name,
+		   const char *type, const char *help, double v)
+{
+	family(out, name, type, help);
+	series(out, r, name);
+	value(out, v);
+}
+
+static void write_self(FILE *out, const struct report *r, const char *version)
+{
+	single(out, r, "pgdrip_up", "gauge",
+	       "1 when the last sample of the server succeeded, else 0",
+	       r->up ? 1 : 0);
+	family(out, "pgdrip_build_info", "gauge",
+	       "Always 1; the version label is pgdrip's");
+	series(out, r, "pgdrip_build_info");
+	label(out, "version", version);
+	value(out, 1);
+	single(out, r, "pgdrip_samples_total", "counter",
+	       "Samples taken successfully", (double)r->samples);
+	single(out, r, "pgdrip_sample_failures_total", "counter",
+	       "Samples that failed (query error, lost connection)",
+	       (double)r->failed_samples);
+	single(out, r, "pgdrip_reconnects_total", "counter",
+	       "Times the monitoring session was re-established after a loss",
+	       (double)r->reconnects);
+	if (!isnan(r->last_sample_s)) {
+		single(out, r, "pgdrip_sample_duration_seconds", "gauge",
+		       "Query round trip of the last successful sample",
+		       r->last_sample_s);
+		single(out, r, "pgdrip_last_sample_timestamp_seconds", "gauge",
+		       "Unix time of the last successful sample",
+		       r->last_sample_epoch_s);
+	}
+	if (isfinite(r->self_cpu_s)) {
+		single(out, r, "pgdrip_process_cpu_seconds_total", "counter",
+		       "CPU time pgdrip itself has used (user and system)",
+		       r->self_cpu_s);
+	}
+}
+
+static void write_server(FILE *out, const struct report *r)
+{
+	single(out, r, "pgdrip_server_max_connections", "gauge",
+	       "The server's max_connections", r->server.max_connections);
+	single(out, r, "pgdrip_server_usable_connections", "gauge",
+	       "max_connections less the reserved slots",
+	       r->usable_connections);
+	single(out, r, "pgdrip_server_connections", "gauge",
+	       "Client sessions on the server, unfiltered", r->total_all);
+	single(out, r, "pgdrip_selected_connections", "gauge",
+	       "Client sessions passing the --app/--user/--db filters",
+	       r->total);
+	family(out, "pgdrip_connections", "gauge",
+	       "Selected client sessions by user, application, database and "
+	       "state at the last sample (absent: none)");
+	for (size_t i = 0; i < r->breakdown_count; i++) {
+		const struct report_breakdown *b = &r->breakdown[i];
+
+		series(out, r, "pgdrip_connections");
+		label(out, "user", b->user);
+		label(out, "application", b->app);
+		label(out, "database", b->db);
+		label(out, "state", sample_state_name(b->state));
+		if (b->other) {
+			label(out, "other", "true");
+		}
+		value(out, b->connections);
+	}
+}
+
+static void limit_series(FILE *out, const struct report *r,
+			 const struct report_limit *l, const char *name)
+{
+	series(out, r, name);
+	label(out, "kind", report_limit_kind_name(l->kind));
+	if (l->kind != LIMIT_KIND_SERVER) {
+		label(out, "name", l->name);
+	}
+}
+
+static void write_limits(FILE *out, const struct report *r)
+{
+	static const struct {
+		const char *name;
+		const char *help;
+	} f[] = {
+		{"pgdrip_limit_connections",
+		 "A connection limit: kind server (usable connections), role "
+		 "or database (CONNECTION LIMIT)"},
+		{"pgdrip_limit_used_connections",
+		 "Sessions counting against the limit, unfiltered"},
+		{"pgdrip_limit_usage_ratio",
+		 "Used over limit (1 when the limit is 0 and used)"},
+	};
+
+	for (size_t k = 0; k < PGD_ARRAY_LEN(f); k++) {
+		family(out, f[k].name, "gauge", f[k].help);
+		for (size_t i = 0; i < r->limit_count; i++) {
+			const struct report_limit *l = &r->limits[i];
+
+			limit_series(out, r, l, f[k].name);
+			value(out, k == 0   ? l->limit
+				   : k == 1 ? l->used
+					    : l->usage_pct / 100.0);
+		}
+	}
+}
+
+static void write_idle_tx(FILE *out, const struct report *r)
+{
+	double oldest = NAN;
+	int over = 0;
+
+	for (size_t i = 0; i < r->idle_tx_count; i++) {
+		over += r->idle_tx[i].over_age;
+		oldest = fmax(oldest, r->idle_tx[i].idle_s);
+	}
+	single(out, r, "pgdrip_idle_in_transaction_sessions", "gauge",
+	       "Selected sessions idle in transaction (aborted included)",
+	       (double)r->idle_tx_count);
+	single(out, r, "pgdrip_idle_in_transaction_over_age_sessions", "gauge",
+	       "Of those, idle at least --idle-tx-age", over);
+	if (!isnan(oldest)) {
+		single(out, r, "pgdrip_idle_in_transaction_oldest_seconds",
+		       "gauge", "How long the oldest of them has been idle",
+		       oldest);
+	}
+}
+
+/* What one group family shows; NAN leaves the series out. */
+struct group_family {
+	const char *name;
+	const char *help;
+	double (*get)(const struct report_group *g);
+};
+
+static double g_connections(const struct report_group *g)
+{
+	return g->connections;
+}
+
+static double g_baseline(const struct report_group *g)
+{
+	return g->baseline;
+}
+
+static double g_peak(const struct report_group *g)
+{
+	return g->peak;
+}
+
+static double g_slope(const struct report_group *g)
+{
+	return g->trend.slope_per_min;
+}
+
+static double g_confidence(const struct report_group *g)
+{
+	return g->trend.confidence;
+}
+
+static double g_flagged(const struct report_group *g)
+{
+	return g->trend.flagged ? 1 : 0;
+}
+
+/* Not growing: no series rather than +Inf, which graphs and averages
+ * cannot use; "< 900" alerts behave the same either way. */
+static double g_forecast(const struct report_group *g)
+{
+	return isfinite(g->forecast_s) ? g->forecast_s : NAN;
+}
+
+static double g_idle_tx(const struct report_group *g)
+{
+	return g->oldest_idle_tx_s;
+}
+
+static const struct group_family group_families[] = {
+	{"pgdrip_group_connections", "Sessions of the group at the last sample",
+	 g_connections},
+	{"pgdrip_group_baseline_connections",
+	 "Sessions of the group at the first sample", g_baseline},
+	{"pgdrip_group_peak_connections", "Most sessions the group has held",
+	 g_peak},
+	{"pgdrip_group_growth_per_minute",
+	 "Robust slope of the group's count over --window, sessions per "
+	 "minute",
+	 g_slope},
+	{"pgdrip_group_growth_confidence_ratio",
+	 "Confidence that the growth is a steady trend (1 - p)", g_confidence},
+	{"pgdrip_group_leak_flagged",
+	 "1 when the detector flags the group's growth as a leak", g_flagged},
+	{"pgdrip_group_exhaustion_forecast_seconds",
+	 "Seconds until the group's growth exhausts the nearest server, role "
+	 "or database limit (absent: not growing)",
+	 g_forecast},
+	{"pgdrip_group_oldest_idle_in_transaction_seconds",
+	 "Idle time of the group's oldest session idle in transaction (absent: "
+	 "none)",
+	 g_idle_tx},
+};
+
+static void group_series(FILE *out, const struct report *r,
+			 const struct report_group *g, const char *name)
+{
+	series(out, r, name);
+	for (size_t k = 0; k < r->keys.count; k++) {
+		enum group_key key = r->keys.keys[k];
+
+		label(out, match_group_key_name(key), g->keys[key]);
+	}
+	if (g->other) {
+		label(out, "other", "true");
+	}
+}
+
+static void write_groups(FILE *out, const struct report *r)
+{
+	for (size_t f = 0; f < PGD_ARRAY_LEN(group_families); f++) {
+		const struct group_family *gf = &group_families[f];
+
+		family(out, gf->name, "gauge", gf->help);
+		for (size_t i = 0; i < r->group_count; i++) {
+			double v = gf->get(&r->groups[i]);
+
+			if (isnan(v)) {
+				continue;
+			}
+			group_series(out, r, &r->groups[i], gf->name);
+			value(out, v);
+		}
+	}
+}
+
+void report_prom_write(FILE *out, const struct report *r,
+		       const char *pgdrip_version)
+{
+	/* Comments are ignored by parsers; a reader of the file or of a
+	 * scrape still sees what the text report would warn about. */
+	for (size_t i = 0; i < r->warning_count; i++) {
+		fputs("# warning: ", out);
+		report_prom_escape(out, r->warnings[i]);
+		fputc('\n', out);
+	}
+	write_self(out, r, pgdrip_version);
+	write_server(out, r);
+	write_limits(out, r);
+	write_idle_tx(out, r);
+	write_groups(out, r);
+}
+
+/* ---- the cardinality guard ---- */
+
+static void other_init(struct report_group *o, const struct report *r)
+{
+	memset(o, 0, sizeof(*o));
+	o->other = true;
+	for (size_t k = 0; k < r->keys.count; k++) {
+		o->keys[r->keys.keys[k]] = REPORT_OTHER;
+	}
+	o->oldest_idle_tx_s = NAN;
+	o->oldest_xact_s = NAN;
+	o->first_flagged_s = NAN;
+	o->forecast_s = INFINITY;
+	o->forecast_name = "";
+	o->role_limit = -1;
+	o->db_limit = -1;
+	o->role_usage_pct = NAN;
+	o->db_usage_pct = NAN;
+	o->trend.p_value = 1;
+}
+
+/* Counts and slopes add up (the sum of the series grows at the sum of
+ * the slopes); the peak is the sum of peaks, an upper bound.  One leak
+ * among them flags the sum, so an alert still fires. */
+static void other_add(struct report_group *o, const struct report_group *g)
+{
+	o->connections += g->connections;
+	o->baseline += g->baseline;
+	o->peak += g->peak;
+	o->minimum += g->minimum;
+	o->leaked += g->leaked;
+	for (int s = 0; s < SESSION_STATE_COUNT; s++) {
+		o->states[s] += g->states[s];
+	}
+	o->oldest_idle_tx_s = fmax(o->oldest_idle_tx_s, g->oldest_idle_tx_s);
+	o->oldest_xact_s = fmax(o->oldest_xact_s, g->oldest_xact_s);
+	o->trend.flagged |= g->trend.flagged;
+	o->trend.slope_per_min += g->trend.slope_per_min;
+	o->trend.net_growth += g->trend.net_growth;
+	o->trend.confidence = fmax(o->trend.confidence, g->trend.confidence);
+	o->trend.p_value = fmin(o->trend.p_value, g->trend.p_value);
+	o->first_flagged_s = fmin(o->first_flagged_s, g->first_flagged_s);
+	if (g->forecast_s < o->forecast_s) {
+		o->forecast_s = g->forecast_s;
+		o->forecast_kind = g->forecast_kind;
+		o->forecast_name = g->forecast_name;
+		o->forecast_limit = g->forecast_limit;
+	}
+}
+
+static void fold_groups(struct report *r, size_t max_groups)
+{
+	struct report_group other;
+
+	other_init(&other, r);
+	for (size_t i = max_groups; i < r->group_count; i++) {
+		other_add(&other, &r->groups[i]);
+	}
+	r->groups[max_groups] = other;
+	r->group_count = max_groups + 1;
+}
+
+/* Rows past max_groups become one "other" row per state. */
+static void fold_breakdown(struct report *r, size_t max_groups)
+{
+	struct report_breakdown others[SESSION_STATE_COUNT];
+	size_t n = max_groups;
+
+	memset(others, 0, sizeof(others));
+	for (size_t i = max_groups; i < r->breakdown_count; i++) {
+		others[r->breakdown[i].state].connections +=
+			r->breakdown[i].connections;
+	}
+	for (int s = 0; s < SESSION_STATE_COUNT; s++) {
+		struct report_breakdown *b = &r->breakdown[n];
+
+		if (others[s].connections == 0) {
+			continue;
+		}
+		/* n <= max_groups + s < breakdown_count: a state's row
+		 * exists only where a folded row had that state. */
+		b->user = b->app = b->db = REPORT_OTHER;
+		b->state = (enum session_state)s;
+		b->connections = others[s].connections;
+		b->other = true;
+		n++;
+	}
+	r->breakdown_count = n;
+}
+
+size_t report_prom_fold(struct report *report, size_t max_groups)
+{
+	size_t folded = 0;
+
+	if (max_groups == 0) {
+		return 0;
+	}
+	if (report->group_count > max_groups) {
+		folded = report->group_count - max_groups;
+		fold_groups(report, max_groups);
+		report_add_warning(report,
+				   "%zu groups past --max-groups %zu are summed "
+				   "into one labelled other=\"true\" (keys "
+				   "\"" REPORT_OTHER "\")",
+				   folded, max_groups);
+	}
+	if (report->breakdown_count > max_groups) {
+		size_t rows = report->breakdown_count - max_groups;
+
+		fold_breakdown(report, max_groups);
+		report_add_warning(report,
+				   "%zu user/application/database/state "
+				   "combinations past --max-groups %zu are "
+				   "summed into other=\"true\"",
+				   rows, max_groups);
+	}
+	return folded;
+}

@@ -1,0 +1,45 @@
+/*
+ * report_prom.h - the report as Prometheus text exposition format 0.0.4,
+ * for --format prometheus, node_exporter's textfile collector and
+ * --listen's /metrics.
+ *
+ * Every series carries a server label (report->server_label: host:port/db,
+ * never a password) so that several servers can share one exposition.
+ * Label values are escaped as the format asks (\\, \", \n); any other
+ * control byte and every byte that is not valid UTF-8 becomes the literal
+ * text \xNN, as in the JSON report, so the output is always valid UTF-8.
+ */
+#ifndef PGDRIP_REPORT_PROM_H
+#define PGDRIP_REPORT_PROM_H
+
+#include "report.h"
+
+#include <stdio.h>
+
+/* What an HTTP server says it serves. */
+#define REPORT_PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* --max-groups when not given. */
+enum { REPORT_PROM_MAX_GROUPS = 500 };
+
+/*
+ * The cardinality guard: keeps the max_groups groups with the most
+ * connections (the report's order) and sums the rest into one group
+ * with other set and every key REPORT_OTHER; the same for the breakdown
+ * rows (one "other" row per state).  Adds a warning saying so.  0 means
+ * no limit.  Returns how many groups were folded.
+ */
+size_t report_prom_fold(struct report *report, size_t max_groups);
+
+/*
+ * Writes the report as an exposition: HELP and TYPE once per family,
+ * each family's series together, warnings as comment lines.  Series
+ * with no value (no forecast, no idle transaction) are left out.
+ */
+void report_prom_write(FILE *out, const struct report *report,
+		       const char *pgdrip_version);
+
+/* Writes s escaped for a label value (without the quotes). */
+void report_prom_escape(FILE *out, const char *s);
+
+#endif
