@@ -8,6 +8,8 @@
 #include "core/units.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,8 +36,10 @@ struct option_spec {
 #define FIELD(f) offsetof(struct options, f)
 
 static const struct option_spec specs[] = {
-	{"dbname", 'd', ARG_STRING, FIELD(dbname), "NAME|CONNINFO|URI",
-	 "database, conninfo string or postgresql:// URI"},
+	{"dbname", 'd', ARG_SPECIAL, 0, "NAME|CONNINFO|URI",
+	 "database, conninfo or URI (repeatable)"},
+	{"targets", 0, ARG_STRING, FIELD(targets_file), "FILE",
+	 "the servers to watch, one conninfo per line"},
 	{"host", 'h', ARG_STRING, FIELD(host), "HOST",
 	 "server host or socket directory"},
 	{"port", 'p', ARG_STRING, FIELD(port), "PORT", "server port"},
@@ -133,9 +137,21 @@ static void set_defaults(struct options *opts)
 	check_thresholds_init(&opts->thresholds);
 }
 
+static void add_target(struct options *opts, const char *target, bool owned)
+{
+	xgrow((void **)&opts->targets, &opts->target_cap,
+	      opts->target_count + 1, sizeof(*opts->targets));
+	opts->targets[opts->target_count].conninfo = target;
+	opts->targets[opts->target_count++].owned = owned;
+}
+
 static bool apply_special(struct options *opts, const char *name,
 			  const char *value, struct errbuf *err)
 {
+	if (strcmp(name, "dbname") == 0) {
+		add_target(opts, value, false);
+		return true;
+	}
 	if (strcmp(name, "group-by") == 0) {
 		return match_parse_group_keys(value, &opts->group_keys, err);
 	}
@@ -410,6 +426,77 @@ static bool check_listen(const struct options *opts, struct errbuf *err)
 	return true;
 }
 
+/* One line of a --targets file: blank lines and # comments skipped. */
+static char *target_line(char *line)
+{
+	size_t len;
+
+	while (*line == ' ' || *line == '\t') {
+		line++;
+	}
+	len = strcspn(line, "\r\n");
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t')) {
+		len--;
+	}
+	line[len] = '\0';
+	return line[0] == '\0' || line[0] == '#' ? NULL : line;
+}
+
+/* --targets FILE: one conninfo string or URI per line, after any -d. */
+static bool read_targets(struct options *opts, const char *path,
+			 struct errbuf *err)
+{
+	FILE *in = fopen(path, "r");
+	char line[4096];
+	size_t before = opts->target_count;
+	unsigned lineno = 0;
+
+	if (in == NULL) {
+		errbuf_set(err, "--targets \"%s\": %s", path, strerror(errno));
+		return false;
+	}
+	while (fgets(line, sizeof(line), in) != NULL) {
+		char *target;
+
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(in)) {
+			errbuf_set(err, "--targets \"%s\": line %u is too long",
+				   path, lineno);
+			fclose(in);
+			return false;
+		}
+		target = target_line(line);
+		if (target != NULL) {
+			add_target(opts, xstrdup(target), true);
+		}
+	}
+	fclose(in);
+	if (opts->target_count == before) {
+		errbuf_set(err, "--targets \"%s\" names no server", path);
+		return false;
+	}
+	return true;
+}
+
+/* Several servers are watched side by side (--once or watch mode); the
+ * modes that follow one server's story do not apply to a fleet. */
+static bool check_fleet(const struct options *opts, struct errbuf *err)
+{
+	const char *one_only = opts->command != NULL	    ? "a wrapped command"
+			       : opts->wait_drain_ms >= 0   ? "--wait-drain"
+			       : opts->replay_file != NULL  ? "--replay"
+			       : opts->record_file != NULL  ? "--record"
+			       : opts->live		    ? "--live"
+							    : NULL;
+
+	if (one_only != NULL) {
+		errbuf_set(err, "%s follows one server, and %zu were given",
+			   one_only, opts->target_count);
+		return false;
+	}
+	return true;
+}
+
 /* Combinations and ranges that cannot mean anything. */
 static bool check_conflicts(const struct options *opts, struct errbuf *err)
 {
@@ -417,6 +504,9 @@ static bool check_conflicts(const struct options *opts, struct errbuf *err)
 	char b[32];
 
 	if (!check_modes(opts, err) || !check_listen(opts, err)) {
+		return false;
+	}
+	if (opts->target_count > 1 && !check_fleet(opts, err)) {
 		return false;
 	}
 	if (opts->interval_ms < 100 || opts->interval_ms > 3600 * 1000) {
@@ -483,6 +573,12 @@ enum cli_status cli_parse(int argc, char **argv, struct options *opts,
 	if (opts->command != NULL && !opts->max_leaked_set) {
 		opts->thresholds.max_leaked = 0;
 	}
+	if (opts->targets_file != NULL &&
+	    !read_targets(opts, opts->targets_file, err)) {
+		return CLI_USAGE;
+	}
+	opts->dbname = opts->target_count > 0 ? opts->targets[0].conninfo
+					      : NULL;
 	return check_conflicts(opts, err) ? CLI_OK : CLI_USAGE;
 }
 
@@ -492,6 +588,14 @@ void cli_options_finish(struct options *opts)
 		return;
 	}
 	match_filter_finish(&opts->filter);
+	for (size_t i = 0; i < opts->target_count; i++) {
+		if (opts->targets[i].owned) {
+			free((char *)(uintptr_t)opts->targets[i].conninfo);
+		}
+	}
+	free(opts->targets);
+	opts->targets = NULL;
+	opts->target_count = 0;
 }
 
 static const struct {

@@ -18,9 +18,19 @@ enum output_format {
 	OUTPUT_FORMAT_PROMETHEUS,
 };
 
+/* A server to watch: -d, or a line of --targets. */
+struct target {
+	const char *conninfo;
+	bool owned; /* read from --targets: freed with the options */
+};
+
 struct options {
 	/* connection */
-	const char *dbname; /* borrowed from argv */
+	const char *dbname; /* the first target, NULL none (libpq default) */
+	struct target *targets; /* owned; several: watched side by side */
+	size_t target_count;
+	size_t target_cap;
+	const char *targets_file;
 	const char *host;
 	const char *port;
 	const char *user;

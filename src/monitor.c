@@ -9,6 +9,7 @@
 #include "attrib.h"
 #include "clock.h"
 #include "conninfo.h"
+#include "fleet.h"
 #include "config.h"
 #include "core/record.h"
 #include "core/report.h"
@@ -59,6 +60,7 @@ struct monitor {
 	bool *wanted;              /* per session of the sample: trace it */
 	size_t wanted_cap;
 	bool last_failed;       /* the last sample attempt failed */
+	bool ever_connected;    /* a reconnection is not the first one */
 	struct listener *listener; /* --listen; NULL when not asked */
 	size_t published;          /* samples + failures when last served */
 };
@@ -176,6 +178,7 @@ static bool connect_now(struct monitor *m, enum poll_failure *failure,
 		return false;
 	}
 	snprintf(m->label, sizeof(m->label), "%s", poll_server_label(m->poller));
+	m->ever_connected = true;
 	if (m->attrib != NULL) {
 		attributor_set_server(m->attrib, poll_socket(m->poller),
 				      poll_server_port(m->poller));
@@ -237,6 +240,7 @@ static void note_failure(struct monitor *m, const struct errbuf *err)
 
 	history_add_failure(&m->history, now);
 	m->last_failed = true;
+	snprintf(m->last_error, sizeof(m->last_error), "%s", err->msg);
 	if (m->record != NULL) {
 		record_write_failure(m->record, now, err->msg);
 		fflush(m->record);
@@ -319,6 +323,7 @@ static bool sample_step(struct monitor *m, struct errbuf *err)
 
 	if (m->poller == NULL) {
 		int64_t now = clock_mono_ms();
+		bool again = m->ever_connected;
 
 		if (now < m->next_connect_ms) {
 			/* Backing off: this slot is a gap, no attempt. */
@@ -344,7 +349,9 @@ static bool sample_step(struct monitor *m, struct errbuf *err)
 				(now - m->lost_since_ms) / 1000.0);
 		}
 		m->reconnect_backoff_ms = 0;
-		m->reconnects++;
+		if (again) {
+			m->reconnects++;
+		}
 	}
 	if (!poll_sample(m->poller, &m->sample, deadline_ms, &failure, err)) {
 		note_failure(m, err);
@@ -407,6 +414,33 @@ static void build_report(struct monitor *m, struct report *report)
 	}
 }
 
+/* The report with what the run itself has to say about its samples. */
+static void complete_report(struct monitor *m, struct report *report)
+{
+	build_report(m, report);
+	if (m->reconnects > 0) {
+		report_add_warning(report, "the connection was lost and "
+					   "re-established %zu times; the gaps "
+					   "are left out of the growth analysis",
+				   m->reconnects);
+	}
+	if (m->late_samples > 0) {
+		report_add_warning(report, "%zu samples took longer than the "
+					   "interval (%gs)",
+				   m->late_samples,
+				   m->opts->interval_ms / 1000.0);
+	}
+	if (m->replay_truncated) {
+		report_add_warning(report, "the record's last line was cut "
+					   "short (its recorder was stopped "
+					   "mid-write) and was skipped");
+	}
+	if (!m->have_last && m->last_error[0] != '\0') {
+		report_add_warning(report, "no sample could be taken: %s",
+				   m->last_error);
+	}
+}
+
 /* Builds, writes and checks the report; returns the exit status. */
 static int finish_with_report(struct monitor *m, FILE *fallback)
 {
@@ -420,24 +454,7 @@ static int finish_with_report(struct monitor *m, FILE *fallback)
 					   : PGD_EXIT_UNAVAILABLE;
 	}
 	report_init(&report);
-	build_report(m, &report);
-	if (m->reconnects > 0) {
-		report_add_warning(&report, "the connection was lost and "
-					    "re-established %zu times; the gaps "
-					    "are left out of the growth analysis",
-				   m->reconnects);
-	}
-	if (m->late_samples > 0) {
-		report_add_warning(&report, "%zu samples took longer than the "
-					    "interval (%gs)",
-				   m->late_samples,
-				   m->opts->interval_ms / 1000.0);
-	}
-	if (m->replay_truncated) {
-		report_add_warning(&report, "the record's last line was cut "
-					    "short (its recorder was stopped "
-					    "mid-write) and was skipped");
-	}
+	complete_report(m, &report);
 	if (m->opts->format == OUTPUT_FORMAT_PROMETHEUS) {
 		(void)report_prom_fold(&report, (size_t)m->opts->max_groups);
 	}
@@ -1093,6 +1110,45 @@ static bool start_listener(struct monitor *m, int *status)
 	return true;
 }
 
+/* ---- one server among several: what fleet.c drives ---- */
+
+struct monitor *monitor_new(const struct options *opts, const char *conninfo,
+			    bool once)
+{
+	struct monitor *m = xcalloc(1, sizeof(*m));
+
+	monitor_init(m, opts, once ? REPORT_MODE_ONCE : REPORT_MODE_WATCH);
+	m->params.dbname = conninfo;
+	/* Named before it is reached, so an unreachable one has a name. */
+	poll_describe(&m->params, m->label, sizeof(m->label));
+	return m;
+}
+
+void monitor_free(struct monitor *m)
+{
+	if (m != NULL) {
+		monitor_finish(m);
+		free(m);
+	}
+}
+
+bool monitor_sample(struct monitor *m)
+{
+	struct errbuf err;
+
+	return sample_step(m, &err);
+}
+
+void monitor_report(struct monitor *m, struct report *report)
+{
+	complete_report(m, report);
+}
+
+int64_t monitor_next_due(int64_t due_ms, int64_t interval_ms)
+{
+	return next_due(due_ms, interval_ms);
+}
+
 int monitor_run(const struct options *opts)
 {
 	struct monitor m;
@@ -1112,6 +1168,9 @@ int monitor_run(const struct options *opts)
 		fprintf(stderr, "pgdrip: cannot install signal handlers: %s\n",
 			strerror(errno));
 		return PGD_EXIT_UNAVAILABLE;
+	}
+	if (opts->target_count > 1) {
+		return fleet_run(opts);
 	}
 	if (mode == REPORT_MODE_WATCH && !opts->no_live &&
 	    (opts->live ||

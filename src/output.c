@@ -47,30 +47,49 @@ static int output_width(FILE *out)
 	return fd >= 0 && isatty(fd) ? 80 : 100;
 }
 
+/* What is written: one report, or one per server watched. */
+struct reports {
+	const struct report *const *each;
+	size_t count;
+	int exit_code; /* of them all */
+};
+
 static void write_report(FILE *out, const struct options *opts,
-			 const struct report *report)
+			 const struct reports *set)
 {
 	struct text_style style;
 	int fd = fileno(out);
 
 	if (opts->format == OUTPUT_FORMAT_JSON) {
-		report_json_write(out, report, PGDRIP_VERSION);
+		if (set->count == 1) {
+			report_json_write(out, set->each[0], PGDRIP_VERSION);
+		} else {
+			report_json_write_fleet(out, set->each, set->count,
+						set->exit_code, PGDRIP_VERSION);
+		}
 		return;
 	}
 	if (opts->format == OUTPUT_FORMAT_PROMETHEUS) {
-		report_prom_write(out, report, PGDRIP_VERSION);
+		report_prom_write_many(out, set->each, set->count,
+				       PGDRIP_VERSION);
 		return;
 	}
 	style.utf8 = output_locale_is_utf8();
 	style.color = !opts->no_color && fd >= 0 && isatty(fd);
 	style.width = output_width(out);
-	report_text_write(out, report, &style);
+	for (size_t i = 0; i < set->count; i++) {
+		if (i > 0) {
+			/* The next server's report begins with its name. */
+			fputs("\n", out);
+		}
+		report_text_write(out, set->each[i], &style);
+	}
 }
 
 /* Writes to an existing non-regular file (/dev/stdout, a FIFO) in
  * place: there is nothing to rename over. */
 static bool write_in_place(const struct options *opts,
-			   const struct report *report, struct errbuf *err)
+			   const struct reports *report, struct errbuf *err)
 {
 	const char *path = opts->output_file;
 	FILE *out = fopen(path, "w");
@@ -93,7 +112,7 @@ static bool write_in_place(const struct options *opts,
  * file system), hidden and not ending in .prom so the textfile collector
  * never reads it, flushed to disk, then renamed over the target. */
 static bool write_atomically(const struct options *opts,
-			     const struct report *report, struct errbuf *err)
+			     const struct reports *report, struct errbuf *err)
 {
 	const char *path = opts->output_file;
 	char *copy = xstrdup(path);
@@ -137,7 +156,7 @@ static bool write_atomically(const struct options *opts,
 	return ok;
 }
 
-bool output_report(const struct options *opts, const struct report *report,
+static bool output(const struct options *opts, const struct reports *set,
 		   FILE *fallback, struct errbuf *err)
 {
 	bool ok = true;
@@ -145,14 +164,34 @@ bool output_report(const struct options *opts, const struct report *report,
 
 	if (opts->output_file != NULL) {
 		if (stat(opts->output_file, &st) == 0 && !S_ISREG(st.st_mode)) {
-			ok = write_in_place(opts, report, err);
+			ok = write_in_place(opts, set, err);
 		} else {
-			ok = write_atomically(opts, report, err);
+			ok = write_atomically(opts, set, err);
 		}
 	} else {
-		write_report(fallback, opts, report);
+		write_report(fallback, opts, set);
 		fflush(fallback);
 	}
-	report_text_write_breaches(stderr, report, output_locale_is_utf8());
+	for (size_t i = 0; i < set->count; i++) {
+		report_text_write_breaches(stderr, set->each[i],
+					   output_locale_is_utf8());
+	}
 	return ok;
+}
+
+bool output_report(const struct options *opts, const struct report *report,
+		   FILE *fallback, struct errbuf *err)
+{
+	const struct reports one = {&report, 1, report->exit_code};
+
+	return output(opts, &one, fallback, err);
+}
+
+bool output_reports(const struct options *opts,
+		    const struct report *const *reports, size_t count,
+		    int exit_code, FILE *fallback, struct errbuf *err)
+{
+	const struct reports set = {reports, count, exit_code};
+
+	return output(opts, &set, fallback, err);
 }

@@ -20,6 +20,14 @@ PGD_NODISCARD bool output_report(const struct options *opts,
 				 const struct report *report, FILE *fallback,
 				 struct errbuf *err);
 
+/* The reports of several servers watched side by side, as one output:
+ * text reports one after the other, one JSON object with a "servers"
+ * array, one exposition; exit_code is theirs together. */
+PGD_NODISCARD bool output_reports(const struct options *opts,
+				  const struct report *const *reports,
+				  size_t count, int exit_code, FILE *fallback,
+				  struct errbuf *err);
+
 /* True when the locale's character set is UTF-8. */
 bool output_locale_is_utf8(void);
 

@@ -267,14 +267,13 @@ static bool prepare_sample(struct poller *p)
 	return ok;
 }
 
-struct poller *poll_connect(const struct conn_params *params,
-			    enum poll_failure *failure, struct errbuf *err)
+/* The connection keywords, in libpq's order of precedence (later wins);
+ * timeout is room for the connect_timeout value.  Returns how many. */
+static size_t connect_keywords(const struct conn_params *params,
+			       const char *keys[16], const char *values[16],
+			       char timeout[32])
 {
-	const char *keys[16];
-	const char *values[16];
-	char timeout[32];
 	size_t n = 0;
-	struct poller *p = xcalloc(1, sizeof(*p));
 
 #define ADD(k, v)                                                              \
 	do {                                                                   \
@@ -296,7 +295,7 @@ struct poller *poll_connect(const struct conn_params *params,
 	ADD("port", params->port);
 	ADD("user", params->user);
 	if (params->connect_timeout_ms > 0) {
-		snprintf(timeout, sizeof(timeout), "%lld",
+		snprintf(timeout, 32, "%lld",
 			 (long long)((params->connect_timeout_ms + 999) / 1000));
 		ADD("connect_timeout", timeout);
 	}
@@ -308,6 +307,37 @@ struct poller *poll_connect(const struct conn_params *params,
 	ADD("keepalives_count", "3");
 #undef ADD
 	keys[n] = values[n] = NULL;
+	return n;
+}
+
+void poll_describe(const struct conn_params *params, char *buf, size_t len)
+{
+	const char *keys[16];
+	const char *values[16];
+	char timeout[32];
+	PGconn *conn;
+	const char *host;
+
+	connect_keywords(params, keys, values, timeout);
+	/* Only parsed, not connected: libpq resolves the defaults, the
+	 * environment and service files exactly as it will to connect. */
+	conn = PQconnectStartParams(keys, values, 1);
+	host = conn != NULL ? PQhost(conn) : NULL;
+	snprintf(buf, len, "%s:%s/%s", host != NULL ? host : "?",
+		 conn != NULL && PQport(conn) ? PQport(conn) : "",
+		 conn != NULL && PQdb(conn) ? PQdb(conn) : "");
+	PQfinish(conn);
+}
+
+struct poller *poll_connect(const struct conn_params *params,
+			    enum poll_failure *failure, struct errbuf *err)
+{
+	const char *keys[16];
+	const char *values[16];
+	char timeout[32];
+	struct poller *p = xcalloc(1, sizeof(*p));
+
+	connect_keywords(params, keys, values, timeout);
 
 	p->conn = PQconnectdbParams(keys, values, 1);
 	if (p->conn != NULL) {

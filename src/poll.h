@@ -65,6 +65,10 @@ int poll_sample_continue(struct poller *poller, struct sample *sample,
 			 enum poll_failure *failure, struct errbuf *err);
 int poll_socket(const struct poller *poller);
 
+/* "host:port/db" of the server params name, without connecting (for a
+ * server that cannot be reached); never the password. */
+void poll_describe(const struct conn_params *params, char *buf, size_t len);
+
 /* The port the server listens on (its socket's suffix for a unix one). */
 int poll_server_port(const struct poller *poller);
 

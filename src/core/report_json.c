@@ -314,68 +314,105 @@ static void write_command(struct json_writer *w, const struct report *r)
 	json_end_object(w);
 }
 
+static void write_pgdrip(struct json_writer *w, const struct report *r,
+			 const char *pgdrip_version)
+{
+	json_key(w, "pgdrip");
+	json_begin_object(w);
+	json_key(w, "version");
+	json_string(w, pgdrip_version);
+	json_key(w, "mode");
+	json_string(w, report_mode_name(r->mode));
+	json_end_object(w);
+}
+
+/* One server's report as an object at the writer's position. */
+static void write_report(struct json_writer *w, const struct report *r,
+			 const char *pgdrip_version)
+{
+	json_begin_object(w);
+	write_pgdrip(w, r, pgdrip_version);
+	write_server(w, r);
+	json_key(w, "up");
+	json_bool(w, r->up);
+	json_key(w, "started_at");
+	write_time(w, r->started_epoch_s);
+	json_key(w, "ended_at");
+	write_time(w, r->ended_epoch_s);
+	json_key(w, "samples");
+	json_int(w, (long long)r->samples);
+	json_key(w, "failed_samples");
+	json_int(w, (long long)r->failed_samples);
+	json_key(w, "interval_s");
+	json_double(w, r->interval_s, 3);
+	json_key(w, "window_s");
+	json_double(w, r->window_s, 3);
+	json_key(w, "total");
+	json_begin_object(w);
+	json_key(w, "connections");
+	json_int(w, r->total);
+	json_key(w, "usage_pct");
+	json_double(w, r->usage_pct, 1);
+	json_key(w, "all_connections");
+	json_int(w, r->total_all);
+	json_key(w, "unknown_state");
+	json_int(w, r->unknown_states);
+	json_end_object(w);
+	json_key(w, "groups");
+	json_begin_array(w);
+	for (size_t i = 0; i < r->group_count; i++) {
+		write_group(w, r, &r->groups[i]);
+	}
+	json_end_array(w);
+	write_idle_tx(w, r);
+	write_limits(w, r);
+	write_checks(w, r);
+	json_key(w, "warnings");
+	json_begin_array(w);
+	for (size_t i = 0; i < r->warning_count; i++) {
+		json_string(w, r->warnings[i]);
+	}
+	json_end_array(w);
+	write_command(w, r);
+	json_key(w, "self");
+	json_begin_object(w);
+	json_key(w, "cpu_s");
+	json_double(w, r->self_cpu_s, 4);
+	json_key(w, "max_rss_kib");
+	json_int(w, r->self_max_rss_kib);
+	json_end_object(w);
+	json_key(w, "exit_code");
+	json_int(w, r->exit_code);
+	json_end_object(w);
+}
+
 void report_json_write(FILE *out, const struct report *r,
 		       const char *pgdrip_version)
 {
 	struct json_writer w;
 
 	json_init(&w, out, true);
+	write_report(&w, r, pgdrip_version);
+}
+
+void report_json_write_fleet(FILE *out, const struct report *const *reports,
+			     size_t count, int exit_code,
+			     const char *pgdrip_version)
+{
+	struct json_writer w;
+
+	json_init(&w, out, true);
 	json_begin_object(&w);
-	json_key(&w, "pgdrip");
-	json_begin_object(&w);
-	json_key(&w, "version");
-	json_string(&w, pgdrip_version);
-	json_key(&w, "mode");
-	json_string(&w, report_mode_name(r->mode));
-	json_end_object(&w);
-	write_server(&w, r);
-	json_key(&w, "started_at");
-	write_time(&w, r->started_epoch_s);
-	json_key(&w, "ended_at");
-	write_time(&w, r->ended_epoch_s);
-	json_key(&w, "samples");
-	json_int(&w, (long long)r->samples);
-	json_key(&w, "failed_samples");
-	json_int(&w, (long long)r->failed_samples);
-	json_key(&w, "interval_s");
-	json_double(&w, r->interval_s, 3);
-	json_key(&w, "window_s");
-	json_double(&w, r->window_s, 3);
-	json_key(&w, "total");
-	json_begin_object(&w);
-	json_key(&w, "connections");
-	json_int(&w, r->total);
-	json_key(&w, "usage_pct");
-	json_double(&w, r->usage_pct, 1);
-	json_key(&w, "all_connections");
-	json_int(&w, r->total_all);
-	json_key(&w, "unknown_state");
-	json_int(&w, r->unknown_states);
-	json_end_object(&w);
-	json_key(&w, "groups");
+	if (count > 0) {
+		write_pgdrip(&w, reports[0], pgdrip_version);
+	}
+	json_key(&w, "servers");
 	json_begin_array(&w);
-	for (size_t i = 0; i < r->group_count; i++) {
-		write_group(&w, r, &r->groups[i]);
+	for (size_t i = 0; i < count; i++) {
+		write_report(&w, reports[i], pgdrip_version);
 	}
 	json_end_array(&w);
-	write_idle_tx(&w, r);
-	write_limits(&w, r);
-	write_checks(&w, r);
-	json_key(&w, "warnings");
-	json_begin_array(&w);
-	for (size_t i = 0; i < r->warning_count; i++) {
-		json_string(&w, r->warnings[i]);
-	}
-	json_end_array(&w);
-	write_command(&w, r);
-	json_key(&w, "self");
-	json_begin_object(&w);
-	json_key(&w, "cpu_s");
-	json_double(&w, r->self_cpu_s, 4);
-	json_key(&w, "max_rss_kib");
-	json_int(&w, r->self_max_rss_kib);
-	json_end_object(&w);
 	json_key(&w, "exit_code");
-	json_int(&w, r->exit_code);
+	json_int(&w, exit_code);
 	json_end_object(&w);
 }

@@ -10,6 +10,7 @@
 #include "utf8.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void report_prom_escape(FILE *out, const char *s)
@@ -476,4 +477,136 @@ size_t report_prom_fold(struct report *report, size_t max_groups)
 				   rows, max_groups);
 	}
 	return folded;
+}
+
+/* ---- several servers in one exposition ---- */
+
+/* One family of the merged exposition: its HELP and TYPE lines, then
+ * the series of every server. */
+struct merged_family {
+	char *name;
+	char *head;   /* "# HELP ...\n# TYPE ...\n" */
+	char *series; /* every server's lines */
+	size_t series_len;
+	size_t series_cap;
+};
+
+struct merged {
+	struct merged_family *families;
+	size_t count;
+	size_t cap;
+	char *comments; /* "# warning: ..." lines, every server's */
+	size_t comments_len;
+	size_t comments_cap;
+};
+
+static void append(char **buf, size_t *len, size_t *cap, const char *s,
+		   size_t n)
+{
+	xgrow((void **)buf, cap, *len + n + 1, 1);
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+static struct merged_family *merged_family(struct merged *m,
+					   const char *name, size_t len)
+{
+	struct merged_family *f;
+
+	for (size_t i = 0; i < m->count; i++) {
+		if (strlen(m->families[i].name) == len &&
+		    memcmp(m->families[i].name, name, len) == 0) {
+			return &m->families[i];
+		}
+	}
+	xgrow((void **)&m->families, &m->cap, m->count + 1,
+	      sizeof(*m->families));
+	f = &m->families[m->count++];
+	memset(f, 0, sizeof(*f));
+	f->name = xmalloc(len + 1);
+	memcpy(f->name, name, len);
+	f->name[len] = '\0';
+	f->head = xstrdup("");
+	return f;
+}
+
+/* Folds one server's exposition in: each series goes to the family whose
+ * HELP line came before it, so families stay whole across servers. */
+static void merge_exposition(struct merged *m, const char *text)
+{
+	struct merged_family *current = NULL;
+
+	for (const char *line = text; *line != '\0';) {
+		const char *end = strchr(line, '\n');
+		size_t n = end != NULL ? (size_t)(end - line) + 1 : strlen(line);
+
+		if (strncmp(line, "# HELP ", 7) == 0) {
+			const char *name = line + 7;
+			size_t len = strcspn(name, " \n");
+
+			current = merged_family(m, name, len);
+			if (current->head[0] == '\0') {
+				size_t head_len = 0;
+				size_t head_cap = 1;
+				const char *type = end != NULL ? end + 1 : "";
+				size_t type_n = strncmp(type, "# TYPE ", 7) == 0
+							? strcspn(type, "\n") + 1
+							: 0;
+
+				append(&current->head, &head_len, &head_cap,
+				       line, n);
+				append(&current->head, &head_len, &head_cap,
+				       type, type_n);
+			}
+		} else if (strncmp(line, "# TYPE ", 7) == 0) {
+			/* Taken with its HELP line. */
+		} else if (line[0] == '#' || current == NULL) {
+			append(&m->comments, &m->comments_len,
+			       &m->comments_cap, line, n);
+		} else {
+			append(&current->series, &current->series_len,
+			       &current->series_cap, line, n);
+		}
+		line += n;
+	}
+}
+
+void report_prom_write_many(FILE *out, const struct report *const *reports,
+			    size_t count, const char *pgdrip_version)
+{
+	struct merged m = {0};
+
+	if (count == 1) {
+		report_prom_write(out, reports[0], pgdrip_version);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *one = open_memstream(&text, &len);
+
+		if (one == NULL) {
+			continue;
+		}
+		report_prom_write(one, reports[i], pgdrip_version);
+		if (fclose(one) == 0) {
+			merge_exposition(&m, text);
+		}
+		free(text);
+	}
+	if (m.comments != NULL) {
+		fputs(m.comments, out);
+	}
+	for (size_t i = 0; i < m.count; i++) {
+		fputs(m.families[i].head, out);
+		if (m.families[i].series != NULL) {
+			fputs(m.families[i].series, out);
+		}
+		free(m.families[i].name);
+		free(m.families[i].head);
+		free(m.families[i].series);
+	}
+	free(m.families);
+	free(m.comments);
 }

@@ -39,6 +39,14 @@ size_t report_prom_fold(struct report *report, size_t max_groups);
 void report_prom_write(FILE *out, const struct report *report,
 		       const char *pgdrip_version);
 
+/*
+ * Several servers in one exposition: each family's HELP and TYPE once,
+ * then every server's series of it (told apart by their server label),
+ * so the result stays valid for a parser.
+ */
+void report_prom_write_many(FILE *out, const struct report *const *reports,
+			    size_t count, const char *pgdrip_version);
+
 /* Writes s escaped for a label value (without the quotes). */
 void report_prom_escape(FILE *out, const char *s);
 

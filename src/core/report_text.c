@@ -536,6 +536,15 @@ void report_text_write(FILE *out, const struct report *report,
 {
 	const struct report *r = report;
 
+	if (r->samples == 0 && r->server.version[0] == '\0') {
+		/* Never reached (one server of several): no figures to
+		 * show, only why. */
+		fputs("pgdrip: server ", out);
+		text_write_cut(out, r->server_label, 200, style->utf8);
+		fputs(" could not be sampled\n", out);
+		write_footer(out, r, style);
+		return;
+	}
 	write_header(out, r, style);
 	write_groups(out, r, style);
 	write_idle_tx(out, r, style);

@@ -294,7 +294,8 @@ static void test_good_values(void **state)
 	}
 }
 
-/* Option values are borrowed from argv, not copied. */
+/* Option values are borrowed from argv, not copied; -d given twice
+ * names two servers, watched side by side. */
 static void test_borrowed(void **state)
 {
 	struct options o;
@@ -303,7 +304,10 @@ static void test_borrowed(void **state)
 
 	(void)state;
 	assert_int_equal(parse("-d x --dbname=y -o z", &b, &o, &err), CLI_OK);
-	assert_ptr_equal(o.dbname, b.argv[3] + strlen("--dbname="));
+	assert_int_equal(o.target_count, 2);
+	assert_ptr_equal(o.dbname, b.argv[2]);
+	assert_ptr_equal(o.targets[0].conninfo, b.argv[2]);
+	assert_ptr_equal(o.targets[1].conninfo, b.argv[3] + strlen("--dbname="));
 	assert_ptr_equal(o.output_file, b.argv[5]);
 	cli_options_finish(&o);
 }
