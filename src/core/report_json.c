@@ -343,6 +343,8 @@ static void write_report(struct json_writer *w, const struct report *r,
 	json_int(w, (long long)r->samples);
 	json_key(w, "failed_samples");
 	json_int(w, (long long)r->failed_samples);
+	json_key(w, "reconnects");
+	json_int(w, (long long)r->reconnects);
 	json_key(w, "interval_s");
 	json_double(w, r->interval_s, 3);
 	json_key(w, "window_s");
