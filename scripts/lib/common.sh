@@ -16,7 +16,8 @@ pg_bindir() {
 }
 
 # need_packages PKG:CHECK... — CHECK is a command name, or pc:NAME for a
-# pkg-config module, or pg: for the server binaries.
+# pkg-config module, py:MODULE for a module of Debian's python3, or pg:
+# for the server binaries.
 need_packages() {
 	local missing=() item pkg check
 	for item in "$@"; do
@@ -24,6 +25,7 @@ need_packages() {
 		check=${item#*:}
 		case $check in
 		pc:*) pkg-config --exists "${check#pc:}" 2>/dev/null && continue ;;
+		py:*) /usr/bin/python3 -c "import ${check#py:}" 2>/dev/null && continue ;;
 		pg) pg_bindir >/dev/null && continue ;;
 		*) command -v "$check" >/dev/null 2>&1 && continue ;;
 		esac
@@ -46,7 +48,8 @@ BASE_PACKAGES=(
 	gcc:gcc pkg-config:pkg-config meson:meson ninja-build:ninja
 	libpq-dev:pc:libpq libncurses-dev:pc:ncursesw libcmocka-dev:pc:cmocka
 	scdoc:scdoc postgresql-15:pg postgresql-client-15:psql jq:jq
-	procps:pkill socat:socat iproute2:ip
+	procps:pkill socat:socat iproute2:ip python3-pytest:py:pytest
+	python3-psycopg2:py:psycopg2
 )
 
 # build_pgdrip DIR [MESON ARGS...]

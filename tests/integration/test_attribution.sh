@@ -110,6 +110,19 @@ COLUMNS=200 "$PGDRIP" --interval 200ms --settle 1s --app attr_suite --no-color -
 like "$(cat "$T_TMP/wrap.txt")" "sessions held by pid [0-9]+ \(pgdrip-workload suite:-:attr_suite:30:200:leak\), the wrapped command" \
 	"the text report lays the leak at the wrapped command's door"
 
+# A real pytest run leaking one psycopg2 connection per test: the
+# report names the pytest process, the wrapped command itself.
+"$PGDRIP" --format json --interval 200ms --settle 1s --app pytest-suite \
+	--output "$T_TMP/pytest.json" -- /usr/bin/python3 -m pytest -q \
+	-p no:cacheprovider "$(dirname "$0")/pysuite" >"$T_TMP/pytest.out" 2>&1
+is "$?" 0 "a leaky pytest suite wrapped (it passes)"
+read -r py_pid relation sessions <<<"$(held_by pytest-suite "$T_TMP/pytest.json")"
+is "$relation" command "the pytest process is named, as the wrapped command"
+like "$(command_of pytest-suite "$T_TMP/pytest.json")" "^python3 -m pytest -q -p no:cacheprovider .*pysuite$" \
+	"...with its command line"
+like "$sessions" '^(1[6-9]|2[0-4])$' "...holding the leaked sessions ($sessions)"
+is "$(jq -r '.groups[0].growth.flagged' "$T_TMP/pytest.json")" true "...flagged as a leak"
+
 # A client in another network namespace reaches a server listening on a
 # veth address: to pgdrip it is a remote client, left unnamed.
 if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
