@@ -536,7 +536,7 @@ void report_text_write(FILE *out, const struct report *report,
 {
 	const struct report *r = report;
 
-	if (r->samples == 0 && r->server.version[0] == '\0') {
+	if (r->samples == 0 && r->failed_samples > 0) {
 		/* Never reached (one server of several): no figures to
 		 * show, only why. */
 		fputs("pgdrip: server ", out);
