@@ -238,7 +238,8 @@ static void assign_holders(struct group_set *set, struct held *held,
 	}
 }
 
-static const struct group_keys *sort_keys;
+/* Thread-local: servers watched side by side group on their own threads. */
+static _Thread_local const struct group_keys *sort_keys;
 
 /* Sorting moved the groups: point the hash at their new places. */
 static void rehash_sorted(struct group_set *set, const struct group_keys *keys)
