@@ -80,6 +80,8 @@ static const struct option_spec specs[] = {
 	 "write the report to FILE"},
 	{"record", 0, ARG_STRING, FIELD(record_file), "FILE",
 	 "append every sample to FILE as JSON Lines"},
+	{"plot", 0, ARG_STRING, FIELD(plot_file), "FILE",
+	 "at the end, draw the run as an SVG picture in FILE"},
 	{"no-color", 0, ARG_NONE, FIELD(no_color), NULL,
 	 "no colours (also NO_COLOR)"},
 	{"progress", 0, ARG_NONE, FIELD(progress), NULL,

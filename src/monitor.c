@@ -43,6 +43,7 @@ struct monitor {
 	int64_t lost_since_ms; /* monotonic; 0 while connected */
 	char label[256];
 	FILE *record;      /* --record, append mode; NULL when not asked */
+	struct plot_file plot; /* --plot */
 	double ended_epoch_s; /* replay: the last sample's time; 0 = now */
 	bool replay_truncated;
 	size_t late_samples;
@@ -83,6 +84,7 @@ static void monitor_finish(struct monitor *m)
 		fsync(fileno(m->record));
 		fclose(m->record);
 	}
+	output_plot_close(&m->plot);
 	poll_destroy(m->poller);
 	sample_finish(&m->sample);
 	sample_finish(&m->last);
@@ -368,6 +370,11 @@ static int finish_with_report(struct monitor *m, FILE *fallback)
 					    "mid-write) and was skipped");
 	}
 	if (!output_report(m->opts, &report, fallback, &err)) {
+		fprintf(stderr, "pgdrip: %s\n", err.msg);
+		report.exit_code = report.exit_code ? report.exit_code
+						    : PGD_EXIT_UNAVAILABLE;
+	}
+	if (!output_plot_write(&m->plot, &report, &m->history, &err)) {
 		fprintf(stderr, "pgdrip: %s\n", err.msg);
 		report.exit_code = report.exit_code ? report.exit_code
 						    : PGD_EXIT_UNAVAILABLE;
@@ -955,6 +962,7 @@ int monitor_run(const struct options *opts)
 {
 	struct monitor m;
 	enum report_mode mode = REPORT_MODE_WATCH;
+	struct errbuf err;
 	int status;
 
 	if (opts->replay_file != NULL) {
@@ -978,6 +986,12 @@ int monitor_run(const struct options *opts)
 	}
 	monitor_init(&m, opts, mode);
 	if (mode != REPORT_MODE_REPLAY && !open_record(&m)) {
+		monitor_finish(&m);
+		return PGD_EXIT_USAGE;
+	}
+	/* Like --record: an unwritable path is known before the run. */
+	if (!output_plot_open(opts, &m.plot, &err)) {
+		fprintf(stderr, "pgdrip: %s\n", err.msg);
 		monitor_finish(&m);
 		return PGD_EXIT_USAGE;
 	}

@@ -5,10 +5,12 @@
 #include "output.h"
 
 #include "config.h"
+#include "core/plot.h"
 #include "core/report_json.h"
 #include "core/report_text.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <langinfo.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,4 +84,76 @@ bool output_report(const struct options *opts, const struct report *report,
 	}
 	report_text_write_breaches(stderr, report, output_locale_is_utf8());
 	return ok;
+}
+
+bool output_plot_open(const struct options *opts, struct plot_file *plot,
+		      struct errbuf *err)
+{
+	int fd;
+
+	memset(plot, 0, sizeof(*plot));
+	if (opts->plot_file == NULL) {
+		return true;
+	}
+	plot->path = opts->plot_file;
+	/* Not truncated yet: a run that takes no sample leaves an older
+	 * picture as it was.  O_CLOEXEC: a wrapped command must not
+	 * inherit it. */
+	fd = open(plot->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	plot->created = fd >= 0;
+	if (fd < 0 && errno == EEXIST) {
+		fd = open(plot->path, O_WRONLY | O_CLOEXEC);
+	}
+	if (fd >= 0) {
+		plot->out = fdopen(fd, "w");
+		if (plot->out == NULL) {
+			close(fd);
+		}
+	}
+	if (plot->out == NULL) {
+		errbuf_set(err, "cannot write \"%s\": %s", plot->path,
+			   strerror(errno));
+		if (plot->created) {
+			unlink(plot->path);
+		}
+		return false;
+	}
+	return true;
+}
+
+bool output_plot_write(struct plot_file *plot, const struct report *report,
+		       const struct history *history, struct errbuf *err)
+{
+	struct errbuf inner;
+	bool ok;
+
+	if (plot->out == NULL) {
+		return true;
+	}
+	if (ftruncate(fileno(plot->out), 0) != 0) {
+		errbuf_set(err, "cannot write \"%s\": %s", plot->path,
+			   strerror(errno));
+		return false;
+	}
+	rewind(plot->out);
+	ok = plot_write_svg(plot->out, report, history, &inner);
+	plot->written = true;
+	if (!ok || fflush(plot->out) != 0) {
+		errbuf_set(err, "cannot write \"%s\": %s", plot->path,
+			   ok ? strerror(errno) : inner.msg);
+		return false;
+	}
+	return true;
+}
+
+void output_plot_close(struct plot_file *plot)
+{
+	if (plot == NULL || plot->out == NULL) {
+		return;
+	}
+	fclose(plot->out);
+	if (plot->created && !plot->written) {
+		unlink(plot->path);
+	}
+	plot->out = NULL;
 }
