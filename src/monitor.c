@@ -574,6 +574,25 @@ static void print_remaining(const struct monitor *m, double waited_s)
 	fputc('\n', stderr);
 }
 
+/* --wait-drain prints no report, but --plot still draws its run. */
+static int drain_done(struct monitor *m, int status)
+{
+	struct report report;
+	struct errbuf err;
+
+	if (m->plot.out == NULL || !m->have_last) {
+		return status;
+	}
+	report_init(&report);
+	build_report(m, &report);
+	if (!output_plot_write(&m->plot, &report, &m->history, &err)) {
+		fprintf(stderr, "pgdrip: %s\n", err.msg);
+		status = status ? status : PGD_EXIT_UNAVAILABLE;
+	}
+	report_finish(&report);
+	return status;
+}
+
 static int run_drain(struct monitor *m)
 {
 	enum poll_failure failure = POLL_FAILURE_NONE;
@@ -592,15 +611,15 @@ static int run_drain(struct monitor *m)
 			fprintf(stderr, "pgdrip: drained: no selected session "
 					"remains after %.1fs\n",
 				waited / 1000.0);
-			return PGD_EXIT_OK;
+			return drain_done(m, PGD_EXIT_OK);
 		}
 		if (!ok && gave_up(m, &err)) {
-			return PGD_EXIT_UNAVAILABLE;
+			return drain_done(m, PGD_EXIT_UNAVAILABLE);
 		}
 		if (waited >= m->opts->wait_drain_ms ||
 		    sig_stop_requested() != 0) {
 			print_remaining(m, waited / 1000.0);
-			return PGD_EXIT_CHECK_FAILED;
+			return drain_done(m, PGD_EXIT_CHECK_FAILED);
 		}
 		due = next_due(due, m->opts->interval_ms);
 		if (due > start + m->opts->wait_drain_ms) {

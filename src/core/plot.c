@@ -532,7 +532,9 @@ static void format_tick(char *buf, size_t len, double t_s, double step_s)
 {
 	long s = lround(t_s);
 
-	if (step_s < 1) {
+	if (t_s < 1e-9) {
+		snprintf(buf, len, "0");
+	} else if (step_s < 1) {
 		snprintf(buf, len, "%.1fs", t_s);
 	} else if (t_s < 120 && step_s < 60) {
 		snprintf(buf, len, "%lds", s);
@@ -816,6 +818,13 @@ static const struct series_point *leak_point(const struct line *line)
 	return best;
 }
 
+/* "+143/min", "+2.5/min": tenths only where they matter. */
+static void put_slope(FILE *out, double slope_per_min)
+{
+	fprintf(out, fabs(slope_per_min) >= 10 ? "%+.0f/min" : "%+.1f/min",
+		slope_per_min);
+}
+
 struct leak_label {
 	const struct line *line;
 	double x;
@@ -828,7 +837,8 @@ static void put_leak_text(FILE *out, const struct report_group *g)
 {
 	char when[32];
 
-	fprintf(out, "LEAK %+.1f/min", g->trend.slope_per_min);
+	fputs("LEAK ", out);
+	put_slope(out, g->trend.slope_per_min);
 	if (isfinite(g->forecast_s)) {
 		units_format_duration(when, sizeof(when), g->forecast_s);
 		fputs(" \xc2\xb7 hits ", out);
@@ -911,14 +921,15 @@ static void write_legend_entry(FILE *out, const struct line *line, double y)
 		LEGEND_X + 30, y + 18,
 		g != NULL && g->trend.flagged ? LEAK_COLOR : MUTED_COLOR);
 	if (g == NULL) {
-		fprintf(out, "%zu more groups, summed \xc2\xb7 baseline %.0f",
+		fprintf(out, "%zu more groups, summed \xc2\xb7 base %.0f",
 			line->members, line->baseline);
 	} else {
 		if (g->trend.flagged) {
-			fprintf(out, "LEAK %+.1f/min \xc2\xb7 ",
-				g->trend.slope_per_min);
+			fputs("LEAK ", out);
+			put_slope(out, g->trend.slope_per_min);
+			fputs(" \xc2\xb7 ", out);
 		}
-		fprintf(out, "baseline %d \xc2\xb7 peak %d \xc2\xb7 last %d",
+		fprintf(out, "base %d \xc2\xb7 peak %d \xc2\xb7 last %d",
 			g->baseline, g->peak, g->connections);
 	}
 	fputs("</text>\n", out);

@@ -295,7 +295,7 @@ static void test_lines_and_other(void **state)
 	other = strstr(f.svg, "data-group=\"other\"");
 	assert_non_null(other);
 	/* 14 + 13 + 12 at every sample: the summed line is flat at 39. */
-	assert_non_null(strstr(f.svg, "baseline 39<"));
+	assert_non_null(strstr(f.svg, "base 39<"));
 	assert_non_null(strstr(other, "M58.0 "));
 	assert_true(path_flat(other, 40));
 	assert_false(path_flat(strstr(f.svg, "data-group=\"r_leak/leaky\""),
@@ -323,7 +323,7 @@ static void test_leak_mark(void **state)
 				       "leaky\"",
 				 38),
 			 0);
-	assert_non_null(strstr(leak, "LEAK +60.0/min"));
+	assert_non_null(strstr(leak, "LEAK +60/min"));
 	/* The forecast names the limit it runs into: the server's 97. */
 	assert_non_null(strstr(leak, "hits server limit 97 in "));
 	assert_non_null(strstr(f.svg, "data-flagged=\"true\""));
