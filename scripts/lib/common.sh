@@ -46,7 +46,8 @@ BASE_PACKAGES=(
 	gcc:gcc pkg-config:pkg-config meson:meson ninja-build:ninja
 	libpq-dev:pc:libpq libncurses-dev:pc:ncursesw libcmocka-dev:pc:cmocka
 	scdoc:scdoc postgresql-15:pg postgresql-client-15:psql jq:jq
-	procps:pkill socat:socat
+	procps:pkill socat:socat librsvg2-bin:rsvg-convert
+	libxml2-utils:xmllint
 )
 
 # build_pgdrip DIR [MESON ARGS...]

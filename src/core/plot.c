@@ -906,9 +906,14 @@ static void write_leaks(FILE *out, const struct plot *p)
 	}
 }
 
-static void write_legend_entry(FILE *out, const struct line *line, double y)
+/* A legend entry: swatch and label, the group's figures, and for a leak
+ * a third line with its slope (the column is too narrow for one line).
+ * Returns the entry's height. */
+static double write_legend_entry(FILE *out, const struct line *line,
+				 double y)
 {
 	const struct report_group *g = line->group;
+	bool flagged = g != NULL && g->trend.flagged;
 
 	fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
 		     "stroke=\"%s\" stroke-width=\"3\"/>\n<text x=\"%d\" "
@@ -918,21 +923,24 @@ static void write_legend_entry(FILE *out, const struct line *line, double y)
 	put_text(out, line->label, 30);
 	fprintf(out, "</text>\n<text x=\"%d\" y=\"%.1f\" font-size=\"10.5\" "
 		     "fill=\"%s\">",
-		LEGEND_X + 30, y + 18,
-		g != NULL && g->trend.flagged ? LEAK_COLOR : MUTED_COLOR);
+		LEGEND_X + 30, y + 18, MUTED_COLOR);
 	if (g == NULL) {
 		fprintf(out, "%zu more groups, summed \xc2\xb7 base %.0f",
 			line->members, line->baseline);
 	} else {
-		if (g->trend.flagged) {
-			fputs("LEAK ", out);
-			put_slope(out, g->trend.slope_per_min);
-			fputs(" \xc2\xb7 ", out);
-		}
 		fprintf(out, "base %d \xc2\xb7 peak %d \xc2\xb7 last %d",
 			g->baseline, g->peak, g->connections);
 	}
 	fputs("</text>\n", out);
+	if (!flagged) {
+		return 34;
+	}
+	fprintf(out, "<text x=\"%d\" y=\"%.1f\" font-size=\"10.5\" "
+		     "font-weight=\"bold\" fill=\"%s\">LEAK ",
+		LEGEND_X + 30, y + 31, LEAK_COLOR);
+	put_slope(out, g->trend.slope_per_min);
+	fputs("</text>\n", out);
+	return 47;
 }
 
 /* The keys to the marks: baseline, limit, failed samples, command. */
@@ -974,8 +982,7 @@ static void write_legend(FILE *out, const struct plot *p)
 
 	fputs("<g class=\"legend\">\n", out);
 	for (size_t i = 0; i < p->line_count; i++) {
-		write_legend_entry(out, &p->lines[i], y);
-		y += 34;
+		y += write_legend_entry(out, &p->lines[i], y);
 	}
 	if (p->line_count == 0) {
 		fprintf(out, "<text x=\"%d\" y=\"%.1f\" fill=\"%s\">no "
