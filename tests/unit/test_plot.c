@@ -208,8 +208,9 @@ static bool svg_well_formed(const char *svg)
 	const unsigned char *p = (const unsigned char *)svg;
 
 	while (*p != '\0') {
-		unsigned cp;
+		unsigned cp = 0;
 		size_t n = utf8_decode(p, strlen((const char *)p), &cp);
+		bool bad_amp = cp == '&' && !entity_ok((const char *)p);
 
 		if (n == 0 || (cp < 0x20 && cp != '\n') || cp == 0x7F ||
 		    cp == 0xFFFE || cp == 0xFFFF) {
@@ -231,9 +232,11 @@ static bool svg_well_formed(const char *svg)
 				len = strcspn(name + 1, ">");
 				if (depth == 0 ||
 				    strlen(stack[depth - 1]) != len ||
-				    strncmp(stack[--depth], name + 1, len) != 0) {
+				    strncmp(stack[depth - 1], name + 1, len) !=
+					    0) {
 					return false;
 				}
+				depth--;
 			} else if (len == 0 || len >= 32 || depth == 64) {
 				return false;
 			} else {
@@ -241,8 +244,7 @@ static bool svg_well_formed(const char *svg)
 				stack[depth++][len] = '\0';
 			}
 			st = TAG;
-		} else if (st == TEXT && (cp == '>' ||
-					  (cp == '&' && !entity_ok((const char *)p)))) {
+		} else if (st == TEXT && (cp == '>' || bad_amp)) {
 			return false;
 		} else if (st == TAG && cp == '"') {
 			st = ATTR;
@@ -253,8 +255,7 @@ static bool svg_well_formed(const char *svg)
 			st = TEXT;
 		} else if (st == ATTR && cp == '"') {
 			st = TAG;
-		} else if (st == ATTR &&
-			   (cp == '<' || (cp == '&' && !entity_ok((const char *)p)))) {
+		} else if (st == ATTR && (cp == '<' || bad_amp)) {
 			return false;
 		}
 		p += n;
@@ -303,6 +304,55 @@ static void test_lines_and_other(void **state)
 	assert_non_null(strstr(f.svg, "3 more groups, summed"));
 	/* One baseline per line. */
 	assert_int_equal(count(f.svg, "class=\"baseline\""), PLOT_MAX_LINES);
+	teardown(&f);
+}
+
+/* The plan itself, in data units: who gets a line, the summed values,
+ * the limits' scale verdicts, the gap and the axes. */
+static void test_plan(void **state)
+{
+	static const char *const own[] = {"r_leak/leaky", "r_big/a", "r_big/b",
+					  "r_big/c", "r_big/d", "r_big/e",
+					  "r_big/f"};
+	struct run run = {ten_groups, COUNT(ten_groups), 40, 20, 16, false};
+	struct fixture f;
+	struct plot p;
+	const struct plot_line *other;
+
+	(void)state;
+	draw(&f, &run);
+	plot_plan(&p, &f.report, &f.history);
+	assert_int_equal(p.line_count, PLOT_MAX_LINES);
+	for (size_t i = 0; i < COUNT(own); i++) {
+		assert_string_equal(p.lines[i].label, own[i]);
+		assert_non_null(p.lines[i].group);
+	}
+	other = &p.lines[PLOT_MAX_LINES - 1];
+	assert_null(other->group);
+	assert_int_equal(other->members, 3);
+	assert_float_equal(other->baseline, 39, 1e-9);
+	assert_int_equal(other->count, 39); /* 40 samples, one failed */
+	for (size_t i = 0; i < other->count; i++) {
+		assert_float_equal(other->points[i].value, 39, 1e-6);
+		assert_int_equal(other->points[i].gap,
+				 other->points[i].t_s == 21);
+	}
+	assert_int_equal(p.gap_count, 1);
+	assert_float_equal(p.gaps[0].from_s, 19, 1e-9);
+	assert_float_equal(p.gaps[0].to_s, 21, 1e-9);
+	/* The leak reaches 40: the role's 16 is drawn, the server's 97 is
+	 * not. */
+	assert_int_equal(p.limit_count, 2);
+	assert_int_equal(p.limits[0].kind, LIMIT_KIND_SERVER);
+	assert_int_equal(p.limits[0].limit, 97);
+	assert_false(p.limits[0].on_scale);
+	assert_int_equal(p.limits[1].kind, LIMIT_KIND_ROLE);
+	assert_string_equal(p.limits[1].name, "r_leak");
+	assert_true(p.limits[1].on_scale);
+	assert_float_equal(p.t_max, 39, 1e-9);
+	assert_true(p.y_max > 40 && p.y_max <= 60);
+	assert_true(fmod(p.y_max, p.y_step) == 0);
+	plot_finish(&p);
 	teardown(&f);
 }
 
@@ -540,6 +590,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lines_and_other),
+		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_leak_mark),
 		cmocka_unit_test(test_no_leak),
 		cmocka_unit_test(test_limits_scale),
