@@ -340,25 +340,45 @@ static double nice_count_step(double top)
 	return step;
 }
 
+/* Far above: drawing it would squash the lines below into the bottom
+ * rows, so it is named in a note instead. */
+static bool within_reach(double value, double data_max)
+{
+	return value <= fmax(2 * data_max, data_max + 5);
+}
+
 /*
- * A limit is drawn when it is within reach of the data: at most twice
- * the highest count, or 5 above it.  Further up it would squash every
- * line into the bottom rows, so it goes in a note instead.
+ * The x axis covers the run (and the wrapped command); the y axis the
+ * groups' lines and baselines, and what is within reach of them: the
+ * limits and the summed "other" line (113 small groups summed would
+ * otherwise hide every leak under one tall line).
  */
 static void plan_scales(struct plot *p)
 {
 	double data_max = 0;
 	double top;
+	struct plot_line *other = NULL;
 
 	p->t_max = p->history->last_t_s;
 	for (size_t i = 0; i < p->line_count; i++) {
-		const struct plot_line *line = &p->lines[i];
+		struct plot_line *line = &p->lines[i];
 
-		data_max = fmax(data_max, line->baseline);
+		line->on_scale = true;
+		line->peak = line->baseline;
 		for (size_t j = 0; j < line->count; j++) {
-			data_max = fmax(data_max, line->points[j].value);
+			line->peak = fmax(line->peak, line->points[j].value);
 			p->t_max = fmax(p->t_max, line->points[j].t_s);
 		}
+		if (line->group == NULL) {
+			other = line;
+		} else {
+			data_max = fmax(data_max, line->peak);
+		}
+	}
+	if (other != NULL) {
+		other->on_scale = within_reach(other->peak, data_max);
+		data_max = other->on_scale ? fmax(data_max, other->peak)
+					   : data_max;
 	}
 	if (p->report->wrapped && isfinite(p->report->command_ended_s)) {
 		p->t_max = fmax(p->t_max, p->report->command_ended_s);
@@ -367,7 +387,7 @@ static void plan_scales(struct plot *p)
 	for (size_t i = 0; i < p->limit_count; i++) {
 		struct plot_limit *l = &p->limits[i];
 
-		l->on_scale = l->limit <= fmax(2 * data_max, data_max + 5);
+		l->on_scale = within_reach(l->limit, data_max);
 		if (l->on_scale) {
 			top = fmax(top, l->limit);
 		}

@@ -31,6 +31,8 @@ struct plot_line {
 	size_t count;
 	double baseline; /* "other": the sum of its members' */
 	size_t members;  /* groups summed into "other" */
+	double peak;     /* of the points */
+	bool on_scale;   /* false: "other" far above the groups, not drawn */
 	const char *color; /* static */
 };
 
@@ -66,7 +68,8 @@ struct plot {
  * whole-run series give the points).  Leaking groups get a line first,
  * then the highest peaks; past PLOT_MAX_LINES - 1 the rest are summed.
  * A limit is on the scale when within reach of the counts (at most twice
- * the highest, or 5 above it).  plot_finish() it afterwards.
+ * the highest, or 5 above it); so is "other", measured against the
+ * groups' own lines.  plot_finish() it afterwards.
  */
 void plot_plan(struct plot *plot, const struct report *report,
 	       const struct history *history);

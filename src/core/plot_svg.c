@@ -98,8 +98,10 @@ static double y_of(const struct plot *p, double value)
 	return PLOT_BOTTOM - (PLOT_BOTTOM - PLOT_TOP) * value / p->y_max;
 }
 
-/* A time tick: "45s" on short runs, "2m30s" or "1h15m" on long ones. */
-static void format_tick(char *buf, size_t len, double t_s, double step_s)
+/* A time tick: "45s" on short runs, "2m30s" on longer ones, "1h15m"
+ * past two hours: one unit along the whole axis. */
+static void format_tick(char *buf, size_t len, double t_s, double step_s,
+			double span_s)
 {
 	long s = lround(t_s);
 
@@ -107,11 +109,13 @@ static void format_tick(char *buf, size_t len, double t_s, double step_s)
 		snprintf(buf, len, "0");
 	} else if (step_s < 1) {
 		snprintf(buf, len, "%.1fs", t_s);
-	} else if (t_s < 120 && step_s < 60) {
+	} else if (span_s < 120) {
 		snprintf(buf, len, "%lds", s);
-	} else if (s < 7200 && s % 60 != 0) {
+	} else if (span_s < 7200 && s % 60 != 0) {
 		snprintf(buf, len, "%ldm%02lds", s / 60, s % 60);
-	} else if (s < 7200) {
+	} else if (span_s < 7200) {
+		snprintf(buf, len, "%ldm", s / 60);
+	} else if (s < 3600) {
 		snprintf(buf, len, "%ldm", s / 60);
 	} else if (s % 3600 != 0) {
 		snprintf(buf, len, "%ldh%02ldm", s / 3600, s % 3600 / 60);
@@ -238,7 +242,7 @@ static void write_axes(FILE *out, const struct plot *p)
 	for (int i = 0; i * step <= p->t_max + 1e-9; i++) {
 		double t = i * step;
 
-		format_tick(buf, sizeof(buf), t, step);
+		format_tick(buf, sizeof(buf), t, step, p->t_max);
 		fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" "
 			     "y2=\"%d\" stroke=\"#333333\"/>\n"
 			     "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">"
@@ -341,9 +345,16 @@ static void write_line(FILE *out, const struct plot *p,
 
 	fputs("<g class=\"series\" data-group=\"", out);
 	put_text(out, line->label, 200);
-	fprintf(out, "\" data-kind=\"%s\" data-flagged=\"%s\">\n",
+	fprintf(out, "\" data-kind=\"%s\" data-flagged=\"%s\" "
+		     "data-peak=\"%.0f\"%s>\n",
 		line->group != NULL ? "group" : "other",
-		flagged ? "true" : "false");
+		flagged ? "true" : "false", line->peak,
+		line->on_scale ? "" : " data-off-scale=\"true\"");
+	if (!line->on_scale) {
+		/* Named in the legend and a note; see plan_scales(). */
+		fputs("</g>\n", out);
+		return;
+	}
 	fprintf(out, "<line class=\"baseline\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
 		     "y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1\" "
 		     "stroke-dasharray=\"2 3\"/>\n",
@@ -425,11 +436,12 @@ static int compare_leak_labels(const void *pa, const void *pb)
 	const struct leak_label *a = pa;
 	const struct leak_label *b = pb;
 
-	return (a->y > b->y) - (a->y < b->y);
+	return (a->y < b->y) - (a->y > b->y);
 }
 
-/* A ring on each leaking line's highest point and a label by it; labels
- * are pushed apart so two leaks at the same height both read. */
+/* A ring on each leaking line's highest point and a label above it;
+ * labels are pushed apart upwards (lowest first) so two leaks at the
+ * same height both read and none falls below the axis. */
 static void write_leaks(FILE *out, const struct plot *p)
 {
 	struct leak_label labels[PLOT_MAX_LINES];
@@ -446,15 +458,15 @@ static void write_leaks(FILE *out, const struct plot *p)
 		labels[n].line = line;
 		labels[n].x = x_of(p, pt->t_s);
 		labels[n].y = y_of(p, pt->value);
-		labels[n].label_y = fmax(labels[n].y - 10, PLOT_TOP + 28);
+		labels[n].label_y = fmax(labels[n].y - 12, PLOT_TOP + 28);
 		n++;
 	}
 	if (n > 1) {
 		qsort(labels, n, sizeof(*labels), compare_leak_labels);
 	}
 	for (size_t i = 1; i < n; i++) {
-		if (labels[i].label_y - labels[i - 1].label_y < 14) {
-			labels[i].label_y = labels[i - 1].label_y + 14;
+		if (labels[i - 1].label_y - labels[i].label_y < 14) {
+			labels[i].label_y = labels[i - 1].label_y - 14;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -500,6 +512,14 @@ static double write_legend_entry(FILE *out, const struct plot_line *line,
 	if (g == NULL) {
 		fprintf(out, "%zu more groups, summed \xc2\xb7 base %.0f",
 			line->members, line->baseline);
+		if (!line->on_scale) {
+			fprintf(out, "</text>\n<text x=\"%d\" y=\"%.1f\" "
+				     "font-size=\"10.5\" fill=\"%s\">peak %.0f: "
+				     "off scale, not drawn",
+				LEGEND_X + 30, y + 31, MUTED_COLOR, line->peak);
+			fputs("</text>\n", out);
+			return 47;
+		}
 	} else {
 		fprintf(out, "base %d \xc2\xb7 peak %d \xc2\xb7 last %d",
 			g->baseline, g->peak, g->connections);
@@ -573,6 +593,10 @@ static void write_notes(FILE *out, const struct plot *p)
 	int y = PLOT_BOTTOM + 50;
 	size_t off = 0;
 	int notes = 0;
+	const struct plot_line *other =
+		p->line_count > 0 && p->lines[p->line_count - 1].group == NULL
+			? &p->lines[p->line_count - 1]
+			: NULL;
 
 	fprintf(out, "<g class=\"notes\" font-size=\"11\" fill=\"%s\">\n",
 		MUTED_COLOR);
@@ -595,6 +619,14 @@ static void write_notes(FILE *out, const struct plot *p)
 	}
 	if (off > 0) {
 		fputs(" (off scale, far above the counts)</text>\n", out);
+		y += 14;
+		notes++;
+	}
+	if (other != NULL && !other->on_scale) {
+		fprintf(out, "<text class=\"note\" x=\"%d\" y=\"%d\">other "
+			     "(%zu groups summed) peaks at %.0f: off scale, "
+			     "not drawn</text>\n",
+			PLOT_LEFT, y, other->members, other->peak);
 		y += 14;
 		notes++;
 	}

@@ -492,6 +492,41 @@ static void test_one_sample(void **state)
 	teardown(&f);
 }
 
+/* 110 small steady groups summed far above the leak: "other" is named
+ * but not drawn, so the leak keeps the scale. */
+static void test_other_off_scale(void **state)
+{
+	struct spec specs[110];
+	char names[110][16];
+	struct run run = {specs, COUNT(specs), 30, -1, -1, false};
+	struct fixture f;
+	const char *other;
+
+	(void)state;
+	for (size_t i = 0; i < COUNT(specs); i++) {
+		snprintf(names[i], sizeof(names[i]), "app%zu", i);
+		specs[i] = (struct spec){"app", names[i], i == 0 ? 1 : 2,
+					 i == 0 ? 0.5 : 0};
+	}
+	draw(&f, &run);
+	assert_true(svg_well_formed(f.svg));
+	assert_int_equal(count(f.svg, "class=\"series\""), PLOT_MAX_LINES);
+	other = strstr(f.svg, "data-kind=\"other\"");
+	assert_non_null(other);
+	assert_int_equal(strncmp(other, "data-kind=\"other\" "
+					"data-flagged=\"false\" data-peak=\"206\" "
+					"data-off-scale=\"true\">\n</g>",
+				 80),
+			 0);
+	assert_non_null(strstr(f.svg, "other (103 groups summed) peaks at 206: "
+				      "off scale"));
+	assert_int_equal(count(f.svg, "class=\"leak\""), 1);
+	/* The y axis is the leak's: 1 + 0.5 * 29 = 16 at most. */
+	assert_non_null(strstr(f.svg, ">20</text>"));
+	assert_null(strstr(f.svg, ">200</text>"));
+	teardown(&f);
+}
+
 static void test_no_sessions(void **state)
 {
 	struct run run = {NULL, 0, 5, -1, -1, false};
@@ -583,6 +618,7 @@ static void test_long_run(void **state)
 	assert_true(svg_well_formed(f.svg));
 	assert_true(f.svg_len < 200000);
 	assert_non_null(strstr(f.svg, ">40m<"));
+	assert_null(strstr(f.svg, ">0m<"));
 	teardown(&f);
 }
 
@@ -598,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_gap),
 		cmocka_unit_test(test_wrap_markers),
 		cmocka_unit_test(test_one_sample),
+		cmocka_unit_test(test_other_off_scale),
 		cmocka_unit_test(test_no_sessions),
 		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_escaped_label),
