@@ -514,10 +514,9 @@ static double write_legend_entry(FILE *out, const struct plot_line *line,
 			line->members, line->baseline);
 		if (!line->on_scale) {
 			fprintf(out, "</text>\n<text x=\"%d\" y=\"%.1f\" "
-				     "font-size=\"10.5\" fill=\"%s\">peak %.0f: "
-				     "off scale, not drawn",
+				     "font-size=\"10.5\" fill=\"%s\">peak "
+				     "%.0f: off scale, not drawn</text>\n",
 				LEGEND_X + 30, y + 31, MUTED_COLOR, line->peak);
-			fputs("</text>\n", out);
 			return 47;
 		}
 	} else {

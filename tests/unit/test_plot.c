@@ -513,9 +513,10 @@ static void test_other_off_scale(void **state)
 	assert_int_equal(count(f.svg, "class=\"series\""), PLOT_MAX_LINES);
 	other = strstr(f.svg, "data-kind=\"other\"");
 	assert_non_null(other);
-	assert_int_equal(strncmp(other, "data-kind=\"other\" "
-					"data-flagged=\"false\" data-peak=\"206\" "
-					"data-off-scale=\"true\">\n</g>",
+	assert_int_equal(strncmp(other,
+				 "data-kind=\"other\" data-flagged=\"false\" "
+				 "data-peak=\"206\" data-off-scale=\"true\">\n"
+				 "</g>",
 				 80),
 			 0);
 	assert_non_null(strstr(f.svg, "other (103 groups summed) peaks at 206: "
