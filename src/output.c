@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 bool output_locale_is_utf8(void)
@@ -125,17 +126,22 @@ bool output_plot_write(struct plot_file *plot, const struct report *report,
 		       const struct history *history, struct errbuf *err)
 {
 	struct errbuf inner;
+	struct stat st;
 	bool ok;
 
 	if (plot->out == NULL) {
 		return true;
 	}
-	if (ftruncate(fileno(plot->out), 0) != 0) {
-		errbuf_set(err, "cannot write \"%s\": %s", plot->path,
-			   strerror(errno));
-		return false;
+	/* Only a regular file holds an older picture to replace; a pipe
+	 * or /dev/stdout takes the SVG as it comes. */
+	if (fstat(fileno(plot->out), &st) == 0 && S_ISREG(st.st_mode)) {
+		if (ftruncate(fileno(plot->out), 0) != 0) {
+			errbuf_set(err, "cannot write \"%s\": %s", plot->path,
+				   strerror(errno));
+			return false;
+		}
+		rewind(plot->out);
 	}
-	rewind(plot->out);
 	ok = plot_write_svg(plot->out, report, history, &inner);
 	plot->written = true;
 	if (!ok || fflush(plot->out) != 0) {
