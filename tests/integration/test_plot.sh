@@ -15,8 +15,7 @@ series_groups() {
 		tr ' ' '\n' | grep -v '^$' | sort
 }
 
-"$PGDRIP" --help | grep -q -- '--plot FILE' && pass "--help lists --plot" ||
-	fail "--help lists --plot"
+like "$("$PGDRIP" --help)" '--plot FILE' "--help lists --plot"
 
 # An unwritable path is known before any sampling.
 "$PGDRIP" --once --plot "$T_TMP/no/such/dir/p.svg" >"$T_TMP/out" 2>"$T_TMP/err"
