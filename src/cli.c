@@ -89,6 +89,8 @@ static const struct option_spec specs[] = {
 	 "serve /metrics for Prometheus (watch, live view)"},
 	{"max-groups", 0, ARG_COUNT, FIELD(max_groups), "N",
 	 "Prometheus: sum groups past N as other (def. 500)"},
+	{"plot", 0, ARG_STRING, FIELD(plot_file), "FILE",
+	 "at the end, draw the run as an SVG picture in FILE"},
 	{"no-color", 0, ARG_NONE, FIELD(no_color), NULL,
 	 "no colours (also NO_COLOR)"},
 	{"progress", 0, ARG_NONE, FIELD(progress), NULL,
@@ -486,6 +488,7 @@ static bool check_fleet(const struct options *opts, struct errbuf *err)
 			       : opts->wait_drain_ms >= 0   ? "--wait-drain"
 			       : opts->replay_file != NULL  ? "--replay"
 			       : opts->record_file != NULL  ? "--record"
+			       : opts->plot_file != NULL    ? "--plot"
 			       : opts->live		    ? "--live"
 							    : NULL;
 

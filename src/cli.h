@@ -59,6 +59,7 @@ struct options {
 	enum output_format format;
 	const char *output_file;
 	const char *record_file;
+	const char *plot_file; /* --plot: an SVG of the run, at the end */
 	bool no_color;
 	bool progress;
 	bool no_attribution; /* --no-attribution */

@@ -48,6 +48,7 @@ struct monitor {
 	int64_t lost_since_ms; /* monotonic; 0 while connected */
 	char label[256];
 	FILE *record;      /* --record, append mode; NULL when not asked */
+	struct plot_file plot; /* --plot */
 	double ended_epoch_s; /* replay: the last sample's time; 0 = now */
 	bool replay_truncated;
 	size_t late_samples;
@@ -102,6 +103,7 @@ static void monitor_finish(struct monitor *m)
 		fclose(m->record);
 	}
 	listen_stop(m->listener);
+	output_plot_close(&m->plot);
 	poll_destroy(m->poller);
 	sample_finish(&m->sample);
 	sample_finish(&m->last);
@@ -463,6 +465,11 @@ static int finish_with_report(struct monitor *m, FILE *fallback)
 		report.exit_code = report.exit_code ? report.exit_code
 						    : PGD_EXIT_UNAVAILABLE;
 	}
+	if (!output_plot_write(&m->plot, &report, &m->history, &err)) {
+		fprintf(stderr, "pgdrip: %s\n", err.msg);
+		report.exit_code = report.exit_code ? report.exit_code
+						    : PGD_EXIT_UNAVAILABLE;
+	}
 	status = report.exit_code;
 	report_finish(&report);
 	return status;
@@ -700,6 +707,25 @@ static void print_remaining(const struct monitor *m, double waited_s)
 	fputc('\n', stderr);
 }
 
+/* --wait-drain prints no report, but --plot still draws its run. */
+static int drain_done(struct monitor *m, int status)
+{
+	struct report report;
+	struct errbuf err;
+
+	if (m->plot.out == NULL || !m->have_last) {
+		return status;
+	}
+	report_init(&report);
+	build_report(m, &report);
+	if (!output_plot_write(&m->plot, &report, &m->history, &err)) {
+		fprintf(stderr, "pgdrip: %s\n", err.msg);
+		status = status ? status : PGD_EXIT_UNAVAILABLE;
+	}
+	report_finish(&report);
+	return status;
+}
+
 static int run_drain(struct monitor *m)
 {
 	enum poll_failure failure = POLL_FAILURE_NONE;
@@ -718,15 +744,15 @@ static int run_drain(struct monitor *m)
 			fprintf(stderr, "pgdrip: drained: no selected session "
 					"remains after %.1fs\n",
 				waited / 1000.0);
-			return PGD_EXIT_OK;
+			return drain_done(m, PGD_EXIT_OK);
 		}
 		if (!ok && gave_up(m, &err)) {
-			return PGD_EXIT_UNAVAILABLE;
+			return drain_done(m, PGD_EXIT_UNAVAILABLE);
 		}
 		if (waited >= m->opts->wait_drain_ms ||
 		    sig_stop_requested() != 0) {
 			print_remaining(m, waited / 1000.0);
-			return PGD_EXIT_CHECK_FAILED;
+			return drain_done(m, PGD_EXIT_CHECK_FAILED);
 		}
 		due = next_due(due, m->opts->interval_ms);
 		if (due > start + m->opts->wait_drain_ms) {
@@ -1153,6 +1179,7 @@ int monitor_run(const struct options *opts)
 {
 	struct monitor m;
 	enum report_mode mode = REPORT_MODE_WATCH;
+	struct errbuf err;
 	int status;
 
 	if (opts->replay_file != NULL) {
@@ -1185,6 +1212,12 @@ int monitor_run(const struct options *opts)
 	if (!start_listener(&m, &status)) {
 		monitor_finish(&m);
 		return status;
+	}
+	/* Like --record: an unwritable path is known before the run. */
+	if (!output_plot_open(opts, &m.plot, &err)) {
+		fprintf(stderr, "pgdrip: %s\n", err.msg);
+		monitor_finish(&m);
+		return PGD_EXIT_USAGE;
 	}
 	switch (mode) {
 	case REPORT_MODE_REPLAY:

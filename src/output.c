@@ -7,6 +7,7 @@
 #include "output.h"
 
 #include "config.h"
+#include "core/plot.h"
 #include "core/report_json.h"
 #include "core/report_prom.h"
 #include "core/report_text.h"
@@ -194,4 +195,81 @@ bool output_reports(const struct options *opts,
 	const struct reports set = {reports, count, exit_code};
 
 	return output(opts, &set, fallback, err);
+}
+
+bool output_plot_open(const struct options *opts, struct plot_file *plot,
+		      struct errbuf *err)
+{
+	int fd;
+
+	memset(plot, 0, sizeof(*plot));
+	if (opts->plot_file == NULL) {
+		return true;
+	}
+	plot->path = opts->plot_file;
+	/* Not truncated yet: a run that takes no sample leaves an older
+	 * picture as it was.  O_CLOEXEC: a wrapped command must not
+	 * inherit it. */
+	fd = open(plot->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	plot->created = fd >= 0;
+	if (fd < 0 && errno == EEXIST) {
+		fd = open(plot->path, O_WRONLY | O_CLOEXEC);
+	}
+	if (fd >= 0) {
+		plot->out = fdopen(fd, "w");
+		if (plot->out == NULL) {
+			close(fd);
+		}
+	}
+	if (plot->out == NULL) {
+		errbuf_set(err, "cannot write \"%s\": %s", plot->path,
+			   strerror(errno));
+		if (plot->created) {
+			unlink(plot->path);
+		}
+		return false;
+	}
+	return true;
+}
+
+bool output_plot_write(struct plot_file *plot, const struct report *report,
+		       const struct history *history, struct errbuf *err)
+{
+	struct errbuf inner;
+	struct stat st;
+	bool ok;
+
+	if (plot->out == NULL) {
+		return true;
+	}
+	/* Only a regular file holds an older picture to replace; a pipe
+	 * or /dev/stdout takes the SVG as it comes. */
+	if (fstat(fileno(plot->out), &st) == 0 && S_ISREG(st.st_mode)) {
+		if (ftruncate(fileno(plot->out), 0) != 0) {
+			errbuf_set(err, "cannot write \"%s\": %s", plot->path,
+				   strerror(errno));
+			return false;
+		}
+		rewind(plot->out);
+	}
+	ok = plot_write_svg(plot->out, report, history, &inner);
+	plot->written = true;
+	if (!ok || fflush(plot->out) != 0) {
+		errbuf_set(err, "cannot write \"%s\": %s", plot->path,
+			   ok ? strerror(errno) : inner.msg);
+		return false;
+	}
+	return true;
+}
+
+void output_plot_close(struct plot_file *plot)
+{
+	if (plot == NULL || plot->out == NULL) {
+		return;
+	}
+	fclose(plot->out);
+	if (plot->created && !plot->written) {
+		unlink(plot->path);
+	}
+	plot->out = NULL;
 }

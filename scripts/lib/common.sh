@@ -49,7 +49,8 @@ BASE_PACKAGES=(
 	libpq-dev:pc:libpq libncurses-dev:pc:ncursesw libcmocka-dev:pc:cmocka
 	scdoc:scdoc postgresql-15:pg postgresql-client-15:psql jq:jq
 	procps:pkill socat:socat iproute2:ip python3-pytest:py:pytest
-	python3-psycopg2:py:psycopg2
+	python3-psycopg2:py:psycopg2 librsvg2-bin:rsvg-convert
+	libxml2-utils:xmllint
 )
 
 # build_pgdrip DIR [MESON ARGS...]

@@ -1,0 +1,673 @@
+/*
+ * plot_svg.c - draws a planned plot (plot.c) as SVG: fixed canvas, plot
+ * area on the left, legend on the right, title above, notes below.
+ * Coordinates are printed with one decimal and nothing reads the clock
+ * or the locale, so the same plot gives the same bytes.
+ */
+#include "plot.h"
+
+#include "text.h"
+#include "units.h"
+#include "utf8.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum {
+	WIDTH = 960,
+	HEIGHT = 540,
+	PLOT_LEFT = 58,
+	PLOT_RIGHT = 700,
+	PLOT_TOP = 84,
+	PLOT_BOTTOM = 456,
+	LEGEND_X = 718,
+	MAX_MARKED_POINTS = 40, /* fewer points than this get dots */
+	MAX_NOTES = 4,
+};
+
+#define LEAK_COLOR "#d62728"
+#define LIMIT_COLOR "#7b1f4b"
+#define MUTED_COLOR "#555555"
+
+/* ---- escaping ---- */
+
+/*
+ * Writes raw server bytes as XML text or attribute value: text.c makes
+ * them valid UTF-8 with every control character a visible escape, then
+ * the markup characters are escaped and the two code points XML forbids
+ * (U+FFFE, U+FFFF) replaced.  At most max_chars characters; a cut ends
+ * in "…".
+ */
+static void put_text(FILE *out, const char *raw, size_t max_chars)
+{
+	size_t len = raw != NULL ? strlen(raw) : 0;
+	size_t cap = 4 * len + 1; /* "\xNN" per byte at worst */
+	char *clean = xmalloc(cap);
+	const unsigned char *s;
+	size_t chars = 0;
+	size_t keep;
+
+	text_sanitize(clean, cap, raw != NULL ? raw : "", len, true);
+	for (s = (const unsigned char *)clean; *s != '\0'; s++) {
+		chars += (*s & 0xC0) != 0x80;
+	}
+	keep = chars > max_chars ? max_chars - 1 : chars;
+	s = (const unsigned char *)clean;
+	for (size_t i = 0; i < keep && *s != '\0'; i++) {
+		unsigned cp = 0xFFFD;
+		size_t n = utf8_decode(s, strlen((const char *)s), &cp);
+
+		n = n == 0 ? 1 : n;
+		if (cp == '&') {
+			fputs("&amp;", out);
+		} else if (cp == '<') {
+			fputs("&lt;", out);
+		} else if (cp == '>') {
+			fputs("&gt;", out);
+		} else if (cp == '"') {
+			fputs("&quot;", out);
+		} else if (cp == '\'') {
+			fputs("&#39;", out);
+		} else if (cp == 0xFFFE || cp == 0xFFFF || cp == 0xFFFD) {
+			fputs("\xef\xbf\xbd", out);
+		} else {
+			fwrite(s, 1, n, out);
+		}
+		s += n;
+	}
+	if (chars > max_chars) {
+		fputs("\xe2\x80\xa6", out);
+	}
+	free(clean);
+}
+
+/* ---- coordinates and labels ---- */
+
+static double x_of(const struct plot *p, double t_s)
+{
+	if (p->t_max <= 0) {
+		return (PLOT_LEFT + PLOT_RIGHT) / 2.0; /* one instant */
+	}
+	return PLOT_LEFT + (PLOT_RIGHT - PLOT_LEFT) * t_s / p->t_max;
+}
+
+static double y_of(const struct plot *p, double value)
+{
+	return PLOT_BOTTOM - (PLOT_BOTTOM - PLOT_TOP) * value / p->y_max;
+}
+
+/* A time tick: "45s" on short runs, "2m30s" on longer ones, "1h15m"
+ * past two hours: one unit along the whole axis. */
+static void format_tick(char *buf, size_t len, double t_s, double step_s,
+			double span_s)
+{
+	long s = lround(t_s);
+
+	if (t_s < 1e-9) {
+		snprintf(buf, len, "0");
+	} else if (step_s < 1) {
+		snprintf(buf, len, "%.1fs", t_s);
+	} else if (span_s < 120) {
+		snprintf(buf, len, "%lds", s);
+	} else if (span_s < 7200 && s % 60 != 0) {
+		snprintf(buf, len, "%ldm%02lds", s / 60, s % 60);
+	} else if (span_s < 7200) {
+		snprintf(buf, len, "%ldm", s / 60);
+	} else if (s < 3600) {
+		snprintf(buf, len, "%ldm", s / 60);
+	} else if (s % 3600 != 0) {
+		snprintf(buf, len, "%ldh%02ldm", s / 3600, s % 3600 / 60);
+	} else {
+		snprintf(buf, len, "%ldh", s / 3600);
+	}
+}
+
+static double nice_time_step(double span_s)
+{
+	static const double steps[] = {
+		0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900,
+		1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
+	};
+
+	for (size_t i = 0; i < PGD_ARRAY_LEN(steps); i++) {
+		if (span_s / steps[i] <= 8) {
+			return steps[i];
+		}
+	}
+	return span_s / 8;
+}
+
+static void format_epoch(char *buf, size_t len, double epoch_s, bool date)
+{
+	time_t t;
+	struct tm tm;
+
+	if (!isfinite(epoch_s) || epoch_s < 0 || epoch_s > 253402300799.0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	t = (time_t)epoch_s;
+	if (gmtime_r(&t, &tm) == NULL ||
+	    (date ? strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm)
+		  : strftime(buf, len, "%H:%M:%S UTC", &tm)) == 0) {
+		snprintf(buf, len, "-");
+	}
+}
+
+/* "server limit 97", "role app limit 20": opened here, the name (raw)
+ * is written by the caller through put_text(). */
+static void put_limit_name(FILE *out, enum limit_kind kind, const char *name,
+			   int limit)
+{
+	if (kind == LIMIT_KIND_SERVER) {
+		fprintf(out, "server limit %d", limit);
+		return;
+	}
+	fprintf(out, "%s ", report_limit_kind_name(kind));
+	put_text(out, name, 24);
+	fprintf(out, " limit %d", limit);
+}
+
+/* ---- the SVG ---- */
+
+static void write_head(FILE *out, const struct plot *p)
+{
+	const struct report *r = p->report;
+	char from[64];
+	char to[64];
+	char span[32];
+
+	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+		     "height=\"%d\" viewBox=\"0 0 %d %d\" "
+		     "font-family=\"sans-serif\" font-size=\"12\">\n",
+		WIDTH, HEIGHT, WIDTH, HEIGHT);
+	fprintf(out, "<title>pgdrip %s: ", report_mode_name(r->mode));
+	put_text(out, r->server_label, 120);
+	fputs("</title>\n", out);
+	fprintf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n",
+		WIDTH, HEIGHT);
+	fprintf(out, "<text class=\"title\" x=\"16\" y=\"26\" font-size=\"16\" "
+		     "font-weight=\"bold\">pgdrip %s",
+		report_mode_name(r->mode));
+	if (r->server_label[0] != '\0') {
+		fputs(" \xc2\xb7 ", out);
+		put_text(out, r->server_label, 90);
+	}
+	fputs("</text>\n", out);
+	format_epoch(from, sizeof(from), r->started_epoch_s, true);
+	format_epoch(to, sizeof(to), r->ended_epoch_s, false);
+	units_format_duration(span, sizeof(span), p->history->last_t_s);
+	fprintf(out, "<text class=\"subtitle\" x=\"16\" y=\"45\" fill=\"%s\">"
+		     "%s \xe2\x80\x93 %s \xc2\xb7 %s \xc2\xb7 %zu sample%s",
+		MUTED_COLOR, from, to, span, r->samples,
+		r->samples == 1 ? "" : "s");
+	if (r->failed_samples > 0) {
+		fprintf(out, " \xc2\xb7 %zu failed", r->failed_samples);
+	}
+	fprintf(out, " \xc2\xb7 at the end %d selected, %d of %d usable "
+		     "in use</text>\n",
+		r->total, r->total_all, r->usable_connections);
+	if (r->wrapped) {
+		fprintf(out, "<text class=\"subtitle\" x=\"16\" y=\"63\" "
+			     "fill=\"%s\">command: ",
+			MUTED_COLOR);
+		put_text(out, r->command, 100);
+		if (r->command_status >= 0) {
+			fprintf(out, " \xc2\xb7 exit %d", r->command_status);
+		}
+		fputs("</text>\n", out);
+	}
+}
+
+static void write_axes(FILE *out, const struct plot *p)
+{
+	double step = p->t_max > 0 ? nice_time_step(p->t_max) : 1;
+	char buf[32];
+
+	fputs("<g class=\"axes\" font-size=\"11\" fill=\"#333333\">\n", out);
+	/* Counters, not accumulated doubles: 0.1 added 30 times is not 3. */
+	for (int i = 0; i * p->y_step <= p->y_max + 1e-9; i++) {
+		double v = i * p->y_step;
+
+		fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
+			     "y2=\"%.1f\" stroke=\"#e6e6e6\"/>\n"
+			     "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">"
+			     "%.0f</text>\n",
+			PLOT_LEFT, PLOT_RIGHT, y_of(p, v), y_of(p, v),
+			PLOT_LEFT - 6, y_of(p, v) + 4, v);
+	}
+	for (int i = 0; i * step <= p->t_max + 1e-9; i++) {
+		double t = i * step;
+
+		format_tick(buf, sizeof(buf), t, step, p->t_max);
+		fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" "
+			     "y2=\"%d\" stroke=\"#333333\"/>\n"
+			     "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">"
+			     "%s</text>\n",
+			x_of(p, t), x_of(p, t), PLOT_BOTTOM, PLOT_BOTTOM + 5,
+			x_of(p, t), PLOT_BOTTOM + 17, buf);
+	}
+	fprintf(out, "<path d=\"M%d %dV%dH%d\" fill=\"none\" "
+		     "stroke=\"#333333\"/>\n",
+		PLOT_LEFT, PLOT_TOP, PLOT_BOTTOM, PLOT_RIGHT);
+	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">time "
+		     "since the first sample</text>\n"
+		     "<text transform=\"translate(%d %d) rotate(-90)\" "
+		     "text-anchor=\"middle\">connections</text>\n</g>\n",
+		(PLOT_LEFT + PLOT_RIGHT) / 2, PLOT_BOTTOM + 33, 16,
+		(PLOT_TOP + PLOT_BOTTOM) / 2);
+}
+
+static void write_gaps(FILE *out, const struct plot *p)
+{
+	for (size_t i = 0; i < p->gap_count; i++) {
+		double x0 = x_of(p, p->gaps[i].from_s);
+		double x1 = x_of(p, p->gaps[i].to_s);
+
+		fprintf(out, "<rect class=\"gap\" x=\"%.1f\" y=\"%d\" "
+			     "width=\"%.1f\" height=\"%d\" fill=\"#bbbbbb\" "
+			     "fill-opacity=\"0.35\"/>\n",
+			x0, PLOT_TOP, fmax(x1 - x0, 2), PLOT_BOTTOM - PLOT_TOP);
+	}
+}
+
+static void write_limits(FILE *out, const struct plot *p)
+{
+	double last_label_y = -100;
+
+	for (size_t i = 0; i < p->limit_count; i++) {
+		const struct plot_limit *l = &p->limits[i];
+		double y = y_of(p, l->limit);
+		/* Limits close together: the next label goes under its line. */
+		double label_y = fabs(y - last_label_y) < 13 ? y + 13 : y - 4;
+
+		if (!l->on_scale) {
+			continue;
+		}
+		last_label_y = label_y;
+		fprintf(out, "<g class=\"limit\" data-kind=\"%s\" "
+			     "data-limit=\"%d\">\n<line x1=\"%d\" x2=\"%d\" "
+			     "y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+			     "stroke-width=\"1.5\" stroke-dasharray=\"8 4\"/>\n"
+			     "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" "
+			     "font-size=\"11\" fill=\"%s\">",
+			report_limit_kind_name(l->kind), l->limit, PLOT_LEFT,
+			PLOT_RIGHT, y, y, LIMIT_COLOR, PLOT_RIGHT - 4, label_y,
+			LIMIT_COLOR);
+		put_limit_name(out, l->kind, l->name, l->limit);
+		fputs("</text>\n</g>\n", out);
+	}
+}
+
+static void write_command_marker(FILE *out, const struct plot *p, double t_s,
+				 const char *what, bool end)
+{
+	double x = x_of(p, t_s);
+
+	fprintf(out, "<g class=\"command\" data-at=\"%s\">\n<line x1=\"%.1f\" "
+		     "x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#222222\" "
+		     "stroke-dasharray=\"3 3\"/>\n<text x=\"%.1f\" y=\"%d\" "
+		     "text-anchor=\"%s\" font-size=\"11\">%s</text>\n</g>\n",
+		end ? "end" : "start", x, x, PLOT_TOP, PLOT_BOTTOM,
+		end ? x - 4 : x + 4, PLOT_TOP + 12, end ? "end" : "start",
+		what);
+}
+
+static void write_command(FILE *out, const struct plot *p)
+{
+	const struct report *r = p->report;
+
+	if (!r->wrapped || !isfinite(r->command_started_s)) {
+		return;
+	}
+	write_command_marker(out, p, r->command_started_s, "command start",
+			     false);
+	if (isfinite(r->command_ended_s) &&
+	    r->command_ended_s >= r->command_started_s) {
+		write_command_marker(out, p, r->command_ended_s, "command end",
+				     true);
+	}
+}
+
+/*
+ * One line per group.  Its baseline (the count at the first sample) is a
+ * thin dashed line in the same colour: a leak is growth over a group's
+ * own baseline, and wrap mode's "leaked" is last minus that baseline, so
+ * one total baseline would hide which group moved.
+ */
+static void write_line(FILE *out, const struct plot *p,
+		       const struct plot_line *line)
+{
+	bool flagged = line->group != NULL && line->group->trend.flagged;
+
+	fputs("<g class=\"series\" data-group=\"", out);
+	put_text(out, line->label, 200);
+	fprintf(out, "\" data-kind=\"%s\" data-flagged=\"%s\" "
+		     "data-peak=\"%.0f\"%s>\n",
+		line->group != NULL ? "group" : "other",
+		flagged ? "true" : "false", line->peak,
+		line->on_scale ? "" : " data-off-scale=\"true\"");
+	if (!line->on_scale) {
+		/* Named in the legend and a note; see plan_scales(). */
+		fputs("</g>\n", out);
+		return;
+	}
+	fprintf(out, "<line class=\"baseline\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
+		     "y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1\" "
+		     "stroke-dasharray=\"2 3\"/>\n",
+		PLOT_LEFT, PLOT_RIGHT, y_of(p, line->baseline),
+		y_of(p, line->baseline), line->color);
+	if (line->count > 1) {
+		fputs("<path d=\"", out);
+		for (size_t i = 0; i < line->count; i++) {
+			const struct series_point *pt = &line->points[i];
+
+			/* A failed sample breaks the line: no made-up data. */
+			fprintf(out, "%s%c%.1f %.1f", i ? " " : "",
+				i == 0 || pt->gap ? 'M' : 'L',
+				x_of(p, pt->t_s), y_of(p, pt->value));
+		}
+		fprintf(out, "\" fill=\"none\" stroke=\"%s\" "
+			     "stroke-width=\"%s\" "
+			     "stroke-linejoin=\"round\"/>\n",
+			line->color, flagged ? "3" : "2");
+	}
+	if (line->count <= MAX_MARKED_POINTS) {
+		for (size_t i = 0; i < line->count; i++) {
+			fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" "
+				     "fill=\"%s\"/>\n",
+				x_of(p, line->points[i].t_s),
+				y_of(p, line->points[i].value),
+				line->count == 1 ? "4" : "2.5", line->color);
+		}
+	}
+	fputs("</g>\n", out);
+}
+
+/* Where a leak mark goes: the line's highest point (its last one when
+ * tied), which is where the leak got to. */
+static const struct series_point *leak_point(const struct plot_line *line)
+{
+	const struct series_point *best = NULL;
+
+	for (size_t i = 0; i < line->count; i++) {
+		if (best == NULL || line->points[i].value >= best->value) {
+			best = &line->points[i];
+		}
+	}
+	return best;
+}
+
+/* "+143/min", "+2.5/min": tenths only where they matter. */
+static void put_slope(FILE *out, double slope_per_min)
+{
+	fprintf(out, fabs(slope_per_min) >= 10 ? "%+.0f/min" : "%+.1f/min",
+		slope_per_min);
+}
+
+struct leak_label {
+	const struct plot_line *line;
+	double x;
+	double y;
+	double label_y;
+};
+
+/* "LEAK +12.0/min · role app limit 20 in 1m40s" */
+static void put_leak_text(FILE *out, const struct report_group *g)
+{
+	char when[32];
+
+	fputs("LEAK ", out);
+	put_slope(out, g->trend.slope_per_min);
+	if (isfinite(g->forecast_s)) {
+		units_format_duration(when, sizeof(when), g->forecast_s);
+		fputs(" \xc2\xb7 hits ", out);
+		put_limit_name(out, g->forecast_kind, g->forecast_name,
+			       g->forecast_limit);
+		fprintf(out, " in %s", when);
+	}
+}
+
+static int compare_leak_labels(const void *pa, const void *pb)
+{
+	const struct leak_label *a = pa;
+	const struct leak_label *b = pb;
+
+	return (a->y < b->y) - (a->y > b->y);
+}
+
+/* A ring on each leaking line's highest point and a label above it;
+ * labels are pushed apart upwards (lowest first) so two leaks at the
+ * same height both read and none falls below the axis. */
+static void write_leaks(FILE *out, const struct plot *p)
+{
+	struct leak_label labels[PLOT_MAX_LINES];
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->line_count; i++) {
+		const struct plot_line *line = &p->lines[i];
+		const struct series_point *pt = leak_point(line);
+
+		if (line->group == NULL || !line->group->trend.flagged ||
+		    pt == NULL) {
+			continue;
+		}
+		labels[n].line = line;
+		labels[n].x = x_of(p, pt->t_s);
+		labels[n].y = y_of(p, pt->value);
+		labels[n].label_y = fmax(labels[n].y - 12, PLOT_TOP + 28);
+		n++;
+	}
+	if (n > 1) {
+		qsort(labels, n, sizeof(*labels), compare_leak_labels);
+	}
+	for (size_t i = 1; i < n; i++) {
+		if (labels[i - 1].label_y - labels[i].label_y < 14) {
+			labels[i].label_y = labels[i - 1].label_y - 14;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct leak_label *l = &labels[i];
+		/* Labels read leftwards from the mark unless it is near the
+		 * left edge. */
+		bool left = l->x > PLOT_LEFT + 300;
+
+		fputs("<g class=\"leak\" data-group=\"", out);
+		put_text(out, l->line->label, 200);
+		fprintf(out, "\">\n<circle cx=\"%.1f\" cy=\"%.1f\" r=\"7\" "
+			     "fill=\"none\" stroke=\"%s\" "
+			     "stroke-width=\"2.5\"/>\n<text x=\"%.1f\" "
+			     "y=\"%.1f\" text-anchor=\"%s\" font-size=\"11\" "
+			     "font-weight=\"bold\" fill=\"%s\" "
+			     "stroke=\"#ffffff\" stroke-width=\"3\" "
+			     "paint-order=\"stroke\">",
+			l->x, l->y, LEAK_COLOR, left ? l->x - 10 : l->x + 10,
+			l->label_y, left ? "end" : "start", LEAK_COLOR);
+		put_leak_text(out, l->line->group);
+		fputs("</text>\n</g>\n", out);
+	}
+}
+
+/* A legend entry: swatch and label, the group's figures, and for a leak
+ * a third line with its slope (the column is too narrow for one line).
+ * Returns the entry's height. */
+static double write_legend_entry(FILE *out, const struct plot_line *line,
+				 double y)
+{
+	const struct report_group *g = line->group;
+	bool flagged = g != NULL && g->trend.flagged;
+
+	fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
+		     "y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>\n"
+		     "<text x=\"%d\" y=\"%.1f\">",
+		LEGEND_X, LEGEND_X + 24, y, y, line->color, LEGEND_X + 30,
+		y + 4);
+	put_text(out, line->label, 30);
+	fprintf(out, "</text>\n<text x=\"%d\" y=\"%.1f\" font-size=\"10.5\" "
+		     "fill=\"%s\">",
+		LEGEND_X + 30, y + 18, MUTED_COLOR);
+	if (g == NULL) {
+		fprintf(out, "%zu more groups, summed \xc2\xb7 base %.0f",
+			line->members, line->baseline);
+		if (!line->on_scale) {
+			fprintf(out, "</text>\n<text x=\"%d\" y=\"%.1f\" "
+				     "font-size=\"10.5\" fill=\"%s\">peak "
+				     "%.0f: off scale, not drawn</text>\n",
+				LEGEND_X + 30, y + 31, MUTED_COLOR, line->peak);
+			return 47;
+		}
+	} else {
+		fprintf(out, "base %d \xc2\xb7 peak %d \xc2\xb7 last %d",
+			g->baseline, g->peak, g->connections);
+	}
+	fputs("</text>\n", out);
+	if (!flagged) {
+		return 34;
+	}
+	fprintf(out, "<text x=\"%d\" y=\"%.1f\" font-size=\"10.5\" "
+		     "font-weight=\"bold\" fill=\"%s\">LEAK ",
+		LEGEND_X + 30, y + 31, LEAK_COLOR);
+	put_slope(out, g->trend.slope_per_min);
+	fputs("</text>\n", out);
+	return 47;
+}
+
+/* The keys to the marks: baseline, limit, failed samples, command. */
+static double write_legend_keys(FILE *out, const struct plot *p, double y)
+{
+	bool any_limit = false;
+
+	for (size_t i = 0; i < p->limit_count; i++) {
+		any_limit |= p->limits[i].on_scale;
+	}
+	fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
+		     "stroke=\"#333333\" stroke-dasharray=\"2 3\"/>\n<text "
+		     "x=\"%d\" y=\"%.1f\">baseline (first sample)</text>\n",
+		LEGEND_X, LEGEND_X + 24, y, y, LEGEND_X + 30, y + 4);
+	y += 18;
+	if (any_limit) {
+		fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
+			     "y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\" "
+			     "stroke-dasharray=\"8 4\"/>\n<text x=\"%d\" "
+			     "y=\"%.1f\">connection limit</text>\n",
+			LEGEND_X, LEGEND_X + 24, y, y, LIMIT_COLOR,
+			LEGEND_X + 30, y + 4);
+		y += 18;
+	}
+	if (p->gap_count > 0) {
+		fprintf(out, "<rect x=\"%d\" y=\"%.1f\" width=\"24\" "
+			     "height=\"12\" fill=\"#bbbbbb\" "
+			     "fill-opacity=\"0.35\"/>\n<text x=\"%d\" "
+			     "y=\"%.1f\">failed samples</text>\n",
+			LEGEND_X, y - 6, LEGEND_X + 30, y + 4);
+		y += 18;
+	}
+	return y;
+}
+
+static void write_legend(FILE *out, const struct plot *p)
+{
+	double y = PLOT_TOP + 4;
+
+	fputs("<g class=\"legend\">\n", out);
+	for (size_t i = 0; i < p->line_count; i++) {
+		y += write_legend_entry(out, &p->lines[i], y);
+	}
+	if (p->line_count == 0) {
+		fprintf(out, "<text x=\"%d\" y=\"%.1f\" fill=\"%s\">no "
+			     "selected sessions</text>\n",
+			LEGEND_X, y + 4, MUTED_COLOR);
+		y += 34;
+	}
+	write_legend_keys(out, p, y);
+	fputs("</g>\n", out);
+}
+
+/* Below the axis: what the picture leaves out or draws specially. */
+static void write_notes(FILE *out, const struct plot *p)
+{
+	int y = PLOT_BOTTOM + 50;
+	size_t off = 0;
+	int notes = 0;
+	const struct plot_line *other =
+		p->line_count > 0 && p->lines[p->line_count - 1].group == NULL
+			? &p->lines[p->line_count - 1]
+			: NULL;
+
+	fprintf(out, "<g class=\"notes\" font-size=\"11\" fill=\"%s\">\n",
+		MUTED_COLOR);
+	for (size_t i = 0; i < p->limit_count; i++) {
+		const struct plot_limit *l = &p->limits[i];
+
+		if (l->on_scale) {
+			continue;
+		}
+		if (off++ == 0) {
+			fprintf(out, "<text class=\"note\" x=\"%d\" y=\"%d\">",
+				PLOT_LEFT, y);
+		} else {
+			fputs(", ", out);
+		}
+		put_limit_name(out, l->kind, l->name, l->limit);
+		if (off == 4) {
+			break;
+		}
+	}
+	if (off > 0) {
+		fputs(" (off scale, far above the counts)</text>\n", out);
+		y += 14;
+		notes++;
+	}
+	if (other != NULL && !other->on_scale) {
+		fprintf(out, "<text class=\"note\" x=\"%d\" y=\"%d\">other "
+			     "(%zu groups summed) peaks at %.0f: off scale, "
+			     "not drawn</text>\n",
+			PLOT_LEFT, y, other->members, other->peak);
+		y += 14;
+		notes++;
+	}
+	if (p->history->samples == 1 && notes < MAX_NOTES) {
+		fprintf(out, "<text class=\"note\" x=\"%d\" y=\"%d\">one "
+			     "sample: each group is a dot</text>\n",
+			PLOT_LEFT, y);
+		y += 14;
+		notes++;
+	}
+	if (p->gap_count > 0 && notes < MAX_NOTES) {
+		fprintf(out, "<text class=\"note\" x=\"%d\" y=\"%d\">%zu "
+			     "failed samples: shaded, lines broken there"
+			     "</text>\n",
+			PLOT_LEFT, y, p->report->failed_samples);
+	}
+	fputs("</g>\n", out);
+}
+
+bool plot_write_svg(FILE *out, const struct report *report,
+		    const struct history *history, struct errbuf *err)
+{
+	struct plot p;
+
+	plot_plan(&p, report, history);
+	write_head(out, &p);
+	write_gaps(out, &p);
+	write_axes(out, &p);
+	write_limits(out, &p);
+	write_command(out, &p);
+	for (size_t i = p.line_count; i-- > 0;) {
+		/* The first (most important) line is drawn last, on top. */
+		write_line(out, &p, &p.lines[i]);
+	}
+	write_leaks(out, &p);
+	write_legend(out, &p);
+	write_notes(out, &p);
+	fputs("</svg>\n", out);
+	plot_finish(&p);
+	if (ferror(out)) {
+		errbuf_set(err, "write error");
+		return false;
+	}
+	return true;
+}
