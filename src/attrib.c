@@ -536,7 +536,7 @@ static const struct unix_sock *backend_sock(struct attributor *a, int pid,
 	if (a->backend_fd >= 0) {
 		snprintf(name, sizeof(name), "%d", a->backend_fd);
 		found = find_sock(socks, count, fd_socket(pid, name, error));
-		if (found != NULL || *error == EACCES || *error == ENOENT) {
+		if (found != NULL || *error == EACCES) {
 			return found;
 		}
 	}
