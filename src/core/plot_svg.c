@@ -139,23 +139,6 @@ static double nice_time_step(double span_s)
 	return span_s / 8;
 }
 
-static void format_epoch(char *buf, size_t len, double epoch_s, bool date)
-{
-	time_t t;
-	struct tm tm;
-
-	if (!isfinite(epoch_s) || epoch_s < 0 || epoch_s > 253402300799.0) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	t = (time_t)epoch_s;
-	if (gmtime_r(&t, &tm) == NULL ||
-	    (date ? strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm)
-		  : strftime(buf, len, "%H:%M:%S UTC", &tm)) == 0) {
-		snprintf(buf, len, "-");
-	}
-}
-
 /* "server limit 97", "role app limit 20": opened here, the name (raw)
  * is written by the caller through put_text(). */
 static void put_limit_name(FILE *out, enum limit_kind kind, const char *name,
@@ -197,8 +180,9 @@ static void write_head(FILE *out, const struct plot *p)
 		put_text(out, r->server_label, 90);
 	}
 	fputs("</text>\n", out);
-	format_epoch(from, sizeof(from), r->started_epoch_s, true);
-	format_epoch(to, sizeof(to), r->ended_epoch_s, false);
+	units_format_utc(from, sizeof(from), r->started_epoch_s,
+			 UTC_DATE_TIME);
+	units_format_utc(to, sizeof(to), r->ended_epoch_s, UTC_TIME_ZONE);
 	units_format_duration(span, sizeof(span), p->history->last_t_s);
 	fprintf(out, "<text class=\"subtitle\" x=\"16\" y=\"45\" fill=\"%s\">"
 		     "%s \xe2\x80\x93 %s \xc2\xb7 %s \xc2\xb7 %zu sample%s",

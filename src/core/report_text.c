@@ -52,23 +52,6 @@ struct layout {
 	int flags_width;
 };
 
-static void format_time(char *buf, size_t len, double epoch_s)
-{
-	time_t t;
-	struct tm tm;
-
-	/* Unknown (no sample) or absurd: converting it would be undefined. */
-	if (!isfinite(epoch_s) || epoch_s < 0 || epoch_s > 253402300799.0) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	t = (time_t)epoch_s;
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
-		snprintf(buf, len, "-");
-	}
-}
-
 /* The words in a group's FLAGS cell; they read without colour too. */
 static void group_flags(const struct report_group *g, char *buf, size_t len)
 {
@@ -273,7 +256,8 @@ static void write_header(FILE *out, const struct report *r,
 	const char *version = r->server.version[0] ? r->server.version : "?";
 	int width = st->width > 0 ? st->width : 80;
 
-	format_time(when, sizeof(when), r->ended_epoch_s);
+	units_format_utc(when, sizeof(when), r->ended_epoch_s,
+			 UTC_DATE_TIME_ZONE);
 	fprintf(out, "pgdrip %s report, PostgreSQL %s",
 		report_mode_name(r->mode), version);
 	/* Empty when unknown (a replay): no dangling "as". */

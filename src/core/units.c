@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Scans an unsigned decimal ("12", "1.5"; not ".5", "1.", "1e3").
  * Returns the number of bytes used, 0 when there is no number. */
@@ -170,6 +171,38 @@ char *units_format_duration(char *buf, size_t len, double seconds)
 	} else {
 		snprintf(buf, len, "%lldd%02lldh", total / 86400,
 			 total % 86400 / 3600);
+	}
+	return buf;
+}
+
+char *units_format_utc(char *buf, size_t len, double epoch_s,
+		       enum utc_style style)
+{
+	time_t t;
+	struct tm tm;
+	size_t n = 0;
+
+	if (!isfinite(epoch_s) || epoch_s < 0 || epoch_s > 253402300799.0) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	t = (time_t)epoch_s;
+	if (gmtime_r(&t, &tm) != NULL) {
+		/* Literal formats, so the compiler checks them. */
+		switch (style) {
+		case UTC_DATE_TIME:
+			n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+			break;
+		case UTC_DATE_TIME_ZONE:
+			n = strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+			break;
+		case UTC_TIME_ZONE:
+			n = strftime(buf, len, "%H:%M:%S UTC", &tm);
+			break;
+		}
+	}
+	if (n == 0) {
+		snprintf(buf, len, "-");
 	}
 	return buf;
 }

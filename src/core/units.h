@@ -43,4 +43,15 @@ PGD_NODISCARD bool units_parse_rate_per_min(const char *text,
  */
 char *units_format_duration(char *buf, size_t len, double seconds);
 
+enum utc_style {
+	UTC_DATE_TIME,      /* "2026-11-23 10:23:38" */
+	UTC_DATE_TIME_ZONE, /* "2026-11-23 10:23:38 UTC" */
+	UTC_TIME_ZONE,      /* "10:23:38 UTC" */
+};
+
+/* epoch_s as UTC; "-" when unknown (NAN) or out of range, where
+ * converting would be undefined.  Returns buf. */
+char *units_format_utc(char *buf, size_t len, double epoch_s,
+		       enum utc_style style);
+
 #endif

@@ -158,6 +158,31 @@ static void test_format_duration(void **state)
 	assert_string_equal(units_format_duration(buf, 3, 250), "4m");
 }
 
+static void test_format_utc(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_string_equal(units_format_utc(buf, sizeof(buf), 951782400.75,
+					     UTC_DATE_TIME_ZONE),
+			    "2000-02-29 00:00:00 UTC");
+	assert_string_equal(units_format_utc(buf, sizeof(buf), 1795429418,
+					     UTC_DATE_TIME),
+			    "2026-11-23 10:23:38");
+	assert_string_equal(units_format_utc(buf, sizeof(buf), 1795429418,
+					     UTC_TIME_ZONE),
+			    "10:23:38 UTC");
+	/* Unknown, negative, past year 9999, or no room: a dash. */
+	assert_string_equal(units_format_utc(buf, sizeof(buf), NAN,
+					     UTC_TIME_ZONE), "-");
+	assert_string_equal(units_format_utc(buf, sizeof(buf), -1,
+					     UTC_TIME_ZONE), "-");
+	assert_string_equal(units_format_utc(buf, sizeof(buf), 1e15,
+					     UTC_TIME_ZONE), "-");
+	assert_string_equal(units_format_utc(buf, 8, 1795429418,
+					     UTC_DATE_TIME), "-");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_percents_and_rates),
 		cmocka_unit_test(test_format_duration),
+		cmocka_unit_test(test_format_utc),
 	};
 
 	return cmocka_run_group_tests_name("units", tests, NULL, NULL);
