@@ -47,6 +47,7 @@ BASE_PACKAGES=(
 	libpq-dev:pc:libpq libncurses-dev:pc:ncursesw libcmocka-dev:pc:cmocka
 	scdoc:scdoc postgresql-15:pg postgresql-client-15:psql jq:jq
 	procps:pkill socat:socat
+	libmicrohttpd-dev:pc:libmicrohttpd prometheus:promtool curl:curl
 )
 
 # build_pgdrip DIR [MESON ARGS...]
