@@ -184,6 +184,17 @@ alert_pending() {
 }
 check "the leak alert rule picks it up (pending or firing)" poll_until 30 alert_pending
 stop_workload "$WL_PID"
+
+# The server goes away and comes back: pgdrip_up follows, the last
+# figures stay served, the reconnect is counted.
+scrape_has() { curl -sf "http://127.0.0.1:$LPORT/metrics" | grep -qE "$1"; }
+cluster_ctl stop -m fast
+check "server stopped: pgdrip_up 0" poll_until 30 scrape_has '^pgdrip_up\{.*\} 0$'
+check "...the exposition stays valid" sh -c "curl -s http://127.0.0.1:$LPORT/metrics | promtool check metrics"
+check "...failures are counted" scrape_has '^pgdrip_sample_failures_total\{.*\} [1-9]'
+cluster_ctl restart
+check "server back: pgdrip_up 1" poll_until 30 scrape_has '^pgdrip_up\{.*\} 1$'
+check "...one reconnect counted" scrape_has '^pgdrip_reconnects_total\{.*\} 1$'
 kill "$LPID"
 wait "$LPID"
 is "$?" 0 "pgdrip --listen stops cleanly on SIGTERM"
