@@ -36,7 +36,8 @@ void report_prom_escape(FILE *out, const char *s)
 			fputc(c, out);
 		} else if ((n = utf8_decode(p + i, len - i, &cp)) > 0) {
 			if (cp < 0xA0) {
-				/* C1 controls: as harmful as C0 on a terminal. */
+				/* C1 controls: as harmful as C0 on a terminal.
+				 */
 				for (size_t k = 0; k < n; k++) {
 					fprintf(out, "\\\\x%02x", p[i + k]);
 				}
@@ -77,7 +78,7 @@ static void write_value(FILE *out, double v)
 }
 
 static void family(FILE *out, const char *name, const char *type,
-		   const char *help)
+                   const char *help)
 {
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -107,7 +108,7 @@ static void value(FILE *out, double v)
 
 /* A family of one series with only the server label. */
 static void single(FILE *out, const struct report *r, const char *name,
-		   const char *type, const char *help, double v)
+                   const char *type, const char *help, double v)
 {
 	family(out, name, type, help);
 	series(out, r, name);
@@ -178,7 +179,7 @@ static void write_server(FILE *out, const struct report *r)
 }
 
 static void limit_series(FILE *out, const struct report *r,
-			 const struct report_limit *l, const char *name)
+                         const struct report_limit *l, const char *name)
 {
 	series(out, r, name);
 	label(out, "kind", report_limit_kind_name(l->kind));
@@ -193,13 +194,13 @@ static void write_limits(FILE *out, const struct report *r)
 		const char *name;
 		const char *help;
 	} f[] = {
-		{"pgdrip_limit_connections",
-		 "A connection limit: kind server (usable connections), role "
-		 "or database (CONNECTION LIMIT)"},
-		{"pgdrip_limit_used_connections",
-		 "Sessions counting against the limit, unfiltered"},
-		{"pgdrip_limit_usage_ratio",
-		 "Used over limit (1 when the limit is 0 and used)"},
+	    {"pgdrip_limit_connections",
+	     "A connection limit: kind server (usable connections), role "
+	     "or database (CONNECTION LIMIT)"},
+	    {"pgdrip_limit_used_connections",
+	     "Sessions counting against the limit, unfiltered"},
+	    {"pgdrip_limit_usage_ratio",
+	     "Used over limit (1 when the limit is 0 and used)"},
 	};
 
 	for (size_t k = 0; k < PGD_ARRAY_LEN(f); k++) {
@@ -209,8 +210,8 @@ static void write_limits(FILE *out, const struct report *r)
 
 			limit_series(out, r, l, f[k].name);
 			value(out, k == 0   ? l->limit
-				   : k == 1 ? l->used
-					    : l->usage_pct / 100.0);
+			           : k == 1 ? l->used
+			                    : l->usage_pct / 100.0);
 		}
 	}
 }
@@ -286,32 +287,32 @@ static double g_idle_tx(const struct report_group *g)
 }
 
 static const struct group_family group_families[] = {
-	{"pgdrip_group_connections", "Sessions of the group at the last sample",
-	 g_connections},
-	{"pgdrip_group_baseline_connections",
-	 "Sessions of the group at the first sample", g_baseline},
-	{"pgdrip_group_peak_connections", "Most sessions the group has held",
-	 g_peak},
-	{"pgdrip_group_growth_per_minute",
-	 "Robust slope of the group's count over --window, sessions per "
-	 "minute",
-	 g_slope},
-	{"pgdrip_group_growth_confidence_ratio",
-	 "Confidence that the growth is a steady trend (1 - p)", g_confidence},
-	{"pgdrip_group_leak_flagged",
-	 "1 when the detector flags the group's growth as a leak", g_flagged},
-	{"pgdrip_group_exhaustion_forecast_seconds",
-	 "Seconds until the group's growth exhausts the nearest server, role "
-	 "or database limit (absent: not growing)",
-	 g_forecast},
-	{"pgdrip_group_oldest_idle_in_transaction_seconds",
-	 "Idle time of the group's oldest session idle in transaction (absent: "
-	 "none)",
-	 g_idle_tx},
+    {"pgdrip_group_connections", "Sessions of the group at the last sample",
+     g_connections},
+    {"pgdrip_group_baseline_connections",
+     "Sessions of the group at the first sample", g_baseline},
+    {"pgdrip_group_peak_connections", "Most sessions the group has held",
+     g_peak},
+    {"pgdrip_group_growth_per_minute",
+     "Robust slope of the group's count over --window, sessions per "
+     "minute",
+     g_slope},
+    {"pgdrip_group_growth_confidence_ratio",
+     "Confidence that the growth is a steady trend (1 - p)", g_confidence},
+    {"pgdrip_group_leak_flagged",
+     "1 when the detector flags the group's growth as a leak", g_flagged},
+    {"pgdrip_group_exhaustion_forecast_seconds",
+     "Seconds until the group's growth exhausts the nearest server, role "
+     "or database limit (absent: not growing)",
+     g_forecast},
+    {"pgdrip_group_oldest_idle_in_transaction_seconds",
+     "Idle time of the group's oldest session idle in transaction (absent: "
+     "none)",
+     g_idle_tx},
 };
 
 static void group_series(FILE *out, const struct report *r,
-			 const struct report_group *g, const char *name)
+                         const struct report_group *g, const char *name)
 {
 	series(out, r, name);
 	for (size_t k = 0; k < r->keys.count; k++) {
@@ -343,7 +344,7 @@ static void write_groups(FILE *out, const struct report *r)
 }
 
 void report_prom_write(FILE *out, const struct report *r,
-		       const char *pgdrip_version)
+                       const char *pgdrip_version)
 {
 	/* Comments are ignored by parsers; a reader of the file or of a
 	 * scrape still sees what the text report would warn about. */
@@ -430,7 +431,7 @@ static void fold_breakdown(struct report *r, size_t max_groups)
 	memset(others, 0, sizeof(others));
 	for (size_t i = max_groups; i < r->breakdown_count; i++) {
 		others[r->breakdown[i].state].connections +=
-			r->breakdown[i].connections;
+		    r->breakdown[i].connections;
 	}
 	for (int s = 0; s < SESSION_STATE_COUNT; s++) {
 		struct report_breakdown *b = &r->breakdown[n];
@@ -459,21 +460,22 @@ size_t report_prom_fold(struct report *report, size_t max_groups)
 	if (report->group_count > max_groups) {
 		folded = report->group_count - max_groups;
 		fold_groups(report, max_groups);
-		report_add_warning(report,
-				   "%zu groups past --max-groups %zu are summed "
-				   "into one labelled other=\"true\" (keys "
-				   "\"" REPORT_OTHER "\")",
-				   folded, max_groups);
+		report_add_warning(
+		    report,
+		    "%zu groups past --max-groups %zu are summed "
+		    "into one labelled other=\"true\" (keys "
+		    "\"" REPORT_OTHER "\")",
+		    folded, max_groups);
 	}
 	if (report->breakdown_count > max_groups) {
 		size_t rows = report->breakdown_count - max_groups;
 
 		fold_breakdown(report, max_groups);
 		report_add_warning(report,
-				   "%zu user/application/database/state "
-				   "combinations past --max-groups %zu are "
-				   "summed into other=\"true\"",
-				   rows, max_groups);
+		                   "%zu user/application/database/state "
+		                   "combinations past --max-groups %zu are "
+		                   "summed into other=\"true\"",
+		                   rows, max_groups);
 	}
 	return folded;
 }

@@ -37,7 +37,7 @@ size_t report_prom_fold(struct report *report, size_t max_groups);
  * with no value (no forecast, no idle transaction) are left out.
  */
 void report_prom_write(FILE *out, const struct report *report,
-		       const char *pgdrip_version);
+                       const char *pgdrip_version);
 
 /* Writes s escaped for a label value (without the quotes). */
 void report_prom_escape(FILE *out, const char *s);
