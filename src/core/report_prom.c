@@ -106,63 +106,168 @@ static void value(FILE *out, double v)
 	fputc('\n', out);
 }
 
-/* A family of one series with only the server label. */
-static void single(FILE *out, const struct report *r, const char *name,
-                   const char *type, const char *help, double v)
+/* The reports of one exposition (one per server); every family lists
+ * the series of all of them together, as parsers require. */
+struct reports {
+	const struct report *const *r;
+	size_t n;
+};
+
+/* A family with one series per server and no other label; NAN leaves
+ * a server's series out. */
+struct server_family {
+	const char *name;
+	const char *type;
+	const char *help;
+	double (*get)(const struct report *r);
+};
+
+static double s_up(const struct report *r)
 {
-	family(out, name, type, help);
-	series(out, r, name);
-	value(out, v);
+	return r->up ? 1 : 0;
 }
 
-static void write_self(FILE *out, const struct report *r, const char *version)
+static double s_samples(const struct report *r)
 {
-	single(out, r, "pgdrip_up", "gauge",
-	       "1 when the last sample of the server succeeded, else 0",
-	       r->up ? 1 : 0);
+	return (double)r->samples;
+}
+
+static double s_failures(const struct report *r)
+{
+	return (double)r->failed_samples;
+}
+
+static double s_reconnects(const struct report *r)
+{
+	return (double)r->reconnects;
+}
+
+static double s_duration(const struct report *r)
+{
+	return r->last_sample_s;
+}
+
+static double s_sampled_at(const struct report *r)
+{
+	return r->last_sample_epoch_s;
+}
+
+static double s_cpu(const struct report *r)
+{
+	return isfinite(r->self_cpu_s) ? r->self_cpu_s : NAN;
+}
+
+static double s_max_connections(const struct report *r)
+{
+	return r->server.max_connections;
+}
+
+static double s_usable(const struct report *r)
+{
+	return r->usable_connections;
+}
+
+static double s_all(const struct report *r)
+{
+	return r->total_all;
+}
+
+static double s_selected(const struct report *r)
+{
+	return r->total;
+}
+
+static double s_idle_tx(const struct report *r)
+{
+	return (double)r->idle_tx_count;
+}
+
+static double s_idle_tx_over_age(const struct report *r)
+{
+	int over = 0;
+
+	for (size_t i = 0; i < r->idle_tx_count; i++) {
+		over += r->idle_tx[i].over_age;
+	}
+	return over;
+}
+
+static double s_idle_tx_oldest(const struct report *r)
+{
+	double oldest = NAN;
+
+	for (size_t i = 0; i < r->idle_tx_count; i++) {
+		oldest = fmax(oldest, r->idle_tx[i].idle_s);
+	}
+	return oldest;
+}
+
+static const struct server_family self_families[] = {
+    {"pgdrip_up", "gauge",
+     "1 when the last sample of the server succeeded, else 0", s_up},
+    {"pgdrip_samples_total", "counter", "Samples taken successfully",
+     s_samples},
+    {"pgdrip_sample_failures_total", "counter",
+     "Samples that failed (query error, lost connection)", s_failures},
+    {"pgdrip_reconnects_total", "counter",
+     "Times the monitoring session was re-established after a loss",
+     s_reconnects},
+    {"pgdrip_sample_duration_seconds", "gauge",
+     "Query round trip of the last successful sample", s_duration},
+    {"pgdrip_last_sample_timestamp_seconds", "gauge",
+     "Unix time of the last successful sample", s_sampled_at},
+    {"pgdrip_process_cpu_seconds_total", "counter",
+     "CPU time pgdrip itself has used (user and system)", s_cpu},
+    {"pgdrip_server_max_connections", "gauge", "The server's max_connections",
+     s_max_connections},
+    {"pgdrip_server_usable_connections", "gauge",
+     "max_connections less the reserved slots", s_usable},
+    {"pgdrip_server_connections", "gauge",
+     "Client sessions on the server, unfiltered", s_all},
+    {"pgdrip_selected_connections", "gauge",
+     "Client sessions passing the --app/--user/--db filters", s_selected},
+};
+
+static const struct server_family idle_tx_families[] = {
+    {"pgdrip_idle_in_transaction_sessions", "gauge",
+     "Selected sessions idle in transaction (aborted included)", s_idle_tx},
+    {"pgdrip_idle_in_transaction_over_age_sessions", "gauge",
+     "Of those, idle at least --idle-tx-age", s_idle_tx_over_age},
+    {"pgdrip_idle_in_transaction_oldest_seconds", "gauge",
+     "How long the oldest of them has been idle (absent: none)",
+     s_idle_tx_oldest},
+};
+
+static void write_server_families(FILE *out, const struct reports *rs,
+                                  const struct server_family *f, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		family(out, f[k].name, f[k].type, f[k].help);
+		for (size_t i = 0; i < rs->n; i++) {
+			double v = f[k].get(rs->r[i]);
+
+			if (!isnan(v)) {
+				series(out, rs->r[i], f[k].name);
+				value(out, v);
+			}
+		}
+	}
+}
+
+static void write_build_info(FILE *out, const struct reports *rs,
+                             const char *version)
+{
 	family(out, "pgdrip_build_info", "gauge",
 	       "Always 1; the version label is pgdrip's");
-	series(out, r, "pgdrip_build_info");
-	label(out, "version", version);
-	value(out, 1);
-	single(out, r, "pgdrip_samples_total", "counter",
-	       "Samples taken successfully", (double)r->samples);
-	single(out, r, "pgdrip_sample_failures_total", "counter",
-	       "Samples that failed (query error, lost connection)",
-	       (double)r->failed_samples);
-	single(out, r, "pgdrip_reconnects_total", "counter",
-	       "Times the monitoring session was re-established after a loss",
-	       (double)r->reconnects);
-	if (!isnan(r->last_sample_s)) {
-		single(out, r, "pgdrip_sample_duration_seconds", "gauge",
-		       "Query round trip of the last successful sample",
-		       r->last_sample_s);
-		single(out, r, "pgdrip_last_sample_timestamp_seconds", "gauge",
-		       "Unix time of the last successful sample",
-		       r->last_sample_epoch_s);
-	}
-	if (isfinite(r->self_cpu_s)) {
-		single(out, r, "pgdrip_process_cpu_seconds_total", "counter",
-		       "CPU time pgdrip itself has used (user and system)",
-		       r->self_cpu_s);
+	for (size_t i = 0; i < rs->n; i++) {
+		series(out, rs->r[i], "pgdrip_build_info");
+		label(out, "version", version);
+		value(out, 1);
 	}
 }
 
-static void write_server(FILE *out, const struct report *r)
+static void write_breakdown(FILE *out, const struct report *r)
 {
-	single(out, r, "pgdrip_server_max_connections", "gauge",
-	       "The server's max_connections", r->server.max_connections);
-	single(out, r, "pgdrip_server_usable_connections", "gauge",
-	       "max_connections less the reserved slots",
-	       r->usable_connections);
-	single(out, r, "pgdrip_server_connections", "gauge",
-	       "Client sessions on the server, unfiltered", r->total_all);
-	single(out, r, "pgdrip_selected_connections", "gauge",
-	       "Client sessions passing the --app/--user/--db filters",
-	       r->total);
-	family(out, "pgdrip_connections", "gauge",
-	       "Selected client sessions by user, application, database and "
-	       "state at the last sample (absent: none)");
 	for (size_t i = 0; i < r->breakdown_count; i++) {
 		const struct report_breakdown *b = &r->breakdown[i];
 
@@ -188,7 +293,7 @@ static void limit_series(FILE *out, const struct report *r,
 	}
 }
 
-static void write_limits(FILE *out, const struct report *r)
+static void write_limits(FILE *out, const struct reports *rs)
 {
 	static const struct {
 		const char *name;
@@ -205,35 +310,18 @@ static void write_limits(FILE *out, const struct report *r)
 
 	for (size_t k = 0; k < PGD_ARRAY_LEN(f); k++) {
 		family(out, f[k].name, "gauge", f[k].help);
-		for (size_t i = 0; i < r->limit_count; i++) {
-			const struct report_limit *l = &r->limits[i];
+		for (size_t i = 0; i < rs->n; i++) {
+			const struct report *r = rs->r[i];
 
-			limit_series(out, r, l, f[k].name);
-			value(out, k == 0   ? l->limit
-			           : k == 1 ? l->used
-			                    : l->usage_pct / 100.0);
+			for (size_t j = 0; j < r->limit_count; j++) {
+				const struct report_limit *l = &r->limits[j];
+
+				limit_series(out, r, l, f[k].name);
+				value(out, k == 0   ? l->limit
+				           : k == 1 ? l->used
+				                    : l->usage_pct / 100.0);
+			}
 		}
-	}
-}
-
-static void write_idle_tx(FILE *out, const struct report *r)
-{
-	double oldest = NAN;
-	int over = 0;
-
-	for (size_t i = 0; i < r->idle_tx_count; i++) {
-		over += r->idle_tx[i].over_age;
-		oldest = fmax(oldest, r->idle_tx[i].idle_s);
-	}
-	single(out, r, "pgdrip_idle_in_transaction_sessions", "gauge",
-	       "Selected sessions idle in transaction (aborted included)",
-	       (double)r->idle_tx_count);
-	single(out, r, "pgdrip_idle_in_transaction_over_age_sessions", "gauge",
-	       "Of those, idle at least --idle-tx-age", over);
-	if (!isnan(oldest)) {
-		single(out, r, "pgdrip_idle_in_transaction_oldest_seconds",
-		       "gauge", "How long the oldest of them has been idle",
-		       oldest);
 	}
 }
 
@@ -325,39 +413,61 @@ static void group_series(FILE *out, const struct report *r,
 	}
 }
 
-static void write_groups(FILE *out, const struct report *r)
+static void write_groups(FILE *out, const struct reports *rs)
 {
 	for (size_t f = 0; f < PGD_ARRAY_LEN(group_families); f++) {
 		const struct group_family *gf = &group_families[f];
 
 		family(out, gf->name, "gauge", gf->help);
-		for (size_t i = 0; i < r->group_count; i++) {
-			double v = gf->get(&r->groups[i]);
+		for (size_t i = 0; i < rs->n; i++) {
+			const struct report *r = rs->r[i];
 
-			if (isnan(v)) {
-				continue;
+			for (size_t j = 0; j < r->group_count; j++) {
+				double v = gf->get(&r->groups[j]);
+
+				if (!isnan(v)) {
+					group_series(out, r, &r->groups[j],
+					             gf->name);
+					value(out, v);
+				}
 			}
-			group_series(out, r, &r->groups[i], gf->name);
-			value(out, v);
 		}
 	}
 }
 
-void report_prom_write(FILE *out, const struct report *r,
-                       const char *pgdrip_version)
+void report_prom_write_many(FILE *out, const struct report *const *reports,
+                            size_t count, const char *pgdrip_version)
 {
+	struct reports rs = {reports, count};
+
 	/* Comments are ignored by parsers; a reader of the file or of a
 	 * scrape still sees what the text report would warn about. */
-	for (size_t i = 0; i < r->warning_count; i++) {
-		fputs("# warning: ", out);
-		report_prom_escape(out, r->warnings[i]);
-		fputc('\n', out);
+	for (size_t i = 0; i < count; i++) {
+		for (size_t w = 0; w < reports[i]->warning_count; w++) {
+			fputs("# warning: ", out);
+			report_prom_escape(out, reports[i]->warnings[w]);
+			fputc('\n', out);
+		}
 	}
-	write_self(out, r, pgdrip_version);
-	write_server(out, r);
-	write_limits(out, r);
-	write_idle_tx(out, r);
-	write_groups(out, r);
+	write_server_families(out, &rs, self_families,
+	                      PGD_ARRAY_LEN(self_families));
+	write_build_info(out, &rs, pgdrip_version);
+	family(out, "pgdrip_connections", "gauge",
+	       "Selected client sessions by user, application, database and "
+	       "state at the last sample (absent: none)");
+	for (size_t i = 0; i < count; i++) {
+		write_breakdown(out, reports[i]);
+	}
+	write_limits(out, &rs);
+	write_server_families(out, &rs, idle_tx_families,
+	                      PGD_ARRAY_LEN(idle_tx_families));
+	write_groups(out, &rs);
+}
+
+void report_prom_write(FILE *out, const struct report *report,
+                       const char *pgdrip_version)
+{
+	report_prom_write_many(out, &report, 1, pgdrip_version);
 }
 
 /* ---- the cardinality guard ---- */

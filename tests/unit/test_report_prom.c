@@ -260,7 +260,7 @@ static void test_exact_lines(void **state)
 	assert_null(strstr(out, "exhaustion_forecast_seconds{server=\"db1:5432/"
 	                        "shop\",user=\"app\""));
 	assert_null(strstr(out, "oldest_idle_in_transaction_seconds{"));
-	assert_null(strstr(out, "pgdrip_process_cpu_seconds_total"));
+	assert_null(strstr(out, "pgdrip_process_cpu_seconds_total{"));
 	assert_null(strstr(out, "Inf"));
 	free(out);
 	report_finish(&r);
@@ -437,6 +437,36 @@ static void test_fold(void **state)
 	report_finish(&r);
 }
 
+/* Two servers in one exposition: each family once, both servers in it. */
+static void test_many_servers(void **state)
+{
+	struct report a;
+	struct report b;
+	const struct report *both[2] = {&a, &b};
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	build(&a, "app_tests");
+	build(&b, "app_tests");
+	b.server_label = "db2:5432/shop";
+	b.up = false;
+	f = open_memstream(&out, &len);
+	report_prom_write_many(f, both, 2, "0.1.0");
+	fclose(f);
+	assert_exposition(out);
+	assert_line(out, "pgdrip_up{server=\"db1:5432/shop\"} 1");
+	assert_line(out, "pgdrip_up{server=\"db2:5432/shop\"} 0");
+	assert_line(out, "pgdrip_group_connections{server=\"db2:5432/shop\","
+	                 "user=\"app\",application=\"api\"} 12");
+	assert_line(out, "pgdrip_limit_connections{server=\"db2:5432/shop\","
+	                 "kind=\"server\"} 97");
+	free(out);
+	report_finish(&a);
+	report_finish(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +474,7 @@ int main(void)
 	    cmocka_unit_test(test_down_and_empty),
 	    cmocka_unit_test(test_escaping),
 	    cmocka_unit_test(test_fold),
+	    cmocka_unit_test(test_many_servers),
 	};
 
 	return cmocka_run_group_tests_name("report_prom", tests, NULL, NULL);
