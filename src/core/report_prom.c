@@ -12,6 +12,42 @@
 #include <math.h>
 #include <string.h>
 
+/* Printable ASCII that goes out as it is. */
+static bool plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+}
+
+/* One byte or sequence that is not plain; returns the bytes used. */
+static size_t escape_one(FILE *out, const unsigned char *p, size_t len)
+{
+	unsigned cp;
+	size_t n;
+
+	if (p[0] == '"' || p[0] == '\\') {
+		fputc('\\', out);
+		fputc(p[0], out);
+		return 1;
+	}
+	if (p[0] == '\n') {
+		fputs("\\n", out);
+		return 1;
+	}
+	n = p[0] >= 0x80 ? utf8_decode(p, len, &cp) : 0;
+	if (n > 0 && cp >= 0xA0) {
+		fwrite(p, 1, n, out);
+		return n;
+	}
+	/* C0, DEL and C1 controls are allowed raw by the format, but a
+	 * terminal showing a scrape would obey them; bytes that are not
+	 * UTF-8 cannot go out raw at all: the text \xNN for each byte. */
+	n = n > 0 ? n : 1;
+	for (size_t k = 0; k < n; k++) {
+		fprintf(out, "\\\\x%02x", p[k]);
+	}
+	return n;
+}
+
 void report_prom_escape(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -19,38 +55,17 @@ void report_prom_escape(FILE *out, const char *s)
 	size_t i = 0;
 
 	while (i < len) {
-		unsigned char c = p[i];
-		unsigned cp;
-		size_t n;
+		size_t run = i;
 
-		if (c == '"' || c == '\\') {
-			fputc('\\', out);
-			fputc(c, out);
-		} else if (c == '\n') {
-			fputs("\\n", out);
-		} else if (c < 0x20 || c == 0x7F) {
-			/* Allowed raw by the format, but a terminal showing a
-			 * scrape would obey them: the text \xNN instead. */
-			fprintf(out, "\\\\x%02x", c);
-		} else if (c < 0x80) {
-			fputc(c, out);
-		} else if ((n = utf8_decode(p + i, len - i, &cp)) > 0) {
-			if (cp < 0xA0) {
-				/* C1 controls: as harmful as C0 on a terminal.
-				 */
-				for (size_t k = 0; k < n; k++) {
-					fprintf(out, "\\\\x%02x", p[i + k]);
-				}
-			} else {
-				fwrite(p + i, 1, n, out);
-			}
-			i += n;
-			continue;
-		} else {
-			/* Not UTF-8: the exposition must be. */
-			fprintf(out, "\\\\x%02x", c);
+		/* Runs of plain bytes in one write: most names are. */
+		while (run < len && plain(p[run])) {
+			run++;
 		}
-		i++;
+		fwrite(p + i, 1, run - i, out);
+		i = run;
+		if (i < len) {
+			i += escape_one(out, p + i, len - i);
+		}
 	}
 }
 
@@ -68,7 +83,24 @@ static void write_value(FILE *out, double v)
 		fputs(v > 0 ? "+Inf" : "-Inf", out);
 		return;
 	}
-	snprintf(buf, sizeof(buf), "%.15g", v == 0 ? 0.0 : v);
+	if (fabs(v) < 1e15 && v == (double)(long long)v) {
+		/* Counts, most values: no float formatting (500 groups give
+		 * thousands of series per sample). */
+		long long n = (long long)v;
+		char *p = buf + sizeof(buf) - 1;
+
+		*p = '\0';
+		do {
+			*--p = (char)('0' + (n < 0 ? -(n % 10) : n % 10));
+			n /= 10;
+		} while (n != 0);
+		if (v < 0) {
+			*--p = '-';
+		}
+		fputs(p, out);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.15g", v);
 	for (char *c = buf; *c != '\0'; c++) {
 		if (*c == ',') {
 			*c = '.';
@@ -87,14 +119,17 @@ static void family(FILE *out, const char *name, const char *type,
  * value(). */
 static void series(FILE *out, const struct report *r, const char *name)
 {
-	fprintf(out, "%s{server=\"", name);
+	fputs(name, out);
+	fputs("{server=\"", out);
 	report_prom_escape(out, r->server_label);
 	fputc('"', out);
 }
 
 static void label(FILE *out, const char *name, const char *value)
 {
-	fprintf(out, ",%s=\"", name);
+	fputc(',', out);
+	fputs(name, out);
+	fputs("=\"", out);
 	report_prom_escape(out, value != NULL ? value : "");
 	fputc('"', out);
 }
