@@ -102,6 +102,11 @@ wait "$writer"
 is "$torn" 0 "no torn file in $reads reads during ten rewrites"
 check "the file was replaced, not rewritten in place" test "$(stat -c %i "$T_TMP/tf/pgdrip.prom")" != "$(stat -c %i "$T_TMP/old.prom")"
 check "...the old one is untouched" sh -c "promtool check metrics <'$T_TMP/old.prom'"
+mkdir -p "$T_TMP/sl/real"
+ln -s real/f.prom "$T_TMP/sl/link.prom"
+"$PGDRIP" --once --format prometheus --output "$T_TMP/sl/link.prom" 2>/dev/null
+check "a symbolic link is followed: the file it names is written" \
+	sh -c "test -L '$T_TMP/sl/link.prom' && promtool check metrics <'$T_TMP/sl/real/f.prom' && test \$(ls -A '$T_TMP/sl/real') = f.prom"
 "$PGDRIP" --once --format json --output "$T_TMP/tf/r.json" 2>/dev/null
 check "--output is atomic for JSON too (valid, no temp file)" sh -c "jq -e . '$T_TMP/tf/r.json' && test \$(ls -A '$T_TMP/tf' | wc -l) = 2"
 "$PGDRIP" --once --format prometheus --output "$T_TMP/nodir/x.prom" 2>"$T_TMP/err"
