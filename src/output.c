@@ -92,7 +92,8 @@ static bool write_in_place(const struct options *opts,
 /* A temporary file beside the target (rename(2) only replaces within one
  * file system), hidden and not ending in .prom so the textfile collector
  * never reads it, flushed to disk, then renamed over the target.  A
- * symbolic link is followed: the file it names is replaced, not it. */
+ * symbolic link to an existing file is followed: that file is replaced,
+ * not the link. */
 static bool write_atomically(const struct options *opts,
 			     const struct report *report, struct errbuf *err)
 {

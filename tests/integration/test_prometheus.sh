@@ -103,6 +103,7 @@ is "$torn" 0 "no torn file in $reads reads during ten rewrites"
 check "the file was replaced, not rewritten in place" test "$(stat -c %i "$T_TMP/tf/pgdrip.prom")" != "$(stat -c %i "$T_TMP/old.prom")"
 check "...the old one is untouched" sh -c "promtool check metrics <'$T_TMP/old.prom'"
 mkdir -p "$T_TMP/sl/real"
+echo old >"$T_TMP/sl/real/f.prom"
 ln -s real/f.prom "$T_TMP/sl/link.prom"
 "$PGDRIP" --once --format prometheus --output "$T_TMP/sl/link.prom" 2>/dev/null
 check "a symbolic link is followed: the file it names is written" \
