@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 
+#include "core/report_fold.h"
 #include "core/units.h"
 
 #include <errno.h>
@@ -125,7 +126,7 @@ static void set_defaults(struct options *opts)
 	opts->settle_ms = 5000;
 	opts->retry_for_ms = -1;
 	opts->format = OUTPUT_FORMAT_TEXT;
-	opts->max_groups = 500;
+	opts->max_groups = REPORT_FOLD_MAX_GROUPS;
 	match_filter_init(&opts->filter);
 	match_default_group_keys(&opts->group_keys);
 	check_thresholds_init(&opts->thresholds);

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "core/record.h"
 #include "core/report.h"
+#include "core/report_fold.h"
 #include "core/report_prom.h"
 #include "core/text.h"
 #include "listen.h"
@@ -379,7 +380,7 @@ static int finish_with_report(struct monitor *m, FILE *fallback)
 					    "mid-write) and was skipped");
 	}
 	if (m->opts->format == OUTPUT_FORMAT_PROMETHEUS) {
-		(void)report_prom_fold(&report, (size_t)m->opts->max_groups);
+		(void)report_fold(&report, (size_t)m->opts->max_groups);
 	}
 	if (!output_report(m->opts, &report, fallback, &err)) {
 		fprintf(stderr, "pgdrip: %s\n", err.msg);
@@ -411,7 +412,7 @@ static void publish_metrics(struct monitor *m)
 	m->published = m->history.samples + m->history.failed_samples;
 	report_init(&report);
 	build_report(m, &report);
-	(void)report_prom_fold(&report, (size_t)m->opts->max_groups);
+	(void)report_fold(&report, (size_t)m->opts->max_groups);
 	out = open_memstream(&buf, &len);
 	if (out == NULL) {
 		/* Out of memory: the previous exposition stays served. */

@@ -19,18 +19,6 @@
 /* What an HTTP server says it serves. */
 #define REPORT_PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* --max-groups when not given. */
-enum { REPORT_PROM_MAX_GROUPS = 500 };
-
-/*
- * The cardinality guard: keeps the max_groups groups with the most
- * connections (the report's order) and sums the rest into one group
- * with other set and every key REPORT_OTHER; the same for the breakdown
- * rows (one "other" row per state).  Adds a warning saying so.  0 means
- * no limit.  Returns how many groups were folded.
- */
-size_t report_prom_fold(struct report *report, size_t max_groups);
-
 /*
  * Writes the report as an exposition: HELP and TYPE once per family,
  * each family's series together, warnings as comment lines.  Series

@@ -13,6 +13,7 @@
 
 #include "support.h"
 
+#include "report_fold.h"
 #include "report_prom.h"
 #include "utf8.h"
 
@@ -411,7 +412,7 @@ static void test_fold(void **state)
 	(void)state;
 	build_five(&r);
 	warnings = r.warning_count;
-	assert_int_equal(report_prom_fold(&r, 2), 3);
+	assert_int_equal(report_fold(&r, 2), 3);
 	assert_int_equal(r.group_count, 3);
 	assert_int_equal(r.breakdown_count, 4);
 	assert_int_equal(r.warning_count, warnings + 2);
@@ -429,8 +430,8 @@ static void test_fold(void **state)
 	/* At or under the limit, and 0 (no limit): nothing changes. */
 	build_five(&r);
 	warnings = r.warning_count;
-	assert_int_equal(report_prom_fold(&r, 5), 0);
-	assert_int_equal(report_prom_fold(&r, 0), 0);
+	assert_int_equal(report_fold(&r, 5), 0);
+	assert_int_equal(report_fold(&r, 0), 0);
 	assert_int_equal(r.group_count, 5);
 	assert_int_equal(r.breakdown_count, 5);
 	assert_int_equal(r.warning_count, warnings);
