@@ -103,6 +103,18 @@ static size_t parse_sample(const char *line)
 	return name_len;
 }
 
+/* The line after p's; every line ends in a newline. */
+static const char *next_line(const char *p)
+{
+	const char *nl = strchr(p, '\n');
+
+	if (nl == NULL) {
+		fail_msg("the last line has no newline");
+		return p + strlen(p);
+	}
+	return nl + 1;
+}
+
 /*
  * Checks the whole exposition: valid UTF-8 with no control byte but the
  * line ends; every sample's family has had its HELP and TYPE just before
@@ -124,12 +136,11 @@ static void assert_exposition(const char *out)
 			         (unsigned char)out[i], i);
 		}
 	}
-	for (const char *p = out; *p != '\0'; p = strchr(p, '\n') + 1) {
+	for (const char *p = out; *p != '\0'; p = next_line(p)) {
 		char name[128];
 		char key[140];
 		size_t n;
 
-		assert_non_null(strchr(p, '\n'));
 		if (strncmp(p, "# HELP ", 7) == 0) {
 			n = strcspn(p + 7, " ");
 			snprintf(name, sizeof(name), "%.*s", (int)n, p + 7);
@@ -139,7 +150,7 @@ static void assert_exposition(const char *out)
 			}
 			strcat(seen, key + 1);
 			snprintf(key, sizeof(key), "# TYPE %s ", name);
-			p = strchr(p, '\n') + 1;
+			p = next_line(p);
 			assert_int_equal(strncmp(p, key, strlen(key)), 0);
 			strcpy(current, name);
 			continue;
