@@ -147,6 +147,27 @@ is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$LPORT/nope")" 40
 is "$?" 3 "a port in use exits 3"
 like "$(cat "$T_TMP/err")" "cannot listen on 127.0.0.1:$LPORT: Address already in use" "...saying so in one line"
 
+# Every interface (":PORT"): IPv4, and IPv6 where the machine has it.
+APORT=$(free_tcp_port)
+"$PGDRIP" --no-live --user p_leak --listen ":$APORT" >/dev/null 2>&1 &
+APID=$!
+T_PIDS+=("$APID")
+check ":PORT answers on 127.0.0.1" poll_until 30 curl -sf "http://127.0.0.1:$APORT/metrics"
+if grep -qs '^0\{31\}1 ' /proc/net/if_inet6; then
+	check "...and on [::1] (dual stack)" curl -sfg "http://[::1]:$APORT/metrics"
+	kill "$APID"
+	wait "$APID" 2>/dev/null
+	"$PGDRIP" --no-live --user p_leak --listen "[::1]:$APORT" >/dev/null 2>&1 &
+	APID=$!
+	T_PIDS+=("$APID")
+	check "[::1]:PORT answers on [::1]" poll_until 30 curl -sfg "http://[::1]:$APORT/metrics"
+else
+	pass "no IPv6 loopback here: [::1] not tried"
+	pass "no IPv6 loopback here: [::1] not tried"
+fi
+kill "$APID"
+wait "$APID" 2>/dev/null
+
 PPORT=$(free_tcp_port)
 cat >"$T_TMP/prometheus.yml" <<EOF
 global:
