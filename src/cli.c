@@ -362,8 +362,8 @@ bool cli_parse_listen(const char *text, char *host, size_t host_size,
 	hlen = (size_t)(colon - text);
 	if (text[0] == '[') {
 		/* [IPV6]:PORT: the bracket must close right before ':'. */
-		if (hlen < 2 || text[hlen - 1] != ']') {
-			errbuf_set(err, "\"%s\": unclosed \"[\"", text);
+		if (hlen < 3 || text[hlen - 1] != ']') {
+			errbuf_set(err, "\"%s\": expected [IPV6]:PORT", text);
 			return false;
 		}
 		h = text + 1;
