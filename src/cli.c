@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 
+#include "core/report_fold.h"
 #include "core/units.h"
 
 #include <errno.h>
@@ -133,7 +134,7 @@ static void set_defaults(struct options *opts)
 	opts->settle_ms = 5000;
 	opts->retry_for_ms = -1;
 	opts->format = OUTPUT_FORMAT_TEXT;
-	opts->max_groups = 500;
+	opts->max_groups = REPORT_FOLD_MAX_GROUPS;
 	match_filter_init(&opts->filter);
 	match_default_group_keys(&opts->group_keys);
 	check_thresholds_init(&opts->thresholds);
@@ -381,8 +382,8 @@ bool cli_parse_listen(const char *text, char *host, size_t host_size,
 	hlen = (size_t)(colon - text);
 	if (text[0] == '[') {
 		/* [IPV6]:PORT: the bracket must close right before ':'. */
-		if (hlen < 2 || text[hlen - 1] != ']') {
-			errbuf_set(err, "\"%s\": unclosed \"[\"", text);
+		if (hlen < 3 || text[hlen - 1] != ']') {
+			errbuf_set(err, "\"%s\": expected [IPV6]:PORT", text);
 			return false;
 		}
 		h = text + 1;

@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "core/report_fold.h"
 #include "core/report_prom.h"
 #include "listen.h"
 #include "monitor.h"
@@ -112,7 +113,7 @@ static void publish(struct server *s)
 	}
 	report_init(&fresh);
 	monitor_report(s->monitor, &fresh);
-	(void)report_prom_fold(&fresh, (size_t)f->opts->max_groups);
+	(void)report_fold(&fresh, (size_t)f->opts->max_groups);
 	pthread_mutex_lock(&f->lock);
 	if (s->have_latest) {
 		report_finish(&s->latest);
@@ -269,7 +270,7 @@ static int write_reports(struct fleet *f)
 		report_init(&reports[i]);
 		monitor_report(f->servers[i].monitor, &reports[i]);
 		if (f->opts->format == OUTPUT_FORMAT_PROMETHEUS) {
-			(void)report_prom_fold(&reports[i],
+			(void)report_fold(&reports[i],
 					       (size_t)f->opts->max_groups);
 		}
 		each[i] = &reports[i];

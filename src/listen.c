@@ -27,15 +27,13 @@ struct listener {
 	size_t body_len;
 };
 
-static const char index_text[] =
-	"pgdrip: Prometheus metrics are at /metrics\n";
+static const char index_text[] = "pgdrip: Prometheus metrics are at /metrics\n";
 
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
-				 const char *type, const char *text,
-				 size_t len)
+                                 const char *type, const char *text, size_t len)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
-		len, (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
+	    len, (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ok;
 
 	if (r == NULL) {
@@ -53,7 +51,7 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 /* The copy is made under the lock, so a publish can free the old
  * buffer at once; 500 groups copy in microseconds. */
 static enum MHD_Result send_metrics(struct listener *l,
-				    struct MHD_Connection *c)
+                                    struct MHD_Connection *c)
 {
 	static const char none[] = "pgdrip: no exposition yet\n";
 	enum MHD_Result ok;
@@ -61,19 +59,19 @@ static enum MHD_Result send_metrics(struct listener *l,
 	pthread_mutex_lock(&l->lock);
 	if (l->body == NULL) {
 		ok = send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
-			       none, sizeof(none) - 1);
+		               none, sizeof(none) - 1);
 	} else {
 		ok = send_text(c, MHD_HTTP_OK, REPORT_PROM_CONTENT_TYPE,
-			       l->body, l->body_len);
+		               l->body, l->body_len);
 	}
 	pthread_mutex_unlock(&l->lock);
 	return ok;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
-			      const char *url, const char *method,
-			      const char *version, const char *upload_data,
-			      size_t *upload_data_size, void **req_cls)
+                              const char *url, const char *method,
+                              const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **req_cls)
 {
 	static const char missing[] = "not found: try /metrics\n";
 	static const char only_get[] = "only GET and HEAD\n";
@@ -85,17 +83,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
 		return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
-				 only_get, sizeof(only_get) - 1);
+		                 only_get, sizeof(only_get) - 1);
 	}
 	if (strcmp(url, "/metrics") == 0) {
 		return send_metrics(cls, c);
 	}
 	if (strcmp(url, "/") == 0) {
 		return send_text(c, MHD_HTTP_OK, "text/plain", index_text,
-				 sizeof(index_text) - 1);
+		                 sizeof(index_text) - 1);
 	}
 	return send_text(c, MHD_HTTP_NOT_FOUND, "text/plain", missing,
-			 sizeof(missing) - 1);
+	                 sizeof(missing) - 1);
 }
 
 /* libmicrohttpd's own complaints (a failed accept, say): one line. */
@@ -119,7 +117,7 @@ static int bind_one(const struct addrinfo *ai)
 	int one = 1;
 	int zero = 0;
 	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-			ai->ai_protocol);
+	                ai->ai_protocol);
 	int saved;
 
 	if (fd < 0) {
@@ -145,12 +143,12 @@ static int bind_one(const struct addrinfo *ai)
  * every interface ("") tries the IPv6 wildcard first (dual stack), then
  * the IPv4 one. */
 static int bind_address(const char *host, const char *port, int *family,
-			enum listen_failure *failure, struct errbuf *err)
+                        enum listen_failure *failure, struct errbuf *err)
 {
 	struct addrinfo hints = {
-		.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-		.ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+	    .ai_family = AF_UNSPEC,
+	    .ai_socktype = SOCK_STREAM,
 	};
 	struct addrinfo *list;
 	int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &list);
@@ -160,7 +158,7 @@ static int bind_address(const char *host, const char *port, int *family,
 	*failure = LISTEN_FAILURE_ADDRESS;
 	if (rc != 0) {
 		errbuf_set(err, "cannot listen on \"%s\": %s", host,
-			   gai_strerror(rc));
+		           gai_strerror(rc));
 		return -1;
 	}
 	for (int pass = 0; pass < (host[0] ? 1 : 2) && fd < 0; pass++) {
@@ -184,15 +182,14 @@ static int bind_address(const char *host, const char *port, int *family,
 			*failure = LISTEN_FAILURE_BUSY;
 		}
 		errbuf_set(err, "cannot listen on %s%s%s:%s: %s",
-			   strchr(host, ':') ? "[" : "", host,
-			   strchr(host, ':') ? "]" : "", port, strerror(saved));
+		           strchr(host, ':') ? "[" : "", host,
+		           strchr(host, ':') ? "]" : "", port, strerror(saved));
 	}
 	return fd;
 }
 
 struct listener *listen_start(const char *host, const char *port,
-			      enum listen_failure *failure,
-			      struct errbuf *err)
+                              enum listen_failure *failure, struct errbuf *err)
 {
 	struct listener *l;
 	int family = AF_INET;
@@ -209,16 +206,17 @@ struct listener *listen_start(const char *host, const char *port,
 	pthread_mutex_init(&l->lock, NULL);
 	/* A stuck client must not hold the one server thread for long. */
 	l->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, handle, l, MHD_OPTION_EXTERNAL_LOGGER,
-		log_mhd, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+	    flags, 0, NULL, NULL, handle, l, MHD_OPTION_EXTERNAL_LOGGER,
+	    log_mhd, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
 	if (l->daemon == NULL) {
 		close(fd);
 		pthread_mutex_destroy(&l->lock);
 		free(l);
 		*failure = LISTEN_FAILURE_BUSY;
-		errbuf_set(err, "cannot start the HTTP server on port %s", port);
+		errbuf_set(err, "cannot start the HTTP server on port %s",
+		           port);
 		return NULL;
 	}
 	return l;

@@ -27,8 +27,7 @@ enum listen_failure {
  * listen_publish(), /metrics answers 503.
  */
 struct listener *listen_start(const char *host, const char *port,
-			      enum listen_failure *failure,
-			      struct errbuf *err);
+                              enum listen_failure *failure, struct errbuf *err);
 
 /* Serves buf (len bytes, malloc'd; the listener takes it) from now on;
  * the previous buffer is freed. */

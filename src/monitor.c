@@ -13,6 +13,7 @@
 #include "config.h"
 #include "core/record.h"
 #include "core/report.h"
+#include "core/report_fold.h"
 #include "core/report_prom.h"
 #include "core/text.h"
 #include "listen.h"
@@ -458,7 +459,7 @@ static int finish_with_report(struct monitor *m, FILE *fallback)
 	report_init(&report);
 	complete_report(m, &report);
 	if (m->opts->format == OUTPUT_FORMAT_PROMETHEUS) {
-		(void)report_prom_fold(&report, (size_t)m->opts->max_groups);
+		(void)report_fold(&report, (size_t)m->opts->max_groups);
 	}
 	if (!output_report(m->opts, &report, fallback, &err)) {
 		fprintf(stderr, "pgdrip: %s\n", err.msg);
@@ -495,7 +496,7 @@ static void publish_metrics(struct monitor *m)
 	m->published = m->history.samples + m->history.failed_samples;
 	report_init(&report);
 	build_report(m, &report);
-	(void)report_prom_fold(&report, (size_t)m->opts->max_groups);
+	(void)report_fold(&report, (size_t)m->opts->max_groups);
 	out = open_memstream(&buf, &len);
 	if (out == NULL) {
 		/* Out of memory: the previous exposition stays served. */

@@ -111,11 +111,14 @@ static bool write_in_place(const struct options *opts,
 
 /* A temporary file beside the target (rename(2) only replaces within one
  * file system), hidden and not ending in .prom so the textfile collector
- * never reads it, flushed to disk, then renamed over the target. */
+ * never reads it, flushed to disk, then renamed over the target.  A
+ * symbolic link to an existing file is followed: that file is replaced,
+ * not the link. */
 static bool write_atomically(const struct options *opts,
 			     const struct reports *report, struct errbuf *err)
 {
-	const char *path = opts->output_file;
+	char *real = realpath(opts->output_file, NULL);
+	const char *path = real != NULL ? real : opts->output_file;
 	char *copy = xstrdup(path);
 	char *base = xstrdup(path);
 	size_t len = strlen(path) + 32;
@@ -148,9 +151,10 @@ static bool write_atomically(const struct options *opts,
 		}
 	}
 	if (!ok) {
-		errbuf_set(err, "cannot write \"%s\": %s", path,
+		errbuf_set(err, "cannot write \"%s\": %s", opts->output_file,
 			   strerror(saved));
 	}
+	free(real);
 	free(copy);
 	free(base);
 	free(tmp);

@@ -51,6 +51,7 @@ BASE_PACKAGES=(
 	procps:pkill socat:socat iproute2:ip python3-pytest:py:pytest
 	python3-psycopg2:py:psycopg2 librsvg2-bin:rsvg-convert
 	libxml2-utils:xmllint
+	libmicrohttpd-dev:pc:libmicrohttpd prometheus:promtool curl:curl
 )
 
 # build_pgdrip DIR [MESON ARGS...]

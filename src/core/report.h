@@ -57,7 +57,7 @@ struct report_process {
 
 struct report_group {
 	const char *keys[GROUP_KEY_COUNT]; /* NULL for keys not grouped by */
-	/* The sum of the groups past --max-groups (report_prom_fold()); its
+	/* The sum of the groups past --max-groups (report_fold()); its
 	 * keys are then REPORT_OTHER. */
 	bool other;
 	int connections;                   /* at the last sample */

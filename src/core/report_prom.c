@@ -13,6 +13,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Printable ASCII that goes out as it is. */
+static bool plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+}
+
+/* One byte or sequence that is not plain; returns the bytes used. */
+static size_t escape_one(FILE *out, const unsigned char *p, size_t len)
+{
+	unsigned cp;
+	size_t n;
+
+	if (p[0] == '"' || p[0] == '\\') {
+		fputc('\\', out);
+		fputc(p[0], out);
+		return 1;
+	}
+	if (p[0] == '\n') {
+		fputs("\\n", out);
+		return 1;
+	}
+	n = p[0] >= 0x80 ? utf8_decode(p, len, &cp) : 0;
+	if (n > 0 && cp >= 0xA0) {
+		fwrite(p, 1, n, out);
+		return n;
+	}
+	/* C0, DEL and C1 controls are allowed raw by the format, but a
+	 * terminal showing a scrape would obey them; bytes that are not
+	 * UTF-8 cannot go out raw at all: the text \xNN for each byte. */
+	n = n > 0 ? n : 1;
+	for (size_t k = 0; k < n; k++) {
+		fprintf(out, "\\\\x%02x", p[k]);
+	}
+	return n;
+}
+
 void report_prom_escape(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -20,37 +56,17 @@ void report_prom_escape(FILE *out, const char *s)
 	size_t i = 0;
 
 	while (i < len) {
-		unsigned char c = p[i];
-		unsigned cp;
-		size_t n;
+		size_t run = i;
 
-		if (c == '"' || c == '\\') {
-			fputc('\\', out);
-			fputc(c, out);
-		} else if (c == '\n') {
-			fputs("\\n", out);
-		} else if (c < 0x20 || c == 0x7F) {
-			/* Allowed raw by the format, but a terminal showing a
-			 * scrape would obey them: the text \xNN instead. */
-			fprintf(out, "\\\\x%02x", c);
-		} else if (c < 0x80) {
-			fputc(c, out);
-		} else if ((n = utf8_decode(p + i, len - i, &cp)) > 0) {
-			if (cp < 0xA0) {
-				/* C1 controls: as harmful as C0 on a terminal. */
-				for (size_t k = 0; k < n; k++) {
-					fprintf(out, "\\\\x%02x", p[i + k]);
-				}
-			} else {
-				fwrite(p + i, 1, n, out);
-			}
-			i += n;
-			continue;
-		} else {
-			/* Not UTF-8: the exposition must be. */
-			fprintf(out, "\\\\x%02x", c);
+		/* Runs of plain bytes in one write: most names are. */
+		while (run < len && plain(p[run])) {
+			run++;
 		}
-		i++;
+		fwrite(p + i, 1, run - i, out);
+		i = run;
+		if (i < len) {
+			i += escape_one(out, p + i, len - i);
+		}
 	}
 }
 
@@ -68,7 +84,24 @@ static void write_value(FILE *out, double v)
 		fputs(v > 0 ? "+Inf" : "-Inf", out);
 		return;
 	}
-	snprintf(buf, sizeof(buf), "%.15g", v == 0 ? 0.0 : v);
+	if (fabs(v) < 1e15 && v == (double)(long long)v) {
+		/* Counts, most values: no float formatting (500 groups give
+		 * thousands of series per sample). */
+		long long n = (long long)v;
+		char *p = buf + sizeof(buf) - 1;
+
+		*p = '\0';
+		do {
+			*--p = (char)('0' + (n < 0 ? -(n % 10) : n % 10));
+			n /= 10;
+		} while (n != 0);
+		if (v < 0) {
+			*--p = '-';
+		}
+		fputs(p, out);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.15g", v);
 	for (char *c = buf; *c != '\0'; c++) {
 		if (*c == ',') {
 			*c = '.';
@@ -78,7 +111,7 @@ static void write_value(FILE *out, double v)
 }
 
 static void family(FILE *out, const char *name, const char *type,
-		   const char *help)
+                   const char *help)
 {
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -87,14 +120,17 @@ static void family(FILE *out, const char *name, const char *type,
  * value(). */
 static void series(FILE *out, const struct report *r, const char *name)
 {
-	fprintf(out, "%s{server=\"", name);
+	fputs(name, out);
+	fputs("{server=\"", out);
 	report_prom_escape(out, r->server_label);
 	fputc('"', out);
 }
 
 static void label(FILE *out, const char *name, const char *value)
 {
-	fprintf(out, ",%s=\"", name);
+	fputc(',', out);
+	fputs(name, out);
+	fputs("=\"", out);
 	report_prom_escape(out, value != NULL ? value : "");
 	fputc('"', out);
 }
@@ -106,63 +142,168 @@ static void value(FILE *out, double v)
 	fputc('\n', out);
 }
 
-/* A family of one series with only the server label. */
-static void single(FILE *out, const struct report *r, const char *name,
-		   const char *type, const char *help, double v)
+/* The reports of one exposition (one per server); every family lists
+ * the series of all of them together, as parsers require. */
+struct reports {
+	const struct report *const *r;
+	size_t n;
+};
+
+/* A family with one series per server and no other label; NAN leaves
+ * a server's series out. */
+struct server_family {
+	const char *name;
+	const char *type;
+	const char *help;
+	double (*get)(const struct report *r);
+};
+
+static double s_up(const struct report *r)
 {
-	family(out, name, type, help);
-	series(out, r, name);
-	value(out, v);
+	return r->up ? 1 : 0;
 }
 
-static void write_self(FILE *out, const struct report *r, const char *version)
+static double s_samples(const struct report *r)
 {
-	single(out, r, "pgdrip_up", "gauge",
-	       "1 when the last sample of the server succeeded, else 0",
-	       r->up ? 1 : 0);
+	return (double)r->samples;
+}
+
+static double s_failures(const struct report *r)
+{
+	return (double)r->failed_samples;
+}
+
+static double s_reconnects(const struct report *r)
+{
+	return (double)r->reconnects;
+}
+
+static double s_duration(const struct report *r)
+{
+	return r->last_sample_s;
+}
+
+static double s_sampled_at(const struct report *r)
+{
+	return r->last_sample_epoch_s;
+}
+
+static double s_cpu(const struct report *r)
+{
+	return isfinite(r->self_cpu_s) ? r->self_cpu_s : NAN;
+}
+
+static double s_max_connections(const struct report *r)
+{
+	return r->server.max_connections;
+}
+
+static double s_usable(const struct report *r)
+{
+	return r->usable_connections;
+}
+
+static double s_all(const struct report *r)
+{
+	return r->total_all;
+}
+
+static double s_selected(const struct report *r)
+{
+	return r->total;
+}
+
+static double s_idle_tx(const struct report *r)
+{
+	return (double)r->idle_tx_count;
+}
+
+static double s_idle_tx_over_age(const struct report *r)
+{
+	int over = 0;
+
+	for (size_t i = 0; i < r->idle_tx_count; i++) {
+		over += r->idle_tx[i].over_age;
+	}
+	return over;
+}
+
+static double s_idle_tx_oldest(const struct report *r)
+{
+	double oldest = NAN;
+
+	for (size_t i = 0; i < r->idle_tx_count; i++) {
+		oldest = fmax(oldest, r->idle_tx[i].idle_s);
+	}
+	return oldest;
+}
+
+static const struct server_family self_families[] = {
+    {"pgdrip_up", "gauge",
+     "1 when the last sample of the server succeeded, else 0", s_up},
+    {"pgdrip_samples_total", "counter", "Samples taken successfully",
+     s_samples},
+    {"pgdrip_sample_failures_total", "counter",
+     "Samples that failed (query error, lost connection)", s_failures},
+    {"pgdrip_reconnects_total", "counter",
+     "Times the monitoring session was re-established after a loss",
+     s_reconnects},
+    {"pgdrip_sample_duration_seconds", "gauge",
+     "Query round trip of the last successful sample", s_duration},
+    {"pgdrip_last_sample_timestamp_seconds", "gauge",
+     "Unix time of the last successful sample", s_sampled_at},
+    {"pgdrip_process_cpu_seconds_total", "counter",
+     "CPU time pgdrip itself has used (user and system)", s_cpu},
+    {"pgdrip_server_max_connections", "gauge", "The server's max_connections",
+     s_max_connections},
+    {"pgdrip_server_usable_connections", "gauge",
+     "max_connections less the reserved slots", s_usable},
+    {"pgdrip_server_connections", "gauge",
+     "Client sessions on the server, unfiltered", s_all},
+    {"pgdrip_selected_connections", "gauge",
+     "Client sessions passing the --app/--user/--db filters", s_selected},
+};
+
+static const struct server_family idle_tx_families[] = {
+    {"pgdrip_idle_in_transaction_sessions", "gauge",
+     "Selected sessions idle in transaction (aborted included)", s_idle_tx},
+    {"pgdrip_idle_in_transaction_over_age_sessions", "gauge",
+     "Of those, idle at least --idle-tx-age", s_idle_tx_over_age},
+    {"pgdrip_idle_in_transaction_oldest_seconds", "gauge",
+     "How long the oldest of them has been idle (absent: none)",
+     s_idle_tx_oldest},
+};
+
+static void write_server_families(FILE *out, const struct reports *rs,
+                                  const struct server_family *f, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		family(out, f[k].name, f[k].type, f[k].help);
+		for (size_t i = 0; i < rs->n; i++) {
+			double v = f[k].get(rs->r[i]);
+
+			if (!isnan(v)) {
+				series(out, rs->r[i], f[k].name);
+				value(out, v);
+			}
+		}
+	}
+}
+
+static void write_build_info(FILE *out, const struct reports *rs,
+                             const char *version)
+{
 	family(out, "pgdrip_build_info", "gauge",
 	       "Always 1; the version label is pgdrip's");
-	series(out, r, "pgdrip_build_info");
-	label(out, "version", version);
-	value(out, 1);
-	single(out, r, "pgdrip_samples_total", "counter",
-	       "Samples taken successfully", (double)r->samples);
-	single(out, r, "pgdrip_sample_failures_total", "counter",
-	       "Samples that failed (query error, lost connection)",
-	       (double)r->failed_samples);
-	single(out, r, "pgdrip_reconnects_total", "counter",
-	       "Times the monitoring session was re-established after a loss",
-	       (double)r->reconnects);
-	if (!isnan(r->last_sample_s)) {
-		single(out, r, "pgdrip_sample_duration_seconds", "gauge",
-		       "Query round trip of the last successful sample",
-		       r->last_sample_s);
-		single(out, r, "pgdrip_last_sample_timestamp_seconds", "gauge",
-		       "Unix time of the last successful sample",
-		       r->last_sample_epoch_s);
-	}
-	if (isfinite(r->self_cpu_s)) {
-		single(out, r, "pgdrip_process_cpu_seconds_total", "counter",
-		       "CPU time pgdrip itself has used (user and system)",
-		       r->self_cpu_s);
+	for (size_t i = 0; i < rs->n; i++) {
+		series(out, rs->r[i], "pgdrip_build_info");
+		label(out, "version", version);
+		value(out, 1);
 	}
 }
 
-static void write_server(FILE *out, const struct report *r)
+static void write_breakdown(FILE *out, const struct report *r)
 {
-	single(out, r, "pgdrip_server_max_connections", "gauge",
-	       "The server's max_connections", r->server.max_connections);
-	single(out, r, "pgdrip_server_usable_connections", "gauge",
-	       "max_connections less the reserved slots",
-	       r->usable_connections);
-	single(out, r, "pgdrip_server_connections", "gauge",
-	       "Client sessions on the server, unfiltered", r->total_all);
-	single(out, r, "pgdrip_selected_connections", "gauge",
-	       "Client sessions passing the --app/--user/--db filters",
-	       r->total);
-	family(out, "pgdrip_connections", "gauge",
-	       "Selected client sessions by user, application, database and "
-	       "state at the last sample (absent: none)");
 	for (size_t i = 0; i < r->breakdown_count; i++) {
 		const struct report_breakdown *b = &r->breakdown[i];
 
@@ -179,7 +320,7 @@ static void write_server(FILE *out, const struct report *r)
 }
 
 static void limit_series(FILE *out, const struct report *r,
-			 const struct report_limit *l, const char *name)
+                         const struct report_limit *l, const char *name)
 {
 	series(out, r, name);
 	label(out, "kind", report_limit_kind_name(l->kind));
@@ -188,52 +329,35 @@ static void limit_series(FILE *out, const struct report *r,
 	}
 }
 
-static void write_limits(FILE *out, const struct report *r)
+static void write_limits(FILE *out, const struct reports *rs)
 {
 	static const struct {
 		const char *name;
 		const char *help;
 	} f[] = {
-		{"pgdrip_limit_connections",
-		 "A connection limit: kind server (usable connections), role "
-		 "or database (CONNECTION LIMIT)"},
-		{"pgdrip_limit_used_connections",
-		 "Sessions counting against the limit, unfiltered"},
-		{"pgdrip_limit_usage_ratio",
-		 "Used over limit (1 when the limit is 0 and used)"},
+	    {"pgdrip_limit_connections",
+	     "A connection limit: kind server (usable connections), role "
+	     "or database (CONNECTION LIMIT)"},
+	    {"pgdrip_limit_used_connections",
+	     "Sessions counting against the limit, unfiltered"},
+	    {"pgdrip_limit_usage_ratio",
+	     "Used over limit (1 when the limit is 0 and used)"},
 	};
 
 	for (size_t k = 0; k < PGD_ARRAY_LEN(f); k++) {
 		family(out, f[k].name, "gauge", f[k].help);
-		for (size_t i = 0; i < r->limit_count; i++) {
-			const struct report_limit *l = &r->limits[i];
+		for (size_t i = 0; i < rs->n; i++) {
+			const struct report *r = rs->r[i];
 
-			limit_series(out, r, l, f[k].name);
-			value(out, k == 0   ? l->limit
-				   : k == 1 ? l->used
-					    : l->usage_pct / 100.0);
+			for (size_t j = 0; j < r->limit_count; j++) {
+				const struct report_limit *l = &r->limits[j];
+
+				limit_series(out, r, l, f[k].name);
+				value(out, k == 0   ? l->limit
+				           : k == 1 ? l->used
+				                    : l->usage_pct / 100.0);
+			}
 		}
-	}
-}
-
-static void write_idle_tx(FILE *out, const struct report *r)
-{
-	double oldest = NAN;
-	int over = 0;
-
-	for (size_t i = 0; i < r->idle_tx_count; i++) {
-		over += r->idle_tx[i].over_age;
-		oldest = fmax(oldest, r->idle_tx[i].idle_s);
-	}
-	single(out, r, "pgdrip_idle_in_transaction_sessions", "gauge",
-	       "Selected sessions idle in transaction (aborted included)",
-	       (double)r->idle_tx_count);
-	single(out, r, "pgdrip_idle_in_transaction_over_age_sessions", "gauge",
-	       "Of those, idle at least --idle-tx-age", over);
-	if (!isnan(oldest)) {
-		single(out, r, "pgdrip_idle_in_transaction_oldest_seconds",
-		       "gauge", "How long the oldest of them has been idle",
-		       oldest);
 	}
 }
 
@@ -287,32 +411,32 @@ static double g_idle_tx(const struct report_group *g)
 }
 
 static const struct group_family group_families[] = {
-	{"pgdrip_group_connections", "Sessions of the group at the last sample",
-	 g_connections},
-	{"pgdrip_group_baseline_connections",
-	 "Sessions of the group at the first sample", g_baseline},
-	{"pgdrip_group_peak_connections", "Most sessions the group has held",
-	 g_peak},
-	{"pgdrip_group_growth_per_minute",
-	 "Robust slope of the group's count over --window, sessions per "
-	 "minute",
-	 g_slope},
-	{"pgdrip_group_growth_confidence_ratio",
-	 "Confidence that the growth is a steady trend (1 - p)", g_confidence},
-	{"pgdrip_group_leak_flagged",
-	 "1 when the detector flags the group's growth as a leak", g_flagged},
-	{"pgdrip_group_exhaustion_forecast_seconds",
-	 "Seconds until the group's growth exhausts the nearest server, role "
-	 "or database limit (absent: not growing)",
-	 g_forecast},
-	{"pgdrip_group_oldest_idle_in_transaction_seconds",
-	 "Idle time of the group's oldest session idle in transaction (absent: "
-	 "none)",
-	 g_idle_tx},
+    {"pgdrip_group_connections", "Sessions of the group at the last sample",
+     g_connections},
+    {"pgdrip_group_baseline_connections",
+     "Sessions of the group at the first sample", g_baseline},
+    {"pgdrip_group_peak_connections", "Most sessions the group has held",
+     g_peak},
+    {"pgdrip_group_growth_per_minute",
+     "Robust slope of the group's count over --window, sessions per "
+     "minute",
+     g_slope},
+    {"pgdrip_group_growth_confidence_ratio",
+     "Confidence that the growth is a steady trend (1 - p)", g_confidence},
+    {"pgdrip_group_leak_flagged",
+     "1 when the detector flags the group's growth as a leak", g_flagged},
+    {"pgdrip_group_exhaustion_forecast_seconds",
+     "Seconds until the group's growth exhausts the nearest server, role "
+     "or database limit (absent: not growing)",
+     g_forecast},
+    {"pgdrip_group_oldest_idle_in_transaction_seconds",
+     "Idle time of the group's oldest session idle in transaction (absent: "
+     "none)",
+     g_idle_tx},
 };
 
 static void group_series(FILE *out, const struct report *r,
-			 const struct report_group *g, const char *name)
+                         const struct report_group *g, const char *name)
 {
 	series(out, r, name);
 	for (size_t k = 0; k < r->keys.count; k++) {
@@ -325,288 +449,59 @@ static void group_series(FILE *out, const struct report *r,
 	}
 }
 
-static void write_groups(FILE *out, const struct report *r)
+static void write_groups(FILE *out, const struct reports *rs)
 {
 	for (size_t f = 0; f < PGD_ARRAY_LEN(group_families); f++) {
 		const struct group_family *gf = &group_families[f];
 
 		family(out, gf->name, "gauge", gf->help);
-		for (size_t i = 0; i < r->group_count; i++) {
-			double v = gf->get(&r->groups[i]);
+		for (size_t i = 0; i < rs->n; i++) {
+			const struct report *r = rs->r[i];
 
-			if (isnan(v)) {
-				continue;
+			for (size_t j = 0; j < r->group_count; j++) {
+				double v = gf->get(&r->groups[j]);
+
+				if (!isnan(v)) {
+					group_series(out, r, &r->groups[j],
+					             gf->name);
+					value(out, v);
+				}
 			}
-			group_series(out, r, &r->groups[i], gf->name);
-			value(out, v);
 		}
-	}
-}
-
-void report_prom_write(FILE *out, const struct report *r,
-		       const char *pgdrip_version)
-{
-	/* Comments are ignored by parsers; a reader of the file or of a
-	 * scrape still sees what the text report would warn about. */
-	for (size_t i = 0; i < r->warning_count; i++) {
-		fputs("# warning: ", out);
-		report_prom_escape(out, r->warnings[i]);
-		fputc('\n', out);
-	}
-	write_self(out, r, pgdrip_version);
-	write_server(out, r);
-	write_limits(out, r);
-	write_idle_tx(out, r);
-	write_groups(out, r);
-}
-
-/* ---- the cardinality guard ---- */
-
-static void other_init(struct report_group *o, const struct report *r)
-{
-	memset(o, 0, sizeof(*o));
-	o->other = true;
-	for (size_t k = 0; k < r->keys.count; k++) {
-		o->keys[r->keys.keys[k]] = REPORT_OTHER;
-	}
-	o->oldest_idle_tx_s = NAN;
-	o->oldest_xact_s = NAN;
-	o->first_flagged_s = NAN;
-	o->forecast_s = INFINITY;
-	o->forecast_name = "";
-	o->role_limit = -1;
-	o->db_limit = -1;
-	o->role_usage_pct = NAN;
-	o->db_usage_pct = NAN;
-	o->trend.p_value = 1;
-}
-
-/* Counts and slopes add up (the sum of the series grows at the sum of
- * the slopes); the peak is the sum of peaks, an upper bound.  One leak
- * among them flags the sum, so an alert still fires. */
-static void other_add(struct report_group *o, const struct report_group *g)
-{
-	o->connections += g->connections;
-	o->baseline += g->baseline;
-	o->peak += g->peak;
-	o->minimum += g->minimum;
-	o->leaked += g->leaked;
-	for (int s = 0; s < SESSION_STATE_COUNT; s++) {
-		o->states[s] += g->states[s];
-	}
-	o->oldest_idle_tx_s = fmax(o->oldest_idle_tx_s, g->oldest_idle_tx_s);
-	o->oldest_xact_s = fmax(o->oldest_xact_s, g->oldest_xact_s);
-	o->trend.flagged |= g->trend.flagged;
-	o->trend.slope_per_min += g->trend.slope_per_min;
-	o->trend.net_growth += g->trend.net_growth;
-	o->trend.confidence = fmax(o->trend.confidence, g->trend.confidence);
-	o->trend.p_value = fmin(o->trend.p_value, g->trend.p_value);
-	o->first_flagged_s = fmin(o->first_flagged_s, g->first_flagged_s);
-	if (g->forecast_s < o->forecast_s) {
-		o->forecast_s = g->forecast_s;
-		o->forecast_kind = g->forecast_kind;
-		o->forecast_name = g->forecast_name;
-		o->forecast_limit = g->forecast_limit;
-	}
-}
-
-static void fold_groups(struct report *r, size_t max_groups)
-{
-	struct report_group other;
-
-	other_init(&other, r);
-	for (size_t i = max_groups; i < r->group_count; i++) {
-		other_add(&other, &r->groups[i]);
-	}
-	r->groups[max_groups] = other;
-	r->group_count = max_groups + 1;
-}
-
-/* Rows past max_groups become one "other" row per state. */
-static void fold_breakdown(struct report *r, size_t max_groups)
-{
-	struct report_breakdown others[SESSION_STATE_COUNT];
-	size_t n = max_groups;
-
-	memset(others, 0, sizeof(others));
-	for (size_t i = max_groups; i < r->breakdown_count; i++) {
-		others[r->breakdown[i].state].connections +=
-			r->breakdown[i].connections;
-	}
-	for (int s = 0; s < SESSION_STATE_COUNT; s++) {
-		struct report_breakdown *b = &r->breakdown[n];
-
-		if (others[s].connections == 0) {
-			continue;
-		}
-		/* n <= max_groups + s < breakdown_count: a state's row
-		 * exists only where a folded row had that state. */
-		b->user = b->app = b->db = REPORT_OTHER;
-		b->state = (enum session_state)s;
-		b->connections = others[s].connections;
-		b->other = true;
-		n++;
-	}
-	r->breakdown_count = n;
-}
-
-size_t report_prom_fold(struct report *report, size_t max_groups)
-{
-	size_t folded = 0;
-
-	if (max_groups == 0) {
-		return 0;
-	}
-	if (report->group_count > max_groups) {
-		folded = report->group_count - max_groups;
-		fold_groups(report, max_groups);
-		report_add_warning(report,
-				   "%zu groups past --max-groups %zu are summed "
-				   "into one labelled other=\"true\" (keys "
-				   "\"" REPORT_OTHER "\")",
-				   folded, max_groups);
-	}
-	if (report->breakdown_count > max_groups) {
-		size_t rows = report->breakdown_count - max_groups;
-
-		fold_breakdown(report, max_groups);
-		report_add_warning(report,
-				   "%zu user/application/database/state "
-				   "combinations past --max-groups %zu are "
-				   "summed into other=\"true\"",
-				   rows, max_groups);
-	}
-	return folded;
-}
-
-/* ---- several servers in one exposition ---- */
-
-/* One family of the merged exposition: its HELP and TYPE lines, then
- * the series of every server. */
-struct merged_family {
-	char *name;
-	char *head;   /* "# HELP ...\n# TYPE ...\n" */
-	char *series; /* every server's lines */
-	size_t series_len;
-	size_t series_cap;
-};
-
-struct merged {
-	struct merged_family *families;
-	size_t count;
-	size_t cap;
-	char *comments; /* "# warning: ..." lines, every server's */
-	size_t comments_len;
-	size_t comments_cap;
-};
-
-static void append(char **buf, size_t *len, size_t *cap, const char *s,
-		   size_t n)
-{
-	xgrow((void **)buf, cap, *len + n + 1, 1);
-	memcpy(*buf + *len, s, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-}
-
-static struct merged_family *merged_family(struct merged *m,
-					   const char *name, size_t len)
-{
-	struct merged_family *f;
-
-	for (size_t i = 0; i < m->count; i++) {
-		if (strlen(m->families[i].name) == len &&
-		    memcmp(m->families[i].name, name, len) == 0) {
-			return &m->families[i];
-		}
-	}
-	xgrow((void **)&m->families, &m->cap, m->count + 1,
-	      sizeof(*m->families));
-	f = &m->families[m->count++];
-	memset(f, 0, sizeof(*f));
-	f->name = xmalloc(len + 1);
-	memcpy(f->name, name, len);
-	f->name[len] = '\0';
-	f->head = xstrdup("");
-	return f;
-}
-
-/* Folds one server's exposition in: each series goes to the family whose
- * HELP line came before it, so families stay whole across servers. */
-static void merge_exposition(struct merged *m, const char *text)
-{
-	struct merged_family *current = NULL;
-
-	for (const char *line = text; *line != '\0';) {
-		const char *end = strchr(line, '\n');
-		size_t n = end != NULL ? (size_t)(end - line) + 1 : strlen(line);
-
-		if (strncmp(line, "# HELP ", 7) == 0) {
-			const char *name = line + 7;
-			size_t len = strcspn(name, " \n");
-
-			current = merged_family(m, name, len);
-			if (current->head[0] == '\0') {
-				size_t head_len = 0;
-				size_t head_cap = 1;
-				const char *type = end != NULL ? end + 1 : "";
-				size_t type_n = strncmp(type, "# TYPE ", 7) == 0
-							? strcspn(type, "\n") + 1
-							: 0;
-
-				append(&current->head, &head_len, &head_cap,
-				       line, n);
-				append(&current->head, &head_len, &head_cap,
-				       type, type_n);
-			}
-		} else if (strncmp(line, "# TYPE ", 7) == 0) {
-			/* Taken with its HELP line. */
-		} else if (line[0] == '#' || current == NULL) {
-			append(&m->comments, &m->comments_len,
-			       &m->comments_cap, line, n);
-		} else {
-			append(&current->series, &current->series_len,
-			       &current->series_cap, line, n);
-		}
-		line += n;
 	}
 }
 
 void report_prom_write_many(FILE *out, const struct report *const *reports,
-			    size_t count, const char *pgdrip_version)
+                            size_t count, const char *pgdrip_version)
 {
-	struct merged m = {0};
+	struct reports rs = {reports, count};
 
-	if (count == 1) {
-		report_prom_write(out, reports[0], pgdrip_version);
-		return;
-	}
+	/* Comments are ignored by parsers; a reader of the file or of a
+	 * scrape still sees what the text report would warn about. */
 	for (size_t i = 0; i < count; i++) {
-		char *text = NULL;
-		size_t len = 0;
-		FILE *one = open_memstream(&text, &len);
+		for (size_t w = 0; w < reports[i]->warning_count; w++) {
+			fputs("# warning: ", out);
+			report_prom_escape(out, reports[i]->warnings[w]);
+			fputc('\n', out);
+		}
+	}
+	write_server_families(out, &rs, self_families,
+	                      PGD_ARRAY_LEN(self_families));
+	write_build_info(out, &rs, pgdrip_version);
+	family(out, "pgdrip_connections", "gauge",
+	       "Selected client sessions by user, application, database and "
+	       "state at the last sample (absent: none)");
+	for (size_t i = 0; i < count; i++) {
+		write_breakdown(out, reports[i]);
+	}
+	write_limits(out, &rs);
+	write_server_families(out, &rs, idle_tx_families,
+	                      PGD_ARRAY_LEN(idle_tx_families));
+	write_groups(out, &rs);
+}
 
-		if (one == NULL) {
-			continue;
-		}
-		report_prom_write(one, reports[i], pgdrip_version);
-		if (fclose(one) == 0) {
-			merge_exposition(&m, text);
-		}
-		free(text);
-	}
-	if (m.comments != NULL) {
-		fputs(m.comments, out);
-	}
-	for (size_t i = 0; i < m.count; i++) {
-		fputs(m.families[i].head, out);
-		if (m.families[i].series != NULL) {
-			fputs(m.families[i].series, out);
-		}
-		free(m.families[i].name);
-		free(m.families[i].head);
-		free(m.families[i].series);
-	}
-	free(m.families);
-	free(m.comments);
+void report_prom_write(FILE *out, const struct report *report,
+                       const char *pgdrip_version)
+{
+	report_prom_write_many(out, &report, 1, pgdrip_version);
 }

@@ -19,33 +19,20 @@
 /* What an HTTP server says it serves. */
 #define REPORT_PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* --max-groups when not given. */
-enum { REPORT_PROM_MAX_GROUPS = 500 };
-
-/*
- * The cardinality guard: keeps the max_groups groups with the most
- * connections (the report's order) and sums the rest into one group
- * with other set and every key REPORT_OTHER; the same for the breakdown
- * rows (one "other" row per state).  Adds a warning saying so.  0 means
- * no limit.  Returns how many groups were folded.
- */
-size_t report_prom_fold(struct report *report, size_t max_groups);
-
 /*
  * Writes the report as an exposition: HELP and TYPE once per family,
  * each family's series together, warnings as comment lines.  Series
  * with no value (no forecast, no idle transaction) are left out.
  */
 void report_prom_write(FILE *out, const struct report *report,
-		       const char *pgdrip_version);
+                       const char *pgdrip_version);
 
 /*
- * Several servers in one exposition: each family's HELP and TYPE once,
- * then every server's series of it (told apart by their server label),
- * so the result stays valid for a parser.
+ * The same for several servers' reports in one exposition (multi-server
+ * monitoring): each family once, with every server's series in it.
  */
 void report_prom_write_many(FILE *out, const struct report *const *reports,
-			    size_t count, const char *pgdrip_version);
+                            size_t count, const char *pgdrip_version);
 
 /* Writes s escaped for a label value (without the quotes). */
 void report_prom_escape(FILE *out, const char *s);

@@ -72,6 +72,10 @@ wait_metric() {
 }
 check "both servers are up on /metrics" wait_metric "pgdrip_up\{server=\"$X_DIR:$X_PORT/postgres\"\} 1" 15
 check "...the first too" wait_metric "pgdrip_up\{server=\"$PGHOST:$PGPORT/postgres\"\} 1" 5
+metrics >"$T_TMP/both.prom"
+check "the exposition of both passes promtool check metrics" \
+	bash -c "promtool check metrics <'$T_TMP/both.prom'"
+is "$(grep -c '^# TYPE pgdrip_up ' "$T_TMP/both.prom")" 1 "...each family once, for both servers"
 stop_workload "$WL_PID"
 x_ctl -m fast stop || fail "stopping the second cluster"
 check "the stopped server reads up 0" \
