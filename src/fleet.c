@@ -294,20 +294,10 @@ int fleet_run(const struct options *opts)
 	int status = PGD_EXIT_OK;
 
 	init_fleet(&f, opts);
-	if (opts->listen_port[0] != '\0') {
-		enum listen_failure failure;
-		struct errbuf err;
-
-		f.listener = listen_start(opts->listen_host, opts->listen_port,
-					  &failure, &err);
-		if (f.listener == NULL) {
-			fprintf(stderr, "pgdrip: %s\n", err.msg);
-			status = failure == LISTEN_FAILURE_ADDRESS
-					 ? PGD_EXIT_USAGE
-					 : PGD_EXIT_UNAVAILABLE;
-			finish_fleet(&f);
-			return status;
-		}
+	if (!listen_from_options(opts->listen_host, opts->listen_port,
+				 &f.listener, &status)) {
+		finish_fleet(&f);
+		return status;
 	}
 	if (start_threads(&f)) {
 		if (!opts->once) {

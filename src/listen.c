@@ -245,3 +245,23 @@ void listen_stop(struct listener *l)
 	free(l->body);
 	free(l);
 }
+
+bool listen_from_options(const char *host, const char *port,
+			 struct listener **out, int *status)
+{
+	enum listen_failure failure;
+	struct errbuf err;
+
+	*out = NULL;
+	if (port[0] == '\0') {
+		return true;
+	}
+	*out = listen_start(host, port, &failure, &err);
+	if (*out == NULL) {
+		fprintf(stderr, "pgdrip: %s\n", err.msg);
+		*status = failure == LISTEN_FAILURE_ADDRESS ? PGD_EXIT_USAGE
+							    : PGD_EXIT_UNAVAILABLE;
+		return false;
+	}
+	return true;
+}

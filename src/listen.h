@@ -11,6 +11,7 @@
 
 #include "core/common.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct listener;
@@ -28,6 +29,15 @@ enum listen_failure {
  */
 struct listener *listen_start(const char *host, const char *port,
                               enum listen_failure *failure, struct errbuf *err);
+
+/*
+ * --listen as the options ask: NULL and true when not asked; the
+ * listener and true when bound; NULL and false when it cannot be, the
+ * reason said on stderr and *status the exit status (2 for a bad
+ * address, 3 for a busy one).
+ */
+bool listen_from_options(const char *host, const char *port,
+			 struct listener **out, int *status);
 
 /* Serves buf (len bytes, malloc'd; the listener takes it) from now on;
  * the previous buffer is freed. */

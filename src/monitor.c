@@ -1119,22 +1119,8 @@ static int run_live(struct monitor *m)
  * Until the first sample attempt /metrics answers 503. */
 static bool start_listener(struct monitor *m, int *status)
 {
-	enum listen_failure failure;
-	struct errbuf err;
-
-	if (m->opts->listen_port[0] == '\0') {
-		return true;
-	}
-	m->listener = listen_start(m->opts->listen_host, m->opts->listen_port,
-				   &failure, &err);
-	if (m->listener == NULL) {
-		fprintf(stderr, "pgdrip: %s\n", err.msg);
-		*status = failure == LISTEN_FAILURE_ADDRESS
-				  ? PGD_EXIT_USAGE
-				  : PGD_EXIT_UNAVAILABLE;
-		return false;
-	}
-	return true;
+	return listen_from_options(m->opts->listen_host, m->opts->listen_port,
+				   &m->listener, status);
 }
 
 /* ---- one server among several: what fleet.c drives ---- */
