@@ -7,8 +7,10 @@
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 if ! command -v promtool >/dev/null || ! command -v curl >/dev/null; then
-	echo "1..0 # SKIP promtool or curl not installed"
-	exit 0
+	# The scripts install both: their absence is a failure.
+	fail "promtool and curl are installed"
+	done_testing
+	exit 1
 fi
 
 # poll_until SECONDS COMMAND...: true once the command succeeds; the
