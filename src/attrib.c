@@ -75,6 +75,13 @@ struct attributor {
 	size_t holder_count;
 	struct traced *cache; /* sorted by backend_pid */
 	size_t cache_count;
+	size_t cache_cap;
+	struct traced *spare; /* the next cache, being built */
+	size_t spare_cap;
+	struct pending *pending; /* sessions being traced in one call */
+	size_t pending_cap;
+	int *pending_misses;
+	size_t pending_misses_cap;
 	size_t untraced[UNTRACED_COUNT];
 	char remote_example[64];
 };
@@ -103,6 +110,9 @@ void attributor_free(struct attributor *a)
 		return;
 	}
 	free_cache(a->cache, a->cache_count);
+	free(a->spare);
+	free(a->pending);
+	free(a->pending_misses);
 	free(a);
 }
 
@@ -831,17 +841,23 @@ static void resolve(struct attributor *a, struct sample *sample,
 void attributor_run(struct attributor *a, struct sample *sample,
 		    const bool *wanted)
 {
-	struct pending *p = xcalloc(sample->session_count + 1, sizeof(*p));
-	struct traced *fresh =
-		xcalloc(sample->session_count + 1, sizeof(*fresh));
-	int *misses = xcalloc(sample->session_count + 1, sizeof(*misses));
 	size_t n = 0;
 	size_t fresh_count = 0;
-	bool have_proc = access("/proc/net/tcp", R_OK) == 0;
+	struct traced *fresh;
+	int have_proc = -1; /* asked once, when something is to be traced */
 
+	/* Buffers kept between calls: a sample with nothing new to trace
+	 * allocates nothing. */
+	xgrow((void **)&a->spare, &a->spare_cap, sample->session_count + 1,
+	      sizeof(*a->spare));
+	xgrow((void **)&a->pending, &a->pending_cap, sample->session_count + 1,
+	      sizeof(*a->pending));
+	xgrow((void **)&a->pending_misses, &a->pending_misses_cap,
+	      sample->session_count + 1, sizeof(*a->pending_misses));
+	fresh = a->spare;
 	for (size_t i = 0; i < sample->session_count; i++) {
 		struct session *s = &sample->sessions[i];
-		const struct traced *old;
+		struct traced *old;
 		enum untraced reason;
 
 		if (s->weight != 1 || s->pid <= 0) {
@@ -849,15 +865,21 @@ void attributor_run(struct attributor *a, struct sample *sample,
 		}
 		old = cache_find(a, s);
 		if (old != NULL && (old->client_pid > 0 || old->given_up)) {
-			/* Found, or given up on: no second look. */
-			apply(sample, s, old);
-			fresh[fresh_count] = *old;
-			fresh[fresh_count++].command =
-				old->command ? xstrdup(old->command) : NULL;
+			/* Found, or given up on: no second look.  The entry
+			 * moves to the new cache, its string with it; only
+			 * the sessions wanted are told (a copy each). */
+			if (wanted[i]) {
+				apply(sample, s, old);
+			}
+			fresh[fresh_count++] = *old;
+			old->command = NULL;
 			continue;
 		}
 		if (!wanted[i]) {
 			continue;
+		}
+		if (have_proc < 0) {
+			have_proc = access("/proc/net/tcp", R_OK) == 0;
 		}
 		if (!have_proc) {
 			give_up(a, add_fresh(fresh, &fresh_count, s),
@@ -865,31 +887,40 @@ void attributor_run(struct attributor *a, struct sample *sample,
 		} else if (!classify(a, s, &reason)) {
 			give_up(a, add_fresh(fresh, &fresh_count, s), reason);
 		} else {
-			misses[n] = old != NULL ? old->misses : 0;
-			p[n++] = (struct pending){.session = i,
-						  .reason = UNTRACED_COUNT};
+			a->pending_misses[n] = old != NULL ? old->misses : 0;
+			a->pending[n++] = (struct pending){
+				.session = i, .reason = UNTRACED_COUNT};
 		}
 	}
 	if (n > 0) {
-		find_tcp_inodes(a, sample, p, n);
-		find_unix_inodes(a, sample, p, n);
-		find_holders(a, sample, p, n);
+		find_tcp_inodes(a, sample, a->pending, n);
+		find_unix_inodes(a, sample, a->pending, n);
+		find_holders(a, sample, a->pending, n);
 		for (size_t i = 0; i < n; i++) {
 			struct traced *t = add_fresh(
-				fresh, &fresh_count, &sample->sessions[p[i].session]);
+				fresh, &fresh_count,
+				&sample->sessions[a->pending[i].session]);
 
-			t->misses = misses[i];
-			resolve(a, sample, &p[i], t);
+			t->misses = a->pending_misses[i];
+			resolve(a, sample, &a->pending[i], t);
 		}
 	}
-	free_cache(a->cache, a->cache_count);
+	for (size_t i = 0; i < a->cache_count; i++) {
+		free(a->cache[i].command); /* those not moved */
+	}
 	if (fresh_count > 1) {
 		qsort(fresh, fresh_count, sizeof(*fresh), compare_traced);
 	}
+	/* The two buffers swap roles. */
+	a->spare = a->cache;
 	a->cache = fresh;
 	a->cache_count = fresh_count;
-	free(misses);
-	free(p);
+	{
+		size_t cap = a->spare_cap;
+
+		a->spare_cap = a->cache_cap;
+		a->cache_cap = cap;
+	}
 }
 
 void attributor_add_warnings(const struct attributor *a,

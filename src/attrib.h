@@ -33,9 +33,10 @@ void attributor_set_wrapped(struct attributor *a, int pid);
 
 /*
  * Sets client_pid, client_command and client_relation on the sessions of
- * sample with wanted[i] true.  Sessions traced at an earlier sample are
- * answered from a cache; /proc is scanned at most once per call, and not
- * at all when nothing new is wanted.
+ * sample with wanted[i] true (the others are left untold: nobody shows
+ * them).  Sessions traced at an earlier sample are answered from a
+ * cache; /proc is scanned at most once per call, and not at all when
+ * nothing new is wanted.
  */
 void attributor_run(struct attributor *a, struct sample *sample,
 		    const bool *wanted);

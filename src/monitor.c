@@ -61,6 +61,8 @@ struct monitor {
 	struct attributor *attrib; /* NULL: --no-attribution, or replay */
 	bool *wanted;              /* per session of the sample: trace it */
 	size_t wanted_cap;
+	bool *group_wanted;        /* per group of the set: its sessions */
+	size_t group_wanted_cap;
 	bool last_failed;       /* the last sample attempt failed */
 	bool ever_connected;    /* a reconnection is not the first one */
 	struct listener *listener; /* --listen; NULL when not asked */
@@ -113,6 +115,7 @@ static void monitor_finish(struct monitor *m)
 	free(m->command_line);
 	attributor_free(m->attrib);
 	free(m->wanted);
+	free(m->group_wanted);
 }
 
 /* Exit status and message for a connection that could not be made. */
@@ -271,21 +274,28 @@ static bool group_wanted(const struct monitor *m, const struct group *g)
 static void attribute(struct monitor *m)
 {
 	struct sample *sample = &m->sample;
+	struct group_set *set = &m->set;
 
+	/* Per group first (one history lookup each), then per session. */
+	xgrow((void **)&m->group_wanted, &m->group_wanted_cap, set->count + 1,
+	      sizeof(*m->group_wanted));
+	for (size_t g = 0; g < set->count; g++) {
+		m->group_wanted[g] = group_wanted(m, &set->groups[g]);
+	}
 	xgrow((void **)&m->wanted, &m->wanted_cap, sample->session_count + 1,
 	      sizeof(*m->wanted));
 	for (size_t i = 0; i < sample->session_count; i++) {
 		const struct session *s = &sample->sessions[i];
-		const struct group *g = group_set_find(&m->set, &m->keys, s);
+		size_t g = set->member[i];
 
-		m->wanted[i] = g != NULL &&
-			       (s->state == SESSION_STATE_IDLE_TX ||
+		m->wanted[i] = g != (size_t)GROUP_NONE &&
+			       (m->group_wanted[g] ||
+				s->state == SESSION_STATE_IDLE_TX ||
 				s->state == SESSION_STATE_IDLE_TX_ABORTED ||
-				group_wanted(m, g) ||
 				tui_shows_session(&m->keys, s));
 	}
 	attributor_run(m->attrib, sample, m->wanted);
-	group_set_assign_holders(&m->set, sample, &m->opts->filter, &m->keys);
+	group_set_assign_holders(set, sample);
 }
 
 /* Folds a sample just taken into the record, the history and the last

@@ -22,6 +22,7 @@ void group_set_finish(struct group_set *set)
 	}
 	free(set->groups);
 	free(set->slots);
+	free(set->member);
 	group_set_init(set);
 }
 
@@ -76,15 +77,14 @@ int group_compare_keys(const struct group *a, const struct group *b,
 	return 0;
 }
 
-/* FNV-1a over the grouped keys; key_of gives key i's string. */
-static uint64_t hash_keys(const void *owner, const struct group_keys *keys,
-			  const char *(*key_of)(const void *, enum group_key))
+static uint64_t hash_session(const struct session *session,
+			     const struct group_keys *keys)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
 
 	for (size_t i = 0; i < keys->count; i++) {
 		const unsigned char *p = (const unsigned char *)
-			key_of(owner, keys->keys[i]);
+			group_session_key(session, keys->keys[i]);
 
 		for (; *p != '\0'; p++) {
 			h = (h ^ *p) * 1099511628211ULL;
@@ -93,22 +93,6 @@ static uint64_t hash_keys(const void *owner, const struct group_keys *keys,
 		h = (h ^ 0xFF) * 1099511628211ULL;
 	}
 	return h;
-}
-
-static const char *session_key_of(const void *session, enum group_key key)
-{
-	return group_session_key(session, key);
-}
-
-static const char *group_key_of(const void *group, enum group_key key)
-{
-	return ((const struct group *)group)->keys[key];
-}
-
-static uint64_t hash_session(const struct session *session,
-			     const struct group_keys *keys)
-{
-	return hash_keys(session, keys, session_key_of);
 }
 
 /* Sizes the hash for up to n groups (load factor at most 1/2). */
@@ -136,8 +120,9 @@ static struct group *new_group(struct group_set *set,
 
 	xgrow((void **)&set->groups, &set->cap, set->count + 1,
 	      sizeof(*set->groups));
-	g = &set->groups[set->count++];
+	g = &set->groups[set->count];
 	memset(g, 0, sizeof(*g));
+	g->built_as = set->count++;
 	for (size_t i = 0; i < keys->count; i++) {
 		g->keys[keys->keys[i]] =
 			group_session_key(session, keys->keys[i]);
@@ -241,23 +226,21 @@ static void assign_holders(struct group_set *set, struct held *held,
 /* Thread-local: servers watched side by side group on their own threads. */
 static _Thread_local const struct group_keys *sort_keys;
 
-/* Sorting moved the groups: point the hash at their new places. */
-static void rehash_sorted(struct group_set *set, const struct group_keys *keys)
+/* Sorting moved the groups: each session follows its group. */
+static void remap_members(struct group_set *set, size_t sessions)
 {
-	size_t mask = set->slot_count - 1;
+	size_t *moved_to = xcalloc(set->count, sizeof(*moved_to));
 
-	memset(set->slots, 0, set->slot_count * sizeof(*set->slots));
 	for (size_t g = 0; g < set->count; g++) {
-		size_t i = (size_t)hash_keys(&set->groups[g], keys,
-					     group_key_of) & mask;
-
-		while (set->slots[i] != 0) {
-			i = (i + 1) & mask;
-		}
-		set->slots[i] = g + 1;
+		moved_to[set->groups[g].built_as] = g;
 	}
+	for (size_t i = 0; i < sessions; i++) {
+		if (set->member[i] != (size_t)GROUP_NONE) {
+			set->member[i] = moved_to[set->member[i]];
+		}
+	}
+	free(moved_to);
 }
-
 static int compare_groups(const void *pa, const void *pb)
 {
 	const struct group *a = pa;
@@ -278,14 +261,20 @@ void group_set_build(struct group_set *set, const struct sample *sample,
 	set->total_unfiltered = sample_session_total(sample);
 	/* Groups never outnumber sessions: size the hash once per sample. */
 	reserve_slots(set, sample->session_count);
+	xgrow((void **)&set->member, &set->member_cap,
+	      sample->session_count + 1, sizeof(*set->member));
 	for (size_t i = 0; i < sample->session_count; i++) {
 		const struct session *s = &sample->sessions[i];
+		struct group *g;
 
+		set->member[i] = (size_t)GROUP_NONE;
 		if (!match_filter_accepts(filter, s->user, s->app, s->db)) {
 			continue;
 		}
 		set->total += s->weight;
-		count_session(find_or_add(set, s, keys), s);
+		g = find_or_add(set, s, keys);
+		count_session(g, s);
+		set->member[i] = (size_t)(g - set->groups);
 	}
 	/* qsort has no context argument in C17: a file-level pointer,
 	 * set only for the duration of the sort. */
@@ -294,36 +283,18 @@ void group_set_build(struct group_set *set, const struct sample *sample,
 		qsort(set->groups, set->count, sizeof(*set->groups),
 		      compare_groups);
 		sort_keys = NULL;
-		rehash_sorted(set, keys);
+		remap_members(set, sample->session_count);
 	}
 }
 
-struct group *group_set_find(struct group_set *set,
-			     const struct group_keys *keys,
-			     const struct session *session)
+struct group *group_set_group_of(struct group_set *set, size_t i)
 {
-	size_t mask = set->slot_count - 1;
-
-	if (set->slot_count == 0) {
-		return NULL;
-	}
-	for (size_t i = (size_t)hash_session(session, keys) & mask;;
-	     i = (i + 1) & mask) {
-		size_t slot = set->slots[i];
-
-		if (slot == 0) {
-			return NULL;
-		}
-		if (group_contains(&set->groups[slot - 1], keys, session)) {
-			return &set->groups[slot - 1];
-		}
-	}
+	return set->member[i] != (size_t)GROUP_NONE ? &set->groups[set->member[i]]
+						    : NULL;
 }
 
 void group_set_assign_holders(struct group_set *set,
-			      const struct sample *sample,
-			      const struct filter *filter,
-			      const struct group_keys *keys)
+			      const struct sample *sample)
 {
 	struct held *held = NULL;
 	size_t count = 0;
@@ -331,15 +302,12 @@ void group_set_assign_holders(struct group_set *set,
 
 	for (size_t i = 0; i < sample->session_count; i++) {
 		const struct session *s = &sample->sessions[i];
-		struct group *g;
 
-		if (s->client_pid <= 0 ||
-		    !match_filter_accepts(filter, s->user, s->app, s->db) ||
-		    (g = group_set_find(set, keys, s)) == NULL) {
+		if (s->client_pid <= 0 || set->member[i] == (size_t)GROUP_NONE) {
 			continue;
 		}
 		xgrow((void **)&held, &cap, count + 1, sizeof(*held));
-		held[count].group = (size_t)(g - set->groups);
+		held[count].group = set->member[i];
 		held[count++].session = s;
 	}
 	assign_holders(set, held, count);

@@ -23,6 +23,7 @@ struct group {
 	const char *holder_command;
 	enum client_relation holder_relation;
 	int holder_sessions;
+	size_t built_as; /* its index before the sort (group.c's own) */
 };
 
 /*
@@ -37,7 +38,13 @@ struct group_set {
 	int total_unfiltered; /* every client session in the sample */
 	size_t *slots;        /* owned; hash of group indexes + 1, 0 empty */
 	size_t slot_count;    /* a power of two */
+	/* Per session of the sample: the index of its group, or
+	 * GROUP_NONE when the filter left it out. */
+	size_t *member; /* owned */
+	size_t member_cap;
 };
+
+enum { GROUP_NONE = -1 }; /* as a size_t: SIZE_MAX */
 
 void group_set_init(struct group_set *set);
 void group_set_finish(struct group_set *set);
@@ -47,18 +54,14 @@ void group_set_build(struct group_set *set, const struct sample *sample,
 		     const struct filter *filter,
 		     const struct group_keys *keys);
 
-/* The group a session of the sample falls in; NULL when none (filtered
- * out, or not of the sample the set was built from). */
-struct group *group_set_find(struct group_set *set,
-			     const struct group_keys *keys,
-			     const struct session *session);
+/* The group session i of the sample falls in; NULL when the filter left
+ * it out. */
+struct group *group_set_group_of(struct group_set *set, size_t i);
 
 /* Sets each group's holder from the sessions attribution traced
  * (client_pid > 0); call after group_set_build() on the same sample. */
 void group_set_assign_holders(struct group_set *set,
-			      const struct sample *sample,
-			      const struct filter *filter,
-			      const struct group_keys *keys);
+			      const struct sample *sample);
 
 /*
  * The value a session has for one key: the name, "local" for a unix

@@ -186,6 +186,13 @@ static void test_filter_and_weight(void **state)
 	assert_int_equal(set.total, 43);
 	assert_int_equal(set.total_unfiltered, 47);
 	assert_int_equal(set.groups[0].states[SESSION_STATE_IDLE], 42);
+	/* Sessions the filter left out have no group. */
+	for (size_t i = 0; i < sample.session_count; i++) {
+		const struct session *s = &sample.sessions[i];
+		bool kept = strcmp(s->user, "app_api") == 0;
+
+		assert_int_equal(group_set_group_of(&set, i) != NULL, kept);
+	}
 	group_set_finish(&set);
 	match_filter_finish(&filter);
 	sample_finish(&sample);
@@ -252,8 +259,9 @@ static void test_holders(void **state)
 	match_filter_init(&filter);
 	group_set_init(&set);
 	group_set_build(&set, &sample, &filter, &keys);
+	/* Each session's group survives the sort. */
 	for (size_t i = 0; i < sample.session_count; i++) {
-		g = group_set_find(&set, &keys, &sample.sessions[i]);
+		g = group_set_group_of(&set, i);
 		if (g == NULL) {
 			fail();
 			return;
@@ -262,7 +270,7 @@ static void test_holders(void **state)
 	}
 	/* Not traced yet: no holder. */
 	assert_int_equal(set.groups[0].holder_pid, 0);
-	group_set_assign_holders(&set, &sample, &filter, &keys);
+	group_set_assign_holders(&set, &sample);
 	g = find(&set, GROUP_KEY_USER, "app_api");
 	assert_int_equal(g->holder_pid, 4242);
 	assert_int_equal(g->holder_sessions, 2);
