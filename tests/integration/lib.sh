@@ -121,6 +121,30 @@ start_extra_cluster() {
 	cluster_create "$X_DIR" "$X_PORT" "$@" >/dev/null 2>&1
 }
 
+# ascii_db NAME: a SQL_ASCII database, made anew: role and database
+# names are raw bytes in the catalog, and this encoding lets any byte in.
+ascii_db() {
+	psql -XAtq -d postgres -v ON_ERROR_STOP=1 >/dev/null <<SQL
+DROP DATABASE IF EXISTS $1;
+CREATE DATABASE $1 ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
+SQL
+}
+
+# raw_role DB BYTES [OPTION...]: a login role named by exactly BYTES (ESC,
+# invalid UTF-8...), made anew through DB, a SQL_ASCII database.
+raw_role() {
+	local db=$1 hex
+	hex=$(printf '%s' "$2" | od -An -tx1 | tr -d ' \n')
+	shift 2
+	psql -XAtq -d "$db" -v ON_ERROR_STOP=1 >/dev/null <<SQL
+DO \$\$ DECLARE name text := convert_from(decode('$hex', 'hex'), 'SQL_ASCII');
+BEGIN
+  EXECUTE format('DROP ROLE IF EXISTS %I', name);
+  EXECUTE format('CREATE ROLE %I LOGIN $*', name);
+END \$\$;
+SQL
+}
+
 sql() {
 	psql -XAtq -v ON_ERROR_STOP=1 -c "$1"
 }

@@ -30,6 +30,8 @@ is "$(jq '.servers[0].groups[] | select(.application == "fleet_one") | .connecti
 	"the first server's counts"
 is "$(jq '.servers[1].groups[] | select(.application == "fleet_two") | .connections' "$T_TMP/once.json")" 2 \
 	"the second server's counts"
+is "$(jq -c '[.servers[] | .reconnects]' "$T_TMP/once.json")" "[0,0]" \
+	"a first connection is not counted as a reconnection"
 "$PGDRIP" --once -d "$one" -d "$two" --app 'fleet_*' >"$T_TMP/once.txt"
 is "$(grep -c '^pgdrip once report' "$T_TMP/once.txt")" 2 "the text report has a section per server"
 printf '# the test cluster\n%s\n\n  %s  \n' "$one" "$two" >"$T_TMP/targets"

@@ -8,18 +8,9 @@
 # database lets any byte through.
 evil_role=$(printf 'evil\033[2J\033]0;pwned\007role\r\n\377x')
 long_role=$(printf 'r%.0s' $(seq 1 63))
-psql -XAtq -d postgres -v ON_ERROR_STOP=1 >/dev/null <<SQL || fail "create hostile names"
-DROP DATABASE IF EXISTS h_ascii;
-CREATE DATABASE h_ascii ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
-SQL
-psql -XAtq -d h_ascii -v ON_ERROR_STOP=1 >/dev/null <<SQL || fail "create hostile roles"
-DO \$\$ BEGIN
-  EXECUTE format('DROP ROLE IF EXISTS %I', convert_from(decode('$(printf '%s' "$evil_role" | od -An -tx1 | tr -d ' \n')', 'hex'), 'SQL_ASCII'));
-  EXECUTE format('CREATE ROLE %I LOGIN', convert_from(decode('$(printf '%s' "$evil_role" | od -An -tx1 | tr -d ' \n')', 'hex'), 'SQL_ASCII'));
-END \$\$;
-DROP ROLE IF EXISTS $long_role;
-CREATE ROLE $long_role LOGIN;
-SQL
+ascii_db h_ascii || fail "create a SQL_ASCII database"
+raw_role h_ascii "$evil_role" || fail "create a hostile role"
+sql "DROP ROLE IF EXISTS $long_role; CREATE ROLE $long_role LOGIN" >/dev/null
 app=$(printf 'app\033[31mred\007')
 start_workload -d "dbname=h_ascii" "idle:$evil_role:$app:2" "idle-tx:$long_role:wide-名前:1" ||
 	{ fail "workload with hostile names"; done_testing; exit 1; }

@@ -115,17 +115,8 @@ is "$(xp "$T_TMP/drain.svg" 'string(//*[@class="series"]/@data-group)')" "p_stea
 
 # Hostile names: raw bytes in a SQL_ASCII database's catalog.
 evil_role=$(printf 'r<&"\033]0;x\007\377]]>')
-evil_hex=$(printf '%s' "$evil_role" | od -An -tx1 | tr -d ' \n')
-psql -XAtq -d postgres -v ON_ERROR_STOP=1 >/dev/null <<SQL || fail "create the hostile database"
-DROP DATABASE IF EXISTS p_ascii;
-CREATE DATABASE p_ascii ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
-SQL
-psql -XAtq -d p_ascii -v ON_ERROR_STOP=1 >/dev/null <<SQL || fail "create the hostile role"
-DO \$\$ BEGIN
-  EXECUTE format('DROP ROLE IF EXISTS %I', convert_from(decode('$evil_hex', 'hex'), 'SQL_ASCII'));
-  EXECUTE format('CREATE ROLE %I LOGIN CONNECTION LIMIT 4', convert_from(decode('$evil_hex', 'hex'), 'SQL_ASCII'));
-END \$\$;
-SQL
+ascii_db p_ascii || fail "create the hostile database"
+raw_role p_ascii "$evil_role" CONNECTION LIMIT 4 || fail "create the hostile role"
 start_workload -d "dbname=p_ascii" "idle:$evil_role:<script>x&y:2" ||
 	{ fail "workload with hostile names"; done_testing; exit 1; }
 sleep 0.3

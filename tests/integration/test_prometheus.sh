@@ -39,19 +39,9 @@ free_tcp_port() {
 
 # ---- --once: promtool accepts it, hostile names included ----
 evil_role=$(printf 'p_evil\033[2J"q\\b\nnl\377x')
-psql -XAtq -d postgres -v ON_ERROR_STOP=1 >/dev/null <<SQL || fail "create a SQL_ASCII database"
-DROP DATABASE IF EXISTS p_ascii;
-CREATE DATABASE p_ascii ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
-SQL
-hex=$(printf '%s' "$evil_role" | od -An -tx1 | tr -d ' \n')
-psql -XAtq -d p_ascii -v ON_ERROR_STOP=1 >/dev/null <<SQL || fail "create a hostile role"
-DO \$\$ BEGIN
-  EXECUTE format('DROP ROLE IF EXISTS %I', convert_from(decode('$hex', 'hex'), 'SQL_ASCII'));
-  EXECUTE format('CREATE ROLE %I LOGIN', convert_from(decode('$hex', 'hex'), 'SQL_ASCII'));
-END \$\$;
-DROP ROLE IF EXISTS p_app;
-CREATE ROLE p_app LOGIN;
-SQL
+ascii_db p_ascii || fail "create a SQL_ASCII database"
+raw_role p_ascii "$evil_role" || fail "create a hostile role"
+sql "DROP ROLE IF EXISTS p_app; CREATE ROLE p_app LOGIN" >/dev/null
 start_workload -d "dbname=p_ascii" "idle:$evil_role:$(printf 'a"pp\\x\033[31m'):2" \
 	idle:p_app:g1:4 idle:p_app:g2:3 idle-tx:p_app:g3:1 ||
 	{ fail "workload with hostile names"; done_testing; exit 1; }

@@ -303,3 +303,30 @@ void support_build_report(struct report *r, const char *name)
 
 const size_t support_hostile_count =
 	sizeof(support_hostile) / sizeof(support_hostile[0]);
+
+void support_run_init(struct support_run *run)
+{
+	memset(run, 0, sizeof(*run));
+	sample_init(&run->sample);
+	group_set_init(&run->set);
+	match_default_group_keys(&run->keys);
+	match_filter_init(&run->filter);
+	check_thresholds_init(&run->thresholds);
+	history_init(&run->history, &run->keys, 300, 1);
+	report_init(&run->report);
+}
+
+void support_run_absorb(struct support_run *run)
+{
+	group_set_build(&run->set, &run->sample, &run->filter, &run->keys);
+	history_add(&run->history, &run->sample, &run->set);
+}
+
+void support_run_finish(struct support_run *run)
+{
+	report_finish(&run->report);
+	history_finish(&run->history);
+	group_set_finish(&run->set);
+	match_filter_finish(&run->filter);
+	sample_finish(&run->sample);
+}

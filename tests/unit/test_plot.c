@@ -39,13 +39,7 @@ struct run {
 };
 
 struct fixture {
-	struct sample sample;
-	struct group_set set;
-	struct history history;
-	struct filter filter;
-	struct thresholds thresholds;
-	struct group_keys keys;
-	struct report report;
+	struct support_run run; /* the samples, history and report */
 	char *svg;
 	size_t svg_len;
 };
@@ -86,10 +80,10 @@ static void draw(struct fixture *f, const struct run *run)
 {
 	struct report_input in = {
 		.mode = run->wrapped ? REPORT_MODE_WRAP : REPORT_MODE_WATCH,
-		.history = &f->history,
-		.last = &f->sample,
-		.filter = &f->filter,
-		.thresholds = &f->thresholds,
+		.history = &f->run.history,
+		.last = &f->run.sample,
+		.filter = &f->run.filter,
+		.thresholds = &f->run.thresholds,
 		.server_label = "127.0.0.1:5432/postgres",
 		.ended_epoch_s = 1700000000 + run->samples - 1,
 		.wrapped = run->wrapped,
@@ -103,38 +97,28 @@ static void draw(struct fixture *f, const struct run *run)
 	FILE *out;
 
 	memset(f, 0, sizeof(*f));
-	sample_init(&f->sample);
-	group_set_init(&f->set);
-	match_default_group_keys(&f->keys);
-	match_filter_init(&f->filter);
-	check_thresholds_init(&f->thresholds);
-	history_init(&f->history, &f->keys, 300, 1);
+	support_run_init(&f->run);
 	for (int i = 0; i < run->samples; i++) {
-		fill_sample(&f->sample, run, i);
+		fill_sample(&f->run.sample, run, i);
 		if (i == run->fail_at) {
-			history_add_failure(&f->history,
-					    f->sample.taken_at_epoch_s);
+			history_add_failure(&f->run.history,
+					    f->run.sample.taken_at_epoch_s);
 			continue;
 		}
-		group_set_build(&f->set, &f->sample, &f->filter, &f->keys);
-		history_add(&f->history, &f->sample, &f->set);
+		support_run_absorb(&f->run);
 	}
-	report_init(&f->report);
-	report_build(&f->report, &in);
+	report_build(&f->run.report, &in);
 	out = open_memstream(&f->svg, &f->svg_len);
 	assert_non_null(out);
-	assert_true(plot_write_svg(out, &f->report, &f->history, &err));
+	assert_true(plot_write_svg(out, &f->run.report, &f->run.history,
+				   &err));
 	assert_int_equal(fclose(out), 0);
 }
 
 static void teardown(struct fixture *f)
 {
 	free(f->svg);
-	report_finish(&f->report);
-	history_finish(&f->history);
-	group_set_finish(&f->set);
-	match_filter_finish(&f->filter);
-	sample_finish(&f->sample);
+	support_run_finish(&f->run);
 }
 
 static int count(const char *hay, const char *needle)
@@ -321,7 +305,7 @@ static void test_plan(void **state)
 
 	(void)state;
 	draw(&f, &run);
-	plot_plan(&p, &f.report, &f.history);
+	plot_plan(&p, &f.run.report, &f.run.history);
 	assert_int_equal(p.line_count, PLOT_MAX_LINES);
 	for (size_t i = 0; i < COUNT(own); i++) {
 		assert_string_equal(p.lines[i].label, own[i]);
@@ -364,8 +348,8 @@ static void test_leak_mark(void **state)
 
 	(void)state;
 	draw(&f, &run);
-	assert_true(f.report.groups[0].trend.flagged ||
-		    f.report.groups[f.report.group_count - 1].trend.flagged);
+	assert_true(f.run.report.groups[0].trend.flagged ||
+		    f.run.report.groups[f.run.report.group_count - 1].trend.flagged);
 	assert_int_equal(count(f.svg, "class=\"leak\""), 1);
 	leak = strstr(f.svg, "class=\"leak\"");
 	assert_non_null(leak);

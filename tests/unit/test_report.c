@@ -10,20 +10,11 @@
 #include <cmocka.h>
 
 #include "report.h"
+#include "support.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-struct fixture {
-	struct sample sample;
-	struct group_set set;
-	struct history history;
-	struct filter filter;
-	struct thresholds thresholds;
-	struct report report;
-	struct group_keys keys;
-};
 
 static void add(struct sample *sample, const char *user, const char *app,
 		enum session_state st, int pid, double idle_s, int n)
@@ -43,11 +34,11 @@ static void add(struct sample *sample, const char *user, const char *app,
 }
 
 /* 100 max, 3 reserved: 97 usable.  app_tests has CONNECTION LIMIT 10. */
-static void setup_sample(struct fixture *f)
+static void setup_sample(struct support_run *f)
 {
 	struct sample *s = &f->sample;
 
-	sample_init(s);
+	support_run_init(f);
 	s->taken_at_epoch_s = 1000;
 	snprintf(s->server.version, sizeof(s->server.version), "15.18");
 	s->server.version_num = 150018;
@@ -68,7 +59,7 @@ static void setup_sample(struct fixture *f)
 	sample_add_db_limit(s, "shop", 200);
 }
 
-static void build(struct fixture *f, enum report_mode mode)
+static void build(struct support_run *f, enum report_mode mode)
 {
 	struct report_input in = {
 		.mode = mode,
@@ -81,23 +72,8 @@ static void build(struct fixture *f, enum report_mode mode)
 		.command_status = -1,
 	};
 
-	match_default_group_keys(&f->keys);
-	match_filter_init(&f->filter);
-	group_set_init(&f->set);
-	history_init(&f->history, &f->keys, 300, 1);
-	group_set_build(&f->set, &f->sample, &f->filter, &f->keys);
-	history_add(&f->history, &f->sample, &f->set);
-	report_init(&f->report);
+	support_run_absorb(f);
 	report_build(&f->report, &in);
-}
-
-static void teardown(struct fixture *f)
-{
-	report_finish(&f->report);
-	history_finish(&f->history);
-	group_set_finish(&f->set);
-	match_filter_finish(&f->filter);
-	sample_finish(&f->sample);
 }
 
 static const struct report_limit *limit(const struct report *r,
@@ -114,12 +90,11 @@ static const struct report_limit *limit(const struct report *r,
 
 static void test_limits(void **state)
 {
-	struct fixture f;
+	struct support_run f;
 	const struct report_limit *l;
 
 	(void)state;
 	setup_sample(&f);
-	check_thresholds_init(&f.thresholds);
 	build(&f, REPORT_MODE_ONCE);
 	assert_int_equal(f.report.usable_connections, 97);
 	assert_int_equal(f.report.total, 16);
@@ -143,16 +118,15 @@ static void test_limits(void **state)
 	assert_int_equal(f.report.warning_count, 0);
 	assert_int_equal(f.report.checks.count, 0);
 	assert_int_equal(f.report.exit_code, PGD_EXIT_OK);
-	teardown(&f);
+	support_run_finish(&f);
 }
 
 static void test_idle_tx_list(void **state)
 {
-	struct fixture f;
+	struct support_run f;
 
 	(void)state;
 	setup_sample(&f);
-	check_thresholds_init(&f.thresholds);
 	build(&f, REPORT_MODE_ONCE);
 	assert_int_equal(f.report.idle_tx_count, 3);
 	/* Oldest first; the aborted one has no transaction age. */
@@ -165,7 +139,7 @@ static void test_idle_tx_list(void **state)
 	assert_true(f.report.idle_tx[1].over_age);
 	assert_true(isnan(f.report.idle_tx[1].xact_age_s));
 	assert_false(f.report.idle_tx[2].over_age);
-	teardown(&f);
+	support_run_finish(&f);
 }
 
 struct check_case {
@@ -209,10 +183,9 @@ static void test_checks(void **state)
 	for (size_t i = 0; i < sizeof(check_cases) / sizeof(check_cases[0]);
 	     i++) {
 		const struct check_case *c = &check_cases[i];
-		struct fixture f;
+		struct support_run f;
 
 		setup_sample(&f);
-		check_thresholds_init(&f.thresholds);
 		c->set(&f.thresholds);
 		build(&f, REPORT_MODE_ONCE);
 		assert_true(f.report.checks.count >= 1);
@@ -222,25 +195,24 @@ static void test_checks(void **state)
 		assert_int_equal(f.report.exit_code,
 				 c->failures ? PGD_EXIT_CHECK_FAILED
 					     : PGD_EXIT_OK);
-		teardown(&f);
+		support_run_finish(&f);
 	}
 }
 
 static void test_hidden_states_warn(void **state)
 {
-	struct fixture f;
+	struct support_run f;
 
 	(void)state;
 	setup_sample(&f);
 	add(&f.sample, "someone", "x", SESSION_STATE_UNKNOWN, 400, NAN, 2);
 	f.sample.server.idle_session_timeout_s = 300;
-	check_thresholds_init(&f.thresholds);
 	build(&f, REPORT_MODE_ONCE);
 	assert_int_equal(f.report.unknown_states, 2);
 	assert_int_equal(f.report.warning_count, 2);
 	assert_non_null(strstr(f.report.warnings[0], "GRANT pg_monitor"));
 	assert_non_null(strstr(f.report.warnings[1], "idle_session_timeout"));
-	teardown(&f);
+	support_run_finish(&f);
 }
 
 int main(void)
