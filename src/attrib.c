@@ -923,9 +923,10 @@ void attributor_run(struct attributor *a, struct sample *sample,
 	}
 }
 
-void attributor_add_warnings(const struct attributor *a,
-			     struct report *report)
+size_t attributor_warnings(const struct attributor *a, char (*lines)[512],
+			   size_t max)
 {
+	size_t n = 0;
 	static const char *const why[UNTRACED_COUNT] = {
 		[UNTRACED_REMOTE_SERVER] =
 			"the server runs on another host, so its unix-socket "
@@ -945,8 +946,8 @@ void attributor_add_warnings(const struct attributor *a,
 			"tracing needs Linux's /proc",
 	};
 
-	if (a->untraced[UNTRACED_REMOTE_CLIENT] > 0) {
-		report_add_warning(report,
+	if (a->untraced[UNTRACED_REMOTE_CLIENT] > 0 && n < max) {
+		snprintf(lines[n++], 512,
 				   "client processes: %zu session%s from "
 				   "other hosts (e.g. %s) cannot be traced to "
 				   "a process; only this host's clients can",
@@ -957,8 +958,8 @@ void attributor_add_warnings(const struct attributor *a,
 				   a->remote_example);
 	}
 	for (int r = UNTRACED_REMOTE_SERVER; r < UNTRACED_COUNT; r++) {
-		if (a->untraced[r] > 0 && why[r] != NULL) {
-			report_add_warning(report,
+		if (a->untraced[r] > 0 && why[r] != NULL && n < max) {
+			snprintf(lines[n++], 512,
 					   "client processes: %zu session%s "
 					   "not traced: %s",
 					   a->untraced[r],
@@ -966,4 +967,5 @@ void attributor_add_warnings(const struct attributor *a,
 					   why[r]);
 		}
 	}
+	return n;
 }

@@ -41,8 +41,9 @@ void attributor_set_wrapped(struct attributor *a, int pid);
 void attributor_run(struct attributor *a, struct sample *sample,
 		    const bool *wanted);
 
-/* One warning per reason some session could not be traced. */
-void attributor_add_warnings(const struct attributor *a,
-			     struct report *report);
+/* One warning per reason some session could not be traced, into lines
+ * (at most max); returns how many. */
+size_t attributor_warnings(const struct attributor *a, char (*lines)[512],
+			   size_t max);
 
 #endif

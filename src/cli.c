@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum arg_kind {
 	ARG_NONE,     /* a flag */
@@ -45,6 +46,10 @@ static const struct option_spec specs[] = {
 	 "server host or socket directory"},
 	{"port", 'p', ARG_STRING, FIELD(port), "PORT", "server port"},
 	{"username", 'U', ARG_STRING, FIELD(user), "ROLE", "connect as ROLE"},
+	{"password", 'W', ARG_NONE, FIELD(ask_password), NULL,
+	 "ask for a password before connecting"},
+	{"no-password", 'w', ARG_NONE, FIELD(no_password), NULL,
+	 "never ask for a password"},
 	{"connect-timeout", 0, ARG_SPECIAL, 0,
 	 "DURATION", "give up connecting after DURATION (default 10s)"},
 	{"once", 0, ARG_NONE, FIELD(once), NULL,
@@ -501,6 +506,40 @@ static bool check_fleet(const struct options *opts, struct errbuf *err)
 	return true;
 }
 
+const char *cli_mode_name(enum run_mode mode)
+{
+	static const char *const names[] = {
+		[RUN_MODE_WATCH] = "watch", [RUN_MODE_LIVE] = "live",
+		[RUN_MODE_ONCE] = "once",   [RUN_MODE_WRAP] = "wrap",
+		[RUN_MODE_DRAIN] = "wait-drain", [RUN_MODE_REPLAY] = "replay",
+	};
+
+	return (unsigned)mode < PGD_ARRAY_LEN(names) ? names[mode] : "watch";
+}
+
+/* The mode, once for every caller: the live view is the watch mode on
+ * a terminal, unless --no-live (several servers have no live view). */
+static bool decide_mode(struct options *opts, bool terminal,
+			struct errbuf *err)
+{
+	opts->mode = opts->replay_file != NULL	 ? RUN_MODE_REPLAY
+		     : opts->once		 ? RUN_MODE_ONCE
+		     : opts->command != NULL	 ? RUN_MODE_WRAP
+		     : opts->wait_drain_ms >= 0 ? RUN_MODE_DRAIN
+						 : RUN_MODE_WATCH;
+	if (opts->live && !terminal) {
+		errbuf_set(err, "--live needs a terminal: stdin and stdout "
+				"must both be one (use --no-live, or leave "
+				"both out, to watch without the view)");
+		return false;
+	}
+	if (opts->mode == RUN_MODE_WATCH && !opts->no_live &&
+	    opts->target_count <= 1 && (opts->live || terminal)) {
+		opts->mode = RUN_MODE_LIVE;
+	}
+	return true;
+}
+
 /* Combinations and ranges that cannot mean anything. */
 static bool check_conflicts(const struct options *opts, struct errbuf *err)
 {
@@ -583,7 +622,18 @@ enum cli_status cli_parse(int argc, char **argv, struct options *opts,
 	}
 	opts->dbname = opts->target_count > 0 ? opts->targets[0].conninfo
 					      : NULL;
-	return check_conflicts(opts, err) ? CLI_OK : CLI_USAGE;
+	if (!check_conflicts(opts, err)) {
+		return CLI_USAGE;
+	}
+	if (opts->ask_password && opts->no_password) {
+		errbuf_set(err, "--password and --no-password cannot be "
+				"combined");
+		return CLI_USAGE;
+	}
+	return decide_mode(opts, isatty(STDIN_FILENO) && isatty(STDOUT_FILENO),
+			   err)
+		       ? CLI_OK
+		       : CLI_USAGE;
 }
 
 void cli_options_finish(struct options *opts)

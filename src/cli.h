@@ -18,8 +18,22 @@ enum output_format {
 	OUTPUT_FORMAT_PROMETHEUS,
 };
 
+/* What a run does, decided once, in cli_parse(). */
+enum run_mode {
+	RUN_MODE_WATCH,  /* sample until --duration or a signal, report */
+	RUN_MODE_LIVE,   /* the same on a terminal, drawn as it goes */
+	RUN_MODE_ONCE,   /* one sample, report */
+	RUN_MODE_WRAP,   /* -- COMMAND: before, during, after it */
+	RUN_MODE_DRAIN,  /* --wait-drain: until the sessions are gone */
+	RUN_MODE_REPLAY, /* --replay FILE: a record, analysed again */
+};
+
+/* "watch", "live", "once", "wrap", "wait-drain", "replay": the mode a
+ * report names. */
+const char *cli_mode_name(enum run_mode mode);
+
 /* A server to watch: -d, or a line of --targets. */
-struct target {
+struct target_spec {
 	const char *conninfo;
 	bool owned; /* read from --targets: freed with the options */
 };
@@ -27,7 +41,7 @@ struct target {
 struct options {
 	/* connection */
 	const char *dbname; /* the first target, NULL none (libpq default) */
-	struct target *targets; /* owned; several: watched side by side */
+	struct target_spec *targets; /* owned; several: watched side by side */
 	size_t target_count;
 	size_t target_cap;
 	const char *targets_file;
@@ -35,8 +49,11 @@ struct options {
 	const char *port;
 	const char *user;
 	int64_t connect_timeout_ms;
+	bool ask_password; /* -W: prompt before connecting */
+	bool no_password;  /* -w: never prompt */
 
 	/* modes */
+	enum run_mode mode; /* from the options below and the terminal */
 	bool once;
 	bool live;    /* --live forces the live view; set by main otherwise */
 	bool no_live; /* --no-live: never open the live view */

@@ -1,10 +1,10 @@
 /*
  * main.c - pgdrip's entry point: locale, the out-of-memory policy, the
- * command line, then the monitor; maps everything to an exit status.
+ * command line, then the run of the mode it asks for (run.c).
  */
 #include "cli.h"
 #include "config.h"
-#include "monitor.h"
+#include "run.h"
 
 #include <locale.h>
 #include <stdio.h>
@@ -48,7 +48,7 @@ int main(int argc, char **argv)
 		cli_options_finish(&opts);
 		return fflush(stdout) == 0 ? PGD_EXIT_OK : PGD_EXIT_UNAVAILABLE;
 	}
-	status = monitor_run(&opts);
+	status = run_main(&opts);
 	cli_options_finish(&opts);
 	return status;
 }

@@ -1,8 +1,12 @@
 /*
- * poll.h - pgdrip's one libpq session: connect (libpq conventions, as
- * psql), prepare the session (application_name=pgdrip, read-only, short
- * statement_timeout), and take samples with one query each, without
- * blocking (the caller waits on poll_socket()).
+ * poll.h - pgdrip's one libpq session to a server, never blocking: the
+ * connection (libpq conventions, as psql), the set-up query and every
+ * sample advance only when the caller's loop sees the socket ready, so
+ * a server that hangs stalls nothing but this session.
+ *
+ * Pooler-safe: pgdrip sets nothing on the session.  Each sample is one
+ * read-only transaction whose settings are SET LOCAL, so a pooled
+ * server connection is handed back as it was found.
  */
 #ifndef PGDRIP_POLL_H
 #define PGDRIP_POLL_H
@@ -20,50 +24,74 @@ struct conn_params {
 	const char *host;
 	const char *port;
 	const char *user;
-	int64_t connect_timeout_ms; /* 0: libpq's default */
+	const char *password;       /* typed at a prompt; NULL none */
+	int64_t connect_timeout_ms; /* 0: the conninfo's, or 10 s */
 };
 
 enum poll_failure {
 	POLL_FAILURE_NONE,
-	POLL_FAILURE_CONNECT,       /* could not connect (exit 3) */
-	POLL_FAILURE_DOWN,          /* server unreachable or restarting:
-				       worth retrying */
-	POLL_FAILURE_SLOTS,         /* refused: out of connection slots (exit 1) */
-	POLL_FAILURE_PRIVILEGE,
-	POLL_FAILURE_QUERY,
-	POLL_FAILURE_LOST,          /* connection lost */
+	POLL_FAILURE_CONNECT,   /* could not connect, will not heal (exit 3) */
+	POLL_FAILURE_DOWN,      /* unreachable or restarting: worth retrying */
+	POLL_FAILURE_SLOTS,     /* refused: out of connection slots (exit 1) */
+	POLL_FAILURE_PASSWORD,  /* the server asked for a password */
+	POLL_FAILURE_PRIVILEGE, /* connected, cannot read what is needed */
+	POLL_FAILURE_QUERY,     /* a sample failed; the session is fine */
+	POLL_FAILURE_LOST,      /* the session is gone: connect again */
+};
+
+enum poll_phase {
+	POLL_PHASE_CONNECTING, /* connecting, then the set-up query */
+	POLL_PHASE_READY,      /* idle: a sample may be started */
+	POLL_PHASE_SAMPLING,   /* a sample is in flight */
+};
+
+enum poll_status {
+	POLL_STATUS_WAIT,  /* wait for poll_events() on poll_socket() */
+	POLL_STATUS_DONE,  /* connected / the sample is filled */
+	POLL_STATUS_ERROR, /* *failure and err say what */
 };
 
 /*
- * Connects and prepares the session.  On failure returns NULL with a
- * one-line message (libpq's, newlines folded, password never present)
- * in err and the kind in *failure.  Blocking: used at start-up.
+ * Starts connecting, without blocking.  NULL (with err and *failure)
+ * only when the parameters cannot even be parsed or memory runs out.
  */
-PGD_NODISCARD struct poller *poll_connect(const struct conn_params *params,
-					  enum poll_failure *failure,
-					  struct errbuf *err);
+PGD_NODISCARD struct poller *poll_start(const struct conn_params *params,
+					enum poll_failure *failure,
+					struct errbuf *err);
 void poll_destroy(struct poller *poller);
 
-/* Fills sample->server from the connection (once is enough). */
+enum poll_phase poll_phase(const struct poller *poller);
+
+/* The socket and the poll(2) events to wait for (-1 when none yet). */
+int poll_socket(const struct poller *poller);
+short poll_events(const struct poller *poller);
 
 /*
- * Takes one sample, blocking up to deadline_ms (0: no deadline).  Past
- * the deadline it fails with POLL_FAILURE_LOST: drop the poller and
- * connect again (the server's statement_timeout ends the query).  Fills sample (reset first) and
- * returns true; false with err and *failure on error.
+ * Advances the connection or the sample in flight after the socket was
+ * ready (or at any time: nothing blocks).  A sample that completes is
+ * written into sample (reset first).  After POLL_STATUS_ERROR in the
+ * connecting phase, or with POLL_FAILURE_LOST, destroy the poller.
  */
-PGD_NODISCARD bool poll_sample(struct poller *poller, struct sample *sample,
-			       int64_t deadline_ms, enum poll_failure *failure,
-			       struct errbuf *err);
+enum poll_status poll_advance(struct poller *poller, struct sample *sample,
+			      enum poll_failure *failure, struct errbuf *err);
 
-/* Non-blocking use: send the query, then feed socket readiness. */
+/* Sends the sample query (the READY phase only).  False with err when
+ * the session is gone (destroy it). */
 PGD_NODISCARD bool poll_sample_start(struct poller *poller,
 				     struct errbuf *err);
-/* Returns 1 when the sample is complete (filled), 0 when still waiting,
- * -1 on error. */
-int poll_sample_continue(struct poller *poller, struct sample *sample,
-			 enum poll_failure *failure, struct errbuf *err);
-int poll_socket(const struct poller *poller);
+
+/* How long connecting may take: --connect-timeout, or the conninfo's
+ * connect_timeout (or PGCONNECT_TIMEOUT), else 10 s; -1 for no limit
+ * (connect_timeout=0). */
+int64_t poll_connect_timeout_ms(const struct poller *poller);
+
+/* After a failure: the server asked for a password and none was
+ * given, so a prompt could help. */
+bool poll_needs_password(const struct poller *poller);
+
+/* True when a pooler or proxy stands between pgdrip and the server
+ * (the backend pid libpq was told is not the server's own). */
+bool poll_through_pooler(const struct poller *poller);
 
 /* "host:port/db" of the server params name, without connecting (for a
  * server that cannot be reached); never the password. */

@@ -14,6 +14,7 @@ static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t child_flag;
 static volatile sig_atomic_t winch_flag;
 static volatile sig_atomic_t stop_from_process;
+static volatile sig_atomic_t stop_count;
 
 static void on_signal(int signo, siginfo_t *info, void *context)
 {
@@ -26,9 +27,12 @@ static void on_signal(int signo, siginfo_t *info, void *context)
 		child_flag = 1;
 	} else if (signo == SIGWINCH) {
 		winch_flag = 1;
-	} else if (stop_signal == 0) {
-		stop_signal = signo;
-		stop_from_process = info != NULL && info->si_code <= 0;
+	} else {
+		if (stop_signal == 0) {
+			stop_signal = signo;
+			stop_from_process = info != NULL && info->si_code <= 0;
+		}
+		stop_count++;
 	}
 	/* A full pipe already holds a wake-up: losing this byte is fine. */
 	if (write(pipe_fds[1], &byte, 1) < 0) {
@@ -87,6 +91,11 @@ void sig_drain(void)
 int sig_stop_requested(void)
 {
 	return stop_signal;
+}
+
+unsigned sig_stop_count(void)
+{
+	return (unsigned)stop_count;
 }
 
 bool sig_stop_from_process(void)

@@ -22,6 +22,9 @@ void sig_drain(void);
 /* The first terminating signal received (SIGINT, SIGTERM, SIGHUP), or 0. */
 int sig_stop_requested(void);
 
+/* How many terminating signals arrived (a second one means "now"). */
+unsigned sig_stop_count(void);
+
 /* True when the stop signal was sent by a process (kill), not by the
  * terminal: only then is it forwarded to a wrapped command, which got
  * the terminal's own signal already. */

@@ -42,37 +42,9 @@ static struct {
 	enum sort_mode sort;
 	char filter[128];
 	bool typing;
-	/* The group whose sessions the detail pane shows, by its keys, so
-	 * the monitor traces those sessions to their processes. */
-	bool showing;
-	char shown[GROUP_KEY_COUNT][256];
+	unsigned empty_reads; /* readable, yet no key: the tty is gone */
+	bool gone;
 } ui = {.detail = true};
-
-bool tui_shows_session(const struct group_keys *keys,
-		       const struct session *s)
-{
-	if (!ui.active || !ui.showing) {
-		return false;
-	}
-	for (size_t k = 0; k < keys->count; k++) {
-		if (strcmp(group_session_key(s, keys->keys[k]),
-			   ui.shown[keys->keys[k]]) != 0) {
-			return false;
-		}
-	}
-	return true;
-}
-
-static void remember_shown(const struct report *r, const struct report_group *g)
-{
-	ui.showing = true;
-	for (size_t k = 0; k < r->keys.count; k++) {
-		enum group_key key = r->keys.keys[k];
-
-		snprintf(ui.shown[key], sizeof(ui.shown[key]), "%s",
-			 g->keys[key] != NULL ? g->keys[key] : "");
-	}
-}
 
 bool tui_start(bool color, struct errbuf *err)
 {
@@ -278,36 +250,25 @@ static size_t *visible_rows(const struct report *r, size_t *count)
 	return rows;
 }
 
-static void sparkline(char *buf, size_t size, const struct tui_view *v,
-		      const struct report_group *g, int width)
+static void sparkline(char *buf, size_t size, const struct report_group *g,
+		      int width)
 {
 	static const char *const blocks[] = {"\u2581", "\u2582", "\u2583",
 					     "\u2584", "\u2585", "\u2586",
 					     "\u2587", "\u2588"};
 	static const char ascii[] = "_.-=+*#@";
-	struct group probe;
-	const struct group_history *h;
-	size_t n;
+	size_t n = g->recent_count;
+	size_t from = n > (size_t)width ? n - (size_t)width : 0;
 	double lo = INFINITY;
 	double hi = -INFINITY;
 
 	buf[0] = '\0';
-	memset(&probe, 0, sizeof(probe));
-	memcpy(probe.keys, g->keys, sizeof(probe.keys));
-	h = history_find(v->history, &probe);
-	if (h == NULL || (n = series_count(&h->window)) == 0) {
-		return;
-	}
-	size_t from = n > (size_t)width ? n - (size_t)width : 0;
-
 	for (size_t i = from; i < n; i++) {
-		double x = series_at(&h->window, i).value;
-
-		lo = fmin(lo, x);
-		hi = fmax(hi, x);
+		lo = fmin(lo, g->recent[i]);
+		hi = fmax(hi, g->recent[i]);
 	}
 	for (size_t i = from; i < n && strlen(buf) + 4 < size; i++) {
-		double x = series_at(&h->window, i).value;
+		double x = g->recent[i];
 		int level = hi > lo ? (int)lrint(7 * (x - lo) / (hi - lo)) : 0;
 
 		if (ui.utf8) {
@@ -510,7 +471,7 @@ static void draw_groups(const struct tui_view *v, int top, int height,
 			addch(' ');
 		}
 		units_format_duration(when, sizeof(when), g->oldest_idle_tx_s);
-		sparkline(spark, sizeof(spark), v, g, 12);
+		sparkline(spark, sizeof(spark), g, 12);
 		flags_of(flags, sizeof(flags), g);
 		snprintf(buf, sizeof(buf), "%5d %5d %5d %4d%s ", g->connections,
 			 g->states[SESSION_STATE_ACTIVE],
@@ -549,67 +510,24 @@ static void draw_groups(const struct tui_view *v, int top, int height,
 	}
 }
 
-static const struct session **group_sessions(const struct tui_view *v,
-					     const struct report_group *g,
-					     size_t *count)
-{
-	const struct report *r = v->report;
-	const struct session **list;
-	size_t n = 0;
-
-	list = calloc(v->last->session_count + 1, sizeof(*list));
-	for (size_t i = 0; list != NULL && i < v->last->session_count; i++) {
-		const struct session *s = &v->last->sessions[i];
-		bool same = true;
-
-		for (size_t k = 0; k < r->keys.count && same; k++) {
-			enum group_key key = r->keys.keys[k];
-
-			same = g->keys[key] != NULL &&
-			       strcmp(group_session_key(s, key), g->keys[key]) == 0;
-		}
-		if (same) {
-			list[n++] = s;
-		}
-	}
-	*count = n;
-	return list;
-}
-
-static int compare_age(const void *pa, const void *pb)
-{
-	const struct session *a = *(const struct session *const *)pa;
-	const struct session *b = *(const struct session *const *)pb;
-	double x = isnan(a->backend_age_s) ? -1 : a->backend_age_s;
-	double y = isnan(b->backend_age_s) ? -1 : b->backend_age_s;
-
-	return (x < y) - (x > y);
-}
-
+/* The detail pane: the sessions the report lists for the group asked
+ * about (the selected one), oldest first. */
 static void draw_detail(const struct tui_view *v, int top, int height,
 			const struct report_group *g)
 {
-	size_t n;
-	const struct session **list = group_sessions(v, g, &n);
+	const struct report *r = v->report;
+	size_t n = r->detail_count;
 	char label[600];
 	char buf[1400];
 
-	if (list == NULL) {
-		return;
-	}
-	remember_shown(v->report, g);
-	qsort(list, n, sizeof(*list), compare_age);
 	if (g->holder.pid > 0) {
 		snprintf(buf, sizeof(buf), "%s: %zu sessions, oldest first; "
 					   "%d held by pid %d (%s)",
-			 report_group_label(v->report, g, label, sizeof(label)),
-			 n, g->holder_sessions, g->holder.pid,
-			 g->holder.command);
+			 report_group_label(r, g, label, sizeof(label)), n,
+			 g->holder_sessions, g->holder.pid, g->holder.command);
 	} else {
 		snprintf(buf, sizeof(buf), "%s: %zu sessions, oldest first",
-			 report_group_label(v->report, g, label,
-					    sizeof(label)),
-			 n);
+			 report_group_label(r, g, label, sizeof(label)), n);
 	}
 	attron(A_BOLD);
 	put_text(top, buf);
@@ -621,7 +539,7 @@ static void draw_detail(const struct tui_view *v, int top, int height,
 		 COLS - 1, false);
 	attroff(A_REVERSE);
 	for (int row = 2; row < height; row++) {
-		const struct session *s;
+		const struct report_session *s;
 		char in_state[32];
 		char age[32];
 		char client[96];
@@ -635,8 +553,8 @@ static void draw_detail(const struct tui_view *v, int top, int height,
 		if ((size_t)(row - 2) >= n) {
 			continue;
 		}
-		s = list[row - 2];
-		units_format_duration(in_state, sizeof(in_state), s->state_age_s);
+		s = &r->detail[row - 2];
+		units_format_duration(in_state, sizeof(in_state), s->idle_s);
 		units_format_duration(age, sizeof(age), s->backend_age_s);
 		if (s->client_port == -1) {
 			snprintf(client, sizeof(client), "local");
@@ -651,9 +569,9 @@ static void draw_detail(const struct tui_view *v, int top, int height,
 		addstr(buf);
 		put_cell(client, 21, false);
 		addch(' ');
-		if (s->client_pid > 0) {
+		if (s->client.pid > 0) {
 			snprintf(process, sizeof(process), "%d %s",
-				 s->client_pid, s->client_command);
+				 s->client.pid, s->client.command);
 		} else {
 			snprintf(process, sizeof(process), "-");
 		}
@@ -663,7 +581,6 @@ static void draw_detail(const struct tui_view *v, int top, int height,
 		addch(' ');
 		put_cell(s->query, COLS - getcurx(stdscr) - 1, false);
 	}
-	free(list);
 }
 
 static void draw_help(void)
@@ -696,7 +613,6 @@ void tui_draw(const struct tui_view *v)
 	int table_h;
 	char footer[256];
 
-	ui.showing = false; /* until draw_detail() shows a group */
 	erase();
 	draw_header(v);
 	table_h = LINES - 5;
@@ -727,6 +643,41 @@ void tui_draw(const struct tui_view *v)
 	attroff(A_REVERSE);
 	refresh();
 	free(rows);
+}
+
+/* Whether the detail pane is on screen (it needs room). */
+static bool detail_shown(size_t visible)
+{
+	return ui.detail && !ui.help && visible > 0 && LINES >= 16;
+}
+
+bool tui_selected_group(const struct report *report,
+			const char *values[GROUP_KEY_COUNT])
+{
+	size_t n;
+	size_t *rows;
+	bool shown;
+
+	if (!ui.active) {
+		return false;
+	}
+	rows = visible_rows(report, &n);
+	shown = rows != NULL && detail_shown(n);
+	if (shown) {
+		size_t pick = ui.selected < (int)n ? (size_t)ui.selected : n - 1;
+		const struct report_group *g = &report->groups[rows[pick]];
+
+		for (int k = 0; k < GROUP_KEY_COUNT; k++) {
+			values[k] = g->keys[k];
+		}
+	}
+	free(rows);
+	return shown;
+}
+
+bool tui_input_gone(void)
+{
+	return ui.gone;
 }
 
 static enum tui_action filter_key(int ch)
@@ -815,6 +766,16 @@ bool tui_next_key(enum tui_action *action)
 	if (ch == ERR) {
 		return false;
 	}
+	ui.empty_reads = 0;
 	*action = one_key(ch);
 	return true;
+}
+
+void tui_note_empty_read(void)
+{
+	/* poll() said readable, yet no key came, again and again: the
+	 * terminal is gone (EOF or EIO), though no SIGHUP said so. */
+	if (++ui.empty_reads >= 3) {
+		ui.gone = true;
+	}
 }

@@ -6,17 +6,14 @@
 #ifndef PGDRIP_TUI_H
 #define PGDRIP_TUI_H
 
-#include "core/history.h"
 #include "core/report.h"
-#include "core/sample.h"
 
 #include <stdbool.h>
 
-/* What the monitor shows besides the report. */
+/* What the view draws: the report (groups, their recent history, the
+ * sessions of the group asked about) and the loop's own state. */
 struct tui_view {
-	const struct report *report;   /* the latest analysis */
-	const struct sample *last;     /* sessions for the detail pane */
-	const struct history *history; /* sparklines */
+	const struct report *report; /* the latest analysis */
 	double elapsed_s;
 	double interval_s;
 	bool paused;
@@ -59,9 +56,20 @@ bool tui_next_key(enum tui_action *action);
 /* Cycles user,app -> user -> app -> db -> user,app,db -> state. */
 void tui_next_group_keys(struct group_keys *keys);
 
-/* True when the detail pane shows the session's group (its sessions are
- * then traced to their client processes). */
-bool tui_shows_session(const struct group_keys *keys,
-		       const struct session *s);
+/*
+ * The group whose sessions the detail pane shows, by its values (into
+ * values, pointing into report); false when the pane shows none.  The
+ * loop asks the next report for that group's sessions, and traces them
+ * to their client processes.
+ */
+bool tui_selected_group(const struct report *report,
+			const char *values[GROUP_KEY_COUNT]);
+
+/* True when the terminal is gone: input ended or failed (a terminal
+ * closed without a SIGHUP); the loop then ends with its report. */
+bool tui_input_gone(void);
+
+/* The loop saw stdin readable but tui_next_key() gave nothing. */
+void tui_note_empty_read(void);
 
 #endif

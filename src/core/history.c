@@ -1,8 +1,9 @@
 /*
- * history.c - groups followed across samples: whole-run figures, window
- * and run series, the detector's verdict, and idle-in-transaction
- * sessions followed by pid.  Lookups go through a hash on the group keys
- * so a sample costs time linear in its groups, whatever the history.
+ * history.c - groups followed across samples: each sample counted into
+ * its groups, whole-run figures, window and run series, the detector's
+ * verdict, and idle-in-transaction sessions followed by pid.  Every
+ * lookup goes through group.h's index, so a sample costs time linear in
+ * its sessions and groups, whatever the history.
  */
 #include "history.h"
 
@@ -18,6 +19,7 @@ void history_init(struct history *history, const struct group_keys *keys,
 	history->keys = *keys;
 	history->window_s = window_s;
 	history->interval_s = interval_s;
+	group_index_init(&history->index);
 	trend_default_params(&history->trend_params);
 }
 
@@ -34,101 +36,58 @@ void history_finish(struct history *history)
 	}
 	free(history->groups);
 	free(history->idle_tx);
-	free(history->slots);
+	group_index_finish(&history->index);
 	memset(history, 0, sizeof(*history));
 }
 
-/* FNV-1a over the grouped keys of a key array, with separators. */
-static uint64_t hash_keys(const char *const keys[GROUP_KEY_COUNT],
-			  const struct group_keys *order)
+size_t history_group_of(const struct history *history,
+			const struct session *session)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < order->count; i++) {
-		const unsigned char *p =
-			(const unsigned char *)keys[order->keys[i]];
-
-		for (; *p != '\0'; p++) {
-			h = (h ^ *p) * 1099511628211ULL;
-		}
-		h = (h ^ 0xFF) * 1099511628211ULL;
-	}
-	return h;
-}
-
-static bool keys_equal(char *const a[GROUP_KEY_COUNT],
-		       const char *const b[GROUP_KEY_COUNT],
-		       const struct group_keys *order)
-{
-	for (size_t i = 0; i < order->count; i++) {
-		enum group_key key = order->keys[i];
-
-		if (strcmp(a[key], b[key]) != 0) {
-			return false;
-		}
-	}
-	return true;
-}
-
-static void insert_slot(struct history *history, size_t index)
-{
-	const struct group_history *g = &history->groups[index];
-	size_t mask = history->slot_count - 1;
-	size_t i = (size_t)hash_keys((const char *const *)g->keys,
-				     &history->keys) & mask;
-
-	while (history->slots[i] != 0) {
-		i = (i + 1) & mask;
-	}
-	history->slots[i] = index + 1;
-}
-
-/* Keeps the load factor under 1/2, rehashing when the table doubles. */
-static void grow_slots(struct history *history)
-{
-	size_t want = history->slot_count ? history->slot_count : 16;
-
-	while (want < (history->group_count + 1) * 2) {
-		want *= 2;
-	}
-	if (want == history->slot_count) {
-		return;
-	}
-	free(history->slots);
-	history->slots = xcalloc(want, sizeof(*history->slots));
-	history->slot_count = want;
-	for (size_t i = 0; i < history->group_count; i++) {
-		insert_slot(history, i);
-	}
-}
-
-static struct group_history *lookup(const struct history *history,
-				    const char *const keys[GROUP_KEY_COUNT])
-{
-	size_t mask;
+	uint64_t hash = group_hash_session(session, &history->keys);
+	size_t cursor = 0;
 	size_t i;
 
-	if (history->slot_count == 0) {
-		return NULL;
+	while ((i = group_index_find(&history->index, hash, &cursor)) !=
+	       (size_t)GROUP_NONE) {
+		if (group_session_matches(
+			    (const char *const *)history->groups[i].keys,
+			    &history->keys, session)) {
+			return i;
+		}
 	}
-	mask = history->slot_count - 1;
-	i = (size_t)hash_keys(keys, &history->keys) & mask;
-	for (; history->slots[i] != 0; i = (i + 1) & mask) {
-		struct group_history *g = &history->groups[history->slots[i] - 1];
+	return (size_t)GROUP_NONE;
+}
 
-		if (keys_equal(g->keys, keys, &history->keys)) {
+const struct group_history *
+history_find(const struct history *history,
+	     const char *const values[GROUP_KEY_COUNT])
+{
+	uint64_t hash = group_hash_values(values, &history->keys);
+	size_t cursor = 0;
+	size_t i;
+
+	for (size_t k = 0; k < history->keys.count; k++) {
+		if (values[history->keys.keys[k]] == NULL) {
+			return NULL;
+		}
+	}
+	while ((i = group_index_find(&history->index, hash, &cursor)) !=
+	       (size_t)GROUP_NONE) {
+		const struct group_history *g = &history->groups[i];
+
+		if (group_compare_values((const char *const *)g->keys, values,
+					 &history->keys) == 0) {
 			return g;
 		}
 	}
 	return NULL;
 }
 
-static struct group_history *add_group(struct history *history,
-				       const struct group *group, double t_s)
+static size_t add_group(struct history *history,
+			const struct session *session, double t_s)
 {
 	struct group_history *g;
 
-	grow_slots(history);
 	xgrow((void **)&history->groups, &history->group_cap,
 	      history->group_count + 1, sizeof(*history->groups));
 	g = &history->groups[history->group_count];
@@ -136,8 +95,9 @@ static struct group_history *add_group(struct history *history,
 	for (size_t i = 0; i < history->keys.count; i++) {
 		enum group_key key = history->keys.keys[i];
 
-		g->keys[key] = xstrdup(group->keys[key]);
+		g->keys[key] = xstrdup(group_session_key(session, key));
 	}
+	g->hash = group_hash_session(session, &history->keys);
 	g->first_seen_s = t_s;
 	g->first_flagged_s = NAN;
 	g->analyzed_t_s = -INFINITY;
@@ -152,53 +112,162 @@ static struct group_history *add_group(struct history *history,
 		series_push(&g->window, history->last_t_s, 0);
 		series_push(&g->run, history->last_t_s, 0);
 	}
-	insert_slot(history, history->group_count);
-	history->group_count++;
-	return g;
+	group_index_add(&history->index, g->hash, history->group_count);
+	return history->group_count++;
 }
 
-static void update_holder(struct group_history *g, const struct group *group,
-			  double t_s)
+/* NaN-aware maximum: an unknown age never hides a known one. */
+static double max_age(double current, double candidate)
 {
-	if (group->holder_pid != g->holder_pid) {
+	if (isnan(candidate)) {
+		return current;
+	}
+	if (isnan(current) || candidate > current) {
+		return candidate;
+	}
+	return current;
+}
+
+static void count_session(struct group_history *g,
+			  const struct session *session)
+{
+	g->last += session->weight;
+	g->states[session->state] += session->weight;
+	if (session->state == SESSION_STATE_IDLE_TX ||
+	    session->state == SESSION_STATE_IDLE_TX_ABORTED) {
+		g->oldest_idle_tx_s =
+			max_age(g->oldest_idle_tx_s, session->state_age_s);
+		g->oldest_xact_s = max_age(g->oldest_xact_s, session->xact_age_s);
+	}
+}
+
+static void clear_sample_figures(struct history *history)
+{
+	for (size_t i = 0; i < history->group_count; i++) {
+		struct group_history *g = &history->groups[i];
+
+		g->last = 0;
+		memset(g->states, 0, sizeof(g->states));
+		g->oldest_idle_tx_s = NAN;
+		g->oldest_xact_s = NAN;
+	}
+}
+
+/* Counts the sample's sessions into their groups; fills member. */
+static void count_sample(struct history *history, const struct sample *sample,
+			 const struct filter *filter, size_t *member,
+			 double t_s)
+{
+	history->last_total = 0;
+	for (size_t i = 0; i < sample->session_count; i++) {
+		const struct session *s = &sample->sessions[i];
+		size_t g = (size_t)GROUP_NONE;
+
+		if (match_filter_accepts(filter, s->user, s->app, s->db)) {
+			g = history_group_of(history, s);
+			if (g == (size_t)GROUP_NONE) {
+				g = add_group(history, s, t_s);
+			}
+			count_session(&history->groups[g], s);
+			history->groups[g].seen_in_sample = history->samples + 1;
+			history->last_total += s->weight;
+		}
+		if (member != NULL) {
+			member[i] = g;
+		}
+	}
+}
+
+/* A traced session, by group and process. */
+struct held {
+	size_t group;
+	const struct session *session;
+};
+
+static int compare_held(const void *pa, const void *pb)
+{
+	const struct held *a = pa;
+	const struct held *b = pb;
+
+	if (a->group != b->group) {
+		return a->group < b->group ? -1 : 1;
+	}
+	if (a->session->client_pid != b->session->client_pid) {
+		return a->session->client_pid < b->session->client_pid ? -1 : 1;
+	}
+	return 0;
+}
+
+static void set_holder(struct group_history *g, const struct session *s,
+		       int sessions, double t_s)
+{
+	if (s->client_pid != g->holder_pid) {
 		free(g->holder_command);
-		g->holder_pid = group->holder_pid;
-		g->holder_command = xstrdup(group->holder_command);
+		g->holder_pid = s->client_pid;
+		g->holder_command = xstrdup(s->client_command);
 		g->holder_sessions = 0;
 	}
-	g->holder_relation = group->holder_relation;
-	if (group->holder_sessions > g->holder_sessions) {
-		g->holder_sessions = group->holder_sessions;
+	g->holder_relation = s->client_relation;
+	if (sessions > g->holder_sessions) {
+		g->holder_sessions = sessions;
 	}
 	g->holder_seen_s = t_s;
 }
 
-static void update_group(struct group_history *g, const struct group *group,
-			 bool first_sample, double t_s)
+/* Each group's holder this sample: the process with the most traced
+ * sessions (the lowest pid on a tie, so the choice does not depend on
+ * row order).  A group with none traced keeps its last holder. */
+static void assign_holders(struct history *history,
+			   const struct sample *sample, const size_t *member,
+			   double t_s)
 {
-	int n = group != NULL ? group->connections : 0;
+	struct held *held = NULL;
+	size_t n = 0;
+	size_t cap = 0;
 
-	if (first_sample) {
-		g->baseline = g->peak = g->minimum = n;
-	}
-	if (n > g->peak) {
-		g->peak = n;
-	}
-	if (n < g->minimum) {
-		g->minimum = n;
-	}
-	g->last = n;
-	if (group != NULL) {
-		memcpy(g->states, group->states, sizeof(g->states));
-		g->oldest_idle_tx_s = group->oldest_idle_tx_s;
-		g->oldest_xact_s = group->oldest_xact_s;
-		if (group->holder_pid > 0) {
-			update_holder(g, group, t_s);
+	for (size_t i = 0; i < sample->session_count; i++) {
+		const struct session *s = &sample->sessions[i];
+
+		if (s->client_pid > 0 && member[i] != (size_t)GROUP_NONE) {
+			xgrow((void **)&held, &cap, n + 1, sizeof(*held));
+			held[n].group = member[i];
+			held[n++].session = s;
 		}
-	} else {
-		memset(g->states, 0, sizeof(g->states));
-		g->oldest_idle_tx_s = NAN;
-		g->oldest_xact_s = NAN;
+	}
+	if (n > 1) {
+		qsort(held, n, sizeof(*held), compare_held);
+	}
+	for (size_t i = 0, best_group = (size_t)GROUP_NONE, best = 0; i < n;) {
+		size_t j = i;
+		int sessions = 0;
+
+		while (j < n && compare_held(&held[i], &held[j]) == 0) {
+			sessions += held[j++].session->weight;
+		}
+		if (held[i].group != best_group) {
+			best_group = held[i].group;
+			best = 0;
+		}
+		if ((size_t)sessions > best) {
+			best = (size_t)sessions;
+			set_holder(&history->groups[best_group],
+				   held[i].session, sessions, t_s);
+		}
+		i = j;
+	}
+	free(held);
+}
+
+static void update_run_figures(struct group_history *g, bool first_sample)
+{
+	if (first_sample) {
+		g->baseline = g->peak = g->minimum = g->last;
+	}
+	if (g->last > g->peak) {
+		g->peak = g->last;
+	}
+	if (g->last < g->minimum) {
+		g->minimum = g->last;
 	}
 }
 
@@ -287,42 +356,40 @@ static void track_idle_tx(struct history *history, const struct sample *sample,
 }
 
 void history_add(struct history *history, const struct sample *sample,
-		 const struct group_set *set)
+		 const struct filter *filter, size_t *member)
 {
 	bool first = history->samples == 0;
+	size_t *own = NULL;
 	double t_s;
 
 	if (first) {
 		history->started_epoch_s = sample->taken_at_epoch_s;
 	}
 	t_s = sample->taken_at_epoch_s - history->started_epoch_s;
-	for (size_t i = 0; i < set->count; i++) {
-		const struct group *group = &set->groups[i];
-		struct group_history *g = lookup(history, group->keys);
-
-		if (g == NULL) {
-			g = add_group(history, group, t_s);
-		}
-		update_group(g, group, first, t_s);
-		g->last_seen_s = t_s;
-		g->seen_in_sample = history->samples + 1;
+	if (member == NULL) {
+		own = xcalloc(sample->session_count + 1, sizeof(*own));
+		member = own;
 	}
+	clear_sample_figures(history);
+	count_sample(history, sample, filter, member, t_s);
+	assign_holders(history, sample, member, t_s);
 	history->samples++;
 	for (size_t i = 0; i < history->group_count; i++) {
 		struct group_history *g = &history->groups[i];
 
-		if (g->seen_in_sample != history->samples) {
-			update_group(g, NULL, false, t_s);
+		if (g->seen_in_sample == history->samples) {
+			g->last_seen_s = t_s;
 		}
+		update_run_figures(g, first);
 		push_and_analyze(history, g, t_s);
 	}
 	track_idle_tx(history, sample, t_s);
 	history->last_t_s = t_s;
+	free(own);
 }
 
-void history_add_failure(struct history *history, double sample_epoch_s)
+void history_add_failure(struct history *history)
 {
-	(void)sample_epoch_s;
 	history->failed_samples++;
 	for (size_t i = 0; i < history->group_count; i++) {
 		series_mark_gap(&history->groups[i].window);
@@ -337,12 +404,6 @@ void history_rebaseline(struct history *history)
 
 		g->baseline = g->peak = g->minimum = g->last;
 	}
-}
-
-const struct group_history *
-history_find(const struct history *history, const struct group *group)
-{
-	return lookup(history, group->keys);
 }
 
 double history_idle_tx_since_s(const struct history *history, int pid)

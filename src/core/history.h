@@ -1,7 +1,9 @@
 /*
- * history.h - the groups followed over time: whole-run figures (baseline,
- * peak, minimum, last), the window series and the detector's verdict per
- * group, and the sessions idle in transaction followed by pid.
+ * history.h - the groups, followed over time: each sample's sessions are
+ * filtered and counted into their group (found through group.h's one
+ * index), and each group keeps its whole-run figures (baseline, peak,
+ * minimum, last), the window and run series, and the detector's verdict.
+ * Sessions idle in transaction are followed by pid.
  *
  * Groups that disappear are kept (at 0) so the report can say where they
  * went.  Memory is bounded by the number of groups, not run length.
@@ -16,13 +18,18 @@
 
 struct group_history {
 	char *keys[GROUP_KEY_COUNT]; /* owned; NULL for keys not grouped by */
-	int baseline;                /* count at the first sample (0 if absent) */
+	uint64_t hash;               /* group_hash_values() of keys */
+
+	/* As of the last sample. */
+	int last;
+	int states[SESSION_STATE_COUNT];
+	double oldest_idle_tx_s; /* longest "idle for" of idle-tx sessions; NAN */
+	double oldest_xact_s;    /* longest transaction age among those; NAN */
+
+	/* Over the run. */
+	int baseline; /* count at the first sample (0 if absent) */
 	int peak;
 	int minimum;
-	int last;
-	int states[SESSION_STATE_COUNT]; /* at the last sample */
-	double oldest_idle_tx_s;         /* at the last sample; NAN */
-	double oldest_xact_s;
 	double first_seen_s; /* run-relative seconds */
 	double last_seen_s;
 	struct series window;   /* the last --window */
@@ -39,8 +46,8 @@ struct group_history {
 	enum client_relation holder_relation;
 	int holder_sessions; /* the most it was seen holding at once */
 	double holder_seen_s; /* run-relative, last time seen */
-	double analyzed_t_s;    /* when the detector last ran */
-	int analyzed_value;     /* the count it saw then */
+	double analyzed_t_s;  /* when the detector last ran */
+	int analyzed_value;   /* the count it saw then */
 };
 
 /* A session idle in transaction, followed across samples by pid. */
@@ -59,15 +66,15 @@ struct history {
 	double last_t_s;        /* run-relative time of the last sample */
 	size_t samples;         /* successful samples */
 	size_t failed_samples;
-	struct group_history *groups; /* owned */
+	int last_total;         /* sessions the filter passed, last sample */
+	struct group_history *groups; /* owned, in order of appearance */
 	size_t group_count;
 	size_t group_cap;
+	struct group_index index; /* groups by their keys */
 	struct idle_tx_track *idle_tx; /* owned; as of the last sample */
 	size_t idle_tx_count;
 	size_t idle_tx_cap;
 	struct trend_params trend_params;
-	size_t *slots;     /* owned; hash of group indexes + 1, 0 empty */
-	size_t slot_count; /* a power of two, at least 2x group_count */
 };
 
 void history_init(struct history *history, const struct group_keys *keys,
@@ -75,21 +82,32 @@ void history_init(struct history *history, const struct group_keys *keys,
 void history_finish(struct history *history);
 
 /*
- * Folds one successful sample (already grouped into set) in.  Groups
- * absent from set count 0 this time.  Runs the detector on every group.
+ * Folds one successful sample in: each session the filter accepts is
+ * counted into its group (created on first sight), groups absent from
+ * the sample count 0, the detector runs on every group.  When member is
+ * not NULL it receives, per session of the sample, the index of its
+ * group in history->groups, or GROUP_NONE (room for
+ * sample->session_count entries).
  */
 void history_add(struct history *history, const struct sample *sample,
-		 const struct group_set *set);
+		 const struct filter *filter, size_t *member);
 
-/* Records a failed sample at sample_epoch_s: a gap in every series. */
-void history_add_failure(struct history *history, double sample_epoch_s);
+/* Records a failed sample: a gap in every series. */
+void history_add_failure(struct history *history);
 
 /* Makes the current counts the new baseline (live view 'b'). */
 void history_rebaseline(struct history *history);
 
-/* The history entry for a group of the current set, NULL if none. */
+/* The group with these values (indexed by enum group_key), NULL if
+ * none. */
 const struct group_history *
-history_find(const struct history *history, const struct group *group);
+history_find(const struct history *history,
+	     const char *const values[GROUP_KEY_COUNT]);
+
+/* The index of the group session belongs to, or GROUP_NONE when no
+ * group has its values yet.  (The filter is the caller's.) */
+size_t history_group_of(const struct history *history,
+			const struct session *session);
 
 /* Seconds (run-relative) since pid was first seen idle in the same
  * transaction; NAN when not tracked. */

@@ -167,14 +167,14 @@ static void write_head(FILE *out, const struct plot *p)
 		     "height=\"%d\" viewBox=\"0 0 %d %d\" "
 		     "font-family=\"sans-serif\" font-size=\"12\">\n",
 		WIDTH, HEIGHT, WIDTH, HEIGHT);
-	fprintf(out, "<title>pgdrip %s: ", report_mode_name(r->mode));
+	fprintf(out, "<title>pgdrip %s: ", r->mode);
 	put_text(out, r->server_label, 120);
 	fputs("</title>\n", out);
 	fprintf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n",
 		WIDTH, HEIGHT);
 	fprintf(out, "<text class=\"title\" x=\"16\" y=\"26\" font-size=\"16\" "
 		     "font-weight=\"bold\">pgdrip %s",
-		report_mode_name(r->mode));
+		r->mode);
 	if (r->server_label[0] != '\0') {
 		fputs(" \xc2\xb7 ", out);
 		put_text(out, r->server_label, 90);

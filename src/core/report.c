@@ -11,23 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *report_mode_name(enum report_mode mode)
-{
-	static const char *const names[] = {
-		[REPORT_MODE_ONCE] = "once",
-		[REPORT_MODE_WATCH] = "watch",
-		[REPORT_MODE_WRAP] = "wrap",
-		[REPORT_MODE_DRAIN] = "wait-drain",
-		[REPORT_MODE_REPLAY] = "replay",
-		[REPORT_MODE_LIVE] = "live",
-	};
-
-	if ((unsigned)mode >= PGD_ARRAY_LEN(names)) {
-		return "once";
-	}
-	return names[mode];
-}
-
 const char *report_limit_kind_name(enum limit_kind kind)
 {
 	switch (kind) {
@@ -48,6 +31,7 @@ void report_init(struct report *report)
 	arena_init(&report->arena);
 	report->server.idle_session_timeout_s = NAN;
 	report->server_label = "";
+	report->mode = "once";
 	report->command_status = -1;
 	report->self_cpu_s = NAN;
 	report->last_sample_s = NAN;
@@ -62,6 +46,7 @@ void report_finish(struct report *report)
 	free(report->groups);
 	free(report->breakdown);
 	free(report->idle_tx);
+	free(report->detail);
 	free(report->limits);
 	free(report->warnings);
 	check_list_finish(&report->checks);
@@ -237,6 +222,17 @@ static void forecast(struct report *report, struct report_group *g)
 	}
 }
 
+static void keep_recent(struct report_group *g, const struct series *window)
+{
+	size_t n = series_count(window);
+	size_t from = n > REPORT_RECENT_POINTS ? n - REPORT_RECENT_POINTS : 0;
+
+	g->recent_count = 0;
+	for (size_t i = from; i < n; i++) {
+		g->recent[g->recent_count++] = series_at(window, i).value;
+	}
+}
+
 static void build_group(struct report *report, struct report_group *g,
 			const struct group_history *h,
 			const struct report_input *in)
@@ -266,6 +262,7 @@ static void build_group(struct report *report, struct report_group *g,
 	g->holder.relation = h->holder_relation;
 	g->holder_sessions = h->holder_sessions;
 	g->holder_seen_s = h->holder_seen_s;
+	keep_recent(g, &h->window);
 	if (in->wrapped) {
 		/* The verdict for a wrapped command covers its run. */
 		trend_analyze_range(&h->run, in->command_started_s,
@@ -334,15 +331,41 @@ static int compare_idle(const void *pa, const void *pb)
 	return (a->pid > b->pid) - (a->pid < b->pid);
 }
 
+/* A session of the last sample as the report shows it. */
+static void keep_session(struct report *report, struct report_session *r,
+			 const struct session *s, const struct report_input *in)
+{
+	double age_s = in->thresholds->idle_tx_age_ms / 1000.0;
+	double since = history_idle_tx_since_s(in->history, s->pid);
+
+	r->pid = s->pid;
+	r->user = keep(report, s->user);
+	r->app = keep(report, s->app);
+	r->db = keep(report, s->db);
+	r->client_addr = keep(report, s->client_addr);
+	r->client_port = s->client_port;
+	r->state = s->state;
+	r->idle_s = s->state_age_s;
+	r->xact_age_s = s->xact_age_s;
+	r->stuck_for_s = isnan(since) ? NAN : in->history->last_t_s - since;
+	r->over_age = (s->state == SESSION_STATE_IDLE_TX ||
+		       s->state == SESSION_STATE_IDLE_TX_ABORTED) &&
+		      !isnan(s->state_age_s) && s->state_age_s >= age_s;
+	r->query = keep(report, s->query);
+	r->client.pid = s->client_pid;
+	r->client.command = keep(report, s->client_command);
+	r->client.relation = s->client_relation;
+	r->backend_age_s = s->backend_age_s;
+	r->wait_event_type = keep(report, s->wait_event_type);
+	r->wait_event = keep(report, s->wait_event);
+}
+
 static void build_idle_tx(struct report *report, const struct report_input *in)
 {
 	const struct sample *last = in->last;
-	double age_s = in->thresholds->idle_tx_age_ms / 1000.0;
 
 	for (size_t i = 0; i < last->session_count; i++) {
 		const struct session *s = &last->sessions[i];
-		struct report_session *r;
-		double since;
 
 		if ((s->state != SESSION_STATE_IDLE_TX &&
 		     s->state != SESSION_STATE_IDLE_TX_ABORTED) ||
@@ -352,29 +375,56 @@ static void build_idle_tx(struct report *report, const struct report_input *in)
 		report->idle_tx = xrealloc(report->idle_tx,
 					   (report->idle_tx_count + 1) *
 						   sizeof(*report->idle_tx));
-		r = &report->idle_tx[report->idle_tx_count++];
-		r->pid = s->pid;
-		r->user = keep(report, s->user);
-		r->app = keep(report, s->app);
-		r->db = keep(report, s->db);
-		r->client_addr = keep(report, s->client_addr);
-		r->client_port = s->client_port;
-		r->state = s->state;
-		r->idle_s = s->state_age_s;
-		r->xact_age_s = s->xact_age_s;
-		since = history_idle_tx_since_s(in->history, s->pid);
-		r->stuck_for_s = isnan(since) ? NAN
-					      : in->history->last_t_s - since;
-		r->over_age = !isnan(s->state_age_s) && s->state_age_s >= age_s;
-		r->query = keep(report, s->query);
-		r->client.pid = s->client_pid;
-		r->client.command = keep(report, s->client_command);
-		r->client.relation = s->client_relation;
+		keep_session(report, &report->idle_tx[report->idle_tx_count++],
+			     s, in);
 	}
 	if (report->idle_tx_count > 1) {
 		qsort(report->idle_tx, report->idle_tx_count,
 		      sizeof(*report->idle_tx), compare_idle);
 	}
+}
+
+static int compare_backend_age(const void *pa, const void *pb)
+{
+	const struct report_session *a = pa;
+	const struct report_session *b = pb;
+	double x = isnan(a->backend_age_s) ? -1 : a->backend_age_s;
+	double y = isnan(b->backend_age_s) ? -1 : b->backend_age_s;
+
+	if (x != y) {
+		return x > y ? -1 : 1;
+	}
+	return (a->pid > b->pid) - (a->pid < b->pid);
+}
+
+/* The sessions of the group asked about, oldest first. */
+static void build_detail(struct report *report, const struct report_input *in)
+{
+	const struct sample *last = in->last;
+	const struct group_keys *keys = &in->history->keys;
+
+	report->detail_asked = true;
+	for (size_t k = 0; k < keys->count; k++) {
+		enum group_key key = keys->keys[k];
+
+		report->detail_values[key] =
+			keep(report, in->detail_values[key] != NULL
+					     ? in->detail_values[key]
+					     : "");
+	}
+	report->detail = xcalloc(last->session_count + 1,
+				 sizeof(*report->detail));
+	for (size_t i = 0; i < last->session_count; i++) {
+		const struct session *s = &last->sessions[i];
+
+		if (group_session_matches(in->detail_values, keys, s) &&
+		    match_filter_accepts(in->filter, s->user, s->app, s->db)) {
+			keep_session(report, &report->detail[report->detail_count++],
+				     s, in);
+		}
+	}
+	qsort(report->detail, report->detail_count, sizeof(*report->detail),
+	      compare_backend_age);
 }
 
 static int compare_sessions(const void *pa, const void *pb)
@@ -609,7 +659,7 @@ static void run_checks(struct report *report, const struct thresholds *t)
 
 void report_build(struct report *report, const struct report_input *in)
 {
-	report->mode = in->mode;
+	report->mode = keep(report, in->mode != NULL ? in->mode : "once");
 	report->keys = in->history->keys;
 	report->server_label = keep(report, in->server_label ? in->server_label
 							     : "");
@@ -647,6 +697,9 @@ void report_build(struct report *report, const struct report_input *in)
 		build_limits(report, in->last);
 		build_breakdown(report, in);
 		build_idle_tx(report, in);
+		if (in->detail_values != NULL) {
+			build_detail(report, in);
+		}
 	}
 	build_groups(report, in);
 	build_warnings(report);

@@ -3,7 +3,8 @@
  * reports, the check lines, and (later) the live view.
  *
  * report_build() turns the history, the last sample and the thresholds
- * into plain data; renderers only format it.  The report owns copies of
+ * into plain data; renderers only format it.  pipeline_report() is the
+ * one caller: it adds what the run has to say.  The report owns copies of
  * every string it holds, as raw bytes: renderers escape them through
  * text.c or json.c.
  */
@@ -16,18 +17,6 @@
 #include "match.h"
 #include "sample.h"
 #include "trend.h"
-
-enum report_mode {
-	REPORT_MODE_ONCE,
-	REPORT_MODE_WATCH,
-	REPORT_MODE_WRAP,
-	REPORT_MODE_DRAIN,
-	REPORT_MODE_REPLAY,
-	REPORT_MODE_LIVE,
-};
-
-/* "once", "watch", "wrap", "wait-drain", "replay", "live". */
-const char *report_mode_name(enum report_mode mode);
 
 enum limit_kind {
 	LIMIT_KIND_SERVER,   /* usable connections */
@@ -54,6 +43,9 @@ struct report_process {
 	const char *command; /* raw bytes, "" unknown */
 	enum client_relation relation;
 };
+
+/* Points of a group's recent history a report carries (sparklines). */
+enum { REPORT_RECENT_POINTS = 32 };
 
 struct report_group {
 	const char *keys[GROUP_KEY_COUNT]; /* NULL for keys not grouped by */
@@ -87,6 +79,10 @@ struct report_group {
 	struct report_process holder;
 	int holder_sessions;
 	double holder_seen_s;
+	/* The newest points of the window series, oldest first, for a
+	 * sparkline. */
+	float recent[REPORT_RECENT_POINTS];
+	size_t recent_count;
 };
 
 /* The key value of the group (and breakdown row) that sums the rest. */
@@ -121,10 +117,13 @@ struct report_session {
 	bool over_age;       /* idle_s >= --idle-tx-age */
 	const char *query;
 	struct report_process client;
+	double backend_age_s; /* now - backend_start */
+	const char *wait_event_type;
+	const char *wait_event;
 };
 
 struct report {
-	enum report_mode mode;
+	const char *mode; /* "once", "watch", "live", "wrap", ... */
 	struct server_info server;
 	int usable_connections;
 	const char *server_label; /* host:port/db, no password; may be "" */
@@ -151,6 +150,12 @@ struct report {
 	size_t breakdown_count;
 	struct report_session *idle_tx; /* owned; oldest first */
 	size_t idle_tx_count;
+	/* The sessions of the group the caller asked about (the live
+	 * view's detail pane), oldest first; detail_values its keys. */
+	bool detail_asked;
+	const char *detail_values[GROUP_KEY_COUNT];
+	struct report_session *detail; /* owned */
+	size_t detail_count;
 	struct report_limit *limits; /* owned; server first, then by usage */
 	size_t limit_count;
 	struct check_list checks;
@@ -174,7 +179,7 @@ struct report {
 
 /* What report_build() reads; all borrowed. */
 struct report_input {
-	enum report_mode mode;
+	const char *mode;
 	const struct history *history;
 	const struct sample *last;    /* the last successful sample; NULL none */
 	const struct filter *filter;
@@ -191,6 +196,8 @@ struct report_input {
 	double command_ended_s;
 	double self_cpu_s;
 	long self_max_rss_kib;
+	/* The group whose sessions to list in detail; NULL none. */
+	const char *const *detail_values;
 };
 
 void report_init(struct report *report);

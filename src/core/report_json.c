@@ -322,7 +322,7 @@ static void write_pgdrip(struct json_writer *w, const struct report *r,
 	json_key(w, "version");
 	json_string(w, pgdrip_version);
 	json_key(w, "mode");
-	json_string(w, report_mode_name(r->mode));
+	json_string(w, r->mode);
 	json_end_object(w);
 }
 

@@ -259,7 +259,7 @@ static void write_header(FILE *out, const struct report *r,
 	units_format_utc(when, sizeof(when), r->ended_epoch_s,
 			 UTC_DATE_TIME_ZONE);
 	fprintf(out, "pgdrip %s report, PostgreSQL %s",
-		report_mode_name(r->mode), version);
+		r->mode, version);
 	/* Empty when unknown (a replay): no dangling "as". */
 	if (r->server.current_user[0] != '\0') {
 		fputs(", as ", out);

@@ -107,6 +107,7 @@ void sample_init(struct sample *sample)
 {
 	memset(sample, 0, sizeof(*sample));
 	sample->server.idle_session_timeout_s = NAN;
+	sample->server_epoch_s = NAN;
 	arena_init(&sample->arena);
 }
 
@@ -129,6 +130,7 @@ void sample_reset(struct sample *sample)
 	sample->db_limit_count = 0;
 	sample->taken_at_epoch_s = 0;
 	sample->elapsed_ms = 0;
+	sample->server_epoch_s = NAN;
 	sample->status = SAMPLE_STATUS_OK;
 	arena_reset(&sample->arena);
 }
@@ -148,6 +150,8 @@ struct session *sample_add_session(struct sample *sample)
 	s->state = SESSION_STATE_UNKNOWN;
 	s->backend_age_s = s->xact_age_s = s->state_age_s = NAN;
 	s->query_age_s = s->xact_start_epoch_s = NAN;
+	s->backend_start_epoch_s = s->state_change_epoch_s = NAN;
+	s->query_start_epoch_s = NAN;
 	return s;
 }
 
@@ -202,6 +206,7 @@ void sample_copy(struct sample *dst, const struct sample *src)
 	sample_reset(dst);
 	dst->taken_at_epoch_s = src->taken_at_epoch_s;
 	dst->elapsed_ms = src->elapsed_ms;
+	dst->server_epoch_s = src->server_epoch_s;
 	dst->status = src->status;
 	dst->server = src->server;
 	for (size_t i = 0; i < src->session_count; i++) {

@@ -72,6 +72,12 @@ struct session {
 	double state_age_s;        /* now - state_change: "idle for" */
 	double query_age_s;        /* now - query_start */
 	double xact_start_epoch_s; /* identifies the transaction; NAN if none */
+	/* The same moments as server wall-clock seconds (NAN unknown): a
+	 * session is backend_start + pid; its last use moves query_start
+	 * and state_change. */
+	double backend_start_epoch_s;
+	double state_change_epoch_s;
+	double query_start_epoch_s;
 	const char *query;         /* at most SAMPLE_QUERY_MAX bytes */
 	/* The local process at the client end of the connection, when
 	 * attribution looked it up and found it; client_pid 0 otherwise. */
@@ -109,6 +115,7 @@ enum sample_status {
 struct sample {
 	double taken_at_epoch_s; /* wall clock when the query returned */
 	double elapsed_ms;       /* query round trip */
+	double server_epoch_s;   /* the server's clock as it answered; NAN */
 	enum sample_status status;
 	struct server_info server;
 	struct session *sessions; /* owned */

@@ -3,6 +3,7 @@
  * an SVG that is valid UTF-8 without control bytes, where every '<' opens
  * a tag and every '&' an entity: whatever the names, times and counts.
  */
+#include "pipeline.h"
 #include "plot.h"
 #include "record.h"
 #include "utf8.h"
@@ -54,53 +55,44 @@ static void check_svg(const char *svg, size_t len)
 /* Folds the samples in as --replay does, then reports and draws. */
 static void draw(struct record_reader *reader)
 {
-	struct group_keys keys;
+	struct pipeline_config config;
 	struct filter filter;
 	struct thresholds thresholds;
-	struct history history;
-	struct group_set set;
+	struct pipeline pipeline;
 	struct sample sample;
-	struct sample last;
 	struct report report;
+	struct run_facts facts;
 	struct errbuf err;
-	bool have_last = false;
 	char *svg = NULL;
 	size_t len = 0;
 	FILE *out;
 	int n = 0;
 
-	match_default_group_keys(&keys);
+	match_default_group_keys(&config.keys);
 	match_filter_init(&filter);
 	check_thresholds_init(&thresholds);
-	history_init(&history, &keys, 300, 1);
-	group_set_init(&set);
+	config.filter = &filter;
+	config.thresholds = &thresholds;
+	config.window_s = 300;
+	config.interval_s = 1;
+	pipeline_init(&pipeline, &config);
 	sample_init(&sample);
-	sample_init(&last);
 	while (n++ < 2000 && record_reader_next(reader, &sample, &err) > 0) {
 		if (sample.status == SAMPLE_STATUS_FAILED) {
-			history_add_failure(&history, sample.taken_at_epoch_s);
+			pipeline_absorb_failure(&pipeline,
+						sample.taken_at_epoch_s, "");
 			continue;
 		}
-		group_set_build(&set, &sample, &filter, &keys);
-		history_add(&history, &sample, &set);
-		sample_copy(&last, &sample);
-		have_last = true;
+		pipeline_absorb(&pipeline, &sample);
 	}
-	if (have_last && (out = open_memstream(&svg, &len)) != NULL) {
-		struct report_input in = {
-			.mode = REPORT_MODE_REPLAY,
-			.history = &history,
-			.last = &last,
-			.filter = &filter,
-			.thresholds = &thresholds,
-			.server_label = "replay of <fuzz> & \"more\"",
-			.ended_epoch_s = last.taken_at_epoch_s,
-			.command_status = -1,
-		};
-
+	if (pipeline_last(&pipeline) != NULL &&
+	    (out = open_memstream(&svg, &len)) != NULL) {
+		pipeline_facts_init(&facts, "replay");
+		facts.server_label = "replay of <fuzz> & \"more\"";
 		report_init(&report);
-		report_build(&report, &in);
-		if (!plot_write_svg(out, &report, &history, &err)) {
+		pipeline_report(&pipeline, &facts, &report);
+		if (!plot_write_svg(out, &report, pipeline_history(&pipeline),
+				    &err)) {
 			abort();
 		}
 		fclose(out);
@@ -108,10 +100,8 @@ static void draw(struct record_reader *reader)
 		free(svg);
 		report_finish(&report);
 	}
-	sample_finish(&last);
 	sample_finish(&sample);
-	group_set_finish(&set);
-	history_finish(&history);
+	pipeline_finish(&pipeline);
 	match_filter_finish(&filter);
 }
 

@@ -209,7 +209,7 @@ void support_build_report(struct report *r, const char *name)
 	char where[128];
 
 	report_init(r);
-	r->mode = REPORT_MODE_WATCH;
+	r->mode = "watch";
 	strcpy(r->server.version, "15.18");
 	r->server.version_num = 150018;
 	r->server.max_connections = 100;
@@ -306,27 +306,49 @@ const size_t support_hostile_count =
 
 void support_run_init(struct support_run *run)
 {
+	struct pipeline_config config;
+
 	memset(run, 0, sizeof(*run));
 	sample_init(&run->sample);
-	group_set_init(&run->set);
 	match_default_group_keys(&run->keys);
 	match_filter_init(&run->filter);
 	check_thresholds_init(&run->thresholds);
-	history_init(&run->history, &run->keys, 300, 1);
+	config.keys = run->keys;
+	config.filter = &run->filter;
+	config.thresholds = &run->thresholds;
+	config.window_s = 300;
+	config.interval_s = 1;
+	pipeline_init(&run->pipeline, &config);
 	report_init(&run->report);
 }
 
 void support_run_absorb(struct support_run *run)
 {
-	group_set_build(&run->set, &run->sample, &run->filter, &run->keys);
-	history_add(&run->history, &run->sample, &run->set);
+	pipeline_absorb(&run->pipeline, &run->sample);
+}
+
+void support_run_fail(struct support_run *run, double epoch_s)
+{
+	pipeline_absorb_failure(&run->pipeline, epoch_s, "connection refused");
+}
+
+void support_run_report(struct support_run *run,
+			const struct run_facts *facts)
+{
+	report_finish(&run->report);
+	report_init(&run->report);
+	pipeline_report(&run->pipeline, facts, &run->report);
+}
+
+const struct history *support_run_history(const struct support_run *run)
+{
+	return pipeline_history(&run->pipeline);
 }
 
 void support_run_finish(struct support_run *run)
 {
 	report_finish(&run->report);
-	history_finish(&run->history);
-	group_set_finish(&run->set);
+	pipeline_finish(&run->pipeline);
 	match_filter_finish(&run->filter);
 	sample_finish(&run->sample);
 }

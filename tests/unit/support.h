@@ -7,6 +7,7 @@
 
 #include "group.h"
 #include "history.h"
+#include "pipeline.h"
 #include "report.h"
 
 #include <stdbool.h>
@@ -30,13 +31,13 @@ void support_build_report(struct report *r, const char *name);
 /*
  * The core pipeline a report comes out of, for tests that feed it
  * samples: default grouping, no filter, default thresholds, a 300 s
- * window at 1 s.  Fill .sample, absorb it, repeat, then report_build()
- * into .report with the test's own input.
+ * window at 1 s.  Fill .sample, absorb it (the pipeline takes its
+ * contents and leaves it empty), repeat, then support_run_report().
+ * Thresholds and filter may be changed before the first absorb.
  */
 struct support_run {
 	struct sample sample;
-	struct group_set set;
-	struct history history;
+	struct pipeline pipeline;
 	struct filter filter;
 	struct thresholds thresholds;
 	struct group_keys keys;
@@ -44,8 +45,15 @@ struct support_run {
 };
 
 void support_run_init(struct support_run *run);
-/* Groups .sample and folds it into the history. */
+/* Folds .sample into the pipeline. */
 void support_run_absorb(struct support_run *run);
+/* A failed sample at epoch_s. */
+void support_run_fail(struct support_run *run, double epoch_s);
+/* The report (rebuilt) as pipeline_report() gives it for facts. */
+void support_run_report(struct support_run *run,
+			const struct run_facts *facts);
+/* The history of the grouping reported. */
+const struct history *support_run_history(const struct support_run *run);
 void support_run_finish(struct support_run *run);
 
 #endif

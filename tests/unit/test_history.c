@@ -18,7 +18,6 @@
 struct run {
 	struct history history;
 	struct sample sample;
-	struct group_set set;
 	struct filter filter;
 	struct group_keys keys;
 	double t;
@@ -28,7 +27,6 @@ static void run_init(struct run *r)
 {
 	match_default_group_keys(&r->keys);
 	match_filter_init(&r->filter);
-	group_set_init(&r->set);
 	sample_init(&r->sample);
 	history_init(&r->history, &r->keys, 300, 1);
 	r->t = 1000;
@@ -37,7 +35,6 @@ static void run_init(struct run *r)
 static void run_finish(struct run *r)
 {
 	history_finish(&r->history);
-	group_set_finish(&r->set);
 	sample_finish(&r->sample);
 	match_filter_finish(&r->filter);
 }
@@ -55,8 +52,7 @@ static void step(struct run *r, int n_api, int n_leak)
 		s->app = i < n_api ? "api" : "leak";
 		s->state = SESSION_STATE_IDLE;
 	}
-	group_set_build(&r->set, &r->sample, &r->filter, &r->keys);
-	history_add(&r->history, &r->sample, &r->set);
+	history_add(&r->history, &r->sample, &r->filter, NULL);
 	r->t += 1;
 }
 
@@ -153,8 +149,7 @@ static void idle_tx_sample(struct run *r, int pid, double xact_start,
 	s->app = "stuck";
 	s->state = st;
 	s->xact_start_epoch_s = xact_start;
-	group_set_build(&r->set, &r->sample, &r->filter, &r->keys);
-	history_add(&r->history, &r->sample, &r->set);
+	history_add(&r->history, &r->sample, &r->filter, NULL);
 	r->t += 1;
 }
 
@@ -187,8 +182,8 @@ static void test_failures_are_gaps(void **state)
 	(void)state;
 	run_init(&r);
 	step(&r, 5, 0);
-	history_add_failure(&r.history, r.t);
-	history_add_failure(&r.history, r.t + 1);
+	history_add_failure(&r.history);
+	history_add_failure(&r.history);
 	r.t += 2;
 	step(&r, 5, 0);
 	assert_int_equal(r.history.failed_samples, 2);

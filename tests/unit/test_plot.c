@@ -78,40 +78,34 @@ static void fill_sample(struct sample *s, const struct run *run, int i)
 /* Runs the samples through the history, builds the report, draws. */
 static void draw(struct fixture *f, const struct run *run)
 {
-	struct report_input in = {
-		.mode = run->wrapped ? REPORT_MODE_WRAP : REPORT_MODE_WATCH,
-		.history = &f->run.history,
-		.last = &f->run.sample,
-		.filter = &f->run.filter,
-		.thresholds = &f->run.thresholds,
-		.server_label = "127.0.0.1:5432/postgres",
-		.ended_epoch_s = 1700000000 + run->samples - 1,
-		.wrapped = run->wrapped,
-		.command = run->wrapped ? "pytest -x tests/" : NULL,
-		.command_status = run->wrapped ? 0 : -1,
-		.command_started_s = run->wrapped ? 1 : NAN,
-		.command_ended_s = run->wrapped ? run->samples - 2 : NAN,
-		.self_cpu_s = NAN,
-	};
+	struct run_facts facts;
 	struct errbuf err;
 	FILE *out;
 
+	pipeline_facts_init(&facts, run->wrapped ? "wrap" : "watch");
+	facts.server_label = "127.0.0.1:5432/postgres";
+	facts.ended_epoch_s = 1700000000 + run->samples - 1;
+	facts.wrapped = run->wrapped;
+	facts.command = run->wrapped ? "pytest -x tests/" : NULL;
+	facts.command_status = run->wrapped ? 0 : -1;
+	facts.command_started_s = run->wrapped ? 1 : NAN;
+	facts.command_ended_s = run->wrapped ? run->samples - 2 : NAN;
 	memset(f, 0, sizeof(*f));
 	support_run_init(&f->run);
 	for (int i = 0; i < run->samples; i++) {
 		fill_sample(&f->run.sample, run, i);
 		if (i == run->fail_at) {
-			history_add_failure(&f->run.history,
-					    f->run.sample.taken_at_epoch_s);
+			support_run_fail(&f->run,
+					 f->run.sample.taken_at_epoch_s);
 			continue;
 		}
 		support_run_absorb(&f->run);
 	}
-	report_build(&f->run.report, &in);
+	support_run_report(&f->run, &facts);
 	out = open_memstream(&f->svg, &f->svg_len);
 	assert_non_null(out);
-	assert_true(plot_write_svg(out, &f->run.report, &f->run.history,
-				   &err));
+	assert_true(plot_write_svg(out, &f->run.report,
+				   support_run_history(&f->run), &err));
 	assert_int_equal(fclose(out), 0);
 }
 
@@ -305,7 +299,7 @@ static void test_plan(void **state)
 
 	(void)state;
 	draw(&f, &run);
-	plot_plan(&p, &f.run.report, &f.run.history);
+	plot_plan(&p, &f.run.report, support_run_history(&f.run));
 	assert_int_equal(p.line_count, PLOT_MAX_LINES);
 	for (size_t i = 0; i < COUNT(own); i++) {
 		assert_string_equal(p.lines[i].label, own[i]);

@@ -59,21 +59,15 @@ static void setup_sample(struct support_run *f)
 	sample_add_db_limit(s, "shop", 200);
 }
 
-static void build(struct support_run *f, enum report_mode mode)
+static void build(struct support_run *f, const char *mode)
 {
-	struct report_input in = {
-		.mode = mode,
-		.history = &f->history,
-		.last = &f->sample,
-		.filter = &f->filter,
-		.thresholds = &f->thresholds,
-		.server_label = "127.0.0.1:5432/postgres",
-		.ended_epoch_s = 1000,
-		.command_status = -1,
-	};
+	struct run_facts facts;
 
+	pipeline_facts_init(&facts, mode);
+	facts.server_label = "127.0.0.1:5432/postgres";
+	facts.ended_epoch_s = 1000;
 	support_run_absorb(f);
-	report_build(&f->report, &in);
+	support_run_report(f, &facts);
 }
 
 static const struct report_limit *limit(const struct report *r,
@@ -95,7 +89,7 @@ static void test_limits(void **state)
 
 	(void)state;
 	setup_sample(&f);
-	build(&f, REPORT_MODE_ONCE);
+	build(&f, "once");
 	assert_int_equal(f.report.usable_connections, 97);
 	assert_int_equal(f.report.total, 16);
 	assert_int_equal(f.report.total_all, 16);
@@ -127,7 +121,7 @@ static void test_idle_tx_list(void **state)
 
 	(void)state;
 	setup_sample(&f);
-	build(&f, REPORT_MODE_ONCE);
+	build(&f, "once");
 	assert_int_equal(f.report.idle_tx_count, 3);
 	/* Oldest first; the aborted one has no transaction age. */
 	assert_int_equal(f.report.idle_tx[0].pid, 300);
@@ -187,7 +181,7 @@ static void test_checks(void **state)
 
 		setup_sample(&f);
 		c->set(&f.thresholds);
-		build(&f, REPORT_MODE_ONCE);
+		build(&f, "once");
 		assert_true(f.report.checks.count >= 1);
 		assert_string_equal(f.report.checks.items[0].name, c->name);
 		assert_int_equal(check_list_failures(&f.report.checks),
@@ -207,7 +201,7 @@ static void test_hidden_states_warn(void **state)
 	setup_sample(&f);
 	add(&f.sample, "someone", "x", SESSION_STATE_UNKNOWN, 400, NAN, 2);
 	f.sample.server.idle_session_timeout_s = 300;
-	build(&f, REPORT_MODE_ONCE);
+	build(&f, "once");
 	assert_int_equal(f.report.unknown_states, 2);
 	assert_int_equal(f.report.warning_count, 2);
 	assert_non_null(strstr(f.report.warnings[0], "GRANT pg_monitor"));

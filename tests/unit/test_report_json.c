@@ -183,7 +183,7 @@ struct variant_case {
 
 static void wrapped(struct report *r)
 {
-	r->mode = REPORT_MODE_WRAP;
+	r->mode = "wrap";
 	r->wrapped = true;
 	r->command = "pytest -x \"tests/\"\n\x1b";
 	r->command_status = 1;

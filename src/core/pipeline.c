@@ -1,0 +1,264 @@
+/*
+ * pipeline.c - one server's analysis as one object (see pipeline.h):
+ * samples into the histories of every grouping followed, and the one
+ * report function every output is drawn from.
+ */
+#include "pipeline.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool same_keys(const struct group_keys *a, const struct group_keys *b)
+{
+	return a->count == b->count &&
+	       memcmp(a->keys, b->keys, a->count * sizeof(a->keys[0])) == 0;
+}
+
+void pipeline_init(struct pipeline *p, const struct pipeline_config *config)
+{
+	memset(p, 0, sizeof(*p));
+	p->config = *config;
+	history_init(&p->histories[0], &config->keys, config->window_s,
+		     config->interval_s);
+	p->grouping_count = 1;
+	sample_init(&p->last);
+	p->last_failed_epoch_s = NAN;
+}
+
+void pipeline_finish(struct pipeline *p)
+{
+	if (p == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < p->grouping_count; i++) {
+		history_finish(&p->histories[i]);
+	}
+	sample_finish(&p->last);
+	free(p->member);
+	memset(p, 0, sizeof(*p));
+}
+
+static struct history *active(struct pipeline *p)
+{
+	return &p->histories[p->active];
+}
+
+const struct history *pipeline_history(const struct pipeline *p)
+{
+	return &p->histories[p->active];
+}
+
+const struct sample *pipeline_last(const struct pipeline *p)
+{
+	return p->have_last ? &p->last : NULL;
+}
+
+void pipeline_absorb(struct pipeline *p, struct sample *sample)
+{
+	struct sample spare = p->last;
+
+	if (sample->elapsed_ms > p->config.interval_s * 1000) {
+		/* Taken, but slower than the interval: the schedule skips
+		 * ahead rather than bunching samples up. */
+		sample->status = SAMPLE_STATUS_LATE;
+		p->late_samples++;
+	}
+	/* A swap, not a copy: the sample's strings move with its arena. */
+	p->last = *sample;
+	*sample = spare;
+	sample_reset(sample);
+	p->have_last = true;
+	p->last_failed = false;
+	xgrow((void **)&p->member, &p->member_cap, p->last.session_count + 1,
+	      sizeof(*p->member));
+	for (size_t i = 0; i < p->grouping_count; i++) {
+		history_add(&p->histories[i], &p->last, p->config.filter,
+			    i == p->active ? p->member : NULL);
+	}
+}
+
+void pipeline_absorb_failure(struct pipeline *p, double epoch_s,
+			     const char *error)
+{
+	for (size_t i = 0; i < p->grouping_count; i++) {
+		history_add_failure(&p->histories[i]);
+	}
+	p->last_failed = true;
+	p->last_failed_epoch_s = epoch_s;
+	snprintf(p->last_error, sizeof(p->last_error), "%s",
+		 error != NULL ? error : "");
+}
+
+void pipeline_note_reconnect(struct pipeline *p)
+{
+	p->reconnects++;
+}
+
+static size_t find_grouping(const struct pipeline *p,
+			    const struct group_keys *keys)
+{
+	for (size_t i = 0; i < p->grouping_count; i++) {
+		if (same_keys(&p->histories[i].keys, keys)) {
+			return i;
+		}
+	}
+	return (size_t)GROUP_NONE;
+}
+
+/* A new grouping's history starts from the last sample, so it has a
+ * baseline at once. */
+static size_t add_grouping(struct pipeline *p, const struct group_keys *keys)
+{
+	size_t slot = p->grouping_count;
+	struct history *h;
+
+	if (slot == PIPELINE_MAX_GROUPINGS) {
+		/* Full: the oldest grouping not on show makes room. */
+		slot = p->active == 0 ? 1 : 0;
+		history_finish(&p->histories[slot]);
+	} else {
+		p->grouping_count++;
+	}
+	h = &p->histories[slot];
+	history_init(h, keys, p->config.window_s, p->config.interval_s);
+	if (p->have_last) {
+		history_add(h, &p->last, p->config.filter, NULL);
+	}
+	return slot;
+}
+
+void pipeline_follow_grouping(struct pipeline *p,
+			      const struct group_keys *keys)
+{
+	if (find_grouping(p, keys) == (size_t)GROUP_NONE) {
+		(void)add_grouping(p, keys);
+	}
+}
+
+void pipeline_set_grouping(struct pipeline *p, const struct group_keys *keys)
+{
+	size_t i = find_grouping(p, keys);
+
+	if (i == (size_t)GROUP_NONE) {
+		i = add_grouping(p, keys);
+	}
+	p->active = i;
+	p->config.keys = *keys;
+	/* The member map follows the grouping reported. */
+	for (size_t s = 0; p->have_last && s < p->last.session_count; s++) {
+		const struct session *session = &p->last.sessions[s];
+
+		p->member[s] = match_filter_accepts(p->config.filter,
+						    session->user, session->app,
+						    session->db)
+				       ? history_group_of(active(p), session)
+				       : (size_t)GROUP_NONE;
+	}
+}
+
+void pipeline_rebaseline(struct pipeline *p)
+{
+	for (size_t i = 0; i < p->grouping_count; i++) {
+		history_rebaseline(&p->histories[i]);
+	}
+}
+
+static bool group_worth_tracing(const struct history *h, size_t g)
+{
+	const struct group_history *group;
+
+	if (g == (size_t)GROUP_NONE) {
+		return true; /* new: it may be the start of a leak */
+	}
+	group = &h->groups[g];
+	return group->trend.flagged || group->last > group->baseline;
+}
+
+void pipeline_wanted(const struct pipeline *p, const struct sample *sample,
+		     const struct trace_policy *policy, bool *wanted)
+{
+	const struct history *h = pipeline_history(p);
+
+	for (size_t i = 0; i < sample->session_count; i++) {
+		const struct session *s = &sample->sessions[i];
+
+		wanted[i] = false;
+		if (!match_filter_accepts(p->config.filter, s->user, s->app,
+					  s->db)) {
+			continue;
+		}
+		wanted[i] = policy->everything ||
+			    s->state == SESSION_STATE_IDLE_TX ||
+			    s->state == SESSION_STATE_IDLE_TX_ABORTED ||
+			    (policy->shown &&
+			     group_session_matches(policy->shown_values,
+						   &h->keys, s)) ||
+			    group_worth_tracing(h, history_group_of(h, s));
+	}
+}
+
+void pipeline_facts_init(struct run_facts *facts, const char *mode)
+{
+	memset(facts, 0, sizeof(*facts));
+	facts->mode = mode;
+	facts->command_status = -1;
+	facts->command_started_s = NAN;
+	facts->command_ended_s = NAN;
+	facts->self_cpu_s = NAN;
+}
+
+/* What the samples themselves say about the run. */
+static void add_run_warnings(const struct pipeline *p, struct report *out)
+{
+	if (p->reconnects > 0) {
+		report_add_warning(out, "the connection was lost and "
+					"re-established %zu times; the gaps "
+					"are left out of the growth analysis",
+				   p->reconnects);
+	}
+	if (p->late_samples > 0) {
+		report_add_warning(out, "%zu samples took longer than the "
+					"interval (%gs)",
+				   p->late_samples, p->config.interval_s);
+	}
+	if (!p->have_last && p->last_error[0] != '\0') {
+		report_add_warning(out, "no sample could be taken: %s",
+				   p->last_error);
+	}
+}
+
+void pipeline_report(const struct pipeline *p, const struct run_facts *facts,
+		     struct report *out)
+{
+	const struct history *h = pipeline_history(p);
+	struct report_input in = {
+		.mode = facts->mode,
+		.history = h,
+		.last = pipeline_last(p),
+		.filter = p->config.filter,
+		.thresholds = p->config.thresholds,
+		.server_label = facts->server_label,
+		.ended_epoch_s = facts->ended_epoch_s > 0
+					 ? facts->ended_epoch_s
+				 : p->have_last ? p->last.taken_at_epoch_s
+						: p->last_failed_epoch_s,
+		.last_failed = p->last_failed,
+		.reconnects = p->reconnects,
+		.wrapped = facts->wrapped,
+		.command = facts->command,
+		.command_status = facts->command_status,
+		.command_started_s = facts->command_started_s,
+		.command_ended_s = facts->command_ended_s,
+		.self_cpu_s = facts->self_cpu_s,
+		.self_max_rss_kib = facts->self_max_rss_kib,
+		.detail_values = facts->detail ? facts->detail_values : NULL,
+	};
+
+	report_build(out, &in);
+	for (size_t i = 0; i < facts->warning_count; i++) {
+		report_add_warning(out, "%s", facts->warnings[i]);
+	}
+	add_run_warnings(p, out);
+}

@@ -1,0 +1,159 @@
+/*
+ * mode_replay.c - --replay FILE: a --record file analysed again by the
+ * same pipeline a live run uses, so the report, the checks and --plot
+ * come out as they did (or would have, with other options).  No server,
+ * no loop: the samples are read one after the other.
+ */
+#include "modes.h"
+#include "notice.h"
+
+#include "core/record.h"
+#include "core/report_fold.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The recording's own spacing, from its first two samples, so the window
+ * analysis sees the run as it was sampled. */
+static double recorded_interval_s(const struct sample *a,
+				  const struct sample *b, double fallback)
+{
+	double dt = b->taken_at_epoch_s - a->taken_at_epoch_s;
+
+	return dt > 0.001 && dt < 3600 ? dt : fallback;
+}
+
+/* Folds one recorded sample in, as a target does a live one. */
+static void replay_one(struct pipeline *p, struct sample *sample)
+{
+	if (sample->status == SAMPLE_STATUS_FAILED) {
+		pipeline_absorb_failure(p, sample->taken_at_epoch_s, "");
+		return;
+	}
+	pipeline_absorb(p, sample);
+}
+
+/* Reads the whole file into p; the first two samples set the interval.
+ * Returns what record_reader_next() last returned. */
+static int read_all(struct record_reader *reader, struct pipeline *p,
+		    const struct pipeline_config *config, struct errbuf *err)
+{
+	struct pipeline_config pc = *config;
+	struct sample first;
+	struct sample second;
+	bool have_first;
+	int got;
+
+	sample_init(&first);
+	sample_init(&second);
+	got = record_reader_next(reader, &first, err);
+	have_first = got > 0;
+	if (got > 0) {
+		got = record_reader_next(reader, &second, err);
+		if (got > 0) {
+			pc.interval_s = recorded_interval_s(&first, &second,
+							    pc.interval_s);
+		}
+	}
+	pipeline_init(p, &pc);
+	if (have_first) {
+		replay_one(p, &first);
+	}
+	if (got > 0) {
+		replay_one(p, &second);
+	}
+	while (got > 0) {
+		got = record_reader_next(reader, &second, err);
+		if (got > 0) {
+			replay_one(p, &second);
+		}
+	}
+	sample_finish(&first);
+	sample_finish(&second);
+	return got;
+}
+
+static int report_replay(const struct options *opts, const struct pipeline *p,
+			 const struct record_reader *reader)
+{
+	struct plot_file plot;
+	struct run_facts facts;
+	struct report report;
+	const struct report *each = &report;
+	const char *truncated = "the record's last line was cut short (its "
+				"recorder was stopped mid-write) and was "
+				"skipped";
+	char label[300];
+	struct errbuf err;
+	int status;
+
+	if (!output_plot_open(opts, &plot, &err)) {
+		notice_say("%s", err.msg);
+		return PGD_EXIT_USAGE;
+	}
+	snprintf(label, sizeof(label), "replay of %s", opts->replay_file);
+	pipeline_facts_init(&facts, cli_mode_name(opts->mode));
+	facts.server_label = label;
+	if (reader->truncated_last_line) {
+		facts.warnings = &truncated;
+		facts.warning_count = 1;
+	}
+	report_init(&report);
+	pipeline_report(p, &facts, &report);
+	if (opts->format == OUTPUT_FORMAT_PROMETHEUS) {
+		(void)report_fold(&report, (size_t)opts->max_groups);
+	}
+	status = report.exit_code;
+	if (!output_reports(opts, &each, 1, status, stdout, &err)) {
+		notice_say("%s", err.msg);
+		status = status ? status : PGD_EXIT_UNAVAILABLE;
+	}
+	if (!output_plot_write(&plot, &report, pipeline_history(p), &err)) {
+		notice_say("%s", err.msg);
+		status = status ? status : PGD_EXIT_UNAVAILABLE;
+	}
+	output_plot_close(&plot);
+	report_finish(&report);
+	return status;
+}
+
+int mode_replay(const struct options *opts)
+{
+	struct pipeline_config config = {
+		.keys = opts->group_keys,
+		.filter = &opts->filter,
+		.thresholds = &opts->thresholds,
+		.window_s = opts->window_ms / 1000.0,
+		.interval_s = opts->interval_ms / 1000.0,
+	};
+	struct record_reader reader;
+	struct pipeline p;
+	struct errbuf err;
+	FILE *in = strcmp(opts->replay_file, "-") == 0
+			   ? stdin
+			   : fopen(opts->replay_file, "r");
+	int status;
+
+	if (in == NULL) {
+		notice_say("cannot read \"%s\": %s", opts->replay_file,
+			   strerror(errno));
+		return PGD_EXIT_USAGE;
+	}
+	record_reader_init(&reader, in);
+	if (read_all(&reader, &p, &config, &err) < 0) {
+		notice_say("%s: %s", opts->replay_file, err.msg);
+		status = PGD_EXIT_USAGE;
+	} else if (pipeline_last(&p) == NULL) {
+		notice_say("%s: no sample to replay", opts->replay_file);
+		status = PGD_EXIT_USAGE;
+	} else {
+		status = report_replay(opts, &p, &reader);
+	}
+	pipeline_finish(&p);
+	record_reader_finish(&reader);
+	if (in != stdin) {
+		fclose(in);
+	}
+	return status;
+}

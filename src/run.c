@@ -1,0 +1,262 @@
+/*
+ * run.c - a run's set-up and its end (see run.h): the targets, --listen
+ * and --plot opened before anything is sampled (a bad path fails
+ * first), the mode picked from the options, and the reports written at
+ * the end with the run's exit status.
+ */
+#include "run.h"
+
+#include "clock.h"
+#include "loop.h"
+#include "modes.h"
+#include "notice.h"
+#include "sig.h"
+
+#include "core/report_fold.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+struct target *run_target(const struct run *run)
+{
+	return run->targets[0];
+}
+
+double run_time_s(const struct run *run, const struct target *t)
+{
+	const struct history *h = pipeline_history(target_pipeline(
+		(struct target *)(uintptr_t)t));
+
+	(void)run;
+	return h->samples == 0 ? 0 : clock_wall_s() - h->started_epoch_s;
+}
+
+/* Our own footprint: the JSON report is how scripts/bench measures it,
+ * side by side with the peers. */
+static void self_usage(struct run_facts *facts)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0) {
+		return;
+	}
+	facts->self_cpu_s = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+			    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	facts->self_max_rss_kib = ru.ru_maxrss;
+}
+
+void run_report(const struct run *run, const struct target *t,
+		struct report *out)
+{
+	struct run_facts facts;
+
+	pipeline_facts_init(&facts, cli_mode_name(run->opts->mode));
+	facts.ended_epoch_s = clock_wall_s();
+	if (run->opts->mode == RUN_MODE_WRAP) {
+		facts.wrapped = true;
+		facts.command = run->command_line;
+		facts.command_status = run->child.status;
+		facts.command_started_s = run->command_started_s;
+		facts.command_ended_s = run->command_ended_s;
+	}
+	self_usage(&facts);
+	target_report(t, &facts, out);
+}
+
+int run_unreachable(const struct target *t)
+{
+	const char *msg;
+	enum poll_failure failure = target_failure(t, &msg);
+
+	notice_say("%s", msg);
+	if (failure == POLL_FAILURE_SLOTS) {
+		/* Out of slots is the finding pgdrip exists for, not an
+		 * outage: exit 1, and say how to get in anyway. */
+		notice_say("hint: the server or role is out of connection "
+			   "slots; a superuser can still connect through the "
+			   "reserved slots");
+		return PGD_EXIT_CHECK_FAILED;
+	}
+	if (failure == POLL_FAILURE_PASSWORD) {
+		notice_say("hint: give the password in PGPASSWORD or "
+			   "~/.pgpass, or run pgdrip on a terminal (-W asks "
+			   "for it)");
+	}
+	return PGD_EXIT_UNAVAILABLE;
+}
+
+/*
+ * One exit status for several servers: a failed check anywhere is 1
+ * (the finding); otherwise a server never reached is 3; else 0.
+ */
+static int fleet_status(const struct report *reports, size_t count)
+{
+	int status = PGD_EXIT_OK;
+
+	for (size_t i = 0; i < count; i++) {
+		if (reports[i].exit_code == PGD_EXIT_CHECK_FAILED) {
+			return PGD_EXIT_CHECK_FAILED;
+		}
+		if (reports[i].exit_code != PGD_EXIT_OK) {
+			status = reports[i].exit_code;
+		}
+	}
+	return status;
+}
+
+/* A server never sampled has no figures to judge: its own exit code
+ * says it could not be monitored. */
+static void judge_unreached(struct report *report, const struct target *t)
+{
+	if (pipeline_last(target_pipeline((struct target *)(uintptr_t)t)) ==
+	    NULL) {
+		enum poll_failure failure = target_failure(t, NULL);
+
+		report->exit_code = failure == POLL_FAILURE_SLOTS
+					    ? PGD_EXIT_CHECK_FAILED
+					    : PGD_EXIT_UNAVAILABLE;
+	}
+}
+
+int run_finish(struct run *run, FILE *fallback)
+{
+	struct report *reports = xcalloc(run->target_count, sizeof(*reports));
+	const struct report **each = xcalloc(run->target_count, sizeof(*each));
+	struct errbuf err;
+	int status;
+
+	for (size_t i = 0; i < run->target_count; i++) {
+		report_init(&reports[i]);
+		run_report(run, run->targets[i], &reports[i]);
+		if (run->opts->format == OUTPUT_FORMAT_PROMETHEUS) {
+			(void)report_fold(&reports[i],
+					  (size_t)run->opts->max_groups);
+		}
+		judge_unreached(&reports[i], run->targets[i]);
+		each[i] = &reports[i];
+	}
+	status = run->target_count == 1 ? reports[0].exit_code
+					: fleet_status(reports, run->target_count);
+	if (!output_reports(run->opts, each, run->target_count, status,
+			    fallback, &err)) {
+		notice_say("%s", err.msg);
+		status = status ? status : PGD_EXIT_UNAVAILABLE;
+	}
+	if (run->target_count == 1 &&
+	    !output_plot_write(&run->plot, &reports[0],
+			       pipeline_history(target_pipeline(run->targets[0])),
+			       &err)) {
+		notice_say("%s", err.msg);
+		status = status ? status : PGD_EXIT_UNAVAILABLE;
+	}
+	for (size_t i = 0; i < run->target_count; i++) {
+		if (target_output_failed(run->targets[i])) {
+			status = status ? status : PGD_EXIT_UNAVAILABLE;
+		}
+		report_finish(&reports[i]);
+	}
+	free(each);
+	free(reports);
+	return status;
+}
+
+static bool create_targets(struct run *run, struct errbuf *err)
+{
+	const struct options *opts = run->opts;
+	size_t count = opts->target_count > 0 ? opts->target_count : 1;
+
+	run->targets = xcalloc(count, sizeof(*run->targets));
+	for (size_t i = 0; i < count; i++) {
+		struct target_config config = {
+			.opts = opts,
+			.conninfo = opts->target_count > 0
+					    ? opts->targets[i].conninfo
+					    : NULL,
+			.one_shot = opts->mode == RUN_MODE_ONCE,
+			.record = opts->record_file != NULL,
+			.on_outcome = loop_on_outcome,
+			.ctx = run,
+		};
+
+		run->targets[i] = target_create(&config, err);
+		if (run->targets[i] == NULL) {
+			return false;
+		}
+		run->target_count++;
+	}
+	return true;
+}
+
+static void finish_run(struct run *run)
+{
+	for (size_t i = 0; i < run->target_count; i++) {
+		target_destroy(run->targets[i]);
+	}
+	free(run->targets);
+	listen_stop(run->listener);
+	output_plot_close(&run->plot);
+	free(run->command_line);
+}
+
+static int dispatch(struct run *run)
+{
+	switch (run->opts->mode) {
+	case RUN_MODE_ONCE:
+		return mode_once(run);
+	case RUN_MODE_WRAP:
+		return mode_wrap(run);
+	case RUN_MODE_DRAIN:
+		return mode_drain(run);
+	case RUN_MODE_LIVE:
+		return mode_live(run);
+	case RUN_MODE_REPLAY:
+	case RUN_MODE_WATCH:
+		break;
+	}
+	return mode_watch(run);
+}
+
+int run_main(const struct options *opts)
+{
+	struct run run;
+	struct errbuf err;
+	int status = PGD_EXIT_OK;
+
+	if (!sig_install()) {
+		notice_say("cannot install signal handlers: %s",
+			   strerror(errno));
+		return PGD_EXIT_UNAVAILABLE;
+	}
+	if (opts->mode == RUN_MODE_REPLAY) {
+		return mode_replay(opts);
+	}
+	memset(&run, 0, sizeof(run));
+	run.opts = opts;
+	run.child.status = -1;
+	run.command_started_s = run.command_ended_s = NAN;
+	if (!create_targets(&run, &err)) {
+		notice_say("%s", err.msg);
+		finish_run(&run);
+		return PGD_EXIT_USAGE;
+	}
+	/* --listen is bound before connecting, so a bad or busy address
+	 * fails at once; until the first sample /metrics answers 503. */
+	if (!listen_from_options(opts->listen_host, opts->listen_port,
+				 &run.listener, &status)) {
+		finish_run(&run);
+		return status;
+	}
+	/* Like --record: an unwritable path is known before the run. */
+	if (!output_plot_open(opts, &run.plot, &err)) {
+		notice_say("%s", err.msg);
+		finish_run(&run);
+		return PGD_EXIT_USAGE;
+	}
+	run.started_ms = clock_mono_ms();
+	status = dispatch(&run);
+	finish_run(&run);
+	return status;
+}

@@ -1,0 +1,692 @@
+/*
+ * target.c - one server being watched (see target.h): the session's
+ * state machine over the slots of its schedule, reconnection with
+ * backoff, and what each outcome feeds (the record, the tracing of
+ * client processes, the pipeline).
+ */
+#include "target.h"
+
+#include "attrib.h"
+#include "clock.h"
+#include "notice.h"
+#include "prompt.h"
+
+#include "core/record.h"
+#include "core/text.h"
+#include "output.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+	BACKOFF_FIRST_MS = 250,
+	BACKOFF_MAX_MS = 5000,
+	/* A sample may take longer than the interval (it is then late),
+	 * but never longer than this: the session is dropped. */
+	SAMPLE_DEADLINE_MIN_MS = 5000,
+	TARGET_WARNINGS = 8,
+};
+
+struct target {
+	const struct options *opts;
+	bool one_shot;
+	target_outcome_fn *on_outcome;
+	void *ctx;
+
+	struct conn_params params;
+	char password[256];
+	bool prompted;
+	struct poller *poller;
+	struct pipeline pipeline;
+	struct sample sample; /* the one being filled */
+	struct attributor *attrib; /* NULL: --no-attribution */
+	struct trace_policy policy;
+	bool *wanted;
+	size_t wanted_cap;
+	char label[256];
+
+	/* The schedule: a slot every interval; each ends in one outcome. */
+	int64_t interval_ms;
+	int64_t due_ms;
+	bool started;
+	bool paused;
+	bool slot_pending;  /* a slot began, its outcome is still to come */
+	int64_t phase_since_ms; /* connecting or sampling since */
+
+	/* The connection's story. */
+	int64_t next_connect_ms; /* backing off until */
+	int64_t backoff_ms;
+	bool ever_connected;
+	bool up;
+	int64_t failing_since_ms; /* 0 while samples succeed */
+	enum poll_failure failure;
+	char error[600];
+	bool said_pooler;
+
+	/* --record */
+	FILE *record;
+	const char *record_path;
+	bool output_failed;
+};
+
+static int64_t next_slot(int64_t due_ms, int64_t interval_ms, int64_t now_ms)
+{
+	/* A slow sample does not shift the slots after it; slots missed
+	 * are skipped, not bunched up. */
+	due_ms += interval_ms;
+	if (due_ms <= now_ms) {
+		due_ms = now_ms + interval_ms - (now_ms - due_ms) % interval_ms;
+	}
+	return due_ms;
+}
+
+static bool open_record(struct target *t, struct errbuf *err)
+{
+	if (t->opts->record_file == NULL) {
+		return true;
+	}
+	t->record_path = t->opts->record_file;
+	t->record = fopen(t->record_path, "a");
+	if (t->record == NULL) {
+		errbuf_set(err, "cannot write \"%s\": %s", t->record_path,
+			   strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+struct target *target_create(const struct target_config *config,
+			     struct errbuf *err)
+{
+	const struct options *opts = config->opts;
+	struct target *t = xcalloc(1, sizeof(*t));
+	struct pipeline_config pc = {
+		.keys = opts->group_keys,
+		.filter = &opts->filter,
+		.thresholds = &opts->thresholds,
+		.window_s = opts->window_ms / 1000.0,
+		.interval_s = opts->interval_ms / 1000.0,
+	};
+
+	t->opts = opts;
+	t->one_shot = config->one_shot;
+	t->on_outcome = config->on_outcome;
+	t->ctx = config->ctx;
+	t->params.dbname = config->conninfo;
+	t->params.host = opts->host;
+	t->params.port = opts->port;
+	t->params.user = opts->user;
+	t->params.connect_timeout_ms = opts->connect_timeout_ms;
+	t->interval_ms = opts->interval_ms;
+	pipeline_init(&t->pipeline, &pc);
+	sample_init(&t->sample);
+	t->policy.everything = config->one_shot;
+	if (!opts->no_attribution) {
+		t->attrib = attributor_new();
+		if (config->one_shot) {
+			attributor_set_single_look(t->attrib);
+		}
+	}
+	/* Named before it is reached, so an unreachable one has a name. */
+	poll_describe(&t->params, t->label, sizeof(t->label));
+	if (config->record && !open_record(t, err)) {
+		target_destroy(t);
+		return NULL;
+	}
+	return t;
+}
+
+void target_destroy(struct target *t)
+{
+	if (t == NULL) {
+		return;
+	}
+	if (t->record != NULL) {
+		/* A killed run loses at most the sample in flight; a clean
+		 * one leaves the file on disk. */
+		if (fflush(t->record) != 0 || fsync(fileno(t->record)) != 0) {
+			(void)0; /* said already, if it ever failed */
+		}
+		fclose(t->record);
+	}
+	poll_destroy(t->poller);
+	pipeline_finish(&t->pipeline);
+	sample_finish(&t->sample);
+	attributor_free(t->attrib);
+	free(t->wanted);
+	memset(t->password, 0, sizeof(t->password));
+	free(t);
+}
+
+void target_start(struct target *t, int64_t now_ms)
+{
+	t->started = true;
+	t->due_ms = now_ms;
+	t->failing_since_ms = now_ms;
+	if (t->opts->ask_password && !t->prompted) {
+		t->prompted = true;
+		if (prompt_password(t->label, t->password,
+				    sizeof(t->password))) {
+			t->params.password = t->password;
+		}
+	}
+}
+
+void target_set_interval(struct target *t, int64_t interval_ms,
+			 int64_t now_ms)
+{
+	/* The slot after the last one, under the new interval: a faster
+	 * rate takes effect now, not when the old slot would have come. */
+	int64_t last = t->due_ms - t->interval_ms;
+
+	t->interval_ms = interval_ms;
+	t->due_ms = last + interval_ms > now_ms ? last + interval_ms : now_ms;
+}
+
+int64_t target_interval_ms(const struct target *t)
+{
+	return t->interval_ms;
+}
+
+void target_sample_now(struct target *t, int64_t now_ms)
+{
+	t->due_ms = now_ms;
+}
+
+void target_pause(struct target *t, bool paused, int64_t now_ms)
+{
+	t->paused = paused;
+	if (!paused) {
+		t->due_ms = now_ms;
+	}
+}
+
+void target_pollfd(const struct target *t, struct pollfd *pfd)
+{
+	pfd->fd = -1;
+	pfd->events = 0;
+	pfd->revents = 0;
+	if (t->poller != NULL && poll_phase(t->poller) != POLL_PHASE_READY) {
+		pfd->fd = poll_socket(t->poller);
+		pfd->events = poll_events(t->poller);
+	}
+}
+
+static int64_t sample_deadline_ms(const struct target *t)
+{
+	return t->interval_ms > SAMPLE_DEADLINE_MIN_MS ? t->interval_ms
+						       : SAMPLE_DEADLINE_MIN_MS;
+}
+
+int64_t target_next_wake_ms(const struct target *t)
+{
+	int64_t wake = INT64_MAX;
+
+	if (t->started && !t->paused) {
+		wake = t->due_ms;
+	}
+	if (t->poller != NULL) {
+		enum poll_phase phase = poll_phase(t->poller);
+		int64_t limit = phase == POLL_PHASE_CONNECTING
+					? poll_connect_timeout_ms(t->poller)
+				: phase == POLL_PHASE_SAMPLING
+					? sample_deadline_ms(t)
+					: -1;
+
+		if (limit >= 0 && t->phase_since_ms + limit < wake) {
+			wake = t->phase_since_ms + limit;
+		}
+	} else if (t->slot_pending && t->next_connect_ms < wake) {
+		wake = t->next_connect_ms;
+	}
+	return wake;
+}
+
+/* A write error is said once, with the file's name; monitoring goes on
+ * and the run ends with status 3. */
+static void record_failed(struct target *t, int saved_errno)
+{
+	if (!t->output_failed) {
+		notice_say("cannot write \"%s\": %s", t->record_path,
+			   strerror(saved_errno));
+	}
+	t->output_failed = true;
+	clearerr(t->record);
+}
+
+static void record_flush(struct target *t)
+{
+	if (fflush(t->record) != 0 || ferror(t->record)) {
+		record_failed(t, errno != 0 ? errno : EIO);
+	}
+}
+
+static void outcome(struct target *t, bool ok)
+{
+	t->slot_pending = false;
+	if (t->on_outcome != NULL) {
+		t->on_outcome(t, ok, t->ctx);
+	}
+}
+
+/* A slot without a sample: a gap in the series, a line in the record. */
+static void fail_slot(struct target *t, int64_t now_ms)
+{
+	double now = clock_wall_s();
+
+	if (t->failing_since_ms == 0) {
+		t->failing_since_ms = now_ms;
+	}
+	t->up = false;
+	if (!t->one_shot) {
+		pipeline_absorb_failure(&t->pipeline, now, t->error);
+		if (t->record != NULL) {
+			errno = 0;
+			record_write_failure(t->record, now, t->error);
+			record_flush(t);
+		}
+	}
+	outcome(t, false);
+}
+
+static void note_failure(struct target *t, enum poll_failure failure,
+			 const char *msg)
+{
+	t->failure = failure;
+	snprintf(t->error, sizeof(t->error), "%s", msg);
+}
+
+static void drop_session(struct target *t)
+{
+	poll_destroy(t->poller);
+	t->poller = NULL;
+}
+
+static void back_off(struct target *t, int64_t now_ms)
+{
+	t->backoff_ms = t->backoff_ms ? t->backoff_ms * 2 : BACKOFF_FIRST_MS;
+	if (t->backoff_ms > BACKOFF_MAX_MS) {
+		t->backoff_ms = BACKOFF_MAX_MS;
+	}
+	t->next_connect_ms = now_ms + t->backoff_ms;
+}
+
+static void start_connect(struct target *t, int64_t now_ms)
+{
+	enum poll_failure failure;
+	struct errbuf err;
+
+	t->poller = poll_start(&t->params, &failure, &err);
+	t->phase_since_ms = now_ms;
+	if (t->poller == NULL) {
+		note_failure(t, failure, err.msg);
+		back_off(t, now_ms);
+		if (t->slot_pending) {
+			fail_slot(t, now_ms);
+		}
+	}
+}
+
+static void start_sample(struct target *t, int64_t now_ms)
+{
+	struct errbuf err;
+
+	if (!poll_sample_start(t->poller, &err)) {
+		note_failure(t, POLL_FAILURE_LOST, err.msg);
+		drop_session(t);
+		fail_slot(t, now_ms);
+		return;
+	}
+	t->phase_since_ms = now_ms;
+}
+
+/* A slot begins: sample, connect, or say why neither can be. */
+static void begin_slot(struct target *t, int64_t now_ms)
+{
+	if (t->slot_pending) {
+		if (t->poller != NULL &&
+		    poll_phase(t->poller) == POLL_PHASE_SAMPLING) {
+			/* The last sample is late: this slot is skipped,
+			 * not bunched up behind it. */
+			return;
+		}
+		/* Still connecting (or backing off): the last slot had no
+		 * sample, and says so now, on time. */
+		if (t->poller != NULL) {
+			char msg[200];
+
+			snprintf(msg, sizeof(msg),
+				 "no answer from the server yet (connecting "
+				 "for %.1fs)",
+				 (now_ms - t->phase_since_ms) / 1000.0);
+			note_failure(t, POLL_FAILURE_DOWN, msg);
+		}
+		fail_slot(t, now_ms);
+	}
+	t->slot_pending = true;
+	if (t->poller != NULL) {
+		if (poll_phase(t->poller) == POLL_PHASE_READY) {
+			start_sample(t, now_ms);
+		}
+		return;
+	}
+	if (now_ms >= t->next_connect_ms) {
+		start_connect(t, now_ms);
+	} else {
+		/* Backing off: this slot is a gap, no attempt. */
+		fail_slot(t, now_ms);
+	}
+}
+
+static void say_pooler(struct target *t)
+{
+	if (t->said_pooler || !poll_through_pooler(t->poller)) {
+		return;
+	}
+	t->said_pooler = true;
+	notice_say("%s is a pooler or a proxy, not the server itself: only the "
+		   "server connections it holds are seen, not its clients",
+		   t->label);
+	notice_say("hint: point -d at the pooler's admin console (for "
+		   "PgBouncer: dbname=pgbouncer) to watch its clients");
+}
+
+static void connected(struct target *t, int64_t now_ms)
+{
+	snprintf(t->label, sizeof(t->label), "%s", poll_server_label(t->poller));
+	if (t->ever_connected && t->failing_since_ms != 0) {
+		notice_say("reconnected after %.1fs",
+			   (now_ms - t->failing_since_ms) / 1000.0);
+		pipeline_note_reconnect(&t->pipeline);
+	}
+	t->ever_connected = true;
+	t->backoff_ms = 0;
+	if (t->attrib != NULL) {
+		attributor_set_server(t->attrib, poll_socket(t->poller),
+				      poll_server_port(t->poller));
+	}
+	say_pooler(t);
+	if (t->slot_pending) {
+		start_sample(t, now_ms);
+	}
+}
+
+/* The server asked for a password: ask the user, once, as psql does. */
+static bool prompt_after_refusal(struct target *t)
+{
+	if (t->prompted || t->ever_connected || t->opts->no_password ||
+	    !poll_needs_password(t->poller)) {
+		return false;
+	}
+	t->prompted = true;
+	if (!prompt_password(t->label, t->password, sizeof(t->password))) {
+		return false;
+	}
+	t->params.password = t->password;
+	return true;
+}
+
+static void connect_failed(struct target *t, enum poll_failure failure,
+			   const char *msg, int64_t now_ms)
+{
+	bool retry_now = failure == POLL_FAILURE_PASSWORD &&
+			 prompt_after_refusal(t);
+
+	note_failure(t, failure, msg);
+	drop_session(t);
+	if (retry_now) {
+		start_connect(t, now_ms);
+		return;
+	}
+	back_off(t, now_ms);
+	if (t->slot_pending) {
+		fail_slot(t, now_ms);
+	}
+}
+
+static void print_progress(const struct target *t)
+{
+	const struct history *h = pipeline_history(&t->pipeline);
+	const struct group_history *worst = NULL;
+	char name[256];
+
+	for (size_t i = 0; i < h->group_count; i++) {
+		const struct group_history *g = &h->groups[i];
+
+		if (g->trend.flagged &&
+		    (worst == NULL ||
+		     g->trend.slope_per_min > worst->trend.slope_per_min)) {
+			worst = g;
+		}
+	}
+	if (worst == NULL) {
+		notice_say("sample %zu at %.1fs: %d connections in %zu groups",
+			   h->samples, h->last_t_s, h->last_total,
+			   h->group_count);
+		return;
+	}
+	text_sanitize(name, sizeof(name), worst->keys[h->keys.keys[0]],
+		      strlen(worst->keys[h->keys.keys[0]]),
+		      output_locale_is_utf8());
+	notice_say("sample %zu at %.1fs: %d connections in %zu groups; "
+		   "growing: %s (%+.1f/min)",
+		   h->samples, h->last_t_s, h->last_total, h->group_count, name,
+		   worst->trend.slope_per_min);
+}
+
+/* A sample came in: trace, record, fold in. */
+static void sampled(struct target *t)
+{
+	/* Times rounded as the record keeps them, so a replay analyses
+	 * the very same numbers as the live run. */
+	record_round_times(&t->sample);
+	if (t->attrib != NULL) {
+		xgrow((void **)&t->wanted, &t->wanted_cap,
+		      t->sample.session_count + 1, sizeof(*t->wanted));
+		pipeline_wanted(&t->pipeline, &t->sample, &t->policy, t->wanted);
+		attributor_run(t->attrib, &t->sample, t->wanted);
+	}
+	if (t->record != NULL) {
+		errno = 0;
+		record_write_sample(t->record, &t->sample);
+		record_flush(t);
+	}
+	pipeline_absorb(&t->pipeline, &t->sample);
+	t->up = true;
+	t->failing_since_ms = 0;
+	t->failure = POLL_FAILURE_NONE;
+	t->error[0] = '\0';
+	if (t->opts->progress) {
+		print_progress(t);
+	}
+	outcome(t, true);
+}
+
+static void advance(struct target *t, int64_t now_ms)
+{
+	enum poll_phase phase = poll_phase(t->poller);
+	enum poll_failure failure;
+	struct errbuf err;
+	enum poll_status status;
+
+	status = poll_advance(t->poller, &t->sample, &failure, &err);
+	if (status == POLL_STATUS_WAIT) {
+		return;
+	}
+	if (phase == POLL_PHASE_CONNECTING) {
+		if (status == POLL_STATUS_DONE) {
+			connected(t, now_ms);
+		} else {
+			connect_failed(t, failure, err.msg, now_ms);
+		}
+		return;
+	}
+	if (status == POLL_STATUS_DONE) {
+		sampled(t);
+		return;
+	}
+	note_failure(t, failure, err.msg);
+	if (failure == POLL_FAILURE_LOST) {
+		drop_session(t);
+	}
+	fail_slot(t, now_ms);
+}
+
+/* Connecting or sampling for too long: the session is given up. */
+static void check_deadlines(struct target *t, int64_t now_ms)
+{
+	enum poll_phase phase;
+	char msg[200];
+
+	if (t->poller == NULL) {
+		return;
+	}
+	phase = poll_phase(t->poller);
+	if (phase == POLL_PHASE_CONNECTING &&
+	    poll_connect_timeout_ms(t->poller) >= 0 &&
+	    now_ms - t->phase_since_ms >= poll_connect_timeout_ms(t->poller)) {
+		snprintf(msg, sizeof(msg),
+			 "cannot connect: timeout expired after %.1fs",
+			 (now_ms - t->phase_since_ms) / 1000.0);
+		connect_failed(t, POLL_FAILURE_DOWN, msg, now_ms);
+	} else if (phase == POLL_PHASE_SAMPLING &&
+		   now_ms - t->phase_since_ms >= sample_deadline_ms(t)) {
+		/* No PQcancel(): it blocks on a network that stalls, which
+		 * is one reason to get here.  The sample's own
+		 * statement_timeout ends the query on the server. */
+		snprintf(msg, sizeof(msg),
+			 "sample took longer than %.1fs: the session was "
+			 "dropped",
+			 sample_deadline_ms(t) / 1000.0);
+		note_failure(t, POLL_FAILURE_LOST, msg);
+		drop_session(t);
+		fail_slot(t, now_ms);
+	}
+}
+
+void target_step(struct target *t, short revents, int64_t now_ms)
+{
+	if (t->poller != NULL && poll_phase(t->poller) != POLL_PHASE_READY &&
+	    revents != 0) {
+		advance(t, now_ms);
+	}
+	check_deadlines(t, now_ms);
+	if (t->poller == NULL && t->slot_pending &&
+	    now_ms >= t->next_connect_ms) {
+		/* A slot waits for the end of a backoff: try now. */
+		start_connect(t, now_ms);
+	}
+	if (t->started && !t->paused && now_ms >= t->due_ms) {
+		t->due_ms = next_slot(t->due_ms, t->interval_ms, now_ms);
+		begin_slot(t, now_ms);
+	}
+}
+
+void target_set_trace_policy(struct target *t,
+			     const struct trace_policy *policy)
+{
+	t->policy = *policy;
+}
+
+void target_set_wrapped(struct target *t, int pid)
+{
+	if (t->attrib != NULL) {
+		attributor_set_wrapped(t->attrib, pid);
+	}
+}
+
+struct pipeline *target_pipeline(struct target *t)
+{
+	return &t->pipeline;
+}
+
+const char *target_label(const struct target *t)
+{
+	return t->label;
+}
+
+bool target_ever_connected(const struct target *t)
+{
+	return t->ever_connected;
+}
+
+bool target_up(const struct target *t)
+{
+	return t->up;
+}
+
+enum poll_failure target_failure(const struct target *t, const char **msg)
+{
+	if (msg != NULL) {
+		*msg = t->error;
+	}
+	return t->failure;
+}
+
+int64_t target_failing_for_ms(const struct target *t, int64_t now_ms)
+{
+	return t->failing_since_ms != 0 ? now_ms - t->failing_since_ms : 0;
+}
+
+void target_give_up(struct target *t)
+{
+	/* A server never sampled says why in its report. */
+	if (pipeline_last(&t->pipeline) == NULL &&
+	    (t->one_shot || t->slot_pending)) {
+		if (t->error[0] == '\0') {
+			snprintf(t->error, sizeof(t->error),
+				 "stopped before the server answered");
+		}
+		pipeline_absorb_failure(&t->pipeline, clock_wall_s(), t->error);
+	}
+	t->slot_pending = false;
+	drop_session(t);
+	t->started = false;
+}
+
+int64_t target_sample_wait_ms(const struct target *t, int64_t now_ms)
+{
+	if (t->poller == NULL || poll_phase(t->poller) != POLL_PHASE_SAMPLING) {
+		return 0;
+	}
+	return now_ms - t->phase_since_ms;
+}
+
+void target_report(const struct target *t, struct run_facts *facts,
+		   struct report *out)
+{
+	char lines[TARGET_WARNINGS][512];
+	const char *pointers[TARGET_WARNINGS + 8];
+	size_t n = 0;
+
+	for (size_t i = 0; i < facts->warning_count && n < PGD_ARRAY_LEN(pointers);
+	     i++) {
+		pointers[n++] = facts->warnings[i];
+	}
+	if (t->attrib != NULL) {
+		size_t got = attributor_warnings(t->attrib, lines,
+						 TARGET_WARNINGS);
+
+		for (size_t i = 0; i < got && n < PGD_ARRAY_LEN(pointers); i++) {
+			pointers[n++] = lines[i];
+		}
+	}
+	if (t->output_failed && n < PGD_ARRAY_LEN(pointers)) {
+		pointers[n++] = "the record could not be written completely "
+				"(see the error above)";
+	}
+	facts->server_label = t->label;
+	facts->warnings = pointers;
+	facts->warning_count = n;
+	pipeline_report(&t->pipeline, facts, out);
+	facts->warnings = NULL;
+	facts->warning_count = 0;
+}
+
+bool target_output_failed(const struct target *t)
+{
+	return t->output_failed;
+}
