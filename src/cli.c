@@ -329,7 +329,7 @@ static bool parse_one(int argc, char **argv, int *i, struct options *opts,
 }
 
 /*
- * The modes exclude each other: monitor_run() would silently pick one of
+ * The modes exclude each other: decide_mode() would silently pick one of
  * them, so two given together are a usage error naming both.
  */
 static bool check_modes(const struct options *opts, struct errbuf *err)

@@ -67,6 +67,16 @@ bool sig_install(void)
 	/* Restart slow syscalls; poll() still wakes through the pipe. */
 	sa.sa_flags = SA_RESTART | SA_SIGINFO;
 	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		struct sigaction old;
+
+		/* A hangup ignored by whoever started us (nohup) stays
+		 * ignored.  (Not SIGINT: a shell ignores it for every
+		 * background job, and kill -INT must still stop one.) */
+		if (signals[i] == SIGHUP &&
+		    sigaction(signals[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN) {
+			continue;
+		}
 		if (sigaction(signals[i], &sa, NULL) != 0) {
 			return false;
 		}

@@ -54,6 +54,7 @@ struct target {
 	bool started;
 	bool paused;
 	bool slot_pending;  /* a slot began, its outcome is still to come */
+	double slot_wall_s; /* when it began: a failure is dated so */
 	int64_t phase_since_ms; /* connecting or sampling since */
 
 	/* The connection's story. */
@@ -275,7 +276,10 @@ static void outcome(struct target *t, bool ok)
 /* A slot without a sample: a gap in the series, a line in the record. */
 static void fail_slot(struct target *t, int64_t now_ms)
 {
-	double now = clock_wall_s();
+	/* Dated when the slot began, as a sample is (its query starts
+	 * then): a record's failures keep the schedule's spacing. */
+	double now = t->slot_pending && t->slot_wall_s > 0 ? t->slot_wall_s
+							   : clock_wall_s();
 
 	if (t->failing_since_ms == 0) {
 		t->failing_since_ms = now_ms;
@@ -367,6 +371,7 @@ static void begin_slot(struct target *t, int64_t now_ms)
 		fail_slot(t, now_ms);
 	}
 	t->slot_pending = true;
+	t->slot_wall_s = clock_wall_s();
 	if (t->poller != NULL) {
 		if (poll_phase(t->poller) == POLL_PHASE_READY) {
 			start_sample(t, now_ms);

@@ -16,8 +16,8 @@ pg_bindir() {
 }
 
 # need_packages PKG:CHECK... — CHECK is a command name, or pc:NAME for a
-# pkg-config module, py:MODULE for a module of Debian's python3, or pg:
-# for the server binaries.
+# pkg-config module, py:MODULE for a module of Debian's python3, file:GLOB
+# for a file the package installs, or pg: for the server binaries.
 need_packages() {
 	local missing=() item pkg check
 	for item in "$@"; do
@@ -26,6 +26,7 @@ need_packages() {
 		case $check in
 		pc:*) pkg-config --exists "${check#pc:}" 2>/dev/null && continue ;;
 		py:*) /usr/bin/python3 -c "import ${check#py:}" 2>/dev/null && continue ;;
+		file:*) compgen -G "${check#file:}" >/dev/null && continue ;;
 		pg) pg_bindir >/dev/null && continue ;;
 		*) command -v "$check" >/dev/null 2>&1 && continue ;;
 		esac

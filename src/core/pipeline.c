@@ -165,7 +165,10 @@ void pipeline_rebaseline(struct pipeline *p)
 	}
 }
 
-static bool group_worth_tracing(const struct history *h, size_t g)
+/* A group where a leak may show: new, flagged, or (in this sample)
+ * above its baseline. */
+static bool group_worth_tracing(const struct history *h, size_t g,
+				const int *now)
 {
 	const struct group_history *group;
 
@@ -173,30 +176,44 @@ static bool group_worth_tracing(const struct history *h, size_t g)
 		return true; /* new: it may be the start of a leak */
 	}
 	group = &h->groups[g];
-	return group->trend.flagged || group->last > group->baseline;
+	return group->trend.flagged || now[g] > group->baseline;
 }
 
 void pipeline_wanted(const struct pipeline *p, const struct sample *sample,
 		     const struct trace_policy *policy, bool *wanted)
 {
 	const struct history *h = pipeline_history(p);
+	size_t *of = xcalloc(sample->session_count + 1, sizeof(*of));
+	int *now = xcalloc(h->group_count + 1, sizeof(*now));
 
+	/* The sample's own counts: a group growing now is traced now. */
 	for (size_t i = 0; i < sample->session_count; i++) {
 		const struct session *s = &sample->sessions[i];
 
-		wanted[i] = false;
-		if (!match_filter_accepts(p->config.filter, s->user, s->app,
-					  s->db)) {
-			continue;
+		of[i] = (size_t)GROUP_NONE;
+		wanted[i] = match_filter_accepts(p->config.filter, s->user,
+						 s->app, s->db);
+		if (wanted[i]) {
+			of[i] = history_group_of(h, s);
+			if (of[i] != (size_t)GROUP_NONE) {
+				now[of[i]] += s->weight;
+			}
 		}
-		wanted[i] = policy->everything ||
-			    s->state == SESSION_STATE_IDLE_TX ||
-			    s->state == SESSION_STATE_IDLE_TX_ABORTED ||
-			    (policy->shown &&
-			     group_session_matches(policy->shown_values,
-						   &h->keys, s)) ||
-			    group_worth_tracing(h, history_group_of(h, s));
 	}
+	for (size_t i = 0; i < sample->session_count; i++) {
+		const struct session *s = &sample->sessions[i];
+
+		wanted[i] = wanted[i] &&
+			    (policy->everything ||
+			     s->state == SESSION_STATE_IDLE_TX ||
+			     s->state == SESSION_STATE_IDLE_TX_ABORTED ||
+			     (policy->shown &&
+			      group_session_matches(policy->shown_values,
+						    &h->keys, s)) ||
+			     group_worth_tracing(h, of[i], now));
+	}
+	free(of);
+	free(now);
 }
 
 void pipeline_facts_init(struct run_facts *facts, const char *mode)

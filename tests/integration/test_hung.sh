@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # A hung server: the backend serving pgdrip is stopped (SIGSTOP).  A short
 # stall makes a late sample; a long one is cancelled at the deadline, the
-# session dropped and a new one opened.  Never a hang.
+# session dropped and a new one opened.  A hung postmaster (new
+# connections hang): every slot still ends in a failed sample, on time,
+# and a stop signal during the connect ends pgdrip at once, with its
+# report.  Never a hang.
 . "$(dirname "$0")/lib.sh"
 
 backend_of_pgdrip() {
@@ -47,4 +50,52 @@ check "long stall: failed samples counted" jq -e '.failed_samples >= 1' "$T_TMP/
 like "$(cat "$T_TMP/long.err")" "took longer than" "long stall: says what happened"
 like "$(cat "$T_TMP/long.err")" "reconnected" "long stall: a new session took over"
 check "long stall: samples after the stall" jq -e '.samples >= 10' "$T_TMP/long.json"
+
+# The postmaster stopped: the kernel still accepts connections, nobody
+# answers them.  pgdrip's session is ended, so it must reconnect.
+postmaster=$(head -1 "$CLUSTER_DIR/data/postmaster.pid")
+at_exit "kill -CONT $postmaster"
+"$PGDRIP" --no-live --duration 10s --interval 500ms --record "$T_TMP/hung.rec" \
+	--format json >"$T_TMP/hung.json" 2>"$T_TMP/hung.err" &
+pid=$!
+sleep 2
+b=$(backend_of_pgdrip)
+kill -STOP "$postmaster"
+kill -TERM "$b"
+sleep 5
+kill -CONT "$postmaster"
+wait "$pid"
+is "$?" 0 "hung postmaster: the run completes"
+failed=$(jq -r 'select(.status == "failed") | .t' "$T_TMP/hung.rec")
+n=$(printf '%s\n' "$failed" | grep -c .)
+check "...a failed sample for each 500 ms slot of the hang ($n in 5 s)" test "$n" -ge 8
+gaps=$(printf '%s\n' "$failed" | awk 'NR > 1 && $1 - prev > 0.75 { n++ } { prev = $1 } END { print n + 0 }')
+is "$gaps" 0 "...each on time (no gap over 750 ms between them)"
+like "$(jq -r 'select(.status == "failed") | .error' "$T_TMP/hung.rec" | tail -1)" \
+	"no answer from the server yet \(connecting for" "...saying the connect hangs"
+check "...and samples again once the server answers" \
+	jq -se '[.[] | select(.status == "ok")] | length >= 6' "$T_TMP/hung.rec"
+
+# A stop signal while the first connect hangs, even with
+# connect_timeout=0 (no timeout at all): out within a second.
+kill -STOP "$postmaster"
+for mode in --no-live --once; do
+	"$PGDRIP" $mode -d "connect_timeout=0" --format json \
+		>"$T_TMP/term$mode.json" 2>"$T_TMP/term$mode.err" &
+	pid=$!
+	sleep 1
+	start=$(date +%s%N)
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	took=$((($(date +%s%N) - start) / 1000000))
+	is "$rc" 3 "SIGTERM during a connect ($mode): exit 3"
+	check "...within a second (${took} ms)" test "$took" -lt 1000
+done
+check "...the watch report says no sample could be taken" \
+	jq -e '.up == false and (.warnings | any(test("no sample could be taken")))' \
+	"$T_TMP/term--no-live.json"
+like "$(cat "$T_TMP/term--once.err")" "stopped before the server answered" \
+	"...--once says why it has no report"
+kill -CONT "$postmaster"
 done_testing
