@@ -42,6 +42,8 @@ static struct {
 	enum sort_mode sort;
 	char filter[128];
 	bool typing;
+	size_t detail_top;    /* first session shown in the pane */
+	int detail_rows;      /* sessions the pane had room for */
 	unsigned empty_reads; /* readable, yet no key: the tty is gone */
 	bool gone;
 } ui = {.detail = true};
@@ -65,6 +67,14 @@ bool tui_start(bool color, struct errbuf *err)
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
+	/* Home and End as tmux, screen and rxvt send them, whatever TERM
+	 * says (xterm's terminfo knows only \eOH and \eOF). */
+	define_key("\033[1~", KEY_HOME);
+	define_key("\033[7~", KEY_HOME);
+	define_key("\033[H", KEY_HOME);
+	define_key("\033[4~", KEY_END);
+	define_key("\033[8~", KEY_END);
+	define_key("\033[F", KEY_END);
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
@@ -412,7 +422,11 @@ static void plan(const struct report *r, struct columns *c)
 	}
 	c->key = (COLS - fixed) / nkeys - 1;
 	c->key = c->key > widest ? widest : c->key;
-	c->key = c->key > 28 ? 28 : c->key;
+	/* Up to 100 columns names stop at 28, leaving the flags room; a
+	 * wider terminal shows them whole. */
+	if (COLS <= 100) {
+		c->key = c->key > 28 ? 28 : c->key;
+	}
 	c->key = c->key < 6 ? 6 : c->key;
 }
 
@@ -427,7 +441,9 @@ static void draw_groups(const struct tui_view *v, int top, int height,
 	plan(r, &c);
 	move(top, 0);
 	clrtoeol();
-	attron(A_REVERSE);
+	/* Underlined, not reversed: the selected row (reversed) must never
+	 * merge with it. */
+	attron(A_BOLD | A_UNDERLINE);
 	for (size_t k = 0; k < r->keys.count; k++) {
 		char name[32];
 		const char *kn = match_group_key_name(r->keys.keys[k]);
@@ -445,7 +461,7 @@ static void draw_groups(const struct tui_view *v, int top, int height,
 		 c.delta ? "  +/- " : "", c.trend ? " TREND/m " : "",
 		 c.spark ? "HISTORY      " : "", "FLAGS");
 	put_cell(buf, COLS - getcurx(stdscr), false);
-	attroff(A_REVERSE);
+	attroff(A_BOLD | A_UNDERLINE);
 	if (ui.selected >= (int)n) {
 		ui.selected = n ? (int)n - 1 : 0;
 	}
@@ -510,76 +526,126 @@ static void draw_groups(const struct tui_view *v, int top, int height,
 	}
 }
 
+/* The pane's columns: the client and process widen with the terminal,
+ * the query takes the rest. */
+struct detail_columns {
+	int client;
+	int process;
+};
+
+static void plan_detail(struct detail_columns *c)
+{
+	int extra = COLS > 120 ? (COLS - 120) / 3 : 0;
+
+	c->client = 21 + (extra > 18 ? 18 : extra);
+	c->process = 22 + extra;
+}
+
+static void draw_session(const struct report_session *s,
+			 const struct detail_columns *c)
+{
+	static const char *const short_state[] = {"active", "idle", "idle-tx",
+						  "aborted", "other", "?"};
+	char in_state[32];
+	char age[32];
+	char client[96];
+	char process[256];
+	char wait[96];
+	char buf[128];
+
+	units_format_duration(in_state, sizeof(in_state), s->idle_s);
+	units_format_duration(age, sizeof(age), s->backend_age_s);
+	if (s->client_port == -1) {
+		snprintf(client, sizeof(client), "local");
+	} else {
+		snprintf(client, sizeof(client), "%s:%d", s->client_addr,
+			 s->client_port);
+	}
+	snprintf(wait, sizeof(wait), "%s%s%s", s->wait_event_type,
+		 s->wait_event[0] ? ":" : "", s->wait_event);
+	snprintf(buf, sizeof(buf), "%-7d %-9s %8s %8s ", s->pid,
+		 short_state[s->state], in_state, age);
+	addstr(buf);
+	put_cell(client, c->client, false);
+	addch(' ');
+	if (s->client.pid > 0) {
+		snprintf(process, sizeof(process), "%d %s", s->client.pid,
+			 s->client.command);
+	} else {
+		snprintf(process, sizeof(process), "-");
+	}
+	put_cell(process, c->process, false);
+	addch(' ');
+	put_cell(wait, 13, false);
+	addch(' ');
+	put_cell(s->query, COLS - getcurx(stdscr) - 1, false);
+}
+
 /* The detail pane: the sessions the report lists for the group asked
- * about (the selected one), oldest first. */
+ * about (the selected one), oldest first, scrolled by PgUp/PgDn. */
 static void draw_detail(const struct tui_view *v, int top, int height,
 			const struct report_group *g)
 {
 	const struct report *r = v->report;
 	size_t n = r->detail_count;
+	int rows = height - 2;
+	struct detail_columns c;
 	char label[600];
+	char head[160];
+	char more[64] = "";
 	char buf[1400];
 
+	plan_detail(&c);
+	ui.detail_rows = rows > 0 ? rows : 0;
+	if (ui.detail_top + (size_t)ui.detail_rows > n) {
+		ui.detail_top = n > (size_t)ui.detail_rows
+					? n - (size_t)ui.detail_rows
+					: 0;
+	}
+	if (n > (size_t)ui.detail_rows) {
+		snprintf(more, sizeof(more), " (%zu-%zu of %zu, PgUp/PgDn)",
+			 ui.detail_top + 1,
+			 ui.detail_top + (size_t)(rows > 0 ? rows : 0), n);
+	}
 	if (g->holder.pid > 0) {
-		snprintf(buf, sizeof(buf), "%s: %zu sessions, oldest first; "
+		snprintf(buf, sizeof(buf), "%s: %zu sessions, oldest first%s; "
 					   "%d held by pid %d (%s)",
 			 report_group_label(r, g, label, sizeof(label)), n,
-			 g->holder_sessions, g->holder.pid, g->holder.command);
+			 more, g->holder_sessions, g->holder.pid,
+			 g->holder.command);
 	} else {
-		snprintf(buf, sizeof(buf), "%s: %zu sessions, oldest first",
-			 report_group_label(r, g, label, sizeof(label)), n);
+		snprintf(buf, sizeof(buf), "%s: %zu sessions, oldest first%s",
+			 report_group_label(r, g, label, sizeof(label)), n,
+			 more);
 	}
 	attron(A_BOLD);
 	put_text(top, buf);
 	attroff(A_BOLD);
 	move(top + 1, 0);
 	clrtoeol();
-	attron(A_REVERSE);
-	put_cell("PID     STATE     IN-STATE      AGE CLIENT                PROCESS                WAIT          QUERY",
-		 COLS - 1, false);
-	attroff(A_REVERSE);
-	for (int row = 2; row < height; row++) {
-		const struct report_session *s;
-		char in_state[32];
-		char age[32];
-		char client[96];
-		char process[256];
-		char wait[96];
-		static const char *const short_state[] = {
-			"active", "idle", "idle-tx", "aborted", "other", "?"};
+	snprintf(head, sizeof(head), "%-7s %-9s %8s %8s %-*s %-*s %-13s %s",
+		 "PID", "STATE", "IN-STATE", "AGE", c.client, "CLIENT",
+		 c.process, "PROCESS", "WAIT", "QUERY");
+	attron(A_BOLD | A_UNDERLINE);
+	put_cell(head, COLS - 1, false);
+	attroff(A_BOLD | A_UNDERLINE);
+	for (int row = 0; row < rows; row++) {
+		size_t i = ui.detail_top + (size_t)row;
 
-		move(top + row, 0);
+		move(top + 2 + row, 0);
 		clrtoeol();
-		if ((size_t)(row - 2) >= n) {
+		if (i >= n) {
 			continue;
 		}
-		s = &r->detail[row - 2];
-		units_format_duration(in_state, sizeof(in_state), s->idle_s);
-		units_format_duration(age, sizeof(age), s->backend_age_s);
-		if (s->client_port == -1) {
-			snprintf(client, sizeof(client), "local");
-		} else {
-			snprintf(client, sizeof(client), "%s:%d", s->client_addr,
-				 s->client_port);
+		if (row == rows - 1 && i + 1 < n) {
+			/* The last line says how many more are below. */
+			snprintf(buf, sizeof(buf), "  +%zu more (PgDn)", n - i);
+			attron(A_DIM);
+			addstr(buf);
+			attroff(A_DIM);
+			continue;
 		}
-		snprintf(wait, sizeof(wait), "%s%s%s", s->wait_event_type,
-			 s->wait_event[0] ? ":" : "", s->wait_event);
-		snprintf(buf, sizeof(buf), "%-7d %-9s %8s %8s ", s->pid,
-			 short_state[s->state], in_state, age);
-		addstr(buf);
-		put_cell(client, 21, false);
-		addch(' ');
-		if (s->client.pid > 0) {
-			snprintf(process, sizeof(process), "%d %s",
-				 s->client.pid, s->client.command);
-		} else {
-			snprintf(process, sizeof(process), "-");
-		}
-		put_cell(process, 22, false);
-		addch(' ');
-		put_cell(wait, 13, false);
-		addch(' ');
-		put_cell(s->query, COLS - getcurx(stdscr) - 1, false);
+		draw_session(&r->detail[i], &c);
 	}
 }
 
@@ -589,6 +655,7 @@ static void draw_help(void)
 		"q        quit (the report follows)",
 		"j k, arrows  select a group",
 		"Enter    show or hide the sessions of the selected group",
+		"PgUp PgDn Home End  scroll those sessions",
 		"s        sort: connections, growth, idle-tx age, name",
 		"g        grouping: user,app / user / app / db / user,app,db / state",
 		"/        filter groups by a glob (Esc clears)",
@@ -604,6 +671,59 @@ static void draw_help(void)
 	for (size_t i = 0; i < PGD_ARRAY_LEN(lines); i++) {
 		put_text(4 + (int)i, lines[i]);
 	}
+}
+
+/* Appends part to the footer if it fits with room left for the tail. */
+static void footer_add(char *buf, size_t size, const char *part, int room)
+{
+	size_t len = strlen(buf);
+
+	if ((int)(len + strlen(part) + 2) <= room && len + strlen(part) + 3 < size) {
+		snprintf(buf + len, size - len, "%s%s", len ? "  " : "", part);
+	}
+}
+
+/*
+ * The footer: keys, most useful first, as many as fit, and "? help"
+ * always last; a message (a server notice, an error) comes first.
+ * Every label says what its key does now.
+ */
+static void draw_footer(const struct tui_view *v, char *buf, size_t size)
+{
+	static const char tail[] = "? help";
+	int room = COLS - 1 - (int)sizeof(tail) - 1;
+	char part[200];
+
+	buf[0] = '\0';
+	if (ui.typing) {
+		snprintf(buf, size, "filter: /%s_  (Enter keeps, Esc clears)",
+			 ui.filter);
+		return;
+	}
+	if (v->message != NULL) {
+		text_sanitize(part, sizeof(part) > (size_t)room + 1
+					    ? (size_t)room + 1
+					    : sizeof(part),
+			      v->message, strlen(v->message), ui.utf8);
+		footer_add(buf, size, part, room);
+	}
+	footer_add(buf, size, "q quit", room);
+	footer_add(buf, size, "j/k select", room);
+	footer_add(buf, size, ui.detail ? "Enter hide sessions"
+					: "Enter show sessions",
+		   room);
+	snprintf(part, sizeof(part), "s sort:%s", sort_names[ui.sort]);
+	footer_add(buf, size, part, room);
+	footer_add(buf, size, "g group", room);
+	snprintf(part, sizeof(part), "/ filter%s%s", ui.filter[0] ? ":" : "",
+		 ui.filter);
+	footer_add(buf, size, part, room);
+	footer_add(buf, size, v->paused ? "p resume" : "p pause", room);
+	footer_add(buf, size, "PgUp/PgDn scroll", room);
+	footer_add(buf, size, "b baseline", room);
+	footer_add(buf, size, "+/- interval", room);
+	snprintf(buf + strlen(buf), size - strlen(buf), "%s%s",
+		 buf[0] ? "  " : "", tail);
 }
 
 void tui_draw(const struct tui_view *v)
@@ -628,16 +748,7 @@ void tui_draw(const struct tui_view *v)
 				    &v->report->groups[rows[ui.selected]]);
 		}
 	}
-	if (ui.typing) {
-		snprintf(footer, sizeof(footer), "filter: /%s_", ui.filter);
-	} else if (v->message != NULL) {
-		snprintf(footer, sizeof(footer), "%s", v->message);
-	} else {
-		snprintf(footer, sizeof(footer),
-			 "q quit  j/k select  Enter sessions  s sort:%s  g group  "
-			 "/ filter%s%s  p pause  b baseline  +/- interval  ? help",
-			 sort_names[ui.sort], ui.filter[0] ? ":" : "", ui.filter);
-	}
+	draw_footer(v, footer, sizeof(footer));
 	attron(A_REVERSE);
 	put_text(LINES - 1, footer);
 	attroff(A_REVERSE);
@@ -717,10 +828,12 @@ static enum tui_action one_key(int ch)
 	case 'j':
 	case KEY_DOWN:
 		ui.selected++;
+		ui.detail_top = 0;
 		return TUI_REDRAW;
 	case 'k':
 	case KEY_UP:
 		ui.selected = ui.selected > 0 ? ui.selected - 1 : 0;
+		ui.detail_top = 0;
 		return TUI_REDRAW;
 	case '\n':
 	case '\r':
@@ -751,6 +864,23 @@ static enum tui_action one_key(int ch)
 	case '?':
 	case 'h':
 		ui.help = !ui.help;
+		return TUI_REDRAW;
+	case KEY_NPAGE:
+		ui.detail_top += (size_t)(ui.detail_rows > 1 ? ui.detail_rows - 1 : 1);
+		return TUI_REDRAW;
+	case KEY_PPAGE:
+		ui.detail_top -= ui.detail_top < (size_t)(ui.detail_rows > 1
+							 ? ui.detail_rows - 1
+							 : 1)
+				 ? ui.detail_top
+				 : (size_t)(ui.detail_rows > 1 ? ui.detail_rows - 1
+							       : 1);
+		return TUI_REDRAW;
+	case KEY_HOME:
+		ui.detail_top = 0;
+		return TUI_REDRAW;
+	case KEY_END:
+		ui.detail_top = (size_t)-1 / 2; /* clamped when drawn */
 		return TUI_REDRAW;
 	case KEY_RESIZE:
 		return TUI_REDRAW;

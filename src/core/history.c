@@ -271,6 +271,7 @@ static void update_run_figures(struct group_history *g, bool first_sample)
 	}
 }
 
+/* The count's trend; the verdict built on it is verdict.c's. */
 static void push_and_analyze(struct history *history,
 			     struct group_history *g, double t_s)
 {
@@ -286,9 +287,6 @@ static void push_and_analyze(struct history *history,
 	g->analyzed_t_s = t_s;
 	g->analyzed_value = g->last;
 	trend_analyze(&g->window, &history->trend_params, &g->trend);
-	if (g->trend.flagged && isnan(g->first_flagged_s)) {
-		g->first_flagged_s = t_s;
-	}
 }
 
 static int compare_tracks(const void *pa, const void *pb)

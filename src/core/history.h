@@ -16,6 +16,31 @@
 #include "series.h"
 #include "trend.h"
 
+enum group_verdict {
+	VERDICT_OK,
+	VERDICT_LEAKING, /* abandoned sessions accumulate */
+	VERDICT_STUCK,   /* ... and hold most of the group */
+};
+
+/* A group's sessions as the verdict saw them at the last sample. */
+struct group_sessions {
+	bool known;        /* identities seen: the verdict rests on sessions */
+	int tracked;       /* open sessions followed */
+	int abandoned;     /* passed over, unused past the threshold */
+	int passed_over;   /* passed over, not yet past it */
+	double unused_min_s; /* of the abandoned; NAN none */
+	double unused_max_s;
+	double every_s;      /* mean spacing of their last uses; NAN */
+	bool spread;         /* their last uses are not one burst */
+	int recent;          /* abandoned since the run began */
+	int exonerated;      /* looked abandoned, then were used again */
+	int unused_new;      /* opened in the run, never used since */
+	double threshold_s;  /* unused this long makes one abandoned */
+	double opened_per_min; /* sessions opened, per minute of the run */
+	double median_lifetime_s; /* of those seen closing; NAN none */
+	size_t closed;       /* seen closing */
+};
+
 struct group_history {
 	char *keys[GROUP_KEY_COUNT]; /* owned; NULL for keys not grouped by */
 	uint64_t hash;               /* group_hash_values() of keys */
@@ -34,7 +59,12 @@ struct group_history {
 	double last_seen_s;
 	struct series window;   /* the last --window */
 	struct series run;      /* the whole run, compacted (wrap verdict) */
-	struct trend_result trend;
+	struct trend_result trend; /* the count's, the second opinion */
+	/* The verdict (verdict.c): on the sessions where they are known,
+	 * else on the count's trend. */
+	bool flagged;
+	enum group_verdict verdict;
+	struct group_sessions sessions;
 	double first_flagged_s; /* NAN when never flagged */
 	size_t seen_in_sample;  /* history->samples when last present */
 	/* The local process last seen holding most of the group's traced

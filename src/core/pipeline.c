@@ -5,6 +5,8 @@
  */
 #include "pipeline.h"
 
+#include "verdict.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +20,12 @@ static bool same_keys(const struct group_keys *a, const struct group_keys *b)
 
 void pipeline_init(struct pipeline *p, const struct pipeline_config *config)
 {
+	struct tracker_params params;
+
 	memset(p, 0, sizeof(*p));
 	p->config = *config;
+	tracker_default_params(&params, config->interval_s, config->wrap);
+	tracker_init(&p->tracker, &params);
 	history_init(&p->histories[0], &config->keys, config->window_s,
 		     config->interval_s);
 	p->grouping_count = 1;
@@ -36,6 +42,7 @@ void pipeline_finish(struct pipeline *p)
 		history_finish(&p->histories[i]);
 	}
 	sample_finish(&p->last);
+	tracker_finish(&p->tracker);
 	free(p->member);
 	memset(p, 0, sizeof(*p));
 }
@@ -73,9 +80,12 @@ void pipeline_absorb(struct pipeline *p, struct sample *sample)
 	p->last_failed = false;
 	xgrow((void **)&p->member, &p->member_cap, p->last.session_count + 1,
 	      sizeof(*p->member));
+	tracker_add(&p->tracker, &p->last);
 	for (size_t i = 0; i < p->grouping_count; i++) {
 		history_add(&p->histories[i], &p->last, p->config.filter,
 			    i == p->active ? p->member : NULL);
+		verdict_update(&p->histories[i], &p->tracker, p->config.filter,
+			       p->config.interval_s);
 	}
 }
 
@@ -125,6 +135,8 @@ static size_t add_grouping(struct pipeline *p, const struct group_keys *keys)
 	history_init(h, keys, p->config.window_s, p->config.interval_s);
 	if (p->have_last) {
 		history_add(h, &p->last, p->config.filter, NULL);
+		verdict_update(h, &p->tracker, p->config.filter,
+			       p->config.interval_s);
 	}
 	return slot;
 }
@@ -176,7 +188,8 @@ static bool group_worth_tracing(const struct history *h, size_t g,
 		return true; /* new: it may be the start of a leak */
 	}
 	group = &h->groups[g];
-	return group->trend.flagged || now[g] > group->baseline;
+	return group->flagged || group->trend.flagged ||
+	       now[g] > group->baseline;
 }
 
 void pipeline_wanted(const struct pipeline *p, const struct sample *sample,

@@ -17,6 +17,7 @@
 #include "match.h"
 #include "report.h"
 #include "sample.h"
+#include "tracker.h"
 
 /* The groupings one pipeline can follow at once (the live view's 'g'
  * cycle, each kept so a change of grouping keeps its history). */
@@ -28,6 +29,7 @@ struct pipeline_config {
 	const struct thresholds *thresholds; /* borrowed */
 	double window_s;
 	double interval_s; /* expected spacing; a slower sample is late */
+	bool wrap;         /* a wrapped command: judged with hindsight */
 };
 
 struct pipeline {
@@ -35,6 +37,7 @@ struct pipeline {
 	struct history histories[PIPELINE_MAX_GROUPINGS];
 	size_t grouping_count;
 	size_t active; /* the grouping reported */
+	struct tracker tracker; /* every session, by identity */
 	struct sample last; /* the last successful sample; owned */
 	bool have_last;
 	size_t *member; /* per session of last: its group in the active

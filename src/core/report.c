@@ -356,6 +356,7 @@ static void keep_session(struct report *report, struct report_session *r,
 	r->client.command = keep(report, s->client_command);
 	r->client.relation = s->client_relation;
 	r->backend_age_s = s->backend_age_s;
+	r->opened_epoch_s = s->backend_start_epoch_s;
 	r->wait_event_type = keep(report, s->wait_event_type);
 	r->wait_event = keep(report, s->wait_event);
 }
@@ -384,15 +385,17 @@ static void build_idle_tx(struct report *report, const struct report_input *in)
 	}
 }
 
+/* Oldest first, by when they opened: a fixed order from sample to
+ * sample (ages move, and round alike). */
 static int compare_backend_age(const void *pa, const void *pb)
 {
 	const struct report_session *a = pa;
 	const struct report_session *b = pb;
-	double x = isnan(a->backend_age_s) ? -1 : a->backend_age_s;
-	double y = isnan(b->backend_age_s) ? -1 : b->backend_age_s;
+	double x = isnan(a->opened_epoch_s) ? INFINITY : a->opened_epoch_s;
+	double y = isnan(b->opened_epoch_s) ? INFINITY : b->opened_epoch_s;
 
 	if (x != y) {
-		return x > y ? -1 : 1;
+		return x < y ? -1 : 1;
 	}
 	return (a->pid > b->pid) - (a->pid < b->pid);
 }

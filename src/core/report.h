@@ -118,6 +118,7 @@ struct report_session {
 	const char *query;
 	struct report_process client;
 	double backend_age_s; /* now - backend_start */
+	double opened_epoch_s; /* backend_start on the server's clock; NAN */
 	const char *wait_event_type;
 	const char *wait_event;
 };

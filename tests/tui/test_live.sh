@@ -33,7 +33,7 @@ check "the leaking group is flagged LEAK while it grows" wait_for "leaky .*LEAK"
 check "...with the forecast to its limit" wait_for "leaky .*LEAK full in" 5
 check "the stuck session is flagged IDLE-TX" wait_for "stuck .*IDLE-TX"
 check "the detail pane lists the selected group's sessions" wait_for "sessions, oldest first"
-check "...names the process holding them" wait_for "oldest first; [0-9]+ held by pid $WL_PID \\(" 5
+check "...names the process holding them" wait_for "oldest first( \\([0-9]+-[0-9]+ of [0-9]+, PgUp/PgDn\\))?; [0-9]+ held by pid $WL_PID \\(" 5
 check "...and each session's process" wait_for " $WL_PID pgdrip-workload" 5
 
 raw=$(tm capture-pane -p -e -t live)

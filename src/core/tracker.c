@@ -1,0 +1,537 @@
+/*
+ * tracker.c - sessions followed by identity (see tracker.h).  Each
+ * sample costs one identity lookup per session; closed sessions move to
+ * a fixed ring; strings are interned once.
+ */
+#include "tracker.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tracker_default_params(struct tracker_params *params,
+			    double interval_s, bool wrap)
+{
+	params->passed_margin_s = 0.5;
+	/* Unused for ten samples (at least 10 s) in a watch: long enough
+	 * for a pool's idle members to be handed out again under any
+	 * load, short enough to catch a leak of one a second within 15 s.
+	 * A wrapped command is judged on its whole run with hindsight:
+	 * two samples will do. */
+	params->floor_s = wrap ? fmax(2 * interval_s, 0.5)
+			       : fmax(10 * interval_s, 10);
+	params->gap_factor = 3;
+	params->closed_cap = wrap ? 100000 : 4096;
+}
+
+/* ---- interned strings ---- */
+
+static uint64_t hash_string(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		h = (h ^ *p) * 1099511628211ULL;
+	}
+	return h;
+}
+
+static const char *intern(struct tracker *t, const char *s)
+{
+	struct tracker_intern *in = &t->intern;
+	uint64_t h = hash_string(s != NULL ? s : "");
+	size_t cursor = 0;
+	size_t i;
+
+	s = s != NULL ? s : "";
+	while ((i = group_index_find(&in->index, h, &cursor)) !=
+	       (size_t)GROUP_NONE) {
+		if (strcmp(in->strings[i], s) == 0) {
+			return in->strings[i];
+		}
+	}
+	xgrow((void **)&in->strings, &in->cap, in->count + 1,
+	      sizeof(*in->strings));
+	in->strings[in->count] = (char *)arena_strdup(&in->arena, s);
+	group_index_add(&in->index, h, in->count);
+	return in->strings[in->count++];
+}
+
+/* ---- identity, fine keys and scopes ---- */
+
+static uint64_t identity_hash(int pid, double backend_start)
+{
+	uint64_t us = (uint64_t)llround(backend_start * 1e6);
+	uint64_t h = (uint64_t)(uint32_t)pid * 0x9E3779B97F4A7C15ULL;
+
+	h ^= us + 0x632BE59BD9B4E019ULL + (h << 6) + (h >> 2);
+	return h * 0xBF58476D1CE4E5B9ULL;
+}
+
+static bool same_start(double a, double b)
+{
+	return fabs(a - b) < 1e-6;
+}
+
+static size_t find_live(const struct tracker *t, int pid, double start)
+{
+	size_t cursor = 0;
+	size_t i;
+
+	while ((i = group_index_find(&t->by_identity, identity_hash(pid, start),
+				     &cursor)) != (size_t)GROUP_NONE) {
+		if (t->live[i].pid == pid &&
+		    same_start(t->live[i].backend_start, start)) {
+			return i;
+		}
+	}
+	return (size_t)GROUP_NONE;
+}
+
+const struct tracked *tracker_find(const struct tracker *t, int pid,
+				   double backend_start)
+{
+	size_t i = find_live(t, pid, backend_start);
+
+	return i == (size_t)GROUP_NONE ? NULL : &t->live[i];
+}
+
+static size_t find_fine(const struct tracker *t, const char *key)
+{
+	size_t cursor = 0;
+	size_t i;
+
+	/* Interned: the pointer is the key. */
+	while ((i = group_index_find(&t->by_fine, (uint64_t)(uintptr_t)key,
+				     &cursor)) != (size_t)GROUP_NONE) {
+		if (t->fine[i].key == key) {
+			return i;
+		}
+	}
+	return (size_t)GROUP_NONE;
+}
+
+static struct tracker_fine *fine_for(struct tracker *t, const char *key)
+{
+	size_t i = find_fine(t, key);
+
+	if (i != (size_t)GROUP_NONE) {
+		return &t->fine[i];
+	}
+	xgrow((void **)&t->fine, &t->fine_cap, t->fine_count + 1,
+	      sizeof(*t->fine));
+	memset(&t->fine[t->fine_count], 0, sizeof(t->fine[0]));
+	t->fine[t->fine_count].key = key;
+	group_index_add(&t->by_fine, (uint64_t)(uintptr_t)key, t->fine_count);
+	return &t->fine[t->fine_count++];
+}
+
+const struct tracker_fine *tracker_fine_of(const struct tracker *t,
+					   const char *fine)
+{
+	size_t i = find_fine(t, fine);
+
+	return i == (size_t)GROUP_NONE ? NULL : &t->fine[i];
+}
+
+static uint64_t scope_hash(int pid, const char *key)
+{
+	return pid != 0 ? (uint64_t)(uint32_t)pid * 0x9E3779B97F4A7C15ULL
+			: (uint64_t)(uintptr_t)key * 0xBF58476D1CE4E5B9ULL;
+}
+
+static struct tracker_scope *scope_for(struct tracker *t, int pid,
+				       const char *key, bool add)
+{
+	uint64_t h = scope_hash(pid, key);
+	size_t cursor = 0;
+	size_t i;
+
+	while ((i = group_index_find(&t->by_scope, h, &cursor)) !=
+	       (size_t)GROUP_NONE) {
+		if (t->scopes[i].pid == pid && t->scopes[i].key == key) {
+			return &t->scopes[i];
+		}
+	}
+	if (!add) {
+		return NULL;
+	}
+	xgrow((void **)&t->scopes, &t->scope_cap, t->scope_count + 1,
+	      sizeof(*t->scopes));
+	t->scopes[t->scope_count] = (struct tracker_scope){
+		.pid = pid, .key = key, .last_open = -INFINITY};
+	group_index_add(&t->by_scope, h, t->scope_count);
+	return &t->scopes[t->scope_count++];
+}
+
+
+static void note_open(struct tracker *t, int pid, const char *key,
+		      double start)
+{
+	struct tracker_scope *scope = scope_for(t, pid, key, true);
+
+	if (start > scope->last_open) {
+		scope->last_open = start;
+	}
+}
+
+/* ---- life cycle ---- */
+
+void tracker_init(struct tracker *t, const struct tracker_params *params)
+{
+	memset(t, 0, sizeof(*t));
+	t->params = *params;
+	group_index_init(&t->by_identity);
+	group_index_init(&t->by_fine);
+	group_index_init(&t->by_scope);
+	group_index_init(&t->intern.index);
+	arena_init(&t->intern.arena);
+	t->closed = xcalloc(params->closed_cap ? params->closed_cap : 1,
+			    sizeof(*t->closed));
+	t->now = NAN;
+}
+
+void tracker_finish(struct tracker *t)
+{
+	if (t == NULL) {
+		return;
+	}
+	free(t->live);
+	free(t->closed);
+	free(t->fine);
+	free(t->scopes);
+	free(t->intern.strings);
+	group_index_finish(&t->by_identity);
+	group_index_finish(&t->by_fine);
+	group_index_finish(&t->by_scope);
+	group_index_finish(&t->intern.index);
+	arena_finish(&t->intern.arena);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- reuse gaps ---- */
+
+static size_t gap_bucket(double gap_s)
+{
+	size_t b = 0;
+
+	for (double edge = 0.1; gap_s >= edge && b + 1 < TRACKER_GAP_BUCKETS;
+	     edge *= 1.5) {
+		b++;
+	}
+	return b;
+}
+
+static double bucket_top_s(size_t b)
+{
+	return 0.1 * pow(1.5, (double)b);
+}
+
+static void note_gap(struct tracker *t, const char *fine, double gap_s)
+{
+	struct tracker_fine *f = fine_for(t, fine);
+
+	f->gaps[gap_bucket(gap_s > 0 ? gap_s : 0)]++;
+	f->gap_count++;
+}
+
+double tracker_gap_p95_s(const struct tracker *t, const char *fine)
+{
+	const struct tracker_fine *f = tracker_fine_of(t, fine);
+	uint32_t want;
+	uint32_t seen = 0;
+
+	if (f == NULL || f->gap_count == 0) {
+		return 0;
+	}
+	want = f->gap_count - f->gap_count / 20;
+	for (size_t b = 0; b < TRACKER_GAP_BUCKETS; b++) {
+		seen += f->gaps[b];
+		if (seen >= want) {
+			return bucket_top_s(b);
+		}
+	}
+	return bucket_top_s(TRACKER_GAP_BUCKETS - 1);
+}
+
+double tracker_threshold_s(const struct tracker *t, const char *fine)
+{
+	return fmax(t->params.floor_s,
+		    t->params.gap_factor * tracker_gap_p95_s(t, fine));
+}
+
+/* ---- per sample ---- */
+
+/* The moment a session was last used, as the sample shows it: now when
+ * it is running a query; else the end of its last one (state_change),
+ * or its start when it never ran one. */
+static double use_moment(const struct session *s, double now)
+{
+	double moment = s->state_change_epoch_s;
+
+	if (s->state == SESSION_STATE_ACTIVE) {
+		return now;
+	}
+	if (!isfinite(moment) || (isfinite(s->query_start_epoch_s) &&
+				  s->query_start_epoch_s > moment)) {
+		moment = s->query_start_epoch_s;
+	}
+	return isfinite(moment) ? moment : s->backend_start_epoch_s;
+}
+
+static void set_keys(struct tracker *t, struct tracked *tr,
+		     const struct session *s)
+{
+	char fine[1024];
+
+	tr->keys[GROUP_KEY_USER] = intern(t, s->user);
+	tr->keys[GROUP_KEY_APP] = intern(t, s->app);
+	tr->keys[GROUP_KEY_DB] = intern(t, s->db);
+	tr->keys[GROUP_KEY_CLIENT] =
+		intern(t, group_session_key(s, GROUP_KEY_CLIENT));
+	snprintf(fine, sizeof(fine), "%s\x1f%s\x1f%s", s->user, s->app, s->db);
+	tr->fine = intern(t, fine);
+	/* Its scope while its process is unknown: the same user, app,
+	 * database and client address. */
+	snprintf(fine, sizeof(fine), "%s\x1f%s\x1f%s\x1f%s", s->user, s->app,
+		 s->db, tr->keys[GROUP_KEY_CLIENT]);
+	tr->scope = intern(t, fine);
+}
+
+static struct tracked *open_session(struct tracker *t,
+				    const struct session *s)
+{
+	struct tracked *tr;
+
+	xgrow((void **)&t->live, &t->live_cap, t->live_count + 1,
+	      sizeof(*t->live));
+	tr = &t->live[t->live_count];
+	memset(tr, 0, sizeof(*tr));
+	tr->pid = s->pid;
+	tr->backend_start = s->backend_start_epoch_s;
+	set_keys(t, tr, s);
+	tr->first_seen = t->now;
+	tr->closed_at = NAN;
+	tr->passed_over_at = NAN;
+	tr->idle_tx_since = NAN;
+	tr->last_use = use_moment(s, t->now);
+	tr->uses = isfinite(s->query_start_epoch_s) ? 1 : 0;
+	tr->client_command = intern(t, "");
+	tr->query = intern(t, s->query);
+	tr->fine_index = (size_t)(fine_for(t, tr->fine) - t->fine);
+	group_index_add(&t->by_identity,
+			identity_hash(tr->pid, tr->backend_start),
+			t->live_count);
+	if (t->samples > 0) {
+		t->opened_total++;
+		t->fine[tr->fine_index].opened++;
+	}
+	note_open(t, 0, tr->scope, tr->backend_start);
+	return &t->live[t->live_count++];
+}
+
+/* A use since the last sample: the idle gap it ended is one of the
+ * group's reuse gaps, and a session that looked abandoned is not. */
+static void note_use(struct tracker *t, struct tracked *tr, double moment,
+		     const struct session *s)
+{
+	double start = s->state == SESSION_STATE_ACTIVE &&
+				       isfinite(s->query_start_epoch_s)
+			       ? s->query_start_epoch_s
+			       : moment;
+
+	if (!tr->in_use) {
+		note_gap(t, tr->fine, start - tr->last_use);
+		tr->reused = true;
+		if (isfinite(tr->passed_over_at)) {
+			tr->exonerated = true;
+			fine_for(t, tr->fine)->exonerated++;
+		}
+	}
+	tr->passed_over_at = NAN;
+	tr->uses++;
+	tr->query = intern(t, s->query);
+}
+
+static void note_client(struct tracker *t, struct tracked *tr,
+			const struct session *s)
+{
+	if (s->client_pid <= 0 || s->client_pid == tr->client_pid) {
+		return;
+	}
+	tr->client_pid = s->client_pid;
+	tr->client_command = intern(t, s->client_command);
+	tr->client_relation = s->client_relation;
+	/* Its holder is known from now on: the process's own scope. */
+	note_open(t, tr->client_pid, NULL, tr->backend_start);
+}
+
+static void update_session(struct tracker *t, struct tracked *tr,
+			   const struct session *s)
+{
+	double moment = use_moment(s, t->now);
+
+	if (moment > tr->last_use + 1e-3 ||
+	    (s->state == SESSION_STATE_ACTIVE && !tr->in_use)) {
+		note_use(t, tr, moment, s);
+	}
+	if (moment > tr->last_use) {
+		tr->last_use = moment;
+	}
+	tr->in_use = s->state == SESSION_STATE_ACTIVE;
+	tr->state = s->state;
+	tr->keys[GROUP_KEY_STATE] = sample_state_name(s->state);
+	tr->last_seen = t->now;
+	if (s->state == SESSION_STATE_IDLE_TX ||
+	    s->state == SESSION_STATE_IDLE_TX_ABORTED) {
+		double idle = t->now - s->state_change_epoch_s;
+
+		if (isfinite(idle) && idle > tr->max_idle_tx_s) {
+			tr->max_idle_tx_s = idle;
+		}
+	}
+	note_client(t, tr, s);
+}
+
+static void close_session(struct tracker *t, size_t i)
+{
+	struct tracked *tr = &t->live[i];
+	size_t last = t->live_count - 1;
+
+	tr->closed_at = t->now;
+	fine_for(t, tr->fine)->closed++;
+	t->closed_total++;
+	if (t->params.closed_cap > 0) {
+		t->closed[t->closed_next] = *tr;
+		t->closed_next = (t->closed_next + 1) % t->params.closed_cap;
+		if (t->closed_count < t->params.closed_cap) {
+			t->closed_count++;
+		}
+	}
+	if (i != last) {
+		t->live[i] = t->live[last];
+	}
+	t->live_count--;
+}
+
+/* The index is rebuilt after closes moved sessions: cheaper than
+ * fixing each slot, and closes are rarer than samples. */
+static void reindex(struct tracker *t)
+{
+	group_index_clear(&t->by_identity);
+	for (size_t i = 0; i < t->live_count; i++) {
+		group_index_add(&t->by_identity,
+				identity_hash(t->live[i].pid,
+					      t->live[i].backend_start),
+				i);
+	}
+}
+
+/* Passed over: its scope opened a session after its last use. */
+static void mark_passed_over(struct tracker *t, struct tracked *tr)
+{
+	const struct tracker_scope *scope;
+	double last_open = -INFINITY;
+
+	if (tr->in_use || isfinite(tr->passed_over_at)) {
+		return;
+	}
+	if (tr->client_pid > 0) {
+		scope = scope_for(t, tr->client_pid, NULL, false);
+	} else {
+		scope = scope_for(t, 0, tr->scope, false);
+	}
+	if (scope != NULL) {
+		last_open = scope->last_open;
+	}
+	if (last_open > tr->last_use + t->params.passed_margin_s) {
+		tr->passed_over_at = last_open;
+	}
+}
+
+void tracker_add(struct tracker *t, const struct sample *sample)
+{
+	bool closed_any = false;
+	char *present = xcalloc(t->live_count + sample->session_count + 1, 1);
+
+	t->now = isfinite(sample->server_epoch_s) ? sample->server_epoch_s
+						  : sample->taken_at_epoch_s;
+	if (t->samples == 0) {
+		t->started = t->now;
+	}
+	for (size_t i = 0; i < sample->session_count; i++) {
+		const struct session *s = &sample->sessions[i];
+		size_t at;
+		struct tracked *tr;
+
+		if (s->weight != 1 || !isfinite(s->backend_start_epoch_s)) {
+			continue; /* no identity: counts only */
+		}
+		t->identities = true;
+		at = find_live(t, s->pid, s->backend_start_epoch_s);
+		if (at == (size_t)GROUP_NONE) {
+			tr = open_session(t, s);
+			at = t->live_count - 1;
+		} else {
+			tr = &t->live[at];
+		}
+		update_session(t, tr, s);
+		tr->weak = !isfinite(s->state_change_epoch_s);
+		present[at] = 1;
+	}
+	/* Gone since the last sample: closed (from the end, as a close
+	 * moves the last session into its place). */
+	for (size_t i = t->live_count; i-- > 0;) {
+		if (!present[i]) {
+			present[i] = present[t->live_count - 1];
+			close_session(t, i);
+			closed_any = true;
+		}
+	}
+	if (closed_any) {
+		reindex(t);
+	}
+	for (size_t i = 0; i < t->live_count; i++) {
+		mark_passed_over(t, &t->live[i]);
+	}
+	free(present);
+	t->samples++;
+}
+
+double tracker_unused_s(const struct tracker *t, const struct tracked *s)
+{
+	if (s->in_use) {
+		return 0;
+	}
+	return fmax(0, t->now - s->last_use);
+}
+
+bool tracker_passed_over(const struct tracker *t, const struct tracked *s)
+{
+	(void)t;
+	return isfinite(s->passed_over_at) && !s->in_use;
+}
+
+bool tracker_abandoned(const struct tracker *t, const struct tracked *s)
+{
+	double unused;
+
+	if (!tracker_passed_over(t, s) || s->weak) {
+		return false;
+	}
+	/* A closed one: unused from its last use until it was last seen. */
+	unused = isfinite(s->closed_at) ? fmax(0, s->last_seen - s->last_use)
+					: tracker_unused_s(t, s);
+	return unused >= tracker_threshold_s(t, s->fine);
+}
+
+const struct tracked *tracker_closed_at(const struct tracker *t, size_t i)
+{
+	size_t cap = t->params.closed_cap;
+
+	if (i >= t->closed_count || cap == 0) {
+		return NULL;
+	}
+	return &t->closed[(t->closed_next + cap - 1 - i) % cap];
+}

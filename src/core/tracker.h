@@ -1,0 +1,168 @@
+/*
+ * tracker.h - every client session followed by its identity (pid and
+ * backend_start: a pid reused after a close is a new session), with
+ * when it opened, when it was last used, whether it was ever used
+ * again, the process holding it, and when it closed.
+ *
+ * A session's use shows in pg_stat_activity as query_start and
+ * state_change moving on.  A pooled session is used again and again; a
+ * leaked one is opened, used once or never, and then sits unused while
+ * its holder goes on working: the holder opens another session rather
+ * than use it.  That is the tracker's evidence (see session_abandoned):
+ *
+ *   passed over  another session opened in its scope (the same client
+ *                process, or without that the same user, application,
+ *                database and client address) after its last use;
+ *   abandoned    passed over, not used since, and unused longer than
+ *                its group's own reuse gaps explain (with a floor).
+ *
+ * Memory is bounded by the live sessions plus a fixed ring of recently
+ * closed ones, whatever the length of the run.
+ */
+#ifndef PGDRIP_TRACKER_H
+#define PGDRIP_TRACKER_H
+
+#include "arena.h"
+#include "group.h"
+#include "sample.h"
+
+#include <stdint.h>
+
+/* Reuse gaps on a log scale: bucket i holds gaps below 0.1 s * 1.5^i. */
+enum { TRACKER_GAP_BUCKETS = 32 };
+
+struct tracker_params {
+	/* A session opened this long after another's last use passed it
+	 * over (a pool opening several at once passes none over). */
+	double passed_margin_s;
+	/* Unused at least this long before a passed-over session counts as
+	 * abandoned, whatever its group's gaps. */
+	double floor_s;
+	/* ... and at least this many times its group's 95th percentile
+	 * reuse gap. */
+	double gap_factor;
+	size_t closed_cap; /* closed sessions kept */
+};
+
+/* The defaults for sampling every interval_s (wrap mode: shorter). */
+void tracker_default_params(struct tracker_params *params,
+			    double interval_s, bool wrap);
+
+/* What is known of one session.  Strings are interned by the tracker
+ * (equal strings are the same pointer) and live as long as it does. */
+struct tracked {
+	int pid;
+	double backend_start;    /* server epoch seconds; the identity */
+	const char *keys[GROUP_KEY_COUNT]; /* user, app, db, client, state */
+	/* Moments on the server's clock (epoch seconds), as its
+	 * timestamps are. */
+	double first_seen;       /* the first sample it was in */
+	double last_seen;        /* the last sample it was open in */
+	double closed_at;        /* the first sample it was gone from; NAN */
+	double last_use;         /* its last use */
+	double passed_over_at;   /* server epoch; NAN when never passed over */
+	unsigned uses;           /* distinct uses seen (a query start) */
+	bool in_use;             /* active at the last sample */
+	bool reused;             /* seen used again after sitting idle */
+	bool exonerated;         /* once abandoned-looking, then used */
+	bool weak;               /* times hidden (no pg_read_all_stats) */
+	enum session_state state;
+	double max_idle_tx_s;    /* longest idle in a transaction seen */
+	double idle_tx_since;    /* server epoch the current one began; NAN */
+	const char *query;       /* interned: its last query (cut) */
+	int client_pid;          /* 0 unknown */
+	const char *client_command; /* interned; "" */
+	enum client_relation client_relation;
+	const char *fine;        /* interned "user\x1fapp\x1fdb": gaps key */
+	const char *scope;       /* interned fine key and client address */
+	size_t fine_index;       /* its record in tracker->fine */
+};
+
+/* Reuse gaps and session counts per user, application and database. */
+struct tracker_fine {
+	const char *key; /* interned */
+	uint32_t gaps[TRACKER_GAP_BUCKETS];
+	uint32_t gap_count;
+	size_t opened; /* sessions first seen in it */
+	size_t closed;
+	size_t exonerated;
+};
+
+struct tracker {
+	struct tracker_params params;
+	double now;          /* the server's clock at the last sample */
+	double started;      /* ... at the first one */
+	size_t samples;
+	struct tracked *live; /* owned */
+	size_t live_count;
+	size_t live_cap;
+	struct group_index by_identity; /* live sessions */
+	struct tracked *closed; /* owned; a ring of closed_cap */
+	size_t closed_count;    /* held, at most closed_cap */
+	size_t closed_next;     /* where the next one goes */
+	size_t closed_total;    /* every close seen */
+	size_t opened_total;    /* every open seen (after the first sample) */
+	struct tracker_fine *fine; /* owned */
+	size_t fine_count;
+	size_t fine_cap;
+	struct group_index by_fine;
+	/* Scopes: the newest session opened per client process and per
+	 * user/app/db/client, for "passed over". */
+	struct tracker_scope {
+		int pid;          /* 0: keyed by the strings */
+		const char *key;  /* interned; NULL when keyed by pid */
+		double last_open; /* server epoch */
+	} *scopes; /* owned */
+	size_t scope_count;
+	size_t scope_cap;
+	struct group_index by_scope;
+	struct tracker_intern {
+		struct group_index index;
+		char **strings; /* owned, each from the arena */
+		size_t count;
+		size_t cap;
+		struct arena arena;
+	} intern;
+	bool identities; /* the samples carry identities (not a v1 record) */
+};
+
+void tracker_init(struct tracker *t, const struct tracker_params *params);
+void tracker_finish(struct tracker *t);
+
+/*
+ * Folds in one successful sample: sessions new, changed and gone.
+ * Sessions without an identity (aggregated rows of an old record, rows
+ * whose times the server hides) are left out.
+ */
+void tracker_add(struct tracker *t, const struct sample *sample);
+
+/* The tracked session of a live session of the last sample; NULL when
+ * it has no identity. */
+const struct tracked *tracker_find(const struct tracker *t, int pid,
+				   double backend_start);
+
+/* Seconds unused at the last sample (0 while in use). */
+double tracker_unused_s(const struct tracker *t, const struct tracked *s);
+
+/* True when s was passed over (see above) and not used since. */
+bool tracker_passed_over(const struct tracker *t, const struct tracked *s);
+
+/* The 95th percentile of the reuse gaps seen in fine key s->fine
+ * (seconds; 0 when none seen yet). */
+double tracker_gap_p95_s(const struct tracker *t, const char *fine);
+
+/* The time unused after which a passed-over session of fine key is
+ * abandoned: max(floor, gap_factor * p95 gap). */
+double tracker_threshold_s(const struct tracker *t, const char *fine);
+
+/* Passed over and unused past its threshold. */
+bool tracker_abandoned(const struct tracker *t, const struct tracked *s);
+
+/* The fine-key record, NULL if none. */
+const struct tracker_fine *tracker_fine_of(const struct tracker *t,
+					   const char *fine);
+
+/* A closed session by age: 0 the newest; i < t->closed_count. */
+const struct tracked *tracker_closed_at(const struct tracker *t, size_t i);
+
+#endif

@@ -1,0 +1,193 @@
+/*
+ * verdict.c - a group's verdict from its sessions, the count's trend as
+ * the second opinion (see verdict.h).  One pass over the open sessions
+ * per sample; the abandoned ones are then sorted by group to judge how
+ * their last uses are spread.
+ */
+#include "verdict.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *verdict_name(enum group_verdict verdict)
+{
+	switch (verdict) {
+	case VERDICT_LEAKING:
+		return "leaking";
+	case VERDICT_STUCK:
+		return "stuck";
+	case VERDICT_OK:
+		break;
+	}
+	return "ok";
+}
+
+size_t verdict_group_of(const struct history *history,
+			const struct tracked *session)
+{
+	const struct group_history *g =
+		history_find(history, session->keys);
+
+	return g == NULL ? (size_t)GROUP_NONE
+			 : (size_t)(g - history->groups);
+}
+
+/* An abandoned session's last use, by group, for the spread. */
+struct last_use {
+	size_t group;
+	double at;
+};
+
+static int compare_last_use(const void *pa, const void *pb)
+{
+	const struct last_use *a = pa;
+	const struct last_use *b = pb;
+
+	if (a->group != b->group) {
+		return a->group < b->group ? -1 : 1;
+	}
+	return (a->at > b->at) - (a->at < b->at);
+}
+
+static void reset(struct group_sessions *gs)
+{
+	memset(gs, 0, sizeof(*gs));
+	gs->unused_min_s = NAN;
+	gs->unused_max_s = NAN;
+	gs->every_s = NAN;
+	gs->median_lifetime_s = NAN;
+}
+
+static double nan_min(double a, double b)
+{
+	return isnan(a) || b < a ? b : a;
+}
+
+static double nan_max(double a, double b)
+{
+	return isnan(a) || b > a ? b : a;
+}
+
+/* Counts one open session into its group's evidence. */
+static void count(struct group_sessions *gs, const struct tracker *t,
+		  const struct tracked *s, double threshold_s,
+		  double interval_s, bool *abandoned)
+{
+	double unused = tracker_unused_s(t, s);
+
+	gs->tracked++;
+	gs->exonerated += s->exonerated;
+	gs->threshold_s = fmax(gs->threshold_s, threshold_s);
+	*abandoned = false;
+	if (s->weak) {
+		return;
+	}
+	if (tracker_passed_over(t, s)) {
+		if (unused >= threshold_s) {
+			*abandoned = true;
+			gs->abandoned++;
+			gs->unused_min_s = nan_min(gs->unused_min_s, unused);
+			gs->unused_max_s = nan_max(gs->unused_max_s, unused);
+			gs->recent += s->passed_over_at > t->started;
+		} else {
+			gs->passed_over++;
+		}
+	}
+	if (!s->reused && s->uses <= 1 && !s->in_use &&
+	    s->first_seen > t->started && unused >= 2 * interval_s) {
+		gs->unused_new++;
+	}
+}
+
+/* How the last uses of a group's abandoned sessions are spread: the most
+ * of them inside one burst window, and their mean spacing. */
+static void judge_spread(struct group_sessions *gs, const struct last_use *l,
+			 size_t n, double window_s)
+{
+	size_t most = 0;
+
+	for (size_t i = 0, j = 0; i < n; i++) {
+		while (l[i].at - l[j].at > window_s) {
+			j++;
+		}
+		most = i - j + 1 > most ? i - j + 1 : most;
+	}
+	gs->spread = n >= VERDICT_MIN_SESSIONS &&
+		     (double)most <= VERDICT_BURST_SHARE * (double)n;
+	gs->every_s = n >= 2 ? (l[n - 1].at - l[0].at) / (double)(n - 1) : NAN;
+}
+
+/* The group's verdict from its evidence and the trend. */
+static void decide(struct group_history *g, double t_s)
+{
+	const struct group_sessions *gs = &g->sessions;
+	bool was = g->flagged;
+	bool by_sessions = gs->abandoned >= VERDICT_MIN_SESSIONS && gs->spread;
+	bool by_counts = g->trend.flagged &&
+			 gs->unused_new >= VERDICT_MIN_SESSIONS &&
+			 2.0 * gs->unused_new >= g->trend.net_growth;
+
+	if (!gs->known) {
+		g->flagged = g->trend.flagged;
+	} else {
+		/* Once flagged, it stays so while its abandoned sessions
+		 * are there: a leak that filled its pool is still a leak. */
+		g->flagged = by_sessions || by_counts ||
+			     (was && gs->abandoned >= VERDICT_MIN_SESSIONS);
+	}
+	g->verdict = !g->flagged ? VERDICT_OK
+		     : gs->abandoned >= VERDICT_MIN_SESSIONS &&
+				   5 * gs->abandoned >= 4 * gs->tracked
+			     ? VERDICT_STUCK
+			     : VERDICT_LEAKING;
+	if (g->flagged && isnan(g->first_flagged_s)) {
+		g->first_flagged_s = t_s;
+	}
+}
+
+void verdict_update(struct history *history, const struct tracker *tracker,
+		    const struct filter *filter, double interval_s)
+{
+	size_t n = history->group_count;
+	double *threshold = xcalloc(tracker->fine_count + 1, sizeof(*threshold));
+	struct last_use *lasts = xcalloc(tracker->live_count + 1, sizeof(*lasts));
+	size_t nlasts = 0;
+
+	for (size_t i = 0; i < tracker->fine_count; i++) {
+		threshold[i] = tracker_threshold_s(tracker, tracker->fine[i].key);
+	}
+	for (size_t g = 0; g < n; g++) {
+		reset(&history->groups[g].sessions);
+	}
+	for (size_t i = 0; i < tracker->live_count; i++) {
+		const struct tracked *s = &tracker->live[i];
+		size_t g;
+		bool abandoned;
+
+		if (!match_filter_accepts(filter, s->keys[GROUP_KEY_USER],
+					  s->keys[GROUP_KEY_APP],
+					  s->keys[GROUP_KEY_DB]) ||
+		    (g = verdict_group_of(history, s)) == (size_t)GROUP_NONE) {
+			continue;
+		}
+		history->groups[g].sessions.known = true;
+		count(&history->groups[g].sessions, tracker, s,
+		      threshold[s->fine_index], interval_s, &abandoned);
+		if (abandoned) {
+			lasts[nlasts++] = (struct last_use){g, s->last_use};
+		}
+	}
+	qsort(lasts, nlasts, sizeof(*lasts), compare_last_use);
+	for (size_t i = 0, j; i < nlasts; i = j) {
+		for (j = i; j < nlasts && lasts[j].group == lasts[i].group; j++) {
+		}
+		judge_spread(&history->groups[lasts[i].group].sessions,
+			     lasts + i, j - i, fmax(2 * interval_s, 2.0));
+	}
+	for (size_t g = 0; g < n; g++) {
+		decide(&history->groups[g], history->last_t_s);
+	}
+	free(threshold);
+	free(lasts);
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The live view as a newcomer meets it: --duration ends it (with the
+# report), --live off a terminal is refused, a change of grouping keeps
+# the history and the flags that still hold, an interval change takes
+# effect at once, the session pane scrolls and says how many more there
+# are, the footer always offers "? help", a wide terminal widens the
+# columns, and the selected row never merges with the table's heading.
+. "$(dirname "$0")/lib.sh"
+
+trap 'tm kill-server 2>/dev/null; cleanup_tests' EXIT
+
+sql "DROP ROLE IF EXISTS t_view; CREATE ROLE t_view LOGIN" >/dev/null
+start_workload idle:t_view:crowd:55 leak:t_view:drip:300:60 ||
+	{ fail "workload"; done_testing; exit 1; }
+run_env="PGHOST='$PGHOST' PGPORT='$PGPORT' PGUSER=postgres LANG=C.UTF-8 TERM=xterm-256color"
+
+# restart_tmux: a new tmux server on the same socket once the old is gone.
+restart_tmux() {
+	tm kill-server 2>/dev/null
+	for _ in $(seq 50); do
+		tm has-session 2>/dev/null || break
+		sleep 0.1
+	done
+	sleep 0.3
+}
+
+# --duration ends the live view, which prints its report.
+start=$(date +%s)
+tm -f /dev/null new-session -d -s live -x 120 -y 30 \
+	"env $run_env '$PGDRIP' --live --duration 3s --interval 500ms --user t_view \
+	--format json -o '$T_TMP/dur.json'; echo EXIT=\$?; sleep 60"
+check "--duration ends the live view" wait_for "EXIT=0" 10
+took=$(($(date +%s) - start))
+check "...on time (${took}s for 3s)" test "$took" -le 6
+check "...with its report" jq -e '.pgdrip.mode == "live" and .samples >= 5' "$T_TMP/dur.json"
+restart_tmux
+
+"$PGDRIP" --live --duration 1s >"$T_TMP/out" 2>"$T_TMP/err" </dev/null
+is "$?" 2 "--live off a terminal is a usage error"
+like "$(cat "$T_TMP/err")" "--live needs a terminal" "...that says why"
+
+tm -f /dev/null new-session -d -s live -x 120 -y 40 \
+	"env $run_env '$PGDRIP' --interval 250ms --user t_view; echo EXIT=\$?; sleep 60"
+check "the view starts" wait_for "q quit"
+check "the dripping group is flagged" wait_for "drip .*LEAK" 20
+samples_before=$(screen | grep -oE '[0-9]+ samples' | grep -oE '[0-9]+')
+tm send-keys -t live g
+check "g: grouped by user" wait_for "^USER +CONN"
+check "...the flag still holds under the new grouping" wait_for "^t_view .*LEAK" 5
+samples_after=$(screen | grep -oE '[0-9]+ samples' | grep -oE '[0-9]+')
+check "...and the history was kept ($samples_before -> $samples_after samples)" \
+	test "$samples_after" -ge "$samples_before"
+spark=$(screen | grep '^t_view ' | grep -oE '[▁▂▃▄▅▆▇█]+' | head -1)
+check "...the sparkline too (${#spark} points)" test "${#spark}" -ge 10
+for _ in 1 2 3 4 5; do tm send-keys -t live g; done
+check "g cycles back to user,app" wait_for "^USER +APPLICATION +CONN"
+
+# The pane: crowd has 55 sessions, far more than fit.
+tm send-keys -t live s s s
+check "sorted by name" wait_for "sort:name"
+check "the pane shows crowd's sessions" wait_for "t_view/crowd: 55 sessions"
+check "...says which of them are shown" wait_for "oldest first \(1-[0-9]+ of 55, PgUp/PgDn\)"
+check "...and how many more there are" wait_for "\+[0-9]+ more \(PgDn\)"
+first=$(screen | grep -A1 'PID ' | tail -1 | awk '{print $1}')
+tm send-keys -t live NPage
+sleep 0.5
+second=$(screen | grep -A1 'PID ' | tail -1 | awk '{print $1}')
+check "PgDn scrolls the pane ($first -> $second)" test "$first" != "$second"
+tm send-keys -t live Home
+sleep 0.5
+is "$(screen | grep -A1 'PID ' | tail -1 | awk '{print $1}')" "$first" "Home goes back to the top"
+check "the footer's Enter label says what it does" wait_for "Enter hide sessions"
+
+raw=$(tm capture-pane -p -e -t live | grep -m1 'CONN')
+if printf '%s' "$raw" | grep -q $'\e\[7m'; then
+	fail "the table's heading is not reverse video (it would merge with the selection)"
+else
+	pass "the table's heading is not reverse video (it would merge with the selection)"
+fi
+
+tm send-keys -t live p
+check "p pauses, and the footer offers to resume" wait_for "p resume"
+tm send-keys -t live p
+
+# An interval change takes effect at once: from 8 s to 1 s.
+tm send-keys -t live + + + + + 
+check "+ slows down" wait_for "every 8s"
+sleep 1
+tm send-keys -t live - - -
+check "- speeds up" wait_for "every 1s"
+n1=$(screen | grep -oE '[0-9]+ samples' | grep -oE '[0-9]+')
+sleep 2.5
+n2=$(screen | grep -oE '[0-9]+ samples' | grep -oE '[0-9]+')
+check "...at once: samples come every second ($n1 -> $n2 in 2.5s)" test "$((n2 - n1))" -ge 2
+
+tm resize-window -t live -x 80 -y 24
+sleep 1
+check "80x24: the footer still offers ? help" wait_for "\? help *$"
+tm resize-window -t live -x 220 -y 40
+sleep 1
+wide=$(screen | grep -m1 -E '^[0-9]+ +idle' | cut -c60-)
+check "220 columns: the process column shows more of the command" \
+	bash -c "printf '%s' '$wide' | grep -q 'idle:t_view:crowd:55 leak'"
+tm send-keys -t live q
+check "q quits" wait_for "EXIT=0" 10
+done_testing
