@@ -581,6 +581,14 @@ static bool check_conflicts(const struct options *opts, struct errbuf *err)
 enum cli_status cli_parse(int argc, char **argv, struct options *opts,
 			  struct errbuf *err)
 {
+	return cli_parse_for(argc, argv,
+			     isatty(STDIN_FILENO) && isatty(STDOUT_FILENO), opts,
+			     err);
+}
+
+enum cli_status cli_parse_for(int argc, char **argv, bool terminal,
+			      struct options *opts, struct errbuf *err)
+{
 	const char *no_color = getenv("NO_COLOR");
 	int i = 1;
 
@@ -630,10 +638,7 @@ enum cli_status cli_parse(int argc, char **argv, struct options *opts,
 				"combined");
 		return CLI_USAGE;
 	}
-	return decide_mode(opts, isatty(STDIN_FILENO) && isatty(STDOUT_FILENO),
-			   err)
-		       ? CLI_OK
-		       : CLI_USAGE;
+	return decide_mode(opts, terminal, err) ? CLI_OK : CLI_USAGE;
 }
 
 void cli_options_finish(struct options *opts)

@@ -102,6 +102,12 @@ enum cli_status {
 PGD_NODISCARD enum cli_status cli_parse(int argc, char **argv,
 					struct options *opts,
 					struct errbuf *err);
+/* The same, for a run on a terminal or not (cli_parse() asks isatty()
+ * of stdin and stdout): what decides the live view. */
+PGD_NODISCARD enum cli_status cli_parse_for(int argc, char **argv,
+					    bool terminal,
+					    struct options *opts,
+					    struct errbuf *err);
 void cli_options_finish(struct options *opts);
 
 /*

@@ -49,7 +49,48 @@ static enum cli_status parse(const char *line, struct argv_buf *b,
 			     struct options *opts, struct errbuf *err)
 {
 	split(b, line);
-	return cli_parse(b->argc, b->argv, opts, err);
+	/* As on a terminal: --live is allowed. */
+	return cli_parse_for(b->argc, b->argv, true, opts, err);
+}
+
+/* The mode is decided once, from the options and the terminal. */
+static void test_mode(void **state)
+{
+	static const struct {
+		const char *line;
+		bool terminal;
+		enum cli_status status;
+		enum run_mode mode;
+	} cases[] = {
+		{"", true, CLI_OK, RUN_MODE_LIVE},
+		{"", false, CLI_OK, RUN_MODE_WATCH},
+		{"--no-live", true, CLI_OK, RUN_MODE_WATCH},
+		{"--live", true, CLI_OK, RUN_MODE_LIVE},
+		{"--live", false, CLI_USAGE, RUN_MODE_WATCH},
+		{"-d a -d b", true, CLI_OK, RUN_MODE_WATCH},
+		{"--once", true, CLI_OK, RUN_MODE_ONCE},
+		{"--replay f", true, CLI_OK, RUN_MODE_REPLAY},
+		{"--wait-drain 5s", true, CLI_OK, RUN_MODE_DRAIN},
+		{"-- true", true, CLI_OK, RUN_MODE_WRAP},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < PGD_ARRAY_LEN(cases); i++) {
+		struct options o;
+		struct errbuf err = {{0}};
+		struct argv_buf b;
+		enum cli_status got;
+
+		split(&b, cases[i].line);
+		got = cli_parse_for(b.argc, b.argv, cases[i].terminal, &o, &err);
+		assert_int_equal(got, cases[i].status);
+		if (got == CLI_OK) {
+			assert_int_equal(o.mode, cases[i].mode);
+		} else {
+			assert_non_null(strstr(err.msg, "needs a terminal"));
+		}
+		cli_options_finish(&o);
+	}
 }
 
 static void test_defaults(void **state)
@@ -625,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_no_color_env),
 		cmocka_unit_test(test_good_values),
+		cmocka_unit_test(test_mode),
 		cmocka_unit_test(test_borrowed),
 		cmocka_unit_test(test_group_by),
 		cmocka_unit_test(test_command),
