@@ -508,10 +508,23 @@ static bool check_fleet(const struct options *opts, struct errbuf *err)
 	return true;
 }
 
+/* The first check set, as its option, or NULL when none is. */
+static const char *first_check(const struct thresholds *t)
+{
+	return t->max_total != CHECK_UNSET          ? "--max-total"
+	       : t->max_per_group != CHECK_UNSET    ? "--max-per-group"
+	       : t->max_usage_pct >= 0              ? "--max-usage"
+	       : t->max_idle_tx != CHECK_UNSET      ? "--max-idle-tx"
+	       : t->fail_on_growth                  ? "--fail-on-growth"
+	       : t->max_growth_per_min >= 0         ? "--max-growth"
+						    : NULL;
+}
+
 /*
  * Options the mode can never act on.  A check that cannot be evaluated
  * would pass without a word (one sample shows no growth; only a wrapped
- * command leaves connections behind), and --duration would be ignored
+ * command leaves connections behind; --wait-drain applies none), and
+ * --duration would be ignored
  * while the user waits for it: both are usage errors.  Parameters that
  * decide no verdict (--window, --interval, --settle) stay harmless.
  */
@@ -528,6 +541,14 @@ static bool check_mode_options(const struct options *opts,
 	if (opts->once && opts->thresholds.max_growth_per_min >= 0) {
 		errbuf_set(err, "--once and --max-growth cannot be combined: "
 				"one sample cannot show growth");
+		return false;
+	}
+	/* --wait-drain's verdict is the drain itself; it draws no report. */
+	if (opts->wait_drain_ms >= 0 && first_check(&opts->thresholds)) {
+		errbuf_set(err, "--wait-drain and %s cannot be combined: "
+				"--wait-drain checks only that the sessions "
+				"are gone",
+			   first_check(&opts->thresholds));
 		return false;
 	}
 	if (opts->max_leaked_set && opts->command == NULL) {
@@ -711,7 +732,9 @@ void cli_write_help(FILE *out)
 	      "  1  a check failed, or the server/role is out of connection "
 	      "slots\n"
 	      "  2  usage error\n"
-	      "  3  could not monitor (cannot connect, server lost)\n"
+	      "  3  could not monitor (cannot connect, server lost), or a "
+	      "check\n"
+	      "     could not be evaluated (too little privilege)\n"
 	      "  wrap mode: the command's own non-zero status wins\n"
 	      "\nExamples:\n",
 	      out);

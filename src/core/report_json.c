@@ -273,6 +273,16 @@ static void write_limits(struct json_writer *w, const struct report *r)
 	json_end_array(w);
 }
 
+/* A string, or null when it is empty (nothing to say). */
+static void nullable_string(struct json_writer *w, const char *s)
+{
+	if (s[0] == '\0') {
+		json_null(w);
+	} else {
+		json_string(w, s);
+	}
+}
+
 static void write_checks(struct json_writer *w, const struct report *r)
 {
 	json_key(w, "checks");
@@ -291,6 +301,13 @@ static void write_checks(struct json_writer *w, const struct report *r)
 		json_double(w, c->value, 2);
 		json_key(w, "ok");
 		json_bool(w, c->ok);
+		/* Added in 0.2: ok is false for these too (never a pass). */
+		json_key(w, "evaluated");
+		json_bool(w, c->evaluated);
+		json_key(w, "reason");
+		nullable_string(w, c->reason);
+		json_key(w, "hint");
+		nullable_string(w, c->hint);
 		json_end_object(w);
 	}
 	json_end_array(w);

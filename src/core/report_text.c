@@ -601,8 +601,14 @@ static void write_footer(FILE *out, const struct report *r,
 		}
 	}
 	if (r->checks.count > 0) {
-		fprintf(out, "\nChecks: %zu passed, %zu failed\n",
-			r->checks.count - failures, failures);
+		size_t unevaluated = check_list_unevaluated(&r->checks);
+
+		fprintf(out, "\nChecks: %zu passed, %zu failed",
+			r->checks.count - failures - unevaluated, failures);
+		if (unevaluated > 0) {
+			fprintf(out, ", %zu not evaluated", unevaluated);
+		}
+		fputc('\n', out);
 	}
 }
 
@@ -652,6 +658,25 @@ static void format_value(char *buf, size_t len, const struct check_result *c)
 	}
 }
 
+/* "pgdrip: check max-idle-tx not evaluated: ...: why", then the hint. */
+static void write_unevaluated(FILE *out, const struct check_result *c,
+			      const char *where, bool utf8)
+{
+	char reason[1100];
+
+	text_sanitize(reason, sizeof(reason), c->reason, strlen(c->reason),
+		      utf8);
+	fprintf(out, "pgdrip: check %s not evaluated: %s: %s\n", c->name,
+		where, reason);
+	if (c->hint[0] != '\0') {
+		text_sanitize(reason, sizeof(reason), c->hint, strlen(c->hint),
+			      utf8);
+		fprintf(out, "pgdrip: hint: %s (as a superuser) to let pgdrip "
+			     "see every session's state\n",
+			reason);
+	}
+}
+
 void report_text_write_breaches(FILE *out, const struct report *report,
 				bool utf8)
 {
@@ -665,6 +690,10 @@ void report_text_write_breaches(FILE *out, const struct report *report,
 		}
 		text_sanitize(where, sizeof(where), c->where, strlen(c->where),
 			      utf8);
+		if (!c->evaluated) {
+			write_unevaluated(out, c, where, utf8);
+			continue;
+		}
 		format_value(value, sizeof(value), c);
 		fprintf(out, "pgdrip: check %s failed: %s: %s\n", c->name, where,
 			value);

@@ -25,8 +25,10 @@ void report_text_write(FILE *out, const struct report *report,
 		       const struct text_style *style);
 
 /*
- * One line per failed check, "pgdrip: max-total: total has 42
- * connections, limit 10" style, sanitized, to out (stderr).
+ * One line per failed check, "pgdrip: check max-total failed: total: 42
+ * connections (limit 10)" style, sanitized, to out (stderr); a check
+ * that could not be evaluated gets a "not evaluated" line with its
+ * reason, then a "pgdrip: hint:" line with what to run.
  */
 void report_text_write_breaches(FILE *out, const struct report *report,
 				bool utf8);

@@ -248,7 +248,6 @@ static const struct good_case good[] = {
 	I64("--live --duration 20s", duration_ms, 20000),
 	I64("--no-live --duration 20s", duration_ms, 20000),
 	FLAG("--replay f --fail-on-growth", thresholds.fail_on_growth),
-	FLAG("--wait-drain 5s --fail-on-growth", thresholds.fail_on_growth),
 	DBL("--replay f --max-growth 5/min", thresholds.max_growth_per_min, 5),
 	/* other; help and version skip the conflict checks */
 	FLAG("--help", show_help),
@@ -486,6 +485,10 @@ static const struct bad_case bad[] = {
 	{"--max-leaked 0", "--max-leaked needs a command after --"},
 	{"--once --max-leaked 1", "--max-leaked needs a command after --"},
 	{"--replay f --max-leaked 1", "--max-leaked needs a command"},
+	{"--wait-drain 5s --fail-on-growth", "--wait-drain and --fail-on-growth "
+					     "cannot be combined"},
+	{"--wait-drain 5s --max-idle-tx 0", "--wait-drain and --max-idle-tx"},
+	{"--max-total 3 --wait-drain 5s", "--wait-drain and --max-total"},
 };
 
 static void test_bad_input(void **state)

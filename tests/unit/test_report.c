@@ -215,6 +215,70 @@ static void test_hidden_states_warn(void **state)
 	support_run_finish(&f);
 }
 
+struct hidden_case {
+	const char *what;
+	const char *role;      /* pgdrip's own role */
+	const char *filter;    /* --user, or NULL */
+	int max_idle_tx;
+	bool evaluated;
+	int exit_code;
+	const char *hint;
+};
+
+static const struct hidden_case hidden_cases[] = {
+	/* 2 seen over age, under the limit: the hidden 2 may be more */
+	{"hidden may breach", "watcher", NULL, 2, false, PGD_EXIT_UNAVAILABLE,
+	 "GRANT pg_monitor TO watcher"},
+	{"hidden, any limit", "watcher", NULL, 100, false, PGD_EXIT_UNAVAILABLE,
+	 "GRANT pg_monitor TO watcher"},
+	/* a breach among those seen is a failure whatever is hidden */
+	{"seen breach", "watcher", NULL, 1, true, PGD_EXIT_CHECK_FAILED, ""},
+	/* the hidden sessions are not selected: nothing is missing */
+	{"not selected", "watcher", "app_*", 2, true, PGD_EXIT_OK, ""},
+	/* a role SQL must quote */
+	{"quoted role", "CI \"bot\"", NULL, 2, false, PGD_EXIT_UNAVAILABLE,
+	 "GRANT pg_monitor TO \"CI \"\"bot\"\"\""},
+};
+
+/* --max-idle-tx as a role that cannot see other roles' states: not a
+ * pass, not a failure, but not evaluated with the GRANT to run. */
+static void test_hidden_states_check(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(hidden_cases) / sizeof(hidden_cases[0]);
+	     i++) {
+		const struct hidden_case *c = &hidden_cases[i];
+		const struct check_result *r;
+		struct support_run f;
+		struct errbuf err;
+
+		setup_sample(&f);
+		snprintf(f.sample.server.current_user,
+			 sizeof(f.sample.server.current_user), "%s", c->role);
+		f.sample.server.can_read_all_stats = false;
+		add(&f.sample, "someone", "x", SESSION_STATE_UNKNOWN, 400, NAN,
+		    2);
+		if (c->filter != NULL) {
+			assert_true(match_pattern_add(&f.filter.user, c->filter,
+						      &err));
+		}
+		f.thresholds.max_idle_tx = c->max_idle_tx;
+		build(&f, REPORT_MODE_ONCE);
+		assert_int_equal(f.report.checks.count, 1);
+		r = &f.report.checks.items[0];
+		if (r->evaluated != c->evaluated) {
+			fail_msg("%s: evaluated %d", c->what, r->evaluated);
+		}
+		assert_false(!r->evaluated && r->ok);
+		assert_int_equal(f.report.exit_code, c->exit_code);
+		assert_string_equal(r->hint, c->hint);
+		if (!c->evaluated) {
+			assert_non_null(strstr(r->reason, "2 selected sessions"));
+		}
+		support_run_finish(&f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_idle_tx_list),
 		cmocka_unit_test(test_checks),
 		cmocka_unit_test(test_hidden_states_warn),
+		cmocka_unit_test(test_hidden_states_check),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

@@ -139,7 +139,8 @@ static const char *const expected[] = {
 	"\"checks\": [\n    {\n      \"name\": \"max-per-group\",\n"
 	"      \"where\": \"group app_tests/app_tests\",\n"
 	"      \"limit\": 10,\n      \"value\": 30,\n"
-	"      \"ok\": false\n    },",
+	"      \"ok\": false,\n      \"evaluated\": true,\n"
+	"      \"reason\": null,\n      \"hint\": null\n    },",
 	"\"warnings\": [\n    \"role \\\"app_tests\\\" cannot see other "
 	"roles' states\"\n  ]",
 	"\"exit_code\": 1\n}\n",
@@ -240,6 +241,15 @@ static void traced(struct report *r)
 	r->idle_tx[0].client.pid = 0;
 }
 
+static void unevaluated(struct report *r)
+{
+	check_list_add_unevaluated(&r->checks, "max-idle-tx",
+				   "idle in transaction", 0, 0,
+				   "2 hidden from \"a\"",
+				   "GRANT pg_monitor TO \"A\"");
+	r->exit_code = 3;
+}
+
 static const struct variant_case variants[] = {
 	{"holder", traced,
 	 "\"command\": \"python3 -m pytest \\u001b[2J\",\n"
@@ -267,6 +277,13 @@ static const struct variant_case variants[] = {
 	{"by db empty", by_db, "{\n      \"database\": \"\",\n"},
 	{"aborted", aborted, "\"state\": \"idle in transaction (aborted)\""},
 	{"aborted age", aborted, "\"xact_age_s\": null"},
+	{"not evaluated", unevaluated,
+	 "{\n      \"name\": \"max-idle-tx\",\n"
+	 "      \"where\": \"idle in transaction\",\n"
+	 "      \"limit\": 0,\n      \"value\": 0,\n"
+	 "      \"ok\": false,\n      \"evaluated\": false,\n"
+	 "      \"reason\": \"2 hidden from \\\"a\\\"\",\n"
+	 "      \"hint\": \"GRANT pg_monitor TO \\\"A\\\"\"\n    }"},
 	{"socket", aborted, "\"client_addr\": \"\",\n"
 			    "      \"client_port\": -1,"},
 };

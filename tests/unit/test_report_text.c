@@ -394,6 +394,37 @@ static void test_unlimited(void **state)
 	free(query);
 }
 
+/* A check the role cannot see the data of: its own line, then the
+ * GRANT as a hint line; hostile bytes in a role name stay escaped. */
+static void test_unevaluated(void **state)
+{
+	struct report r;
+	char *out;
+
+	(void)state;
+	support_build_report(&r, "app_tests");
+	check_list_add_unevaluated(&r.checks, "max-idle-tx",
+				   "idle in transaction", 0, 0,
+				   "the server hides the state of 2 selected "
+				   "sessions from role \"\x1b[2J\"",
+				   "GRANT pg_monitor TO \"\x1b[2J\"");
+	out = render_breaches(&r, true);
+	assert_terminal_safe(out, true, false);
+	assert_non_null(strstr(out,
+			       "pgdrip: check max-idle-tx not evaluated: idle "
+			       "in transaction: the server hides the state of "
+			       "2 selected sessions from role \"\\e[2J\"\n"
+			       "pgdrip: hint: GRANT pg_monitor TO \"\\e[2J\" "
+			       "(as a superuser) to let pgdrip see every "
+			       "session's state\n"));
+	free(out);
+	out = render(&r, 80, true, false);
+	assert_non_null(strstr(out, "Checks: 1 passed, 1 failed, 1 not "
+				    "evaluated\n"));
+	free(out);
+	report_finish(&r);
+}
+
 static void test_colour(void **state)
 {
 	struct report r;
@@ -435,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_variants),
 		cmocka_unit_test(test_narrow),
 		cmocka_unit_test(test_unlimited),
+		cmocka_unit_test(test_unevaluated),
 		cmocka_unit_test(test_colour),
 		cmocka_unit_test(test_empty),
 	};
