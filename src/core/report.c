@@ -237,6 +237,56 @@ static void forecast(struct report *report, struct report_group *g)
 	}
 }
 
+/* Does the detector flag the run from from_s up to its point k? */
+static bool flags_prefix(const struct series *run, double from_s, size_t k,
+			 const struct trend_params *params)
+{
+	struct trend_result r;
+
+	trend_analyze_range(run, from_s, series_at(run, k).t_s, params, &r);
+	return r.flagged;
+}
+
+/*
+ * Wrap mode: when the run's verdict first held, as the detector would
+ * have seen the run grow: the end of the shortest prefix [from_s, t] it
+ * flags.  A pass in steps of 1/64 of the run's points, then point by
+ * point inside the step that flagged, bounds the cost at about 72
+ * analyses of at most SERIES_CAPACITY points, and a leak usually stops
+ * the pass early.  to_s when no shorter prefix flags.
+ */
+static double run_first_flagged_s(const struct series *run, double from_s,
+				  double to_s,
+				  const struct trend_params *params)
+{
+	size_t first = 0;
+	size_t last = series_count(run);
+	size_t step;
+	size_t checked;
+
+	while (first < last && series_at(run, first).t_s < from_s) {
+		first++;
+	}
+	while (last > first && series_at(run, last - 1).t_s > to_s) {
+		last--;
+	}
+	step = (last - first) / 64 + 1;
+	checked = first + params->min_points - 1;
+	for (size_t k = checked; k < last; k += step) {
+		if (!flags_prefix(run, from_s, k, params)) {
+			checked = k;
+			continue;
+		}
+		for (size_t j = checked + 1; j < k; j++) {
+			if (flags_prefix(run, from_s, j, params)) {
+				return series_at(run, j).t_s;
+			}
+		}
+		return series_at(run, k).t_s;
+	}
+	return to_s;
+}
+
 static void build_group(struct report *report, struct report_group *g,
 			const struct group_history *h,
 			const struct report_input *in)
@@ -267,12 +317,19 @@ static void build_group(struct report *report, struct report_group *g,
 	g->holder_sessions = h->holder_sessions;
 	g->holder_seen_s = h->holder_seen_s;
 	if (in->wrapped) {
-		/* The verdict for a wrapped command covers its run. */
-		trend_analyze_range(&h->run, in->command_started_s,
-				    trend_run_end_s(&h->run,
-						    in->command_started_s,
-						    in->command_ended_s),
+		/* The verdict for a wrapped command covers its run, and so
+		 * does when it first held. */
+		double end_s = trend_run_end_s(&h->run, in->command_started_s,
+					       in->command_ended_s);
+
+		trend_analyze_range(&h->run, in->command_started_s, end_s,
 				    &in->history->trend_params, &g->trend);
+		g->first_flagged_s =
+			g->trend.flagged
+				? run_first_flagged_s(
+					  &h->run, in->command_started_s, end_s,
+					  &in->history->trend_params)
+				: NAN;
 		g->leaked = h->last > h->baseline ? h->last - h->baseline : 0;
 	}
 	role = find_limit(report, LIMIT_KIND_ROLE, g->keys[GROUP_KEY_USER]);
@@ -666,6 +723,27 @@ static void run_checks(struct report *report, const struct thresholds *t)
 	}
 }
 
+/* A copy of a NULL-terminated argv in the report's arena. */
+static void keep_argv(struct report *report, const char *const *argv)
+{
+	const char **copy;
+	size_t n = 0;
+
+	if (argv == NULL) {
+		return;
+	}
+	while (argv[n] != NULL) {
+		n++;
+	}
+	copy = arena_alloc(&report->arena, (n + 1) * sizeof(*copy));
+	for (size_t i = 0; i < n; i++) {
+		copy[i] = keep(report, argv[i]);
+	}
+	copy[n] = NULL;
+	report->argv = copy;
+	report->argc = n;
+}
+
 void report_build(struct report *report, const struct report_input *in)
 {
 	report->mode = in->mode;
@@ -682,6 +760,7 @@ void report_build(struct report *report, const struct report_input *in)
 	report->window_s = in->history->window_s;
 	report->wrapped = in->wrapped;
 	report->command = keep(report, in->command ? in->command : "");
+	keep_argv(report, in->argv);
 	report->command_status = in->command_status;
 	report->command_started_s = in->command_started_s;
 	report->command_ended_s = in->command_ended_s;

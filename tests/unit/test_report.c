@@ -279,6 +279,110 @@ static void test_hidden_states_check(void **state)
 	}
 }
 
+/*
+ * A wrapped command's run: n seconds at 1 s, "api" steady at 5, "leak"
+ * at 2 that gains one session a second from leak_from_s until the
+ * command ends (its sessions all close at the end: the last sample).
+ */
+struct wrap_case {
+	const char *what;
+	int seconds;
+	int leak_from_s; /* < 0: never */
+	double command_started_s;
+	bool flagged;
+	double first_min_s; /* first_flagged_s within [min, max] */
+	double first_max_s;
+};
+
+static const struct wrap_case wrap_cases[] = {
+	{"leak from the start", 40, 10, 10, true, 12, 20},
+	{"leak late in the run", 60, 40, 5, true, 42, 50},
+	/* a long run: the run series compacts past 512 points */
+	{"long run, late leak", 1500, 1400, 5, true, 1400, 1430},
+	{"steady", 40, -1, 5, false, NAN, NAN},
+};
+
+static void wrap_sample(struct support_run *f, int t, int n_leak)
+{
+	sample_reset(&f->sample);
+	f->sample.taken_at_epoch_s = 1000 + t;
+	add(&f->sample, "u", "api", SESSION_STATE_IDLE, 1, 1, 5);
+	add(&f->sample, "u", "leak", SESSION_STATE_IDLE, 100, 1, n_leak);
+	support_run_absorb(f);
+}
+
+static const struct report_group *group_named(const struct report *r,
+					      const char *app)
+{
+	for (size_t i = 0; i < r->group_count; i++) {
+		if (strcmp(r->groups[i].keys[GROUP_KEY_APP], app) == 0) {
+			return &r->groups[i];
+		}
+	}
+	return NULL;
+}
+
+/* In wrap mode "flagged" is the run's verdict: first_flagged_s says
+ * when it first held, never null beside "flagged": true. */
+static void test_wrap_first_flagged(void **state)
+{
+	static const char *const argv[] = {"suite", "-k", "a b", NULL};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(wrap_cases) / sizeof(wrap_cases[0]);
+	     i++) {
+		const struct wrap_case *c = &wrap_cases[i];
+		const struct report_group *g;
+		struct support_run f;
+		struct report_input in = {
+			.mode = REPORT_MODE_WRAP,
+			.wrapped = true,
+			.command = "suite -k a b",
+			.argv = argv,
+			.command_status = 0,
+			.command_started_s = c->command_started_s,
+			.command_ended_s = c->seconds - 1,
+			.ended_epoch_s = 1000 + c->seconds,
+		};
+		int n = 2;
+
+		support_run_init(&f);
+		for (int t = 0; t < c->seconds; t++) {
+			if (c->leak_from_s >= 0 && t > c->leak_from_s) {
+				n++;
+			}
+			wrap_sample(&f, t, t == c->seconds - 1 ? 2 : n);
+		}
+		in.history = &f.history;
+		in.last = &f.sample;
+		in.filter = &f.filter;
+		in.thresholds = &f.thresholds;
+		report_build(&f.report, &in);
+		/* The arguments are copied apart, as run. */
+		assert_int_equal(f.report.argc, 3);
+		assert_true(f.report.argv[2] != argv[2]);
+		assert_string_equal(f.report.argv[2], "a b");
+		assert_null(f.report.argv[3]);
+		g = group_named(&f.report, "leak");
+		assert_non_null(g);
+		if (g->trend.flagged != c->flagged) {
+			fail_msg("%s: flagged %d", c->what, g->trend.flagged);
+		}
+		if (!c->flagged) {
+			assert_true(isnan(g->first_flagged_s));
+		} else if (!(g->first_flagged_s >= c->first_min_s &&
+			     g->first_flagged_s <= c->first_max_s)) {
+			fail_msg("%s: first flagged at %g, want %g-%g", c->what,
+				 g->first_flagged_s, c->first_min_s,
+				 c->first_max_s);
+		}
+		g = group_named(&f.report, "api");
+		assert_false(g->trend.flagged);
+		assert_true(isnan(g->first_flagged_s));
+		support_run_finish(&f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_checks),
 		cmocka_unit_test(test_hidden_states_warn),
 		cmocka_unit_test(test_hidden_states_check),
+		cmocka_unit_test(test_wrap_first_flagged),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

@@ -125,11 +125,9 @@ static const char *const expected[] = {
 	"      \"client_addr\": \"10.0.0.7\",\n"
 	"      \"client_port\": 50432,\n      \"query\": \"app_tests\",\n"
 	"      \"client_process\": {\n        \"pid\": 4243,\n"
-	"        \"command\": \"app_tests\",\n"
-	"        \"relation\": \"command\"\n      }\n    }\n  ]",
+	"        \"command\": \"app_tests\"\n      }\n    }\n  ]",
 	"\"held_by\": {\n        \"pid\": 4244,\n"
 	"        \"command\": \"app_tests\",\n"
-	"        \"relation\": \"descendant\",\n"
 	"        \"sessions\": 24,\n        \"last_seen_s\": 61.5\n      }",
 	"\"held_by\": null\n    }",
 	"\"limits\": [\n    {\n      \"kind\": \"server\",\n"
@@ -151,6 +149,8 @@ static const char *const expected[] = {
 static const char *const absent[] = {
 	"\"client\":",
 	"\"command\": {",
+	/* no wrapped command, nothing for a process to relate to */
+	"\"relation\":",
 };
 
 static void test_contract(void **state)
@@ -182,14 +182,29 @@ struct variant_case {
 	const char *present;
 };
 
+/* The command as run: the joined line and each argument apart, with a
+ * space, a quote, a newline and an ESC inside arguments. */
+static const char *const wrapped_argv[] = {"pytest", "-k", "a b",
+					   "\"tests/\"\n\x1b", NULL};
+
 static void wrapped(struct report *r)
 {
 	r->mode = REPORT_MODE_WRAP;
 	r->wrapped = true;
-	r->command = "pytest -x \"tests/\"\n\x1b";
+	r->command = "pytest -k a b \"tests/\"\n\x1b";
+	r->argv = wrapped_argv;
+	r->argc = 4;
 	r->command_status = 1;
 	r->command_started_s = 2.5;
 	r->command_ended_s = 62.25;
+}
+
+/* Wrap mode without the arguments passed apart (an older caller). */
+static void wrapped_no_argv(struct report *r)
+{
+	wrapped(r);
+	r->argv = NULL;
+	r->argc = 0;
 }
 
 static void no_times(struct report *r)
@@ -236,6 +251,7 @@ static void aborted(struct report *r)
 
 static void traced(struct report *r)
 {
+	wrapped(r);
 	r->groups[0].holder.command = "python3 -m pytest \x1b[2J";
 	r->groups[0].holder.relation = CLIENT_RELATION_UNRELATED;
 	r->idle_tx[0].client.pid = 0;
@@ -256,9 +272,20 @@ static const struct variant_case variants[] = {
 	 "        \"relation\": \"unrelated\","},
 	{"untraced", traced, "\"client_process\": null"},
 	{"wrap", wrapped,
-	 "\"command\": {\n    \"argv\": \"pytest -x \\\"tests/\\\"\\n"
-	 "\\u001b\",\n    \"status\": 1,\n    \"started_s\": 2.5,\n"
+	 "\"command\": {\n    \"argv\": \"pytest -k a b \\\"tests/\\\"\\n"
+	 "\\u001b\",\n    \"args\": [\n      \"pytest\",\n      \"-k\",\n"
+	 "      \"a b\",\n      \"\\\"tests/\\\"\\n\\u001b\"\n    ],\n"
+	 "    \"status\": 1,\n    \"started_s\": 2.5,\n"
 	 "    \"ended_s\": 62.25\n  }"},
+	{"wrap, no args", wrapped_no_argv, "\"args\": null,\n"},
+	{"wrap: relation", wrapped,
+	 "\"client_process\": {\n        \"pid\": 4243,\n"
+	 "        \"command\": \"app_tests\",\n"
+	 "        \"relation\": \"command\"\n      }"},
+	{"wrap: holder relation", wrapped,
+	 "\"command\": \"app_tests\",\n"
+	 "        \"relation\": \"descendant\",\n"
+	 "        \"sessions\": 24,"},
 	{"wrap mode", wrapped, "\"mode\": \"wrap\""},
 	{"no times", no_times, "\"started_at\": null,\n  \"ended_at\": null"},
 	{"no timeout", no_times, "\"idle_session_timeout_s\": null"},
