@@ -511,13 +511,13 @@ static bool check_fleet(const struct options *opts, struct errbuf *err)
 /* The first check set, as its option, or NULL when none is. */
 static const char *first_check(const struct thresholds *t)
 {
-	return t->max_total != CHECK_UNSET          ? "--max-total"
-	       : t->max_per_group != CHECK_UNSET    ? "--max-per-group"
-	       : t->max_usage_pct >= 0              ? "--max-usage"
-	       : t->max_idle_tx != CHECK_UNSET      ? "--max-idle-tx"
-	       : t->fail_on_growth                  ? "--fail-on-growth"
-	       : t->max_growth_per_min >= 0         ? "--max-growth"
-						    : NULL;
+	return t->max_total != CHECK_UNSET       ? "--max-total"
+	       : t->max_per_group != CHECK_UNSET ? "--max-per-group"
+	       : t->max_usage_pct >= 0           ? "--max-usage"
+	       : t->max_idle_tx != CHECK_UNSET   ? "--max-idle-tx"
+	       : t->fail_on_growth               ? "--fail-on-growth"
+	       : t->max_growth_per_min >= 0      ? "--max-growth"
+						 : NULL;
 }
 
 /*
@@ -528,8 +528,7 @@ static const char *first_check(const struct thresholds *t)
  * while the user waits for it: both are usage errors.  Parameters that
  * decide no verdict (--window, --interval, --settle) stay harmless.
  */
-static bool check_mode_options(const struct options *opts,
-			       struct errbuf *err)
+static bool check_mode_options(const struct options *opts, struct errbuf *err)
 {
 	const char *mode = mode_option(opts);
 
