@@ -415,15 +415,22 @@ bool cli_parse_listen(const char *text, char *host, size_t host_size,
 	return true;
 }
 
+/* The mode given, as the user spelt it; NULL for watch (and the live
+ * view), which --duration ends. */
+static const char *mode_option(const struct options *opts)
+{
+	return opts->once                  ? "--once"
+	       : opts->replay_file != NULL ? "--replay"
+	       : opts->wait_drain_ms >= 0  ? "--wait-drain"
+	       : opts->command != NULL     ? "a command after --"
+					   : NULL;
+}
+
 /* --listen serves what a running monitor samples: the one-shot modes
  * end before anyone could scrape. */
 static bool check_listen(const struct options *opts, struct errbuf *err)
 {
-	const char *with = opts->once                 ? "--once"
-			   : opts->replay_file != NULL ? "--replay"
-			   : opts->wait_drain_ms >= 0  ? "--wait-drain"
-			   : opts->command != NULL     ? "a command after --"
-						       : NULL;
+	const char *with = mode_option(opts);
 
 	if (opts->listen_port[0] != '\0' && with != NULL) {
 		errbuf_set(err, "--listen and %s cannot be combined: it serves "
@@ -540,13 +547,70 @@ static bool decide_mode(struct options *opts, bool terminal,
 	return true;
 }
 
+/* The first check set, as its option, or NULL when none is. */
+static const char *first_check(const struct thresholds *t)
+{
+	return t->max_total != CHECK_UNSET       ? "--max-total"
+	       : t->max_per_group != CHECK_UNSET ? "--max-per-group"
+	       : t->max_usage_pct >= 0           ? "--max-usage"
+	       : t->max_idle_tx != CHECK_UNSET   ? "--max-idle-tx"
+	       : t->fail_on_growth               ? "--fail-on-growth"
+	       : t->max_growth_per_min >= 0      ? "--max-growth"
+						 : NULL;
+}
+
+/*
+ * Options the mode can never act on.  A check that cannot be evaluated
+ * would pass without a word (one sample shows no growth; only a wrapped
+ * command leaves connections behind; --wait-drain applies none), and
+ * --duration would be ignored
+ * while the user waits for it: both are usage errors.  Parameters that
+ * decide no verdict (--window, --interval, --settle) stay harmless.
+ */
+static bool check_mode_options(const struct options *opts, struct errbuf *err)
+{
+	const char *mode = mode_option(opts);
+
+	if (opts->once && opts->thresholds.fail_on_growth) {
+		errbuf_set(err, "--once and --fail-on-growth cannot be "
+				"combined: one sample cannot show growth");
+		return false;
+	}
+	if (opts->once && opts->thresholds.max_growth_per_min >= 0) {
+		errbuf_set(err, "--once and --max-growth cannot be combined: "
+				"one sample cannot show growth");
+		return false;
+	}
+	/* --wait-drain's verdict is the drain itself; it draws no report. */
+	if (opts->wait_drain_ms >= 0 && first_check(&opts->thresholds)) {
+		errbuf_set(err, "--wait-drain and %s cannot be combined: "
+				"--wait-drain checks only that the sessions "
+				"are gone",
+			   first_check(&opts->thresholds));
+		return false;
+	}
+	if (opts->max_leaked_set && opts->command == NULL) {
+		errbuf_set(err, "--max-leaked needs a command after --: it "
+				"counts what the command leaves open");
+		return false;
+	}
+	if (opts->duration_ms >= 0 && mode != NULL) {
+		errbuf_set(err, "%s and --duration cannot be combined: "
+				"--duration ends watch mode and the live view",
+			   mode);
+		return false;
+	}
+	return true;
+}
+
 /* Combinations and ranges that cannot mean anything. */
 static bool check_conflicts(const struct options *opts, struct errbuf *err)
 {
 	char a[32];
 	char b[32];
 
-	if (!check_modes(opts, err) || !check_listen(opts, err)) {
+	if (!check_modes(opts, err) || !check_listen(opts, err) ||
+	    !check_mode_options(opts, err)) {
 		return false;
 	}
 	if (opts->target_count > 1 && !check_fleet(opts, err)) {
@@ -722,7 +786,9 @@ void cli_write_help(FILE *out)
 	      "  1  a check failed, or the server/role is out of connection "
 	      "slots\n"
 	      "  2  usage error\n"
-	      "  3  could not monitor (cannot connect, server lost)\n"
+	      "  3  could not monitor (cannot connect, server lost), or a "
+	      "check\n"
+	      "     could not be evaluated (too little privilege)\n"
 	      "  wrap mode: the command's own non-zero status wins\n"
 	      "\nExamples:\n",
 	      out);

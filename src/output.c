@@ -30,22 +30,25 @@ bool output_locale_is_utf8(void)
 				   strcmp(codeset, "utf8") == 0);
 }
 
-/* The terminal's width when out is one, else COLUMNS, else 80.  A file
- * gets 100 columns: wide enough for names, still reads in a diff. */
+/*
+ * The terminal's width when out is one (else COLUMNS, else 80).  Off a
+ * terminal nothing is cut, so a CI log or a file can be grepped for a
+ * whole name or query; COLUMNS, when set, is an explicit ask and wins.
+ */
 static int output_width(FILE *out)
 {
 	struct winsize ws;
 	const char *columns = getenv("COLUMNS");
 	int fd = fileno(out);
+	bool tty = fd >= 0 && isatty(fd);
 
-	if (fd >= 0 && isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 &&
-	    ws.ws_col > 0) {
+	if (tty && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
 		return ws.ws_col;
 	}
 	if (columns != NULL && atoi(columns) >= 40) {
 		return atoi(columns);
 	}
-	return fd >= 0 && isatty(fd) ? 80 : 100;
+	return tty ? 80 : REPORT_TEXT_UNLIMITED;
 }
 
 /* What is written: one report, or one per server watched. */

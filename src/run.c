@@ -58,6 +58,7 @@ void run_report(const struct run *run, const struct target *t,
 	if (run->opts->mode == RUN_MODE_WRAP) {
 		facts.wrapped = true;
 		facts.command = run->command_line;
+		facts.argv = (const char *const *)run->opts->command;
 		facts.command_status = run->child.status;
 		facts.command_started_s = run->command_started_s;
 		facts.command_ended_s = run->command_ended_s;

@@ -45,22 +45,36 @@ need_packages() {
 		{ tail -20 /tmp/pgdrip-apt.log >&2; die "apt-get install failed"; }
 }
 
-BASE_PACKAGES=(
+# What building pgdrip and running it against a throwaway cluster take:
+# all that scripts/demo installs.
+BUILD_PACKAGES=(
 	gcc:gcc pkg-config:pkg-config meson:meson ninja-build:ninja
-	libpq-dev:pc:libpq libncurses-dev:pc:ncursesw libcmocka-dev:pc:cmocka
-	scdoc:scdoc postgresql-15:pg postgresql-client-15:psql jq:jq
+	libpq-dev:pc:libpq libncurses-dev:pc:ncursesw scdoc:scdoc
+	postgresql-15:pg postgresql-client-15:psql jq:jq
+)
+# What only the tests add: unit tests, --listen, the peers and tools the
+# integration tests drive, the shells the completions are tested in.
+TEST_PACKAGES=(
+	libcmocka-dev:pc:cmocka libmicrohttpd-dev:pc:libmicrohttpd
 	procps:pkill socat:socat iproute2:ip python3-pytest:py:pytest
 	python3-psycopg2:py:psycopg2 librsvg2-bin:rsvg-convert
-	libxml2-utils:xmllint
-	libmicrohttpd-dev:pc:libmicrohttpd prometheus:promtool curl:curl
+	libxml2-utils:xmllint prometheus:promtool curl:curl
+	tmux:tmux valgrind:valgrind zsh:zsh fish:fish
+	bash-completion:pc:bash-completion
+	clang:clang clang-format:clang-format
+	libclang-rt-14-dev:file:/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
 )
 
-# build_pgdrip DIR [MESON ARGS...]
+# build_pgdrip DIR [MESON ARGS...]: an existing DIR is set up again, so
+# a package installed since (libmicrohttpd after the demo) is found.
 build_pgdrip() {
 	local dir=$1
 	shift
 	if [ -f "$dir/build.ninja" ]; then
-		meson configure "$dir" "$@" >/dev/null
+		meson setup --reconfigure "$dir" "$PGDRIP_ROOT" "$@" \
+			>"$dir.setup.log" 2>&1 ||
+			{ cat "$dir.setup.log" >&2; die "meson setup failed"; }
+		rm -f "$dir.setup.log"
 	else
 		meson setup "$dir" "$PGDRIP_ROOT" "$@" >"$dir.setup.log" 2>&1 ||
 			{ cat "$dir.setup.log" >&2; die "meson setup failed"; }
@@ -93,10 +107,11 @@ free_port() {
 	return 1
 }
 
-# cluster_dir: a new temp dir the server's user can write (echoes it).
+# cluster_dir: a new temp dir the server's user can write (echoes it),
+# in CLUSTER_PARENT (default /tmp).
 cluster_dir() {
 	local dir
-	dir=$(mktemp -d /tmp/pgdrip-cluster.XXXXXX) || return 1
+	dir=$(mktemp -d "${CLUSTER_PARENT:-/tmp}/pgdrip-cluster.XXXXXX") || return 1
 	chmod 755 "$dir"
 	[ -n "$CLUSTER_USER" ] && chown "$CLUSTER_USER" "$dir"
 	echo "$dir"
@@ -121,16 +136,19 @@ cluster_create() {
 }
 
 # cluster_start [extra postgres -c settings...]: a throwaway cluster with
-# its socket in a temp dir; exports PGHOST, PGPORT, PGUSER, PGDATABASE.
+# its socket in a temp dir, on port CLUSTER_PORT or the first free one
+# from 54400; exports PGHOST, PGPORT, PGUSER, PGDATABASE.
 cluster_start() {
-	local port
+	local port=${CLUSTER_PORT:-}
 	PG_BINDIR=$(pg_bindir) || die "no PostgreSQL server binaries found"
 	if [ "$(id -u)" -eq 0 ]; then
 		# initdb refuses root: the server runs as postgres.
 		CLUSTER_USER=postgres
 	fi
-	CLUSTER_DIR=$(cluster_dir) || die "cannot make a temp dir"
-	port=$(free_port) || die "no free port in 54400-54999"
+	CLUSTER_DIR=$(cluster_dir) || die "cannot make a temp dir in ${CLUSTER_PARENT:-/tmp}"
+	if [ -z "$port" ]; then
+		port=$(free_port) || die "no free port in 54400-54999"
+	fi
 	cluster_create "$CLUSTER_DIR" "$port" "$@" ||
 		die "the test cluster did not start"
 	export PGHOST=$CLUSTER_DIR PGPORT=$port PGUSER=postgres PGDATABASE=postgres

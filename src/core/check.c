@@ -55,6 +55,21 @@ void check_list_add(struct check_list *list, const char *name,
 	r->limit = limit;
 	r->value = value;
 	r->ok = ok;
+	r->evaluated = true;
+	r->reason[0] = r->hint[0] = '\0';
+}
+
+void check_list_add_unevaluated(struct check_list *list, const char *name,
+				const char *where, double limit, double value,
+				const char *reason, const char *hint)
+{
+	struct check_result *r;
+
+	check_list_add(list, name, where, limit, value, false);
+	r = &list->items[list->count - 1];
+	r->evaluated = false;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	snprintf(r->hint, sizeof(r->hint), "%s", hint);
 }
 
 size_t check_list_failures(const struct check_list *list)
@@ -62,9 +77,19 @@ size_t check_list_failures(const struct check_list *list)
 	size_t failures = 0;
 
 	for (size_t i = 0; i < list->count; i++) {
-		failures += !list->items[i].ok;
+		failures += !list->items[i].ok && list->items[i].evaluated;
 	}
 	return failures;
+}
+
+size_t check_list_unevaluated(const struct check_list *list)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < list->count; i++) {
+		n += !list->items[i].evaluated;
+	}
+	return n;
 }
 
 int check_exit_status(const struct check_list *list, int child_status)
@@ -74,6 +99,11 @@ int check_exit_status(const struct check_list *list, int child_status)
 	if (child_status > 0) {
 		return child_status;
 	}
-	return check_list_failures(list) > 0 ? PGD_EXIT_CHECK_FAILED
-					     : PGD_EXIT_OK;
+	if (check_list_failures(list) > 0) {
+		return PGD_EXIT_CHECK_FAILED;
+	}
+	/* Not a pass: the answer is unknown, as when pgdrip cannot
+	 * connect. */
+	return check_list_unevaluated(list) > 0 ? PGD_EXIT_UNAVAILABLE
+						: PGD_EXIT_OK;
 }

@@ -27,13 +27,21 @@ void check_thresholds_init(struct thresholds *t);
 /* True when any threshold is set. */
 bool check_any_set(const struct thresholds *t);
 
-/* One evaluated check; a breach has ok false. */
+/*
+ * One check; a breach has ok false.  A check whose data the server hid
+ * (the states of other roles' sessions) has evaluated false, ok false
+ * too (it never passes), the reason and the hint: value is then what
+ * could be seen.
+ */
 struct check_result {
 	char name[32];    /* the option without dashes: "max-total" */
 	char where[512];  /* raw bytes: "total", "role app_tests", "group app/api" */
 	double limit;
 	double value;
 	bool ok;
+	bool evaluated;
+	char reason[256]; /* raw bytes; "" when evaluated */
+	char hint[256];   /* raw bytes: what to run to make it evaluable */
 };
 
 struct check_list {
@@ -46,7 +54,13 @@ void check_list_init(struct check_list *list);
 void check_list_finish(struct check_list *list);
 void check_list_add(struct check_list *list, const char *name,
 		    const char *where, double limit, double value, bool ok);
+/* A check that could not be evaluated (see struct check_result). */
+void check_list_add_unevaluated(struct check_list *list, const char *name,
+				const char *where, double limit, double value,
+				const char *reason, const char *hint);
+/* Checks evaluated and breached; checks that could not be evaluated. */
 size_t check_list_failures(const struct check_list *list);
+size_t check_list_unevaluated(const struct check_list *list);
 
 /* Exit code values; see the contract. */
 enum {
@@ -58,7 +72,8 @@ enum {
 
 /*
  * The final exit status: a wrapped command's own non-zero status wins
- * (child_status < 0 means no command), then a failed check gives 1.
+ * (child_status < 0 means no command), then a failed check gives 1,
+ * then a check that could not be evaluated gives 3.
  */
 int check_exit_status(const struct check_list *list, int child_status);
 

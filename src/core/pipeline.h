@@ -114,6 +114,7 @@ struct run_facts {
 	double ended_epoch_s; /* 0: the last sample's time */
 	bool wrapped;
 	const char *command; /* argv joined, masked */
+	const char *const *argv; /* the command as run; NULL none */
 	int command_status;  /* -1 when there is no command */
 	double command_started_s; /* run-relative */
 	double command_ended_s;

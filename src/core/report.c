@@ -233,6 +233,56 @@ static void keep_recent(struct report_group *g, const struct series *window)
 	}
 }
 
+/* Does the detector flag the run from from_s up to its point k? */
+static bool flags_prefix(const struct series *run, double from_s, size_t k,
+			 const struct trend_params *params)
+{
+	struct trend_result r;
+
+	trend_analyze_range(run, from_s, series_at(run, k).t_s, params, &r);
+	return r.flagged;
+}
+
+/*
+ * Wrap mode: when the run's verdict first held, as the detector would
+ * have seen the run grow: the end of the shortest prefix [from_s, t] it
+ * flags.  A pass in steps of 1/64 of the run's points, then point by
+ * point inside the step that flagged, bounds the cost at about 72
+ * analyses of at most SERIES_CAPACITY points, and a leak usually stops
+ * the pass early.  to_s when no shorter prefix flags.
+ */
+static double run_first_flagged_s(const struct series *run, double from_s,
+				  double to_s,
+				  const struct trend_params *params)
+{
+	size_t first = 0;
+	size_t last = series_count(run);
+	size_t step;
+	size_t checked;
+
+	while (first < last && series_at(run, first).t_s < from_s) {
+		first++;
+	}
+	while (last > first && series_at(run, last - 1).t_s > to_s) {
+		last--;
+	}
+	step = (last - first) / 64 + 1;
+	checked = first + params->min_points - 1;
+	for (size_t k = checked; k < last; k += step) {
+		if (!flags_prefix(run, from_s, k, params)) {
+			checked = k;
+			continue;
+		}
+		for (size_t j = checked + 1; j < k; j++) {
+			if (flags_prefix(run, from_s, j, params)) {
+				return series_at(run, j).t_s;
+			}
+		}
+		return series_at(run, k).t_s;
+	}
+	return to_s;
+}
+
 static void build_group(struct report *report, struct report_group *g,
 			const struct group_history *h,
 			const struct report_input *in)
@@ -264,12 +314,19 @@ static void build_group(struct report *report, struct report_group *g,
 	g->holder_seen_s = h->holder_seen_s;
 	keep_recent(g, &h->window);
 	if (in->wrapped) {
-		/* The verdict for a wrapped command covers its run. */
-		trend_analyze_range(&h->run, in->command_started_s,
-				    trend_run_end_s(&h->run,
-						    in->command_started_s,
-						    in->command_ended_s),
+		/* The verdict for a wrapped command covers its run, and so
+		 * does when it first held. */
+		double end_s = trend_run_end_s(&h->run, in->command_started_s,
+					       in->command_ended_s);
+
+		trend_analyze_range(&h->run, in->command_started_s, end_s,
 				    &in->history->trend_params, &g->trend);
+		g->first_flagged_s =
+			g->trend.flagged
+				? run_first_flagged_s(
+					  &h->run, in->command_started_s, end_s,
+					  &in->history->trend_params)
+				: NAN;
 		g->leaked = h->last > h->baseline ? h->last - h->baseline : 0;
 	}
 	role = find_limit(report, LIMIT_KIND_ROLE, g->keys[GROUP_KEY_USER]);
@@ -505,15 +562,46 @@ static void build_breakdown(struct report *report,
 	      sizeof(*report->breakdown), compare_breakdown);
 }
 
+/* The role pgdrip runs as, as SQL writes it: quoted unless it is a
+ * plain lower-case identifier ("GRANT pg_monitor TO \"CI Bot\""). */
+static void role_identifier(const struct report *report, char *buf,
+			    size_t len)
+{
+	const char *role = report->server.current_user;
+	bool plain = (role[0] >= 'a' && role[0] <= 'z') || role[0] == '_';
+	size_t used = 0;
+
+	if (role[0] == '\0') {
+		snprintf(buf, len, "<role>");
+		return;
+	}
+	for (const char *p = role; *p != '\0'; p++) {
+		plain &= (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			 *p == '_';
+	}
+	if (plain) {
+		snprintf(buf, len, "%s", role);
+		return;
+	}
+	buf[used++] = '"';
+	for (const char *p = role; *p != '\0' && used + 3 < len; p++) {
+		if (*p == '"') {
+			buf[used++] = '"';
+		}
+		buf[used++] = *p;
+	}
+	buf[used++] = '"';
+	buf[used] = '\0';
+}
+
 static void build_warnings(struct report *report)
 {
 	double timeout = report->server.idle_session_timeout_s;
 
 	if (report->unknown_states > 0) {
-		const char *who = report->server.current_user[0]
-					  ? report->server.current_user
-					  : "<role>";
+		char who[160];
 
+		role_identifier(report, who, sizeof(who));
 		report_add_warning(report,
 				   "the server hides the state of %d sessions of "
 				   "other roles from %s: they count as unknown; "
@@ -619,6 +707,41 @@ static void check_usage(struct report *report, double max_pct)
 	}
 }
 
+/*
+ * --max-idle-tx: a breach among the sessions seen fails; otherwise,
+ * selected sessions whose state the server hid (other roles' sessions,
+ * without pg_monitor) may be idle in transaction too, so the check is
+ * not evaluated rather than passed.
+ */
+static void check_idle_tx(struct report *report, int max)
+{
+	int n = 0;
+	int hidden = 0;
+	char reason[256];
+	char hint[256];
+	char who[160];
+
+	for (size_t i = 0; i < report->idle_tx_count; i++) {
+		n += report->idle_tx[i].over_age;
+	}
+	for (size_t i = 0; i < report->group_count; i++) {
+		hidden += report->groups[i].states[SESSION_STATE_UNKNOWN];
+	}
+	if (n > max || hidden == 0) {
+		check_list_add(&report->checks, "max-idle-tx",
+			       "idle in transaction", max, n, n <= max);
+		return;
+	}
+	role_identifier(report, who, sizeof(who));
+	snprintf(reason, sizeof(reason),
+		 "the server hides the state of %d selected session%s from "
+		 "role %s",
+		 hidden, hidden == 1 ? "" : "s", who);
+	snprintf(hint, sizeof(hint), "GRANT pg_monitor TO %s", who);
+	check_list_add_unevaluated(&report->checks, "max-idle-tx",
+				   "idle in transaction", max, n, reason, hint);
+}
+
 static void run_checks(struct report *report, const struct thresholds *t)
 {
 	if (t->max_total != CHECK_UNSET) {
@@ -635,14 +758,7 @@ static void run_checks(struct report *report, const struct thresholds *t)
 		check_usage(report, t->max_usage_pct);
 	}
 	if (t->max_idle_tx != CHECK_UNSET) {
-		int n = 0;
-
-		for (size_t i = 0; i < report->idle_tx_count; i++) {
-			n += report->idle_tx[i].over_age;
-		}
-		check_list_add(&report->checks, "max-idle-tx",
-			       "idle in transaction", t->max_idle_tx, n,
-			       n <= t->max_idle_tx);
+		check_idle_tx(report, t->max_idle_tx);
 	}
 	if (report->wrapped && t->max_leaked != CHECK_UNSET) {
 		struct group_check c = {"max-leaked", t->max_leaked,
@@ -658,6 +774,27 @@ static void run_checks(struct report *report, const struct thresholds *t)
 					group_slope};
 		check_groups(report, &c);
 	}
+}
+
+/* A copy of a NULL-terminated argv in the report's arena. */
+static void keep_argv(struct report *report, const char *const *argv)
+{
+	const char **copy;
+	size_t n = 0;
+
+	if (argv == NULL) {
+		return;
+	}
+	while (argv[n] != NULL) {
+		n++;
+	}
+	copy = arena_alloc(&report->arena, (n + 1) * sizeof(*copy));
+	for (size_t i = 0; i < n; i++) {
+		copy[i] = keep(report, argv[i]);
+	}
+	copy[n] = NULL;
+	report->argv = copy;
+	report->argc = n;
 }
 
 void report_build(struct report *report, const struct report_input *in)
@@ -676,6 +813,7 @@ void report_build(struct report *report, const struct report_input *in)
 	report->window_s = in->history->window_s;
 	report->wrapped = in->wrapped;
 	report->command = keep(report, in->command ? in->command : "");
+	keep_argv(report, in->argv);
 	report->command_status = in->command_status;
 	report->command_started_s = in->command_started_s;
 	report->command_ended_s = in->command_ended_s;

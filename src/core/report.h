@@ -61,7 +61,9 @@ struct report_group {
 	double oldest_idle_tx_s; /* NAN none */
 	double oldest_xact_s;
 	struct trend_result trend;
-	double first_flagged_s; /* run-relative; NAN never */
+	/* Run-relative; NAN never.  Wrap mode: when the run's verdict
+	 * first held (the shortest flagged part of the run). */
+	double first_flagged_s;
 	/* The nearest limit this group runs into at its slope; NAN/INF when
 	 * not growing.  forecast_kind/name say which limit. */
 	double forecast_s;
@@ -166,6 +168,10 @@ struct report {
 	/* wrap mode */
 	bool wrapped;
 	const char *command; /* argv joined by spaces */
+	/* The command's arguments as given, argv[0] first; NULL when the
+	 * caller did not pass them (then argc is 0). */
+	const char *const *argv; /* owned: array and strings in the arena */
+	size_t argc;
 	int command_status;  /* exit status, 128+N when killed by signal N */
 	double command_started_s; /* run-relative */
 	double command_ended_s;
@@ -192,6 +198,7 @@ struct report_input {
 	/* wrap mode: */
 	bool wrapped;
 	const char *command;
+	const char *const *argv; /* NULL-terminated; NULL when unknown */
 	int command_status; /* -1 when there is no command */
 	double command_started_s;
 	double command_ended_s;

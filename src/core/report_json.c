@@ -139,21 +139,34 @@ static void write_limit(struct json_writer *w, const struct report_group *g)
 	json_end_object(w);
 }
 
-void report_json_process_members(struct json_writer *w, int pid,
-				 const char *command,
-				 enum client_relation relation)
+/* "pid", "command", and "relation" unless there is nothing to relate
+ * to. */
+static void process_members(struct json_writer *w, int pid,
+			    const char *command, enum client_relation relation,
+			    bool with_relation)
 {
 	json_key(w, "pid");
 	json_int(w, pid);
 	json_key(w, "command");
 	json_string(w, command);
-	json_key(w, "relation");
-	json_string(w, sample_relation_name(relation));
+	if (with_relation) {
+		json_key(w, "relation");
+		json_string(w, sample_relation_name(relation));
+	}
 }
 
-/* {pid, command, relation}, or null when no process was traced. */
-static void write_process(struct json_writer *w, const char *key,
-			  const struct report_process *p)
+void report_json_process_members(struct json_writer *w, int pid,
+				 const char *command,
+				 enum client_relation relation)
+{
+	process_members(w, pid, command, relation, true);
+}
+
+/* {pid, command, relation}, or null when no process was traced.  The
+ * relation is to the wrapped command: without one it says nothing and
+ * is left out. */
+static void write_process(struct json_writer *w, const struct report *r,
+			  const char *key, const struct report_process *p)
 {
 	json_key(w, key);
 	if (p->pid <= 0) {
@@ -161,12 +174,13 @@ static void write_process(struct json_writer *w, const char *key,
 		return;
 	}
 	json_begin_object(w);
-	report_json_process_members(w, p->pid, p->command, p->relation);
+	process_members(w, p->pid, p->command, p->relation, r->wrapped);
 	json_end_object(w);
 }
 
 /* The group's summary: which process held its sessions, and how many. */
-static void write_holder(struct json_writer *w, const struct report_group *g)
+static void write_holder(struct json_writer *w, const struct report *r,
+			 const struct report_group *g)
 {
 	json_key(w, "held_by");
 	if (g->holder.pid <= 0) {
@@ -174,8 +188,8 @@ static void write_holder(struct json_writer *w, const struct report_group *g)
 		return;
 	}
 	json_begin_object(w);
-	report_json_process_members(w, g->holder.pid, g->holder.command,
-				    g->holder.relation);
+	process_members(w, g->holder.pid, g->holder.command,
+			g->holder.relation, r->wrapped);
 	json_key(w, "sessions");
 	json_int(w, g->holder_sessions);
 	json_key(w, "last_seen_s");
@@ -208,7 +222,7 @@ static void write_group(struct json_writer *w, const struct report *r,
 	json_double(w, g->oldest_idle_tx_s, 1);
 	write_growth(w, g);
 	write_limit(w, g);
-	write_holder(w, g);
+	write_holder(w, r, g);
 	json_end_object(w);
 }
 
@@ -244,7 +258,7 @@ static void write_idle_tx(struct json_writer *w, const struct report *r)
 		json_int(w, s->client_port);
 		json_key(w, "query");
 		json_string(w, s->query);
-		write_process(w, "client_process", &s->client);
+		write_process(w, r, "client_process", &s->client);
 		json_end_object(w);
 	}
 	json_end_array(w);
@@ -273,6 +287,16 @@ static void write_limits(struct json_writer *w, const struct report *r)
 	json_end_array(w);
 }
 
+/* A string, or null when it is empty (nothing to say). */
+static void nullable_string(struct json_writer *w, const char *s)
+{
+	if (s[0] == '\0') {
+		json_null(w);
+	} else {
+		json_string(w, s);
+	}
+}
+
 static void write_checks(struct json_writer *w, const struct report *r)
 {
 	json_key(w, "checks");
@@ -291,6 +315,13 @@ static void write_checks(struct json_writer *w, const struct report *r)
 		json_double(w, c->value, 2);
 		json_key(w, "ok");
 		json_bool(w, c->ok);
+		/* Added in 0.2: ok is false for these too (never a pass). */
+		json_key(w, "evaluated");
+		json_bool(w, c->evaluated);
+		json_key(w, "reason");
+		nullable_string(w, c->reason);
+		json_key(w, "hint");
+		nullable_string(w, c->hint);
 		json_end_object(w);
 	}
 	json_end_array(w);
@@ -303,8 +334,20 @@ static void write_command(struct json_writer *w, const struct report *r)
 	}
 	json_key(w, "command");
 	json_begin_object(w);
+	/* "argv" is the joined line, as 0.1.0 wrote it; "args" has each
+	 * argument apart, exactly as run. */
 	json_key(w, "argv");
 	json_string(w, r->command);
+	json_key(w, "args");
+	if (r->argv == NULL) {
+		json_null(w);
+	} else {
+		json_begin_array(w);
+		for (size_t i = 0; i < r->argc; i++) {
+			json_string(w, r->argv[i]);
+		}
+		json_end_array(w);
+	}
 	json_key(w, "status");
 	json_int(w, r->command_status);
 	json_key(w, "started_s");

@@ -9,6 +9,7 @@
 #include "units.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -72,18 +73,79 @@ static void group_flags(const struct report_group *g, char *buf, size_t len)
 	}
 }
 
+/* Columns of s once sanitized; an escape takes up to 4 per byte. */
 static int key_display_width(const char *s, bool utf8)
 {
-	char buf[1024];
+	size_t len = s != NULL ? strlen(s) : 0;
+	char *buf = xmalloc(4 * len + 1);
+	int width = text_sanitize(buf, 4 * len + 1, s ? s : "", len, utf8);
 
-	return text_sanitize(buf, sizeof(buf), s ? s : "", s ? strlen(s) : 0,
-			     utf8);
+	free(buf);
+	return width;
+}
+
+/* The width to fit, or 0 when nothing is ever cut (off a terminal). */
+static int fit_width(const struct text_style *st)
+{
+	if (st->width < 0) {
+		return 0;
+	}
+	return st->width > 0 ? st->width : 80;
+}
+
+/* How far text after `used` columns may run before it is cut: -1 (the
+ * text_write_cut() "never") off a terminal, else what is left of the
+ * width but never less than min, so a narrow terminal still shows a
+ * readable start. */
+static int room_after(const struct text_style *st, int used, int min)
+{
+	int width = fit_width(st);
+
+	if (width == 0) {
+		return -1;
+	}
+	return width - used < min ? min : width - used;
+}
+
+/*
+ * Shares avail columns among the keys (each with its separator): a key
+ * that needs less than an even share gets what it needs, the rest split
+ * what is left, none below 6.  Short keys stay whole beside a long one.
+ */
+static void squeeze_keys(const struct report *r, struct layout *lay,
+			 int avail)
+{
+	bool done[GROUP_KEY_COUNT] = {false};
+	int left = avail - (int)r->keys.count;
+	int open = (int)r->keys.count;
+	bool changed = true;
+
+	while (changed && open > 0) {
+		changed = false;
+		for (size_t k = 0; k < r->keys.count; k++) {
+			enum group_key key = r->keys.keys[k];
+
+			if (!done[key] && lay->key_width[key] <= left / open) {
+				done[key] = true;
+				left -= lay->key_width[key];
+				open--;
+				changed = true;
+			}
+		}
+	}
+	for (size_t k = 0; k < r->keys.count && open > 0; k++) {
+		enum group_key key = r->keys.keys[k];
+
+		if (!done[key]) {
+			lay->key_width[key] = left / open < 6 ? 6 : left / open;
+		}
+	}
 }
 
 static void plan_layout(const struct report *r, const struct text_style *st,
 			struct layout *lay)
 {
-	int width = st->width > 0 ? st->width : 80;
+	int width = fit_width(st);
 	int fixed = 0;
 	int keys_need = 0;
 	int avail;
@@ -101,6 +163,8 @@ static void plan_layout(const struct report *r, const struct text_style *st,
 		lay->shown[c] = !columns[c].over_time || r->samples > 1;
 		fixed += lay->shown[c] ? columns[c].width + 1 : 0;
 	}
+	/* Each key as wide as its widest value: a 63-byte name stays
+	 * whole whenever the width allows it. */
 	for (size_t k = 0; k < r->keys.count; k++) {
 		enum group_key key = r->keys.keys[k];
 		int w = (int)strlen(match_group_key_name(key));
@@ -111,8 +175,11 @@ static void plan_layout(const struct report *r, const struct text_style *st,
 
 			w = kw > w ? kw : w;
 		}
-		lay->key_width[key] = w > 32 ? 32 : w;
+		lay->key_width[key] = w;
 		keys_need += lay->key_width[key] + 1;
+	}
+	if (width == 0) {
+		return;
 	}
 	/* Narrow: drop the least useful numbers before squeezing names
 	 * below 12 columns each. */
@@ -131,15 +198,7 @@ static void plan_layout(const struct report *r, const struct text_style *st,
 	}
 	avail = width - fixed - lay->flags_width;
 	if (avail < keys_need && r->keys.count > 0) {
-		int each = avail / (int)r->keys.count - 1;
-
-		for (size_t k = 0; k < r->keys.count; k++) {
-			enum group_key key = r->keys.keys[k];
-
-			if (lay->key_width[key] > each) {
-				lay->key_width[key] = each < 6 ? 6 : each;
-			}
-		}
+		squeeze_keys(r, lay, avail);
 	}
 }
 
@@ -254,22 +313,25 @@ static void write_header(FILE *out, const struct report *r,
 	char when[64];
 	char span[32];
 	const char *version = r->server.version[0] ? r->server.version : "?";
-	int width = st->width > 0 ? st->width : 80;
+	int used;
 
 	units_format_utc(when, sizeof(when), r->ended_epoch_s,
 			 UTC_DATE_TIME_ZONE);
-	fprintf(out, "pgdrip %s report, PostgreSQL %s",
-		r->mode, version);
+	used = fprintf(out, "pgdrip %s report, PostgreSQL %s",
+		       r->mode, version);
 	/* Empty when unknown (a replay): no dangling "as". */
 	if (r->server.current_user[0] != '\0') {
 		fputs(", as ", out);
-		text_write_cut(out, r->server.current_user, 32, st->utf8);
+		text_write_cut(out, r->server.current_user,
+			       room_after(st, used + 5, 32), st->utf8);
 	}
 	fputc('\n', out);
 	if (r->server_label != NULL && r->server_label[0] != '\0') {
 		fputs("server: ", out);
-		/* A socket directory can be long: cut it rather than wrap. */
-		text_write_cut(out, r->server_label, width - 8, st->utf8);
+		/* On a terminal a long socket directory is cut rather than
+		 * wrapped; a file gets it whole. */
+		text_write_cut(out, r->server_label, room_after(st, 8, 20),
+			       st->utf8);
 		fputc('\n', out);
 	}
 	if (r->samples > 1) {
@@ -295,7 +357,8 @@ static void write_header(FILE *out, const struct report *r,
 	}
 	if (r->wrapped) {
 		fputs("command: ", out);
-		text_write_cut(out, r->command, width - 30, st->utf8);
+		text_write_cut(out, r->command, room_after(st, 30, 20),
+			       st->utf8);
 		fprintf(out, " (exit status %d)\n", r->command_status);
 	}
 }
@@ -329,14 +392,12 @@ static void write_process(FILE *out, const char *lead,
 		[CLIENT_RELATION_DESCENDANT] = ", started by the wrapped command",
 	};
 	char line[700];
-	int width = st->width > 0 ? st->width : 80;
-	int room = width - indent;
 
 	snprintf(line, sizeof(line), "%spid %d (%s)%s", lead, p->pid,
 		 p->command[0] != '\0' ? p->command : "command unknown",
 		 relation[p->relation]);
 	fprintf(out, "%*s", indent, "");
-	text_write_cut(out, line, room < 20 ? 20 : room, st->utf8);
+	text_write_cut(out, line, room_after(st, indent, 20), st->utf8);
 	fputc('\n', out);
 }
 
@@ -368,8 +429,6 @@ static void write_idle_tx(FILE *out, const struct report *r,
 		char idle[32];
 		char xact[32];
 		char who[600];
-		int width = st->width > 0 ? st->width : 80;
-		int room = width - 42;
 
 		snprintf(who, sizeof(who), "%s/%s/%s%s%s", s->user, s->app,
 			 s->db, s->query[0] != '\0' ? ": " : "", s->query);
@@ -379,7 +438,7 @@ static void write_idle_tx(FILE *out, const struct report *r,
 			s->state == SESSION_STATE_IDLE_TX_ABORTED ? "aborted"
 								  : "idle-tx",
 			idle, xact);
-		text_write_cut(out, who, room < 20 ? 20 : room, st->utf8);
+		text_write_cut(out, who, room_after(st, 42, 20), st->utf8);
 		fputc('\n', out);
 		if (s->client.pid > 0) {
 			write_process(out, "client: ", &s->client, 11, st);
@@ -454,7 +513,7 @@ static void write_leftovers(FILE *out, const struct report *r,
 		}
 		report_group_label(r, g, label, sizeof(label));
 		fputs("  ", out);
-		text_write_cut(out, label, 60, st->utf8);
+		text_write_cut(out, label, room_after(st, 40, 20), st->utf8);
 		fprintf(out, ": %d more than the %d before it ran\n", g->leaked,
 			g->baseline);
 		write_holder(out, g, st);
@@ -465,27 +524,59 @@ static void write_leftovers(FILE *out, const struct report *r,
  * exhaustion, so hundreds of roles with a limit do not bury the rest. */
 enum { LIMITS_ALL_UP_TO = 8 };
 
+static bool limit_shown(const struct report_limit *l, bool all)
+{
+	return all || l->kind == LIMIT_KIND_SERVER || l->usage_pct >= 80;
+}
+
+static const char *limit_label(const struct report_limit *l)
+{
+	return l->kind == LIMIT_KIND_SERVER ? "(usable)" : l->name;
+}
+
+/* The name column: 24 wide, or as wide as the longest name shown where
+ * the width allows (the figures after it take 43 columns). */
+static int limit_name_width(const struct report *r, bool all,
+			    const struct text_style *st)
+{
+	int room = room_after(st, 43, 24);
+	int w = 24;
+
+	for (size_t i = 0; i < r->limit_count; i++) {
+		const struct report_limit *l = &r->limits[i];
+		int lw;
+
+		if (!limit_shown(l, all)) {
+			continue;
+		}
+		lw = key_display_width(limit_label(l), st->utf8);
+		w = lw > w ? lw : w;
+	}
+	return room >= 0 && w > room ? room : w;
+}
+
 static void write_limits(FILE *out, const struct report *r,
 			 const struct text_style *st)
 {
 	bool all = r->limit_count <= LIMITS_ALL_UP_TO;
 	size_t hidden = 0;
+	int name_width;
 
 	if (r->limit_count <= 1) {
 		return;
 	}
+	name_width = limit_name_width(r, all, st);
 	fputs("\nLimits (closest to exhaustion first):\n", out);
 	for (size_t i = 0; i < r->limit_count; i++) {
 		const struct report_limit *l = &r->limits[i];
 
-		if (!all && l->kind != LIMIT_KIND_SERVER && l->usage_pct < 80) {
+		if (!limit_shown(l, all)) {
 			hidden++;
 			continue;
 		}
 		fprintf(out, "  %-9s ", report_limit_kind_name(l->kind));
-		text_write_cell(out, l->kind == LIMIT_KIND_SERVER ? "(usable)"
-								  : l->name,
-				24, false, st->utf8);
+		text_write_cell(out, limit_label(l), name_width, false,
+				st->utf8);
 		fprintf(out, " %5d/%-5d %5.1f%%%s\n", l->used, l->limit,
 			l->usage_pct, l->usage_pct >= 80 ? "  NEAR-LIMIT" : "");
 	}
@@ -510,8 +601,14 @@ static void write_footer(FILE *out, const struct report *r,
 		}
 	}
 	if (r->checks.count > 0) {
-		fprintf(out, "\nChecks: %zu passed, %zu failed\n",
-			r->checks.count - failures, failures);
+		size_t unevaluated = check_list_unevaluated(&r->checks);
+
+		fprintf(out, "\nChecks: %zu passed, %zu failed",
+			r->checks.count - failures - unevaluated, failures);
+		if (unevaluated > 0) {
+			fprintf(out, ", %zu not evaluated", unevaluated);
+		}
+		fputc('\n', out);
 	}
 }
 
@@ -524,7 +621,8 @@ void report_text_write(FILE *out, const struct report *report,
 		/* Never reached (one server of several): no figures to
 		 * show, only why. */
 		fputs("pgdrip: server ", out);
-		text_write_cut(out, r->server_label, 200, style->utf8);
+		text_write_cut(out, r->server_label, room_after(style, 30, 20),
+			       style->utf8);
 		fputs(" could not be sampled\n", out);
 		write_footer(out, r, style);
 		return;
@@ -560,6 +658,25 @@ static void format_value(char *buf, size_t len, const struct check_result *c)
 	}
 }
 
+/* "pgdrip: check max-idle-tx not evaluated: ...: why", then the hint. */
+static void write_unevaluated(FILE *out, const struct check_result *c,
+			      const char *where, bool utf8)
+{
+	char reason[1100];
+
+	text_sanitize(reason, sizeof(reason), c->reason, strlen(c->reason),
+		      utf8);
+	fprintf(out, "pgdrip: check %s not evaluated: %s: %s\n", c->name,
+		where, reason);
+	if (c->hint[0] != '\0') {
+		text_sanitize(reason, sizeof(reason), c->hint, strlen(c->hint),
+			      utf8);
+		fprintf(out, "pgdrip: hint: %s (as a superuser) to let pgdrip "
+			     "see every session's state\n",
+			reason);
+	}
+}
+
 void report_text_write_breaches(FILE *out, const struct report *report,
 				bool utf8)
 {
@@ -573,6 +690,10 @@ void report_text_write_breaches(FILE *out, const struct report *report,
 		}
 		text_sanitize(where, sizeof(where), c->where, strlen(c->where),
 			      utf8);
+		if (!c->evaluated) {
+			write_unevaluated(out, c, where, utf8);
+			continue;
+		}
 		format_value(value, sizeof(value), c);
 		fprintf(out, "pgdrip: check %s failed: %s: %s\n", c->name, where,
 			value);

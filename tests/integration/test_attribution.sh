@@ -6,10 +6,11 @@
 # unnamed, with the reason; --no-attribution turns it all off.
 . "$(dirname "$0")/lib.sh"
 
-# held_by APP FILE: "pid relation sessions" of the group's holder.
+# held_by APP FILE: "pid relation sessions" of the group's holder; the
+# relation is "-" when the report has none (no wrapped command).
 held_by() {
 	jq -r --arg app "$1" '.groups[] | select(.application == $app) |
-		if .held_by then "\(.held_by.pid) \(.held_by.relation) \(.held_by.sessions)"
+		if .held_by then "\(.held_by.pid) \(.held_by.relation // "-") \(.held_by.sessions)"
 		else "none" end' "$2"
 }
 command_of() {
@@ -48,12 +49,12 @@ done
 
 "$PGDRIP" --once --format json --app 'attr_*' >"$T_TMP/once.json"
 is "$?" 0 "--once with client processes"
-is "$(held_by attr_tcp "$T_TMP/once.json")" "$tcp_pid unrelated 1" \
+is "$(held_by attr_tcp "$T_TMP/once.json")" "$tcp_pid - 1" \
 	"a psql over TCP is named by pid"
 like "$(command_of attr_tcp "$T_TMP/once.json")" "^psql -XAtq -h 127.0.0.1 -c 'SELECT pg_sleep\\(60\\)'$" \
 	"...with its command line, arguments quoted"
 if [ "$(id -u)" -eq 0 ] || [ "$(id -un)" = "${CLUSTER_USER:-$(id -un)}" ]; then
-	is "$(held_by attr_unix "$T_TMP/once.json")" "$unix_pid unrelated 1" \
+	is "$(held_by attr_unix "$T_TMP/once.json")" "$unix_pid - 1" \
 		"a psql over the unix socket is named through the socket's peer"
 else
 	like "$(jq -r '.warnings[]' "$T_TMP/once.json")" \
@@ -63,9 +64,11 @@ fi
 is "$(jq -r '.idle_in_transaction[] | select(.application == "attr_tx") |
 	.client_process.pid' "$T_TMP/once.json")" "$tx_pid" \
 	"an idle-in-transaction session names its client"
-is "$(jq -r '.idle_in_transaction[0].client_process.relation' "$T_TMP/once.json")" \
-	unrelated "...unrelated to a wrapped command"
-is "$(held_by attr_hostile "$T_TMP/once.json")" "$hostile_pid unrelated 1" \
+is "$(jq -r '.idle_in_transaction[0].client_process | has("relation")' "$T_TMP/once.json")" \
+	false "...with no relation, as there is no wrapped command to relate to"
+is "$(jq '[.. | objects | select(has("relation"))] | length' "$T_TMP/once.json")" 0 \
+	"--once has no \"relation\" anywhere"
+is "$(held_by attr_hostile "$T_TMP/once.json")" "$hostile_pid - 1" \
 	"a client with a hostile command line is named"
 like "$(command_of attr_hostile "$T_TMP/once.json")" "^'evil.\]0;pwned" \
 	"...its bytes kept in the JSON, escaped, the program by its name"

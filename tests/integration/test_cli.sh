@@ -26,6 +26,10 @@ bad_cases=(
 	"--idle-tx-age 1e3"
 	"--once --replay x"
 	"stray"
+	"--once --fail-on-growth"
+	"--once --max-growth 5/min"
+	"--once --duration 10s"
+	"--max-leaked 0"
 )
 for args in "${bad_cases[@]}"; do
 	# shellcheck disable=SC2086
@@ -42,6 +46,14 @@ for args in "${bad_cases[@]}"; do
 done
 "$PGDRIP" --once -- ls >/dev/null 2>"$T_TMP/err"
 is "$?" 2 "--once with a command is a usage error"
+# A check one sample cannot evaluate is refused, naming the conflict,
+# before anything connects.
+"$PGDRIP" --once --fail-on-growth -h /nonexistent >/dev/null 2>"$T_TMP/err"
+is "$?" 2 "--once --fail-on-growth is a usage error, not a pass"
+is "$(head -1 "$T_TMP/err")" "pgdrip: --once and --fail-on-growth cannot be combined: one sample cannot show growth" \
+	"...naming the conflict"
+"$PGDRIP" --once --duration 10s >/dev/null 2>"$T_TMP/err"
+like "$(cat "$T_TMP/err")" "--once and --duration cannot be combined" "--once --duration names the conflict"
 "$PGDRIP" --max-total 1 --max-total 2 --help >/dev/null
 is "$?" 0 "a repeated option keeps the last value"
 

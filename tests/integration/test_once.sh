@@ -63,6 +63,23 @@ COLUMNS=80 "$PGDRIP" --once --user 'o_*' >"$T_TMP/r80.txt"
 check "fits 80 columns when asked ($width wide by default)" \
 	bash -c "[ \$(wc -L <'$T_TMP/r80.txt') -le 80 ]"
 
+# Off a terminal nothing is cut: a CI log can be grepped for the whole
+# application_name (63 bytes, the most the server keeps).
+ellipsis=$(printf '\342\200\246')
+long=o63-abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456
+main_wl=$WL_PID
+start_workload "idle:o_api:$long:2" || fail "workload with a long name"
+unset -v COLUMNS
+LC_ALL=C.UTF-8 "$PGDRIP" --once --user 'o_*' | cat >"$T_TMP/pipe.txt"
+like "$(grep '^o_api ' "$T_TMP/pipe.txt")" "^o_api +$long +2 " \
+	"a pipe gets the ${#long}-character application_name whole in the table"
+check "...and no line is cut" bash -c "! grep -qF '$ellipsis' '$T_TMP/pipe.txt'"
+COLUMNS=80 LC_ALL=C.UTF-8 "$PGDRIP" --once --user 'o_*' | cat >"$T_TMP/pipe80.txt"
+check "COLUMNS=80 still asks for 80 columns, and cuts" \
+	grep -qF "$ellipsis" "$T_TMP/pipe80.txt"
+stop_workload "$WL_PID"
+WL_PID=$main_wl
+
 rm -f "$T_TMP/o.json"
 out=$("$PGDRIP" --once --format json --output "$T_TMP/o.json")
 is "$out" "" "--output leaves stdout empty"

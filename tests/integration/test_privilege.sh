@@ -26,8 +26,31 @@ is "$(jq .server.can_read_all_stats "$T_TMP/r.json")" false "can_read_all_stats 
 like "$(cat "$T_TMP/r.txt")" "p_app +hidden +5 +0\? +0\? +0\?" "text marks hidden states with ?"
 like "$(cat "$T_TMP/r.txt")" "GRANT pg_monitor" "text warns too"
 
+# Two of p_app's sessions sit idle in transaction, hidden from p_low: a
+# gate run as p_low cannot tell, so it is neither a pass nor a failure.
+gate=(--once --max-idle-tx 0 --idle-tx-age 0 --user 'p_*')
+"$PGDRIP" "${gate[@]}" -U p_low >"$T_TMP/gate.txt" 2>"$T_TMP/gate.err"
+is "$?" 3 "--max-idle-tx 0 as a role that cannot see the states exits 3, not 0"
+like "$(cat "$T_TMP/gate.err")" "^pgdrip: check max-idle-tx not evaluated: idle in transaction: the server hides the state of 5 selected sessions from role p_low" \
+	"...saying why"
+like "$(cat "$T_TMP/gate.err")" "pgdrip: hint: GRANT pg_monitor TO p_low \(as a superuser\)" \
+	"...with the GRANT to run"
+like "$(cat "$T_TMP/gate.txt")" "Checks: 0 passed, 0 failed, 1 not evaluated" "the report counts it apart"
+"$PGDRIP" "${gate[@]}" -U p_low --format json >"$T_TMP/gate.json" 2>/dev/null
+is "$(jq -c '.checks[0] | [.ok, .evaluated, .hint]' "$T_TMP/gate.json")" \
+	'[false,false,"GRANT pg_monitor TO p_low"]' "JSON: not ok, not evaluated, the hint"
+is "$(jq .exit_code "$T_TMP/gate.json")" 3 "JSON: exit_code 3"
+"$PGDRIP" "${gate[@]}" -U postgres >/dev/null 2>"$T_TMP/gate.err"
+is "$?" 1 "as postgres the same gate sees both sessions and fails"
+like "$(cat "$T_TMP/gate.err")" "check max-idle-tx failed: idle in transaction: 2 sessions \(limit 0\)" \
+	"...naming them"
+"$PGDRIP" --once --max-idle-tx 0 -U p_low --user p_low >/dev/null 2>&1
+is "$?" 0 "p_low's own sessions alone are fully visible: a real pass"
+
 sql "GRANT pg_monitor TO p_low" >/dev/null
 "$PGDRIP" --once --format json -U p_low --user 'p_*' >"$T_TMP/r.json"
 is "$(jq "$g | .states.idle_in_transaction" "$T_TMP/r.json")" 2 "with pg_monitor the states are seen"
 is "$(jq '.warnings | length' "$T_TMP/r.json")" 0 "and the warning is gone"
+"$PGDRIP" "${gate[@]}" -U p_low >/dev/null 2>&1
+is "$?" 1 "and the gate run as p_low now fails"
 done_testing

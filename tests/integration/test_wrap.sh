@@ -12,6 +12,10 @@ is "$?" 1 "a suite leaking one connection per test fails --fail-on-growth"
 like "$(cat "$T_TMP/err")" "fail-on-growth failed: group w_tests/suite" "...naming the group"
 g='.groups[] | select(.user=="w_tests")'
 is "$(jq "$g | .growth.flagged" "$T_TMP/leak.json")" true "growth flagged over the run"
+first=$(jq "$g | .growth.first_flagged_s" "$T_TMP/leak.json")
+check "...with when the run's verdict first held, inside the run ($first)" \
+	jq -e "($g | .growth.first_flagged_s) as \$f | \$f != null and
+		\$f >= .command.started_s and \$f <= .command.ended_s" "$T_TMP/leak.json"
 is "$(jq "$g | .baseline" "$T_TMP/leak.json")" 0 "baseline 0"
 check "peak near 25 ($(jq "$g | .peak" "$T_TMP/leak.json"))" test "$(jq "$g | .peak" "$T_TMP/leak.json")" -ge 20
 is "$(jq "$g | .leaked" "$T_TMP/leak.json")" 0 "nothing left after exit: the leak is seen during the run"

@@ -272,8 +272,8 @@ static const struct good_case good[] = {
 	INT("--max-idle-tx 0", thresholds.max_idle_tx, 0),
 	I64("--idle-tx-age 2s", thresholds.idle_tx_age_ms, 2000),
 	I64("--idle-tx-age=1m", thresholds.idle_tx_age_ms, 60000),
-	INT("--max-leaked 2", thresholds.max_leaked, 2),
-	FLAG("--max-leaked 2", max_leaked_set),
+	INT("--max-leaked 2 -- ls", thresholds.max_leaked, 2),
+	FLAG("--max-leaked 2 -- ls", max_leaked_set),
 	INT("--max-leaked 3 -- ls", thresholds.max_leaked, 3),
 	/* around a command, --max-leaked defaults to 0 */
 	INT("-- ls", thresholds.max_leaked, 0),
@@ -281,6 +281,15 @@ static const struct good_case good[] = {
 	DBL("--max-growth 5/min", thresholds.max_growth_per_min, 5),
 	DBL("--max-growth=0.5/s", thresholds.max_growth_per_min, 30),
 	DBL("--max-growth 120/h", thresholds.max_growth_per_min, 2),
+	/* harmless beside a mode that does not use them: no verdict
+	 * depends on them */
+	I64("--once --window 10m", window_ms, 600000),
+	I64("--once --interval 2s", interval_ms, 2000),
+	I64("--once --settle 1s", settle_ms, 1000),
+	I64("--live --duration 20s", duration_ms, 20000),
+	I64("--no-live --duration 20s", duration_ms, 20000),
+	FLAG("--replay f --fail-on-growth", thresholds.fail_on_growth),
+	DBL("--replay f --max-growth 5/min", thresholds.max_growth_per_min, 5),
 	/* other; help and version skip the conflict checks */
 	FLAG("--help", show_help),
 	FLAG("--once --replay x --help", show_help),
@@ -501,6 +510,26 @@ static const struct bad_case bad[] = {
 	{"--live -- ls", "a command after -- and --live"},
 	{"--live --no-live", "--live and --no-live cannot be combined"},
 	{"--replay f --record g", "--replay and --record cannot be combined"},
+	/* options the mode never acts on: a check that cannot be evaluated
+	 * is refused, never a silent pass */
+	{"--once --fail-on-growth", "--once and --fail-on-growth cannot be "
+				    "combined: one sample cannot show growth"},
+	{"--fail-on-growth --once", "--once and --fail-on-growth"},
+	{"--once --max-growth 5/min", "--once and --max-growth cannot be "
+				      "combined: one sample cannot show growth"},
+	{"--once --duration 10s", "--once and --duration cannot be combined: "
+				  "--duration ends watch mode and the live "
+				  "view"},
+	{"--replay f --duration 10s", "--replay and --duration"},
+	{"--wait-drain 5s --duration 10s", "--wait-drain and --duration"},
+	{"--duration 10s -- ls", "a command after -- and --duration"},
+	{"--max-leaked 0", "--max-leaked needs a command after --"},
+	{"--once --max-leaked 1", "--max-leaked needs a command after --"},
+	{"--replay f --max-leaked 1", "--max-leaked needs a command"},
+	{"--wait-drain 5s --fail-on-growth", "--wait-drain and --fail-on-growth "
+					     "cannot be combined"},
+	{"--wait-drain 5s --max-idle-tx 0", "--wait-drain and --max-idle-tx"},
+	{"--max-total 3 --wait-drain 5s", "--wait-drain and --max-total"},
 };
 
 static void test_bad_input(void **state)

@@ -209,6 +209,169 @@ static void test_hidden_states_warn(void **state)
 	support_run_finish(&f);
 }
 
+struct hidden_case {
+	const char *what;
+	const char *role;      /* pgdrip's own role */
+	const char *filter;    /* --user, or NULL */
+	int max_idle_tx;
+	bool evaluated;
+	int exit_code;
+	const char *hint;
+};
+
+static const struct hidden_case hidden_cases[] = {
+	/* 2 seen over age, under the limit: the hidden 2 may be more */
+	{"hidden may breach", "watcher", NULL, 2, false, PGD_EXIT_UNAVAILABLE,
+	 "GRANT pg_monitor TO watcher"},
+	{"hidden, any limit", "watcher", NULL, 100, false, PGD_EXIT_UNAVAILABLE,
+	 "GRANT pg_monitor TO watcher"},
+	/* a breach among those seen is a failure whatever is hidden */
+	{"seen breach", "watcher", NULL, 1, true, PGD_EXIT_CHECK_FAILED, ""},
+	/* the hidden sessions are not selected: nothing is missing */
+	{"not selected", "watcher", "app_*", 2, true, PGD_EXIT_OK, ""},
+	/* a role SQL must quote */
+	{"quoted role", "CI \"bot\"", NULL, 2, false, PGD_EXIT_UNAVAILABLE,
+	 "GRANT pg_monitor TO \"CI \"\"bot\"\"\""},
+};
+
+/* --max-idle-tx as a role that cannot see other roles' states: not a
+ * pass, not a failure, but not evaluated with the GRANT to run. */
+static void test_hidden_states_check(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(hidden_cases) / sizeof(hidden_cases[0]);
+	     i++) {
+		const struct hidden_case *c = &hidden_cases[i];
+		const struct check_result *r;
+		struct support_run f;
+		struct errbuf err;
+
+		setup_sample(&f);
+		snprintf(f.sample.server.current_user,
+			 sizeof(f.sample.server.current_user), "%s", c->role);
+		f.sample.server.can_read_all_stats = false;
+		add(&f.sample, "someone", "x", SESSION_STATE_UNKNOWN, 400, NAN,
+		    2);
+		if (c->filter != NULL) {
+			assert_true(match_pattern_add(&f.filter.user, c->filter,
+						      &err));
+		}
+		f.thresholds.max_idle_tx = c->max_idle_tx;
+		build(&f, "once");
+		assert_int_equal(f.report.checks.count, 1);
+		r = &f.report.checks.items[0];
+		if (r->evaluated != c->evaluated) {
+			fail_msg("%s: evaluated %d", c->what, r->evaluated);
+		}
+		assert_false(!r->evaluated && r->ok);
+		assert_int_equal(f.report.exit_code, c->exit_code);
+		assert_string_equal(r->hint, c->hint);
+		if (!c->evaluated) {
+			assert_non_null(strstr(r->reason, "2 selected sessions"));
+		}
+		support_run_finish(&f);
+	}
+}
+
+/*
+ * A wrapped command's run: n seconds at 1 s, "api" steady at 5, "leak"
+ * at 2 that gains one session a second from leak_from_s until the
+ * command ends (its sessions all close at the end: the last sample).
+ */
+struct wrap_case {
+	const char *what;
+	int seconds;
+	int leak_from_s; /* < 0: never */
+	double command_started_s;
+	bool flagged;
+	double first_min_s; /* first_flagged_s within [min, max] */
+	double first_max_s;
+};
+
+static const struct wrap_case wrap_cases[] = {
+	{"leak from the start", 40, 10, 10, true, 12, 20},
+	{"leak late in the run", 60, 40, 5, true, 42, 50},
+	/* a long run: the run series compacts past 512 points */
+	{"long run, late leak", 1500, 1400, 5, true, 1400, 1430},
+	{"steady", 40, -1, 5, false, NAN, NAN},
+};
+
+static void wrap_sample(struct support_run *f, int t, int n_leak)
+{
+	sample_reset(&f->sample);
+	f->sample.taken_at_epoch_s = 1000 + t;
+	add(&f->sample, "u", "api", SESSION_STATE_IDLE, 1, 1, 5);
+	add(&f->sample, "u", "leak", SESSION_STATE_IDLE, 100, 1, n_leak);
+	support_run_absorb(f);
+}
+
+static const struct report_group *group_named(const struct report *r,
+					      const char *app)
+{
+	for (size_t i = 0; i < r->group_count; i++) {
+		if (strcmp(r->groups[i].keys[GROUP_KEY_APP], app) == 0) {
+			return &r->groups[i];
+		}
+	}
+	return NULL;
+}
+
+/* In wrap mode "flagged" is the run's verdict: first_flagged_s says
+ * when it first held, never null beside "flagged": true. */
+static void test_wrap_first_flagged(void **state)
+{
+	static const char *const argv[] = {"suite", "-k", "a b", NULL};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(wrap_cases) / sizeof(wrap_cases[0]);
+	     i++) {
+		const struct wrap_case *c = &wrap_cases[i];
+		const struct report_group *g;
+		struct support_run f;
+		struct run_facts facts;
+		int n = 2;
+
+		pipeline_facts_init(&facts, "wrap");
+		facts.wrapped = true;
+		facts.command = "suite -k a b";
+		facts.argv = argv;
+		facts.command_status = 0;
+		facts.command_started_s = c->command_started_s;
+		facts.command_ended_s = c->seconds - 1;
+		facts.ended_epoch_s = 1000 + c->seconds;
+		support_run_init(&f);
+		for (int t = 0; t < c->seconds; t++) {
+			if (c->leak_from_s >= 0 && t > c->leak_from_s) {
+				n++;
+			}
+			wrap_sample(&f, t, t == c->seconds - 1 ? 2 : n);
+		}
+		support_run_report(&f, &facts);
+		/* The arguments are copied apart, as run. */
+		assert_int_equal(f.report.argc, 3);
+		assert_true(f.report.argv[2] != argv[2]);
+		assert_string_equal(f.report.argv[2], "a b");
+		assert_null(f.report.argv[3]);
+		g = group_named(&f.report, "leak");
+		assert_non_null(g);
+		if (g->trend.flagged != c->flagged) {
+			fail_msg("%s: flagged %d", c->what, g->trend.flagged);
+		}
+		if (!c->flagged) {
+			assert_true(isnan(g->first_flagged_s));
+		} else if (!(g->first_flagged_s >= c->first_min_s &&
+			     g->first_flagged_s <= c->first_max_s)) {
+			fail_msg("%s: first flagged at %g, want %g-%g", c->what,
+				 g->first_flagged_s, c->first_min_s,
+				 c->first_max_s);
+		}
+		g = group_named(&f.report, "api");
+		assert_false(g->trend.flagged);
+		assert_true(isnan(g->first_flagged_s));
+		support_run_finish(&f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +379,8 @@ int main(void)
 		cmocka_unit_test(test_idle_tx_list),
 		cmocka_unit_test(test_checks),
 		cmocka_unit_test(test_hidden_states_warn),
+		cmocka_unit_test(test_hidden_states_check),
+		cmocka_unit_test(test_wrap_first_flagged),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

@@ -125,11 +125,9 @@ static const char *const expected[] = {
 	"      \"client_addr\": \"10.0.0.7\",\n"
 	"      \"client_port\": 50432,\n      \"query\": \"app_tests\",\n"
 	"      \"client_process\": {\n        \"pid\": 4243,\n"
-	"        \"command\": \"app_tests\",\n"
-	"        \"relation\": \"command\"\n      }\n    }\n  ]",
+	"        \"command\": \"app_tests\"\n      }\n    }\n  ]",
 	"\"held_by\": {\n        \"pid\": 4244,\n"
 	"        \"command\": \"app_tests\",\n"
-	"        \"relation\": \"descendant\",\n"
 	"        \"sessions\": 24,\n        \"last_seen_s\": 61.5\n      }",
 	"\"held_by\": null\n    }",
 	"\"limits\": [\n    {\n      \"kind\": \"server\",\n"
@@ -139,7 +137,8 @@ static const char *const expected[] = {
 	"\"checks\": [\n    {\n      \"name\": \"max-per-group\",\n"
 	"      \"where\": \"group app_tests/app_tests\",\n"
 	"      \"limit\": 10,\n      \"value\": 30,\n"
-	"      \"ok\": false\n    },",
+	"      \"ok\": false,\n      \"evaluated\": true,\n"
+	"      \"reason\": null,\n      \"hint\": null\n    },",
 	"\"warnings\": [\n    \"role \\\"app_tests\\\" cannot see other "
 	"roles' states\"\n  ]",
 	"\"exit_code\": 1\n}\n",
@@ -150,6 +149,8 @@ static const char *const expected[] = {
 static const char *const absent[] = {
 	"\"client\":",
 	"\"command\": {",
+	/* no wrapped command, nothing for a process to relate to */
+	"\"relation\":",
 };
 
 static void test_contract(void **state)
@@ -181,14 +182,29 @@ struct variant_case {
 	const char *present;
 };
 
+/* The command as run: the joined line and each argument apart, with a
+ * space, a quote, a newline and an ESC inside arguments. */
+static const char *const wrapped_argv[] = {"pytest", "-k", "a b",
+					   "\"tests/\"\n\x1b", NULL};
+
 static void wrapped(struct report *r)
 {
 	r->mode = "wrap";
 	r->wrapped = true;
-	r->command = "pytest -x \"tests/\"\n\x1b";
+	r->command = "pytest -k a b \"tests/\"\n\x1b";
+	r->argv = wrapped_argv;
+	r->argc = 4;
 	r->command_status = 1;
 	r->command_started_s = 2.5;
 	r->command_ended_s = 62.25;
+}
+
+/* Wrap mode without the arguments passed apart (an older caller). */
+static void wrapped_no_argv(struct report *r)
+{
+	wrapped(r);
+	r->argv = NULL;
+	r->argc = 0;
 }
 
 static void no_times(struct report *r)
@@ -235,9 +251,19 @@ static void aborted(struct report *r)
 
 static void traced(struct report *r)
 {
+	wrapped(r);
 	r->groups[0].holder.command = "python3 -m pytest \x1b[2J";
 	r->groups[0].holder.relation = CLIENT_RELATION_UNRELATED;
 	r->idle_tx[0].client.pid = 0;
+}
+
+static void unevaluated(struct report *r)
+{
+	check_list_add_unevaluated(&r->checks, "max-idle-tx",
+				   "idle in transaction", 0, 0,
+				   "2 hidden from \"a\"",
+				   "GRANT pg_monitor TO \"A\"");
+	r->exit_code = 3;
 }
 
 static const struct variant_case variants[] = {
@@ -246,9 +272,20 @@ static const struct variant_case variants[] = {
 	 "        \"relation\": \"unrelated\","},
 	{"untraced", traced, "\"client_process\": null"},
 	{"wrap", wrapped,
-	 "\"command\": {\n    \"argv\": \"pytest -x \\\"tests/\\\"\\n"
-	 "\\u001b\",\n    \"status\": 1,\n    \"started_s\": 2.5,\n"
+	 "\"command\": {\n    \"argv\": \"pytest -k a b \\\"tests/\\\"\\n"
+	 "\\u001b\",\n    \"args\": [\n      \"pytest\",\n      \"-k\",\n"
+	 "      \"a b\",\n      \"\\\"tests/\\\"\\n\\u001b\"\n    ],\n"
+	 "    \"status\": 1,\n    \"started_s\": 2.5,\n"
 	 "    \"ended_s\": 62.25\n  }"},
+	{"wrap, no args", wrapped_no_argv, "\"args\": null,\n"},
+	{"wrap: relation", wrapped,
+	 "\"client_process\": {\n        \"pid\": 4243,\n"
+	 "        \"command\": \"app_tests\",\n"
+	 "        \"relation\": \"command\"\n      }"},
+	{"wrap: holder relation", wrapped,
+	 "\"command\": \"app_tests\",\n"
+	 "        \"relation\": \"descendant\",\n"
+	 "        \"sessions\": 24,"},
 	{"wrap mode", wrapped, "\"mode\": \"wrap\""},
 	{"no times", no_times, "\"started_at\": null,\n  \"ended_at\": null"},
 	{"no timeout", no_times, "\"idle_session_timeout_s\": null"},
@@ -267,6 +304,13 @@ static const struct variant_case variants[] = {
 	{"by db empty", by_db, "{\n      \"database\": \"\",\n"},
 	{"aborted", aborted, "\"state\": \"idle in transaction (aborted)\""},
 	{"aborted age", aborted, "\"xact_age_s\": null"},
+	{"not evaluated", unevaluated,
+	 "{\n      \"name\": \"max-idle-tx\",\n"
+	 "      \"where\": \"idle in transaction\",\n"
+	 "      \"limit\": 0,\n      \"value\": 0,\n"
+	 "      \"ok\": false,\n      \"evaluated\": false,\n"
+	 "      \"reason\": \"2 hidden from \\\"a\\\"\",\n"
+	 "      \"hint\": \"GRANT pg_monitor TO \\\"A\\\"\"\n    }"},
 	{"socket", aborted, "\"client_addr\": \"\",\n"
 			    "      \"client_port\": -1,"},
 };

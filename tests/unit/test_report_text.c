@@ -15,6 +15,7 @@
 
 #include "report_text.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,15 @@ static void test_hostile_names(void **state)
 				free(out);
 			}
 		}
+		/* Off a terminal nothing is cut, and nothing gets through. */
+		for (int utf8 = 0; utf8 <= 1; utf8++) {
+			char *out = render(&r, REPORT_TEXT_UNLIMITED, utf8,
+					   false);
+
+			assert_terminal_safe(out, utf8, false);
+			assert_table_fits(out, INT_MAX, utf8);
+			free(out);
+		}
 		for (int utf8 = 0; utf8 <= 1; utf8++) {
 			char *out = render_breaches(&r, utf8);
 
@@ -315,6 +325,106 @@ static void test_narrow(void **state)
 	report_finish(&r);
 }
 
+/* A 63-byte name (NAMEDATALEN - 1) and a 200-byte query. */
+static const char app63[] =
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789x";
+
+static char *long_query(void)
+{
+	char *q = malloc(201);
+
+	for (int i = 0; i < 200; i++) {
+		q[i] = (char)('a' + i % 26);
+	}
+	memcpy(q, "SELECT ", 7);
+	q[200] = '\0';
+	return q;
+}
+
+struct width_case {
+	int width;
+	bool whole; /* the name and the query appear uncut */
+};
+
+static const struct width_case width_cases[] = {
+	{REPORT_TEXT_UNLIMITED, true},
+	{80, false},
+	{0, false}, /* 0 means 80 */
+};
+
+/* Off a terminal every column is as wide as its widest value; a
+ * terminal's width cuts, but a short key beside a long one stays
+ * whole. */
+static void test_unlimited(void **state)
+{
+	char *query = long_query();
+
+	(void)state;
+	assert_int_equal(strlen(app63), 63);
+	assert_int_equal(strlen(query), 200);
+	for (size_t i = 0; i < COUNT(width_cases); i++) {
+		const struct width_case *c = &width_cases[i];
+		struct report r;
+		const char *row;
+		char *out;
+
+		support_build_report(&r, "app_tests");
+		r.groups[0].keys[GROUP_KEY_APP] = app63;
+		r.idle_tx[0].query = query;
+		out = render(&r, c->width, true, false);
+		assert_terminal_safe(out, true, false);
+		/* The groups table's row (the leak's own line below it names
+		 * the group in full either way). */
+		row = find_line(out, "app_tests abcdef");
+		assert_non_null(row);
+		if (c->whole) {
+			assert_int_equal(strncmp(row + 10, app63, 63), 0);
+			assert_non_null(strstr(out, query));
+			assert_null(strstr(out, "\xe2\x80\xa6"));
+			assert_table_fits(out, INT_MAX, true);
+		} else {
+			assert_int_not_equal(strncmp(row + 10, app63, 63), 0);
+			assert_null(strstr(out, query));
+			assert_non_null(strstr(out, "\xe2\x80\xa6"));
+			assert_table_fits(out, 80, true);
+		}
+		free(out);
+		report_finish(&r);
+	}
+	free(query);
+}
+
+/* A check the role cannot see the data of: its own line, then the
+ * GRANT as a hint line; hostile bytes in a role name stay escaped. */
+static void test_unevaluated(void **state)
+{
+	struct report r;
+	char *out;
+
+	(void)state;
+	support_build_report(&r, "app_tests");
+	check_list_add_unevaluated(&r.checks, "max-idle-tx",
+				   "idle in transaction", 0, 0,
+				   "the server hides the state of 2 selected "
+				   "sessions from role \"\x1b[2J\"",
+				   "GRANT pg_monitor TO \"\x1b[2J\"");
+	out = render_breaches(&r, true);
+	assert_terminal_safe(out, true, false);
+	assert_non_null(strstr(out,
+			       "pgdrip: check max-idle-tx not evaluated: idle "
+			       "in transaction: the server hides the state of "
+			       "2 selected sessions from role \"\\e[2J\"\n"
+			       "pgdrip: hint: GRANT pg_monitor TO \"\\e[2J\" "
+			       "(as a superuser) to let pgdrip see every "
+			       "session's state\n"));
+	free(out);
+	out = render(&r, 80, true, false);
+	assert_non_null(strstr(out, "Checks: 1 passed, 1 failed, 1 not "
+				    "evaluated\n"));
+	free(out);
+	report_finish(&r);
+}
+
 static void test_colour(void **state)
 {
 	struct report r;
@@ -355,6 +465,8 @@ int main(void)
 		cmocka_unit_test(test_sentences),
 		cmocka_unit_test(test_variants),
 		cmocka_unit_test(test_narrow),
+		cmocka_unit_test(test_unlimited),
+		cmocka_unit_test(test_unevaluated),
 		cmocka_unit_test(test_colour),
 		cmocka_unit_test(test_empty),
 	};

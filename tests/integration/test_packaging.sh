@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# What "meson install" puts where, and the two things a build may lack:
+# without libmicrohttpd pgdrip builds and refuses --listen saying why;
+# without scdoc meson setup stops with a message instead of installing
+# no man page.  PGDRIP names the binary of the build tree to install.
+. "$(dirname "$0")/lib.sh"
+
+BUILD_DIR=$(cd "$(dirname "$PGDRIP")/.." && pwd)
+DEST=$T_TMP/dest
+meson install -C "$BUILD_DIR" --destdir "$DEST" >"$T_TMP/install.log" 2>&1
+is "$?" 0 "meson install into a DESTDIR"
+prefix=$(meson introspect --buildoptions "$BUILD_DIR" |
+	jq -r '.[] | select(.name == "prefix") | .value')
+datadir=$(meson introspect --buildoptions "$BUILD_DIR" |
+	jq -r '.[] | select(.name == "datadir") | .value')
+root=$DEST$prefix
+for f in bin/pgdrip share/man/man1/pgdrip.1 \
+	"$datadir/bash-completion/completions/pgdrip" \
+	"$datadir/zsh/site-functions/_pgdrip" \
+	"$datadir/fish/vendor_completions.d/pgdrip.fish" \
+	"$datadir/doc/pgdrip/LICENSE" "$datadir/doc/pgdrip/NEWS"; do
+	check "installs $f" test -s "$root/$f"
+done
+alerts=$datadir/pgdrip/pgdrip-alerts.yml
+check "installs the alerting rules as $alerts" \
+	cmp "$root/$alerts" "$PGDRIP_ROOT/scripts/pgdrip-alerts.yml"
+# The page names the installed path, as scdoc wrote it (\& before dots).
+like "$(sed 's/\\&//g' "$root/share/man/man1/pgdrip.1")" "$prefix/$alerts" \
+	"the man page points to $prefix/$alerts"
+check "the installed page is the built one" \
+	cmp "$root/share/man/man1/pgdrip.1" "$BUILD_DIR/man/pgdrip.1"
+
+like "$(head -1 "$PGDRIP_ROOT/LICENSE")" "^MIT License$" "LICENSE is MIT..."
+like "$(grep -E "license:" "$PGDRIP_ROOT/meson.build")" "'MIT'" "...as meson.build says"
+like "$(grep Copyright "$PGDRIP_ROOT/LICENSE")" "the pgdrip authors" "...copyright the pgdrip authors"
+version=$("$PGDRIP" --version | cut -d' ' -f2)
+like "$(cat "$PGDRIP_ROOT/NEWS")" "^$version " "NEWS has a section for $version"
+like "$(head -8 "$PGDRIP_ROOT/NEWS")" "^Unreleased$" "...after the changes not yet released"
+
+# A pkg-config search path with every module but libmicrohttpd.
+mkdir -p "$T_TMP/pc"
+for dir in $(pkg-config --variable pc_path pkg-config | tr : ' '); do
+	for pc in "$dir"/*.pc; do
+		[ -f "$pc" ] && [ "$(basename "$pc")" != libmicrohttpd.pc ] &&
+			ln -sf "$pc" "$T_TMP/pc/"
+	done
+done
+PKG_CONFIG_LIBDIR=$T_TMP/pc meson setup "$T_TMP/nomhd" "$PGDRIP_ROOT" \
+	>"$T_TMP/nomhd.log" 2>&1
+is "$?" 0 "meson setup without libmicrohttpd"
+like "$(cat "$T_TMP/nomhd.log")" "libmicrohttpd not found: --listen is left out" "...says --listen is left out"
+ninja -C "$T_TMP/nomhd" src/pgdrip >>"$T_TMP/nomhd.log" 2>&1
+is "$?" 0 "...and builds pgdrip"
+NOMHD=$T_TMP/nomhd/src/pgdrip
+if ldd "$NOMHD" | grep -q microhttpd; then
+	fail "...not linked with libmicrohttpd"
+else
+	pass "...not linked with libmicrohttpd"
+fi
+"$NOMHD" --no-live --listen "127.0.0.1:$(free_port)" --duration 1s >"$T_TMP/out" 2>"$T_TMP/err"
+is "$?" 2 "--listen without libmicrohttpd is a usage error"
+is "$(head -1 "$T_TMP/err")" "pgdrip: --listen is not available: pgdrip was built without libmicrohttpd" \
+	"...saying why"
+like "$(sed -n 2p "$T_TMP/err")" "^pgdrip: hint: " "...with a hint"
+check "...before any report" test ! -s "$T_TMP/out"
+"$NOMHD" --once --format prometheus >"$T_TMP/prom.txt"
+is "$?" 0 "the rest works: --once --format prometheus"
+like "$(cat "$T_TMP/prom.txt")" "^pgdrip_up\{server=.*\} 1$" "...with its exposition"
+
+# A PATH with every program but scdoc (/bin is /usr/bin on Debian).
+mkdir -p "$T_TMP/bin"
+for prog in /usr/bin/* /usr/local/bin/*; do
+	[ -x "$prog" ] && [ "$(basename "$prog")" != scdoc ] &&
+		ln -sf "$prog" "$T_TMP/bin/"
+done
+PATH=$T_TMP/bin meson setup "$T_TMP/noscdoc" "$PGDRIP_ROOT" >"$T_TMP/noscdoc.log" 2>&1
+rc=$?
+check "meson setup without scdoc fails (exit $rc)" test "$rc" -ne 0
+like "$(cat "$T_TMP/noscdoc.log")" "ERROR: .*scdoc is needed to build the man page" \
+	"...saying scdoc is needed"
+done_testing
