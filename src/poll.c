@@ -245,14 +245,30 @@ static bool read_server_info(struct poller *p, struct errbuf *err)
 	return true;
 }
 
+/*
+ * "host:port/db"; an IPv6 address in brackets ("[::1]:5432/db"), as in a
+ * URI, so the port cannot be read as part of it.  A socket directory (or
+ * an abstract socket, "@name") is a path: it stays as it is even if it
+ * holds a ':'.
+ */
+static void format_label(char *buf, size_t len, const char *host,
+			 const char *port, const char *db)
+{
+	bool bracket = host[0] != '/' && host[0] != '@' &&
+		       strchr(host, ':') != NULL;
+
+	snprintf(buf, len, "%s%s%s:%s/%s", bracket ? "[" : "", host,
+		 bracket ? "]" : "", port, db);
+}
+
 static void make_label(struct poller *p)
 {
 	const char *host = PQhost(p->conn);
 	const char *port = PQport(p->conn);
 	const char *db = PQdb(p->conn);
 
-	snprintf(p->label, sizeof(p->label), "%s:%s/%s", host ? host : "",
-		 port ? port : "", db ? db : "");
+	format_label(p->label, sizeof(p->label), host ? host : "",
+		     port ? port : "", db ? db : "");
 }
 
 /* Prepared once: parsing and planning the UNION over three views costs
@@ -289,11 +305,14 @@ static size_t connect_keywords(const struct conn_params *params,
 	    getenv("PGCONNECT_TIMEOUT") == NULL) {
 		ADD("connect_timeout", "10");
 	}
-	/* dbname next: expanded as a conninfo/URI, later keys win. */
-	ADD("dbname", params->dbname);
+	/* -h, -p and -U before dbname, as psql puts them (startup.c):
+	 * dbname is expanded in place as a conninfo string or URI, so what
+	 * it says wins over them ("-d postgresql://h:5433/db -p 9999"
+	 * connects to 5433), and they fill in what it leaves out. */
 	ADD("host", params->host);
 	ADD("port", params->port);
 	ADD("user", params->user);
+	ADD("dbname", params->dbname);
 	if (params->connect_timeout_ms > 0) {
 		snprintf(timeout, 32, "%lld",
 			 (long long)((params->connect_timeout_ms + 999) / 1000));
@@ -323,9 +342,9 @@ void poll_describe(const struct conn_params *params, char *buf, size_t len)
 	 * environment and service files exactly as it will to connect. */
 	conn = PQconnectStartParams(keys, values, 1);
 	host = conn != NULL ? PQhost(conn) : NULL;
-	snprintf(buf, len, "%s:%s/%s", host != NULL ? host : "?",
-		 conn != NULL && PQport(conn) ? PQport(conn) : "",
-		 conn != NULL && PQdb(conn) ? PQdb(conn) : "");
+	format_label(buf, len, host != NULL ? host : "?",
+		     conn != NULL && PQport(conn) ? PQport(conn) : "",
+		     conn != NULL && PQdb(conn) ? PQdb(conn) : "");
 	PQfinish(conn);
 }
 
