@@ -1,0 +1,729 @@
+/*
+ * record_read.c - the reader behind --replay (see record.h).  Each line
+ * is parsed into a small tree held in an arena, then the fields it knows
+ * are mapped onto a sample; unknown fields are ignored so files with
+ * fields added later stay readable.
+ */
+#include "record.h"
+
+#include "arena.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum node_type { NODE_NULL, NODE_BOOL, NODE_NUMBER, NODE_STRING, NODE_ARRAY,
+		 NODE_OBJECT };
+
+struct node {
+	enum node_type type;
+	const char *key; /* inside an object */
+	const char *str; /* NUL-terminated; len may hold NULs */
+	size_t len;
+	double num;
+	bool boolean;
+	struct node *child; /* first member */
+	struct node *next;
+};
+
+struct parser {
+	const char *p;
+	const char *end;
+	struct arena *arena;
+	const char *error;
+	int depth;
+};
+
+static void skip_ws(struct parser *ps)
+{
+	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
+				   *ps->p == '\r' || *ps->p == '\n')) {
+		ps->p++;
+	}
+}
+
+static bool read_hex4(struct parser *ps, unsigned *out)
+{
+	*out = 0;
+	if (ps->end - ps->p < 4) {
+		return false;
+	}
+	for (int i = 0; i < 4; i++) {
+		int h = common_hex_digit(ps->p[i]);
+
+		if (h < 0) {
+			return false;
+		}
+		*out = *out * 16 + (unsigned)h;
+	}
+	ps->p += 4;
+	return true;
+}
+
+static size_t put_utf8(char *dst, unsigned cp)
+{
+	if (cp < 0x80) {
+		dst[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		dst[0] = (char)(0xC0 | cp >> 6);
+		dst[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		dst[0] = (char)(0xE0 | cp >> 12);
+		dst[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		dst[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	dst[0] = (char)(0xF0 | cp >> 18);
+	dst[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+	dst[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+	dst[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* \uXXXX, with surrogate pairs; a lone surrogate is an error. */
+static bool read_unicode(struct parser *ps, char *dst, size_t *used)
+{
+	unsigned cp;
+	unsigned low;
+
+	if (!read_hex4(ps, &cp)) {
+		return false;
+	}
+	if (cp >= 0xD800 && cp <= 0xDBFF) {
+		if (ps->end - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u') {
+			return false;
+		}
+		ps->p += 2;
+		if (!read_hex4(ps, &low) || low < 0xDC00 || low > 0xDFFF) {
+			return false;
+		}
+		cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+	} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+		return false;
+	}
+	*used += put_utf8(dst + *used, cp);
+	return true;
+}
+
+static bool parse_string(struct parser *ps, struct node *n)
+{
+	const char *start = ++ps->p;
+	const char *q = start;
+	char *dst;
+	size_t used = 0;
+
+	/* The common case, a string without escapes, is copied as is. */
+	while (q < ps->end && *q != '"' && *q != '\\' &&
+	       (unsigned char)*q >= 0x20) {
+		q++;
+	}
+	if (q < ps->end && *q == '"') {
+		dst = arena_strndup(ps->arena, start, (size_t)(q - start));
+		ps->p = q + 1;
+		n->type = NODE_STRING;
+		n->str = dst;
+		n->len = (size_t)(q - start);
+		return true;
+	}
+	while (q < ps->end && *q != '"') {
+		q += (*q == '\\' && q + 1 < ps->end) ? 2 : 1;
+	}
+	if (q >= ps->end) {
+		ps->error = "unterminated string";
+		return false;
+	}
+	/* Unescaping never grows a string. */
+	dst = arena_alloc(ps->arena, (size_t)(q - start) + 1);
+	while (ps->p < q) {
+		char c = *ps->p++;
+
+		if ((unsigned char)c < 0x20) {
+			ps->error = "control character in a string";
+			return false;
+		}
+		if (c != '\\') {
+			dst[used++] = c;
+			continue;
+		}
+		c = *ps->p++;
+		switch (c) {
+		case '"': case '\\': case '/':
+			dst[used++] = c;
+			break;
+		case 'b': dst[used++] = '\b'; break;
+		case 'f': dst[used++] = '\f'; break;
+		case 'n': dst[used++] = '\n'; break;
+		case 'r': dst[used++] = '\r'; break;
+		case 't': dst[used++] = '\t'; break;
+		case 'u':
+			if (!read_unicode(ps, dst, &used)) {
+				ps->error = "bad \\u escape";
+				return false;
+			}
+			break;
+		default:
+			ps->error = "bad escape in a string";
+			return false;
+		}
+	}
+	ps->p = q + 1;
+	n->type = NODE_STRING;
+	n->str = dst;
+	n->len = used;
+	dst[used] = '\0';
+	return true;
+}
+
+static bool parse_value(struct parser *ps, struct node *n);
+
+static bool parse_members(struct parser *ps, struct node *n, char close)
+{
+	struct node **tail = &n->child;
+
+	ps->p++;
+	if (++ps->depth > 32) {
+		ps->error = "nested too deeply";
+		return false;
+	}
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == close) {
+		ps->p++;
+		ps->depth--;
+		return true;
+	}
+	for (;;) {
+		struct node *m = arena_alloc(ps->arena, sizeof(*m));
+		struct node key;
+
+		memset(m, 0, sizeof(*m));
+		skip_ws(ps);
+		if (close == '}') {
+			if (ps->p >= ps->end || *ps->p != '"' ||
+			    !parse_string(ps, &key)) {
+				ps->error = ps->error ? ps->error : "expected a key";
+				return false;
+			}
+			m->key = key.str;
+			skip_ws(ps);
+			if (ps->p >= ps->end || *ps->p++ != ':') {
+				ps->error = "expected ':'";
+				return false;
+			}
+		}
+		if (!parse_value(ps, m)) {
+			return false;
+		}
+		*tail = m;
+		tail = &m->next;
+		skip_ws(ps);
+		if (ps->p < ps->end && *ps->p == ',') {
+			ps->p++;
+			continue;
+		}
+		if (ps->p < ps->end && *ps->p == close) {
+			ps->p++;
+			ps->depth--;
+			return true;
+		}
+		ps->error = ps->p >= ps->end ? "unexpected end of line"
+					     : "expected ',' or a closing bracket";
+		return false;
+	}
+}
+
+static bool parse_literal(struct parser *ps, const char *word)
+{
+	size_t len = strlen(word);
+
+	if ((size_t)(ps->end - ps->p) < len || memcmp(ps->p, word, len) != 0) {
+		ps->error = "unexpected character";
+		return false;
+	}
+	ps->p += len;
+	return true;
+}
+
+static bool is_digit_at(const struct parser *ps, size_t i)
+{
+	return ps->p + i < ps->end && ps->p[i] >= '0' && ps->p[i] <= '9';
+}
+
+/* Strict JSON grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool parse_number(struct parser *ps, struct node *n)
+{
+	char buf[64];
+	size_t len = 0;
+	char *end;
+
+	if (ps->p < ps->end && ps->p[0] == '-') {
+		len++;
+	}
+	if (!is_digit_at(ps, len)) {
+		ps->error = "unexpected character";
+		return false;
+	}
+	if (ps->p[len] == '0') {
+		len++;
+	} else {
+		while (is_digit_at(ps, len)) {
+			len++;
+		}
+	}
+	if (ps->p + len < ps->end && ps->p[len] == '.') {
+		if (!is_digit_at(ps, ++len)) {
+			ps->error = "bad number";
+			return false;
+		}
+		while (is_digit_at(ps, len)) {
+			len++;
+		}
+	}
+	if (ps->p + len < ps->end && (ps->p[len] == 'e' || ps->p[len] == 'E')) {
+		len++;
+		if (ps->p + len < ps->end &&
+		    (ps->p[len] == '+' || ps->p[len] == '-')) {
+			len++;
+		}
+		if (!is_digit_at(ps, len)) {
+			ps->error = "bad number";
+			return false;
+		}
+		while (is_digit_at(ps, len)) {
+			len++;
+		}
+	}
+	/* No pgdrip number needs more digits than a double holds. */
+	if (len >= sizeof(buf)) {
+		ps->error = "number too long";
+		return false;
+	}
+	memcpy(buf, ps->p, len);
+	buf[len] = '\0';
+	errno = 0;
+	n->num = strtod(buf, &end);
+	if (*end != '\0' || !isfinite(n->num)) {
+		ps->error = "bad number";
+		return false;
+	}
+	n->type = NODE_NUMBER;
+	ps->p += len;
+	return true;
+}
+
+static bool parse_value(struct parser *ps, struct node *n)
+{
+	skip_ws(ps);
+	if (ps->p >= ps->end) {
+		ps->error = "unexpected end of line";
+		return false;
+	}
+	switch (*ps->p) {
+	case '{':
+		n->type = NODE_OBJECT;
+		return parse_members(ps, n, '}');
+	case '[':
+		n->type = NODE_ARRAY;
+		return parse_members(ps, n, ']');
+	case '"':
+		return parse_string(ps, n);
+	case 't':
+		n->type = NODE_BOOL;
+		n->boolean = true;
+		return parse_literal(ps, "true");
+	case 'f':
+		n->type = NODE_BOOL;
+		return parse_literal(ps, "false");
+	case 'n':
+		n->type = NODE_NULL;
+		return parse_literal(ps, "null");
+	default:
+		return parse_number(ps, n);
+	}
+}
+
+static const struct node *member(const struct node *obj, const char *key)
+{
+	if (obj == NULL || obj->type != NODE_OBJECT) {
+		return NULL;
+	}
+	for (const struct node *m = obj->child; m != NULL; m = m->next) {
+		if (strcmp(m->key, key) == 0) {
+			return m;
+		}
+	}
+	return NULL;
+}
+
+static double num_of(const struct node *obj, const char *key, double dflt)
+{
+	const struct node *m = member(obj, key);
+
+	return m != NULL && m->type == NODE_NUMBER ? m->num : dflt;
+}
+
+static int int_of(const struct node *obj, const char *key, int dflt)
+{
+	double v = num_of(obj, key, dflt);
+
+	return v >= -2147483647.0 && v <= 2147483647.0 ? (int)v : dflt;
+}
+
+/* Turns the writer's \xNN back into the byte, in place. */
+static size_t decode_hex_escapes(char *s, size_t len)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int hi;
+		int lo;
+
+		if (s[i] == '\\' && i + 3 < len && s[i + 1] == 'x' &&
+		    (hi = common_hex_digit(s[i + 2])) >= 0 &&
+		    (lo = common_hex_digit(s[i + 3])) >= 0) {
+			s[out++] = (char)(hi * 16 + lo);
+			i += 3;
+		} else {
+			s[out++] = s[i];
+		}
+	}
+	s[out] = '\0';
+	return out;
+}
+
+/* A string field copied into the sample (raw bytes restored). */
+static const char *str_of(struct sample *sample, const struct node *obj,
+			  const char *key)
+{
+	const struct node *m = member(obj, key);
+	char *copy;
+
+	if (m == NULL || m->type != NODE_STRING) {
+		return "";
+	}
+	copy = arena_strdup(&sample->arena, m->str);
+	if (strchr(copy, '\\') != NULL) {
+		decode_hex_escapes(copy, strlen(copy));
+	}
+	return copy;
+}
+
+static void copy_string(char *dst, size_t size, const struct node *obj,
+			const char *key)
+{
+	const struct node *m = member(obj, key);
+
+	snprintf(dst, size, "%s",
+		 m != NULL && m->type == NODE_STRING ? m->str : "");
+	decode_hex_escapes(dst, strlen(dst));
+}
+
+static void read_server(const struct node *s, struct server_info *out)
+{
+	const struct node *ok = member(s, "can_read_all_stats");
+
+	copy_string(out->version, sizeof(out->version), s, "version");
+	out->version_num = int_of(s, "version_num", 0);
+	out->max_connections = int_of(s, "max_connections", 0);
+	out->superuser_reserved = int_of(s, "superuser_reserved", 0);
+	out->reserved = int_of(s, "reserved", 0);
+	out->idle_session_timeout_s = num_of(s, "idle_session_timeout_s", NAN);
+	out->can_read_all_stats = ok != NULL && ok->boolean;
+	copy_string(out->current_user, sizeof(out->current_user), s,
+		    "current_user");
+}
+
+static bool read_state(const struct node *obj, enum session_state *out)
+{
+	const struct node *m = member(obj, "state");
+
+	return m != NULL && m->type == NODE_STRING &&
+	       sample_state_from_key(m->str, out);
+}
+
+static void set_client(struct session *s, const char *client)
+{
+	if (strcmp(client, "local") == 0) {
+		s->client_port = -1;
+	} else {
+		s->client_addr = client;
+	}
+}
+
+static void read_client_process(const struct node *obj, struct sample *out,
+				struct session *s)
+{
+	const struct node *p = member(obj, "client_process");
+	const struct node *relation;
+
+	if (p == NULL || p->type != NODE_OBJECT) {
+		return;
+	}
+	s->client_pid = int_of(p, "pid", 0);
+	if (s->client_pid < 0) {
+		s->client_pid = 0;
+	}
+	s->client_command = str_of(out, p, "command");
+	relation = member(p, "relation");
+	if (relation == NULL || relation->type != NODE_STRING ||
+	    !sample_relation_parse(relation->str, &s->client_relation)) {
+		s->client_relation = CLIENT_RELATION_UNRELATED;
+	}
+}
+
+static bool read_rows(const struct node *rows, struct sample *out,
+		      long long *total, const char **error)
+{
+	for (const struct node *r = rows ? rows->child : NULL; r; r = r->next) {
+		struct session *s;
+		int count = int_of(r, "count", -1);
+		enum session_state state;
+
+		if (count < 0 || !read_state(r, &state)) {
+			*error = "a row without a valid count or state";
+			return false;
+		}
+		*total += count;
+		if (*total > RECORD_MAX_SESSIONS) {
+			*error = "more sessions than any server holds";
+			return false;
+		}
+		s = sample_add_session(out);
+		s->weight = count;
+		s->state = state;
+		s->user = str_of(out, r, "user");
+		s->app = str_of(out, r, "application");
+		s->db = str_of(out, r, "database");
+		set_client(s, str_of(out, r, "client"));
+		read_client_process(r, out, s);
+	}
+	return true;
+}
+
+static bool read_idle_tx(const struct node *list, struct sample *out,
+			 long long *total, const char **error)
+{
+	for (const struct node *e = list ? list->child : NULL; e; e = e->next) {
+		struct session *s;
+		enum session_state state;
+
+		if (!read_state(e, &state)) {
+			*error = "an idle-in-transaction entry without a state";
+			return false;
+		}
+		if (++*total > RECORD_MAX_SESSIONS) {
+			*error = "more sessions than any server holds";
+			return false;
+		}
+		s = sample_add_session(out);
+		s->state = state;
+		s->pid = int_of(e, "pid", 0);
+		s->user = str_of(out, e, "user");
+		s->app = str_of(out, e, "application");
+		s->db = str_of(out, e, "database");
+		s->client_addr = str_of(out, e, "client");
+		s->client_port = int_of(e, "client_port", 0);
+		s->state_age_s = num_of(e, "idle_s", NAN);
+		s->xact_age_s = num_of(e, "xact_age_s", NAN);
+		s->backend_age_s = num_of(e, "backend_age_s", NAN);
+		s->xact_start_epoch_s = num_of(e, "xact_start", NAN);
+		s->query = str_of(out, e, "query");
+		read_client_process(e, out, s);
+	}
+	return true;
+}
+
+static void read_limits(const struct node *list, struct sample *out,
+			bool roles)
+{
+	for (const struct node *e = list ? list->child : NULL; e; e = e->next) {
+		const char *name = str_of(out, e, "name");
+		int limit = int_of(e, "limit", -1);
+
+		if (roles) {
+			sample_add_role_limit(out, name, limit);
+		} else {
+			sample_add_db_limit(out, name, limit);
+		}
+	}
+}
+
+/* Maps a parsed line onto a sample. */
+static bool read_sample(const struct node *root, struct sample *out,
+			const char **error)
+{
+	const struct node *status = member(root, "status");
+	const struct node *t = member(root, "t");
+	long long total = 0;
+
+	if (root->type != NODE_OBJECT) {
+		*error = "not a pgdrip record (not an object)";
+		return false;
+	}
+	if (t == NULL || t->type != NODE_NUMBER) {
+		*error = "not a pgdrip record (missing \"t\")";
+		return false;
+	}
+	if (status == NULL || status->type != NODE_STRING) {
+		*error = "not a pgdrip record (missing \"status\")";
+		return false;
+	}
+	out->taken_at_epoch_s = t->num;
+	out->elapsed_ms = num_of(root, "elapsed_ms", 0);
+	if (strcmp(status->str, "failed") == 0) {
+		out->status = SAMPLE_STATUS_FAILED;
+		return true;
+	}
+	out->status = strcmp(status->str, "late") == 0 ? SAMPLE_STATUS_LATE
+						       : SAMPLE_STATUS_OK;
+	read_server(member(root, "server"), &out->server);
+	read_limits(member(root, "role_limits"), out, true);
+	read_limits(member(root, "db_limits"), out, false);
+	return read_rows(member(root, "rows"), out, &total, error) &&
+	       read_idle_tx(member(root, "idle_in_transaction"), out, &total,
+			    error);
+}
+
+void record_reader_init(struct record_reader *reader, FILE *in)
+{
+	memset(reader, 0, sizeof(*reader));
+	reader->in = in;
+	arena_init(&reader->parse_arena);
+}
+
+void record_reader_finish(struct record_reader *reader)
+{
+	if (reader == NULL) {
+		return;
+	}
+	free(reader->line);
+	free(reader->chunk);
+	reader->line = NULL;
+	reader->chunk = NULL;
+	arena_finish(&reader->parse_arena);
+}
+
+enum { CHUNK_SIZE = 64 * 1024 };
+
+/* Appends n bytes to the line; false when it would pass RECORD_MAX_LINE. */
+static bool append_line(struct record_reader *r, size_t *len, const char *p,
+			size_t n)
+{
+	if (n > RECORD_MAX_LINE - *len) {
+		return false;
+	}
+	if (*len + n + 1 > r->line_cap) {
+		xgrow((void **)&r->line, &r->line_cap, *len + n + 1, 1);
+	}
+	memcpy(r->line + *len, p, n);
+	*len += n;
+	r->line[*len] = '\0';
+	return true;
+}
+
+/*
+ * Reads one line (without '\n'; may hold NUL bytes).  Returns 0 at the
+ * end of the file, -1 when longer than RECORD_MAX_LINE, else 1 with
+ * *complete telling whether the line had its '\n'.
+ */
+static int read_line(struct record_reader *r, size_t *len, bool *complete)
+{
+	*len = 0;
+	*complete = false;
+	if (r->line == NULL) {
+		xgrow((void **)&r->line, &r->line_cap, 4096, 1);
+	}
+	r->line[0] = '\0';
+	if (r->chunk == NULL) {
+		r->chunk = xmalloc(CHUNK_SIZE);
+	}
+	for (;;) {
+		const char *start;
+		const char *nl;
+		size_t avail;
+
+		if (r->chunk_pos == r->chunk_len) {
+			r->chunk_pos = 0;
+			r->chunk_len = fread(r->chunk, 1, CHUNK_SIZE, r->in);
+			if (r->chunk_len == 0) {
+				return *len > 0 ? 1 : 0;
+			}
+		}
+		start = r->chunk + r->chunk_pos;
+		avail = r->chunk_len - r->chunk_pos;
+		nl = memchr(start, '\n', avail);
+		if (nl != NULL) {
+			avail = (size_t)(nl - start);
+		}
+		if (!append_line(r, len, start, avail)) {
+			return -1;
+		}
+		r->chunk_pos += avail;
+		if (nl != NULL) {
+			r->chunk_pos++;
+			*complete = true;
+			return 1;
+		}
+	}
+}
+
+int record_reader_next(struct record_reader *reader, struct sample *out,
+		       struct errbuf *err)
+{
+	for (;;) {
+		struct parser ps;
+		struct node root;
+		size_t len;
+		bool complete;
+		const char *error = NULL;
+		bool ok;
+		int got = read_line(reader, &len, &complete);
+
+		if (got == 0) {
+			return 0;
+		}
+		reader->line_no++;
+		if (got < 0) {
+			errbuf_set(err, "line %zu: longer than %d MiB",
+				   reader->line_no, RECORD_MAX_LINE >> 20);
+			return -1;
+		}
+		if (strspn(reader->line, " \t\r") == len) {
+			continue;
+		}
+		sample_reset(out);
+		arena_reset(&reader->parse_arena);
+		memset(&ps, 0, sizeof(ps));
+		memset(&root, 0, sizeof(root));
+		ps.p = reader->line;
+		ps.end = reader->line + len;
+		ps.arena = &reader->parse_arena;
+		ok = parse_value(&ps, &root);
+		if (ok) {
+			skip_ws(&ps);
+			if (ps.p != ps.end) {
+				ok = false;
+				ps.error = "trailing characters";
+			}
+		}
+		if (!ok && !complete && reader->line[0] == '{') {
+			/* A recorder killed mid-write leaves half a line:
+			 * the samples before it are good.  Garbage that
+			 * does not even start like a record is an error. */
+			reader->truncated_last_line = true;
+			return 0;
+		}
+		ok = ok && read_sample(&root, out, &error);
+		if (!ok) {
+			sample_reset(out);
+			errbuf_set(err, "line %zu: %s", reader->line_no,
+				   error ? error : ps.error);
+			return -1;
+		}
+		return 1;
+	}
+}
