@@ -164,8 +164,8 @@ static bool check_port(const char *value, struct errbuf *err)
 		long n = len > 0 && len <= 5 ? strtol(p, NULL, 10) : 0;
 
 		if (n < 1 || n > 65535 || (p[len] != ',' && p[len] != '\0')) {
-			errbuf_set(err, "invalid port \"%s\": expected a number "
-					"from 1 to 65535", value);
+			errbuf_set(err, "invalid port \"%s\": expected a "
+					"number from 1 to 65535", value);
 			return false;
 		}
 		if (p[len] == '\0') {

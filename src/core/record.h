@@ -61,6 +61,8 @@ struct record_reader {
 	size_t chunk_pos;
 	size_t chunk_len;
 	struct arena parse_arena; /* one line's parse tree, reused */
+	double version;    /* the format version of the last line read */
+	double latest_t_s; /* the latest "t" read so far; 0 before any */
 };
 
 void record_reader_init(struct record_reader *reader, FILE *in);
@@ -70,12 +72,23 @@ void record_reader_finish(struct record_reader *reader);
 enum { RECORD_MAX_LINE = 64 * 1024 * 1024 };
 /* More sessions than this in one line is an error (sums stay in int). */
 enum { RECORD_MAX_SESSIONS = 100 * 1000 * 1000 };
+/* The newest format version the reader knows ("v"); a higher one is an
+ * error rather than a file read wrong. */
+enum { RECORD_VERSION = 1 };
+/* A line's "t" may be less than this before the latest one read (a
+ * wall clock stepped back by NTP during a recording); more is an error. */
+#define RECORD_CLOCK_SLACK_S 1.0
 
 /*
  * Reads the next sample into out (reset first).  Returns 1 for a sample
  * (status FAILED for a failed one), 0 at the end of the file (a last line
  * cut short, as by a killed recorder, sets truncated_last_line), -1 with
- * err naming the line ("line 12: ...") on anything malformed.
+ * err naming the line ("line 12: ...") on anything malformed or that
+ * pgdrip cannot have written: an unknown format version, a "t" that is
+ * not a plausible time (0 < t < 1e11 seconds since 1970) or that runs
+ * backwards by RECORD_CLOCK_SLACK_S or more, a negative or fractional
+ * count or pid, a limit below -1, a port outside -1..65535, an age
+ * beyond 1e11 s.
  */
 PGD_NODISCARD int record_reader_next(struct record_reader *reader,
 				     struct sample *out, struct errbuf *err);

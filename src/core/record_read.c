@@ -359,18 +359,73 @@ static const struct node *member(const struct node *obj, const char *key)
 	return NULL;
 }
 
-static double num_of(const struct node *obj, const char *key, double dflt)
+/*
+ * What a number field may hold.  A record pgdrip wrote holds nothing
+ * else, so a value outside is a corrupt or forged file: an error naming
+ * the field, never a number that would mislead the analysis (or, like
+ * t=1e308, overflow the formatting of a duration).
+ */
+struct range {
+	double lo;
+	double hi;
+	bool whole; /* an integer */
+	const char *what;
+};
+
+/* Every time and age pgdrip records is far below this (year 5138). */
+#define PLAUSIBLE_S 1e11
+
+static const struct range COUNT = {0, 2147483647.0, true,
+				   "a whole number >= 0"};
+static const struct range PORT = {-1, 65535, true, "a port (-1 to 65535)"};
+static const struct range EPOCH = {1e-3, PLAUSIBLE_S, false,
+				   "a time in seconds since 1970"};
+static const struct range AGE = {-PLAUSIBLE_S, PLAUSIBLE_S, false,
+				 "a duration in seconds"};
+static const struct range MILLIS = {0, PLAUSIBLE_S * 1e3, false,
+				    "milliseconds >= 0"};
+
+/*
+ * The number at key in obj into *out: dflt when absent or null (a
+ * number that was not finite is written as null); false with why when
+ * it is anything else or outside r.
+ */
+static bool num_in(const struct node *obj, const char *key,
+		   const struct range *r, double dflt, double *out,
+		   struct errbuf *why)
 {
 	const struct node *m = member(obj, key);
 
-	return m != NULL && m->type == NODE_NUMBER ? m->num : dflt;
+	*out = dflt;
+	if (m == NULL || m->type == NODE_NULL) {
+		return true;
+	}
+	if (m->type != NODE_NUMBER) {
+		errbuf_set(why, "\"%s\" is not a number", key);
+		return false;
+	}
+	if (!(m->num >= r->lo && m->num <= r->hi) ||
+	    (r->whole && m->num != floor(m->num))) {
+		errbuf_set(why, "\"%s\" is %.15g, not %s", key, m->num,
+			   r->what);
+		return false;
+	}
+	*out = m->num;
+	return true;
 }
 
-static int int_of(const struct node *obj, const char *key, int dflt)
+/* num_in() for an int field; absent or null gives dflt. */
+static bool int_in(const struct node *obj, const char *key,
+		   const struct range *r, int dflt, int *out,
+		   struct errbuf *why)
 {
-	double v = num_of(obj, key, dflt);
+	double v;
 
-	return v >= -2147483647.0 && v <= 2147483647.0 ? (int)v : dflt;
+	if (!num_in(obj, key, r, dflt, &v, why)) {
+		return false;
+	}
+	*out = (int)v;
+	return true;
 }
 
 /* Turns the writer's \xNN back into the byte, in place. */
@@ -422,19 +477,25 @@ static void copy_string(char *dst, size_t size, const struct node *obj,
 	decode_hex_escapes(dst, strlen(dst));
 }
 
-static void read_server(const struct node *s, struct server_info *out)
+static bool read_server(const struct node *s, struct server_info *out,
+			struct errbuf *why)
 {
+	static const struct range timeout = {0, PLAUSIBLE_S, false,
+					     "a duration in seconds >= 0"};
 	const struct node *ok = member(s, "can_read_all_stats");
 
 	copy_string(out->version, sizeof(out->version), s, "version");
-	out->version_num = int_of(s, "version_num", 0);
-	out->max_connections = int_of(s, "max_connections", 0);
-	out->superuser_reserved = int_of(s, "superuser_reserved", 0);
-	out->reserved = int_of(s, "reserved", 0);
-	out->idle_session_timeout_s = num_of(s, "idle_session_timeout_s", NAN);
-	out->can_read_all_stats = ok != NULL && ok->boolean;
 	copy_string(out->current_user, sizeof(out->current_user), s,
 		    "current_user");
+	out->can_read_all_stats = ok != NULL && ok->boolean;
+	return int_in(s, "version_num", &COUNT, 0, &out->version_num, why) &&
+	       int_in(s, "max_connections", &COUNT, 0, &out->max_connections,
+		      why) &&
+	       int_in(s, "superuser_reserved", &COUNT, 0,
+		      &out->superuser_reserved, why) &&
+	       int_in(s, "reserved", &COUNT, 0, &out->reserved, why) &&
+	       num_in(s, "idle_session_timeout_s", &timeout, NAN,
+		      &out->idle_session_timeout_s, why);
 }
 
 static bool read_state(const struct node *obj, enum session_state *out)
@@ -454,18 +515,17 @@ static void set_client(struct session *s, const char *client)
 	}
 }
 
-static void read_client_process(const struct node *obj, struct sample *out,
-				struct session *s)
+static bool read_client_process(const struct node *obj, struct sample *out,
+				struct session *s, struct errbuf *why)
 {
 	const struct node *p = member(obj, "client_process");
 	const struct node *relation;
 
 	if (p == NULL || p->type != NODE_OBJECT) {
-		return;
+		return true;
 	}
-	s->client_pid = int_of(p, "pid", 0);
-	if (s->client_pid < 0) {
-		s->client_pid = 0;
+	if (!int_in(p, "pid", &COUNT, 0, &s->client_pid, why)) {
+		return false;
 	}
 	s->client_command = str_of(out, p, "command");
 	relation = member(p, "relation");
@@ -473,23 +533,34 @@ static void read_client_process(const struct node *obj, struct sample *out,
 	    !sample_relation_parse(relation->str, &s->client_relation)) {
 		s->client_relation = CLIENT_RELATION_UNRELATED;
 	}
+	return true;
+}
+
+/* Counts n more sessions; false past what any server holds. */
+static bool add_to_total(long long *total, int n, struct errbuf *why)
+{
+	*total += n;
+	if (*total > RECORD_MAX_SESSIONS) {
+		errbuf_set(why, "more sessions than any server holds");
+		return false;
+	}
+	return true;
 }
 
 static bool read_rows(const struct node *rows, struct sample *out,
-		      long long *total, const char **error)
+		      long long *total, struct errbuf *why)
 {
 	for (const struct node *r = rows ? rows->child : NULL; r; r = r->next) {
 		struct session *s;
-		int count = int_of(r, "count", -1);
+		int count;
 		enum session_state state;
 
-		if (count < 0 || !read_state(r, &state)) {
-			*error = "a row without a valid count or state";
+		if (member(r, "count") == NULL || !read_state(r, &state)) {
+			errbuf_set(why, "a row without a valid count or state");
 			return false;
 		}
-		*total += count;
-		if (*total > RECORD_MAX_SESSIONS) {
-			*error = "more sessions than any server holds";
+		if (!int_in(r, "count", &COUNT, 0, &count, why) ||
+		    !add_to_total(total, count, why)) {
 			return false;
 		}
 		s = sample_add_session(out);
@@ -499,93 +570,153 @@ static bool read_rows(const struct node *rows, struct sample *out,
 		s->app = str_of(out, r, "application");
 		s->db = str_of(out, r, "database");
 		set_client(s, str_of(out, r, "client"));
-		read_client_process(r, out, s);
+		if (!read_client_process(r, out, s, why)) {
+			return false;
+		}
 	}
 	return true;
 }
 
+/* The numbers of an idle-in-transaction entry. */
+static bool read_idle_tx_numbers(const struct node *e, struct session *s,
+				 struct errbuf *why)
+{
+	return int_in(e, "pid", &COUNT, 0, &s->pid, why) &&
+	       int_in(e, "client_port", &PORT, 0, &s->client_port, why) &&
+	       num_in(e, "idle_s", &AGE, NAN, &s->state_age_s, why) &&
+	       num_in(e, "xact_age_s", &AGE, NAN, &s->xact_age_s, why) &&
+	       num_in(e, "backend_age_s", &AGE, NAN, &s->backend_age_s, why) &&
+	       num_in(e, "xact_start", &EPOCH, NAN, &s->xact_start_epoch_s,
+		      why);
+}
+
 static bool read_idle_tx(const struct node *list, struct sample *out,
-			 long long *total, const char **error)
+			 long long *total, struct errbuf *why)
 {
 	for (const struct node *e = list ? list->child : NULL; e; e = e->next) {
 		struct session *s;
 		enum session_state state;
 
 		if (!read_state(e, &state)) {
-			*error = "an idle-in-transaction entry without a state";
+			errbuf_set(why, "an idle-in-transaction entry without "
+					"a state");
 			return false;
 		}
-		if (++*total > RECORD_MAX_SESSIONS) {
-			*error = "more sessions than any server holds";
+		if (!add_to_total(total, 1, why)) {
 			return false;
 		}
 		s = sample_add_session(out);
 		s->state = state;
-		s->pid = int_of(e, "pid", 0);
 		s->user = str_of(out, e, "user");
 		s->app = str_of(out, e, "application");
 		s->db = str_of(out, e, "database");
 		s->client_addr = str_of(out, e, "client");
-		s->client_port = int_of(e, "client_port", 0);
-		s->state_age_s = num_of(e, "idle_s", NAN);
-		s->xact_age_s = num_of(e, "xact_age_s", NAN);
-		s->backend_age_s = num_of(e, "backend_age_s", NAN);
-		s->xact_start_epoch_s = num_of(e, "xact_start", NAN);
 		s->query = str_of(out, e, "query");
-		read_client_process(e, out, s);
+		if (!read_idle_tx_numbers(e, s, why) ||
+		    !read_client_process(e, out, s, why)) {
+			return false;
+		}
 	}
 	return true;
 }
 
-static void read_limits(const struct node *list, struct sample *out,
-			bool roles)
+/* A CONNECTION LIMIT: -1 (none, as PostgreSQL spells it) or more. */
+static bool read_limits(const struct node *list, struct sample *out,
+			bool roles, struct errbuf *why)
 {
+	static const struct range limit_range = {
+		-1, 2147483647.0, true, "a connection limit (-1 or more)"};
+
 	for (const struct node *e = list ? list->child : NULL; e; e = e->next) {
 		const char *name = str_of(out, e, "name");
-		int limit = int_of(e, "limit", -1);
+		int limit;
 
+		if (member(e, "limit") == NULL) {
+			errbuf_set(why, "a limit without \"limit\"");
+			return false;
+		}
+		if (!int_in(e, "limit", &limit_range, 0, &limit, why)) {
+			return false;
+		}
 		if (roles) {
 			sample_add_role_limit(out, name, limit);
 		} else {
 			sample_add_db_limit(out, name, limit);
 		}
 	}
+	return true;
+}
+
+/* "v": a format this reader knows (absent in no file pgdrip wrote, read
+ * as 1); "t": a plausible time, less than RECORD_CLOCK_SLACK_S before
+ * the latest line's. */
+static bool read_header(struct record_reader *reader, const struct node *root,
+			struct sample *out, struct errbuf *why)
+{
+	static const struct range version = {1, RECORD_VERSION, true, ""};
+	const struct node *v = member(root, "v");
+	const struct node *t = member(root, "t");
+
+	if (v != NULL && !num_in(root, "v", &version, 1, &reader->version,
+				 why)) {
+		if (v->type == NODE_NUMBER) {
+			errbuf_set(why, "format version %.15g is not one this "
+					"pgdrip reads (1 to %d)",
+				   v->num, RECORD_VERSION);
+		}
+		return false;
+	}
+	if (v == NULL) {
+		reader->version = 1;
+	}
+	if (t == NULL || t->type != NODE_NUMBER) {
+		errbuf_set(why, "not a pgdrip record (missing \"t\")");
+		return false;
+	}
+	if (!num_in(root, "t", &EPOCH, 0, &out->taken_at_epoch_s, why)) {
+		return false;
+	}
+	if (reader->latest_t_s - out->taken_at_epoch_s >=
+	    RECORD_CLOCK_SLACK_S) {
+		errbuf_set(why, "time runs backwards: \"t\" is %.3f, after "
+				"%.3f on an earlier line",
+			   out->taken_at_epoch_s, reader->latest_t_s);
+		return false;
+	}
+	reader->latest_t_s = fmax(reader->latest_t_s, out->taken_at_epoch_s);
+	return num_in(root, "elapsed_ms", &MILLIS, 0, &out->elapsed_ms, why);
 }
 
 /* Maps a parsed line onto a sample. */
-static bool read_sample(const struct node *root, struct sample *out,
-			const char **error)
+static bool read_sample(struct record_reader *reader, const struct node *root,
+			struct sample *out, struct errbuf *why)
 {
 	const struct node *status = member(root, "status");
-	const struct node *t = member(root, "t");
 	long long total = 0;
 
 	if (root->type != NODE_OBJECT) {
-		*error = "not a pgdrip record (not an object)";
+		errbuf_set(why, "not a pgdrip record (not an object)");
 		return false;
 	}
-	if (t == NULL || t->type != NODE_NUMBER) {
-		*error = "not a pgdrip record (missing \"t\")";
+	if (!read_header(reader, root, out, why)) {
 		return false;
 	}
 	if (status == NULL || status->type != NODE_STRING) {
-		*error = "not a pgdrip record (missing \"status\")";
+		errbuf_set(why, "not a pgdrip record (missing \"status\")");
 		return false;
 	}
-	out->taken_at_epoch_s = t->num;
-	out->elapsed_ms = num_of(root, "elapsed_ms", 0);
 	if (strcmp(status->str, "failed") == 0) {
 		out->status = SAMPLE_STATUS_FAILED;
 		return true;
 	}
 	out->status = strcmp(status->str, "late") == 0 ? SAMPLE_STATUS_LATE
 						       : SAMPLE_STATUS_OK;
-	read_server(member(root, "server"), &out->server);
-	read_limits(member(root, "role_limits"), out, true);
-	read_limits(member(root, "db_limits"), out, false);
-	return read_rows(member(root, "rows"), out, &total, error) &&
+	return read_server(member(root, "server"), &out->server, why) &&
+	       read_limits(member(root, "role_limits"), out, true, why) &&
+	       read_limits(member(root, "db_limits"), out, false, why) &&
+	       read_rows(member(root, "rows"), out, &total, why) &&
 	       read_idle_tx(member(root, "idle_in_transaction"), out, &total,
-			    error);
+			    why);
 }
 
 void record_reader_init(struct record_reader *reader, FILE *in)
@@ -679,7 +810,7 @@ int record_reader_next(struct record_reader *reader, struct sample *out,
 		struct node root;
 		size_t len;
 		bool complete;
-		const char *error = NULL;
+		struct errbuf why;
 		bool ok;
 		int got = read_line(reader, &len, &complete);
 
@@ -717,11 +848,14 @@ int record_reader_next(struct record_reader *reader, struct sample *out,
 			reader->truncated_last_line = true;
 			return 0;
 		}
-		ok = ok && read_sample(&root, out, &error);
+		if (!ok) {
+			snprintf(why.msg, sizeof(why.msg), "%s", ps.error);
+		}
+		ok = ok && read_sample(reader, &root, out, &why);
 		if (!ok) {
 			sample_reset(out);
 			errbuf_set(err, "line %zu: %s", reader->line_no,
-				   error ? error : ps.error);
+				   why.msg);
 			return -1;
 		}
 		return 1;

@@ -480,7 +480,94 @@ static const struct read_case read_cases[] = {
 	 "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n", 0, 1, NULL, false},
 	{"negative count", "{\"t\":1,\"status\":\"ok\",\"rows\":[{\"user\":"
 	 "\"a\",\"state\":\"idle\",\"count\":-1}]}\n", 0, -1,
+	 "line 1: \"count\" is -1, not a whole number >= 0", false},
+	{"no count", "{\"t\":1,\"status\":\"ok\",\"rows\":[{\"user\":"
+	 "\"a\",\"state\":\"idle\"}]}\n", 0, -1,
 	 "line 1: a row without a valid count or state", false},
+	{"fractional count", "{\"t\":1,\"status\":\"ok\",\"rows\":[{"
+	 "\"state\":\"idle\",\"count\":1.5}]}\n", 0, -1,
+	 "line 1: \"count\" is 1.5, not a whole number >= 0", false},
+	{"count as a string", "{\"t\":1,\"status\":\"ok\",\"rows\":[{"
+	 "\"state\":\"idle\",\"count\":\"3\"}]}\n", 0, -1,
+	 "line 1: \"count\" is not a number", false},
+	/* What pgdrip cannot have written: refused, the line named. */
+	{"unknown version", OK_LINE "{\"v\":999,\"t\":2,\"status\":\"ok\"}\n",
+	 0, -1, "line 2: format version 999 is not one this pgdrip reads "
+	 "(1 to 1)", false},
+	{"version 0", "{\"v\":0,\"t\":2,\"status\":\"ok\"}\n", 0, -1,
+	 "line 1: format version 0 is not", false},
+	{"fractional version", "{\"v\":1.5,\"t\":2,\"status\":\"ok\"}\n", 0,
+	 -1, "line 1: format version 1.5 is not", false},
+	{"version as a string", "{\"v\":\"1\",\"t\":2,\"status\":\"ok\"}\n",
+	 0, -1, "line 1: \"v\" is not a number", false},
+	{"huge time", "{\"v\":1,\"t\":1e308,\"status\":\"ok\"}\n", 0, -1,
+	 "line 1: \"t\" is 1e+308, not a time in seconds "
+	 "since 1970", false},
+	{"time past 1e11", "{\"v\":1,\"t\":100000000001,\"status\":\"ok\"}\n",
+	 0, -1, "line 1: \"t\" is 100000000001, not a time", false},
+	{"time zero", "{\"v\":1,\"t\":0,\"status\":\"ok\"}\n", 0, -1,
+	 "line 1: \"t\" is 0, not a time", false},
+	{"negative time", "{\"v\":1,\"t\":-5,\"status\":\"failed\"}\n", 0, -1,
+	 "line 1: \"t\" is -5, not a time", false},
+	{"null time", "{\"v\":1,\"t\":null,\"status\":\"ok\"}\n", 0, -1,
+	 "line 1: not a pgdrip record (missing \"t\")", false},
+	{"time backwards", "{\"t\":1763900010,\"status\":\"ok\"}\n"
+	 "{\"t\":1763900005,\"status\":\"failed\"}\n", 0, -1,
+	 "line 2: time runs backwards: \"t\" is 1763900005.000, after "
+	 "1763900010.000 on an earlier line", false},
+	{"backwards after a slack step",
+	 "{\"t\":1763900010,\"status\":\"ok\"}\n"
+	 "{\"t\":1763900009.5,\"status\":\"ok\"}\n"
+	 "{\"t\":1763900009,\"status\":\"ok\"}\n", 0, -1,
+	 "line 3: time runs backwards", false},
+	{"equal times", "{\"t\":1763900010,\"status\":\"ok\"}\n"
+	 "{\"t\":1763900010,\"status\":\"failed\"}\n", 0, 2, NULL, false},
+	{"a clock stepped back less than a second",
+	 "{\"t\":1763900010,\"status\":\"ok\"}\n"
+	 "{\"t\":1763900009.2,\"status\":\"ok\"}\n"
+	 "{\"t\":1763900011,\"status\":\"ok\"}\n", 0, 3, NULL, false},
+	{"negative elapsed", "{\"t\":1,\"elapsed_ms\":-3,\"status\":\"ok\"}\n",
+	 0, -1, "line 1: \"elapsed_ms\" is -3, not milliseconds", false},
+	{"negative max_connections", "{\"t\":1,\"status\":\"ok\",\"server\":"
+	 "{\"max_connections\":-1}}\n", 0, -1,
+	 "line 1: \"max_connections\" is -1, not a whole number >= 0", false},
+	{"huge max_connections", "{\"t\":1,\"status\":\"ok\",\"server\":"
+	 "{\"max_connections\":1e10}}\n", 0, -1,
+	 "line 1: \"max_connections\" is 10000000000, not", false},
+	{"negative reserved", "{\"t\":1,\"status\":\"ok\",\"server\":"
+	 "{\"superuser_reserved\":-3}}\n", 0, -1,
+	 "line 1: \"superuser_reserved\" is -3", false},
+	{"negative idle_session_timeout", "{\"t\":1,\"status\":\"ok\","
+	 "\"server\":{\"idle_session_timeout_s\":-1}}\n", 0, -1,
+	 "line 1: \"idle_session_timeout_s\" is -1", false},
+	{"role limit below -1", "{\"t\":1,\"status\":\"ok\",\"role_limits\":"
+	 "[{\"name\":\"a\",\"limit\":-2}]}\n", 0, -1,
+	 "line 1: \"limit\" is -2, not a connection limit (-1 or more)", false},
+	{"db limit without a limit", "{\"t\":1,\"status\":\"ok\",\"db_limits\":"
+	 "[{\"name\":\"a\"}]}\n", 0, -1,
+	 "line 1: a limit without \"limit\"", false},
+	{"negative pid", "{\"t\":1,\"status\":\"ok\",\"idle_in_transaction\":"
+	 "[{\"pid\":-4,\"state\":\"idle_in_transaction\"}]}\n", 0, -1,
+	 "line 1: \"pid\" is -4", false},
+	{"port out of range", "{\"t\":1,\"status\":\"ok\","
+	 "\"idle_in_transaction\":[{\"client_port\":70000,"
+	 "\"state\":\"idle_in_transaction\"}]}\n", 0, -1,
+	 "line 1: \"client_port\" is 70000, not a port (-1 to 65535)", false},
+	{"huge age", "{\"t\":1,\"status\":\"ok\",\"idle_in_transaction\":"
+	 "[{\"idle_s\":1e308,\"state\":\"idle_in_transaction\"}]}\n", 0, -1,
+	 "line 1: \"idle_s\" is 1e+308, not a duration",
+	 false},
+	{"transaction from the future", "{\"t\":1,\"status\":\"ok\","
+	 "\"idle_in_transaction\":[{\"xact_start\":1e12,"
+	 "\"state\":\"idle_in_transaction\"}]}\n", 0, -1,
+	 "line 1: \"xact_start\" is 1000000000000, not a time", false},
+	{"negative client pid", "{\"t\":1,\"status\":\"ok\",\"rows\":[{"
+	 "\"state\":\"idle\",\"count\":1,\"client_process\":{\"pid\":-7}}]}\n",
+	 0, -1, "line 1: \"pid\" is -7", false},
+	{"nulls read as unknown", "{\"t\":1,\"elapsed_ms\":null,\"status\":"
+	 "\"ok\",\"server\":{\"idle_session_timeout_s\":null},"
+	 "\"idle_in_transaction\":[{\"idle_s\":null,\"xact_start\":null,"
+	 "\"state\":\"idle_in_transaction\"}]}\n", 0, 1, NULL, false},
 	{"unknown state", "{\"t\":1,\"status\":\"ok\",\"rows\":[{\"user\":"
 	 "\"a\",\"state\":\"asleep\",\"count\":1}]}\n", 0, -1,
 	 "line 1: a row without a valid count or state", false},
@@ -504,7 +591,7 @@ static const struct read_case read_cases[] = {
 	 "\"xact_start\":null,\"query\":\"select 1\"}],"
 	 "\"role_limits\":[{\"name\":\"app\",\"limit\":40}],"
 	 "\"db_limits\":[]}\n", 0, 1, NULL, false},
-	{"unknown fields ignored", "{\"v\":2,\"t\":1,\"status\":\"ok\","
+	{"unknown fields ignored", "{\"v\":1,\"t\":1,\"status\":\"ok\","
 	 "\"future\":{\"a\":[1,true,null,\"\\u00e9\"]},\"rows\":[{\"user\":"
 	 "\"a\",\"state\":\"idle\",\"count\":2,\"color\":\"red\"}]}\n", 0, 1,
 	 NULL, false},
