@@ -1,7 +1,8 @@
 /*
  * json.c - a streaming JSON writer whose strings are always valid UTF-8
  * (see json.h).  Invalid bytes become the visible text "\xNN": escaped,
- * never dropped, and never passed through as invalid UTF-8.
+ * never dropped, and never passed through as invalid UTF-8; a backslash
+ * becomes two, so the text \xNN of a name never passes for a byte.
  */
 #include "json.h"
 
@@ -115,9 +116,14 @@ void json_write_escaped(FILE *out, const char *s, size_t len)
 		unsigned cp;
 		size_t n;
 
-		if (c == '"' || c == '\\') {
-			fputc('\\', out);
-			fputc(c, out);
+		if (c == '"') {
+			fputs("\\\"", out);
+		} else if (c == '\\') {
+			/* Two backslashes in the value (four in the JSON
+			 * text): the value's own escapes, \xNN for a byte
+			 * that is not UTF-8, then cannot be forged by a name
+			 * that holds the characters \xNN. */
+			fputs("\\\\\\\\", out);
 		} else if (c == '\n') {
 			fputs("\\n", out);
 		} else if (c == '\t') {

@@ -1,8 +1,13 @@
 /*
  * json.h - a small streaming JSON writer.  Strings are always valid
- * UTF-8 JSON: control bytes become \u00XX and bytes that are not valid
- * UTF-8 become the six characters "\\xNN" (escaped, never dropped).
- * Doubles that are NaN or infinite are written as null.
+ * UTF-8 JSON, and what they hold can be told apart and read back:
+ * control bytes become \u00XX (the byte itself once parsed); a byte that
+ * is not valid UTF-8 becomes the text \xNN in the string's value (the
+ * six characters "\\xNN" in the JSON); and a backslash becomes two in
+ * the value ("\\\\" in the JSON), so that a name holding the four
+ * characters \xff reads \\xff, never \xff, the byte.  text_unescape()
+ * reverses the value's escapes.  Doubles that are NaN or infinite are
+ * written as null.
  */
 #ifndef PGDRIP_JSON_H
 #define PGDRIP_JSON_H

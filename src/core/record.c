@@ -213,7 +213,7 @@ static void begin_line(struct json_writer *w, FILE *out, double t,
 	json_init(w, out, false);
 	json_begin_object(w);
 	json_key(w, "v");
-	json_int(w, 1);
+	json_int(w, RECORD_VERSION);
 	json_key(w, "t");
 	json_double(w, t, 3);
 	json_key(w, "status");

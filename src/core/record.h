@@ -3,7 +3,7 @@
  * and the reader behind --replay.
  *
  * A line:
- *   {"v":1,"t":1763900000.123,"status":"ok","elapsed_ms":1.8,
+ *   {"v":2,"t":1763900000.123,"status":"ok","elapsed_ms":1.8,
  *    "server":{"version":"15.18","version_num":150018,
  *              "max_connections":100,"superuser_reserved":3,"reserved":0,
  *              "idle_session_timeout_s":0,"can_read_all_stats":true,
@@ -18,17 +18,21 @@
  *    "db_limits":[{"name":"shop","limit":100}]}
  * Sessions are aggregated by (user, application, database, client, state)
  * into rows, except those idle in a transaction, which are kept whole so
- * replay can follow them.  A failed sample is {"v":1,"t":..,
+ * replay can follow them.  A failed sample is {"v":2,"t":..,
  * "status":"failed","error":".."}.
  * A session's client is "local" for a unix socket (client_port -1).
  * Numbers that are not finite are written as null and read back as NAN.
- * Fields the reader does not know are ignored, so newer files stay
- * readable; "v" is the format version (1).
+ * Fields the reader does not know are ignored, so files with fields
+ * added later stay readable; "v" is the format version (2), raised when
+ * a change would make an older reader misread a file.
  *
  * Strings are json.c's: a byte that is not valid UTF-8 is written as the
- * text \xNN, and the reader turns \xNN back into that byte (so a name
- * that really holds the four characters \xNN reads back as one byte: an
- * accepted ambiguity).
+ * text \xNN in the value and a backslash as two, and the reader undoes
+ * both (text_unescape()), so every name reads back as the bytes it was:
+ * the byte 0xFF and the four characters \xff stay two names.  That is
+ * format version 2.  Version 1 did not double the backslash; its files
+ * are still read, \xNN as the byte (there, a name holding the text \xNN
+ * reads back as one byte).
  */
 #ifndef PGDRIP_RECORD_H
 #define PGDRIP_RECORD_H
@@ -74,7 +78,7 @@ enum { RECORD_MAX_LINE = 64 * 1024 * 1024 };
 enum { RECORD_MAX_SESSIONS = 100 * 1000 * 1000 };
 /* The newest format version the reader knows ("v"); a higher one is an
  * error rather than a file read wrong. */
-enum { RECORD_VERSION = 1 };
+enum { RECORD_VERSION = 2 };
 /* A line's "t" may be less than this before the latest one read (a
  * wall clock stepped back by NTP during a recording); more is an error. */
 #define RECORD_CLOCK_SLACK_S 1.0

@@ -7,6 +7,7 @@
 #include "record.h"
 
 #include "arena.h"
+#include "text.h"
 
 #include <errno.h>
 #include <math.h>
@@ -19,7 +20,7 @@ enum node_type { NODE_NULL, NODE_BOOL, NODE_NUMBER, NODE_STRING, NODE_ARRAY,
 struct node {
 	enum node_type type;
 	const char *key; /* inside an object */
-	const char *str; /* NUL-terminated; len may hold NULs */
+	char *str; /* NUL-terminated; len may hold NULs */
 	size_t len;
 	double num;
 	bool boolean;
@@ -428,7 +429,9 @@ static bool int_in(const struct node *obj, const char *key,
 	return true;
 }
 
-/* Turns the writer's \xNN back into the byte, in place. */
+/* Version 1's decoding: \xNN back into the byte, a backslash before
+ * anything else kept.  That format did not double a name's backslash, so
+ * a name holding the text \xNN reads back as the byte (its ambiguity). */
 static size_t decode_hex_escapes(char *s, size_t len)
 {
 	size_t out = 0;
@@ -450,21 +453,30 @@ static size_t decode_hex_escapes(char *s, size_t len)
 	return out;
 }
 
-/* A string field copied into the sample (raw bytes restored). */
+/* Restores the raw bytes of every string value in the tree (keys are
+ * pgdrip's own ASCII), as the line's format version wrote them. */
+static void unescape_strings(struct node *n, int version)
+{
+	for (; n != NULL; n = n->next) {
+		if (n->type == NODE_STRING && memchr(n->str, '\\', n->len)) {
+			n->len = version >= 2 ? text_unescape(n->str, n->len)
+					      : decode_hex_escapes(n->str,
+								   n->len);
+		}
+		unescape_strings(n->child, version);
+	}
+}
+
+/* A string field copied into the sample. */
 static const char *str_of(struct sample *sample, const struct node *obj,
 			  const char *key)
 {
 	const struct node *m = member(obj, key);
-	char *copy;
 
 	if (m == NULL || m->type != NODE_STRING) {
 		return "";
 	}
-	copy = arena_strdup(&sample->arena, m->str);
-	if (strchr(copy, '\\') != NULL) {
-		decode_hex_escapes(copy, strlen(copy));
-	}
-	return copy;
+	return arena_strdup(&sample->arena, m->str);
 }
 
 static void copy_string(char *dst, size_t size, const struct node *obj,
@@ -474,7 +486,6 @@ static void copy_string(char *dst, size_t size, const struct node *obj,
 
 	snprintf(dst, size, "%s",
 		 m != NULL && m->type == NODE_STRING ? m->str : "");
-	decode_hex_escapes(dst, strlen(dst));
 }
 
 static bool read_server(const struct node *s, struct server_info *out,
@@ -688,7 +699,7 @@ static bool read_header(struct record_reader *reader, const struct node *root,
 }
 
 /* Maps a parsed line onto a sample. */
-static bool read_sample(struct record_reader *reader, const struct node *root,
+static bool read_sample(struct record_reader *reader, struct node *root,
 			struct sample *out, struct errbuf *why)
 {
 	const struct node *status = member(root, "status");
@@ -701,6 +712,7 @@ static bool read_sample(struct record_reader *reader, const struct node *root,
 	if (!read_header(reader, root, out, why)) {
 		return false;
 	}
+	unescape_strings(root->child, (int)reader->version);
 	if (status == NULL || status->type != NODE_STRING) {
 		errbuf_set(why, "not a pgdrip record (missing \"status\")");
 		return false;

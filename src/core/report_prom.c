@@ -25,9 +25,15 @@ static size_t escape_one(FILE *out, const unsigned char *p, size_t len)
 	unsigned cp;
 	size_t n;
 
-	if (p[0] == '"' || p[0] == '\\') {
-		fputc('\\', out);
-		fputc(p[0], out);
+	if (p[0] == '"') {
+		fputs("\\\"", out);
+		return 1;
+	}
+	if (p[0] == '\\') {
+		/* Two in the value, as in every pgdrip output, so that the
+		 * text \xNN of a name never passes for a byte (and two names
+		 * never make one series); each escaped for the format. */
+		fputs("\\\\\\\\", out);
 		return 1;
 	}
 	if (p[0] == '\n') {

@@ -37,7 +37,9 @@ struct escape_case {
 #define CASE(s, o) {s, sizeof(s) - 1, o}
 static const struct escape_case escapes[] = {
 	CASE("plain", "\"plain\""),
-	CASE("q\"b\\", "\"q\\\"b\\\\\""),
+	/* A backslash is two in the value, four in the JSON. */
+	CASE("q\"b\\", "\"q\\\"b\\\\\\\\\""),
+	CASE("\\xff", "\"\\\\\\\\xff\""),
 	CASE("\x1b[31m", "\"\\u001b[31m\""),
 	CASE("a\nb\tc\r", "\"a\\nb\\tc\\r\""),
 	CASE("\a\x7f", "\"\\u0007\\u007f\""),

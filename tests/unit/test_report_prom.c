@@ -301,7 +301,9 @@ static const struct {
 	const char *raw;
 	const char *escaped;
 } escapes[] = {
-    {"a\"b\\c\nd", "a\\\"b\\\\c\\nd"},
+    /* A backslash is two in the value, four in the exposition. */
+    {"a\"b\\c\nd", "a\\\"b\\\\\\\\c\\nd"},
+    {"\\xff", "\\\\\\\\xff"},
     {"esc\x1b[2J\a\r\t", "esc\\\\x1b[2J\\\\x07\\\\x0d\\\\x09"},
     {"bad\xff\xc0\xaf", "bad\\\\xff\\\\xc0\\\\xaf"},
     {"c1 \xc2\x9b", "c1 \\\\xc2\\\\x9b"},
