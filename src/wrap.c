@@ -23,9 +23,11 @@ bool wrap_start(struct wrapped *w, char *const argv[], struct errbuf *err)
 		return false;
 	}
 	if (pid == 0) {
-		/* The child gets default dispositions back (SIGPIPE was
-		 * ignored by us; execvp keeps ignored signals ignored). */
+		/* The child gets default dispositions back (SIGPIPE and
+		 * SIGXFSZ were ignored by us; execvp keeps ignored signals
+		 * ignored). */
 		signal(SIGPIPE, SIG_DFL);
+		signal(SIGXFSZ, SIG_DFL);
 		execvp(argv[0], argv);
 		fprintf(stderr, "pgdrip: cannot run \"%s\": %s\n", argv[0],
 			strerror(errno));

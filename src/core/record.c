@@ -1,6 +1,9 @@
 /*
  * record.c - writing samples as JSON Lines for --record (see record.h);
- * record_read.c reads them back.
+ * record_read.c reads them back.  The one core file that writes to a
+ * file descriptor: a line must reach the file whole or not at all, which
+ * stdio's buffering cannot promise, and cutting a half line back off
+ * takes ftruncate(2).
  */
 #include "record.h"
 
@@ -10,9 +13,12 @@
 #include "report_json.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- writing ---- */
 
@@ -254,4 +260,230 @@ void record_write_failure(FILE *out, double epoch_s, const char *error)
 	json_string(&w, error);
 	json_end_object(&w);
 	fputc('\n', out);
+}
+
+/* ---- the --record file: whole lines or nothing ---- */
+
+/* What every line a pgdrip of any format version writes begins with. */
+static const char line_prefix[] = "{\"v\":";
+
+void record_writer_init(struct record_writer *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+}
+
+static bool fail(struct record_writer *w, int error, struct errbuf *err)
+{
+	w->last_errno = error;
+	errbuf_set(err, "cannot write \"%s\": %s", w->path, strerror(error));
+	return false;
+}
+
+/*
+ * Where the last line of the file (size bytes, read through rd) starts:
+ * after its last '\n', or 0.  False when it ends in '\n' (nothing to
+ * cut), cannot be read, or no line of ours would be that long.
+ */
+static bool last_line_start(int rd, off_t size, off_t *start)
+{
+	char buf[4096];
+	off_t end = size;
+
+	while (end > 0 && size - end <= RECORD_MAX_LINE) {
+		off_t from = end > (off_t)sizeof(buf) ? end - (off_t)sizeof(buf)
+						      : 0;
+		ssize_t n = pread(rd, buf, (size_t)(end - from), from);
+
+		if (n != end - from) {
+			return false;
+		}
+		for (ssize_t i = n - 1; i >= 0; i--) {
+			if (buf[i] == '\n') {
+				*start = from + i + 1;
+				return *start < size;
+			}
+		}
+		end = from;
+	}
+	*start = 0;
+	return end == 0;
+}
+
+/*
+ * A file a recorder killed mid-write ends inside a line: appending to it
+ * would leave that half line in the middle, where --replay refuses the
+ * whole file.  The tail is cut if it is one of ours (it starts like
+ * every record line); anything else in the file is not ours to cut.
+ */
+static bool repair_tail(struct record_writer *w, off_t size, struct errbuf *err)
+{
+	char head[sizeof(line_prefix) - 1];
+	off_t start;
+	int rd = open(w->path, O_RDONLY | O_CLOEXEC);
+	bool ours;
+
+	if (rd < 0) {
+		/* Write-only for us: the file stays as it is. */
+		return true;
+	}
+	ours = last_line_start(rd, size, &start) &&
+	       pread(rd, head, sizeof(head), start) == (ssize_t)sizeof(head) &&
+	       memcmp(head, line_prefix, sizeof(head)) == 0;
+	close(rd);
+	if (ours && ftruncate(w->fd, start) != 0) {
+		return fail(w, errno, err);
+	}
+	return true;
+}
+
+bool record_writer_open(struct record_writer *w, const char *path,
+			struct errbuf *err)
+{
+	struct stat st;
+
+	record_writer_init(w);
+	w->path = xstrdup(path);
+	/* O_APPEND: after a cut, the next line goes to the new end.
+	 * O_CLOEXEC: a wrapped command must not inherit it. */
+	w->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	if (w->fd >= 0 && fstat(w->fd, &st) == 0) {
+		w->regular = S_ISREG(st.st_mode);
+		if (!w->regular || repair_tail(w, st.st_size, err)) {
+			return true;
+		}
+	} else {
+		fail(w, errno, err);
+	}
+	(void)record_writer_close(w, NULL);
+	return false;
+}
+
+/* record_writer_cut_back(), which a failed write tries at once without
+ * waiting on the result: the next line tries again. */
+static bool cut_back(struct record_writer *w, struct errbuf *err)
+{
+	if (!w->dirty) {
+		return true;
+	}
+	if (ftruncate(w->fd, w->good_size) != 0) {
+		w->last_errno = errno;
+		errbuf_set(err, "cannot cut \"%s\" back to its last whole line: "
+				"%s", w->path, strerror(errno));
+		return false;
+	}
+	w->dirty = false;
+	return true;
+}
+
+bool record_writer_cut_back(struct record_writer *w, struct errbuf *err)
+{
+	return cut_back(w, err);
+}
+
+/* One whole line, with as many write(2)s as short writes take. */
+static bool write_line(struct record_writer *w, const char *line, size_t len,
+		       struct errbuf *err)
+{
+	struct stat st;
+	size_t done = 0;
+
+	if (w->fd < 0) {
+		return fail(w, EBADF, err);
+	}
+	/* A line left half written by the last failure goes first. */
+	if (!cut_back(w, err)) {
+		return false;
+	}
+	/* The size now, not as last seen: another writer may append too. */
+	if (w->regular) {
+		if (fstat(w->fd, &st) != 0) {
+			return fail(w, errno, err);
+		}
+		w->good_size = st.st_size;
+	}
+	while (done < len) {
+		ssize_t n = write(w->fd, line + done, len - done);
+
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			/* write() returning 0 for a non-empty buffer: the
+			 * device took nothing; call it an I/O error. */
+			int error = n < 0 ? errno : EIO;
+
+			w->dirty = w->regular;
+			cut_back(w, NULL);
+			return fail(w, error, err);
+		}
+		done += (size_t)n;
+	}
+	return true;
+}
+
+/* Formats a line with the FILE * writer, into memory, then writes it. */
+static bool write_formatted(struct record_writer *w, const struct sample *s,
+			    double epoch_s, const char *error,
+			    struct errbuf *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	bool ok;
+
+	if (mem == NULL) {
+		return fail(w, errno, err);
+	}
+	if (s != NULL) {
+		record_write_sample(mem, s);
+	} else {
+		record_write_failure(mem, epoch_s, error);
+	}
+	if (fclose(mem) != 0) {
+		free(buf);
+		return fail(w, ENOMEM, err);
+	}
+	ok = write_line(w, buf, len, err);
+	free(buf);
+	return ok;
+}
+
+bool record_writer_sample(struct record_writer *w, const struct sample *sample,
+			  struct errbuf *err)
+{
+	return write_formatted(w, sample, 0, NULL, err);
+}
+
+bool record_writer_failure(struct record_writer *w, double epoch_s,
+			   const char *error, struct errbuf *err)
+{
+	return write_formatted(w, NULL, epoch_s, error, err);
+}
+
+bool record_writer_close(struct record_writer *w, struct errbuf *err)
+{
+	bool ok = true;
+	int error = 0;
+
+	if (w == NULL) {
+		return true;
+	}
+	if (w->fd >= 0) {
+		/* On disk before the report says the run is recorded.  A
+		 * pipe or a terminal cannot be synced: not an error. */
+		if (w->regular && fsync(w->fd) != 0) {
+			error = errno;
+		}
+		if (close(w->fd) != 0 && error == 0) {
+			error = errno;
+		}
+		w->fd = -1;
+		if (error != 0 && err != NULL) {
+			ok = fail(w, error, err);
+		}
+	}
+	free(w->path);
+	w->path = NULL;
+	return ok;
 }

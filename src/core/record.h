@@ -47,11 +47,85 @@
  * replay of its record analyse the very same numbers. */
 void record_round_times(struct sample *sample);
 
-/* One line for a sample, ending in '\n'; the caller flushes. */
+/* One line for a sample, ending in '\n', to any stream (the formatter
+ * behind struct record_writer; a stdio stream may write part of a line
+ * and report the error only later: --record uses the writer below). */
 void record_write_sample(FILE *out, const struct sample *sample);
 
 /* One line for a failed sample. */
 void record_write_failure(FILE *out, double epoch_s, const char *error);
+
+/*
+ * The --record file.  Each line is formatted whole in memory and written
+ * with one write(2) (more only for what a short write left), so it
+ * reaches the file whole or, on a regular file, not at all: after a
+ * failed write the file is cut back (ftruncate) to its size before the
+ * write, so the record stays replayable even if space comes back later
+ * in the run.  A pipe or a device is written the same way but cannot be
+ * cut back.
+ *
+ * How the loop uses it:
+ *
+ *	struct record_writer rec;
+ *	if (!record_writer_open(&rec, path, &err))   -> print err.msg,
+ *		exit 2 before sampling, as an unwritable --record is now
+ *	each sample:
+ *	if (!record_writer_sample(&rec, &sample, &err) && !said) {
+ *		fprintf(stderr, "pgdrip: %s\n", err.msg);   once: "cannot
+ *		said = true;           write \"FILE\": No space left on device"
+ *	}                      and keep monitoring; the run exits 3 at the
+ *	                       end (rec.last_errno says why)
+ *	a failed sample: record_writer_failure(&rec, now, msg, &err), alike
+ *	at the end: record_writer_close(&rec, &err) (fsync, close); false
+ *		is one more write error
+ *
+ * Every call after a failure first cuts back what the failure may have
+ * left (record_writer_cut_back()), so writing simply goes on once the
+ * disk has room again.  The writer never prints, and never retries a
+ * line: a failed sample stays missing from the record.
+ */
+struct record_writer {
+	int fd;           /* owned; -1 when closed */
+	char *path;       /* owned; for messages */
+	bool regular;     /* a regular file: it can be cut back */
+	bool dirty;       /* a failed write may have left part of a line */
+	long long good_size; /* the size before the last write began */
+	int last_errno;   /* of the last failure; 0 before any */
+};
+
+/* A writer that is not open (fd -1), for record_writer_close(). */
+void record_writer_init(struct record_writer *w);
+
+/*
+ * Opens path for appending (created 0666 less the umask), close-on-exec.
+ * A regular file that ends inside a line of ours (a recorder killed
+ * mid-write) is first cut back to its last whole line.  False with err
+ * ("cannot write \"PATH\": ...") and w closed.
+ */
+PGD_NODISCARD bool record_writer_open(struct record_writer *w,
+				      const char *path, struct errbuf *err);
+
+/* One sample line (a failed sample gets a failure line); false with err
+ * and w->last_errno, the file as it was before the call. */
+PGD_NODISCARD bool record_writer_sample(struct record_writer *w,
+					const struct sample *sample,
+					struct errbuf *err);
+
+/* One failure line ({"status":"failed","error":...}); as above. */
+PGD_NODISCARD bool record_writer_failure(struct record_writer *w,
+					 double epoch_s, const char *error,
+					 struct errbuf *err);
+
+/* After a failed write on a regular file, cuts the file back to its size
+ * before that write (its last whole line); true when there is nothing to
+ * cut.  The writers call it themselves, at once and again before the
+ * next line; false with err when ftruncate fails too. */
+PGD_NODISCARD bool record_writer_cut_back(struct record_writer *w,
+					  struct errbuf *err);
+
+/* fsync (regular files) and close; false with err (may be NULL) when
+ * either fails.  Accepts a writer that is not open, and NULL. */
+bool record_writer_close(struct record_writer *w, struct errbuf *err);
 
 struct record_reader {
 	FILE *in;

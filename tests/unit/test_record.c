@@ -12,10 +12,15 @@
 
 #include "record.h"
 
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* record_write_sample() into a malloc'd buffer (NUL-terminated). */
 static char *capture_sample(const struct sample *sample, size_t *len)
@@ -247,6 +252,175 @@ static void test_lookalikes(void **state)
 	free(text);
 	sample_finish(&in);
 	sample_finish(&back);
+}
+
+/* A whole file in memory (NUL-terminated); *len its size. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *in = fopen(path, "rb");
+	char *buf = calloc(1, 1 << 20);
+
+	assert_non_null(in);
+	assert_non_null(buf);
+	*len = fread(buf, 1, (1 << 20) - 1, in);
+	fclose(in);
+	return buf;
+}
+
+static off_t size_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_size;
+}
+
+static void one_session(struct sample *s, double t)
+{
+	sample_reset(s);
+	s->taken_at_epoch_s = t;
+	fill_server(s);
+	add(s, "app", "", -1, SESSION_STATE_IDLE);
+}
+
+/* A full disk: the line is refused with ENOSPC, said in err. */
+static void test_writer_full(void **state)
+{
+	struct record_writer w;
+	struct errbuf err = {{0}};
+	struct sample s;
+
+	(void)state;
+	sample_init(&s);
+	one_session(&s, 1763900000);
+	assert_true(record_writer_open(&w, "/dev/full", &err));
+	assert_false(record_writer_sample(&w, &s, &err));
+	assert_int_equal(w.last_errno, ENOSPC);
+	assert_string_equal(err.msg, "cannot write \"/dev/full\": No space "
+				     "left on device");
+	err.msg[0] = '\0';
+	assert_false(record_writer_failure(&w, 1763900001, "lost", &err));
+	assert_int_equal(w.last_errno, ENOSPC);
+	assert_non_null(strstr(err.msg, "No space left on device"));
+	assert_true(record_writer_close(&w, &err));
+	/* Closing twice, or what was never opened, is fine. */
+	assert_true(record_writer_close(&w, &err));
+	assert_false(record_writer_open(&w, "/nonexistent/dir/rec", &err));
+	assert_int_equal(w.last_errno, ENOENT);
+	assert_string_equal(err.msg, "cannot write \"/nonexistent/dir/rec\": "
+				     "No such file or directory");
+	assert_int_equal(w.fd, -1);
+	sample_finish(&s);
+}
+
+/*
+ * A regular file that fills up mid-line (the file size limit stands in
+ * for a full disk: the kernel writes up to it, then refuses): the half
+ * line is cut back off, writing goes on once there is room, and the file
+ * replays whole.
+ */
+static void test_writer_cut_back(void **state)
+{
+	char path[] = "/tmp/pgdrip-test-record.XXXXXX";
+	struct record_writer w;
+	struct errbuf err = {{0}};
+	struct rlimit saved;
+	struct rlimit tight;
+	struct sample s;
+	struct sample last;
+	off_t before;
+	char *text;
+	size_t len;
+	bool truncated = true;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	sample_init(&s);
+	sample_init(&last);
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+	assert_true(record_writer_open(&w, path, &err));
+	one_session(&s, 1763900000);
+	assert_true(record_writer_sample(&w, &s, &err));
+	assert_true(record_writer_failure(&w, 1763900001, "lost", &err));
+	before = size_of(path);
+
+	tight = saved;
+	tight.rlim_cur = (rlim_t)before + 20;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &tight), 0);
+	one_session(&s, 1763900002);
+	assert_false(record_writer_sample(&w, &s, &err));
+	assert_int_equal(w.last_errno, EFBIG);
+	assert_non_null(strstr(err.msg, "File too large"));
+	assert_int_equal(size_of(path), before);
+	assert_false(record_writer_failure(&w, 1763900003, "x", &err));
+	assert_int_equal(size_of(path), before);
+
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+	one_session(&s, 1763900004);
+	assert_true(record_writer_sample(&w, &s, &err));
+	assert_true(record_writer_close(&w, &err));
+	signal(SIGXFSZ, SIG_DFL);
+
+	text = slurp(path, &len);
+	assert_int_equal(read_all(text, len, &last, &err, &truncated), 3);
+	assert_false(truncated);
+	assert_true(fabs(last.taken_at_epoch_s - 1763900004) < 1e-9);
+	free(text);
+	unlink(path);
+	sample_finish(&s);
+	sample_finish(&last);
+}
+
+/* A recorder killed mid-line left half a line: opening cuts it, so the
+ * next line does not land behind it.  A tail that is not ours stays. */
+static void test_writer_repairs_tail(void **state)
+{
+	static const char good[] = "{\"v\":2,\"t\":1763900000,\"status\":"
+				   "\"failed\",\"error\":\"x\"}\n";
+	char path[] = "/tmp/pgdrip-test-record.XXXXXX";
+	struct record_writer w;
+	struct errbuf err = {{0}};
+	struct sample s;
+	char *text;
+	size_t len;
+	FILE *f;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	sample_init(&s);
+	f = fopen(path, "w");
+	fprintf(f, "%s{\"v\":2,\"t\":17639000", good);
+	fclose(f);
+	assert_true(record_writer_open(&w, path, &err));
+	assert_int_equal(size_of(path), (off_t)strlen(good));
+	one_session(&s, 1763900001);
+	assert_true(record_writer_sample(&w, &s, &err));
+	assert_true(record_writer_close(&w, &err));
+	text = slurp(path, &len);
+	assert_int_equal(read_all(text, len, &s, &err, NULL), 2);
+	free(text);
+
+	/* Not a line of ours: left alone, the record appended after it. */
+	f = fopen(path, "w");
+	fprintf(f, "%snotes without a newline", good);
+	fclose(f);
+	assert_true(record_writer_open(&w, path, &err));
+	assert_int_equal(size_of(path), (off_t)strlen(good) + 23);
+	assert_true(record_writer_close(&w, &err));
+	/* A file without any newline, all one half line of ours. */
+	f = fopen(path, "w");
+	fprintf(f, "{\"v\":2,\"t\":1");
+	fclose(f);
+	assert_true(record_writer_open(&w, path, &err));
+	assert_int_equal(size_of(path), 0);
+	assert_true(record_writer_close(&w, &err));
+	unlink(path);
+	sample_finish(&s);
 }
 
 static void test_aggregation(void **state)
@@ -786,6 +960,9 @@ int main(void)
 		cmocka_unit_test(test_client_process),
 		cmocka_unit_test(test_rounded_times_survive),
 		cmocka_unit_test(test_lookalikes),
+		cmocka_unit_test(test_writer_full),
+		cmocka_unit_test(test_writer_cut_back),
+		cmocka_unit_test(test_writer_repairs_tail),
 		cmocka_unit_test(test_aggregation),
 		cmocka_unit_test(test_nan_ages),
 		cmocka_unit_test(test_failed),
