@@ -3,6 +3,8 @@
  */
 #include "wrap.h"
 
+#include "core/mask.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,19 +72,30 @@ void wrap_forward(const struct wrapped *w, int signo)
 
 char *wrap_command_line(char *const argv[])
 {
-	size_t len = 1;
+	size_t len = 0;
+	size_t used;
+	char *raw;
 	char *line;
 
 	for (size_t i = 0; argv[i] != NULL; i++) {
 		len += strlen(argv[i]) + 1;
 	}
-	line = xmalloc(len);
-	line[0] = '\0';
+	/* As /proc/PID/cmdline holds it, so the command's passwords are
+	 * masked as every client's are. */
+	raw = xmalloc(len + 1);
+	len = 0;
 	for (size_t i = 0; argv[i] != NULL; i++) {
-		if (i > 0) {
-			strcat(line, " ");
+		memcpy(raw + len, argv[i], strlen(argv[i]) + 1);
+		len += strlen(argv[i]) + 1;
+	}
+	line = xmalloc(3 * len + 16);
+	used = mask_command_line(line, 3 * len + 16, raw, len);
+	free(raw);
+	/* The arguments joined by spaces: every NUL but the last. */
+	for (size_t i = 0; i + 1 < used; i++) {
+		if (line[i] == '\0') {
+			line[i] = ' ';
 		}
-		strcat(line, argv[i]);
 	}
 	return line;
 }
