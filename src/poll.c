@@ -54,7 +54,11 @@ enum {
  * Sessions of other roles come back with backend_type NULL when we lack
  * pg_read_all_stats: count them (a role and a database), skip background
  * processes (no role, or like the logical replication launcher, a role
- * but no database). */
+ * but no database).  Parallel workers are not client backends and are
+ * left out where backend_type shows; for hidden rows leader_pid (13+)
+ * is NULL as well, and only datid, pid, usesysid, application_name,
+ * backend_xid and backend_xmin remain, which a worker shares with its
+ * leader: such a worker is counted, and the report says so (report.c). */
 static const char sample_sql[] =
 	"SELECT 's', a.pid::text, a.usename, a.application_name, a.datname, "
 	"host(a.client_addr), a.client_port::text, a.state, "

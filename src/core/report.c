@@ -461,10 +461,17 @@ static void build_warnings(struct report *report)
 					  ? report->server.current_user
 					  : "<role>";
 
+		/* Hidden rows lose backend_type and leader_pid too: a
+		 * parallel worker of another role's query looks like a
+		 * client session, and nothing the server shows an
+		 * unprivileged role tells them apart (checked on 15). */
 		report_add_warning(report,
 				   "the server hides the state of %d sessions of "
-				   "other roles from %s: they count as unknown; "
-				   "GRANT pg_monitor TO %s to see them",
+				   "other roles from %s: they count as unknown, "
+				   "and parallel workers among them cannot be "
+				   "told from client sessions, so they count as "
+				   "sessions too; GRANT pg_monitor TO %s to see "
+				   "them",
 				   report->unknown_states, who, who);
 	}
 	if (timeout > 0) {
