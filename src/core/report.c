@@ -50,6 +50,7 @@ void report_init(struct report *report)
 	report->server_label = "";
 	report->command_status = -1;
 	report->self_cpu_s = NAN;
+	report->listen_refused_total = NAN;
 	report->last_sample_s = NAN;
 	report->last_sample_epoch_s = NAN;
 }
@@ -635,6 +636,8 @@ void report_build(struct report *report, const struct report_input *in)
 	report->command_ended_s = in->command_ended_s;
 	report->self_cpu_s = in->self_cpu_s;
 	report->self_max_rss_kib = in->self_max_rss_kib;
+	report->listen_refused_total =
+		in->listening ? (double)in->listen_refused_total : NAN;
 	if (in->last != NULL) {
 		report->server = in->last->server;
 		report->usable_connections =

@@ -35,8 +35,10 @@ sql "DROP TABLE IF EXISTS p_big; CREATE TABLE p_big AS
 	GRANT SELECT ON p_big TO p_app" >/dev/null
 end_parallel() {
 	sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE application_name = 'parallel'" >/dev/null
+		WHERE application_name = 'parallel'
+		AND backend_type = 'client backend'" >/dev/null
 }
+at_exit "sql 'DROP TABLE IF EXISTS p_big'"
 at_exit end_parallel
 PGAPPNAME=parallel psql -XAtq -U p_app -c "SET max_parallel_workers_per_gather = 2" \
 	-c "SET parallel_setup_cost = 0" -c "SET parallel_tuple_cost = 0" \
