@@ -244,8 +244,8 @@ static void mask_text(struct out *o, const char *s, size_t len,
 			}
 			if (key < key_end &&
 			    is_password_key(s + key, key_end - key, policy)) {
-				bool query = key > 0 &&
-					     (s[key - 1] == '?' || s[key - 1] == '&');
+				char before = key > 0 ? s[key - 1] : ' ';
+				bool query = before == '?' || before == '&';
 				size_t v = i + 1;
 
 				while (v < len && is_space(s[v])) {

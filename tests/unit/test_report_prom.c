@@ -293,7 +293,8 @@ static void test_listen_refused(void **state)
 	out = render(&r);
 	assert_exposition(out);
 	assert_line(out, "# TYPE pgdrip_listen_refused_total counter");
-	assert_line(out, "pgdrip_listen_refused_total{server=\"db1:5432/shop\"} 7");
+	assert_line(out,
+	            "pgdrip_listen_refused_total{server=\"db1:5432/shop\"} 7");
 	free(out);
 	report_finish(&r);
 }
