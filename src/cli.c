@@ -44,7 +44,7 @@ static const struct option_spec specs[] = {
 	 "the servers to watch, one conninfo per line"},
 	{"host", 'h', ARG_STRING, FIELD(host), "HOST",
 	 "server host or socket directory"},
-	{"port", 'p', ARG_STRING, FIELD(port), "PORT", "server port"},
+	{"port", 'p', ARG_SPECIAL, 0, "PORT", "server port"},
 	{"username", 'U', ARG_STRING, FIELD(user), "ROLE", "connect as ROLE"},
 	{"password", 'W', ARG_NONE, FIELD(ask_password), NULL,
 	 "ask for a password before connecting"},
@@ -153,9 +153,40 @@ static void add_target(struct options *opts, const char *target, bool owned)
 	opts->targets[opts->target_count++].owned = owned;
 }
 
+/*
+ * -p: a port, or a comma list of them for several -h hosts, as libpq
+ * takes it; each 1-65535 in decimal digits.  Checked here so that a typo
+ * is a usage error (exit 2) and not a failed connection (exit 3).  Ports
+ * inside a conninfo string, PGPORT and service files stay libpq's to
+ * judge: pgdrip does not parse them.
+ */
+static bool check_port(const char *value, struct errbuf *err)
+{
+	const char *p = value;
+
+	for (;;) {
+		size_t len = strspn(p, "0123456789");
+		long n = len > 0 && len <= 5 ? strtol(p, NULL, 10) : 0;
+
+		if (n < 1 || n > 65535 || (p[len] != ',' && p[len] != '\0')) {
+			errbuf_set(err, "invalid port \"%s\": expected a "
+					"number from 1 to 65535", value);
+			return false;
+		}
+		if (p[len] == '\0') {
+			return true;
+		}
+		p += len + 1;
+	}
+}
+
 static bool apply_special(struct options *opts, const char *name,
 			  const char *value, struct errbuf *err)
 {
+	if (strcmp(name, "port") == 0) {
+		opts->port = value;
+		return check_port(value, err);
+	}
 	if (strcmp(name, "dbname") == 0) {
 		add_target(opts, value, false);
 		return true;

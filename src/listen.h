@@ -1,6 +1,6 @@
 /*
- * listen.h - --listen: an HTTP endpoint (libmicrohttpd, its own thread)
- * serving the latest Prometheus exposition at /metrics.
+ * listen.h - --listen: an HTTP endpoint (libmicrohttpd, on a thread of
+ * its own) serving the latest Prometheus exposition at /metrics.
  *
  * A scrape never queries the database: the monitor renders the
  * exposition after each sample and publishes it here; the server thread
@@ -15,6 +15,27 @@
 #include <stddef.h>
 
 struct listener;
+
+/*
+ * What a client may take.  A whole request must arrive within
+ * LISTEN_REQUEST_S of the connection (or of the last answer on a kept
+ * alive one), however many bytes trickle in: libmicrohttpd's own timeout
+ * starts again at every byte.  At most LISTEN_PER_ADDRESS connections
+ * from one client address and LISTEN_CONNECTIONS in all; more are
+ * refused at once.  Refusals and closings are counted, and summarised on
+ * stderr at most once every LISTEN_SUMMARY_S (the first at once).
+ */
+#define LISTEN_REQUEST_S 5
+#define LISTEN_PER_ADDRESS 8
+#define LISTEN_CONNECTIONS 64
+#define LISTEN_SUMMARY_S 60
+
+/* Counted since the listener started. */
+struct listen_stats {
+	unsigned long long refused_per_address; /* LISTEN_PER_ADDRESS open */
+	unsigned long long refused_total;       /* LISTEN_CONNECTIONS open */
+	unsigned long long closed_slow; /* no whole request in time */
+};
 
 enum listen_failure {
 	LISTEN_FAILURE_ADDRESS, /* cannot be resolved or is not local: exit 2 */
@@ -43,7 +64,28 @@ bool listen_from_options(const char *host, const char *port,
  * the previous buffer is freed. */
 void listen_publish(struct listener *l, char *buf, size_t len);
 
-/* Stops the thread, closes the socket, frees everything; NULL is fine. */
+/* The counters, for a metric; any thread. */
+void listen_stats(struct listener *l, struct listen_stats *out);
+
+/* Their sum: every connection refused or closed by these caps, for
+ * pgdrip_listen_refused_total (report_input.listen_refused_total). */
+unsigned long long listen_refused_total(struct listener *l);
+
+/*
+ * While hold is true the server thread writes nothing to stderr: the
+ * summary waits for listen_take_summary(), which the loop calls (say,
+ * after each sample) to show it in the live view's status line.  With
+ * hold false (the default) the thread prints it itself.
+ */
+void listen_hold_messages(struct listener *l, bool hold);
+
+/* The summary due, if any (at most one per LISTEN_SUMMARY_S): one line
+ * without "pgdrip: " into buf; false when there is none. */
+bool listen_take_summary(struct listener *l, char *buf, size_t size);
+
+/* Stops the thread, closes the socket, prints what is left of the
+ * summary (call it once the live view has given the terminal back),
+ * frees everything; NULL is fine. */
 void listen_stop(struct listener *l);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char unavailable[] = "--listen is not available: pgdrip was "
 				  "built without libmicrohttpd";
@@ -52,4 +53,31 @@ void listen_publish(struct listener *l, char *buf, size_t len)
 void listen_stop(struct listener *l)
 {
 	(void)l;
+}
+
+void listen_stats(struct listener *l, struct listen_stats *out)
+{
+	(void)l;
+	memset(out, 0, sizeof(*out));
+}
+
+unsigned long long listen_refused_total(struct listener *l)
+{
+	(void)l;
+	return 0;
+}
+
+void listen_hold_messages(struct listener *l, bool hold)
+{
+	(void)l;
+	(void)hold;
+}
+
+bool listen_take_summary(struct listener *l, char *buf, size_t size)
+{
+	(void)l;
+	if (size > 0) {
+		buf[0] = '\0';
+	}
+	return false;
 }

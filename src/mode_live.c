@@ -31,6 +31,7 @@ struct live {
 	char shown_values[GROUP_KEY_COUNT][256];
 	struct group_keys keys; /* the grouping shown */
 	bool first_done; /* the first sample (or the reason for none) */
+	char listen_summary[256]; /* --listen's refusals, for the footer */
 };
 
 /* Fatal signals: give the terminal back, then die as we would have. */
@@ -66,6 +67,11 @@ static void analyze(struct run *run, struct live *lv)
 
 	pipeline_facts_init(&facts, cli_mode_name(run->opts->mode));
 	facts.ended_epoch_s = clock_wall_s();
+	if (run->listener != NULL) {
+		facts.listening = true;
+		facts.listen_refused_total =
+			listen_refused_total(run->listener);
+	}
 	facts.detail = lv->shown;
 	for (int k = 0; k < GROUP_KEY_COUNT; k++) {
 		facts.detail_values[k] = lv->shown_values[k];
@@ -140,6 +146,12 @@ static void draw(struct run *run, struct live *lv, int64_t now_ms)
 				  : 0;
 	if (target_failure(t, &error) != POLL_FAILURE_NONE) {
 		view.message = error;
+	} else if (run->listener != NULL &&
+		   listen_take_summary(run->listener, lv->listen_summary,
+				       sizeof(lv->listen_summary))) {
+		view.message = lv->listen_summary;
+	} else if (lv->listen_summary[0] != '\0') {
+		view.message = lv->listen_summary;
 	} else if (notice_latest(held, sizeof(held)) > 0) {
 		view.message = held;
 	}
@@ -302,12 +314,18 @@ int mode_live(struct run *run)
 		return PGD_EXIT_UNAVAILABLE;
 	}
 	notice_hold(true);
+	if (run->listener != NULL) {
+		listen_hold_messages(run->listener, true);
+	}
 	lv.first_done = true;
 	report_init(&lv.report);
 	analyze(run, &lv);
 	loop_run(run, &ops);
 	tui_end();
 	notice_hold(false);
+	if (run->listener != NULL) {
+		listen_hold_messages(run->listener, false);
+	}
 	report_finish(&lv.report);
 	target_give_up(t);
 	return run_finish(run, stdout);

@@ -90,6 +90,32 @@ static void write_report(FILE *out, const struct options *opts,
 	}
 }
 
+/* "cannot write \"PATH\": ERROR", errno as it was or, when the stream
+ * lost it, a plain I/O error. */
+static bool write_failed(const char *path, int error, struct errbuf *err)
+{
+	errbuf_set(err, "cannot write \"%s\": %s", path,
+		   strerror(error != 0 ? error : EIO));
+	return false;
+}
+
+/* Ends a stream written in place: everything flushed, no error on the
+ * way (a full disk shows at the latest in fflush or fclose). */
+static bool finish_stream(FILE *out, bool close_it, int *error)
+{
+	bool ok;
+
+	errno = 0;
+	ok = fflush(out) == 0;
+	ok = !ferror(out) && ok;
+	*error = errno;
+	if (close_it && fclose(out) != 0 && ok) {
+		*error = errno;
+		ok = false;
+	}
+	return ok;
+}
+
 /* Writes to an existing non-regular file (/dev/stdout, a FIFO) in
  * place: there is nothing to rename over. */
 static bool write_in_place(const struct options *opts,
@@ -97,71 +123,132 @@ static bool write_in_place(const struct options *opts,
 {
 	const char *path = opts->output_file;
 	FILE *out = fopen(path, "w");
+	int error;
 
 	if (out == NULL) {
-		errbuf_set(err, "cannot write \"%s\": %s", path,
-			   strerror(errno));
-		return false;
+		return write_failed(path, errno, err);
 	}
 	write_report(out, opts, report);
-	if (ferror(out) | (fclose(out) != 0)) {
-		errbuf_set(err, "cannot write \"%s\": %s", path,
-			   strerror(errno));
-		return false;
+	return finish_stream(out, true, &error) ||
+	       write_failed(path, error, err);
+}
+
+/*
+ * A file that replaces path when committed: a temporary file beside it
+ * (rename(2) only replaces within one file system), hidden and not
+ * ending in .prom so the textfile collector never reads it.  A symbolic
+ * link to an existing file is followed: that file is replaced, not the
+ * link.
+ */
+static bool replacement_open(struct output_replacement *r, const char *path,
+			     struct errbuf *err)
+{
+	char *real = realpath(path, NULL);
+	const char *target = real != NULL ? real : path;
+	char *dir = xstrdup(target);
+	char *base = xstrdup(target);
+	size_t len = strlen(target) + 32;
+	mode_t mask = umask(0);
+	int fd;
+	int error;
+
+	umask(mask);
+	memset(r, 0, sizeof(*r));
+	r->target = xstrdup(target);
+	r->tmp = xmalloc(len);
+	snprintf(r->tmp, len, "%s/.%s.XXXXXX", dirname(dir), basename(base));
+	free(real);
+	free(dir);
+	free(base);
+	fd = mkstemp(r->tmp);
+	error = errno;
+	/* Close-on-exec: a wrapped command must not inherit it. */
+	if (fd >= 0 && (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 ||
+			fchmod(fd, 0666 & ~mask) != 0 ||
+			(r->out = fdopen(fd, "w")) == NULL)) {
+		error = errno;
+		close(fd);
+		unlink(r->tmp);
+		fd = -1;
+	}
+	if (fd < 0) {
+		free(r->tmp);
+		free(r->target);
+		memset(r, 0, sizeof(*r));
+		return write_failed(path, error, err);
 	}
 	return true;
 }
 
-/* A temporary file beside the target (rename(2) only replaces within one
- * file system), hidden and not ending in .prom so the textfile collector
- * never reads it, flushed to disk, then renamed over the target.  A
- * symbolic link to an existing file is followed: that file is replaced,
- * not the link. */
+/* Drops the temporary file; accepts one already committed or dropped. */
+static void replacement_abandon(struct output_replacement *r)
+{
+	if (r->out != NULL) {
+		fclose(r->out);
+		unlink(r->tmp);
+	}
+	free(r->tmp);
+	free(r->target);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Flushed to disk, then renamed over the target: a reader sees the old
+ * file or the new one, never half of one.  path is for the message. */
+static bool replacement_commit(struct output_replacement *r, const char *path,
+			       struct errbuf *err)
+{
+	int error = 0;
+	bool ok = finish_stream(r->out, false, &error);
+
+	if (ok && fsync(fileno(r->out)) != 0) {
+		error = errno;
+		ok = false;
+	}
+	if (fclose(r->out) != 0 && ok) {
+		error = errno;
+		ok = false;
+	}
+	r->out = NULL;
+	if (ok && rename(r->tmp, r->target) != 0) {
+		error = errno;
+		ok = false;
+	}
+	if (!ok) {
+		unlink(r->tmp);
+		write_failed(path, error, err);
+	}
+	replacement_abandon(r);
+	return ok;
+}
+
 static bool write_atomically(const struct options *opts,
 			     const struct reports *report, struct errbuf *err)
 {
-	char *real = realpath(opts->output_file, NULL);
-	const char *path = real != NULL ? real : opts->output_file;
-	char *copy = xstrdup(path);
-	char *base = xstrdup(path);
-	size_t len = strlen(path) + 32;
-	char *tmp = xmalloc(len);
-	mode_t mask = umask(0);
-	FILE *out = NULL;
-	bool ok = false;
-	int saved = 0;
-	int fd;
+	struct output_replacement r;
 
-	umask(mask);
-	snprintf(tmp, len, "%s/.%s.XXXXXX", dirname(copy), basename(base));
-	fd = mkstemp(tmp);
-	saved = errno;
-	if (fd >= 0 && (fchmod(fd, 0666 & ~mask) != 0 ||
-			(out = fdopen(fd, "w")) == NULL)) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		fd = -1;
+	if (!replacement_open(&r, opts->output_file, err)) {
+		return false;
 	}
-	if (fd >= 0) {
-		write_report(out, opts, report);
-		ok = fflush(out) == 0 && !ferror(out) && fsync(fd) == 0;
-		ok &= fclose(out) == 0;
-		ok = ok && rename(tmp, path) == 0;
-		saved = errno;
-		if (!ok) {
-			unlink(tmp);
-		}
+	write_report(r.out, opts, report);
+	return replacement_commit(&r, opts->output_file, err);
+}
+
+/* Standard output (standard error in wrap mode), named as such. */
+static bool write_stream(FILE *out, const struct options *opts,
+			 const struct reports *set, struct errbuf *err)
+{
+	int error;
+
+	write_report(out, opts, set);
+	if (finish_stream(out, false, &error)) {
+		return true;
 	}
-	if (!ok) {
-		errbuf_set(err, "cannot write \"%s\": %s", opts->output_file,
-			   strerror(saved));
-	}
-	free(real);
-	free(copy);
-	free(base);
-	free(tmp);
-	return ok;
+	/* Said once: later writes to it would fail the same way. */
+	clearerr(out);
+	errbuf_set(err, "cannot write to standard %s: %s",
+		   out == stderr ? "error" : "output",
+		   strerror(error != 0 ? error : EIO));
+	return false;
 }
 
 static bool output(const struct options *opts, const struct reports *set,
@@ -177,8 +264,7 @@ static bool output(const struct options *opts, const struct reports *set,
 			ok = write_atomically(opts, set, err);
 		}
 	} else {
-		write_report(fallback, opts, set);
-		fflush(fallback);
+		ok = write_stream(fallback, opts, set, err);
 	}
 	for (size_t i = 0; i < set->count; i++) {
 		report_text_write_breaches(stderr, set->each[i],
@@ -207,6 +293,7 @@ bool output_reports(const struct options *opts,
 bool output_plot_open(const struct options *opts, struct plot_file *plot,
 		      struct errbuf *err)
 {
+	struct stat st;
 	int fd;
 
 	memset(plot, 0, sizeof(*plot));
@@ -214,28 +301,28 @@ bool output_plot_open(const struct options *opts, struct plot_file *plot,
 		return true;
 	}
 	plot->path = opts->plot_file;
-	/* Not truncated yet: a run that takes no sample leaves an older
-	 * picture as it was.  O_CLOEXEC: a wrapped command must not
-	 * inherit it. */
-	fd = open(plot->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	plot->created = fd >= 0;
-	if (fd < 0 && errno == EEXIST) {
-		fd = open(plot->path, O_WRONLY | O_CLOEXEC);
-	}
-	if (fd >= 0) {
-		plot->out = fdopen(fd, "w");
-		if (plot->out == NULL) {
-			close(fd);
+	if (stat(plot->path, &st) != 0 || S_ISREG(st.st_mode)) {
+		/* The temporary file now: it proves the directory can take
+		 * the picture before anything is sampled. */
+		if (!replacement_open(&plot->repl, plot->path, err)) {
+			return false;
 		}
+		plot->out = plot->repl.out;
+		return true;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		return write_failed(plot->path, EISDIR, err);
+	}
+	/* A pipe or /dev/stdout takes the SVG as it comes.  O_CLOEXEC: a
+	 * wrapped command must not inherit it. */
+	fd = open(plot->path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0 && (plot->out = fdopen(fd, "w")) == NULL) {
+		close(fd);
 	}
 	if (plot->out == NULL) {
-		errbuf_set(err, "cannot write \"%s\": %s", plot->path,
-			   strerror(errno));
-		if (plot->created) {
-			unlink(plot->path);
-		}
-		return false;
+		return write_failed(plot->path, errno, err);
 	}
+	plot->in_place = true;
 	return true;
 }
 
@@ -243,30 +330,34 @@ bool output_plot_write(struct plot_file *plot, const struct report *report,
 		       const struct history *history, struct errbuf *err)
 {
 	struct errbuf inner;
-	struct stat st;
+	int error;
 	bool ok;
 
 	if (plot->out == NULL) {
 		return true;
 	}
-	/* Only a regular file holds an older picture to replace; a pipe
-	 * or /dev/stdout takes the SVG as it comes. */
-	if (fstat(fileno(plot->out), &st) == 0 && S_ISREG(st.st_mode)) {
-		if (ftruncate(fileno(plot->out), 0) != 0) {
+	ok = plot_write_svg(plot->out, report, history, &inner);
+	if (plot->in_place) {
+		if (!ok) {
 			errbuf_set(err, "cannot write \"%s\": %s", plot->path,
-				   strerror(errno));
+				   inner.msg);
 			return false;
 		}
-		rewind(plot->out);
+		return finish_stream(plot->out, false, &error) ||
+		       write_failed(plot->path, error, err);
 	}
-	ok = plot_write_svg(plot->out, report, history, &inner);
-	plot->written = true;
-	if (!ok || fflush(plot->out) != 0) {
+	if (!ok) {
 		errbuf_set(err, "cannot write \"%s\": %s", plot->path,
-			   ok ? strerror(errno) : inner.msg);
-		return false;
+			   inner.msg);
+		replacement_abandon(&plot->repl);
+	} else {
+		ok = replacement_commit(&plot->repl, plot->path, err);
 	}
-	return true;
+	/* Ready for another picture, should one be drawn. */
+	plot->out = replacement_open(&plot->repl, plot->path, &inner)
+			    ? plot->repl.out
+			    : NULL;
+	return ok;
 }
 
 void output_plot_close(struct plot_file *plot)
@@ -274,9 +365,10 @@ void output_plot_close(struct plot_file *plot)
 	if (plot == NULL || plot->out == NULL) {
 		return;
 	}
-	fclose(plot->out);
-	if (plot->created && !plot->written) {
-		unlink(plot->path);
+	if (plot->in_place) {
+		fclose(plot->out);
+	} else {
+		replacement_abandon(&plot->repl);
 	}
 	plot->out = NULL;
 }

@@ -12,9 +12,11 @@
 #include <stdio.h>
 
 /*
- * Writes report to --output (created/truncated) or to fallback, in the
- * chosen format, then one line per failed check to stderr.  Returns
- * false with err when the file cannot be written.
+ * Writes report to --output (replaced atomically; a FIFO or a device in
+ * place) or to fallback, in the chosen format, then one line per failed
+ * check to stderr.  Returns false with err when any of it cannot be
+ * written, a full disk included: "cannot write \"FILE\": ERROR", or
+ * "cannot write to standard output: ERROR" for fallback.
  */
 PGD_NODISCARD bool output_report(const struct options *opts,
 				 const struct report *report, FILE *fallback,
@@ -28,17 +30,27 @@ PGD_NODISCARD bool output_reports(const struct options *opts,
 				  size_t count, int exit_code, FILE *fallback,
 				  struct errbuf *err);
 
+/* A file written beside another, then renamed over it (output.c). */
+struct output_replacement {
+	FILE *out;    /* NULL when none is open */
+	char *tmp;    /* owned: the hidden temporary file */
+	char *target; /* owned: the file it replaces, links followed */
+};
+
 /*
  * --plot FILE.  Opened when the run starts, so an unwritable path is a
- * usage error before any sampling; written (replacing what was there)
- * when the report is.  A file this run created and never wrote (no
- * sample could be taken) is removed on close.
+ * usage error before any sampling; written when the report is.  A
+ * regular file (or a new one) is replaced atomically, like --output: the
+ * picture goes to a hidden temporary file beside it, is flushed to disk
+ * and renamed over it, so a reader (or a full disk) never leaves half a
+ * picture, and a run that takes no sample leaves an older picture as it
+ * was.  An existing FIFO or device (/dev/stdout) is written in place.
  */
 struct plot_file {
 	const char *path; /* borrowed from the options */
-	FILE *out;        /* NULL when --plot was not given */
-	bool created;
-	bool written;
+	FILE *out;        /* where the picture goes; NULL without --plot */
+	struct output_replacement repl; /* a regular file: out is repl.out */
+	bool in_place;    /* a FIFO or a device, opened as it is */
 };
 
 /* Opens opts->plot_file if given; false with err ("cannot write ..."). */
@@ -46,13 +58,16 @@ PGD_NODISCARD bool output_plot_open(const struct options *opts,
 				    struct plot_file *plot,
 				    struct errbuf *err);
 
-/* Draws report and history into the plot file (no-op when none). */
+/* Draws report and history into the plot file (no-op when none); false
+ * with err ("cannot write \"FILE\": ...") when any write, the flush,
+ * the fsync or the rename fails: the old picture then stays. */
 PGD_NODISCARD bool output_plot_write(struct plot_file *plot,
 				     const struct report *report,
 				     const struct history *history,
 				     struct errbuf *err);
 
-/* Closes; accepts a plot_file that was never opened. */
+/* Closes (a temporary file never written is removed); accepts a
+ * plot_file that was never opened. */
 void output_plot_close(struct plot_file *plot);
 
 /* True when the locale's character set is UTF-8. */

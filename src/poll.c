@@ -76,7 +76,11 @@ enum {
  * Sessions of other roles come back with backend_type NULL when we lack
  * pg_read_all_stats: count them (a role and a database), skip background
  * processes (no role, or like the logical replication launcher, a role
- * but no database). */
+ * but no database).  Parallel workers are not client backends and are
+ * left out where backend_type shows; for hidden rows leader_pid (13+)
+ * is NULL as well, and only datid, pid, usesysid, application_name,
+ * backend_xid and backend_xmin remain, which a worker shares with its
+ * leader: such a worker is counted, and the report says so (report.c). */
 static const char sample_sql[] =
 	"SELECT 's', a.pid::text, a.usename, a.application_name, a.datname, "
 	"host(a.client_addr), a.client_port::text, a.state, "
@@ -312,14 +316,30 @@ static bool read_server_info(struct poller *p, PGresult *res,
 	return true;
 }
 
+/*
+ * "host:port/db"; an IPv6 address in brackets ("[::1]:5432/db"), as in a
+ * URI, so the port cannot be read as part of it.  A socket directory (or
+ * an abstract socket, "@name") is a path: it stays as it is even if it
+ * holds a ':'.
+ */
+static void format_label(char *buf, size_t len, const char *host,
+			 const char *port, const char *db)
+{
+	bool bracket = host[0] != '/' && host[0] != '@' &&
+		       strchr(host, ':') != NULL;
+
+	snprintf(buf, len, "%s%s%s:%s/%s", bracket ? "[" : "", host,
+		 bracket ? "]" : "", port, db);
+}
+
 static void make_label(struct poller *p)
 {
 	const char *host = PQhost(p->conn);
 	const char *port = PQport(p->conn);
 	const char *db = PQdb(p->conn);
 
-	snprintf(p->label, sizeof(p->label), "%s:%s/%s", host ? host : "",
-		 port ? port : "", db ? db : "");
+	format_label(p->label, sizeof(p->label), host ? host : "",
+		     port ? port : "", db ? db : "");
 }
 
 /* The connection keywords, in libpq's order of precedence (later wins);
@@ -344,11 +364,14 @@ static size_t connect_keywords(const struct conn_params *params,
 	    getenv("PGCONNECT_TIMEOUT") == NULL) {
 		ADD("connect_timeout", "10");
 	}
-	/* dbname next: expanded as a conninfo/URI, later keys win. */
-	ADD("dbname", params->dbname);
+	/* -h, -p and -U before dbname, as psql puts them (startup.c):
+	 * dbname is expanded in place as a conninfo string or URI, so what
+	 * it says wins over them ("-d postgresql://h:5433/db -p 9999"
+	 * connects to 5433), and they fill in what it leaves out. */
 	ADD("host", params->host);
 	ADD("port", params->port);
 	ADD("user", params->user);
+	ADD("dbname", params->dbname);
 	if (params->connect_timeout_ms > 0) {
 		snprintf(timeout, 32, "%lld",
 			 (long long)((params->connect_timeout_ms + 999) / 1000));
@@ -378,9 +401,9 @@ void poll_describe(const struct conn_params *params, char *buf, size_t len)
 	 * environment and service files exactly as it will to connect. */
 	conn = PQconnectStartParams(keys, values, 1);
 	host = conn != NULL ? PQhost(conn) : NULL;
-	snprintf(buf, len, "%s:%s/%s", host != NULL ? host : "?",
-		 conn != NULL && PQport(conn) ? PQport(conn) : "",
-		 conn != NULL && PQdb(conn) ? PQdb(conn) : "");
+	format_label(buf, len, host != NULL ? host : "?",
+		     conn != NULL && PQport(conn) ? PQport(conn) : "",
+		     conn != NULL && PQdb(conn) ? PQdb(conn) : "");
 	PQfinish(conn);
 }
 

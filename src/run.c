@@ -64,6 +64,11 @@ void run_report(const struct run *run, const struct target *t,
 		facts.command_ended_s = run->command_ended_s;
 	}
 	self_usage(&facts);
+	if (run->listener != NULL) {
+		facts.listening = true;
+		facts.listen_refused_total =
+			listen_refused_total(run->listener);
+	}
 	target_report(t, &facts, out);
 }
 

@@ -82,6 +82,9 @@ bool sig_install(void)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* A file past its size limit is a write error (EFBIG) reported
+	 * like a full disk, not a core dump. */
+	signal(SIGXFSZ, SIG_IGN);
 	return true;
 }
 

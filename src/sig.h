@@ -10,7 +10,8 @@
 #include <stdbool.h>
 
 /* Installs handlers for SIGINT, SIGTERM, SIGHUP, SIGCHLD and SIGWINCH,
- * ignores SIGPIPE.  Returns false (errno set) if the pipe fails. */
+ * ignores SIGPIPE and SIGXFSZ (a write then fails with EPIPE or EFBIG).
+ * Returns false (errno set) if the pipe fails. */
 bool sig_install(void);
 
 /* The read end of the self-pipe, for poll(). */

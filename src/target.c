@@ -68,8 +68,8 @@ struct target {
 	bool said_pooler;
 
 	/* --record */
-	FILE *record;
-	const char *record_path;
+	struct record_writer record;
+	bool recording;
 	bool output_failed;
 };
 
@@ -86,17 +86,13 @@ static int64_t next_slot(int64_t due_ms, int64_t interval_ms, int64_t now_ms)
 
 static bool open_record(struct target *t, struct errbuf *err)
 {
+	record_writer_init(&t->record);
 	if (t->opts->record_file == NULL) {
 		return true;
 	}
-	t->record_path = t->opts->record_file;
-	t->record = fopen(t->record_path, "a");
-	if (t->record == NULL) {
-		errbuf_set(err, "cannot write \"%s\": %s", t->record_path,
-			   strerror(errno));
-		return false;
-	}
-	return true;
+	t->recording = record_writer_open(&t->record, t->opts->record_file,
+					  err);
+	return t->recording;
 }
 
 struct target *target_create(const struct target_config *config,
@@ -122,6 +118,7 @@ struct target *target_create(const struct target_config *config,
 	t->params.user = opts->user;
 	t->params.connect_timeout_ms = opts->connect_timeout_ms;
 	t->interval_ms = opts->interval_ms;
+	record_writer_init(&t->record);
 	pipeline_init(&t->pipeline, &pc);
 	sample_init(&t->sample);
 	t->policy.everything = config->one_shot;
@@ -140,18 +137,27 @@ struct target *target_create(const struct target_config *config,
 	return t;
 }
 
+/* A write error is said once, with the file's name; monitoring goes on
+ * and the run ends with status 3. */
+static void record_failed(struct target *t, const struct errbuf *err)
+{
+	if (!t->output_failed) {
+		notice_say("%s", err->msg);
+	}
+	t->output_failed = true;
+}
+
 void target_destroy(struct target *t)
 {
+	struct errbuf err;
+
 	if (t == NULL) {
 		return;
 	}
-	if (t->record != NULL) {
-		/* A killed run loses at most the sample in flight; a clean
-		 * one leaves the file on disk. */
-		if (fflush(t->record) != 0 || fsync(fileno(t->record)) != 0) {
-			(void)0; /* said already, if it ever failed */
-		}
-		fclose(t->record);
+	/* A killed run loses at most the sample in flight; a clean one
+	 * leaves the file on disk (fsync). */
+	if (t->recording && !record_writer_close(&t->record, &err)) {
+		record_failed(t, &err);
 	}
 	poll_destroy(t->poller);
 	pipeline_finish(&t->pipeline);
@@ -246,25 +252,6 @@ int64_t target_next_wake_ms(const struct target *t)
 	return wake;
 }
 
-/* A write error is said once, with the file's name; monitoring goes on
- * and the run ends with status 3. */
-static void record_failed(struct target *t, int saved_errno)
-{
-	if (!t->output_failed) {
-		notice_say("cannot write \"%s\": %s", t->record_path,
-			   strerror(saved_errno));
-	}
-	t->output_failed = true;
-	clearerr(t->record);
-}
-
-static void record_flush(struct target *t)
-{
-	if (fflush(t->record) != 0 || ferror(t->record)) {
-		record_failed(t, errno != 0 ? errno : EIO);
-	}
-}
-
 static void outcome(struct target *t, bool ok)
 {
 	t->slot_pending = false;
@@ -286,11 +273,12 @@ static void fail_slot(struct target *t, int64_t now_ms)
 	}
 	t->up = false;
 	if (!t->one_shot) {
+		struct errbuf err;
+
 		pipeline_absorb_failure(&t->pipeline, now, t->error);
-		if (t->record != NULL) {
-			errno = 0;
-			record_write_failure(t->record, now, t->error);
-			record_flush(t);
+		if (t->recording &&
+		    !record_writer_failure(&t->record, now, t->error, &err)) {
+			record_failed(t, &err);
 		}
 	}
 	outcome(t, false);
@@ -494,10 +482,12 @@ static void sampled(struct target *t)
 		pipeline_wanted(&t->pipeline, &t->sample, &t->policy, t->wanted);
 		attributor_run(t->attrib, &t->sample, t->wanted);
 	}
-	if (t->record != NULL) {
-		errno = 0;
-		record_write_sample(t->record, &t->sample);
-		record_flush(t);
+	if (t->recording) {
+		struct errbuf err;
+
+		if (!record_writer_sample(&t->record, &t->sample, &err)) {
+			record_failed(t, &err);
+		}
 	}
 	pipeline_absorb(&t->pipeline, &t->sample);
 	t->up = true;

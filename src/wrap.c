@@ -3,6 +3,8 @@
  */
 #include "wrap.h"
 
+#include "core/mask.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,9 +25,11 @@ bool wrap_start(struct wrapped *w, char *const argv[], struct errbuf *err)
 		return false;
 	}
 	if (pid == 0) {
-		/* The child gets default dispositions back (SIGPIPE was
-		 * ignored by us; execvp keeps ignored signals ignored). */
+		/* The child gets default dispositions back (SIGPIPE and
+		 * SIGXFSZ were ignored by us; execvp keeps ignored signals
+		 * ignored). */
 		signal(SIGPIPE, SIG_DFL);
+		signal(SIGXFSZ, SIG_DFL);
 		execvp(argv[0], argv);
 		fprintf(stderr, "pgdrip: cannot run \"%s\": %s\n", argv[0],
 			strerror(errno));
@@ -68,19 +72,30 @@ void wrap_forward(const struct wrapped *w, int signo)
 
 char *wrap_command_line(char *const argv[])
 {
-	size_t len = 1;
+	size_t len = 0;
+	size_t used;
+	char *raw;
 	char *line;
 
 	for (size_t i = 0; argv[i] != NULL; i++) {
 		len += strlen(argv[i]) + 1;
 	}
-	line = xmalloc(len);
-	line[0] = '\0';
+	/* As /proc/PID/cmdline holds it, so the command's passwords are
+	 * masked as every client's are. */
+	raw = xmalloc(len + 1);
+	len = 0;
 	for (size_t i = 0; argv[i] != NULL; i++) {
-		if (i > 0) {
-			strcat(line, " ");
+		memcpy(raw + len, argv[i], strlen(argv[i]) + 1);
+		len += strlen(argv[i]) + 1;
+	}
+	line = xmalloc(3 * len + 16);
+	used = mask_command_line(line, 3 * len + 16, raw, len);
+	free(raw);
+	/* The arguments joined by spaces: every NUL but the last. */
+	for (size_t i = 0; i + 1 < used; i++) {
+		if (line[i] == '\0') {
+			line[i] = ' ';
 		}
-		strcat(line, argv[i]);
 	}
 	return line;
 }

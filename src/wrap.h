@@ -27,7 +27,8 @@ bool wrap_poll(struct wrapped *w);
 /* Sends signo to the command if it is still running. */
 void wrap_forward(const struct wrapped *w, int signo);
 
-/* The argv joined with spaces, owned by the caller (free). */
+/* The argv joined with spaces, passwords masked as in every client's
+ * command line (mask_command_line()); owned by the caller (free). */
 char *wrap_command_line(char *const argv[]);
 
 #endif

@@ -5,6 +5,7 @@
 #include "clientproc.h"
 
 #include "common.h"
+#include "mask.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -232,6 +233,7 @@ void clientproc_format_cmdline(char *dst, size_t size, const char *raw,
 			       size_t len)
 {
 	struct cmd_buf b = {.dst = dst, .size = size};
+	char *masked;
 
 	if (size < 4) {
 		if (size > 0) {
@@ -239,6 +241,10 @@ void clientproc_format_cmdline(char *dst, size_t size, const char *raw,
 		}
 		return;
 	}
+	/* Other programs' passwords go before anything is shown. */
+	masked = xmalloc(3 * len + 16);
+	len = mask_command_line(masked, 3 * len + 16, raw, len);
+	raw = masked;
 	/* The last argument ends in a NUL: trailing ones are not spaces. */
 	while (len > 0 && raw[len - 1] == '\0') {
 		len--;
@@ -281,6 +287,7 @@ void clientproc_format_cmdline(char *dst, size_t size, const char *raw,
 			put(&b, arg, arg_len);
 		}
 	}
+	free(masked);
 	if (b.cut) {
 		size_t cut = size - 4;
 

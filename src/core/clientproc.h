@@ -49,9 +49,9 @@ bool clientproc_parse_stat(const char *text, int *ppid,
 
 /*
  * A command line from the raw bytes of /proc/PID/cmdline (arguments
- * separated by NUL): arguments joined by spaces, cut to fit dst (at
- * least 4 bytes) with "..." when cut.  Bytes are kept raw: escaping is
- * the renderer's job.
+ * separated by NUL): passwords masked (mask_command_line()), arguments
+ * joined by spaces, cut to fit dst (at least 4 bytes) with "..." when
+ * cut.  Bytes are kept raw: escaping is the renderer's job.
  */
 void clientproc_format_cmdline(char *dst, size_t size, const char *raw,
 			       size_t len);

@@ -1,9 +1,13 @@
 /*
  * json.c - a streaming JSON writer whose strings are always valid UTF-8
  * (see json.h).  Invalid bytes become the visible text "\xNN": escaped,
- * never dropped, and never passed through as invalid UTF-8.
+ * never dropped, and never passed through as invalid UTF-8; a backslash
+ * that could start such a text is doubled, so a name's own \xNN never
+ * passes for a byte.
  */
 #include "json.h"
+
+#include "common.h"
 
 #include "utf8.h"
 
@@ -104,6 +108,76 @@ void json_key(struct json_writer *w, const char *key)
 	w->after_key = true;
 }
 
+/*
+ * A run of backslashes at p[i]: doubled in the value when what follows
+ * could read as one of our escapes (a literal 'x', or a byte that is
+ * not UTF-8, which becomes \xNN), else as it is.  So a name with a
+ * backslash (C:\dir, DOMAIN\user) reads as itself, and the four
+ * characters \xff never pass for the byte.  Returns the run's length.
+ */
+static size_t write_backslashes(FILE *out, const unsigned char *p, size_t i,
+				size_t len)
+{
+	size_t k = 0;
+	unsigned cp;
+	bool doubled;
+
+	while (i + k < len && p[i + k] == '\\') {
+		k++;
+	}
+	doubled = i + k < len &&
+		  (p[i + k] == 'x' ||
+		   (p[i + k] >= 0x80 && utf8_decode(p + i + k, len - i - k,
+						    &cp) == 0));
+	for (size_t j = 0; j < (doubled ? 2 * k : k); j++) {
+		fputs("\\\\", out);
+	}
+	return k;
+}
+
+size_t json_unescape_value(char *s, size_t len)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t k = 0;
+		int hi;
+		int lo;
+
+		while (i + k < len && s[i + k] == '\\') {
+			k++;
+		}
+		if (k == 0) {
+			s[out++] = s[i++];
+			continue;
+		}
+		if (i + k < len && s[i + k] == 'x') {
+			/* Doubled before an 'x': an odd run ends in the
+			 * escape of a byte. */
+			for (size_t j = 0; j < k / 2; j++) {
+				s[out++] = '\\';
+			}
+			i += k;
+			if (k % 2 == 1 && i + 2 < len &&
+			    (hi = common_hex_digit(s[i + 1])) >= 0 &&
+			    (lo = common_hex_digit(s[i + 2])) >= 0) {
+				s[out++] = (char)(hi * 16 + lo);
+				i += 3;
+			} else if (k % 2 == 1) {
+				/* Not ours (an odd run before no hex): the
+				 * backslash as it is. */
+				s[out++] = '\\';
+			}
+			continue;
+		}
+		memmove(s + out, s + i, k);
+		out += k;
+		i += k;
+	}
+	s[out] = '\0';
+	return out;
+}
+
 void json_write_escaped(FILE *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -115,9 +189,11 @@ void json_write_escaped(FILE *out, const char *s, size_t len)
 		unsigned cp;
 		size_t n;
 
-		if (c == '"' || c == '\\') {
-			fputc('\\', out);
-			fputc(c, out);
+		if (c == '"') {
+			fputs("\\\"", out);
+		} else if (c == '\\') {
+			i += write_backslashes(out, p, i, len);
+			continue;
 		} else if (c == '\n') {
 			fputs("\\n", out);
 		} else if (c == '\t') {

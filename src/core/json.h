@@ -1,8 +1,15 @@
 /*
  * json.h - a small streaming JSON writer.  Strings are always valid
- * UTF-8 JSON: control bytes become \u00XX and bytes that are not valid
- * UTF-8 become the six characters "\\xNN" (escaped, never dropped).
- * Doubles that are NaN or infinite are written as null.
+ * UTF-8 JSON, and what they hold can be told apart and read back:
+ * control bytes become \u00XX (the byte itself once parsed); a byte that
+ * is not valid UTF-8 becomes the text \xNN in the string's value (the
+ * five characters "\\xNN" in the JSON); and a run of backslashes that
+ * such a text could follow (before an 'x', or before a byte that is not
+ * UTF-8) is doubled in the value, so that a name holding the four
+ * characters \xff reads \\xff, never \xff, the byte, while any other
+ * backslash (C:\dir, DOMAIN\user) stays one.  json_unescape_value()
+ * reverses the value's escapes.  Doubles that are NaN or infinite are
+ * written as null.
  */
 #ifndef PGDRIP_JSON_H
 #define PGDRIP_JSON_H
@@ -36,5 +43,10 @@ void json_null(struct json_writer *w);
 
 /* Writes s as a JSON string literal (with quotes) to out. */
 void json_write_escaped(FILE *out, const char *s, size_t len);
+
+/* The bytes a parsed string value stands for, in place: the \xNN of a
+ * byte back to the byte, the doubled backslashes before an 'x' back to
+ * one.  Returns the new length (s stays NUL-terminated). */
+size_t json_unescape_value(char *s, size_t len);
 
 #endif

@@ -284,6 +284,8 @@ void pipeline_report(const struct pipeline *p, const struct run_facts *facts,
 		.command_ended_s = facts->command_ended_s,
 		.self_cpu_s = facts->self_cpu_s,
 		.self_max_rss_kib = facts->self_max_rss_kib,
+		.listening = facts->listening,
+		.listen_refused_total = facts->listen_refused_total,
 		.detail_values = facts->detail ? facts->detail_values : NULL,
 	};
 

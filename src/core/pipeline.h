@@ -120,6 +120,9 @@ struct run_facts {
 	double command_ended_s;
 	double self_cpu_s; /* NAN unknown */
 	long self_max_rss_kib;
+	/* --listen: connections refused so far, when listening. */
+	bool listening;
+	unsigned long long listen_refused_total;
 	/* The group whose sessions the report lists (the live view's
 	 * detail pane), by values; detail false for none. */
 	bool detail;

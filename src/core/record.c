@@ -1,8 +1,9 @@
 /*
- * record.c - writing samples as JSON Lines and reading them back (see
- * record.h).  The reader parses each line into a small tree held in an
- * arena, then maps the fields it knows; unknown fields are ignored so
- * newer files stay readable.
+ * record.c - writing samples as JSON Lines for --record (see record.h);
+ * record_read.c reads them back.  The one core file that writes to a
+ * file descriptor: a line must reach the file whole or not at all, which
+ * stdio's buffering cannot promise, and cutting a half line back off
+ * takes ftruncate(2).
  */
 #include "record.h"
 
@@ -12,9 +13,12 @@
 #include "report_json.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- writing ---- */
 
@@ -215,7 +219,7 @@ static void begin_line(struct json_writer *w, FILE *out, double t,
 	json_init(w, out, false);
 	json_begin_object(w);
 	json_key(w, "v");
-	json_int(w, 1);
+	json_int(w, RECORD_VERSION);
 	json_key(w, "t");
 	json_double(w, t, 3);
 	json_key(w, "status");
@@ -258,719 +262,228 @@ void record_write_failure(FILE *out, double epoch_s, const char *error)
 	fputc('\n', out);
 }
 
-/* ---- reading ---- */
+/* ---- the --record file: whole lines or nothing ---- */
 
-enum node_type { NODE_NULL, NODE_BOOL, NODE_NUMBER, NODE_STRING, NODE_ARRAY,
-		 NODE_OBJECT };
+/* What every line a pgdrip of any format version writes begins with. */
+static const char line_prefix[] = "{\"v\":";
 
-struct node {
-	enum node_type type;
-	const char *key; /* inside an object */
-	const char *str; /* NUL-terminated; len may hold NULs */
-	size_t len;
-	double num;
-	bool boolean;
-	struct node *child; /* first member */
-	struct node *next;
-};
-
-struct parser {
-	const char *p;
-	const char *end;
-	struct arena *arena;
-	const char *error;
-	int depth;
-};
-
-static void skip_ws(struct parser *ps)
+void record_writer_init(struct record_writer *w)
 {
-	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
-				   *ps->p == '\r' || *ps->p == '\n')) {
-		ps->p++;
-	}
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
 }
 
-static bool read_hex4(struct parser *ps, unsigned *out)
+static bool fail(struct record_writer *w, int error, struct errbuf *err)
 {
-	*out = 0;
-	if (ps->end - ps->p < 4) {
-		return false;
-	}
-	for (int i = 0; i < 4; i++) {
-		int h = common_hex_digit(ps->p[i]);
-
-		if (h < 0) {
-			return false;
-		}
-		*out = *out * 16 + (unsigned)h;
-	}
-	ps->p += 4;
-	return true;
-}
-
-static size_t put_utf8(char *dst, unsigned cp)
-{
-	if (cp < 0x80) {
-		dst[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		dst[0] = (char)(0xC0 | cp >> 6);
-		dst[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		dst[0] = (char)(0xE0 | cp >> 12);
-		dst[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		dst[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	dst[0] = (char)(0xF0 | cp >> 18);
-	dst[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-	dst[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-	dst[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
-/* \uXXXX, with surrogate pairs; a lone surrogate is an error. */
-static bool read_unicode(struct parser *ps, char *dst, size_t *used)
-{
-	unsigned cp;
-	unsigned low;
-
-	if (!read_hex4(ps, &cp)) {
-		return false;
-	}
-	if (cp >= 0xD800 && cp <= 0xDBFF) {
-		if (ps->end - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u') {
-			return false;
-		}
-		ps->p += 2;
-		if (!read_hex4(ps, &low) || low < 0xDC00 || low > 0xDFFF) {
-			return false;
-		}
-		cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-	} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-		return false;
-	}
-	*used += put_utf8(dst + *used, cp);
-	return true;
-}
-
-static bool parse_string(struct parser *ps, struct node *n)
-{
-	const char *start = ++ps->p;
-	const char *q = start;
-	char *dst;
-	size_t used = 0;
-
-	/* The common case, a string without escapes, is copied as is. */
-	while (q < ps->end && *q != '"' && *q != '\\' &&
-	       (unsigned char)*q >= 0x20) {
-		q++;
-	}
-	if (q < ps->end && *q == '"') {
-		dst = arena_strndup(ps->arena, start, (size_t)(q - start));
-		ps->p = q + 1;
-		n->type = NODE_STRING;
-		n->str = dst;
-		n->len = (size_t)(q - start);
-		return true;
-	}
-	while (q < ps->end && *q != '"') {
-		q += (*q == '\\' && q + 1 < ps->end) ? 2 : 1;
-	}
-	if (q >= ps->end) {
-		ps->error = "unterminated string";
-		return false;
-	}
-	/* Unescaping never grows a string. */
-	dst = arena_alloc(ps->arena, (size_t)(q - start) + 1);
-	while (ps->p < q) {
-		char c = *ps->p++;
-
-		if ((unsigned char)c < 0x20) {
-			ps->error = "control character in a string";
-			return false;
-		}
-		if (c != '\\') {
-			dst[used++] = c;
-			continue;
-		}
-		c = *ps->p++;
-		switch (c) {
-		case '"': case '\\': case '/':
-			dst[used++] = c;
-			break;
-		case 'b': dst[used++] = '\b'; break;
-		case 'f': dst[used++] = '\f'; break;
-		case 'n': dst[used++] = '\n'; break;
-		case 'r': dst[used++] = '\r'; break;
-		case 't': dst[used++] = '\t'; break;
-		case 'u':
-			if (!read_unicode(ps, dst, &used)) {
-				ps->error = "bad \\u escape";
-				return false;
-			}
-			break;
-		default:
-			ps->error = "bad escape in a string";
-			return false;
-		}
-	}
-	ps->p = q + 1;
-	n->type = NODE_STRING;
-	n->str = dst;
-	n->len = used;
-	dst[used] = '\0';
-	return true;
-}
-
-static bool parse_value(struct parser *ps, struct node *n);
-
-static bool parse_members(struct parser *ps, struct node *n, char close)
-{
-	struct node **tail = &n->child;
-
-	ps->p++;
-	if (++ps->depth > 32) {
-		ps->error = "nested too deeply";
-		return false;
-	}
-	skip_ws(ps);
-	if (ps->p < ps->end && *ps->p == close) {
-		ps->p++;
-		ps->depth--;
-		return true;
-	}
-	for (;;) {
-		struct node *m = arena_alloc(ps->arena, sizeof(*m));
-		struct node key;
-
-		memset(m, 0, sizeof(*m));
-		skip_ws(ps);
-		if (close == '}') {
-			if (ps->p >= ps->end || *ps->p != '"' ||
-			    !parse_string(ps, &key)) {
-				ps->error = ps->error ? ps->error : "expected a key";
-				return false;
-			}
-			m->key = key.str;
-			skip_ws(ps);
-			if (ps->p >= ps->end || *ps->p++ != ':') {
-				ps->error = "expected ':'";
-				return false;
-			}
-		}
-		if (!parse_value(ps, m)) {
-			return false;
-		}
-		*tail = m;
-		tail = &m->next;
-		skip_ws(ps);
-		if (ps->p < ps->end && *ps->p == ',') {
-			ps->p++;
-			continue;
-		}
-		if (ps->p < ps->end && *ps->p == close) {
-			ps->p++;
-			ps->depth--;
-			return true;
-		}
-		ps->error = ps->p >= ps->end ? "unexpected end of line"
-					     : "expected ',' or a closing bracket";
-		return false;
-	}
-}
-
-static bool parse_literal(struct parser *ps, const char *word)
-{
-	size_t len = strlen(word);
-
-	if ((size_t)(ps->end - ps->p) < len || memcmp(ps->p, word, len) != 0) {
-		ps->error = "unexpected character";
-		return false;
-	}
-	ps->p += len;
-	return true;
-}
-
-static bool is_digit_at(const struct parser *ps, size_t i)
-{
-	return ps->p + i < ps->end && ps->p[i] >= '0' && ps->p[i] <= '9';
-}
-
-/* Strict JSON grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool parse_number(struct parser *ps, struct node *n)
-{
-	char buf[64];
-	size_t len = 0;
-	char *end;
-
-	if (ps->p < ps->end && ps->p[0] == '-') {
-		len++;
-	}
-	if (!is_digit_at(ps, len)) {
-		ps->error = "unexpected character";
-		return false;
-	}
-	if (ps->p[len] == '0') {
-		len++;
-	} else {
-		while (is_digit_at(ps, len)) {
-			len++;
-		}
-	}
-	if (ps->p + len < ps->end && ps->p[len] == '.') {
-		if (!is_digit_at(ps, ++len)) {
-			ps->error = "bad number";
-			return false;
-		}
-		while (is_digit_at(ps, len)) {
-			len++;
-		}
-	}
-	if (ps->p + len < ps->end && (ps->p[len] == 'e' || ps->p[len] == 'E')) {
-		len++;
-		if (ps->p + len < ps->end &&
-		    (ps->p[len] == '+' || ps->p[len] == '-')) {
-			len++;
-		}
-		if (!is_digit_at(ps, len)) {
-			ps->error = "bad number";
-			return false;
-		}
-		while (is_digit_at(ps, len)) {
-			len++;
-		}
-	}
-	/* No pgdrip number needs more digits than a double holds. */
-	if (len >= sizeof(buf)) {
-		ps->error = "number too long";
-		return false;
-	}
-	memcpy(buf, ps->p, len);
-	buf[len] = '\0';
-	errno = 0;
-	n->num = strtod(buf, &end);
-	if (*end != '\0' || !isfinite(n->num)) {
-		ps->error = "bad number";
-		return false;
-	}
-	n->type = NODE_NUMBER;
-	ps->p += len;
-	return true;
-}
-
-static bool parse_value(struct parser *ps, struct node *n)
-{
-	skip_ws(ps);
-	if (ps->p >= ps->end) {
-		ps->error = "unexpected end of line";
-		return false;
-	}
-	switch (*ps->p) {
-	case '{':
-		n->type = NODE_OBJECT;
-		return parse_members(ps, n, '}');
-	case '[':
-		n->type = NODE_ARRAY;
-		return parse_members(ps, n, ']');
-	case '"':
-		return parse_string(ps, n);
-	case 't':
-		n->type = NODE_BOOL;
-		n->boolean = true;
-		return parse_literal(ps, "true");
-	case 'f':
-		n->type = NODE_BOOL;
-		return parse_literal(ps, "false");
-	case 'n':
-		n->type = NODE_NULL;
-		return parse_literal(ps, "null");
-	default:
-		return parse_number(ps, n);
-	}
-}
-
-static const struct node *member(const struct node *obj, const char *key)
-{
-	if (obj == NULL || obj->type != NODE_OBJECT) {
-		return NULL;
-	}
-	for (const struct node *m = obj->child; m != NULL; m = m->next) {
-		if (strcmp(m->key, key) == 0) {
-			return m;
-		}
-	}
-	return NULL;
-}
-
-static double num_of(const struct node *obj, const char *key, double dflt)
-{
-	const struct node *m = member(obj, key);
-
-	return m != NULL && m->type == NODE_NUMBER ? m->num : dflt;
-}
-
-static int int_of(const struct node *obj, const char *key, int dflt)
-{
-	double v = num_of(obj, key, dflt);
-
-	return v >= -2147483647.0 && v <= 2147483647.0 ? (int)v : dflt;
-}
-
-/* Turns the writer's \xNN back into the byte, in place. */
-static size_t decode_hex_escapes(char *s, size_t len)
-{
-	size_t out = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int hi;
-		int lo;
-
-		if (s[i] == '\\' && i + 3 < len && s[i + 1] == 'x' &&
-		    (hi = common_hex_digit(s[i + 2])) >= 0 &&
-		    (lo = common_hex_digit(s[i + 3])) >= 0) {
-			s[out++] = (char)(hi * 16 + lo);
-			i += 3;
-		} else {
-			s[out++] = s[i];
-		}
-	}
-	s[out] = '\0';
-	return out;
-}
-
-/* A string field copied into the sample (raw bytes restored). */
-static const char *str_of(struct sample *sample, const struct node *obj,
-			  const char *key)
-{
-	const struct node *m = member(obj, key);
-	char *copy;
-
-	if (m == NULL || m->type != NODE_STRING) {
-		return "";
-	}
-	copy = arena_strdup(&sample->arena, m->str);
-	if (strchr(copy, '\\') != NULL) {
-		decode_hex_escapes(copy, strlen(copy));
-	}
-	return copy;
-}
-
-static void copy_string(char *dst, size_t size, const struct node *obj,
-			const char *key)
-{
-	const struct node *m = member(obj, key);
-
-	snprintf(dst, size, "%s",
-		 m != NULL && m->type == NODE_STRING ? m->str : "");
-	decode_hex_escapes(dst, strlen(dst));
-}
-
-static void read_server(const struct node *s, struct server_info *out)
-{
-	const struct node *ok = member(s, "can_read_all_stats");
-
-	copy_string(out->version, sizeof(out->version), s, "version");
-	out->version_num = int_of(s, "version_num", 0);
-	out->max_connections = int_of(s, "max_connections", 0);
-	out->superuser_reserved = int_of(s, "superuser_reserved", 0);
-	out->reserved = int_of(s, "reserved", 0);
-	out->idle_session_timeout_s = num_of(s, "idle_session_timeout_s", NAN);
-	out->can_read_all_stats = ok != NULL && ok->boolean;
-	copy_string(out->current_user, sizeof(out->current_user), s,
-		    "current_user");
-}
-
-static bool read_state(const struct node *obj, enum session_state *out)
-{
-	const struct node *m = member(obj, "state");
-
-	return m != NULL && m->type == NODE_STRING &&
-	       sample_state_from_key(m->str, out);
-}
-
-static void set_client(struct session *s, const char *client)
-{
-	if (strcmp(client, "local") == 0) {
-		s->client_port = -1;
-	} else {
-		s->client_addr = client;
-	}
-}
-
-static void read_client_process(const struct node *obj, struct sample *out,
-				struct session *s)
-{
-	const struct node *p = member(obj, "client_process");
-	const struct node *relation;
-
-	if (p == NULL || p->type != NODE_OBJECT) {
-		return;
-	}
-	s->client_pid = int_of(p, "pid", 0);
-	if (s->client_pid < 0) {
-		s->client_pid = 0;
-	}
-	s->client_command = str_of(out, p, "command");
-	relation = member(p, "relation");
-	if (relation == NULL || relation->type != NODE_STRING ||
-	    !sample_relation_parse(relation->str, &s->client_relation)) {
-		s->client_relation = CLIENT_RELATION_UNRELATED;
-	}
-}
-
-static bool read_rows(const struct node *rows, struct sample *out,
-		      long long *total, const char **error)
-{
-	for (const struct node *r = rows ? rows->child : NULL; r; r = r->next) {
-		struct session *s;
-		int count = int_of(r, "count", -1);
-		enum session_state state;
-
-		if (count < 0 || !read_state(r, &state)) {
-			*error = "a row without a valid count or state";
-			return false;
-		}
-		*total += count;
-		if (*total > RECORD_MAX_SESSIONS) {
-			*error = "more sessions than any server holds";
-			return false;
-		}
-		s = sample_add_session(out);
-		s->weight = count;
-		s->state = state;
-		s->user = str_of(out, r, "user");
-		s->app = str_of(out, r, "application");
-		s->db = str_of(out, r, "database");
-		set_client(s, str_of(out, r, "client"));
-		read_client_process(r, out, s);
-	}
-	return true;
-}
-
-static bool read_idle_tx(const struct node *list, struct sample *out,
-			 long long *total, const char **error)
-{
-	for (const struct node *e = list ? list->child : NULL; e; e = e->next) {
-		struct session *s;
-		enum session_state state;
-
-		if (!read_state(e, &state)) {
-			*error = "an idle-in-transaction entry without a state";
-			return false;
-		}
-		if (++*total > RECORD_MAX_SESSIONS) {
-			*error = "more sessions than any server holds";
-			return false;
-		}
-		s = sample_add_session(out);
-		s->state = state;
-		s->pid = int_of(e, "pid", 0);
-		s->user = str_of(out, e, "user");
-		s->app = str_of(out, e, "application");
-		s->db = str_of(out, e, "database");
-		s->client_addr = str_of(out, e, "client");
-		s->client_port = int_of(e, "client_port", 0);
-		s->state_age_s = num_of(e, "idle_s", NAN);
-		s->xact_age_s = num_of(e, "xact_age_s", NAN);
-		s->backend_age_s = num_of(e, "backend_age_s", NAN);
-		s->xact_start_epoch_s = num_of(e, "xact_start", NAN);
-		s->query = str_of(out, e, "query");
-		read_client_process(e, out, s);
-	}
-	return true;
-}
-
-static void read_limits(const struct node *list, struct sample *out,
-			bool roles)
-{
-	for (const struct node *e = list ? list->child : NULL; e; e = e->next) {
-		const char *name = str_of(out, e, "name");
-		int limit = int_of(e, "limit", -1);
-
-		if (roles) {
-			sample_add_role_limit(out, name, limit);
-		} else {
-			sample_add_db_limit(out, name, limit);
-		}
-	}
-}
-
-/* Maps a parsed line onto a sample. */
-static bool read_sample(const struct node *root, struct sample *out,
-			const char **error)
-{
-	const struct node *status = member(root, "status");
-	const struct node *t = member(root, "t");
-	long long total = 0;
-
-	if (root->type != NODE_OBJECT) {
-		*error = "not a pgdrip record (not an object)";
-		return false;
-	}
-	if (t == NULL || t->type != NODE_NUMBER) {
-		*error = "not a pgdrip record (missing \"t\")";
-		return false;
-	}
-	if (status == NULL || status->type != NODE_STRING) {
-		*error = "not a pgdrip record (missing \"status\")";
-		return false;
-	}
-	out->taken_at_epoch_s = t->num;
-	out->elapsed_ms = num_of(root, "elapsed_ms", 0);
-	if (strcmp(status->str, "failed") == 0) {
-		out->status = SAMPLE_STATUS_FAILED;
-		return true;
-	}
-	out->status = strcmp(status->str, "late") == 0 ? SAMPLE_STATUS_LATE
-						       : SAMPLE_STATUS_OK;
-	read_server(member(root, "server"), &out->server);
-	read_limits(member(root, "role_limits"), out, true);
-	read_limits(member(root, "db_limits"), out, false);
-	return read_rows(member(root, "rows"), out, &total, error) &&
-	       read_idle_tx(member(root, "idle_in_transaction"), out, &total,
-			    error);
-}
-
-void record_reader_init(struct record_reader *reader, FILE *in)
-{
-	memset(reader, 0, sizeof(*reader));
-	reader->in = in;
-	arena_init(&reader->parse_arena);
-}
-
-void record_reader_finish(struct record_reader *reader)
-{
-	if (reader == NULL) {
-		return;
-	}
-	free(reader->line);
-	free(reader->chunk);
-	reader->line = NULL;
-	reader->chunk = NULL;
-	arena_finish(&reader->parse_arena);
-}
-
-enum { CHUNK_SIZE = 64 * 1024 };
-
-/* Appends n bytes to the line; false when it would pass RECORD_MAX_LINE. */
-static bool append_line(struct record_reader *r, size_t *len, const char *p,
-			size_t n)
-{
-	if (n > RECORD_MAX_LINE - *len) {
-		return false;
-	}
-	if (*len + n + 1 > r->line_cap) {
-		xgrow((void **)&r->line, &r->line_cap, *len + n + 1, 1);
-	}
-	memcpy(r->line + *len, p, n);
-	*len += n;
-	r->line[*len] = '\0';
-	return true;
+	w->last_errno = error;
+	errbuf_set(err, "cannot write \"%s\": %s", w->path, strerror(error));
+	return false;
 }
 
 /*
- * Reads one line (without '\n'; may hold NUL bytes).  Returns 0 at the
- * end of the file, -1 when longer than RECORD_MAX_LINE, else 1 with
- * *complete telling whether the line had its '\n'.
+ * Where the last line of the file (size bytes, read through rd) starts:
+ * after its last '\n', or 0.  False when it ends in '\n' (nothing to
+ * cut), cannot be read, or no line of ours would be that long.
  */
-static int read_line(struct record_reader *r, size_t *len, bool *complete)
+static bool last_line_start(int rd, off_t size, off_t *start)
 {
-	*len = 0;
-	*complete = false;
-	if (r->line == NULL) {
-		xgrow((void **)&r->line, &r->line_cap, 4096, 1);
-	}
-	r->line[0] = '\0';
-	if (r->chunk == NULL) {
-		r->chunk = xmalloc(CHUNK_SIZE);
-	}
-	for (;;) {
-		const char *start;
-		const char *nl;
-		size_t avail;
+	char buf[4096];
+	off_t end = size;
 
-		if (r->chunk_pos == r->chunk_len) {
-			r->chunk_pos = 0;
-			r->chunk_len = fread(r->chunk, 1, CHUNK_SIZE, r->in);
-			if (r->chunk_len == 0) {
-				return *len > 0 ? 1 : 0;
+	while (end > 0 && size - end <= RECORD_MAX_LINE) {
+		off_t from = end > (off_t)sizeof(buf) ? end - (off_t)sizeof(buf)
+						      : 0;
+		ssize_t n = pread(rd, buf, (size_t)(end - from), from);
+
+		if (n != end - from) {
+			return false;
+		}
+		for (ssize_t i = n - 1; i >= 0; i--) {
+			if (buf[i] == '\n') {
+				*start = from + i + 1;
+				return *start < size;
 			}
 		}
-		start = r->chunk + r->chunk_pos;
-		avail = r->chunk_len - r->chunk_pos;
-		nl = memchr(start, '\n', avail);
-		if (nl != NULL) {
-			avail = (size_t)(nl - start);
-		}
-		if (!append_line(r, len, start, avail)) {
-			return -1;
-		}
-		r->chunk_pos += avail;
-		if (nl != NULL) {
-			r->chunk_pos++;
-			*complete = true;
-			return 1;
-		}
+		end = from;
 	}
+	*start = 0;
+	return end == 0;
 }
 
-int record_reader_next(struct record_reader *reader, struct sample *out,
+/*
+ * A file a recorder killed mid-write ends inside a line: appending to it
+ * would leave that half line in the middle, where --replay refuses the
+ * whole file.  The tail is cut if it is one of ours (it starts like
+ * every record line); anything else in the file is not ours to cut.
+ */
+static bool repair_tail(struct record_writer *w, off_t size, struct errbuf *err)
+{
+	char head[sizeof(line_prefix) - 1];
+	off_t start;
+	int rd = open(w->path, O_RDONLY | O_CLOEXEC);
+	bool ours;
+
+	if (rd < 0) {
+		/* Write-only for us: the file stays as it is. */
+		return true;
+	}
+	ours = last_line_start(rd, size, &start) &&
+	       pread(rd, head, sizeof(head), start) == (ssize_t)sizeof(head) &&
+	       memcmp(head, line_prefix, sizeof(head)) == 0;
+	close(rd);
+	if (ours && ftruncate(w->fd, start) != 0) {
+		return fail(w, errno, err);
+	}
+	return true;
+}
+
+bool record_writer_open(struct record_writer *w, const char *path,
+			struct errbuf *err)
+{
+	struct stat st;
+
+	record_writer_init(w);
+	w->path = xstrdup(path);
+	/* O_APPEND: after a cut, the next line goes to the new end.
+	 * O_CLOEXEC: a wrapped command must not inherit it. */
+	w->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	if (w->fd >= 0 && fstat(w->fd, &st) == 0) {
+		w->regular = S_ISREG(st.st_mode);
+		if (!w->regular || repair_tail(w, st.st_size, err)) {
+			return true;
+		}
+	} else {
+		fail(w, errno, err);
+	}
+	(void)record_writer_close(w, NULL);
+	return false;
+}
+
+/* record_writer_cut_back(), which a failed write tries at once without
+ * waiting on the result: the next line tries again. */
+static bool cut_back(struct record_writer *w, struct errbuf *err)
+{
+	if (!w->dirty) {
+		return true;
+	}
+	if (ftruncate(w->fd, w->good_size) != 0) {
+		w->last_errno = errno;
+		errbuf_set(err, "cannot cut \"%s\" back to its last whole line: "
+				"%s", w->path, strerror(errno));
+		return false;
+	}
+	w->dirty = false;
+	return true;
+}
+
+bool record_writer_cut_back(struct record_writer *w, struct errbuf *err)
+{
+	return cut_back(w, err);
+}
+
+/* One whole line, with as many write(2)s as short writes take. */
+static bool write_line(struct record_writer *w, const char *line, size_t len,
 		       struct errbuf *err)
 {
-	for (;;) {
-		struct parser ps;
-		struct node root;
-		size_t len;
-		bool complete;
-		const char *error = NULL;
-		bool ok;
-		int got = read_line(reader, &len, &complete);
+	struct stat st;
+	size_t done = 0;
 
-		if (got == 0) {
-			return 0;
+	if (w->fd < 0) {
+		return fail(w, EBADF, err);
+	}
+	/* A line left half written by the last failure goes first. */
+	if (!cut_back(w, err)) {
+		return false;
+	}
+	/* The size now, not as last seen: another writer may append too. */
+	if (w->regular) {
+		if (fstat(w->fd, &st) != 0) {
+			return fail(w, errno, err);
 		}
-		reader->line_no++;
-		if (got < 0) {
-			errbuf_set(err, "line %zu: longer than %d MiB",
-				   reader->line_no, RECORD_MAX_LINE >> 20);
-			return -1;
-		}
-		if (strspn(reader->line, " \t\r") == len) {
+		w->good_size = st.st_size;
+	}
+	while (done < len) {
+		ssize_t n = write(w->fd, line + done, len - done);
+
+		if (n < 0 && errno == EINTR) {
 			continue;
 		}
-		sample_reset(out);
-		arena_reset(&reader->parse_arena);
-		memset(&ps, 0, sizeof(ps));
-		memset(&root, 0, sizeof(root));
-		ps.p = reader->line;
-		ps.end = reader->line + len;
-		ps.arena = &reader->parse_arena;
-		ok = parse_value(&ps, &root);
-		if (ok) {
-			skip_ws(&ps);
-			if (ps.p != ps.end) {
-				ok = false;
-				ps.error = "trailing characters";
-			}
+		if (n <= 0) {
+			/* write() returning 0 for a non-empty buffer: the
+			 * device took nothing; call it an I/O error. */
+			int error = n < 0 ? errno : EIO;
+
+			w->dirty = w->regular;
+			cut_back(w, NULL);
+			return fail(w, error, err);
 		}
-		if (!ok && !complete && reader->line[0] == '{') {
-			/* A recorder killed mid-write leaves half a line:
-			 * the samples before it are good.  Garbage that
-			 * does not even start like a record is an error. */
-			reader->truncated_last_line = true;
-			return 0;
-		}
-		ok = ok && read_sample(&root, out, &error);
-		if (!ok) {
-			sample_reset(out);
-			errbuf_set(err, "line %zu: %s", reader->line_no,
-				   error ? error : ps.error);
-			return -1;
-		}
-		return 1;
+		done += (size_t)n;
 	}
+	return true;
+}
+
+/* Formats a line with the FILE * writer, into memory, then writes it. */
+static bool write_formatted(struct record_writer *w, const struct sample *s,
+			    double epoch_s, const char *error,
+			    struct errbuf *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	bool ok;
+
+	if (mem == NULL) {
+		return fail(w, errno, err);
+	}
+	if (s != NULL) {
+		record_write_sample(mem, s);
+	} else {
+		record_write_failure(mem, epoch_s, error);
+	}
+	if (fclose(mem) != 0) {
+		free(buf);
+		return fail(w, ENOMEM, err);
+	}
+	ok = write_line(w, buf, len, err);
+	free(buf);
+	return ok;
+}
+
+bool record_writer_sample(struct record_writer *w, const struct sample *sample,
+			  struct errbuf *err)
+{
+	return write_formatted(w, sample, 0, NULL, err);
+}
+
+bool record_writer_failure(struct record_writer *w, double epoch_s,
+			   const char *error, struct errbuf *err)
+{
+	return write_formatted(w, NULL, epoch_s, error, err);
+}
+
+bool record_writer_close(struct record_writer *w, struct errbuf *err)
+{
+	bool ok = true;
+	int error = 0;
+
+	if (w == NULL) {
+		return true;
+	}
+	if (w->fd >= 0) {
+		/* On disk before the report says the run is recorded.  A
+		 * pipe or a terminal cannot be synced: not an error. */
+		if (w->regular && fsync(w->fd) != 0) {
+			error = errno;
+		}
+		if (close(w->fd) != 0 && error == 0) {
+			error = errno;
+		}
+		w->fd = -1;
+		if (error != 0 && err != NULL) {
+			ok = fail(w, error, err);
+		}
+	}
+	free(w->path);
+	w->path = NULL;
+	return ok;
 }

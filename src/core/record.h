@@ -3,7 +3,7 @@
  * and the reader behind --replay.
  *
  * A line:
- *   {"v":1,"t":1763900000.123,"status":"ok","elapsed_ms":1.8,
+ *   {"v":2,"t":1763900000.123,"status":"ok","elapsed_ms":1.8,
  *    "server":{"version":"15.18","version_num":150018,
  *              "max_connections":100,"superuser_reserved":3,"reserved":0,
  *              "idle_session_timeout_s":0,"can_read_all_stats":true,
@@ -18,17 +18,21 @@
  *    "db_limits":[{"name":"shop","limit":100}]}
  * Sessions are aggregated by (user, application, database, client, state)
  * into rows, except those idle in a transaction, which are kept whole so
- * replay can follow them.  A failed sample is {"v":1,"t":..,
+ * replay can follow them.  A failed sample is {"v":2,"t":..,
  * "status":"failed","error":".."}.
  * A session's client is "local" for a unix socket (client_port -1).
  * Numbers that are not finite are written as null and read back as NAN.
- * Fields the reader does not know are ignored, so newer files stay
- * readable; "v" is the format version (1).
+ * Fields the reader does not know are ignored, so files with fields
+ * added later stay readable; "v" is the format version (2), raised when
+ * a change would make an older reader misread a file.
  *
  * Strings are json.c's: a byte that is not valid UTF-8 is written as the
- * text \xNN, and the reader turns \xNN back into that byte (so a name
- * that really holds the four characters \xNN reads back as one byte: an
- * accepted ambiguity).
+ * text \xNN in the value and a backslash as two, and the reader undoes
+ * both (text_unescape()), so every name reads back as the bytes it was:
+ * the byte 0xFF and the four characters \xff stay two names.  That is
+ * format version 2.  Version 1 did not double the backslash; its files
+ * are still read, \xNN as the byte (there, a name holding the text \xNN
+ * reads back as one byte).
  */
 #ifndef PGDRIP_RECORD_H
 #define PGDRIP_RECORD_H
@@ -43,11 +47,85 @@
  * replay of its record analyse the very same numbers. */
 void record_round_times(struct sample *sample);
 
-/* One line for a sample, ending in '\n'; the caller flushes. */
+/* One line for a sample, ending in '\n', to any stream (the formatter
+ * behind struct record_writer; a stdio stream may write part of a line
+ * and report the error only later: --record uses the writer below). */
 void record_write_sample(FILE *out, const struct sample *sample);
 
 /* One line for a failed sample. */
 void record_write_failure(FILE *out, double epoch_s, const char *error);
+
+/*
+ * The --record file.  Each line is formatted whole in memory and written
+ * with one write(2) (more only for what a short write left), so it
+ * reaches the file whole or, on a regular file, not at all: after a
+ * failed write the file is cut back (ftruncate) to its size before the
+ * write, so the record stays replayable even if space comes back later
+ * in the run.  A pipe or a device is written the same way but cannot be
+ * cut back.
+ *
+ * How the loop uses it:
+ *
+ *	struct record_writer rec;
+ *	if (!record_writer_open(&rec, path, &err))   -> print err.msg,
+ *		exit 2 before sampling, as an unwritable --record is now
+ *	each sample:
+ *	if (!record_writer_sample(&rec, &sample, &err) && !said) {
+ *		fprintf(stderr, "pgdrip: %s\n", err.msg);   once: "cannot
+ *		said = true;           write \"FILE\": No space left on device"
+ *	}                      and keep monitoring; the run exits 3 at the
+ *	                       end (rec.last_errno says why)
+ *	a failed sample: record_writer_failure(&rec, now, msg, &err), alike
+ *	at the end: record_writer_close(&rec, &err) (fsync, close); false
+ *		is one more write error
+ *
+ * Every call after a failure first cuts back what the failure may have
+ * left (record_writer_cut_back()), so writing simply goes on once the
+ * disk has room again.  The writer never prints, and never retries a
+ * line: a failed sample stays missing from the record.
+ */
+struct record_writer {
+	int fd;           /* owned; -1 when closed */
+	char *path;       /* owned; for messages */
+	bool regular;     /* a regular file: it can be cut back */
+	bool dirty;       /* a failed write may have left part of a line */
+	long long good_size; /* the size before the last write began */
+	int last_errno;   /* of the last failure; 0 before any */
+};
+
+/* A writer that is not open (fd -1), for record_writer_close(). */
+void record_writer_init(struct record_writer *w);
+
+/*
+ * Opens path for appending (created 0666 less the umask), close-on-exec.
+ * A regular file that ends inside a line of ours (a recorder killed
+ * mid-write) is first cut back to its last whole line.  False with err
+ * ("cannot write \"PATH\": ...") and w closed.
+ */
+PGD_NODISCARD bool record_writer_open(struct record_writer *w,
+				      const char *path, struct errbuf *err);
+
+/* One sample line (a failed sample gets a failure line); false with err
+ * and w->last_errno, the file as it was before the call. */
+PGD_NODISCARD bool record_writer_sample(struct record_writer *w,
+					const struct sample *sample,
+					struct errbuf *err);
+
+/* One failure line ({"status":"failed","error":...}); as above. */
+PGD_NODISCARD bool record_writer_failure(struct record_writer *w,
+					 double epoch_s, const char *error,
+					 struct errbuf *err);
+
+/* After a failed write on a regular file, cuts the file back to its size
+ * before that write (its last whole line); true when there is nothing to
+ * cut.  The writers call it themselves, at once and again before the
+ * next line; false with err when ftruncate fails too. */
+PGD_NODISCARD bool record_writer_cut_back(struct record_writer *w,
+					  struct errbuf *err);
+
+/* fsync (regular files) and close; false with err (may be NULL) when
+ * either fails.  Accepts a writer that is not open, and NULL. */
+bool record_writer_close(struct record_writer *w, struct errbuf *err);
 
 struct record_reader {
 	FILE *in;
@@ -61,6 +139,8 @@ struct record_reader {
 	size_t chunk_pos;
 	size_t chunk_len;
 	struct arena parse_arena; /* one line's parse tree, reused */
+	double version;    /* the format version of the last line read */
+	double latest_t_s; /* the latest "t" read so far; 0 before any */
 };
 
 void record_reader_init(struct record_reader *reader, FILE *in);
@@ -70,12 +150,23 @@ void record_reader_finish(struct record_reader *reader);
 enum { RECORD_MAX_LINE = 64 * 1024 * 1024 };
 /* More sessions than this in one line is an error (sums stay in int). */
 enum { RECORD_MAX_SESSIONS = 100 * 1000 * 1000 };
+/* The newest format version the reader knows ("v"); a higher one is an
+ * error rather than a file read wrong. */
+enum { RECORD_VERSION = 2 };
+/* A line's "t" may be less than this before the latest one read (a
+ * wall clock stepped back by NTP during a recording); more is an error. */
+#define RECORD_CLOCK_SLACK_S 1.0
 
 /*
  * Reads the next sample into out (reset first).  Returns 1 for a sample
  * (status FAILED for a failed one), 0 at the end of the file (a last line
  * cut short, as by a killed recorder, sets truncated_last_line), -1 with
- * err naming the line ("line 12: ...") on anything malformed.
+ * err naming the line ("line 12: ...") on anything malformed or that
+ * pgdrip cannot have written: an unknown format version, a "t" that is
+ * not a plausible time (0 < t < 1e11 seconds since 1970) or that runs
+ * backwards by RECORD_CLOCK_SLACK_S or more, a negative or fractional
+ * count or pid, a limit below -1, a port outside -1..65535, an age
+ * beyond 1e11 s.
  */
 PGD_NODISCARD int record_reader_next(struct record_reader *reader,
 				     struct sample *out, struct errbuf *err);

@@ -5,6 +5,8 @@
  */
 #include "report.h"
 
+#include "mask.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +36,7 @@ void report_init(struct report *report)
 	report->mode = "once";
 	report->command_status = -1;
 	report->self_cpu_s = NAN;
+	report->listen_refused_total = NAN;
 	report->last_sample_s = NAN;
 	report->last_sample_epoch_s = NAN;
 }
@@ -602,10 +605,17 @@ static void build_warnings(struct report *report)
 		char who[160];
 
 		role_identifier(report, who, sizeof(who));
+		/* Hidden rows lose backend_type and leader_pid too: a
+		 * parallel worker of another role's query looks like a
+		 * client session, and nothing the server shows an
+		 * unprivileged role tells them apart (checked on 15). */
 		report_add_warning(report,
 				   "the server hides the state of %d sessions of "
-				   "other roles from %s: they count as unknown; "
-				   "GRANT pg_monitor TO %s to see them",
+				   "other roles from %s: they count as unknown, "
+				   "and parallel workers among them cannot be "
+				   "told from client sessions, so they count as "
+				   "sessions too; GRANT pg_monitor TO %s to see "
+				   "them",
 				   report->unknown_states, who, who);
 	}
 	if (timeout > 0) {
@@ -776,21 +786,42 @@ static void run_checks(struct report *report, const struct thresholds *t)
 	}
 }
 
-/* A copy of a NULL-terminated argv in the report's arena. */
+/*
+ * A copy of a NULL-terminated argv in the report's arena, every password
+ * masked as in any command line pgdrip shows (mask.h): the arguments
+ * are masked together, as "--password SECRET" spans two.
+ */
 static void keep_argv(struct report *report, const char *const *argv)
 {
 	const char **copy;
+	char *raw;
+	char *masked;
+	size_t len = 0;
+	size_t size;
 	size_t n = 0;
 
 	if (argv == NULL) {
 		return;
 	}
-	while (argv[n] != NULL) {
-		n++;
+	for (; argv[n] != NULL; n++) {
+		len += strlen(argv[n]) + 1;
 	}
-	copy = arena_alloc(&report->arena, (n + 1) * sizeof(*copy));
+	raw = xmalloc(len + 1);
+	len = 0;
 	for (size_t i = 0; i < n; i++) {
-		copy[i] = keep(report, argv[i]);
+		size_t l = strlen(argv[i]) + 1;
+
+		memcpy(raw + len, argv[i], l);
+		len += l;
+	}
+	size = 3 * len + 16;
+	masked = arena_alloc(&report->arena, size);
+	len = mask_command_line(masked, size, raw, len);
+	free(raw);
+	copy = arena_alloc(&report->arena, (n + 1) * sizeof(*copy));
+	for (size_t i = 0, at = 0; i < n; i++) {
+		copy[i] = at < len ? masked + at : "";
+		at += at < len ? strlen(masked + at) + 1 : 0;
 	}
 	copy[n] = NULL;
 	report->argv = copy;
@@ -819,6 +850,8 @@ void report_build(struct report *report, const struct report_input *in)
 	report->command_ended_s = in->command_ended_s;
 	report->self_cpu_s = in->self_cpu_s;
 	report->self_max_rss_kib = in->self_max_rss_kib;
+	report->listen_refused_total =
+		in->listening ? (double)in->listen_refused_total : NAN;
 	if (in->last != NULL) {
 		report->server = in->last->server;
 		report->usable_connections =

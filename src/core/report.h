@@ -179,6 +179,9 @@ struct report {
 	/* pgdrip's own footprint, measured by the caller (NAN/0 unknown) */
 	double self_cpu_s;
 	long self_max_rss_kib;
+	/* --listen: connections refused or closed by its caps; NAN when
+	 * not listening */
+	double listen_refused_total;
 
 	int exit_code;
 	struct arena arena; /* owns every string above */
@@ -206,6 +209,9 @@ struct report_input {
 	long self_max_rss_kib;
 	/* The group whose sessions to list in detail; NULL none. */
 	const char *const *detail_values;
+	/* --listen: listen_refused_total(), when listening is true */
+	bool listening;
+	unsigned long long listen_refused_total;
 };
 
 void report_init(struct report *report);

@@ -25,9 +25,15 @@ static size_t escape_one(FILE *out, const unsigned char *p, size_t len)
 	unsigned cp;
 	size_t n;
 
-	if (p[0] == '"' || p[0] == '\\') {
-		fputc('\\', out);
-		fputc(p[0], out);
+	if (p[0] == '"') {
+		fputs("\\\"", out);
+		return 1;
+	}
+	if (p[0] == '\\') {
+		/* Two in the value, as in every pgdrip output, so that the
+		 * text \xNN of a name never passes for a byte (and two names
+		 * never make one series); each escaped for the format. */
+		fputs("\\\\\\\\", out);
 		return 1;
 	}
 	if (p[0] == '\n') {
@@ -193,6 +199,11 @@ static double s_cpu(const struct report *r)
 	return isfinite(r->self_cpu_s) ? r->self_cpu_s : NAN;
 }
 
+static double s_listen_refused(const struct report *r)
+{
+	return r->listen_refused_total;
+}
+
 static double s_max_connections(const struct report *r)
 {
 	return r->server.max_connections;
@@ -254,6 +265,11 @@ static const struct server_family self_families[] = {
      "Unix time of the last successful sample", s_sampled_at},
     {"pgdrip_process_cpu_seconds_total", "counter",
      "CPU time pgdrip itself has used (user and system)", s_cpu},
+    /* Like the CPU time, pgdrip's own: with several servers the one
+     * listener's count is on each of them. */
+    {"pgdrip_listen_refused_total", "counter",
+     "Connections to --listen refused (too many from one address, or in "
+     "all) or closed (no whole request in time)", s_listen_refused},
     {"pgdrip_server_max_connections", "gauge", "The server's max_connections",
      s_max_connections},
     {"pgdrip_server_usable_connections", "gauge",

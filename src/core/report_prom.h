@@ -5,9 +5,12 @@
  *
  * Every series carries a server label (report->server_label: host:port/db,
  * never a password) so that several servers can share one exposition.
- * Label values are escaped as the format asks (\\, \", \n); any other
- * control byte and every byte that is not valid UTF-8 becomes the literal
- * text \xNN, as in the JSON report, so the output is always valid UTF-8.
+ * A label's value is the name with pgdrip's escapes, as in the JSON
+ * report: any control byte other than a newline, and every byte that is
+ * not valid UTF-8, becomes the text \xNN, and a backslash becomes two,
+ * so the output is always valid UTF-8 and two names never make one
+ * series.  The value is then escaped as the format asks (\\, \", \n):
+ * a name's backslash is \\\\ in the exposition, the byte 0xFF \\xff.
  */
 #ifndef PGDRIP_REPORT_PROM_H
 #define PGDRIP_REPORT_PROM_H

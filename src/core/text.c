@@ -5,6 +5,7 @@
  */
 #include "text.h"
 
+#include "common.h"
 #include "utf8.h"
 
 #include <string.h>
@@ -108,6 +109,16 @@ static void next_piece(const unsigned char *s, size_t len, bool utf8,
 	unsigned cp = 0;
 	size_t n;
 
+	if (s[0] == '\\') {
+		/* The escape character itself: doubled, so that the four
+		 * characters \xff (shown \\xff) and the byte 0xFF (shown
+		 * \xff) read differently. */
+		p->in_len = 1;
+		p->out_len = 2;
+		memcpy(p->out, "\\\\", 2);
+		p->width = 2;
+		return;
+	}
 	if (s[0] >= 0x20 && s[0] < 0x7F) {
 		p->in_len = p->out_len = 1;
 		p->out[0] = (char)s[0];
@@ -159,6 +170,52 @@ int text_sanitize(char *dst, size_t dst_size, const char *src, size_t len,
 	return width;
 }
 
+/* The byte a one-letter escape stands for, or -1. */
+static int named_escape(char c)
+{
+	switch (c) {
+	case '\\':
+		return '\\';
+	case 'e':
+		return 0x1B;
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 't':
+		return '\t';
+	default:
+		return -1;
+	}
+}
+
+size_t text_unescape(char *s, size_t len)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int hi;
+		int lo;
+		int named;
+
+		if (s[i] != '\\' || i + 1 >= len) {
+			s[out++] = s[i];
+		} else if (s[i + 1] == 'x' && i + 3 < len &&
+			   (hi = common_hex_digit(s[i + 2])) >= 0 &&
+			   (lo = common_hex_digit(s[i + 3])) >= 0) {
+			s[out++] = (char)(hi * 16 + lo);
+			i += 3;
+		} else if ((named = named_escape(s[i + 1])) >= 0) {
+			s[out++] = (char)named;
+			i++;
+		} else {
+			s[out++] = s[i];
+		}
+	}
+	s[out] = '\0';
+	return out;
+}
+
 int text_width(const char *sanitized, bool utf8)
 {
 	const unsigned char *s = (const unsigned char *)sanitized;
@@ -169,6 +226,13 @@ int text_width(const char *sanitized, bool utf8)
 	while (i < len) {
 		struct piece p;
 
+		if (s[i] == '\\') {
+			/* Part of an escape, or one of a doubled pair: one
+			 * column, not a backslash to escape again. */
+			width++;
+			i++;
+			continue;
+		}
 		next_piece(s + i, len - i, utf8, &p);
 		width += p.width;
 		i += p.in_len;

@@ -22,11 +22,23 @@ struct text_style {
  * cut at a character boundary if dst is too small).  Escapes: \e for
  * ESC, \n \r \t, \xNN for other C0/DEL/C1 bytes and invalid UTF-8,
  * and \xNN for each byte of a bidi control or U+2028/U+2029 (they
- * reorder or break a line); "\\" stays a single backslash.  Returns the
- * display width (columns) of what was written.
+ * reorder or break a line); a backslash is doubled (\\), so every
+ * escape stands for one byte and two names that differ never print
+ * alike: the byte 0xFF is \xff, the four characters \xff are \\xff.
+ * Returns the display width (columns) of what was written.
  */
 int text_sanitize(char *dst, size_t dst_size, const char *src, size_t len,
 		  bool utf8);
+
+/*
+ * Reverses pgdrip's escapes in s (len bytes), in place: \\ to one
+ * backslash, \xNN to the byte NN, \e \n \r \t to ESC, LF, CR, TAB;
+ * a backslash before anything else is kept.  Returns the new length
+ * (s is NUL-terminated there; it may hold NUL bytes).  What
+ * text_sanitize() writes, and a JSON or exposition value once its own
+ * quoting is undone, reads back as the bytes it came from.
+ */
+size_t text_unescape(char *s, size_t len);
 
 /* Display width of an already sanitized string. */
 int text_width(const char *sanitized, bool utf8);

@@ -163,6 +163,11 @@ char *units_format_duration(char *buf, size_t len, double seconds)
 	} else if (seconds < 60) {
 		/* Truncate, not round: "59.99s" must not read "60.0s". */
 		snprintf(buf, len, "%.1fs", fmax(1.0, floor(seconds * 10) / 10));
+	} else if (seconds >= 8.64e13) {
+		/* A billion days and more: converting to an integer could
+		 * overflow (undefined), and no session is that old.  Days,
+		 * in three digits. */
+		snprintf(buf, len, "%.3gd", seconds / 86400);
 	} else if ((total = (long long)seconds) < 3600) {
 		snprintf(buf, len, "%lldm%02llds", total / 60, total % 60);
 	} else if (total < 86400) {

@@ -37,7 +37,8 @@ PGD_NODISCARD bool units_parse_rate_per_min(const char *text,
 					    struct errbuf *err);
 
 /*
- * Human duration for reports: "850ms", "12.4s", "4m10s", "2h05m", "3d04h".
+ * Human duration for reports: "850ms", "12.4s", "4m10s", "2h05m", "3d04h";
+ * from a billion days on, days in three digits ("1.16e+303d").
  * Negative or NaN prints "-".  Always NUL-terminates when len > 0.
  * Returns buf.
  */

@@ -1,14 +1,36 @@
 /*
  * fuzz_prom.c - whatever bytes a name holds, it becomes a label value
  * Prometheus' parsers accept: valid UTF-8, no control character, no raw
- * quote, and after a backslash only \\, \" or \n.
+ * quote, after a backslash only \\, \" or \n; and it reads back as the
+ * name.
  */
 #include "report_prom.h"
+#include "text.h"
 
 #include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The label value as Prometheus parses it, its escapes then undone, is
+ * the name: two names never make one series. */
+static void check_reads_back(const char *p, size_t len, const char *name)
+{
+	char *value = malloc(len + 1);
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '\\') {
+			i++;
+			value[n++] = p[i] == 'n' ? '\n' : p[i];
+		} else {
+			value[n++] = p[i];
+		}
+	}
+	assert(text_unescape(value, n) == strlen(name));
+	assert(memcmp(value, name, strlen(name)) == 0);
+	free(value);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -62,6 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(f);
 	check_utf8((const unsigned char *)out, len);
 	check_escapes(out, len);
+	check_reads_back(out, len, name);
 	free(out);
 	free(name);
 	return 0;

@@ -1,6 +1,7 @@
 /*
  * fuzz_text.c - whatever bytes a name holds, the sanitizer lets no
- * control byte through and cells keep their width.
+ * control byte through, its text reads back as those bytes, and cells
+ * keep their width.
  */
 #include "text.h"
 
@@ -48,6 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *copy = malloc(size + 1);
 
 	for (int utf8 = 0; utf8 <= 1; utf8++) {
+		size_t len;
+
 		text_sanitize(out, sizeof(out), (const char *)data, size, utf8);
 		for (const unsigned char *p = (const unsigned char *)out; *p;
 		     p++) {
@@ -55,6 +58,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			assert(utf8 || *p < 0x80);
 		}
 		check_utf8((const unsigned char *)out);
+		/* Uncut, the text reads back as the very bytes: two names
+		 * that differ never print alike. */
+		len = strlen(out);
+		if (len + 8 < sizeof(out)) {
+			assert(text_unescape(out, len) == size);
+			assert(memcmp(out, data, size) == 0);
+		}
 	}
 	memcpy(copy, data, size);
 	copy[size] = '\0';

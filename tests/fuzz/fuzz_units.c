@@ -25,6 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memcpy(text, data, size);
 	text[size] = '\0';
+	/* Any double at all, as a forged record could hold. */
+	if (size >= sizeof(v)) {
+		memcpy(&v, data, sizeof(v));
+		units_format_duration(buf, sizeof(buf), v);
+		assert(strlen(buf) < sizeof(buf));
+	}
 	if (units_parse_duration_ms(text, &ms, &err)) {
 		assert(ms >= 0 && ms <= 30LL * 86400 * 1000);
 		units_format_duration(buf, sizeof(buf), ms / 1000.0);

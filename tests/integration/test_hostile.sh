@@ -34,4 +34,35 @@ is "$(jq -r '.groups[] | select(.user | startswith("rrr")) | .user | length' "$T
 "$PGDRIP" --once --db h_ascii --max-per-group 1 >/dev/null 2>"$T_TMP/err"
 check "breach lines carry no control bytes" test -z "$(LC_ALL=C grep -P '[\x00-\x09\x0b-\x1f\x7f]' "$T_TMP/err")"
 like "$(cat "$T_TMP/err")" 'group evil\\e\[2J\\e\]0;pwned\\x07role\\r\\n\\xffx/app' "breach line names the whole group, escaped"
+
+# Two roles that differ, the byte 0xFF and the four characters \xff: a
+# backslash is doubled in every output, so they never print alike, and a
+# record keeps them apart.
+byte_role=$(printf '\377')
+text_role='\xff'
+raw_role h_ascii "$byte_role" && raw_role h_ascii "$text_role" ||
+	fail "create the look-alike roles"
+start_workload -d "dbname=h_ascii" "idle:$byte_role:lookalike:1" \
+	"idle:$text_role:lookalike:2" ||
+	{ fail "workload with look-alike roles"; done_testing; exit 1; }
+"$PGDRIP" --once --app lookalike >"$T_TMP/look.txt"
+like "$(cat "$T_TMP/look.txt")" '^\\xff +lookalike +1 ' \
+	"text: the byte 0xFF shows as \\xff"
+like "$(cat "$T_TMP/look.txt")" '^\\\\xff +lookalike +2 ' \
+	"...and the characters \\xff as \\\\xff"
+"$PGDRIP" --once --app lookalike --format json >"$T_TMP/look.json"
+is "$(jq -rc '[.groups[] | [.user, .connections]] | sort' "$T_TMP/look.json")" \
+	'[["\\\\xff",2],["\\xff",1]]' "JSON: two groups, the backslash doubled in one"
+"$PGDRIP" --once --app lookalike --format prometheus >"$T_TMP/look.prom"
+is "$(grep '^pgdrip_group_connections{' "$T_TMP/look.prom" | sed 's/.*user="//; s/".* / /' | sort)" \
+	"$(printf '%s\n' '\\\\xff 2' '\\xff 1')" \
+	"Prometheus: two series, the backslash doubled in one"
+is "$(grep -v '^#' "$T_TMP/look.prom" | sed 's/ [^ ]*$//' | sort | uniq -d)" "" \
+	"...and no series twice"
+"$PGDRIP" --duration 1s --interval 250ms --app lookalike --no-live \
+	--record "$T_TMP/look.jsonl" >/dev/null
+"$PGDRIP" --replay "$T_TMP/look.jsonl" --app lookalike --format json \
+	>"$T_TMP/replay.json"
+is "$(jq -rc '[.groups[] | [.user, .connections]] | sort' "$T_TMP/replay.json")" \
+	'[["\\\\xff",2],["\\xff",1]]' "replay keeps them apart"
 done_testing

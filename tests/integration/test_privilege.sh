@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A role without pg_read_all_stats: other roles' sessions still counted,
-# their state unknown (never 0), and a warning naming GRANT pg_monitor.
+# their state unknown (never 0), and a warning naming GRANT pg_monitor;
+# parallel workers are not sessions, or the report says it cannot tell.
 . "$(dirname "$0")/lib.sh"
 
 sql "DROP ROLE IF EXISTS p_low; CREATE ROLE p_low LOGIN" >/dev/null
@@ -46,8 +47,52 @@ like "$(cat "$T_TMP/gate.err")" "check max-idle-tx failed: idle in transaction: 
 	"...naming them"
 "$PGDRIP" --once --max-idle-tx 0 -U p_low --user p_low >/dev/null 2>&1
 is "$?" 0 "p_low's own sessions alone are fully visible: a real pass"
+# Parallel workers: another role's query with two workers is one session.
+# Without pg_read_all_stats the workers cannot be told apart (backend_type
+# and leader_pid are hidden too): then the report must say so.
+sql "DROP TABLE IF EXISTS p_big; CREATE TABLE p_big AS
+	SELECT g AS x FROM generate_series(1, 100000) g; ANALYZE p_big;
+	GRANT SELECT ON p_big TO p_app" >/dev/null
+end_parallel() {
+	sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = 'parallel'
+		AND backend_type = 'client backend'" >/dev/null
+}
+at_exit "sql 'DROP TABLE IF EXISTS p_big'"
+at_exit end_parallel
+PGAPPNAME=parallel psql -XAtq -U p_app -c "SET max_parallel_workers_per_gather = 2" \
+	-c "SET parallel_setup_cost = 0" -c "SET parallel_tuple_cost = 0" \
+	-c "SET min_parallel_table_scan_size = 0" \
+	-c "SELECT count(*) FROM p_big WHERE pg_sleep(0.0002) IS NOT NULL" \
+	>/dev/null 2>&1 &
+T_PIDS+=($!)
+workers=0
+for _ in $(seq 1 100); do
+	workers=$(sql "SELECT count(*) FROM pg_stat_activity
+		WHERE backend_type = 'parallel worker' AND application_name = 'parallel'")
+	[ "$workers" -ge 2 ] && break
+	sleep 0.05
+done
+is "$workers" 2 "a query of p_app runs with two parallel workers"
+"$PGDRIP" --once --format json --app parallel >"$T_TMP/par.json"
+is "$(jq '[.groups[].connections] | add' "$T_TMP/par.json")" 1 \
+	"as a superuser: one session, the workers not counted"
+is "$(jq '.warnings | length' "$T_TMP/par.json")" 0 "...and no warning"
+"$PGDRIP" --once --format json -U p_low --app parallel >"$T_TMP/par.json"
+is "$(jq '[.groups[].connections] | add' "$T_TMP/par.json")" 3 \
+	"without pg_read_all_stats the workers look like sessions"
+like "$(jq -r '.warnings[]' "$T_TMP/par.json")" \
+	"parallel workers among them cannot be told from client sessions, so they count as sessions too; GRANT pg_monitor TO p_low" \
+	"...and the report says the count may hold parallel workers"
+"$PGDRIP" --once -U p_low --app parallel >"$T_TMP/par.txt"
+like "$(cat "$T_TMP/par.txt")" "parallel workers among them cannot be told" \
+	"...in the text report too"
 
 sql "GRANT pg_monitor TO p_low" >/dev/null
+"$PGDRIP" --once --format json -U p_low --app parallel >"$T_TMP/par.json"
+is "$(jq '[.groups[].connections] | add' "$T_TMP/par.json")" 1 \
+	"with pg_monitor the workers are told apart: one session"
+end_parallel
 "$PGDRIP" --once --format json -U p_low --user 'p_*' >"$T_TMP/r.json"
 is "$(jq "$g | .states.idle_in_transaction" "$T_TMP/r.json")" 2 "with pg_monitor the states are seen"
 is "$(jq '.warnings | length' "$T_TMP/r.json")" 0 "and the warning is gone"

@@ -51,8 +51,8 @@ is "$?" 0 "--once --format prometheus"
 check "promtool check metrics accepts it" sh -c "promtool check metrics <'$T_TMP/once.prom'"
 check "valid UTF-8" iconv -f UTF-8 -t UTF-8 "$T_TMP/once.prom"
 check "no control byte but newlines" test -z "$(LC_ALL=C grep -P '[\x00-\x09\x0b-\x1f\x7f]' "$T_TMP/once.prom")"
-like "$(cat "$T_TMP/once.prom")" 'user="p_evil\\\\x1b\[2J\\"q\\\\b\\nnl\\\\xffx"' \
-	"the hostile role is escaped: ESC and 0xff as \\\\xNN, quote, backslash, newline"
+like "$(cat "$T_TMP/once.prom")" 'user="p_evil\\\\x1b\[2J\\"q\\\\\\\\b\\nnl\\\\xffx"' \
+	"the hostile role is escaped: ESC and 0xff as \\\\xNN, quote, the backslash doubled, newline"
 is "$(grep -c '^# TYPE pgdrip_group_connections gauge$' "$T_TMP/once.prom")" 1 "one TYPE line per family"
 is "$(grep -E '^pgdrip_connections\{.*application="g3".*state="idle in transaction"' "$T_TMP/once.prom" | awk '{ print $NF }')" 1 \
 	"pgdrip_connections by user, application, database and state"

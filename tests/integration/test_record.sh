@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# --record then --replay gives the same verdicts; damaged record files
-# give a clear error naming the line, or a warning for a cut last line.
+# --record then --replay gives the same verdicts; damaged or forged
+# record files give a clear error naming the line (exit 2), or a warning
+# for a cut last line.
 . "$(dirname "$0")/lib.sh"
 
 sql "DROP ROLE IF EXISTS r_app; CREATE ROLE r_app LOGIN CONNECTION LIMIT 50" >/dev/null
@@ -45,6 +46,34 @@ is "$(jq .samples "$T_TMP/cut.json")" $((lines - 1)) "...and skipped"
 is "$?" 2 "a corrupt line in the middle exits 2"
 like "$(cat "$T_TMP/err")" "line 4: " "...naming the line"
 is "$(wc -l <"$T_TMP/err")" 1 "...in one line"
+# Lines pgdrip cannot have written: the third one forged, each refused
+# with exit 2 and one line naming it.
+forged() {
+	local desc=$1 filter=$2 want=$3
+	{ head -2 "$rec"; sed -n 3p "$rec" | jq -c "$filter"; tail -n +4 "$rec"; } \
+		>"$T_TMP/forged.jsonl"
+	"$PGDRIP" --replay "$T_TMP/forged.jsonl" >"$T_TMP/out" 2>"$T_TMP/err"
+	is "$?" 2 "$desc exits 2"
+	like "$(cat "$T_TMP/err")" "^pgdrip: .*line 3: $want" "...naming the line"
+	is "$(wc -l <"$T_TMP/err")" 1 "...in one line"
+}
+forged "an unknown format version" '.v = 999' \
+	'format version 999 is not one this pgdrip reads'
+forged "a time of 1e308" '.t = 1e308' '"t" is 1e\+308, not a time'
+forged "a time before the line above" '.t -= 60' 'time runs backwards'
+forged "max_connections -1" '.server.max_connections = -1' \
+	'"max_connections" is -1'
+forged "a negative role limit" '.role_limits = [{"name": "r_app", "limit": -5}]' \
+	'"limit" is -5'
+forged "an idle-in-transaction age of 1e308" \
+	'.idle_in_transaction[0].idle_s = 1e308' '"idle_s" is 1e\+308'
+tac "$rec" >"$T_TMP/reversed.jsonl"
+"$PGDRIP" --replay "$T_TMP/reversed.jsonl" >/dev/null 2>"$T_TMP/err"
+is "$?" 2 "a record in reverse order exits 2"
+# Samples 400ms apart: the first step back under a second is taken for
+# a clock set back, the third (1.2s back in all) is not.
+like "$(cat "$T_TMP/err")" "line 4: time runs backwards" \
+	"...at the line a second or more before the latest"
 head -c 3000 /dev/urandom >"$T_TMP/binary"
 "$PGDRIP" --replay "$T_TMP/binary" >/dev/null 2>"$T_TMP/err"
 is "$?" 2 "a binary file exits 2"

@@ -142,6 +142,9 @@ static void test_cmdline(void **state)
 	static const char quoted[] = "psql\0-c\0begin; select 1;\0\0it's\0";
 	char tiny[12];
 	static const char utf8[] = "caf\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+	static const char secret[] =
+		"/usr/bin/psql\0postgresql://u:s3cret@h/db\0"
+		"password=s3cret\0-ps3cret\0";
 
 	(void)state;
 	clientproc_format_cmdline(out, sizeof(out), argv, sizeof(argv) - 1);
@@ -159,6 +162,10 @@ static void test_cmdline(void **state)
 	/* A cut never halves a UTF-8 character. */
 	clientproc_format_cmdline(tiny, sizeof(tiny), utf8, sizeof(utf8) - 1);
 	assert_string_equal(tiny, "caf\xc3\xa9\xc3\xa9...");
+	/* Passwords are masked before anything is joined or cut. */
+	clientproc_format_cmdline(out, sizeof(out), secret, sizeof(secret) - 1);
+	assert_string_equal(out, "psql postgresql://u:***@h/db password=*** "
+				 "-p***");
 }
 
 static void test_pg_socket_path(void **state)

@@ -37,7 +37,12 @@ struct escape_case {
 #define CASE(s, o) {s, sizeof(s) - 1, o}
 static const struct escape_case escapes[] = {
 	CASE("plain", "\"plain\""),
+	/* A name's backslash stays one in the value (two in the JSON),
+	 * but doubles where it could start the \xNN of a byte. */
 	CASE("q\"b\\", "\"q\\\"b\\\\\""),
+	CASE("C:\\dir\\app.exe", "\"C:\\\\dir\\\\app.exe\""),
+	CASE("\\xff", "\"\\\\\\\\xff\""),
+	CASE("\\\xff", "\"\\\\\\\\\\\\xff\""),
 	CASE("\x1b[31m", "\"\\u001b[31m\""),
 	CASE("a\nb\tc\r", "\"a\\nb\\tc\\r\""),
 	CASE("\a\x7f", "\"\\u0007\\u007f\""),

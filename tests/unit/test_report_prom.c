@@ -278,6 +278,27 @@ static void test_exact_lines(void **state)
 	report_finish(&r);
 }
 
+/* --listen's refusals: a counter, absent when not listening. */
+static void test_listen_refused(void **state)
+{
+	struct report r;
+	char *out;
+
+	(void)state;
+	build(&r, "app_tests");
+	out = render(&r);
+	assert_null(strstr(out, "pgdrip_listen_refused_total{"));
+	free(out);
+	r.listen_refused_total = 7;
+	out = render(&r);
+	assert_exposition(out);
+	assert_line(out, "# TYPE pgdrip_listen_refused_total counter");
+	assert_line(out,
+	            "pgdrip_listen_refused_total{server=\"db1:5432/shop\"} 7");
+	free(out);
+	report_finish(&r);
+}
+
 static void test_down_and_empty(void **state)
 {
 	struct report r;
@@ -301,7 +322,9 @@ static const struct {
 	const char *raw;
 	const char *escaped;
 } escapes[] = {
-    {"a\"b\\c\nd", "a\\\"b\\\\c\\nd"},
+    /* A backslash is two in the value, four in the exposition. */
+    {"a\"b\\c\nd", "a\\\"b\\\\\\\\c\\nd"},
+    {"\\xff", "\\\\\\\\xff"},
     {"esc\x1b[2J\a\r\t", "esc\\\\x1b[2J\\\\x07\\\\x0d\\\\x09"},
     {"bad\xff\xc0\xaf", "bad\\\\xff\\\\xc0\\\\xaf"},
     {"c1 \xc2\x9b", "c1 \\\\xc2\\\\x9b"},
@@ -483,6 +506,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exact_lines),
+	    cmocka_unit_test(test_listen_refused),
 	    cmocka_unit_test(test_down_and_empty),
 	    cmocka_unit_test(test_escaping),
 	    cmocka_unit_test(test_fold),

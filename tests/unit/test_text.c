@@ -1,6 +1,7 @@
 /*
  * test_text.c - the terminal sanitizer: no control byte and no invalid
- * UTF-8 passes; widths and cells stay aligned.
+ * UTF-8 passes; names that differ print differently; widths and cells
+ * stay aligned.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,7 +47,13 @@ static const struct sanitize_case cases[] = {
 	{"\xe2\x80\x8f", true, "\\xe2\\x80\\x8f", 12},
 	/* zero-width joiner and no-break space pass */
 	{"\xe2\x80\x8d\xc2\xa0", true, "\xe2\x80\x8d\xc2\xa0", 1},
-	{"back\\slash", true, "back\\slash", 10},
+	/* A backslash is doubled: every escape then stands for one byte,
+	 * and the text \xff cannot pass for the byte 0xFF. */
+	{"back\\slash", true, "back\\\\slash", 11},
+	{"\\xff", true, "\\\\xff", 5},
+	{"\xff", true, "\\xff", 4},
+	{"\\\xff", true, "\\\\\\xff", 6},
+	{"\\e\\n", false, "\\\\e\\\\n", 6},
 	{"\xf4\x90\x80\x80", true, "\\xf4\\x90\\x80\\x80", 16},
 	{"\xf4\x8f\xbf\xbf", true, "\xf4\x8f\xbf\xbf", 1},
 	{"\xe0\x80\xaf", true, "\\xe0\\x80\\xaf", 12},
@@ -114,6 +121,73 @@ static void test_every_byte(void **state)
 			/* a lone high byte is never valid UTF-8 */
 			assert_int_equal(buf[0], '\\');
 		}
+	}
+}
+
+/*
+ * No two names print alike: every string of up to three bytes drawn from
+ * those escapes are made of reads back from its sanitized text, in both
+ * modes.  (text_unescape() is a function, so equal texts would have had
+ * to come from equal names.)
+ */
+static void test_unescape_roundtrip(void **state)
+{
+	static const char alphabet[] = {'\\', 'x', 'f', 'e', 'n', '1',
+					'\xff', '\x1b', '\n', '\0', '\xc3',
+					'\xa9'};
+	const size_t k = sizeof(alphabet);
+
+	(void)state;
+	for (int utf8 = 0; utf8 <= 1; utf8++) {
+		for (size_t n = 0; n < k * k * k; n++) {
+			char in[3] = {alphabet[n % k], alphabet[n / k % k],
+				      alphabet[n / k / k]};
+			char buf[64];
+
+			for (size_t len = 0; len <= 3; len++) {
+				size_t back;
+
+				text_sanitize(buf, sizeof(buf), in, len, utf8);
+				back = text_unescape(buf, strlen(buf));
+				if (back != len || memcmp(buf, in, len) != 0) {
+					fail_msg("%zu bytes (%02x %02x %02x) "
+						 "do not read back",
+						 len, (unsigned char)in[0],
+						 (unsigned char)in[1],
+						 (unsigned char)in[2]);
+				}
+			}
+		}
+	}
+}
+
+/* text_unescape() on its own: what each escape stands for. */
+static void test_unescape(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *out;
+		size_t len;
+	} unescapes[] = {
+		{"plain", "plain", 5},
+		{"\\\\xff", "\\xff", 4},
+		{"\\xff\\x1B", "\xff\x1b", 2},
+		{"\\e\\n\\r\\t", "\x1b\n\r\t", 4},
+		{"a\\x00b", "a\0b", 3}, /* a NUL byte comes back */
+		/* what no escape makes stays as it is */
+		{"\\q \\xZZ \\x4", "\\q \\xZZ \\x4", 11},
+		{"end\\", "end\\", 4},
+		{"", "", 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(unescapes) / sizeof(unescapes[0]); i++) {
+		char buf[64];
+
+		strcpy(buf, unescapes[i].in);
+		assert_int_equal(text_unescape(buf, strlen(buf)),
+				 unescapes[i].len);
+		assert_memory_equal(buf, unescapes[i].out, unescapes[i].len);
 	}
 }
 
@@ -215,6 +289,8 @@ int main(void)
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_sanitize_small_buffer),
 		cmocka_unit_test(test_every_byte),
+		cmocka_unit_test(test_unescape),
+		cmocka_unit_test(test_unescape_roundtrip),
 		cmocka_unit_test(test_cells),
 		cmocka_unit_test(test_cuts),
 	};

@@ -11,6 +11,7 @@
 
 #include "units.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -142,6 +143,10 @@ static const struct format_case formats[] = {
 	{59.99, "59.9s"}, {60, "1m00s"}, {250, "4m10s"}, {3599, "59m59s"},
 	{3600, "1h00m"}, {7500, "2h05m"}, {86400, "1d00h"},
 	{273600, "3d04h"}, {-1, "-"}, {NAN, "-"}, {INFINITY, "inf"},
+	/* Huge values (a forged record): no overflow, a readable number. */
+	{8.64e13 - 1, "999999999d23h"}, {8.64e13, "1e+09d"},
+	{1e308, "1.16e+303d"}, {DBL_MAX, "2.08e+303d"},
+	{9.3e18, "1.08e+14d"},
 };
 
 static void test_format_duration(void **state)
