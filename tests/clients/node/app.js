@@ -143,7 +143,7 @@ app.get('/orders/:id', async (req, res) => {
 		truth.log('leak', {
 			pid: client.processID,
 			gen: client.pgdripGen,
-			kind,
+			kind: `error-path-${kind}`,
 			error: err.message,
 		});
 		counters.failed++;

@@ -117,7 +117,8 @@ def main():
             # the failed one is never given back.
             bump("leaked")
             truth.log("leak", pid=conn.info.backend_pid,
-                      state=opts.failed_state, error=str(err).strip())
+                      kind="retry-path-" + opts.failed_state,
+                      error=str(err).strip())
         try:
             retry = pool.getconn()
         except psycopg2.pool.PoolError:
