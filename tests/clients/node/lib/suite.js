@@ -12,13 +12,13 @@
 //   SUITE_LEAK_FRACTION probability FRACTION (default 0.3), decided from
 //                       a hash of the seed and its full title, so every
 //                       worker process decides the same
-//   SUITE_TEST_MS       each test's own work (default 40)
+//   SUITE_TEST_MS       each test's own work (default 100)
 
 const { Client, Pool } = require('pg');
 const { Truth, sleep } = require('./common');
 
 const APP = process.env.SUITE_APP || 'node-suite';
-const TEST_MS = Number(process.env.SUITE_TEST_MS || 40);
+const TEST_MS = Number(process.env.SUITE_TEST_MS || 100);
 const DEFAULT_LEAK = 'orders,reports pool #3,reports pool #7';
 
 const truth = new Truth(process.env.SUITE_TRUTH || '');
