@@ -4,8 +4,7 @@
 const suite = require('../lib/suite');
 
 beforeEach(() => {
-	const name = expect.getState().currentTestName;
-	suite.testStarted(name, suite.leaks(name));
+	suite.testStarted(expect.getState().currentTestName);
 });
 
 afterEach(() => {

@@ -13,7 +13,7 @@ function orders({ describe, it }) {
 	describe('orders', () => {
 		for (let n = 0; n < 12; n++) {
 			const title = `lookup #${n}`;
-			const leak = suite.leaks(`orders ${title}`);
+			const leak = suite.leakCapable(`orders ${title}`);
 			it(title, async () => {
 				const client = await suite.connectClient(
 					leak ? 'client-never-ended' : 'client', leak);
@@ -37,7 +37,7 @@ function reports({ describe, it }) {
 	describe('reports', () => {
 		for (let n = 0; n < 10; n++) {
 			const title = `pool #${n}`;
-			const leak = suite.leaks(`reports ${title}`);
+			const leak = suite.leakCapable(`reports ${title}`);
 			it(title, async () => {
 				const pool = suite.newPool(
 					leak ? 'pool-never-ended' : 'pool', leak);

@@ -6,8 +6,7 @@ const suite = require('../lib/suite');
 
 exports.mochaHooks = {
 	beforeEach() {
-		const name = this.currentTest.fullTitle();
-		suite.testStarted(name, suite.leaks(name));
+		suite.testStarted(this.currentTest.fullTitle());
 	},
 	afterEach() {
 		suite.testEnded(this.currentTest.fullTitle());
