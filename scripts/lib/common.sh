@@ -65,6 +65,88 @@ TEST_PACKAGES=(
 	libclang-rt-14-dev:file:/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
 )
 
+# The real clients the session-verdict tests drive (tests/clients/): the
+# Python libraries, runners and PgBouncer from Debian.  Node is
+# nodesource's or Debian's: nodejs and npm are installed only when the
+# command is missing, so an existing node 20 is kept.
+CLIENT_PACKAGES=(
+	python3-psycopg2:py:psycopg2 python3-sqlalchemy:py:sqlalchemy
+	python3-pytest:py:pytest python3-pytest-xdist:py:xdist
+	pgbouncer:pgbouncer nodejs:node npm:npm
+)
+
+# The npm packages the node workloads use; tests/clients/node's
+# package.json and package-lock.json pin the same versions.
+NPM_PACKAGES=(pg@8.23.1 express@5.3.0 mocha@11.7.6 jest@30.5.2)
+
+NPM_SOURCE=$PGDRIP_ROOT/tests/clients/node
+
+# npm_installed_version DIR PKG: the version of PKG under DIR/node_modules
+# (empty when it is not there).
+npm_installed_version() {
+	local manifest=$1/node_modules/$2/package.json
+	[ -f "$manifest" ] || return 0
+	node -e 'process.stdout.write(require(process.argv[1]).version)' \
+		"$manifest" 2>/dev/null
+}
+
+# need_npm DIR PKG@VERSION...: makes DIR/node_modules hold exactly the
+# packages tests/clients/node's package-lock.json names, and checks that
+# each PKG is at VERSION.  DIR empty means the cache (reused across runs):
+# $PGDRIP_CACHE, else $XDG_CACHE_HOME/pgdrip, else ~/.cache/pgdrip, plus
+# /npm.  A cache whose lock file matches the committed one is used as it
+# is, without the network.  Sets NPM_DIR and exports NODE_PATH so that
+# require() finds the packages from the workloads' own directories.
+# Fails (never skips) when npm or the registry is not there.
+need_npm() {
+	local dir=${1:-${PGDRIP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pgdrip}/npm}
+	local spec pkg want got stale=0 log
+	shift $(($# > 0))
+	[ $# -gt 0 ] || set -- "${NPM_PACKAGES[@]}"
+	command -v node >/dev/null 2>&1 ||
+		die "node is missing; run: apt-get install -y nodejs npm"
+	mkdir -p "$dir" || die "cannot make the npm cache $dir"
+	# The stamp is the lock file of the last install that succeeded
+	# (npm may rewrite the copy it installs from).
+	cmp -s "$NPM_SOURCE/package-lock.json" "$dir/installed-lock.json" ||
+		stale=1
+	for spec in "$@"; do
+		pkg=${spec%@*}
+		[ "$(npm_installed_version "$dir" "$pkg")" = "${spec##*@}" ] ||
+			stale=1
+	done
+	if [ "$stale" -eq 1 ]; then
+		command -v npm >/dev/null 2>&1 ||
+			die "npm is missing; run: apt-get install -y npm"
+		say "installing npm packages into $dir"
+		cp "$NPM_SOURCE/package.json" "$NPM_SOURCE/package-lock.json" \
+			"$dir/" || die "cannot copy package.json into $dir"
+		log=$dir/npm-install.log
+		# The lock file pins every package, direct or not, so two
+		# runs get the same tree (what npm ci gives, but keeping a
+		# cache that is already right).
+		rm -f "$dir/installed-lock.json"
+		(cd "$dir" && npm install --no-audit --no-fund \
+			--no-update-notifier --fetch-retries=1 \
+			--fetch-timeout=60000) >"$log" 2>&1 || {
+			tail -20 "$log" >&2
+			die "npm install failed in $dir (is the npm registry reachable?)"
+		}
+		cp "$NPM_SOURCE/package-lock.json" "$dir/installed-lock.json"
+	fi
+	for spec in "$@"; do
+		pkg=${spec%@*}
+		want=${spec##*@}
+		got=$(npm_installed_version "$dir" "$pkg")
+		[ -n "$got" ] ||
+			die "npm package $pkg is not in $NPM_SOURCE/package.json"
+		[ "$got" = "$want" ] ||
+			die "npm package $pkg is $got in $dir, $want wanted"
+	done
+	NPM_DIR=$dir
+	export NODE_PATH=$dir/node_modules
+}
+
 # build_pgdrip DIR [MESON ARGS...]: an existing DIR is set up again, so
 # a package installed since (libmicrohttpd after the demo) is found.
 build_pgdrip() {

@@ -1,0 +1,2 @@
+'use strict';
+require('../lib/specs').catalog({ describe, it, beforeAll, afterAll });

@@ -1,0 +1,2 @@
+'use strict';
+require('../lib/specs').orders({ describe, it, beforeAll, afterAll });

@@ -1,0 +1,2 @@
+'use strict';
+require('../lib/specs').reports({ describe, it, beforeAll, afterAll });

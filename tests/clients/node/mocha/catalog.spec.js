@@ -1,0 +1,4 @@
+'use strict';
+require('../lib/specs').catalog({
+	describe, it, beforeAll: before, afterAll: after,
+});

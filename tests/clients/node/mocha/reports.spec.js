@@ -1,0 +1,4 @@
+'use strict';
+require('../lib/specs').reports({
+	describe, it, beforeAll: before, afterAll: after,
+});
