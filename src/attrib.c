@@ -51,9 +51,9 @@ struct traced {
 	int client_port;
 	int client_pid; /* 0: not found */
 	enum client_relation relation;
-	char *command;  /* owned */
-	int misses;     /* looked for and not found, so far */
-	bool given_up;  /* untraceable: not looked for again */
+	char *command; /* owned */
+	int misses;    /* looked for and not found, so far */
+	bool given_up; /* untraceable: not looked for again */
 };
 
 /* A session being traced in this call. */
@@ -69,7 +69,7 @@ struct attributor {
 	bool server_local;
 	int server_port;
 	int wrapped_pid;
-	int patience; /* misses before a session is given up on */
+	int patience;   /* misses before a session is given up on */
 	int backend_fd; /* where backends held their client socket; -1 */
 	int holders[HOLDERS_KEPT]; /* recent holders, most recent first */
 	size_t holder_count;
@@ -153,7 +153,8 @@ static bool is_local_addr(const struct ip_addr *addr)
 		} else if (sa->sa_family == AF_INET6) {
 			const struct sockaddr_in6 *in6 = (const void *)sa;
 
-			inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+			inet_ntop(AF_INET6, &in6->sin6_addr, text,
+				  sizeof(text));
 		} else {
 			continue;
 		}
@@ -294,8 +295,8 @@ static enum client_relation relation_to(const struct attributor *a, int pid)
 }
 
 /* The client ends of TCP connections to the server's port, appended. */
-static void load_tcp(const char *path, int server_port,
-		     struct tcp_socket **out, size_t *count, size_t *cap)
+static void load_tcp(const char *path, int server_port, struct tcp_socket **out,
+		     size_t *count, size_t *cap)
 {
 	FILE *f = fopen(path, "re");
 	char line[512];
@@ -417,7 +418,8 @@ static void parse_unix_msg(const struct nlmsghdr *h, int port,
 			memcpy(&peer, RTA_DATA(attr), sizeof(peer));
 			sock.peer = peer;
 		} else if (attr->rta_type == UNIX_DIAG_NAME) {
-			char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+			char path[sizeof(((struct sockaddr_un *)0)->sun_path) +
+				  1];
 			size_t n = RTA_PAYLOAD(attr);
 
 			if (n >= sizeof(path)) {
@@ -570,9 +572,8 @@ static const struct unix_sock *backend_sock(struct attributor *a, int pid,
 }
 
 /* For each unix-socket session: its backend's socket, then the peer. */
-static void find_unix_inodes(struct attributor *a,
-			     const struct sample *sample, struct pending *p,
-			     size_t n)
+static void find_unix_inodes(struct attributor *a, const struct sample *sample,
+			     struct pending *p, size_t n)
 {
 	struct unix_sock *socks = NULL;
 	size_t count = 0;
@@ -649,9 +650,9 @@ static void scan_process(int pid, const struct wanted_inode *wanted,
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct wanted_inode key = {.inode = inodes[i]};
-		const struct wanted_inode *w =
-			bsearch(&key, wanted, count, sizeof(*wanted),
-				compare_wanted);
+		const struct wanted_inode *w = bsearch(&key, wanted, count,
+						       sizeof(*wanted),
+						       compare_wanted);
 
 		if (w != NULL) {
 			note_holder(&p[w->pending], pid);
@@ -739,7 +740,8 @@ static void find_holders(struct attributor *a, const struct sample *sample,
 		long pid = strtol(e->d_name, &end, 10);
 		int key = (int)pid;
 
-		if (end == e->d_name || *end != '\0' || pid <= 0 || pid == self ||
+		if (end == e->d_name || *end != '\0' || pid <= 0 ||
+		    pid == self ||
 		    (skip_count > 0 &&
 		     bsearch(&key, skip, skip_count, sizeof(*skip),
 			     compare_pid) != NULL)) {
@@ -771,7 +773,8 @@ static bool classify(struct attributor *a, const struct session *s,
 		*reason = UNTRACED_REMOTE_SERVER;
 		return a->server_local;
 	}
-	if (s->client_port <= 0 || !clientproc_parse_addr(s->client_addr, &addr)) {
+	if (s->client_port <= 0 ||
+	    !clientproc_parse_addr(s->client_addr, &addr)) {
 		/* Hidden by the server: the privilege warning covers it. */
 		*reason = UNTRACED_COUNT;
 		return false;
@@ -833,7 +836,7 @@ static void resolve(struct attributor *a, struct sample *sample,
 	if (p->reason == UNTRACED_NO_BACKEND || ++t->misses >= a->patience) {
 		give_up(a, t,
 			p->reason != UNTRACED_COUNT ? p->reason
-			: p->inode != 0		    ? UNTRACED_NOT_VISIBLE
+			: p->inode != 0             ? UNTRACED_NOT_VISIBLE
 						    : UNTRACED_NO_SOCKET);
 	}
 }
@@ -942,29 +945,25 @@ size_t attributor_warnings(const struct attributor *a, char (*lines)[512],
 		[UNTRACED_NOT_VISIBLE] =
 			"no process this user may look into holds their "
 			"sockets: run pgdrip as the clients' OS user or root",
-		[UNTRACED_NO_PROC] =
-			"tracing needs Linux's /proc",
+		[UNTRACED_NO_PROC] = "tracing needs Linux's /proc",
 	};
 
 	if (a->untraced[UNTRACED_REMOTE_CLIENT] > 0 && n < max) {
 		snprintf(lines[n++], 512,
-				   "client processes: %zu session%s from "
-				   "other hosts (e.g. %s) cannot be traced to "
-				   "a process; only this host's clients can",
-				   a->untraced[UNTRACED_REMOTE_CLIENT],
-				   a->untraced[UNTRACED_REMOTE_CLIENT] == 1
-					   ? ""
-					   : "s",
-				   a->remote_example);
+			 "client processes: %zu session%s from "
+			 "other hosts (e.g. %s) cannot be traced to "
+			 "a process; only this host's clients can",
+			 a->untraced[UNTRACED_REMOTE_CLIENT],
+			 a->untraced[UNTRACED_REMOTE_CLIENT] == 1 ? "" : "s",
+			 a->remote_example);
 	}
 	for (int r = UNTRACED_REMOTE_SERVER; r < UNTRACED_COUNT; r++) {
 		if (a->untraced[r] > 0 && why[r] != NULL && n < max) {
 			snprintf(lines[n++], 512,
-					   "client processes: %zu session%s "
-					   "not traced: %s",
-					   a->untraced[r],
-					   a->untraced[r] == 1 ? "" : "s",
-					   why[r]);
+				 "client processes: %zu session%s "
+				 "not traced: %s",
+				 a->untraced[r], a->untraced[r] == 1 ? "" : "s",
+				 why[r]);
 		}
 	}
 	return n;

@@ -50,8 +50,8 @@ static const struct option_spec specs[] = {
 	 "ask for a password before connecting"},
 	{"no-password", 'w', ARG_NONE, FIELD(no_password), NULL,
 	 "never ask for a password"},
-	{"connect-timeout", 0, ARG_SPECIAL, 0,
-	 "DURATION", "give up connecting after DURATION (default 10s)"},
+	{"connect-timeout", 0, ARG_SPECIAL, 0, "DURATION",
+	 "give up connecting after DURATION (default 10s)"},
 	{"once", 0, ARG_NONE, FIELD(once), NULL,
 	 "take one sample, report, check, exit"},
 	{"live", 0, ARG_NONE, FIELD(live), NULL, "force the live view"},
@@ -169,8 +169,10 @@ static bool check_port(const char *value, struct errbuf *err)
 		long n = len > 0 && len <= 5 ? strtol(p, NULL, 10) : 0;
 
 		if (n < 1 || n > 65535 || (p[len] != ',' && p[len] != '\0')) {
-			errbuf_set(err, "invalid port \"%s\": expected a "
-					"number from 1 to 65535", value);
+			errbuf_set(err,
+				   "invalid port \"%s\": expected a "
+				   "number from 1 to 65535",
+				   value);
 			return false;
 		}
 		if (p[len] == '\0') {
@@ -202,8 +204,10 @@ static bool apply_special(struct options *opts, const char *name,
 		} else if (strcmp(value, "prometheus") == 0) {
 			opts->format = OUTPUT_FORMAT_PROMETHEUS;
 		} else {
-			errbuf_set(err, "unknown format \"%s\": use text, json "
-					"or prometheus", value);
+			errbuf_set(err,
+				   "unknown format \"%s\": use text, json "
+				   "or prometheus",
+				   value);
 			return false;
 		}
 		return true;
@@ -244,8 +248,7 @@ static bool apply(struct options *opts, const struct option_spec *spec,
 	bool ok = true;
 
 	if (value != NULL && value[0] == '\0') {
-		errbuf_set(err, "option \"%s\" needs a non-empty value",
-			   shown);
+		errbuf_set(err, "option \"%s\" needs a non-empty value", shown);
 		return false;
 	}
 	switch (spec->kind) {
@@ -411,8 +414,10 @@ bool cli_parse_listen(const char *text, char *host, size_t host_size,
 	long n;
 
 	if (colon == NULL) {
-		errbuf_set(err, "\"%s\" is not ADDR:PORT (e.g. 127.0.0.1:9187, "
-				"[::1]:9187 or :9187)", text);
+		errbuf_set(err,
+			   "\"%s\" is not ADDR:PORT (e.g. 127.0.0.1:9187, "
+			   "[::1]:9187 or :9187)",
+			   text);
 		return false;
 	}
 	hlen = (size_t)(colon - text);
@@ -425,8 +430,10 @@ bool cli_parse_listen(const char *text, char *host, size_t host_size,
 		h = text + 1;
 		hlen -= 2;
 	} else if (memchr(text, ':', hlen) != NULL) {
-		errbuf_set(err, "\"%s\": put an IPv6 address in brackets, "
-				"e.g. [::1]:9187", text);
+		errbuf_set(err,
+			   "\"%s\": put an IPv6 address in brackets, "
+			   "e.g. [::1]:9187",
+			   text);
 		return false;
 	}
 	errno = 0;
@@ -464,8 +471,9 @@ static bool check_listen(const struct options *opts, struct errbuf *err)
 	const char *with = mode_option(opts);
 
 	if (opts->listen_port[0] != '\0' && with != NULL) {
-		errbuf_set(err, "--listen and %s cannot be combined: it serves "
-				"the watch mode and the live view",
+		errbuf_set(err,
+			   "--listen and %s cannot be combined: it serves "
+			   "the watch mode and the live view",
 			   with);
 		return false;
 	}
@@ -528,13 +536,13 @@ static bool read_targets(struct options *opts, const char *path,
  * modes that follow one server's story do not apply to a fleet. */
 static bool check_fleet(const struct options *opts, struct errbuf *err)
 {
-	const char *one_only = opts->command != NULL	    ? "a wrapped command"
-			       : opts->wait_drain_ms >= 0   ? "--wait-drain"
-			       : opts->replay_file != NULL  ? "--replay"
-			       : opts->record_file != NULL  ? "--record"
-			       : opts->plot_file != NULL    ? "--plot"
-			       : opts->live		    ? "--live"
-							    : NULL;
+	const char *one_only = opts->command != NULL       ? "a wrapped command"
+			       : opts->wait_drain_ms >= 0  ? "--wait-drain"
+			       : opts->replay_file != NULL ? "--replay"
+			       : opts->record_file != NULL ? "--record"
+			       : opts->plot_file != NULL   ? "--plot"
+			       : opts->live                ? "--live"
+							   : NULL;
 
 	if (one_only != NULL) {
 		errbuf_set(err, "%s follows one server, and %zu were given",
@@ -547,8 +555,8 @@ static bool check_fleet(const struct options *opts, struct errbuf *err)
 const char *cli_mode_name(enum run_mode mode)
 {
 	static const char *const names[] = {
-		[RUN_MODE_WATCH] = "watch", [RUN_MODE_LIVE] = "live",
-		[RUN_MODE_ONCE] = "once",   [RUN_MODE_WRAP] = "wrap",
+		[RUN_MODE_WATCH] = "watch",      [RUN_MODE_LIVE] = "live",
+		[RUN_MODE_ONCE] = "once",        [RUN_MODE_WRAP] = "wrap",
 		[RUN_MODE_DRAIN] = "wait-drain", [RUN_MODE_REPLAY] = "replay",
 	};
 
@@ -557,14 +565,13 @@ const char *cli_mode_name(enum run_mode mode)
 
 /* The mode, once for every caller: the live view is the watch mode on
  * a terminal, unless --no-live (several servers have no live view). */
-static bool decide_mode(struct options *opts, bool terminal,
-			struct errbuf *err)
+static bool decide_mode(struct options *opts, bool terminal, struct errbuf *err)
 {
-	opts->mode = opts->replay_file != NULL	 ? RUN_MODE_REPLAY
-		     : opts->once		 ? RUN_MODE_ONCE
-		     : opts->command != NULL	 ? RUN_MODE_WRAP
+	opts->mode = opts->replay_file != NULL  ? RUN_MODE_REPLAY
+		     : opts->once               ? RUN_MODE_ONCE
+		     : opts->command != NULL    ? RUN_MODE_WRAP
 		     : opts->wait_drain_ms >= 0 ? RUN_MODE_DRAIN
-						 : RUN_MODE_WATCH;
+						: RUN_MODE_WATCH;
 	if (opts->live && !terminal) {
 		errbuf_set(err, "--live needs a terminal: stdin and stdout "
 				"must both be one (use --no-live, or leave "
@@ -614,9 +621,10 @@ static bool check_mode_options(const struct options *opts, struct errbuf *err)
 	}
 	/* --wait-drain's verdict is the drain itself; it draws no report. */
 	if (opts->wait_drain_ms >= 0 && first_check(&opts->thresholds)) {
-		errbuf_set(err, "--wait-drain and %s cannot be combined: "
-				"--wait-drain checks only that the sessions "
-				"are gone",
+		errbuf_set(err,
+			   "--wait-drain and %s cannot be combined: "
+			   "--wait-drain checks only that the sessions "
+			   "are gone",
 			   first_check(&opts->thresholds));
 		return false;
 	}
@@ -626,8 +634,9 @@ static bool check_mode_options(const struct options *opts, struct errbuf *err)
 		return false;
 	}
 	if (opts->duration_ms >= 0 && mode != NULL) {
-		errbuf_set(err, "%s and --duration cannot be combined: "
-				"--duration ends watch mode and the live view",
+		errbuf_set(err,
+			   "%s and --duration cannot be combined: "
+			   "--duration ends watch mode and the live view",
 			   mode);
 		return false;
 	}
@@ -648,8 +657,9 @@ static bool check_conflicts(const struct options *opts, struct errbuf *err)
 		return false;
 	}
 	if (opts->interval_ms < 100 || opts->interval_ms > 3600 * 1000) {
-		errbuf_set(err, "--interval must be between 100ms and 1h (got "
-				"%s)",
+		errbuf_set(err,
+			   "--interval must be between 100ms and 1h (got "
+			   "%s)",
 			   units_format_duration(a, sizeof(a),
 						 opts->interval_ms / 1000.0));
 		return false;
@@ -657,8 +667,9 @@ static bool check_conflicts(const struct options *opts, struct errbuf *err)
 	/* The growth test needs a few samples in the window to say anything. */
 	if (opts->window_ms < 10000 ||
 	    opts->window_ms < 5 * opts->interval_ms) {
-		errbuf_set(err, "--window must be at least 10s and 5 times "
-				"--interval (got %s, interval %s)",
+		errbuf_set(err,
+			   "--window must be at least 10s and 5 times "
+			   "--interval (got %s, interval %s)",
 			   units_format_duration(a, sizeof(a),
 						 opts->window_ms / 1000.0),
 			   units_format_duration(b, sizeof(b),
@@ -677,8 +688,8 @@ enum cli_status cli_parse(int argc, char **argv, struct options *opts,
 			  struct errbuf *err)
 {
 	return cli_parse_for(argc, argv,
-			     isatty(STDIN_FILENO) && isatty(STDOUT_FILENO), opts,
-			     err);
+			     isatty(STDIN_FILENO) && isatty(STDOUT_FILENO),
+			     opts, err);
 }
 
 enum cli_status cli_parse_for(int argc, char **argv, bool terminal,
@@ -704,8 +715,10 @@ enum cli_status cli_parse_for(int argc, char **argv, bool terminal,
 			break;
 		}
 		if (arg[0] != '-' || arg[1] == '\0') {
-			errbuf_set(err, "unexpected argument \"%s\": put the "
-					"command after --", arg);
+			errbuf_set(err,
+				   "unexpected argument \"%s\": put the "
+				   "command after --",
+				   arg);
 			return CLI_USAGE;
 		}
 		if (!parse_one(argc, argv, &i, opts, err)) {

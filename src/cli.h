@@ -62,10 +62,10 @@ struct options {
 	char **command; /* after "--"; NULL-terminated; borrowed; NULL none */
 
 	/* timing */
-	int64_t interval_ms; /* default 1000, min 100 */
-	int64_t duration_ms; /* -1: until signalled */
-	int64_t window_ms;   /* default 5 min */
-	int64_t settle_ms;   /* default 5 s */
+	int64_t interval_ms;  /* default 1000, min 100 */
+	int64_t duration_ms;  /* -1: until signalled */
+	int64_t window_ms;    /* default 5 min */
+	int64_t settle_ms;    /* default 5 s */
 	int64_t retry_for_ms; /* -1: mode default */
 
 	/* selection */
@@ -80,7 +80,7 @@ struct options {
 	bool no_color;
 	bool progress;
 	bool no_attribution; /* --no-attribution */
-	int max_groups; /* Prometheus cardinality guard; 0 no limit */
+	int max_groups;      /* Prometheus cardinality guard; 0 no limit */
 	/* --listen ADDR:PORT: host "" for every interface, brackets of an
 	 * IPv6 address removed; listen_port "" when not given. */
 	char listen_host[256];
@@ -105,8 +105,7 @@ PGD_NODISCARD enum cli_status cli_parse(int argc, char **argv,
 /* The same, for a run on a terminal or not (cli_parse() asks isatty()
  * of stdin and stdout): what decides the live view. */
 PGD_NODISCARD enum cli_status cli_parse_for(int argc, char **argv,
-					    bool terminal,
-					    struct options *opts,
+					    bool terminal, struct options *opts,
 					    struct errbuf *err);
 void cli_options_finish(struct options *opts);
 

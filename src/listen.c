@@ -36,9 +36,9 @@
 struct conn {
 	struct sockaddr_storage addr;
 	int fd;
-	int64_t since_ms;   /* accepted, or the last request answered */
-	bool answered;      /* the current request arrived whole */
-	bool cut;           /* closed by us for slowness */
+	int64_t since_ms; /* accepted, or the last request answered */
+	bool answered;    /* the current request arrived whole */
+	bool cut;         /* closed by us for slowness */
 	struct conn *next;
 };
 
@@ -54,16 +54,16 @@ struct tally {
 struct listener {
 	struct MHD_Daemon *daemon;
 	pthread_t thread;
-	bool running;         /* the thread was started */
-	int wake[2];          /* a byte here stops the thread */
-	struct conn *conns;   /* the thread's only */
+	bool running;       /* the thread was started */
+	int wake[2];        /* a byte here stops the thread */
+	struct conn *conns; /* the thread's only */
 	size_t conn_count;
 	pthread_mutex_t lock; /* guards what follows */
 	char *body;           /* owned; NULL before the first publish */
 	size_t body_len;
 	bool stopping;
-	bool hold;            /* summaries wait for listen_take_summary() */
-	bool serving;         /* started: messages are summarised */
+	bool hold;    /* summaries wait for listen_take_summary() */
+	bool serving; /* started: messages are summarised */
 	struct listen_stats stats;
 	struct tally tally;
 	int64_t tally_since_ms;
@@ -73,10 +73,10 @@ struct listener {
 static const char index_text[] = "pgdrip: Prometheus metrics are at /metrics\n";
 
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
-                                 const char *type, const char *text, size_t len)
+				 const char *type, const char *text, size_t len)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
-	    len, (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
+		len, (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ok;
 
 	if (r == NULL) {
@@ -94,7 +94,7 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 /* The copy is made under the lock, so a publish can free the old
  * buffer at once; 500 groups copy in microseconds. */
 static enum MHD_Result send_metrics(struct listener *l,
-                                    struct MHD_Connection *c)
+				    struct MHD_Connection *c)
 {
 	static const char none[] = "pgdrip: no exposition yet\n";
 	enum MHD_Result ok;
@@ -102,25 +102,25 @@ static enum MHD_Result send_metrics(struct listener *l,
 	pthread_mutex_lock(&l->lock);
 	if (l->body == NULL) {
 		ok = send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
-		               none, sizeof(none) - 1);
+			       none, sizeof(none) - 1);
 	} else {
 		ok = send_text(c, MHD_HTTP_OK, REPORT_PROM_CONTENT_TYPE,
-		               l->body, l->body_len);
+			       l->body, l->body_len);
 	}
 	pthread_mutex_unlock(&l->lock);
 	return ok;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
-                              const char *url, const char *method,
-                              const char *version, const char *upload_data,
-                              size_t *upload_data_size, void **req_cls)
+			      const char *url, const char *method,
+			      const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **req_cls)
 {
 	static const char missing[] = "not found: try /metrics\n";
 	static const char only_get[] = "only GET and HEAD\n";
 
 	const union MHD_ConnectionInfo *info =
-	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
 	(void)version;
 	(void)upload_data;
@@ -134,17 +134,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
 		return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
-		                 only_get, sizeof(only_get) - 1);
+				 only_get, sizeof(only_get) - 1);
 	}
 	if (strcmp(url, "/metrics") == 0) {
 		return send_metrics(cls, c);
 	}
 	if (strcmp(url, "/") == 0) {
 		return send_text(c, MHD_HTTP_OK, "text/plain", index_text,
-		                 sizeof(index_text) - 1);
+				 sizeof(index_text) - 1);
 	}
 	return send_text(c, MHD_HTTP_NOT_FOUND, "text/plain", missing,
-	                 sizeof(missing) - 1);
+			 sizeof(missing) - 1);
 }
 
 /* libmicrohttpd's own complaints (a failed accept, say): one line while
@@ -179,7 +179,7 @@ static int bind_one(const struct addrinfo *ai)
 	int one = 1;
 	int zero = 0;
 	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-	                ai->ai_protocol);
+			ai->ai_protocol);
 	int saved;
 
 	if (fd < 0) {
@@ -205,12 +205,12 @@ static int bind_one(const struct addrinfo *ai)
  * every interface ("") tries the IPv6 wildcard first (dual stack), then
  * the IPv4 one. */
 static int bind_address(const char *host, const char *port, int *family,
-                        enum listen_failure *failure, struct errbuf *err)
+			enum listen_failure *failure, struct errbuf *err)
 {
 	struct addrinfo hints = {
-	    .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-	    .ai_family = AF_UNSPEC,
-	    .ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
 	};
 	struct addrinfo *list;
 	int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &list);
@@ -220,7 +220,7 @@ static int bind_address(const char *host, const char *port, int *family,
 	*failure = LISTEN_FAILURE_ADDRESS;
 	if (rc != 0) {
 		errbuf_set(err, "cannot listen on \"%s\": %s", host,
-		           gai_strerror(rc));
+			   gai_strerror(rc));
 		return -1;
 	}
 	for (int pass = 0; pass < (host[0] ? 1 : 2) && fd < 0; pass++) {
@@ -244,8 +244,8 @@ static int bind_address(const char *host, const char *port, int *family,
 			*failure = LISTEN_FAILURE_BUSY;
 		}
 		errbuf_set(err, "cannot listen on %s%s%s:%s: %s",
-		           strchr(host, ':') ? "[" : "", host,
-		           strchr(host, ':') ? "]" : "", port, strerror(saved));
+			   strchr(host, ':') ? "[" : "", host,
+			   strchr(host, ':') ? "]" : "", port, strerror(saved));
 	}
 	return fd;
 }
@@ -312,17 +312,17 @@ static void on_connection(void *cls, struct MHD_Connection *connection,
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *fd = MHD_get_connection_info(
-		    connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+			connection, MHD_CONNECTION_INFO_CONNECTION_FD);
 		const union MHD_ConnectionInfo *addr = MHD_get_connection_info(
-		    connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+			connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd != NULL ? fd->connect_fd : -1;
 		if (addr != NULL && addr->client_addr != NULL) {
 			memcpy(&c->addr, addr->client_addr,
 			       addr->client_addr->sa_family == AF_INET6
-				   ? sizeof(struct sockaddr_in6)
-				   : sizeof(struct sockaddr_in));
+				       ? sizeof(struct sockaddr_in6)
+				       : sizeof(struct sockaddr_in));
 		}
 		c->since_ms = clock_mono_ms();
 		c->next = l->conns;
@@ -348,7 +348,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection,
 			 void **req_cls, enum MHD_RequestTerminationCode code)
 {
 	const union MHD_ConnectionInfo *info = MHD_get_connection_info(
-	    connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct conn *c = info != NULL ? info->socket_context : NULL;
 
 	(void)cls;
@@ -406,8 +406,8 @@ static void add_part(char *buf, size_t size, unsigned long long n,
 	size_t len = strlen(buf);
 
 	if (n > 0 && len < size) {
-		snprintf(buf + len, size - len, "%s%llu %s", len ? ", " : "",
-			 n, what);
+		snprintf(buf + len, size - len, "%s%llu %s", len ? ", " : "", n,
+			 what);
 	}
 }
 
@@ -426,13 +426,12 @@ static bool take_summary(struct listener *l, int64_t now, char *buf,
 		return false;
 	}
 	add_part(parts, sizeof(parts), t->per_address,
-		 "refused: " STR(LISTEN_PER_ADDRESS)
-		 " already open from that address");
+		 "refused: " STR(
+			 LISTEN_PER_ADDRESS) " already open from that address");
 	add_part(parts, sizeof(parts), t->total,
 		 "refused: " STR(LISTEN_CONNECTIONS) " already open");
 	add_part(parts, sizeof(parts), t->slow,
-		 "closed: no whole request within " STR(
-		     LISTEN_REQUEST_S) "s");
+		 "closed: no whole request within " STR(LISTEN_REQUEST_S) "s");
 	if (t->library > 0) {
 		size_t len = strlen(parts);
 
@@ -479,10 +478,10 @@ static void *serve(void *arg)
 {
 	struct listener *l = arg;
 	const union MHD_DaemonInfo *info =
-	    MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+		MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_EPOLL_FD);
 	struct pollfd fds[2] = {
-	    {.fd = info != NULL ? info->epoll_fd : -1, .events = POLLIN},
-	    {.fd = l->wake[0], .events = POLLIN},
+		{.fd = info != NULL ? info->epoll_fd : -1, .events = POLLIN},
+		{.fd = l->wake[0], .events = POLLIN},
 	};
 
 	while (!stop_asked(l)) {
@@ -508,7 +507,7 @@ static void *serve(void *arg)
 }
 
 struct listener *listen_start(const char *host, const char *port,
-                              enum listen_failure *failure, struct errbuf *err)
+			      enum listen_failure *failure, struct errbuf *err)
 {
 	struct listener *l;
 	int family = AF_INET;
@@ -528,14 +527,14 @@ struct listener *listen_start(const char *host, const char *port,
 	 * first, counted and quiet.  Its inactivity timeout stays as a
 	 * backstop for a connection that sends nothing at all. */
 	l->daemon = MHD_start_daemon(
-	    flags, 0, accept_policy, l, handle, l, MHD_OPTION_EXTERNAL_LOGGER,
-	    log_mhd, l, MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LISTEN_REQUEST_S,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)(LISTEN_CONNECTIONS + 8),
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned)(LISTEN_PER_ADDRESS + 4), MHD_OPTION_END);
+		flags, 0, accept_policy, l, handle, l,
+		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, l,
+		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_CONNECTION,
+		on_connection, l, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LISTEN_REQUEST_S,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)(LISTEN_CONNECTIONS + 8),
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)(LISTEN_PER_ADDRESS + 4), MHD_OPTION_END);
 	if (l->daemon == NULL || pipe(l->wake) != 0 ||
 	    fcntl(l->wake[0], F_SETFD, FD_CLOEXEC) != 0 ||
 	    fcntl(l->wake[1], F_SETFD, FD_CLOEXEC) != 0 ||
@@ -546,7 +545,7 @@ struct listener *listen_start(const char *host, const char *port,
 		listen_stop(l);
 		*failure = LISTEN_FAILURE_BUSY;
 		errbuf_set(err, "cannot start the HTTP server on port %s",
-		           port);
+			   port);
 		return NULL;
 	}
 	l->running = true;
@@ -644,8 +643,9 @@ bool listen_from_options(const char *host, const char *port,
 	*out = listen_start(host, port, &failure, &err);
 	if (*out == NULL) {
 		fprintf(stderr, "pgdrip: %s\n", err.msg);
-		*status = failure == LISTEN_FAILURE_ADDRESS ? PGD_EXIT_USAGE
-							    : PGD_EXIT_UNAVAILABLE;
+		*status = failure == LISTEN_FAILURE_ADDRESS
+				  ? PGD_EXIT_USAGE
+				  : PGD_EXIT_UNAVAILABLE;
 		return false;
 	}
 	return true;

@@ -34,7 +34,7 @@ struct listener;
 struct listen_stats {
 	unsigned long long refused_per_address; /* LISTEN_PER_ADDRESS open */
 	unsigned long long refused_total;       /* LISTEN_CONNECTIONS open */
-	unsigned long long closed_slow; /* no whole request in time */
+	unsigned long long closed_slow;         /* no whole request in time */
 };
 
 enum listen_failure {
@@ -49,7 +49,7 @@ enum listen_failure {
  * listen_publish(), /metrics answers 503.
  */
 struct listener *listen_start(const char *host, const char *port,
-                              enum listen_failure *failure, struct errbuf *err);
+			      enum listen_failure *failure, struct errbuf *err);
 
 /*
  * --listen as the options ask: NULL and true when not asked; the

@@ -143,9 +143,9 @@ void loop_run(struct run *run, const struct mode_ops *ops)
 			break;
 		}
 		fds[0] = (struct pollfd){.fd = sig_fd(), .events = POLLIN};
-		fds[1] = (struct pollfd){
-			.fd = ops->watch_stdin ? STDIN_FILENO : -1,
-			.events = POLLIN};
+		fds[1] = (struct pollfd){.fd = ops->watch_stdin ? STDIN_FILENO
+								: -1,
+					 .events = POLLIN};
 		for (size_t i = 0; i < run->target_count; i++) {
 			target_pollfd(run->targets[i], &fds[i + 2]);
 		}

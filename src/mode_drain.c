@@ -24,7 +24,8 @@ struct drain {
 /* The selected sessions still connected, named, for the failure line. */
 static void say_remaining(const struct run *run, double waited_s)
 {
-	const struct history *h = pipeline_history(target_pipeline(run_target(run)));
+	const struct history *h = pipeline_history(
+		target_pipeline(run_target(run)));
 	char line[1024];
 	size_t used = 0;
 	size_t shown = 0;
@@ -56,7 +57,8 @@ static void say_remaining(const struct run *run, double waited_s)
 				 k > 0 ? "/" : "", name);
 		}
 		if (used < sizeof(line)) {
-			used += (size_t)snprintf(line + used, sizeof(line) - used,
+			used += (size_t)snprintf(line + used,
+						 sizeof(line) - used,
 						 "%s %s (%d)", shown ? "," : "",
 						 label, g->last);
 		}
@@ -127,7 +129,8 @@ static int draw_plot(struct run *run, int status)
 	struct errbuf err;
 	struct target *t = run_target(run);
 
-	if (run->plot.out == NULL || pipeline_last(target_pipeline(t)) == NULL) {
+	if (run->plot.out == NULL ||
+	    pipeline_last(target_pipeline(t)) == NULL) {
 		return status;
 	}
 	report_init(&report);

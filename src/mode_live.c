@@ -30,7 +30,7 @@ struct live {
 	bool shown;
 	char shown_values[GROUP_KEY_COUNT][256];
 	struct group_keys keys; /* the grouping shown */
-	bool first_done; /* the first sample (or the reason for none) */
+	bool first_done;        /* the first sample (or the reason for none) */
 	char listen_summary[256]; /* --listen's refusals, for the footer */
 };
 
@@ -69,8 +69,8 @@ static void analyze(struct run *run, struct live *lv)
 	facts.ended_epoch_s = clock_wall_s();
 	if (run->listener != NULL) {
 		facts.listening = true;
-		facts.listen_refused_total =
-			listen_refused_total(run->listener);
+		facts.listen_refused_total = listen_refused_total(
+			run->listener);
 	}
 	facts.detail = lv->shown;
 	for (int k = 0; k < GROUP_KEY_COUNT; k++) {
@@ -103,8 +103,8 @@ static void live_outcome(struct run *run, struct target *t, bool ok)
 	if (!lv->first_done) {
 		/* Before the view: the first connection, on the plain
 		 * terminal (a password prompt, a refusal). */
-		if (ok || patience_exhausted(&lv->patience, t,
-					     clock_mono_ms())) {
+		if (ok ||
+		    patience_exhausted(&lv->patience, t, clock_mono_ms())) {
 			lv->first_done = true;
 			run->done = true;
 		}
@@ -132,7 +132,8 @@ static void draw(struct run *run, struct live *lv, int64_t now_ms)
 	/* Curses sends only changed cells; not drawing at all when nothing
 	 * changed keeps an idle refresh nearly free.  The clock in the
 	 * header moves once a second. */
-	if (!lv->dirty && second == lv->drawn_second && late == lv->drawn_late) {
+	if (!lv->dirty && second == lv->drawn_second &&
+	    late == lv->drawn_late) {
 		return;
 	}
 	memset(&view, 0, sizeof(view));
@@ -185,8 +186,8 @@ static bool act(struct run *run, struct live *lv, enum tui_action a,
 				    now_ms);
 		break;
 	case TUI_SLOWER:
-		target_set_interval(t, interval * 2 > 60000 ? 60000
-							   : interval * 2,
+		target_set_interval(t,
+				    interval * 2 > 60000 ? 60000 : interval * 2,
 				    now_ms);
 		break;
 	case TUI_REGROUP:
@@ -260,7 +261,8 @@ static void follow_groupings(struct pipeline *p, struct group_keys keys)
 	for (int i = 0; i < PIPELINE_MAX_GROUPINGS - 1; i++) {
 		tui_next_group_keys(&k);
 		if (k.count == keys.count &&
-		    memcmp(k.keys, keys.keys, k.count * sizeof(k.keys[0])) == 0) {
+		    memcmp(k.keys, keys.keys, k.count * sizeof(k.keys[0])) ==
+			    0) {
 			break;
 		}
 		pipeline_follow_grouping(p, &k);

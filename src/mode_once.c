@@ -55,7 +55,8 @@ static void once_tick(struct run *run, int64_t now_ms)
 	struct once *o = loop_mode(run)->state;
 
 	(void)now_ms;
-	for (size_t i = 0; run->stop_signal != 0 && i < run->target_count; i++) {
+	for (size_t i = 0; run->stop_signal != 0 && i < run->target_count;
+	     i++) {
 		finish_target(run, o, i, false);
 	}
 }

@@ -16,7 +16,7 @@ struct watch {
 	struct patience *patience; /* per target */
 	bool *gave_up;
 	bool *answered; /* since the last sample was asked for */
-	int64_t end_ms;  /* INT64_MAX: until stopped */
+	int64_t end_ms; /* INT64_MAX: until stopped */
 	bool final_asked;
 	int64_t final_deadline_ms;
 };

@@ -162,8 +162,9 @@ int mode_wrap(struct run *run)
 	loop_run(run, &ops);
 	if (w.phase == WRAP_BASELINE) {
 		if (run->status == PGD_EXIT_OK) {
-			notice_say("stopped before the first sample: the command "
-				   "was not started");
+			notice_say(
+				"stopped before the first sample: the command "
+				"was not started");
 			run->status = PGD_EXIT_UNAVAILABLE;
 		}
 		return run->status;

@@ -17,7 +17,7 @@ static struct {
 	pthread_mutex_t lock;
 	bool holding;
 	char held[NOTICE_KEPT][NOTICE_LINE];
-	size_t count;   /* lines said while holding */
+	size_t count; /* lines said while holding */
 	char latest[NOTICE_LINE];
 } notices = {.lock = PTHREAD_MUTEX_INITIALIZER};
 

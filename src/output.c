@@ -26,8 +26,8 @@ bool output_locale_is_utf8(void)
 {
 	const char *codeset = nl_langinfo(CODESET);
 
-	return codeset != NULL && (strcmp(codeset, "UTF-8") == 0 ||
-				   strcmp(codeset, "utf8") == 0);
+	return codeset != NULL &&
+	       (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
 }
 
 /*

@@ -50,13 +50,12 @@ struct plot_file {
 	const char *path; /* borrowed from the options */
 	FILE *out;        /* where the picture goes; NULL without --plot */
 	struct output_replacement repl; /* a regular file: out is repl.out */
-	bool in_place;    /* a FIFO or a device, opened as it is */
+	bool in_place; /* a FIFO or a device, opened as it is */
 };
 
 /* Opens opts->plot_file if given; false with err ("cannot write ..."). */
 PGD_NODISCARD bool output_plot_open(const struct options *opts,
-				    struct plot_file *plot,
-				    struct errbuf *err);
+				    struct plot_file *plot, struct errbuf *err);
 
 /* Draws report and history into the plot file (no-op when none); false
  * with err ("cannot write \"FILE\": ...") when any write, the flush,

@@ -8,9 +8,9 @@
 
 void patience_init(struct patience *p, const struct options *opts)
 {
-	p->budget_ms = opts->retry_for_ms >= 0	      ? opts->retry_for_ms
+	p->budget_ms = opts->retry_for_ms >= 0       ? opts->retry_for_ms
 		       : opts->mode == RUN_MODE_ONCE ? 30000
-						      : -1;
+						     : -1;
 	p->said = false;
 }
 

@@ -31,19 +31,19 @@ struct poller {
 	enum poll_phase phase;
 	enum step step;
 	short events;
-	bool flushing;       /* the query is not all sent yet */
-	bool rolling_back;   /* a failed sample left its transaction open */
+	bool flushing;        /* the query is not all sent yet */
+	bool rolling_back;    /* a failed sample left its transaction open */
 	char failed_msg[400]; /* why, while rolling back */
 	struct server_info server;
 	int server_backend_pid;
-	char query[4096];    /* the sample statement */
+	char query[4096]; /* the sample statement */
 	char label[256];
 	char password[256]; /* only to scrub it from messages */
 	bool prepared;      /* the sample is a prepared statement */
 	bool pooled;        /* a pooler stands between us and the server */
 	bool needs_password;
 	bool password_typed; /* given at a prompt: asking again won't help */
-	char target[256];   /* -d as given, password masked; "" a plain name */
+	char target[256];    /* -d as given, password masked; "" a plain name */
 	int64_t connect_timeout_ms;
 	double started_s; /* monotonic, for elapsed_ms */
 };
@@ -121,7 +121,6 @@ static const char setup_sql[] =
 	"pg_has_role(current_user, 'pg_read_all_stats', 'USAGE'), "
 	"current_user, pg_backend_pid()";
 
-
 /* libpq's message on one line: newlines folded, control bytes gone,
  * the password scrubbed (before folding too, for a password that holds
  * a tab or a newline). */
@@ -169,9 +168,9 @@ static void remember_password(struct poller *p)
 			/* libpq's own rule: 0 (or less) waits forever. */
 			int seconds = atoi(o->val);
 
-			p->connect_timeout_ms = seconds > 0
-							? (int64_t)seconds * 1000
-							: -1;
+			p->connect_timeout_ms = seconds > 0 ? (int64_t)seconds *
+								      1000
+							    : -1;
 		}
 	}
 	PQconninfoFree(opts);
@@ -295,7 +294,8 @@ static bool read_server_info(struct poller *p, PGresult *res,
 	}
 	memset(s, 0, sizeof(*s));
 	snprintf(s->version, sizeof(s->version), "%.*s",
-		 (int)strcspn(PQgetvalue(res, 0, 0), " "), PQgetvalue(res, 0, 0));
+		 (int)strcspn(PQgetvalue(res, 0, 0), " "),
+		 PQgetvalue(res, 0, 0));
 	s->version_num = parse_int(PQgetvalue(res, 0, 1),
 				   PQserverVersion(p->conn));
 	s->max_connections = parse_int(PQgetvalue(res, 0, 2), 0);
@@ -304,7 +304,8 @@ static bool read_server_info(struct poller *p, PGresult *res,
 	/* idle_session_timeout is in milliseconds in pg_settings. */
 	s->idle_session_timeout_s = PQgetisnull(res, 0, 5)
 					    ? NAN
-					    : parse_double(PQgetvalue(res, 0, 5)) /
+					    : parse_double(
+						      PQgetvalue(res, 0, 5)) /
 						      1000.0;
 	s->can_read_all_stats = strcmp(PQgetvalue(res, 0, 6), "t") == 0;
 	snprintf(s->current_user, sizeof(s->current_user), "%s",
@@ -350,12 +351,12 @@ static size_t connect_keywords(const struct conn_params *params,
 {
 	size_t n = 0;
 
-#define ADD(k, v)                                                              \
-	do {                                                                   \
-		if ((v) != NULL) {                                             \
-			keys[n] = (k);                                         \
-			values[n++] = (v);                                     \
-		}                                                              \
+#define ADD(k, v)                          \
+	do {                               \
+		if ((v) != NULL) {         \
+			keys[n] = (k);     \
+			values[n++] = (v); \
+		}                          \
 	} while (0)
 	/* A default connect timeout, so a stalled network cannot hold a
 	 * reconnect forever.  It comes before dbname: a connect_timeout in
@@ -374,7 +375,8 @@ static size_t connect_keywords(const struct conn_params *params,
 	ADD("dbname", params->dbname);
 	if (params->connect_timeout_ms > 0) {
 		snprintf(timeout, 32, "%lld",
-			 (long long)((params->connect_timeout_ms + 999) / 1000));
+			 (long long)((params->connect_timeout_ms + 999) /
+				     1000));
 		ADD("connect_timeout", timeout);
 	}
 	ADD("application_name", "pgdrip");
@@ -419,10 +421,10 @@ static void connect_failure(struct poller *p, enum poll_failure *failure,
 	p->needs_password = p->conn != NULL &&
 			    PQconnectionNeedsPassword(p->conn) &&
 			    !p->password_typed;
-	*failure = is_slot_refusal(msg)	 ? POLL_FAILURE_SLOTS
-		   : p->needs_password	 ? POLL_FAILURE_PASSWORD
-		   : is_transient(msg)	 ? POLL_FAILURE_DOWN
-					 : POLL_FAILURE_CONNECT;
+	*failure = is_slot_refusal(msg) ? POLL_FAILURE_SLOTS
+		   : p->needs_password  ? POLL_FAILURE_PASSWORD
+		   : is_transient(msg)  ? POLL_FAILURE_DOWN
+					: POLL_FAILURE_CONNECT;
 	if (p->target[0] != '\0') {
 		/* Say which target failed; never its password. */
 		errbuf_set(err, "cannot connect to \"%s\": %s", p->target, msg);
@@ -541,7 +543,8 @@ static bool send_query(struct poller *p, const char *text, struct errbuf *err)
 	if (!PQsendQuery(p->conn, text)) {
 		char msg[400];
 
-		one_line(msg, sizeof(msg), PQerrorMessage(p->conn), p->password);
+		one_line(msg, sizeof(msg), PQerrorMessage(p->conn),
+			 p->password);
 		errbuf_set(err, "cannot send a query: %s", msg);
 		return false;
 	}
@@ -556,7 +559,8 @@ static bool send_query(struct poller *p, const char *text, struct errbuf *err)
 static void build_sample_statement(struct poller *p, char *buf, size_t size)
 {
 	if (p->prepared) {
-		snprintf(buf, size, "%sEXECUTE pgdrip_sample; COMMIT", tx_begin);
+		snprintf(buf, size, "%sEXECUTE pgdrip_sample; COMMIT",
+			 tx_begin);
 	} else {
 		snprintf(buf, size, "%s%s; COMMIT", tx_begin, p->query);
 	}
@@ -616,11 +620,11 @@ static void add_session(struct sample *sample, PGresult *res, int row)
 	s->wait_event_type = sample_strdup(sample,
 					   value(res, row, COL_WAIT_TYPE));
 	s->wait_event = sample_strdup(sample, value(res, row, COL_WAIT));
-	s->backend_start_epoch_s =
-		parse_double(value(res, row, COL_BACKEND_START));
+	s->backend_start_epoch_s = parse_double(
+		value(res, row, COL_BACKEND_START));
 	s->xact_start_epoch_s = parse_double(value(res, row, COL_XACT_START));
-	s->state_change_epoch_s =
-		parse_double(value(res, row, COL_STATE_CHANGE));
+	s->state_change_epoch_s = parse_double(
+		value(res, row, COL_STATE_CHANGE));
 	s->query_start_epoch_s = parse_double(value(res, row, COL_QUERY_START));
 	s->query = sample_strndup_utf8(sample, value(res, row, COL_QUERY),
 				       SAMPLE_QUERY_MAX);
@@ -654,15 +658,16 @@ static void fill_sample(struct poller *poller, struct sample *sample,
 		if (kind[0] == 's') {
 			add_session(sample, res, r);
 		} else if (kind[0] == 'n') {
-			sample->server_epoch_s =
-				parse_double(value(res, r, COL_BACKEND_START));
+			sample->server_epoch_s = parse_double(
+				value(res, r, COL_BACKEND_START));
 		} else if (kind[0] == 'r') {
 			sample_add_role_limit(sample, value(res, r, COL_USER),
 					      parse_int(value(res, r, COL_APP),
 							-1));
 		} else if (kind[0] == 'd') {
 			sample_add_db_limit(sample, value(res, r, COL_USER),
-					    parse_int(value(res, r, COL_APP), -1));
+					    parse_int(value(res, r, COL_APP),
+						      -1));
 		}
 	}
 	set_ages(sample);
@@ -771,7 +776,8 @@ static enum poll_status after_rollback(struct poller *p,
  * more than running it (0.9 ms against 0.13 ms, measured here).  Never
  * through a pooler: the statement would stay on a server connection
  * other clients share. */
-static enum poll_status after_setup(struct poller *p, enum poll_failure *failure,
+static enum poll_status after_setup(struct poller *p,
+				    enum poll_failure *failure,
 				    struct errbuf *err)
 {
 	PGresult *res = PQgetResult(p->conn);

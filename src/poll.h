@@ -77,8 +77,7 @@ enum poll_status poll_advance(struct poller *poller, struct sample *sample,
 
 /* Sends the sample query (the READY phase only).  False with err when
  * the session is gone (destroy it). */
-PGD_NODISCARD bool poll_sample_start(struct poller *poller,
-				     struct errbuf *err);
+PGD_NODISCARD bool poll_sample_start(struct poller *poller, struct errbuf *err);
 
 /* How long connecting may take: --connect-timeout, or the conninfo's
  * connect_timeout (or PGCONNECT_TIMEOUT), else 10 s; -1 for no limit

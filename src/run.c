@@ -27,8 +27,8 @@ struct target *run_target(const struct run *run)
 
 double run_time_s(const struct run *run, const struct target *t)
 {
-	const struct history *h = pipeline_history(target_pipeline(
-		(struct target *)(uintptr_t)t));
+	const struct history *h = pipeline_history(
+		target_pipeline((struct target *)(uintptr_t)t));
 
 	(void)run;
 	return h->samples == 0 ? 0 : clock_wall_s() - h->started_epoch_s;
@@ -66,8 +66,8 @@ void run_report(const struct run *run, const struct target *t,
 	self_usage(&facts);
 	if (run->listener != NULL) {
 		facts.listening = true;
-		facts.listen_refused_total =
-			listen_refused_total(run->listener);
+		facts.listen_refused_total = listen_refused_total(
+			run->listener);
 	}
 	target_report(t, &facts, out);
 }
@@ -144,8 +144,9 @@ int run_finish(struct run *run, FILE *fallback)
 		judge_unreached(&reports[i], run->targets[i]);
 		each[i] = &reports[i];
 	}
-	status = run->target_count == 1 ? reports[0].exit_code
-					: fleet_status(reports, run->target_count);
+	status = run->target_count == 1
+			 ? reports[0].exit_code
+			 : fleet_status(reports, run->target_count);
 	if (!output_reports(run->opts, each, run->target_count, status,
 			    fallback, &err)) {
 		notice_say("%s", err.msg);
@@ -153,7 +154,8 @@ int run_finish(struct run *run, FILE *fallback)
 	}
 	if (run->target_count == 1 &&
 	    !output_plot_write(&run->plot, &reports[0],
-			       pipeline_history(target_pipeline(run->targets[0])),
+			       pipeline_history(
+				       target_pipeline(run->targets[0])),
 			       &err)) {
 		notice_say("%s", err.msg);
 		status = status ? status : PGD_EXIT_UNAVAILABLE;

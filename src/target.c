@@ -41,7 +41,7 @@ struct target {
 	bool prompted;
 	struct poller *poller;
 	struct pipeline pipeline;
-	struct sample sample; /* the one being filled */
+	struct sample sample;      /* the one being filled */
 	struct attributor *attrib; /* NULL: --no-attribution */
 	struct trace_policy policy;
 	bool *wanted;
@@ -53,8 +53,8 @@ struct target {
 	int64_t due_ms;
 	bool started;
 	bool paused;
-	bool slot_pending;  /* a slot began, its outcome is still to come */
-	double slot_wall_s; /* when it began: a failure is dated so */
+	bool slot_pending;      /* a slot began, its outcome is still to come */
+	double slot_wall_s;     /* when it began: a failure is dated so */
 	int64_t phase_since_ms; /* connecting or sampling since */
 
 	/* The connection's story. */
@@ -182,8 +182,7 @@ void target_start(struct target *t, int64_t now_ms)
 	}
 }
 
-void target_set_interval(struct target *t, int64_t interval_ms,
-			 int64_t now_ms)
+void target_set_interval(struct target *t, int64_t interval_ms, int64_t now_ms)
 {
 	/* The slot after the last one, under the new interval: a faster
 	 * rate takes effect now, not when the old slot would have come. */
@@ -389,7 +388,8 @@ static void say_pooler(struct target *t)
 
 static void connected(struct target *t, int64_t now_ms)
 {
-	snprintf(t->label, sizeof(t->label), "%s", poll_server_label(t->poller));
+	snprintf(t->label, sizeof(t->label), "%s",
+		 poll_server_label(t->poller));
 	if (t->ever_connected && t->failing_since_ms != 0) {
 		notice_say("reconnected after %.1fs",
 			   (now_ms - t->failing_since_ms) / 1000.0);
@@ -479,7 +479,8 @@ static void sampled(struct target *t)
 	if (t->attrib != NULL) {
 		xgrow((void **)&t->wanted, &t->wanted_cap,
 		      t->sample.session_count + 1, sizeof(*t->wanted));
-		pipeline_wanted(&t->pipeline, &t->sample, &t->policy, t->wanted);
+		pipeline_wanted(&t->pipeline, &t->sample, &t->policy,
+				t->wanted);
 		attributor_run(t->attrib, &t->sample, t->wanted);
 	}
 	if (t->recording) {
@@ -657,15 +658,16 @@ void target_report(const struct target *t, struct run_facts *facts,
 	const char *pointers[TARGET_WARNINGS + 8];
 	size_t n = 0;
 
-	for (size_t i = 0; i < facts->warning_count && n < PGD_ARRAY_LEN(pointers);
-	     i++) {
+	for (size_t i = 0;
+	     i < facts->warning_count && n < PGD_ARRAY_LEN(pointers); i++) {
 		pointers[n++] = facts->warnings[i];
 	}
 	if (t->attrib != NULL) {
 		size_t got = attributor_warnings(t->attrib, lines,
 						 TARGET_WARNINGS);
 
-		for (size_t i = 0; i < got && n < PGD_ARRAY_LEN(pointers); i++) {
+		for (size_t i = 0; i < got && n < PGD_ARRAY_LEN(pointers);
+		     i++) {
 			pointers[n++] = lines[i];
 		}
 	}

@@ -45,8 +45,7 @@ void target_start(struct target *t, int64_t now_ms);
 
 /* Sampling every interval_ms from now on; the next slot comes at once
  * when it is already due under the new interval. */
-void target_set_interval(struct target *t, int64_t interval_ms,
-			 int64_t now_ms);
+void target_set_interval(struct target *t, int64_t interval_ms, int64_t now_ms);
 int64_t target_interval_ms(const struct target *t);
 
 /* The next slot is now (the last sample of a --duration). */

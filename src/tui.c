@@ -20,8 +20,13 @@
 #include <termios.h>
 #include <unistd.h>
 
-enum sort_mode { SORT_CONNECTIONS, SORT_GROWTH, SORT_IDLE_TX, SORT_NAME,
-		 SORT_COUNT };
+enum sort_mode {
+	SORT_CONNECTIONS,
+	SORT_GROWTH,
+	SORT_IDLE_TX,
+	SORT_NAME,
+	SORT_COUNT
+};
 
 static const char *const sort_names[SORT_COUNT] = {"connections", "growth",
 						   "idle-tx age", "name"};
@@ -53,8 +58,10 @@ bool tui_start(bool color, struct errbuf *err)
 	ui.saved_ok = tcgetattr(STDIN_FILENO, &ui.saved) == 0;
 	ui.screen = newterm(NULL, stdout, stdin);
 	if (ui.screen == NULL) {
-		errbuf_set(err, "cannot use the terminal \"%s\" for the live "
-				"view", getenv("TERM") ? getenv("TERM") : "");
+		errbuf_set(err,
+			   "cannot use the terminal \"%s\" for the live "
+			   "view",
+			   getenv("TERM") ? getenv("TERM") : "");
 		return false;
 	}
 	set_term(ui.screen);
@@ -132,8 +139,8 @@ void tui_resize(void)
 
 void tui_next_group_keys(struct group_keys *keys)
 {
-	static const char *const cycle[] = {"user,app", "user", "app", "db",
-					    "user,app,db", "state"};
+	static const char *const cycle[] = {"user,app", "user",        "app",
+					    "db",       "user,app,db", "state"};
 	char now[64] = "";
 	size_t next = 0;
 	struct errbuf err;
@@ -203,8 +210,8 @@ static bool group_visible(const struct report *r, const struct report_group *g)
 			return true;
 		}
 	}
-	return match_glob(pattern, report_group_label(r, g, label,
-						      sizeof(label)));
+	return match_glob(pattern,
+			  report_group_label(r, g, label, sizeof(label)));
 }
 
 static enum sort_mode sort_by;
@@ -212,8 +219,10 @@ static const struct report *sort_report;
 
 static int compare_rows(const void *pa, const void *pb)
 {
-	const struct report_group *a = &sort_report->groups[*(const size_t *)pa];
-	const struct report_group *b = &sort_report->groups[*(const size_t *)pb];
+	const struct report_group *a =
+		&sort_report->groups[*(const size_t *)pa];
+	const struct report_group *b =
+		&sort_report->groups[*(const size_t *)pb];
 	double x = 0;
 	double y = 0;
 	char la[600];
@@ -228,8 +237,10 @@ static int compare_rows(const void *pa, const void *pb)
 		y = isnan(b->oldest_idle_tx_s) ? -1 : b->oldest_idle_tx_s;
 		break;
 	case SORT_NAME:
-		return strcmp(report_group_label(sort_report, a, la, sizeof(la)),
-			      report_group_label(sort_report, b, lb, sizeof(lb)));
+		return strcmp(report_group_label(sort_report, a, la,
+						 sizeof(la)),
+			      report_group_label(sort_report, b, lb,
+						 sizeof(lb)));
 	default:
 		x = a->connections, y = b->connections;
 		break;
@@ -299,7 +310,8 @@ static void flags_of(char *buf, size_t size, const struct report_group *g)
 	buf[0] = '\0';
 	if (g->trend.flagged) {
 		if (isfinite(g->forecast_s)) {
-			units_format_duration(when, sizeof(when), g->forecast_s);
+			units_format_duration(when, sizeof(when),
+					      g->forecast_s);
 			snprintf(buf, size, "LEAK full in %s ", when);
 		} else {
 			snprintf(buf, size, "LEAK ");
@@ -330,8 +342,9 @@ static void draw_header(const struct tui_view *v)
 	put_text(0, line);
 	attroff(A_BOLD);
 	units_format_duration(when, sizeof(when), v->elapsed_s);
-	snprintf(line, sizeof(line), "every %gs  elapsed %s  %zu samples  %s%s%s",
-		 v->interval_s, when, r->samples,
+	snprintf(line, sizeof(line),
+		 "every %gs  elapsed %s  %zu samples  %s%s%s", v->interval_s,
+		 when, r->samples,
 		 v->lost_for_s > 0 ? "RECONNECTING" : "connected",
 		 v->paused ? "  PAUSED" : "", v->late ? "  sample late" : "");
 	put_text(1, line);
@@ -403,8 +416,9 @@ static void plan(const struct report *r, struct columns *c)
 	/* Narrow: the change since baseline goes first, then the sparkline,
 	 * the idle-tx age and the trend; names keep 12 columns if they can. */
 	for (;;) {
-		fixed = 6 + 6 + 6 + 6 + (c->oldest ? 8 : 0) + (c->delta ? 6 : 0) +
-			(c->trend ? 9 : 0) + (c->spark ? 13 : 0) + flags;
+		fixed = 6 + 6 + 6 + 6 + (c->oldest ? 8 : 0) +
+			(c->delta ? 6 : 0) + (c->trend ? 9 : 0) +
+			(c->spark ? 13 : 0) + flags;
 		if (COLS - fixed >= nkeys * (want + 1)) {
 			break;
 		}
@@ -506,7 +520,8 @@ static void draw_groups(const struct tui_view *v, int top, int height,
 			addstr(buf);
 		}
 		if (c.trend) {
-			snprintf(buf, sizeof(buf), "%+8.1f ", g->trend.slope_per_min);
+			snprintf(buf, sizeof(buf), "%+8.1f ",
+				 g->trend.slope_per_min);
 			addstr(buf);
 		}
 		if (c.spark) {
@@ -514,7 +529,8 @@ static void draw_groups(const struct tui_view *v, int top, int height,
 			addch(' ');
 		}
 		if (ui.color && flags[0] != '\0') {
-			attron(COLOR_PAIR(g->trend.flagged ? PAIR_LEAK : PAIR_WARN) |
+			attron(COLOR_PAIR(g->trend.flagged ? PAIR_LEAK
+							   : PAIR_WARN) |
 			       A_BOLD);
 		}
 		put_cell(flags, COLS - getcurx(stdscr) - 1, false);
@@ -544,7 +560,7 @@ static void plan_detail(struct detail_columns *c)
 static void draw_session(const struct report_session *s,
 			 const struct detail_columns *c)
 {
-	static const char *const short_state[] = {"active", "idle", "idle-tx",
+	static const char *const short_state[] = {"active",  "idle",  "idle-tx",
 						  "aborted", "other", "?"};
 	char in_state[32];
 	char age[32];
@@ -608,8 +624,9 @@ static void draw_detail(const struct tui_view *v, int top, int height,
 			 ui.detail_top + (size_t)(rows > 0 ? rows : 0), n);
 	}
 	if (g->holder.pid > 0) {
-		snprintf(buf, sizeof(buf), "%s: %zu sessions, oldest first%s; "
-					   "%d held by pid %d (%s)",
+		snprintf(buf, sizeof(buf),
+			 "%s: %zu sessions, oldest first%s; "
+			 "%d held by pid %d (%s)",
 			 report_group_label(r, g, label, sizeof(label)), n,
 			 more, g->holder_sessions, g->holder.pid,
 			 g->holder.command);
@@ -657,7 +674,8 @@ static void draw_help(void)
 		"Enter    show or hide the sessions of the selected group",
 		"PgUp PgDn Home End  scroll those sessions",
 		"s        sort: connections, growth, idle-tx age, name",
-		"g        grouping: user,app / user / app / db / user,app,db / state",
+		"g        grouping: user,app / user / app / db / user,app,db / "
+		"state",
 		"/        filter groups by a glob (Esc clears)",
 		"p        pause or resume sampling",
 		"b        make the current counts the baseline",
@@ -678,7 +696,8 @@ static void footer_add(char *buf, size_t size, const char *part, int room)
 {
 	size_t len = strlen(buf);
 
-	if ((int)(len + strlen(part) + 2) <= room && len + strlen(part) + 3 < size) {
+	if ((int)(len + strlen(part) + 2) <= room &&
+	    len + strlen(part) + 3 < size) {
 		snprintf(buf + len, size - len, "%s%s", len ? "  " : "", part);
 	}
 }
@@ -701,16 +720,16 @@ static void draw_footer(const struct tui_view *v, char *buf, size_t size)
 		return;
 	}
 	if (v->message != NULL) {
-		text_sanitize(part, sizeof(part) > (size_t)room + 1
-					    ? (size_t)room + 1
-					    : sizeof(part),
+		text_sanitize(part,
+			      sizeof(part) > (size_t)room + 1 ? (size_t)room + 1
+							      : sizeof(part),
 			      v->message, strlen(v->message), ui.utf8);
 		footer_add(buf, size, part, room);
 	}
 	footer_add(buf, size, "q quit", room);
 	footer_add(buf, size, "j/k select", room);
-	footer_add(buf, size, ui.detail ? "Enter hide sessions"
-					: "Enter show sessions",
+	footer_add(buf, size,
+		   ui.detail ? "Enter hide sessions" : "Enter show sessions",
 		   room);
 	snprintf(part, sizeof(part), "s sort:%s", sort_names[ui.sort]);
 	footer_add(buf, size, part, room);
@@ -775,7 +794,8 @@ bool tui_selected_group(const struct report *report,
 	rows = visible_rows(report, &n);
 	shown = rows != NULL && detail_shown(n);
 	if (shown) {
-		size_t pick = ui.selected < (int)n ? (size_t)ui.selected : n - 1;
+		size_t pick = ui.selected < (int)n ? (size_t)ui.selected
+						   : n - 1;
 		const struct report_group *g = &report->groups[rows[pick]];
 
 		for (int k = 0; k < GROUP_KEY_COUNT; k++) {
@@ -866,15 +886,19 @@ static enum tui_action one_key(int ch)
 		ui.help = !ui.help;
 		return TUI_REDRAW;
 	case KEY_NPAGE:
-		ui.detail_top += (size_t)(ui.detail_rows > 1 ? ui.detail_rows - 1 : 1);
+		ui.detail_top += (size_t)(ui.detail_rows > 1
+						  ? ui.detail_rows - 1
+						  : 1);
 		return TUI_REDRAW;
 	case KEY_PPAGE:
-		ui.detail_top -= ui.detail_top < (size_t)(ui.detail_rows > 1
+		ui.detail_top -=
+			ui.detail_top < (size_t)(ui.detail_rows > 1
 							 ? ui.detail_rows - 1
 							 : 1)
-				 ? ui.detail_top
-				 : (size_t)(ui.detail_rows > 1 ? ui.detail_rows - 1
-							       : 1);
+				? ui.detail_top
+				: (size_t)(ui.detail_rows > 1
+						   ? ui.detail_rows - 1
+						   : 1);
 		return TUI_REDRAW;
 	case KEY_HOME:
 		ui.detail_top = 0;

@@ -47,7 +47,8 @@ void arena_reset(struct arena *arena)
 	if (last == NULL) {
 		return;
 	}
-	/* Keep the oldest chunk (the tail): steady state then allocates nothing. */
+	/* Keep the oldest chunk (the tail): steady state then allocates
+	 * nothing. */
 	while (last->next != NULL) {
 		struct arena_chunk *next = last->next;
 
@@ -66,7 +67,9 @@ void *arena_alloc(struct arena *arena, size_t size)
 	void *p;
 
 	if (chunk == NULL || chunk->size - chunk->used < need) {
-		size_t chunk_size = need > ARENA_CHUNK_DEFAULT ? need : ARENA_CHUNK_DEFAULT;
+		size_t chunk_size = need > ARENA_CHUNK_DEFAULT
+					    ? need
+					    : ARENA_CHUNK_DEFAULT;
 
 		chunk = xmalloc(sizeof(*chunk) + chunk_size);
 		chunk->size = chunk_size;

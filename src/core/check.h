@@ -13,12 +13,12 @@
 #define CHECK_UNSET (-1)
 
 struct thresholds {
-	int max_total;            /* CHECK_UNSET or >= 0 */
+	int max_total; /* CHECK_UNSET or >= 0 */
 	int max_per_group;
-	double max_usage_pct;     /* < 0: unset */
+	double max_usage_pct; /* < 0: unset */
 	int max_idle_tx;
-	int64_t idle_tx_age_ms;   /* default 30000 */
-	int max_leaked;           /* wrap mode; default 0 there */
+	int64_t idle_tx_age_ms; /* default 30000 */
+	int max_leaked;         /* wrap mode; default 0 there */
 	bool fail_on_growth;
 	double max_growth_per_min; /* < 0: unset */
 };
@@ -34,8 +34,9 @@ bool check_any_set(const struct thresholds *t);
  * could be seen.
  */
 struct check_result {
-	char name[32];    /* the option without dashes: "max-total" */
-	char where[512];  /* raw bytes: "total", "role app_tests", "group app/api" */
+	char name[32];   /* the option without dashes: "max-total" */
+	char where[512]; /* raw bytes: "total", "role app_tests", "group
+			    app/api" */
 	double limit;
 	double value;
 	bool ok;

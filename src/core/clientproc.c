@@ -56,8 +56,7 @@ static bool parse_hex_addr(const char *hex, size_t len, struct ip_addr *out)
 }
 
 /* "ADDR:PORT" at *p, both hex; advances *p past it. */
-static bool parse_endpoint(const char **p, struct ip_addr *addr,
-			   uint16_t *port)
+static bool parse_endpoint(const char **p, struct ip_addr *addr, uint16_t *port)
 {
 	const char *s = *p;
 	const char *colon;

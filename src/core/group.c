@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *group_session_key(const struct session *session,
-			      enum group_key key)
+const char *group_session_key(const struct session *session, enum group_key key)
 {
 	switch (key) {
 	case GROUP_KEY_USER:

@@ -56,8 +56,8 @@ struct group_index {
 	struct group_index_slot {
 		uint64_t hash;
 		size_t entry; /* entry number + 1; 0 is an empty slot */
-	} *slots; /* owned */
-	size_t slot_count; /* a power of two */
+	} * slots;            /* owned */
+	size_t slot_count;    /* a power of two */
 	size_t count;
 };
 

@@ -58,9 +58,9 @@ size_t history_group_of(const struct history *history,
 	return (size_t)GROUP_NONE;
 }
 
-const struct group_history *
-history_find(const struct history *history,
-	     const char *const values[GROUP_KEY_COUNT])
+const struct group_history *history_find(
+	const struct history *history,
+	const char *const values[GROUP_KEY_COUNT])
 {
 	uint64_t hash = group_hash_values(values, &history->keys);
 	size_t cursor = 0;
@@ -83,8 +83,8 @@ history_find(const struct history *history,
 	return NULL;
 }
 
-static size_t add_group(struct history *history,
-			const struct session *session, double t_s)
+static size_t add_group(struct history *history, const struct session *session,
+			double t_s)
 {
 	struct group_history *g;
 
@@ -135,9 +135,10 @@ static void count_session(struct group_history *g,
 	g->states[session->state] += session->weight;
 	if (session->state == SESSION_STATE_IDLE_TX ||
 	    session->state == SESSION_STATE_IDLE_TX_ABORTED) {
-		g->oldest_idle_tx_s =
-			max_age(g->oldest_idle_tx_s, session->state_age_s);
-		g->oldest_xact_s = max_age(g->oldest_xact_s, session->xact_age_s);
+		g->oldest_idle_tx_s = max_age(g->oldest_idle_tx_s,
+					      session->state_age_s);
+		g->oldest_xact_s = max_age(g->oldest_xact_s,
+					   session->xact_age_s);
 	}
 }
 
@@ -169,7 +170,8 @@ static void count_sample(struct history *history, const struct sample *sample,
 				g = add_group(history, s, t_s);
 			}
 			count_session(&history->groups[g], s);
-			history->groups[g].seen_in_sample = history->samples + 1;
+			history->groups[g].seen_in_sample = history->samples +
+							    1;
 			history->last_total += s->weight;
 		}
 		if (member != NULL) {
@@ -217,9 +219,8 @@ static void set_holder(struct group_history *g, const struct session *s,
 /* Each group's holder this sample: the process with the most traced
  * sessions (the lowest pid on a tie, so the choice does not depend on
  * row order).  A group with none traced keeps its last holder. */
-static void assign_holders(struct history *history,
-			   const struct sample *sample, const size_t *member,
-			   double t_s)
+static void assign_holders(struct history *history, const struct sample *sample,
+			   const size_t *member, double t_s)
 {
 	struct held *held = NULL;
 	size_t n = 0;
@@ -272,8 +273,8 @@ static void update_run_figures(struct group_history *g, bool first_sample)
 }
 
 /* The count's trend; the verdict built on it is verdict.c's. */
-static void push_and_analyze(struct history *history,
-			     struct group_history *g, double t_s)
+static void push_and_analyze(struct history *history, struct group_history *g,
+			     double t_s)
 {
 	/* Between changes the verdict only moves as the window slides: run
 	 * the detector when the count moved, else every 1/100 window. */

@@ -24,21 +24,21 @@ enum group_verdict {
 
 /* A group's sessions as the verdict saw them at the last sample. */
 struct group_sessions {
-	bool known;        /* identities seen: the verdict rests on sessions */
-	int tracked;       /* open sessions followed */
-	int abandoned;     /* passed over, unused past the threshold */
-	int passed_over;   /* passed over, not yet past it */
+	bool known;      /* identities seen: the verdict rests on sessions */
+	int tracked;     /* open sessions followed */
+	int abandoned;   /* passed over, unused past the threshold */
+	int passed_over; /* passed over, not yet past it */
 	double unused_min_s; /* of the abandoned; NAN none */
 	double unused_max_s;
-	double every_s;      /* mean spacing of their last uses; NAN */
-	bool spread;         /* their last uses are not one burst */
-	int recent;          /* abandoned since the run began */
-	int exonerated;      /* looked abandoned, then were used again */
-	int unused_new;      /* opened in the run, never used since */
-	double threshold_s;  /* unused this long makes one abandoned */
-	double opened_per_min; /* sessions opened, per minute of the run */
+	double every_s;           /* mean spacing of their last uses; NAN */
+	bool spread;              /* their last uses are not one burst */
+	int recent;               /* abandoned since the run began */
+	int exonerated;           /* looked abandoned, then were used again */
+	int unused_new;           /* opened in the run, never used since */
+	double threshold_s;       /* unused this long makes one abandoned */
+	double opened_per_min;    /* sessions opened, per minute of the run */
 	double median_lifetime_s; /* of those seen closing; NAN none */
-	size_t closed;       /* seen closing */
+	size_t closed;            /* seen closing */
 };
 
 struct group_history {
@@ -48,7 +48,8 @@ struct group_history {
 	/* As of the last sample. */
 	int last;
 	int states[SESSION_STATE_COUNT];
-	double oldest_idle_tx_s; /* longest "idle for" of idle-tx sessions; NAN */
+	double oldest_idle_tx_s; /* longest "idle for" of idle-tx sessions; NAN
+				  */
 	double oldest_xact_s;    /* longest transaction age among those; NAN */
 
 	/* Over the run. */
@@ -57,8 +58,8 @@ struct group_history {
 	int minimum;
 	double first_seen_s; /* run-relative seconds */
 	double last_seen_s;
-	struct series window;   /* the last --window */
-	struct series run;      /* the whole run, compacted (wrap verdict) */
+	struct series window;      /* the last --window */
+	struct series run;         /* the whole run, compacted (wrap verdict) */
 	struct trend_result trend; /* the count's, the second opinion */
 	/* The verdict (verdict.c): on the sessions where they are known,
 	 * else on the count's trend. */
@@ -74,7 +75,7 @@ struct group_history {
 	int holder_pid;
 	char *holder_command; /* owned; NULL when holder_pid is 0 */
 	enum client_relation holder_relation;
-	int holder_sessions; /* the most it was seen holding at once */
+	int holder_sessions;  /* the most it was seen holding at once */
 	double holder_seen_s; /* run-relative, last time seen */
 	double analyzed_t_s;  /* when the detector last ran */
 	int analyzed_value;   /* the count it saw then */
@@ -96,11 +97,11 @@ struct history {
 	double last_t_s;        /* run-relative time of the last sample */
 	size_t samples;         /* successful samples */
 	size_t failed_samples;
-	int last_total;         /* sessions the filter passed, last sample */
+	int last_total; /* sessions the filter passed, last sample */
 	struct group_history *groups; /* owned, in order of appearance */
 	size_t group_count;
 	size_t group_cap;
-	struct group_index index; /* groups by their keys */
+	struct group_index index;      /* groups by their keys */
 	struct idle_tx_track *idle_tx; /* owned; as of the last sample */
 	size_t idle_tx_count;
 	size_t idle_tx_cap;
@@ -130,9 +131,9 @@ void history_rebaseline(struct history *history);
 
 /* The group with these values (indexed by enum group_key), NULL if
  * none. */
-const struct group_history *
-history_find(const struct history *history,
-	     const char *const values[GROUP_KEY_COUNT]);
+const struct group_history *history_find(
+	const struct history *history,
+	const char *const values[GROUP_KEY_COUNT]);
 
 /* The index of the group session belongs to, or GROUP_NONE when no
  * group has its values yet.  (The filter is the caller's.) */

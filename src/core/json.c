@@ -127,8 +127,8 @@ static size_t write_backslashes(FILE *out, const unsigned char *p, size_t i,
 	}
 	doubled = i + k < len &&
 		  (p[i + k] == 'x' ||
-		   (p[i + k] >= 0x80 && utf8_decode(p + i + k, len - i - k,
-						    &cp) == 0));
+		   (p[i + k] >= 0x80 &&
+		    utf8_decode(p + i + k, len - i - k, &cp) == 0));
 	for (size_t j = 0; j < (doubled ? 2 * k : k); j++) {
 		fputs("\\\\", out);
 	}

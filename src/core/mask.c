@@ -90,8 +90,10 @@ static bool is_password_key(const char *key, size_t len, enum policy policy)
 		int c = (unsigned char)key[i];
 
 		if (c == '%') {
-			int hi = i + 2 < len ? common_hex_digit(key[i + 1]) : -1;
-			int lo = i + 2 < len ? common_hex_digit(key[i + 2]) : -1;
+			int hi = i + 2 < len ? common_hex_digit(key[i + 1])
+					     : -1;
+			int lo = i + 2 < len ? common_hex_digit(key[i + 2])
+					     : -1;
 
 			if (hi < 0 || lo < 0) {
 				return false;
@@ -136,8 +138,8 @@ static size_t value_end(const char *s, size_t len, bool in_query,
 		return i < len ? i + 1 : len;
 	}
 	while (i < len) {
-		if (in_query && (s[i] == '&' || (policy == POLICY_ANY &&
-						 s[i] == '#'))) {
+		if (in_query &&
+		    (s[i] == '&' || (policy == POLICY_ANY && s[i] == '#'))) {
 			break;
 		}
 		if (is_space(s[i]) && !(in_query && policy == POLICY_LIBPQ)) {
@@ -253,9 +255,9 @@ static void mask_text(struct out *o, const char *s, size_t len,
 				}
 				put(o, s + copied, v - copied);
 				put(o, stars, strlen(stars));
-				i = copied = floor =
-					v + value_end(s + v, len - v, query,
-						      policy);
+				i = copied = floor = v +
+						     value_end(s + v, len - v,
+							       query, policy);
 				continue;
 			}
 		}
@@ -279,11 +281,12 @@ void mask_conninfo(char *dst, size_t dst_size, const char *text)
 /* An option whose value, the next argument, is a password. */
 static bool takes_password(const char *arg, size_t len)
 {
-	static const char *const names[] = {"--password", "--passwd",
-					    "--pass", "-password", "-pass"};
+	static const char *const names[] = {"--password", "--passwd", "--pass",
+					    "-password", "-pass"};
 
 	for (size_t i = 0; i < PGD_ARRAY_LEN(names); i++) {
-		if (len == strlen(names[i]) && memcmp(arg, names[i], len) == 0) {
+		if (len == strlen(names[i]) &&
+		    memcmp(arg, names[i], len) == 0) {
 			return true;
 		}
 	}

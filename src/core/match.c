@@ -12,14 +12,10 @@ static const struct {
 	const char *name;
 	enum group_key key;
 } key_names[] = {
-	{"user", GROUP_KEY_USER},
-	{"role", GROUP_KEY_USER},
-	{"app", GROUP_KEY_APP},
-	{"application", GROUP_KEY_APP},
-	{"db", GROUP_KEY_DB},
-	{"database", GROUP_KEY_DB},
-	{"client", GROUP_KEY_CLIENT},
-	{"state", GROUP_KEY_STATE},
+	{"user", GROUP_KEY_USER},     {"role", GROUP_KEY_USER},
+	{"app", GROUP_KEY_APP},       {"application", GROUP_KEY_APP},
+	{"db", GROUP_KEY_DB},         {"database", GROUP_KEY_DB},
+	{"client", GROUP_KEY_CLIENT}, {"state", GROUP_KEY_STATE},
 };
 
 static bool parse_key(const char *name, size_t len, enum group_key *out)
@@ -45,14 +41,16 @@ bool match_parse_group_keys(const char *text, struct group_keys *out,
 		enum group_key key;
 
 		if (len == 0) {
-			errbuf_set(err, "empty group key in \"%s\": use a comma "
-					"list of user, app, db, client, state",
+			errbuf_set(err,
+				   "empty group key in \"%s\": use a comma "
+				   "list of user, app, db, client, state",
 				   text);
 			return false;
 		}
 		if (!parse_key(p, len, &key)) {
-			errbuf_set(err, "unknown group key \"%.*s\" in \"%s\": "
-					"use user, app, db, client or state",
+			errbuf_set(err,
+				   "unknown group key \"%.*s\" in \"%s\": "
+				   "use user, app, db, client or state",
 				   (int)len, p, text);
 			return false;
 		}
@@ -79,10 +77,8 @@ void match_default_group_keys(struct group_keys *out)
 const char *match_group_key_name(enum group_key key)
 {
 	static const char *const names[] = {
-		[GROUP_KEY_USER] = "user",
-		[GROUP_KEY_APP] = "application",
-		[GROUP_KEY_DB] = "database",
-		[GROUP_KEY_CLIENT] = "client",
+		[GROUP_KEY_USER] = "user",   [GROUP_KEY_APP] = "application",
+		[GROUP_KEY_DB] = "database", [GROUP_KEY_CLIENT] = "client",
 		[GROUP_KEY_STATE] = "state",
 	};
 
@@ -207,8 +203,10 @@ bool match_glob_check(const char *pattern, struct errbuf *err)
 	for (const char *p = pattern; *p != '\0'; p++) {
 		if (*p == '\\') {
 			if (p[1] == '\0') {
-				errbuf_set(err, "invalid pattern \"%s\": it ends "
-						"in a lone \\", pattern);
+				errbuf_set(err,
+					   "invalid pattern \"%s\": it ends "
+					   "in a lone \\",
+					   pattern);
 				return false;
 			}
 			p++;
@@ -225,8 +223,10 @@ bool match_glob_check(const char *pattern, struct errbuf *err)
 				q += (*q == '\\' && q[1] != '\0') ? 2 : 1;
 			}
 			if (*q != ']') {
-				errbuf_set(err, "invalid pattern \"%s\": unclosed "
-						"[", pattern);
+				errbuf_set(err,
+					   "invalid pattern \"%s\": unclosed "
+					   "[",
+					   pattern);
 				return false;
 			}
 			p = q;

@@ -141,8 +141,7 @@ static size_t add_grouping(struct pipeline *p, const struct group_keys *keys)
 	return slot;
 }
 
-void pipeline_follow_grouping(struct pipeline *p,
-			      const struct group_keys *keys)
+void pipeline_follow_grouping(struct pipeline *p, const struct group_keys *keys)
 {
 	if (find_grouping(p, keys) == (size_t)GROUP_NONE) {
 		(void)add_grouping(p, keys);
@@ -243,14 +242,16 @@ void pipeline_facts_init(struct run_facts *facts, const char *mode)
 static void add_run_warnings(const struct pipeline *p, struct report *out)
 {
 	if (p->reconnects > 0) {
-		report_add_warning(out, "the connection was lost and "
-					"re-established %zu times; the gaps "
-					"are left out of the growth analysis",
+		report_add_warning(out,
+				   "the connection was lost and "
+				   "re-established %zu times; the gaps "
+				   "are left out of the growth analysis",
 				   p->reconnects);
 	}
 	if (p->late_samples > 0) {
-		report_add_warning(out, "%zu samples took longer than the "
-					"interval (%gs)",
+		report_add_warning(out,
+				   "%zu samples took longer than the "
+				   "interval (%gs)",
 				   p->late_samples, p->config.interval_s);
 	}
 	if (!p->have_last && p->last_error[0] != '\0') {
@@ -270,8 +271,7 @@ void pipeline_report(const struct pipeline *p, const struct run_facts *facts,
 		.filter = p->config.filter,
 		.thresholds = p->config.thresholds,
 		.server_label = facts->server_label,
-		.ended_epoch_s = facts->ended_epoch_s > 0
-					 ? facts->ended_epoch_s
+		.ended_epoch_s = facts->ended_epoch_s > 0 ? facts->ended_epoch_s
 				 : p->have_last ? p->last.taken_at_epoch_s
 						: p->last_failed_epoch_s,
 		.last_failed = p->last_failed,

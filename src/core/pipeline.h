@@ -36,17 +36,17 @@ struct pipeline {
 	struct pipeline_config config;
 	struct history histories[PIPELINE_MAX_GROUPINGS];
 	size_t grouping_count;
-	size_t active; /* the grouping reported */
+	size_t active;          /* the grouping reported */
 	struct tracker tracker; /* every session, by identity */
-	struct sample last; /* the last successful sample; owned */
+	struct sample last;     /* the last successful sample; owned */
 	bool have_last;
 	size_t *member; /* per session of last: its group in the active
 			 * history, or GROUP_NONE; owned */
 	size_t member_cap;
 	size_t late_samples;
 	size_t reconnects;
-	bool last_failed;       /* the last attempt failed (up = 0) */
-	char last_error[512];   /* why, raw; "" none */
+	bool last_failed;     /* the last attempt failed (up = 0) */
+	char last_error[512]; /* why, raw; "" none */
 	double last_failed_epoch_s;
 };
 
@@ -113,9 +113,9 @@ struct run_facts {
 	const char *server_label;
 	double ended_epoch_s; /* 0: the last sample's time */
 	bool wrapped;
-	const char *command; /* argv joined, masked */
-	const char *const *argv; /* the command as run; NULL none */
-	int command_status;  /* -1 when there is no command */
+	const char *command;      /* argv joined, masked */
+	const char *const *argv;  /* the command as run; NULL none */
+	int command_status;       /* -1 when there is no command */
 	double command_started_s; /* run-relative */
 	double command_ended_s;
 	double self_cpu_s; /* NAN unknown */

@@ -171,8 +171,8 @@ static void build_other(struct plot *p, struct plot_line *line,
 		line->members++;
 		line->baseline += h->baseline;
 		for (size_t j = 0; j < n; j++) {
-			line->points[j].value +=
-				(float)held_at(&h->run, &cursor, t[j]);
+			line->points[j].value += (float)held_at(&h->run,
+								&cursor, t[j]);
 		}
 	}
 	free(t);
@@ -254,8 +254,8 @@ static void collect_gaps(struct plot *p)
 		qsort(p->gaps, p->gap_count, sizeof(*p->gaps), compare_gaps);
 	}
 	for (size_t i = 0; i < p->gap_count; i++) {
-		struct plot_gap *last =
-			merged > 0 ? &p->gaps[merged - 1] : NULL;
+		struct plot_gap *last = merged > 0 ? &p->gaps[merged - 1]
+						   : NULL;
 
 		if (last != NULL && p->gaps[i].from_s <= last->to_s) {
 			last->to_s = fmax(last->to_s, p->gaps[i].to_s);

@@ -29,10 +29,10 @@ struct plot_line {
 	const struct report_group *group; /* borrowed; NULL for "other" */
 	struct series_point *points;      /* owned; time order */
 	size_t count;
-	double baseline; /* "other": the sum of its members' */
-	size_t members;  /* groups summed into "other" */
-	double peak;     /* of the points */
-	bool on_scale;   /* false: "other" far above the groups, not drawn */
+	double baseline;   /* "other": the sum of its members' */
+	size_t members;    /* groups summed into "other" */
+	double peak;       /* of the points */
+	bool on_scale;     /* false: "other" far above the groups, not drawn */
 	const char *color; /* static */
 };
 
@@ -50,8 +50,8 @@ struct plot_gap {
 };
 
 struct plot {
-	const struct report *report;   /* borrowed */
-	const struct history *history; /* borrowed */
+	const struct report *report;            /* borrowed */
+	const struct history *history;          /* borrowed */
 	struct plot_line lines[PLOT_MAX_LINES]; /* "other" last, if any */
 	size_t line_count;
 	struct plot_limit limits[PLOT_MAX_LIMITS]; /* the server first */

@@ -127,8 +127,9 @@ static void format_tick(char *buf, size_t len, double t_s, double step_s,
 static double nice_time_step(double span_s)
 {
 	static const double steps[] = {
-		0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900,
-		1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
+		0.1,  0.2,   0.5,   1,     2,     5,      10,     15,
+		30,   60,    120,   300,   600,   900,    1800,   3600,
+		7200, 10800, 21600, 43200, 86400, 172800, 604800,
 	};
 
 	for (size_t i = 0; i < PGD_ARRAY_LEN(steps); i++) {
@@ -162,41 +163,45 @@ static void write_head(FILE *out, const struct plot *p)
 	char to[64];
 	char span[32];
 
-	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-		     "height=\"%d\" viewBox=\"0 0 %d %d\" "
-		     "font-family=\"sans-serif\" font-size=\"12\">\n",
+	fprintf(out,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+		"height=\"%d\" viewBox=\"0 0 %d %d\" "
+		"font-family=\"sans-serif\" font-size=\"12\">\n",
 		WIDTH, HEIGHT, WIDTH, HEIGHT);
 	fprintf(out, "<title>pgdrip %s: ", r->mode);
 	put_text(out, r->server_label, 120);
 	fputs("</title>\n", out);
 	fprintf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n",
 		WIDTH, HEIGHT);
-	fprintf(out, "<text class=\"title\" x=\"16\" y=\"26\" font-size=\"16\" "
-		     "font-weight=\"bold\">pgdrip %s",
+	fprintf(out,
+		"<text class=\"title\" x=\"16\" y=\"26\" font-size=\"16\" "
+		"font-weight=\"bold\">pgdrip %s",
 		r->mode);
 	if (r->server_label[0] != '\0') {
 		fputs(" \xc2\xb7 ", out);
 		put_text(out, r->server_label, 90);
 	}
 	fputs("</text>\n", out);
-	units_format_utc(from, sizeof(from), r->started_epoch_s,
-			 UTC_DATE_TIME);
+	units_format_utc(from, sizeof(from), r->started_epoch_s, UTC_DATE_TIME);
 	units_format_utc(to, sizeof(to), r->ended_epoch_s, UTC_TIME_ZONE);
 	units_format_duration(span, sizeof(span), p->history->last_t_s);
-	fprintf(out, "<text class=\"subtitle\" x=\"16\" y=\"45\" fill=\"%s\">"
-		     "%s \xe2\x80\x93 %s \xc2\xb7 %s \xc2\xb7 %zu sample%s",
+	fprintf(out,
+		"<text class=\"subtitle\" x=\"16\" y=\"45\" fill=\"%s\">"
+		"%s \xe2\x80\x93 %s \xc2\xb7 %s \xc2\xb7 %zu sample%s",
 		MUTED_COLOR, from, to, span, r->samples,
 		r->samples == 1 ? "" : "s");
 	if (r->failed_samples > 0) {
 		fprintf(out, " \xc2\xb7 %zu failed", r->failed_samples);
 	}
-	fprintf(out, " \xc2\xb7 at the end %d selected, %d of %d usable "
-		     "in use</text>\n",
+	fprintf(out,
+		" \xc2\xb7 at the end %d selected, %d of %d usable "
+		"in use</text>\n",
 		r->total, r->total_all, r->usable_connections);
 	if (r->wrapped) {
-		fprintf(out, "<text class=\"subtitle\" x=\"16\" y=\"63\" "
-			     "fill=\"%s\">command: ",
+		fprintf(out,
+			"<text class=\"subtitle\" x=\"16\" y=\"63\" "
+			"fill=\"%s\">command: ",
 			MUTED_COLOR);
 		put_text(out, r->command, 100);
 		if (r->command_status >= 0) {
@@ -216,10 +221,11 @@ static void write_axes(FILE *out, const struct plot *p)
 	for (int i = 0; i * p->y_step <= p->y_max + 1e-9; i++) {
 		double v = i * p->y_step;
 
-		fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
-			     "y2=\"%.1f\" stroke=\"#e6e6e6\"/>\n"
-			     "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">"
-			     "%.0f</text>\n",
+		fprintf(out,
+			"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
+			"y2=\"%.1f\" stroke=\"#e6e6e6\"/>\n"
+			"<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">"
+			"%.0f</text>\n",
 			PLOT_LEFT, PLOT_RIGHT, y_of(p, v), y_of(p, v),
 			PLOT_LEFT - 6, y_of(p, v) + 4, v);
 	}
@@ -227,20 +233,23 @@ static void write_axes(FILE *out, const struct plot *p)
 		double t = i * step;
 
 		format_tick(buf, sizeof(buf), t, step, p->t_max);
-		fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" "
-			     "y2=\"%d\" stroke=\"#333333\"/>\n"
-			     "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">"
-			     "%s</text>\n",
+		fprintf(out,
+			"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" "
+			"y2=\"%d\" stroke=\"#333333\"/>\n"
+			"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">"
+			"%s</text>\n",
 			x_of(p, t), x_of(p, t), PLOT_BOTTOM, PLOT_BOTTOM + 5,
 			x_of(p, t), PLOT_BOTTOM + 17, buf);
 	}
-	fprintf(out, "<path d=\"M%d %dV%dH%d\" fill=\"none\" "
-		     "stroke=\"#333333\"/>\n",
+	fprintf(out,
+		"<path d=\"M%d %dV%dH%d\" fill=\"none\" "
+		"stroke=\"#333333\"/>\n",
 		PLOT_LEFT, PLOT_TOP, PLOT_BOTTOM, PLOT_RIGHT);
-	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">time "
-		     "since the first sample</text>\n"
-		     "<text transform=\"translate(%d %d) rotate(-90)\" "
-		     "text-anchor=\"middle\">connections</text>\n</g>\n",
+	fprintf(out,
+		"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">time "
+		"since the first sample</text>\n"
+		"<text transform=\"translate(%d %d) rotate(-90)\" "
+		"text-anchor=\"middle\">connections</text>\n</g>\n",
 		(PLOT_LEFT + PLOT_RIGHT) / 2, PLOT_BOTTOM + 33, 16,
 		(PLOT_TOP + PLOT_BOTTOM) / 2);
 }
@@ -251,9 +260,10 @@ static void write_gaps(FILE *out, const struct plot *p)
 		double x0 = x_of(p, p->gaps[i].from_s);
 		double x1 = x_of(p, p->gaps[i].to_s);
 
-		fprintf(out, "<rect class=\"gap\" x=\"%.1f\" y=\"%d\" "
-			     "width=\"%.1f\" height=\"%d\" fill=\"#bbbbbb\" "
-			     "fill-opacity=\"0.35\"/>\n",
+		fprintf(out,
+			"<rect class=\"gap\" x=\"%.1f\" y=\"%d\" "
+			"width=\"%.1f\" height=\"%d\" fill=\"#bbbbbb\" "
+			"fill-opacity=\"0.35\"/>\n",
 			x0, PLOT_TOP, fmax(x1 - x0, 2), PLOT_BOTTOM - PLOT_TOP);
 	}
 }
@@ -272,12 +282,13 @@ static void write_limits(FILE *out, const struct plot *p)
 			continue;
 		}
 		last_label_y = label_y;
-		fprintf(out, "<g class=\"limit\" data-kind=\"%s\" "
-			     "data-limit=\"%d\">\n<line x1=\"%d\" x2=\"%d\" "
-			     "y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-			     "stroke-width=\"1.5\" stroke-dasharray=\"8 4\"/>\n"
-			     "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" "
-			     "font-size=\"11\" fill=\"%s\">",
+		fprintf(out,
+			"<g class=\"limit\" data-kind=\"%s\" "
+			"data-limit=\"%d\">\n<line x1=\"%d\" x2=\"%d\" "
+			"y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+			"stroke-width=\"1.5\" stroke-dasharray=\"8 4\"/>\n"
+			"<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" "
+			"font-size=\"11\" fill=\"%s\">",
 			report_limit_kind_name(l->kind), l->limit, PLOT_LEFT,
 			PLOT_RIGHT, y, y, LIMIT_COLOR, PLOT_RIGHT - 4, label_y,
 			LIMIT_COLOR);
@@ -291,10 +302,11 @@ static void write_command_marker(FILE *out, const struct plot *p, double t_s,
 {
 	double x = x_of(p, t_s);
 
-	fprintf(out, "<g class=\"command\" data-at=\"%s\">\n<line x1=\"%.1f\" "
-		     "x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#222222\" "
-		     "stroke-dasharray=\"3 3\"/>\n<text x=\"%.1f\" y=\"%d\" "
-		     "text-anchor=\"%s\" font-size=\"11\">%s</text>\n</g>\n",
+	fprintf(out,
+		"<g class=\"command\" data-at=\"%s\">\n<line x1=\"%.1f\" "
+		"x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#222222\" "
+		"stroke-dasharray=\"3 3\"/>\n<text x=\"%.1f\" y=\"%d\" "
+		"text-anchor=\"%s\" font-size=\"11\">%s</text>\n</g>\n",
 		end ? "end" : "start", x, x, PLOT_TOP, PLOT_BOTTOM,
 		end ? x - 4 : x + 4, PLOT_TOP + 12, end ? "end" : "start",
 		what);
@@ -329,8 +341,9 @@ static void write_line(FILE *out, const struct plot *p,
 
 	fputs("<g class=\"series\" data-group=\"", out);
 	put_text(out, line->label, 200);
-	fprintf(out, "\" data-kind=\"%s\" data-flagged=\"%s\" "
-		     "data-peak=\"%.0f\"%s>\n",
+	fprintf(out,
+		"\" data-kind=\"%s\" data-flagged=\"%s\" "
+		"data-peak=\"%.0f\"%s>\n",
 		line->group != NULL ? "group" : "other",
 		flagged ? "true" : "false", line->peak,
 		line->on_scale ? "" : " data-off-scale=\"true\"");
@@ -339,9 +352,10 @@ static void write_line(FILE *out, const struct plot *p,
 		fputs("</g>\n", out);
 		return;
 	}
-	fprintf(out, "<line class=\"baseline\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
-		     "y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1\" "
-		     "stroke-dasharray=\"2 3\"/>\n",
+	fprintf(out,
+		"<line class=\"baseline\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
+		"y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1\" "
+		"stroke-dasharray=\"2 3\"/>\n",
 		PLOT_LEFT, PLOT_RIGHT, y_of(p, line->baseline),
 		y_of(p, line->baseline), line->color);
 	if (line->count > 1) {
@@ -351,18 +365,20 @@ static void write_line(FILE *out, const struct plot *p,
 
 			/* A failed sample breaks the line: no made-up data. */
 			fprintf(out, "%s%c%.1f %.1f", i ? " " : "",
-				i == 0 || pt->gap ? 'M' : 'L',
-				x_of(p, pt->t_s), y_of(p, pt->value));
+				i == 0 || pt->gap ? 'M' : 'L', x_of(p, pt->t_s),
+				y_of(p, pt->value));
 		}
-		fprintf(out, "\" fill=\"none\" stroke=\"%s\" "
-			     "stroke-width=\"%s\" "
-			     "stroke-linejoin=\"round\"/>\n",
+		fprintf(out,
+			"\" fill=\"none\" stroke=\"%s\" "
+			"stroke-width=\"%s\" "
+			"stroke-linejoin=\"round\"/>\n",
 			line->color, flagged ? "3" : "2");
 	}
 	if (line->count <= MAX_MARKED_POINTS) {
 		for (size_t i = 0; i < line->count; i++) {
-			fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" "
-				     "fill=\"%s\"/>\n",
+			fprintf(out,
+				"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" "
+				"fill=\"%s\"/>\n",
 				x_of(p, line->points[i].t_s),
 				y_of(p, line->points[i].value),
 				line->count == 1 ? "4" : "2.5", line->color);
@@ -461,13 +477,14 @@ static void write_leaks(FILE *out, const struct plot *p)
 
 		fputs("<g class=\"leak\" data-group=\"", out);
 		put_text(out, l->line->label, 200);
-		fprintf(out, "\">\n<circle cx=\"%.1f\" cy=\"%.1f\" r=\"7\" "
-			     "fill=\"none\" stroke=\"%s\" "
-			     "stroke-width=\"2.5\"/>\n<text x=\"%.1f\" "
-			     "y=\"%.1f\" text-anchor=\"%s\" font-size=\"11\" "
-			     "font-weight=\"bold\" fill=\"%s\" "
-			     "stroke=\"#ffffff\" stroke-width=\"3\" "
-			     "paint-order=\"stroke\">",
+		fprintf(out,
+			"\">\n<circle cx=\"%.1f\" cy=\"%.1f\" r=\"7\" "
+			"fill=\"none\" stroke=\"%s\" "
+			"stroke-width=\"2.5\"/>\n<text x=\"%.1f\" "
+			"y=\"%.1f\" text-anchor=\"%s\" font-size=\"11\" "
+			"font-weight=\"bold\" fill=\"%s\" "
+			"stroke=\"#ffffff\" stroke-width=\"3\" "
+			"paint-order=\"stroke\">",
 			l->x, l->y, LEAK_COLOR, left ? l->x - 10 : l->x + 10,
 			l->label_y, left ? "end" : "start", LEAK_COLOR);
 		put_leak_text(out, l->line->group);
@@ -484,22 +501,25 @@ static double write_legend_entry(FILE *out, const struct plot_line *line,
 	const struct report_group *g = line->group;
 	bool flagged = g != NULL && g->trend.flagged;
 
-	fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
-		     "y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>\n"
-		     "<text x=\"%d\" y=\"%.1f\">",
+	fprintf(out,
+		"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
+		"y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>\n"
+		"<text x=\"%d\" y=\"%.1f\">",
 		LEGEND_X, LEGEND_X + 24, y, y, line->color, LEGEND_X + 30,
 		y + 4);
 	put_text(out, line->label, 30);
-	fprintf(out, "</text>\n<text x=\"%d\" y=\"%.1f\" font-size=\"10.5\" "
-		     "fill=\"%s\">",
+	fprintf(out,
+		"</text>\n<text x=\"%d\" y=\"%.1f\" font-size=\"10.5\" "
+		"fill=\"%s\">",
 		LEGEND_X + 30, y + 18, MUTED_COLOR);
 	if (g == NULL) {
 		fprintf(out, "%zu more groups, summed \xc2\xb7 base %.0f",
 			line->members, line->baseline);
 		if (!line->on_scale) {
-			fprintf(out, "</text>\n<text x=\"%d\" y=\"%.1f\" "
-				     "font-size=\"10.5\" fill=\"%s\">peak "
-				     "%.0f: off scale, not drawn</text>\n",
+			fprintf(out,
+				"</text>\n<text x=\"%d\" y=\"%.1f\" "
+				"font-size=\"10.5\" fill=\"%s\">peak "
+				"%.0f: off scale, not drawn</text>\n",
 				LEGEND_X + 30, y + 31, MUTED_COLOR, line->peak);
 			return 47;
 		}
@@ -511,8 +531,9 @@ static double write_legend_entry(FILE *out, const struct plot_line *line,
 	if (!flagged) {
 		return 34;
 	}
-	fprintf(out, "<text x=\"%d\" y=\"%.1f\" font-size=\"10.5\" "
-		     "font-weight=\"bold\" fill=\"%s\">LEAK ",
+	fprintf(out,
+		"<text x=\"%d\" y=\"%.1f\" font-size=\"10.5\" "
+		"font-weight=\"bold\" fill=\"%s\">LEAK ",
 		LEGEND_X + 30, y + 31, LEAK_COLOR);
 	put_slope(out, g->trend.slope_per_min);
 	fputs("</text>\n", out);
@@ -527,25 +548,28 @@ static double write_legend_keys(FILE *out, const struct plot *p, double y)
 	for (size_t i = 0; i < p->limit_count; i++) {
 		any_limit |= p->limits[i].on_scale;
 	}
-	fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
-		     "stroke=\"#333333\" stroke-dasharray=\"2 3\"/>\n<text "
-		     "x=\"%d\" y=\"%.1f\">baseline (first sample)</text>\n",
+	fprintf(out,
+		"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
+		"stroke=\"#333333\" stroke-dasharray=\"2 3\"/>\n<text "
+		"x=\"%d\" y=\"%.1f\">baseline (first sample)</text>\n",
 		LEGEND_X, LEGEND_X + 24, y, y, LEGEND_X + 30, y + 4);
 	y += 18;
 	if (any_limit) {
-		fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
-			     "y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\" "
-			     "stroke-dasharray=\"8 4\"/>\n<text x=\"%d\" "
-			     "y=\"%.1f\">connection limit</text>\n",
+		fprintf(out,
+			"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
+			"y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\" "
+			"stroke-dasharray=\"8 4\"/>\n<text x=\"%d\" "
+			"y=\"%.1f\">connection limit</text>\n",
 			LEGEND_X, LEGEND_X + 24, y, y, LIMIT_COLOR,
 			LEGEND_X + 30, y + 4);
 		y += 18;
 	}
 	if (p->gap_count > 0) {
-		fprintf(out, "<rect x=\"%d\" y=\"%.1f\" width=\"24\" "
-			     "height=\"12\" fill=\"#bbbbbb\" "
-			     "fill-opacity=\"0.35\"/>\n<text x=\"%d\" "
-			     "y=\"%.1f\">failed samples</text>\n",
+		fprintf(out,
+			"<rect x=\"%d\" y=\"%.1f\" width=\"24\" "
+			"height=\"12\" fill=\"#bbbbbb\" "
+			"fill-opacity=\"0.35\"/>\n<text x=\"%d\" "
+			"y=\"%.1f\">failed samples</text>\n",
 			LEGEND_X, y - 6, LEGEND_X + 30, y + 4);
 		y += 18;
 	}
@@ -561,8 +585,9 @@ static void write_legend(FILE *out, const struct plot *p)
 		y += write_legend_entry(out, &p->lines[i], y);
 	}
 	if (p->line_count == 0) {
-		fprintf(out, "<text x=\"%d\" y=\"%.1f\" fill=\"%s\">no "
-			     "selected sessions</text>\n",
+		fprintf(out,
+			"<text x=\"%d\" y=\"%.1f\" fill=\"%s\">no "
+			"selected sessions</text>\n",
 			LEGEND_X, y + 4, MUTED_COLOR);
 		y += 34;
 	}
@@ -606,24 +631,27 @@ static void write_notes(FILE *out, const struct plot *p)
 		notes++;
 	}
 	if (other != NULL && !other->on_scale) {
-		fprintf(out, "<text class=\"note\" x=\"%d\" y=\"%d\">other "
-			     "(%zu groups summed) peaks at %.0f: off scale, "
-			     "not drawn</text>\n",
+		fprintf(out,
+			"<text class=\"note\" x=\"%d\" y=\"%d\">other "
+			"(%zu groups summed) peaks at %.0f: off scale, "
+			"not drawn</text>\n",
 			PLOT_LEFT, y, other->members, other->peak);
 		y += 14;
 		notes++;
 	}
 	if (p->history->samples == 1 && notes < MAX_NOTES) {
-		fprintf(out, "<text class=\"note\" x=\"%d\" y=\"%d\">one "
-			     "sample: each group is a dot</text>\n",
+		fprintf(out,
+			"<text class=\"note\" x=\"%d\" y=\"%d\">one "
+			"sample: each group is a dot</text>\n",
 			PLOT_LEFT, y);
 		y += 14;
 		notes++;
 	}
 	if (p->gap_count > 0 && notes < MAX_NOTES) {
-		fprintf(out, "<text class=\"note\" x=\"%d\" y=\"%d\">%zu "
-			     "failed samples: shaded, lines broken there"
-			     "</text>\n",
+		fprintf(out,
+			"<text class=\"note\" x=\"%d\" y=\"%d\">%zu "
+			"failed samples: shaded, lines broken there"
+			"</text>\n",
 			PLOT_LEFT, y, p->report->failed_samples);
 	}
 	fputs("</g>\n", out);

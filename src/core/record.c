@@ -37,7 +37,8 @@ static int compare_sessions(const void *pa, const void *pb)
 	}
 	/* Sessions held by different local processes stay apart, so a
 	 * replay can still say who held what. */
-	return (a->client_pid > b->client_pid) - (a->client_pid < b->client_pid);
+	return (a->client_pid > b->client_pid) -
+	       (a->client_pid < b->client_pid);
 }
 
 /*
@@ -95,8 +96,7 @@ static void write_server(struct json_writer *w, const struct server_info *s)
 }
 
 /* Only when attribution traced the session: absent means unknown. */
-static void write_client_process(struct json_writer *w,
-				 const struct session *s)
+static void write_client_process(struct json_writer *w, const struct session *s)
 {
 	if (s->client_pid <= 0) {
 		return;
@@ -368,8 +368,10 @@ static bool cut_back(struct record_writer *w, struct errbuf *err)
 	}
 	if (ftruncate(w->fd, w->good_size) != 0) {
 		w->last_errno = errno;
-		errbuf_set(err, "cannot cut \"%s\" back to its last whole line: "
-				"%s", w->path, strerror(errno));
+		errbuf_set(err,
+			   "cannot cut \"%s\" back to its last whole line: "
+			   "%s",
+			   w->path, strerror(errno));
 		return false;
 	}
 	w->dirty = false;

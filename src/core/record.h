@@ -85,12 +85,12 @@ void record_write_failure(FILE *out, double epoch_s, const char *error);
  * line: a failed sample stays missing from the record.
  */
 struct record_writer {
-	int fd;           /* owned; -1 when closed */
-	char *path;       /* owned; for messages */
-	bool regular;     /* a regular file: it can be cut back */
-	bool dirty;       /* a failed write may have left part of a line */
+	int fd;              /* owned; -1 when closed */
+	char *path;          /* owned; for messages */
+	bool regular;        /* a regular file: it can be cut back */
+	bool dirty;          /* a failed write may have left part of a line */
 	long long good_size; /* the size before the last write began */
-	int last_errno;   /* of the last failure; 0 before any */
+	int last_errno;      /* of the last failure; 0 before any */
 };
 
 /* A writer that is not open (fd -1), for record_writer_close(). */
@@ -102,8 +102,8 @@ void record_writer_init(struct record_writer *w);
  * mid-write) is first cut back to its last whole line.  False with err
  * ("cannot write \"PATH\": ...") and w closed.
  */
-PGD_NODISCARD bool record_writer_open(struct record_writer *w,
-				      const char *path, struct errbuf *err);
+PGD_NODISCARD bool record_writer_open(struct record_writer *w, const char *path,
+				      struct errbuf *err);
 
 /* One sample line (a failed sample gets a failure line); false with err
  * and w->last_errno, the file as it was before the call. */
@@ -139,8 +139,8 @@ struct record_reader {
 	size_t chunk_pos;
 	size_t chunk_len;
 	struct arena parse_arena; /* one line's parse tree, reused */
-	double version;    /* the format version of the last line read */
-	double latest_t_s; /* the latest "t" read so far; 0 before any */
+	double version;           /* the format version of the last line read */
+	double latest_t_s;        /* the latest "t" read so far; 0 before any */
 };
 
 void record_reader_init(struct record_reader *reader, FILE *in);

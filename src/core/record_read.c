@@ -15,13 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum node_type { NODE_NULL, NODE_BOOL, NODE_NUMBER, NODE_STRING, NODE_ARRAY,
-		 NODE_OBJECT };
+enum node_type {
+	NODE_NULL,
+	NODE_BOOL,
+	NODE_NUMBER,
+	NODE_STRING,
+	NODE_ARRAY,
+	NODE_OBJECT
+};
 
 struct node {
 	enum node_type type;
 	const char *key; /* inside an object */
-	char *str; /* NUL-terminated; len may hold NULs */
+	char *str;       /* NUL-terminated; len may hold NULs */
 	size_t len;
 	double num;
 	bool boolean;
@@ -97,7 +103,8 @@ static bool read_unicode(struct parser *ps, char *dst, size_t *used)
 		return false;
 	}
 	if (cp >= 0xD800 && cp <= 0xDBFF) {
-		if (ps->end - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u') {
+		if (ps->end - ps->p < 6 || ps->p[0] != '\\' ||
+		    ps->p[1] != 'u') {
 			return false;
 		}
 		ps->p += 2;
@@ -154,14 +161,26 @@ static bool parse_string(struct parser *ps, struct node *n)
 		}
 		c = *ps->p++;
 		switch (c) {
-		case '"': case '\\': case '/':
+		case '"':
+		case '\\':
+		case '/':
 			dst[used++] = c;
 			break;
-		case 'b': dst[used++] = '\b'; break;
-		case 'f': dst[used++] = '\f'; break;
-		case 'n': dst[used++] = '\n'; break;
-		case 'r': dst[used++] = '\r'; break;
-		case 't': dst[used++] = '\t'; break;
+		case 'b':
+			dst[used++] = '\b';
+			break;
+		case 'f':
+			dst[used++] = '\f';
+			break;
+		case 'n':
+			dst[used++] = '\n';
+			break;
+		case 'r':
+			dst[used++] = '\r';
+			break;
+		case 't':
+			dst[used++] = '\t';
+			break;
 		case 'u':
 			if (!read_unicode(ps, dst, &used)) {
 				ps->error = "bad \\u escape";
@@ -207,7 +226,8 @@ static bool parse_members(struct parser *ps, struct node *n, char close)
 		if (close == '}') {
 			if (ps->p >= ps->end || *ps->p != '"' ||
 			    !parse_string(ps, &key)) {
-				ps->error = ps->error ? ps->error : "expected a key";
+				ps->error = ps->error ? ps->error
+						      : "expected a key";
 				return false;
 			}
 			m->key = key.str;
@@ -232,8 +252,9 @@ static bool parse_members(struct parser *ps, struct node *n, char close)
 			ps->depth--;
 			return true;
 		}
-		ps->error = ps->p >= ps->end ? "unexpected end of line"
-					     : "expected ',' or a closing bracket";
+		ps->error = ps->p >= ps->end
+				    ? "unexpected end of line"
+				    : "expected ',' or a closing bracket";
 		return false;
 	}
 }
@@ -460,9 +481,9 @@ static void unescape_strings(struct node *n, int version)
 {
 	for (; n != NULL; n = n->next) {
 		if (n->type == NODE_STRING && memchr(n->str, '\\', n->len)) {
-			n->len = version >= 2 ? json_unescape_value(n->str, n->len)
-					      : decode_hex_escapes(n->str,
-								   n->len);
+			n->len = version >= 2
+					 ? json_unescape_value(n->str, n->len)
+					 : decode_hex_escapes(n->str, n->len);
 		}
 		unescape_strings(n->child, version);
 	}
@@ -633,8 +654,8 @@ static bool read_idle_tx(const struct node *list, struct sample *out,
 }
 
 /* A CONNECTION LIMIT: -1 (none, as PostgreSQL spells it) or more. */
-static bool read_limits(const struct node *list, struct sample *out,
-			bool roles, struct errbuf *why)
+static bool read_limits(const struct node *list, struct sample *out, bool roles,
+			struct errbuf *why)
 {
 	static const struct range limit_range = {
 		-1, 2147483647.0, true, "a connection limit (-1 or more)"};
@@ -669,11 +690,12 @@ static bool read_header(struct record_reader *reader, const struct node *root,
 	const struct node *v = member(root, "v");
 	const struct node *t = member(root, "t");
 
-	if (v != NULL && !num_in(root, "v", &version, 1, &reader->version,
-				 why)) {
+	if (v != NULL &&
+	    !num_in(root, "v", &version, 1, &reader->version, why)) {
 		if (v->type == NODE_NUMBER) {
-			errbuf_set(why, "format version %.15g is not one this "
-					"pgdrip reads (1 to %d)",
+			errbuf_set(why,
+				   "format version %.15g is not one this "
+				   "pgdrip reads (1 to %d)",
 				   v->num, RECORD_VERSION);
 		}
 		return false;
@@ -690,8 +712,9 @@ static bool read_header(struct record_reader *reader, const struct node *root,
 	}
 	if (reader->latest_t_s - out->taken_at_epoch_s >=
 	    RECORD_CLOCK_SLACK_S) {
-		errbuf_set(why, "time runs backwards: \"t\" is %.3f, after "
-				"%.3f on an earlier line",
+		errbuf_set(why,
+			   "time runs backwards: \"t\" is %.3f, after "
+			   "%.3f on an earlier line",
 			   out->taken_at_epoch_s, reader->latest_t_s);
 		return false;
 	}

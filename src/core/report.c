@@ -73,8 +73,8 @@ void report_add_warning(struct report *report, const char *fmt, ...)
 	report->warnings = xrealloc(report->warnings,
 				    (report->warning_count + 1) *
 					    sizeof(*report->warnings));
-	report->warnings[report->warning_count++] =
-		arena_strdup(&report->arena, buf);
+	report->warnings[report->warning_count++] = arena_strdup(&report->arena,
+								 buf);
 }
 
 char *report_group_label(const struct report *report,
@@ -127,8 +127,9 @@ static void add_limit(struct report *report, enum limit_kind kind,
 {
 	struct report_limit *l;
 
-	report->limits = xrealloc(report->limits, (report->limit_count + 1) *
-							  sizeof(*report->limits));
+	report->limits = xrealloc(report->limits,
+				  (report->limit_count + 1) *
+					  sizeof(*report->limits));
 	l = &report->limits[report->limit_count++];
 	l->kind = kind;
 	l->name = keep(report, name);
@@ -211,8 +212,8 @@ static void forecast(struct report *report, struct report_group *g)
 		const struct report_limit *l = candidates[i];
 		/* A wrapped command's sessions may be gone by now: forecast
 		 * from its peak, as if the run had gone on. */
-		int used = l->used + (report->wrapped ? g->peak - g->connections
-						      : 0);
+		int used = l->used +
+			   (report->wrapped ? g->peak - g->connections : 0);
 		double s = trend_forecast_s(used, g->trend.slope_per_min,
 					    l->limit);
 
@@ -367,10 +368,12 @@ static void build_groups(struct report *report, const struct report_input *in)
 {
 	const struct history *history = in->history;
 
-	report->groups = xcalloc(history->group_count ? history->group_count : 1,
+	report->groups = xcalloc(history->group_count ? history->group_count
+						      : 1,
 				 sizeof(*report->groups));
 	for (size_t i = 0; i < history->group_count; i++) {
-		build_group(report, &report->groups[i], &history->groups[i], in);
+		build_group(report, &report->groups[i], &history->groups[i],
+			    in);
 		report->total += history->groups[i].last;
 	}
 	report->group_count = history->group_count;
@@ -482,8 +485,9 @@ static void build_detail(struct report *report, const struct report_input *in)
 
 		if (group_session_matches(in->detail_values, keys, s) &&
 		    match_filter_accepts(in->filter, s->user, s->app, s->db)) {
-			keep_session(report, &report->detail[report->detail_count++],
-				     s, in);
+			keep_session(report,
+				     &report->detail[report->detail_count++], s,
+				     in);
 		}
 	}
 	qsort(report->detail, report->detail_count, sizeof(*report->detail),
@@ -550,7 +554,8 @@ static void build_breakdown(struct report *report,
 	for (size_t i = 0; i < n; i++) {
 		struct report_breakdown *row;
 
-		if (i == 0 || compare_sessions(&sorted[i - 1], &sorted[i]) != 0) {
+		if (i == 0 ||
+		    compare_sessions(&sorted[i - 1], &sorted[i]) != 0) {
 			row = &report->breakdown[report->breakdown_count++];
 			row->user = keep(report, sorted[i]->user);
 			row->app = keep(report, sorted[i]->app);
@@ -567,8 +572,7 @@ static void build_breakdown(struct report *report,
 
 /* The role pgdrip runs as, as SQL writes it: quoted unless it is a
  * plain lower-case identifier ("GRANT pg_monitor TO \"CI Bot\""). */
-static void role_identifier(const struct report *report, char *buf,
-			    size_t len)
+static void role_identifier(const struct report *report, char *buf, size_t len)
 {
 	const char *role = report->server.current_user;
 	bool plain = (role[0] >= 'a' && role[0] <= 'z') || role[0] == '_';
@@ -609,20 +613,22 @@ static void build_warnings(struct report *report)
 		 * parallel worker of another role's query looks like a
 		 * client session, and nothing the server shows an
 		 * unprivileged role tells them apart (checked on 15). */
-		report_add_warning(report,
-				   "the server hides the state of %d sessions of "
-				   "other roles from %s: they count as unknown, "
-				   "and parallel workers among them cannot be "
-				   "told from client sessions, so they count as "
-				   "sessions too; GRANT pg_monitor TO %s to see "
-				   "them",
-				   report->unknown_states, who, who);
+		report_add_warning(
+			report,
+			"the server hides the state of %d sessions of "
+			"other roles from %s: they count as unknown, "
+			"and parallel workers among them cannot be "
+			"told from client sessions, so they count as "
+			"sessions too; GRANT pg_monitor TO %s to see "
+			"them",
+			report->unknown_states, who, who);
 	}
 	if (timeout > 0) {
-		report_add_warning(report,
-				   "idle_session_timeout is %gs: the server closes "
-				   "idle sessions, which can hide a leak",
-				   timeout);
+		report_add_warning(
+			report,
+			"idle_session_timeout is %gs: the server closes "
+			"idle sessions, which can hide a leak",
+			timeout);
 	}
 	if (report->failed_samples > 0) {
 		report_add_warning(report, "%zu of %zu samples failed",
@@ -678,8 +684,8 @@ static void check_groups(struct report *report, const struct group_check *c)
 			snprintf(where, sizeof(where), "group %s",
 				 report_group_label(report, g, label,
 						    sizeof(label)));
-			check_list_add(&report->checks, c->name, where, c->limit,
-				       v, false);
+			check_list_add(&report->checks, c->name, where,
+				       c->limit, v, false);
 			breached = true;
 		}
 	}
@@ -832,8 +838,8 @@ void report_build(struct report *report, const struct report_input *in)
 {
 	report->mode = keep(report, in->mode != NULL ? in->mode : "once");
 	report->keys = in->history->keys;
-	report->server_label = keep(report, in->server_label ? in->server_label
-							     : "");
+	report->server_label = keep(report,
+				    in->server_label ? in->server_label : "");
 	report->started_epoch_s = in->history->started_epoch_s;
 	report->ended_epoch_s = in->ended_epoch_s;
 	report->samples = in->history->samples;
@@ -854,8 +860,8 @@ void report_build(struct report *report, const struct report_input *in)
 		in->listening ? (double)in->listen_refused_total : NAN;
 	if (in->last != NULL) {
 		report->server = in->last->server;
-		report->usable_connections =
-			sample_usable_connections(&in->last->server);
+		report->usable_connections = sample_usable_connections(
+			&in->last->server);
 		report->total_all = sample_session_total(in->last);
 		report->usage_pct = usage_pct(report->total_all,
 					      report->usable_connections);
@@ -878,6 +884,6 @@ void report_build(struct report *report, const struct report_input *in)
 	build_groups(report, in);
 	build_warnings(report);
 	run_checks(report, in->thresholds);
-	report->exit_code =
-		check_exit_status(&report->checks, in->command_status);
+	report->exit_code = check_exit_status(&report->checks,
+					      in->command_status);
 }

@@ -52,7 +52,7 @@ struct report_group {
 	/* The sum of the groups past --max-groups (report_fold()); its
 	 * keys are then REPORT_OTHER. */
 	bool other;
-	int connections;                   /* at the last sample */
+	int connections; /* at the last sample */
 	int baseline;
 	int peak;
 	int minimum;
@@ -113,13 +113,13 @@ struct report_session {
 	const char *client_addr;
 	int client_port;
 	enum session_state state;
-	double idle_s;       /* now - state_change */
-	double xact_age_s;   /* now - xact_start; NAN for aborted ones */
-	double stuck_for_s;  /* seen idle in this same transaction for; NAN */
-	bool over_age;       /* idle_s >= --idle-tx-age */
+	double idle_s;      /* now - state_change */
+	double xact_age_s;  /* now - xact_start; NAN for aborted ones */
+	double stuck_for_s; /* seen idle in this same transaction for; NAN */
+	bool over_age;      /* idle_s >= --idle-tx-age */
 	const char *query;
 	struct report_process client;
-	double backend_age_s; /* now - backend_start */
+	double backend_age_s;  /* now - backend_start */
 	double opened_epoch_s; /* backend_start on the server's clock; NAN */
 	const char *wait_event_type;
 	const char *wait_event;
@@ -172,7 +172,7 @@ struct report {
 	 * caller did not pass them (then argc is 0). */
 	const char *const *argv; /* owned: array and strings in the arena */
 	size_t argc;
-	int command_status;  /* exit status, 128+N when killed by signal N */
+	int command_status; /* exit status, 128+N when killed by signal N */
 	double command_started_s; /* run-relative */
 	double command_ended_s;
 
@@ -191,18 +191,18 @@ struct report {
 struct report_input {
 	const char *mode;
 	const struct history *history;
-	const struct sample *last;    /* the last successful sample; NULL none */
+	const struct sample *last; /* the last successful sample; NULL none */
 	const struct filter *filter;
 	const struct thresholds *thresholds;
 	const char *server_label;
 	double ended_epoch_s;
-	bool last_failed;  /* the last sample attempt failed (up = 0) */
+	bool last_failed; /* the last sample attempt failed (up = 0) */
 	size_t reconnects;
 	/* wrap mode: */
 	bool wrapped;
 	const char *command;
 	const char *const *argv; /* NULL-terminated; NULL when unknown */
-	int command_status; /* -1 when there is no command */
+	int command_status;      /* -1 when there is no command */
 	double command_started_s;
 	double command_ended_s;
 	double self_cpu_s;

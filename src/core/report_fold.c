@@ -77,7 +77,7 @@ static void fold_breakdown(struct report *r, size_t max_groups)
 	memset(others, 0, sizeof(others));
 	for (size_t i = max_groups; i < r->breakdown_count; i++) {
 		others[r->breakdown[i].state].connections +=
-		    r->breakdown[i].connections;
+			r->breakdown[i].connections;
 	}
 	for (int s = 0; s < SESSION_STATE_COUNT; s++) {
 		struct report_breakdown *b = &r->breakdown[n];
@@ -107,21 +107,21 @@ size_t report_fold(struct report *report, size_t max_groups)
 		folded = report->group_count - max_groups;
 		fold_groups(report, max_groups);
 		report_add_warning(
-		    report,
-		    "%zu groups past --max-groups %zu are summed "
-		    "into one labelled other=\"true\" (keys "
-		    "\"" REPORT_OTHER "\")",
-		    folded, max_groups);
+			report,
+			"%zu groups past --max-groups %zu are summed "
+			"into one labelled other=\"true\" (keys "
+			"\"" REPORT_OTHER "\")",
+			folded, max_groups);
 	}
 	if (report->breakdown_count > max_groups) {
 		size_t rows = report->breakdown_count - max_groups;
 
 		fold_breakdown(report, max_groups);
 		report_add_warning(report,
-		                   "%zu user/application/database/state "
-		                   "combinations past --max-groups %zu are "
-		                   "summed into other=\"true\"",
-		                   rows, max_groups);
+				   "%zu user/application/database/state "
+				   "combinations past --max-groups %zu are "
+				   "summed into other=\"true\"",
+				   rows, max_groups);
 	}
 	return folded;
 }

@@ -141,9 +141,8 @@ static void write_limit(struct json_writer *w, const struct report_group *g)
 
 /* "pid", "command", and "relation" unless there is nothing to relate
  * to. */
-static void process_members(struct json_writer *w, int pid,
-			    const char *command, enum client_relation relation,
-			    bool with_relation)
+static void process_members(struct json_writer *w, int pid, const char *command,
+			    enum client_relation relation, bool with_relation)
 {
 	json_key(w, "pid");
 	json_int(w, pid);
@@ -188,8 +187,8 @@ static void write_holder(struct json_writer *w, const struct report *r,
 		return;
 	}
 	json_begin_object(w);
-	process_members(w, g->holder.pid, g->holder.command,
-			g->holder.relation, r->wrapped);
+	process_members(w, g->holder.pid, g->holder.command, g->holder.relation,
+			r->wrapped);
 	json_key(w, "sessions");
 	json_int(w, g->holder_sessions);
 	json_key(w, "last_seen_s");

@@ -117,7 +117,7 @@ static void write_value(FILE *out, double v)
 }
 
 static void family(FILE *out, const char *name, const char *type,
-                   const char *help)
+		   const char *help)
 {
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -250,48 +250,49 @@ static double s_idle_tx_oldest(const struct report *r)
 }
 
 static const struct server_family self_families[] = {
-    {"pgdrip_up", "gauge",
-     "1 when the last sample of the server succeeded, else 0", s_up},
-    {"pgdrip_samples_total", "counter", "Samples taken successfully",
-     s_samples},
-    {"pgdrip_sample_failures_total", "counter",
-     "Samples that failed (query error, lost connection)", s_failures},
-    {"pgdrip_reconnects_total", "counter",
-     "Times the monitoring session was re-established after a loss",
-     s_reconnects},
-    {"pgdrip_sample_duration_seconds", "gauge",
-     "Query round trip of the last successful sample", s_duration},
-    {"pgdrip_last_sample_timestamp_seconds", "gauge",
-     "Unix time of the last successful sample", s_sampled_at},
-    {"pgdrip_process_cpu_seconds_total", "counter",
-     "CPU time pgdrip itself has used (user and system)", s_cpu},
-    /* Like the CPU time, pgdrip's own: with several servers the one
-     * listener's count is on each of them. */
-    {"pgdrip_listen_refused_total", "counter",
-     "Connections to --listen refused (too many from one address, or in "
-     "all) or closed (no whole request in time)", s_listen_refused},
-    {"pgdrip_server_max_connections", "gauge", "The server's max_connections",
-     s_max_connections},
-    {"pgdrip_server_usable_connections", "gauge",
-     "max_connections less the reserved slots", s_usable},
-    {"pgdrip_server_connections", "gauge",
-     "Client sessions on the server, unfiltered", s_all},
-    {"pgdrip_selected_connections", "gauge",
-     "Client sessions passing the --app/--user/--db filters", s_selected},
+	{"pgdrip_up", "gauge",
+	 "1 when the last sample of the server succeeded, else 0", s_up},
+	{"pgdrip_samples_total", "counter", "Samples taken successfully",
+	 s_samples},
+	{"pgdrip_sample_failures_total", "counter",
+	 "Samples that failed (query error, lost connection)", s_failures},
+	{"pgdrip_reconnects_total", "counter",
+	 "Times the monitoring session was re-established after a loss",
+	 s_reconnects},
+	{"pgdrip_sample_duration_seconds", "gauge",
+	 "Query round trip of the last successful sample", s_duration},
+	{"pgdrip_last_sample_timestamp_seconds", "gauge",
+	 "Unix time of the last successful sample", s_sampled_at},
+	{"pgdrip_process_cpu_seconds_total", "counter",
+	 "CPU time pgdrip itself has used (user and system)", s_cpu},
+	/* Like the CPU time, pgdrip's own: with several servers the one
+	 * listener's count is on each of them. */
+	{"pgdrip_listen_refused_total", "counter",
+	 "Connections to --listen refused (too many from one address, or in "
+	 "all) or closed (no whole request in time)",
+	 s_listen_refused},
+	{"pgdrip_server_max_connections", "gauge",
+	 "The server's max_connections", s_max_connections},
+	{"pgdrip_server_usable_connections", "gauge",
+	 "max_connections less the reserved slots", s_usable},
+	{"pgdrip_server_connections", "gauge",
+	 "Client sessions on the server, unfiltered", s_all},
+	{"pgdrip_selected_connections", "gauge",
+	 "Client sessions passing the --app/--user/--db filters", s_selected},
 };
 
 static const struct server_family idle_tx_families[] = {
-    {"pgdrip_idle_in_transaction_sessions", "gauge",
-     "Selected sessions idle in transaction (aborted included)", s_idle_tx},
-    {"pgdrip_idle_in_transaction_over_age_sessions", "gauge",
-     "Of those, idle at least --idle-tx-age", s_idle_tx_over_age},
-    {"pgdrip_idle_in_transaction_oldest_seconds", "gauge",
-     "How long the oldest of them has been idle (absent: none)",
-     s_idle_tx_oldest},
+	{"pgdrip_idle_in_transaction_sessions", "gauge",
+	 "Selected sessions idle in transaction (aborted included)", s_idle_tx},
+	{"pgdrip_idle_in_transaction_over_age_sessions", "gauge",
+	 "Of those, idle at least --idle-tx-age", s_idle_tx_over_age},
+	{"pgdrip_idle_in_transaction_oldest_seconds", "gauge",
+	 "How long the oldest of them has been idle (absent: none)",
+	 s_idle_tx_oldest},
 };
 
 static void write_server_families(FILE *out, const struct reports *rs,
-                                  const struct server_family *f, size_t n)
+				  const struct server_family *f, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
 		family(out, f[k].name, f[k].type, f[k].help);
@@ -307,7 +308,7 @@ static void write_server_families(FILE *out, const struct reports *rs,
 }
 
 static void write_build_info(FILE *out, const struct reports *rs,
-                             const char *version)
+			     const char *version)
 {
 	family(out, "pgdrip_build_info", "gauge",
 	       "Always 1; the version label is pgdrip's");
@@ -336,7 +337,7 @@ static void write_breakdown(FILE *out, const struct report *r)
 }
 
 static void limit_series(FILE *out, const struct report *r,
-                         const struct report_limit *l, const char *name)
+			 const struct report_limit *l, const char *name)
 {
 	series(out, r, name);
 	label(out, "kind", report_limit_kind_name(l->kind));
@@ -351,13 +352,13 @@ static void write_limits(FILE *out, const struct reports *rs)
 		const char *name;
 		const char *help;
 	} f[] = {
-	    {"pgdrip_limit_connections",
-	     "A connection limit: kind server (usable connections), role "
-	     "or database (CONNECTION LIMIT)"},
-	    {"pgdrip_limit_used_connections",
-	     "Sessions counting against the limit, unfiltered"},
-	    {"pgdrip_limit_usage_ratio",
-	     "Used over limit (1 when the limit is 0 and used)"},
+		{"pgdrip_limit_connections",
+		 "A connection limit: kind server (usable connections), role "
+		 "or database (CONNECTION LIMIT)"},
+		{"pgdrip_limit_used_connections",
+		 "Sessions counting against the limit, unfiltered"},
+		{"pgdrip_limit_usage_ratio",
+		 "Used over limit (1 when the limit is 0 and used)"},
 	};
 
 	for (size_t k = 0; k < PGD_ARRAY_LEN(f); k++) {
@@ -370,8 +371,8 @@ static void write_limits(FILE *out, const struct reports *rs)
 
 				limit_series(out, r, l, f[k].name);
 				value(out, k == 0   ? l->limit
-				           : k == 1 ? l->used
-				                    : l->usage_pct / 100.0);
+					   : k == 1 ? l->used
+						    : l->usage_pct / 100.0);
 			}
 		}
 	}
@@ -427,32 +428,32 @@ static double g_idle_tx(const struct report_group *g)
 }
 
 static const struct group_family group_families[] = {
-    {"pgdrip_group_connections", "Sessions of the group at the last sample",
-     g_connections},
-    {"pgdrip_group_baseline_connections",
-     "Sessions of the group at the first sample", g_baseline},
-    {"pgdrip_group_peak_connections", "Most sessions the group has held",
-     g_peak},
-    {"pgdrip_group_growth_per_minute",
-     "Robust slope of the group's count over --window, sessions per "
-     "minute",
-     g_slope},
-    {"pgdrip_group_growth_confidence_ratio",
-     "Confidence that the growth is a steady trend (1 - p)", g_confidence},
-    {"pgdrip_group_leak_flagged",
-     "1 when the detector flags the group's growth as a leak", g_flagged},
-    {"pgdrip_group_exhaustion_forecast_seconds",
-     "Seconds until the group's growth exhausts the nearest server, role "
-     "or database limit (absent: not growing)",
-     g_forecast},
-    {"pgdrip_group_oldest_idle_in_transaction_seconds",
-     "Idle time of the group's oldest session idle in transaction (absent: "
-     "none)",
-     g_idle_tx},
+	{"pgdrip_group_connections", "Sessions of the group at the last sample",
+	 g_connections},
+	{"pgdrip_group_baseline_connections",
+	 "Sessions of the group at the first sample", g_baseline},
+	{"pgdrip_group_peak_connections", "Most sessions the group has held",
+	 g_peak},
+	{"pgdrip_group_growth_per_minute",
+	 "Robust slope of the group's count over --window, sessions per "
+	 "minute",
+	 g_slope},
+	{"pgdrip_group_growth_confidence_ratio",
+	 "Confidence that the growth is a steady trend (1 - p)", g_confidence},
+	{"pgdrip_group_leak_flagged",
+	 "1 when the detector flags the group's growth as a leak", g_flagged},
+	{"pgdrip_group_exhaustion_forecast_seconds",
+	 "Seconds until the group's growth exhausts the nearest server, role "
+	 "or database limit (absent: not growing)",
+	 g_forecast},
+	{"pgdrip_group_oldest_idle_in_transaction_seconds",
+	 "Idle time of the group's oldest session idle in transaction (absent: "
+	 "none)",
+	 g_idle_tx},
 };
 
 static void group_series(FILE *out, const struct report *r,
-                         const struct report_group *g, const char *name)
+			 const struct report_group *g, const char *name)
 {
 	series(out, r, name);
 	for (size_t k = 0; k < r->keys.count; k++) {
@@ -479,7 +480,7 @@ static void write_groups(FILE *out, const struct reports *rs)
 
 				if (!isnan(v)) {
 					group_series(out, r, &r->groups[j],
-					             gf->name);
+						     gf->name);
 					value(out, v);
 				}
 			}
@@ -488,7 +489,7 @@ static void write_groups(FILE *out, const struct reports *rs)
 }
 
 void report_prom_write_many(FILE *out, const struct report *const *reports,
-                            size_t count, const char *pgdrip_version)
+			    size_t count, const char *pgdrip_version)
 {
 	struct reports rs = {reports, count};
 
@@ -502,7 +503,7 @@ void report_prom_write_many(FILE *out, const struct report *const *reports,
 		}
 	}
 	write_server_families(out, &rs, self_families,
-	                      PGD_ARRAY_LEN(self_families));
+			      PGD_ARRAY_LEN(self_families));
 	write_build_info(out, &rs, pgdrip_version);
 	family(out, "pgdrip_connections", "gauge",
 	       "Selected client sessions by user, application, database and "
@@ -512,12 +513,12 @@ void report_prom_write_many(FILE *out, const struct report *const *reports,
 	}
 	write_limits(out, &rs);
 	write_server_families(out, &rs, idle_tx_families,
-	                      PGD_ARRAY_LEN(idle_tx_families));
+			      PGD_ARRAY_LEN(idle_tx_families));
 	write_groups(out, &rs);
 }
 
 void report_prom_write(FILE *out, const struct report *report,
-                       const char *pgdrip_version)
+		       const char *pgdrip_version)
 {
 	report_prom_write_many(out, &report, 1, pgdrip_version);
 }

@@ -28,14 +28,14 @@
  * with no value (no forecast, no idle transaction) are left out.
  */
 void report_prom_write(FILE *out, const struct report *report,
-                       const char *pgdrip_version);
+		       const char *pgdrip_version);
 
 /*
  * The same for several servers' reports in one exposition (multi-server
  * monitoring): each family once, with every server's series in it.
  */
 void report_prom_write_many(FILE *out, const struct report *const *reports,
-                            size_t count, const char *pgdrip_version);
+			    size_t count, const char *pgdrip_version);
 
 /* Writes s escaped for a label value (without the quotes). */
 void report_prom_escape(FILE *out, const char *s);

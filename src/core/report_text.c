@@ -112,8 +112,7 @@ static int room_after(const struct text_style *st, int used, int min)
  * that needs less than an even share gets what it needs, the rest split
  * what is left, none below 6.  Short keys stay whole beside a long one.
  */
-static void squeeze_keys(const struct report *r, struct layout *lay,
-			 int avail)
+static void squeeze_keys(const struct report *r, struct layout *lay, int avail)
 {
 	bool done[GROUP_KEY_COUNT] = {false};
 	int left = avail - (int)r->keys.count;
@@ -185,8 +184,7 @@ static void plan_layout(const struct report *r, const struct text_style *st,
 	 * below 12 columns each. */
 	for (int order = 7; order > 0; order--) {
 		avail = width - fixed - lay->flags_width;
-		if (avail >= keys_need ||
-		    avail >= (int)r->keys.count * 13) {
+		if (avail >= keys_need || avail >= (int)r->keys.count * 13) {
 			break;
 		}
 		for (int c = 0; c < COL_COUNT; c++) {
@@ -225,7 +223,8 @@ static void write_header_row(FILE *out, const struct report *r,
 	}
 	for (int c = 0; c < COL_COUNT; c++) {
 		if (lay->shown[c]) {
-			fprintf(out, " %*s", columns[c].width, columns[c].header);
+			fprintf(out, " %*s", columns[c].width,
+				columns[c].header);
 		}
 	}
 	fputs(" FLAGS\n", out);
@@ -242,7 +241,8 @@ static void write_cell_value(FILE *out, const struct report_group *g, int c)
 		fprintf(out, " %*d", width, g->connections);
 		return;
 	case COL_ACTIVE:
-		snprintf(buf, sizeof(buf), "%d", g->states[SESSION_STATE_ACTIVE]);
+		snprintf(buf, sizeof(buf), "%d",
+			 g->states[SESSION_STATE_ACTIVE]);
 		break;
 	case COL_IDLE:
 		snprintf(buf, sizeof(buf), "%d", g->states[SESSION_STATE_IDLE]);
@@ -317,8 +317,8 @@ static void write_header(FILE *out, const struct report *r,
 
 	units_format_utc(when, sizeof(when), r->ended_epoch_s,
 			 UTC_DATE_TIME_ZONE);
-	used = fprintf(out, "pgdrip %s report, PostgreSQL %s",
-		       r->mode, version);
+	used = fprintf(out, "pgdrip %s report, PostgreSQL %s", r->mode,
+		       version);
 	/* Empty when unknown (a replay): no dangling "as". */
 	if (r->server.current_user[0] != '\0') {
 		fputs(", as ", out);
@@ -342,8 +342,8 @@ static void write_header(FILE *out, const struct report *r,
 	} else {
 		fprintf(out, "taken %s\n", when);
 	}
-	fprintf(out, "%d of %d usable connections in use (%.1f%%)", r->total_all,
-		r->usable_connections, r->usage_pct);
+	fprintf(out, "%d of %d usable connections in use (%.1f%%)",
+		r->total_all, r->usable_connections, r->usage_pct);
 	if (r->total != r->total_all) {
 		fprintf(out, "; %d selected", r->total);
 	}
@@ -351,8 +351,9 @@ static void write_header(FILE *out, const struct report *r,
 	if (r->server.idle_session_timeout_s > 0) {
 		units_format_duration(span, sizeof(span),
 				      r->server.idle_session_timeout_s);
-		fprintf(out, "idle_session_timeout: %s (the server closes idle "
-			     "sessions: this can hide a leak)\n",
+		fprintf(out,
+			"idle_session_timeout: %s (the server closes idle "
+			"sessions: this can hide a leak)\n",
 			span);
 	}
 	if (r->wrapped) {
@@ -389,7 +390,8 @@ static void write_process(FILE *out, const char *lead,
 	static const char *const relation[] = {
 		[CLIENT_RELATION_UNRELATED] = "",
 		[CLIENT_RELATION_COMMAND] = ", the wrapped command",
-		[CLIENT_RELATION_DESCENDANT] = ", started by the wrapped command",
+		[CLIENT_RELATION_DESCENDANT] =
+			", started by the wrapped command",
 	};
 	char line[700];
 
@@ -468,8 +470,9 @@ static void write_leaks(FILE *out, const struct report *r,
 		text_sanitize(name, sizeof(name), label, strlen(label),
 			      st->utf8);
 		units_format_duration(span, sizeof(span), g->trend.span_s);
-		fprintf(out, "  %s: %+.1f/min over %s, +%.0f connections, "
-			     "confidence %.1f%%",
+		fprintf(out,
+			"  %s: %+.1f/min over %s, +%.0f connections, "
+			"confidence %.1f%%",
 			name, g->trend.slope_per_min, span, g->trend.net_growth,
 			100 * g->trend.confidence);
 		if (isfinite(g->forecast_s)) {
@@ -478,14 +481,18 @@ static void write_leaks(FILE *out, const struct report *r,
 
 			text_sanitize(lim, sizeof(lim), g->forecast_name,
 				      strlen(g->forecast_name), st->utf8);
-			units_format_duration(when, sizeof(when), g->forecast_s);
+			units_format_duration(when, sizeof(when),
+					      g->forecast_s);
 			if (g->forecast_kind == LIMIT_KIND_SERVER) {
-				fprintf(out, "; exhausts the server's %d usable "
-					     "connections in %s",
+				fprintf(out,
+					"; exhausts the server's %d usable "
+					"connections in %s",
 					g->forecast_limit, when);
 			} else {
-				fprintf(out, "; exhausts %s %s's limit of %d in %s",
-					report_limit_kind_name(g->forecast_kind),
+				fprintf(out,
+					"; exhausts %s %s's limit of %d in %s",
+					report_limit_kind_name(
+						g->forecast_kind),
 					lim, g->forecast_limit, when);
 			}
 		}
@@ -642,8 +649,8 @@ static void format_value(char *buf, size_t len, const struct check_result *c)
 		snprintf(buf, len, "%.1f%% used (limit %.1f%%)", c->value,
 			 c->limit);
 	} else if (strcmp(c->name, "max-growth") == 0) {
-		snprintf(buf, len, "growing %.1f/min (limit %.1f/min)", c->value,
-			 c->limit);
+		snprintf(buf, len, "growing %.1f/min (limit %.1f/min)",
+			 c->value, c->limit);
 	} else if (strcmp(c->name, "fail-on-growth") == 0) {
 		snprintf(buf, len, "is growing steadily");
 	} else if (strcmp(c->name, "max-idle-tx") == 0) {
@@ -666,13 +673,14 @@ static void write_unevaluated(FILE *out, const struct check_result *c,
 
 	text_sanitize(reason, sizeof(reason), c->reason, strlen(c->reason),
 		      utf8);
-	fprintf(out, "pgdrip: check %s not evaluated: %s: %s\n", c->name,
-		where, reason);
+	fprintf(out, "pgdrip: check %s not evaluated: %s: %s\n", c->name, where,
+		reason);
 	if (c->hint[0] != '\0') {
 		text_sanitize(reason, sizeof(reason), c->hint, strlen(c->hint),
 			      utf8);
-		fprintf(out, "pgdrip: hint: %s (as a superuser) to let pgdrip "
-			     "see every session's state\n",
+		fprintf(out,
+			"pgdrip: hint: %s (as a superuser) to let pgdrip "
+			"see every session's state\n",
 			reason);
 	}
 }
@@ -695,7 +703,7 @@ void report_text_write_breaches(FILE *out, const struct report *report,
 			continue;
 		}
 		format_value(value, sizeof(value), c);
-		fprintf(out, "pgdrip: check %s failed: %s: %s\n", c->name, where,
-			value);
+		fprintf(out, "pgdrip: check %s failed: %s: %s\n", c->name,
+			where, value);
 	}
 }

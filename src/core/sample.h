@@ -78,7 +78,7 @@ struct session {
 	double backend_start_epoch_s;
 	double state_change_epoch_s;
 	double query_start_epoch_s;
-	const char *query;         /* at most SAMPLE_QUERY_MAX bytes */
+	const char *query; /* at most SAMPLE_QUERY_MAX bytes */
 	/* The local process at the client end of the connection, when
 	 * attribution looked it up and found it; client_pid 0 otherwise. */
 	int client_pid;
@@ -93,14 +93,14 @@ struct named_limit {
 };
 
 struct server_info {
-	char version[64];            /* "15.18" */
-	int version_num;             /* 150018 */
+	char version[64]; /* "15.18" */
+	int version_num;  /* 150018 */
 	int max_connections;
-	int superuser_reserved;      /* superuser_reserved_connections */
-	int reserved;                /* reserved_connections (16+), else 0 */
+	int superuser_reserved;        /* superuser_reserved_connections */
+	int reserved;                  /* reserved_connections (16+), else 0 */
 	double idle_session_timeout_s; /* 0 when off; NAN unknown (<14) */
-	bool can_read_all_stats;     /* superuser or pg_read_all_stats */
-	char current_user[128];      /* who pgdrip is connected as */
+	bool can_read_all_stats;       /* superuser or pg_read_all_stats */
+	char current_user[128];        /* who pgdrip is connected as */
 };
 
 /* max_connections - superuser_reserved - reserved, never below 0. */

@@ -90,8 +90,9 @@ static void compact(struct series *series)
 		size_t b = slot_index(series, 2 * i + 1);
 
 		merged[i].t_ms = series->slots[a].t_ms;
-		merged[i].value =
-			(series->slots[a].value + series->slots[b].value) / 2;
+		merged[i].value = (series->slots[a].value +
+				   series->slots[b].value) /
+				  2;
 		gaps[i] = gap_at(series, a) || gap_at(series, b);
 	}
 	memset(series->gaps, 0, sizeof(series->gaps));
@@ -156,8 +157,8 @@ void series_push(struct series *series, double t_s, double value)
 	    same_bucket(series, last->t_ms / 1000.0, t_s)) {
 		/* Same bucket: keep the running mean. */
 		series->bucket_n++;
-		last->value +=
-			(float)((value - last->value) / series->bucket_n);
+		last->value += (float)((value - last->value) /
+				       series->bucket_n);
 	} else {
 		append(series, t_s, value);
 	}

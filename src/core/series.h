@@ -35,12 +35,12 @@ struct series_slot {
 struct series {
 	struct series_slot slots[SERIES_CAPACITY];
 	uint64_t gaps[SERIES_CAPACITY / 64]; /* one bit per slot */
-	size_t start; /* index of the oldest point */
+	size_t start;                        /* index of the oldest point */
 	size_t count;
-	double window_s;    /* INFINITY for a run series */
-	double bucket_s;    /* 0: one point per sample */
-	bool compacting;    /* run series: merge instead of dropping */
-	unsigned bucket_n;  /* samples in the newest point */
+	double window_s;   /* INFINITY for a run series */
+	double bucket_s;   /* 0: one point per sample */
+	bool compacting;   /* run series: merge instead of dropping */
+	unsigned bucket_n; /* samples in the newest point */
 	bool pending_gap;
 	double last_change_t_s; /* newest point whose value differs */
 };

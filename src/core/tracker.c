@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void tracker_default_params(struct tracker_params *params,
-			    double interval_s, bool wrap)
+void tracker_default_params(struct tracker_params *params, double interval_s,
+			    bool wrap)
 {
 	params->passed_margin_s = 0.5;
 	/* Unused for ten samples (at least 10 s) in a watch: long enough
@@ -165,9 +165,7 @@ static struct tracker_scope *scope_for(struct tracker *t, int pid,
 	return &t->scopes[t->scope_count++];
 }
 
-
-static void note_open(struct tracker *t, int pid, const char *key,
-		      double start)
+static void note_open(struct tracker *t, int pid, const char *key, double start)
 {
 	struct tracker_scope *scope = scope_for(t, pid, key, true);
 
@@ -299,8 +297,7 @@ static void set_keys(struct tracker *t, struct tracked *tr,
 	tr->scope = intern(t, fine);
 }
 
-static struct tracked *open_session(struct tracker *t,
-				    const struct session *s)
+static struct tracked *open_session(struct tracker *t, const struct session *s)
 {
 	struct tracked *tr;
 

@@ -45,37 +45,37 @@ struct tracker_params {
 };
 
 /* The defaults for sampling every interval_s (wrap mode: shorter). */
-void tracker_default_params(struct tracker_params *params,
-			    double interval_s, bool wrap);
+void tracker_default_params(struct tracker_params *params, double interval_s,
+			    bool wrap);
 
 /* What is known of one session.  Strings are interned by the tracker
  * (equal strings are the same pointer) and live as long as it does. */
 struct tracked {
 	int pid;
-	double backend_start;    /* server epoch seconds; the identity */
+	double backend_start; /* server epoch seconds; the identity */
 	const char *keys[GROUP_KEY_COUNT]; /* user, app, db, client, state */
 	/* Moments on the server's clock (epoch seconds), as its
 	 * timestamps are. */
-	double first_seen;       /* the first sample it was in */
-	double last_seen;        /* the last sample it was open in */
-	double closed_at;        /* the first sample it was gone from; NAN */
-	double last_use;         /* its last use */
-	double passed_over_at;   /* server epoch; NAN when never passed over */
-	unsigned uses;           /* distinct uses seen (a query start) */
-	bool in_use;             /* active at the last sample */
-	bool reused;             /* seen used again after sitting idle */
-	bool exonerated;         /* once abandoned-looking, then used */
-	bool weak;               /* times hidden (no pg_read_all_stats) */
+	double first_seen;     /* the first sample it was in */
+	double last_seen;      /* the last sample it was open in */
+	double closed_at;      /* the first sample it was gone from; NAN */
+	double last_use;       /* its last use */
+	double passed_over_at; /* server epoch; NAN when never passed over */
+	unsigned uses;         /* distinct uses seen (a query start) */
+	bool in_use;           /* active at the last sample */
+	bool reused;           /* seen used again after sitting idle */
+	bool exonerated;       /* once abandoned-looking, then used */
+	bool weak;             /* times hidden (no pg_read_all_stats) */
 	enum session_state state;
-	double max_idle_tx_s;    /* longest idle in a transaction seen */
-	double idle_tx_since;    /* server epoch the current one began; NAN */
-	const char *query;       /* interned: its last query (cut) */
-	int client_pid;          /* 0 unknown */
+	double max_idle_tx_s; /* longest idle in a transaction seen */
+	double idle_tx_since; /* server epoch the current one began; NAN */
+	const char *query;    /* interned: its last query (cut) */
+	int client_pid;       /* 0 unknown */
 	const char *client_command; /* interned; "" */
 	enum client_relation client_relation;
-	const char *fine;        /* interned "user\x1fapp\x1fdb": gaps key */
-	const char *scope;       /* interned fine key and client address */
-	size_t fine_index;       /* its record in tracker->fine */
+	const char *fine;  /* interned "user\x1fapp\x1fdb": gaps key */
+	const char *scope; /* interned fine key and client address */
+	size_t fine_index; /* its record in tracker->fine */
 };
 
 /* Reuse gaps and session counts per user, application and database. */
@@ -90,18 +90,18 @@ struct tracker_fine {
 
 struct tracker {
 	struct tracker_params params;
-	double now;          /* the server's clock at the last sample */
-	double started;      /* ... at the first one */
+	double now;     /* the server's clock at the last sample */
+	double started; /* ... at the first one */
 	size_t samples;
 	struct tracked *live; /* owned */
 	size_t live_count;
 	size_t live_cap;
 	struct group_index by_identity; /* live sessions */
-	struct tracked *closed; /* owned; a ring of closed_cap */
-	size_t closed_count;    /* held, at most closed_cap */
-	size_t closed_next;     /* where the next one goes */
-	size_t closed_total;    /* every close seen */
-	size_t opened_total;    /* every open seen (after the first sample) */
+	struct tracked *closed;         /* owned; a ring of closed_cap */
+	size_t closed_count;            /* held, at most closed_cap */
+	size_t closed_next;             /* where the next one goes */
+	size_t closed_total;            /* every close seen */
+	size_t opened_total; /* every open seen (after the first sample) */
 	struct tracker_fine *fine; /* owned */
 	size_t fine_count;
 	size_t fine_cap;
@@ -112,7 +112,7 @@ struct tracker {
 		int pid;          /* 0: keyed by the strings */
 		const char *key;  /* interned; NULL when keyed by pid */
 		double last_open; /* server epoch */
-	} *scopes; /* owned */
+	} * scopes;               /* owned */
 	size_t scope_count;
 	size_t scope_cap;
 	struct group_index by_scope;

@@ -207,9 +207,8 @@ static double mann_kendall_p(const struct part *part)
 	double x[MK_MAX_POINTS];
 	double sorted[MK_MAX_POINTS];
 	size_t n = 0;
-	double step = part->n > MK_MAX_POINTS
-			      ? (double)part->n / MK_MAX_POINTS
-			      : 1.0;
+	double step = part->n > MK_MAX_POINTS ? (double)part->n / MK_MAX_POINTS
+					      : 1.0;
 	double s = 0;
 	double var;
 	double z;
@@ -364,8 +363,8 @@ static size_t make_parts(const struct view *view, size_t cut,
 	double peak = -INFINITY;
 
 	add_part(view, 0, peak, parts, &count);
-	for (size_t len = view->n - cut; len >= params->min_points &&
-					 len >= 2 && count < cap;
+	for (size_t len = view->n - cut;
+	     len >= params->min_points && len >= 2 && count < cap;
 	     len = len * 3 / 4) {
 		size_t from = view->n - len;
 
@@ -451,7 +450,7 @@ void trend_analyze(const struct series *series,
 		out->p_value = 1;
 		out->points = n;
 		out->span_s = n ? series_at(series, n - 1).t_s -
-					  series_at(series, 0).t_s
+					      series_at(series, 0).t_s
 				: 0;
 		return;
 	}
@@ -473,8 +472,7 @@ void trend_analyze_range(const struct series *series, double from_s,
 	analyze(&view, params, out);
 }
 
-double trend_run_end_s(const struct series *series, double from_s,
-		       double to_s)
+double trend_run_end_s(const struct series *series, double from_s, double to_s)
 {
 	size_t n = series_count(series);
 	size_t last = n;

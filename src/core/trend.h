@@ -22,15 +22,15 @@
 #include <stdbool.h>
 
 struct trend_params {
-	size_t min_points;       /* analyse nothing with fewer points */
-	double min_span_s;       /* ... or spanning less time */
-	double min_net_growth;   /* connections; below this never flag */
-	double max_p_value;      /* Mann-Kendall significance required */
-	unsigned min_increases;  /* separate upward steps required */
-	double max_jump_share;   /* largest single rise / total rise */
-	double recent_share;     /* tail of the span that must still grow */
-	double min_new_high;     /* a recent part must end this far above
-				  * every earlier value in the window */
+	size_t min_points;      /* analyse nothing with fewer points */
+	double min_span_s;      /* ... or spanning less time */
+	double min_net_growth;  /* connections; below this never flag */
+	double max_p_value;     /* Mann-Kendall significance required */
+	unsigned min_increases; /* separate upward steps required */
+	double max_jump_share;  /* largest single rise / total rise */
+	double recent_share;    /* tail of the span that must still grow */
+	double min_new_high;    /* a recent part must end this far above
+				 * every earlier value in the window */
 };
 
 void trend_default_params(struct trend_params *params);
@@ -47,8 +47,7 @@ struct trend_result {
 
 /* Analyses every point of the series. */
 void trend_analyze(const struct series *series,
-		   const struct trend_params *params,
-		   struct trend_result *out);
+		   const struct trend_params *params, struct trend_result *out);
 
 /* Analyses the points with from_s <= t_s <= to_s only (wrap mode: the
  * command's run). */
@@ -62,8 +61,7 @@ void trend_analyze_range(const struct series *series, double from_s,
  * connections closing as it exits, seen by a sample taken before the
  * exit was reaped).  Returns the time of the last point before that fall.
  */
-double trend_run_end_s(const struct series *series, double from_s,
-		       double to_s);
+double trend_run_end_s(const struct series *series, double from_s, double to_s);
 
 /*
  * Seconds until current reaches limit at slope_per_min; INFINITY when

@@ -46,7 +46,7 @@ static const struct {
 	const char *suffix;
 	double ms;
 } duration_units[] = {
-	{"ms", 1}, {"s", 1000}, {"sec", 1000}, {"m", 60000},
+	{"ms", 1},      {"s", 1000},    {"sec", 1000}, {"m", 60000},
 	{"min", 60000}, {"h", 3600000}, {"", 1000},
 };
 
@@ -60,21 +60,26 @@ bool units_parse_duration_ms(const char *text, int64_t *out_ms,
 		for (size_t i = 0; i < PGD_ARRAY_LEN(duration_units); i++) {
 			double ms;
 
-			if (strcmp(text + used, duration_units[i].suffix) != 0) {
+			if (strcmp(text + used, duration_units[i].suffix) !=
+			    0) {
 				continue;
 			}
 			ms = value * duration_units[i].ms;
 			if (ms > 30.0 * 86400 * 1000) {
-				errbuf_set(err, "duration \"%s\" is too long: "
-						"at most 30 days", text);
+				errbuf_set(err,
+					   "duration \"%s\" is too long: "
+					   "at most 30 days",
+					   text);
 				return false;
 			}
 			*out_ms = (int64_t)llround(ms);
 			return true;
 		}
 	}
-	errbuf_set(err, "invalid duration \"%s\": use a number with ms, s, m "
-			"or h (e.g. 250ms, 2s, 1.5m)", text);
+	errbuf_set(err,
+		   "invalid duration \"%s\": use a number with ms, s, m "
+		   "or h (e.g. 250ms, 2s, 1.5m)",
+		   text);
 	return false;
 }
 
@@ -104,8 +109,7 @@ bad:
 	return false;
 }
 
-bool units_parse_percent(const char *text, double *out_pct,
-			 struct errbuf *err)
+bool units_parse_percent(const char *text, double *out_pct, struct errbuf *err)
 {
 	double value;
 	size_t used = scan_decimal(text, &value);
@@ -115,8 +119,10 @@ bool units_parse_percent(const char *text, double *out_pct,
 		*out_pct = value;
 		return true;
 	}
-	errbuf_set(err, "invalid percentage \"%s\": expected 0 to 100, e.g. 80 "
-			"or 80%%", text);
+	errbuf_set(err,
+		   "invalid percentage \"%s\": expected 0 to 100, e.g. 80 "
+		   "or 80%%",
+		   text);
 	return false;
 }
 
@@ -124,8 +130,8 @@ static const struct {
 	const char *suffix;
 	double per_min; /* factor to connections per minute */
 } rate_units[] = {
-	{"", 1}, {"/min", 1}, {"/m", 1}, {"/s", 60}, {"/sec", 60},
-	{"/h", 1.0 / 60}, {"/hour", 1.0 / 60},
+	{"", 1},      {"/min", 1},      {"/m", 1},           {"/s", 60},
+	{"/sec", 60}, {"/h", 1.0 / 60}, {"/hour", 1.0 / 60},
 };
 
 bool units_parse_rate_per_min(const char *text, double *out_per_min,
@@ -142,8 +148,10 @@ bool units_parse_rate_per_min(const char *text, double *out_per_min,
 			}
 		}
 	}
-	errbuf_set(err, "invalid rate \"%s\": expected connections per minute "
-			"above 0, e.g. 5/min, 0.5/s or 120/h", text);
+	errbuf_set(err,
+		   "invalid rate \"%s\": expected connections per minute "
+		   "above 0, e.g. 5/min, 0.5/s or 120/h",
+		   text);
 	return false;
 }
 
@@ -162,7 +170,8 @@ char *units_format_duration(char *buf, size_t len, double seconds)
 		snprintf(buf, len, "%ldms", lround(seconds * 1000));
 	} else if (seconds < 60) {
 		/* Truncate, not round: "59.99s" must not read "60.0s". */
-		snprintf(buf, len, "%.1fs", fmax(1.0, floor(seconds * 10) / 10));
+		snprintf(buf, len, "%.1fs",
+			 fmax(1.0, floor(seconds * 10) / 10));
 	} else if (seconds >= 8.64e13) {
 		/* A billion days and more: converting to an integer could
 		 * overflow (undefined), and no session is that old.  Days,

@@ -26,11 +26,9 @@ const char *verdict_name(enum group_verdict verdict)
 size_t verdict_group_of(const struct history *history,
 			const struct tracked *session)
 {
-	const struct group_history *g =
-		history_find(history, session->keys);
+	const struct group_history *g = history_find(history, session->keys);
 
-	return g == NULL ? (size_t)GROUP_NONE
-			 : (size_t)(g - history->groups);
+	return g == NULL ? (size_t)GROUP_NONE : (size_t)(g - history->groups);
 }
 
 /* An abandoned session's last use, by group, for the spread. */
@@ -138,7 +136,7 @@ static void decide(struct group_history *g, double t_s)
 	}
 	g->verdict = !g->flagged ? VERDICT_OK
 		     : gs->abandoned >= VERDICT_MIN_SESSIONS &&
-				   5 * gs->abandoned >= 4 * gs->tracked
+				     5 * gs->abandoned >= 4 * gs->tracked
 			     ? VERDICT_STUCK
 			     : VERDICT_LEAKING;
 	if (g->flagged && isnan(g->first_flagged_s)) {
@@ -150,12 +148,15 @@ void verdict_update(struct history *history, const struct tracker *tracker,
 		    const struct filter *filter, double interval_s)
 {
 	size_t n = history->group_count;
-	double *threshold = xcalloc(tracker->fine_count + 1, sizeof(*threshold));
-	struct last_use *lasts = xcalloc(tracker->live_count + 1, sizeof(*lasts));
+	double *threshold = xcalloc(tracker->fine_count + 1,
+				    sizeof(*threshold));
+	struct last_use *lasts = xcalloc(tracker->live_count + 1,
+					 sizeof(*lasts));
 	size_t nlasts = 0;
 
 	for (size_t i = 0; i < tracker->fine_count; i++) {
-		threshold[i] = tracker_threshold_s(tracker, tracker->fine[i].key);
+		threshold[i] = tracker_threshold_s(tracker,
+						   tracker->fine[i].key);
 	}
 	for (size_t g = 0; g < n; g++) {
 		reset(&history->groups[g].sessions);
@@ -180,7 +181,8 @@ void verdict_update(struct history *history, const struct tracker *tracker,
 	}
 	qsort(lasts, nlasts, sizeof(*lasts), compare_last_use);
 	for (size_t i = 0, j; i < nlasts; i = j) {
-		for (j = i; j < nlasts && lasts[j].group == lasts[i].group; j++) {
+		for (j = i; j < nlasts && lasts[j].group == lasts[i].group;
+		     j++) {
 		}
 		judge_spread(&history->groups[lasts[i].group].sessions,
 			     lasts + i, j - i, fmax(2 * interval_s, 2.0));

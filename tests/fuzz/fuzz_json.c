@@ -21,8 +21,11 @@ static void check_utf8(const unsigned char *p, size_t len)
 
 	while (i < len) {
 		unsigned char c = p[i];
-		size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2
-			 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+		size_t n = c < 0x80             ? 1
+			   : (c & 0xE0) == 0xC0 ? 2
+			   : (c & 0xF0) == 0xE0 ? 3
+			   : (c & 0xF8) == 0xF0 ? 4
+						: 0;
 
 		assert(n > 0 && i + n <= len);
 		assert(c >= 0x20);
@@ -48,9 +51,15 @@ static size_t json_value(const char *s, size_t len, char *dst)
 			continue;
 		}
 		switch (s[++i]) {
-		case 'n': dst[n++] = '\n'; break;
-		case 'r': dst[n++] = '\r'; break;
-		case 't': dst[n++] = '\t'; break;
+		case 'n':
+			dst[n++] = '\n';
+			break;
+		case 'r':
+			dst[n++] = '\r';
+			break;
+		case 't':
+			dst[n++] = '\t';
+			break;
 		case 'u':
 			assert(i + 4 < len);
 			for (int k = 1; k <= 4; k++) {

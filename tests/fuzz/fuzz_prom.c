@@ -42,10 +42,10 @@ static void check_utf8(const unsigned char *p, size_t len)
 	while (i < len) {
 		unsigned char c = p[i];
 		size_t n = c < 0x80             ? 1
-		           : (c & 0xE0) == 0xC0 ? 2
-		           : (c & 0xF0) == 0xE0 ? 3
-		           : (c & 0xF8) == 0xF0 ? 4
-		                                : 0;
+			   : (c & 0xE0) == 0xC0 ? 2
+			   : (c & 0xF0) == 0xE0 ? 3
+			   : (c & 0xF8) == 0xF0 ? 4
+						: 0;
 
 		assert(n > 0 && i + n <= len);
 		assert(c >= 0x20 && c != 0x7F);

@@ -23,8 +23,10 @@ static void check_utf8(const unsigned char *p)
 			p++;
 			continue;
 		}
-		n = (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
-		  : (*p & 0xF8) == 0xF0 ? 4 : 0;
+		n = (*p & 0xE0) == 0xC0   ? 2
+		    : (*p & 0xF0) == 0xE0 ? 3
+		    : (*p & 0xF8) == 0xF0 ? 4
+					  : 0;
 		assert(n > 0);
 		cp = *p & (0x7F >> n);
 		for (size_t k = 1; k < n; k++) {

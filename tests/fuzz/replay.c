@@ -46,7 +46,8 @@ int main(void)
 		f = fopen(path, "rb");
 		if (f == NULL || fseek(f, 0, SEEK_END) != 0 ||
 		    (size = ftell(f)) < 0) {
-			printf("not ok %zu - %s: unreadable\n", i + 1, names[i]);
+			printf("not ok %zu - %s: unreadable\n", i + 1,
+			       names[i]);
 			continue;
 		}
 		rewind(f);

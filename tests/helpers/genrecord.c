@@ -26,10 +26,12 @@ int main(int argc, char **argv)
 		double t = 1700000000.0 + i * interval;
 
 		printf("{\"v\":1,\"t\":%.3f,\"status\":\"ok\",\"elapsed_ms\":1,"
-		       "\"server\":{\"version\":\"15.18\",\"version_num\":150018,"
+		       "\"server\":{\"version\":\"15.18\",\"version_num\":"
+		       "150018,"
 		       "\"max_connections\":3000,\"superuser_reserved\":3,"
 		       "\"reserved\":0,\"idle_session_timeout_s\":0,"
-		       "\"can_read_all_stats\":true,\"current_user\":\"bench\"},"
+		       "\"can_read_all_stats\":true,\"current_user\":\"bench\"}"
+		       ","
 		       "\"rows\":[",
 		       t);
 		for (long g = 0; g < groups; g++) {
@@ -38,7 +40,8 @@ int main(int argc, char **argv)
 			if (g % 50 == 0) {
 				n += (long)(i * interval / 60) % 40;
 			}
-			printf("%s{\"user\":\"role%ld\",\"application\":\"app%ld\","
+			printf("%s{\"user\":\"role%ld\",\"application\":\"app%"
+			       "ld\","
 			       "\"database\":\"db\",\"client\":\"local\","
 			       "\"state\":\"idle\",\"count\":%ld}",
 			       g ? "," : "", g % 100, g, n);

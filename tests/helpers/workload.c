@@ -98,8 +98,9 @@ static bool exec_ok(PGconn *conn, const char *sql, bool expect_error)
 {
 	PGresult *res = PQexec(conn, sql);
 	ExecStatusType st = PQresultStatus(res);
-	bool ok = expect_error ? st == PGRES_FATAL_ERROR
-			       : (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK);
+	bool ok = expect_error
+			  ? st == PGRES_FATAL_ERROR
+			  : (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK);
 
 	if (!ok) {
 		fprintf(stderr, "pgdrip-workload: %s: %s", sql,
@@ -141,8 +142,9 @@ static bool open_fixed(const struct spec *s)
 			ok = PQsendQuery(conn, "SELECT pg_sleep(3600)") == 1;
 		} else if (ok && (s->kind == IDLE_TX || s->kind == ABORTED)) {
 			ok = exec_ok(conn, "BEGIN", false) &&
-			     exec_ok(conn, s->kind == ABORTED ? "SELECT 1/0"
-							      : "SELECT 1",
+			     exec_ok(conn,
+				     s->kind == ABORTED ? "SELECT 1/0"
+							: "SELECT 1",
 				     s->kind == ABORTED);
 		}
 		if (!ok || !keep(conn)) {
@@ -191,10 +193,10 @@ static bool step(struct spec *specs, size_t n, double t, bool *suites_left)
 static bool parse_kind(const char *name, enum kind *out)
 {
 	static const char *const names[] = {
-		[IDLE] = "idle",   [ACTIVE] = "active", [IDLE_TX] = "idle-tx",
-		[ABORTED] = "aborted", [MANY] = "many", [LEAK] = "leak",
-		[CHURN] = "churn",
-		[SUITE] = "suite",
+		[IDLE] = "idle",       [ACTIVE] = "active",
+		[IDLE_TX] = "idle-tx", [ABORTED] = "aborted",
+		[MANY] = "many",       [LEAK] = "leak",
+		[CHURN] = "churn",     [SUITE] = "suite",
 	};
 
 	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {

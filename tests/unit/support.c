@@ -20,7 +20,8 @@ static bool parse_value(struct cursor *c);
 
 static void skip_ws(struct cursor *c)
 {
-	while (*c->p == ' ' || *c->p == '\n' || *c->p == '\t' || *c->p == '\r') {
+	while (*c->p == ' ' || *c->p == '\n' || *c->p == '\t' ||
+	       *c->p == '\r') {
 		c->p++;
 	}
 }
@@ -41,7 +42,8 @@ static bool parse_string(struct cursor *c)
 			if (*c->p == 'u') {
 				for (int i = 1; i <= 4; i++) {
 					if (!strchr("0123456789abcdefABCDEF",
-						    c->p[i]) || c->p[i] == 0) {
+						    c->p[i]) ||
+					    c->p[i] == 0) {
 						return false;
 					}
 				}
@@ -54,8 +56,10 @@ static bool parse_string(struct cursor *c)
 		} else if (ch < 0x80) {
 			c->p++;
 		} else {
-			int n = (ch & 0xE0) == 0xC0 ? 2 : (ch & 0xF0) == 0xE0 ? 3
-				: (ch & 0xF8) == 0xF0 ? 4 : 0;
+			int n = (ch & 0xE0) == 0xC0   ? 2
+				: (ch & 0xF0) == 0xE0 ? 3
+				: (ch & 0xF8) == 0xF0 ? 4
+						      : 0;
 
 			if (n == 0 || ch == 0xC0 || ch == 0xC1 || ch > 0xF4) {
 				return false;
@@ -153,15 +157,17 @@ bool support_json_valid(const char *text)
 	return *c.p == '\0';
 }
 
-
 const char *const support_hostile[] = {
 	"plain",
 	"\x1b]0;pwned\x07\x1b[2J\x1b[31mred",
 	"bell\a\a",
 	"line\r\nbreak\ttab",
 	"bad\xff\xfe utf8 \xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80 cut\xe2\x82",
-	"c1 \xc2\x9b" "31m and raw \x9b" "31m",
-	"bidi \xe2\x80\xae" "evil \xe2\x81\xa6",
+	"c1 \xc2\x9b"
+	"31m and raw \x9b"
+	"31m",
+	"bidi \xe2\x80\xae"
+	"evil \xe2\x81\xa6",
 	"\xe5\x90\x8d\xe5\x89\x8d\xe5\x90\x8d\xe5\x89\x8d\xe5\x90\x8d\xe5\x89"
 	"\x8d\xe5\x90\x8d\xe5\x89\x8d\xe5\x90\x8d\xe5\x89\x8d",
 	/* 63 bytes, NAMEDATALEN - 1 */
@@ -170,7 +176,6 @@ const char *const support_hostile[] = {
 	"\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b",
 	"",
 };
-
 
 static void fill_group(struct report_group *g, const char *user,
 		       const char *app, int connections)
@@ -300,9 +305,8 @@ void support_build_report(struct report *r, const char *name)
 	r->exit_code = 1;
 }
 
-
-const size_t support_hostile_count =
-	sizeof(support_hostile) / sizeof(support_hostile[0]);
+const size_t support_hostile_count = sizeof(support_hostile) /
+				     sizeof(support_hostile[0]);
 
 void support_run_init(struct support_run *run)
 {
@@ -332,8 +336,7 @@ void support_run_fail(struct support_run *run, double epoch_s)
 	pipeline_absorb_failure(&run->pipeline, epoch_s, "connection refused");
 }
 
-void support_run_report(struct support_run *run,
-			const struct run_facts *facts)
+void support_run_report(struct support_run *run, const struct run_facts *facts)
 {
 	report_finish(&run->report);
 	report_init(&run->report);

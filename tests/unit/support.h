@@ -50,8 +50,7 @@ void support_run_absorb(struct support_run *run);
 /* A failed sample at epoch_s. */
 void support_run_fail(struct support_run *run, double epoch_s);
 /* The report (rebuilt) as pipeline_report() gives it for facts. */
-void support_run_report(struct support_run *run,
-			const struct run_facts *facts);
+void support_run_report(struct support_run *run, const struct run_facts *facts);
 /* The history of the grouping reported. */
 const struct history *support_run_history(const struct support_run *run);
 void support_run_finish(struct support_run *run);

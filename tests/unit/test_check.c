@@ -50,8 +50,8 @@ static void test_exit_status(void **state)
 		check_list_init(&list);
 		check_list_add(&list, "max-total", "total", 10, 5, true);
 		for (int f = 0; f < c->failures; f++) {
-			check_list_add(&list, "max-per-group", "group a/b", 1, 2,
-				       false);
+			check_list_add(&list, "max-per-group", "group a/b", 1,
+				       2, false);
 		}
 		for (int u = 0; u < c->unevaluated; u++) {
 			check_list_add_unevaluated(&list, "max-idle-tx",

@@ -82,7 +82,8 @@ static void test_mode(void **state)
 		enum cli_status got;
 
 		split(&b, cases[i].line);
-		got = cli_parse_for(b.argc, b.argv, cases[i].terminal, &o, &err);
+		got = cli_parse_for(b.argc, b.argv, cases[i].terminal, &o,
+				    &err);
 		assert_int_equal(got, cases[i].status);
 		if (got == CLI_OK) {
 			assert_int_equal(o.mode, cases[i].mode);
@@ -191,12 +192,30 @@ struct good_case {
 };
 
 #define AT(f) offsetof(struct options, f)
-#define STR(line, f, v) {line, AT(f), WANT_STRING, 0, 0, v}
-#define I64(line, f, v) {line, AT(f), WANT_I64, v, 0, NULL}
-#define INT(line, f, v) {line, AT(f), WANT_INT, v, 0, NULL}
-#define DBL(line, f, v) {line, AT(f), WANT_DOUBLE, 0, v, NULL}
-#define FLAG(line, f) {line, AT(f), WANT_BOOL, 1, 0, NULL}
-#define PATS(line, f, n, last) {line, AT(f), WANT_PATTERNS, n, 0, last}
+#define STR(line, f, v)                           \
+	{                                         \
+		line, AT(f), WANT_STRING, 0, 0, v \
+	}
+#define I64(line, f, v)                           \
+	{                                         \
+		line, AT(f), WANT_I64, v, 0, NULL \
+	}
+#define INT(line, f, v)                           \
+	{                                         \
+		line, AT(f), WANT_INT, v, 0, NULL \
+	}
+#define DBL(line, f, v)                              \
+	{                                            \
+		line, AT(f), WANT_DOUBLE, 0, v, NULL \
+	}
+#define FLAG(line, f)                              \
+	{                                          \
+		line, AT(f), WANT_BOOL, 1, 0, NULL \
+	}
+#define PATS(line, f, n, last)                         \
+	{                                              \
+		line, AT(f), WANT_PATTERNS, n, 0, last \
+	}
 
 static const struct good_case good[] = {
 	/* connection, in every spelling */
@@ -360,7 +379,8 @@ static void test_borrowed(void **state)
 	assert_int_equal(o.target_count, 2);
 	assert_ptr_equal(o.dbname, b.argv[2]);
 	assert_ptr_equal(o.targets[0].conninfo, b.argv[2]);
-	assert_ptr_equal(o.targets[1].conninfo, b.argv[3] + strlen("--dbname="));
+	assert_ptr_equal(o.targets[1].conninfo,
+			 b.argv[3] + strlen("--dbname="));
 	assert_ptr_equal(o.output_file, b.argv[5]);
 	cli_options_finish(&o);
 }
@@ -485,7 +505,8 @@ static const struct bad_case bad[] = {
 	{"--group-by user,foo", "unknown group key \"foo\""},
 	{"--app [abc", "unclosed ["},
 	{"--exclude-db [", "--exclude-db:"},
-	{"--format xml", "unknown format \"xml\": use text, json or prometheus"},
+	{"--format xml",
+	 "unknown format \"xml\": use text, json or prometheus"},
 	{"--max-groups -1", "--max-groups: invalid number"},
 	{"-p 99999",
 	 "-p: invalid port \"99999\": expected a number from 1 to 65535"},
@@ -528,8 +549,9 @@ static const struct bad_case bad[] = {
 	{"--once --fail-on-growth", "--once and --fail-on-growth cannot be "
 				    "combined: one sample cannot show growth"},
 	{"--fail-on-growth --once", "--once and --fail-on-growth"},
-	{"--once --max-growth 5/min", "--once and --max-growth cannot be "
-				      "combined: one sample cannot show growth"},
+	{"--once --max-growth 5/min",
+	 "--once and --max-growth cannot be "
+	 "combined: one sample cannot show growth"},
 	{"--once --duration 10s", "--once and --duration cannot be combined: "
 				  "--duration ends watch mode and the live "
 				  "view"},
@@ -539,8 +561,9 @@ static const struct bad_case bad[] = {
 	{"--max-leaked 0", "--max-leaked needs a command after --"},
 	{"--once --max-leaked 1", "--max-leaked needs a command after --"},
 	{"--replay f --max-leaked 1", "--max-leaked needs a command"},
-	{"--wait-drain 5s --fail-on-growth", "--wait-drain and --fail-on-growth "
-					     "cannot be combined"},
+	{"--wait-drain 5s --fail-on-growth",
+	 "--wait-drain and --fail-on-growth "
+	 "cannot be combined"},
 	{"--wait-drain 5s --max-idle-tx 0", "--wait-drain and --max-idle-tx"},
 	{"--max-total 3 --wait-drain 5s", "--wait-drain and --max-total"},
 };
@@ -632,14 +655,30 @@ static void test_help(void **state)
 {
 	static const char *const wanted[] = {
 		"Usage: pgdrip [OPTION]... [-- COMMAND [ARG]...]",
-		"Connection", "Modes", "Timing", "Selection", "Output",
-		"Checks", "-d, --dbname", "-V, --version",
+		"Connection",
+		"Modes",
+		"Timing",
+		"Selection",
+		"Output",
+		"Checks",
+		"-d, --dbname",
+		"-V, --version",
 		"--interval DURATION",
-		"default 1s", "default 5m", "default 5s", "default 30s",
+		"default 1s",
+		"default 5m",
+		"default 5s",
+		"default 30s",
 		"default 10s",
-		"default user,app", "default text", "Exit status",
-		"  0  ", "  1  ", "  2  ", "  3  ", "wrap mode",
-		"pgdrip --once ", "pgdrip -- pytest tests/",
+		"default user,app",
+		"default text",
+		"Exit status",
+		"  0  ",
+		"  1  ",
+		"  2  ",
+		"  3  ",
+		"wrap mode",
+		"pgdrip --once ",
+		"pgdrip -- pytest tests/",
 		"pgdrip --once --max-total 10 --max-idle-tx 0",
 		"pgdrip --app my-api --wait-drain 30s",
 	};

@@ -141,7 +141,8 @@ static void test_cmdline(void **state)
 	static const char dir_only[] = "/usr/bin/\0x\0";
 	static const char quoted[] = "psql\0-c\0begin; select 1;\0\0it's\0";
 	char tiny[12];
-	static const char utf8[] = "caf\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+	static const char utf8[] =
+		"caf\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
 	static const char secret[] =
 		"/usr/bin/psql\0postgresql://u:s3cret@h/db\0"
 		"password=s3cret\0-ps3cret\0";

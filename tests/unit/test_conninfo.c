@@ -17,7 +17,8 @@ static const struct {
 	const char *in;
 	const char *out;
 } masks[] = {
-	{"postgresql://u:s3cret@host:5432/db", "postgresql://u:***@host:5432/db"},
+	{"postgresql://u:s3cret@host:5432/db",
+	 "postgresql://u:***@host:5432/db"},
 	{"postgres://u:s3cret@host/db?sslmode=disable",
 	 "postgres://u:***@host/db?sslmode=disable"},
 	{"postgresql://u@host/db?password=s3cret&sslmode=require",

@@ -33,8 +33,8 @@ static const struct row rows[] = {
 	{"app_api", "api", "shop", "idle", 5433, 2, NAN},
 	{"app_api", "api", "shop", "active", 5434, 0, 0.1},
 	{"app_tests", "pytest", "test", "idle in transaction", -1, 75, 80},
-	{"app_tests", "pytest", "test", "idle in transaction (aborted)", -1,
-	 90, NAN},
+	{"app_tests", "pytest", "test", "idle in transaction (aborted)", -1, 90,
+	 NAN},
 	{"app_tests", "pytest", "test", "idle", -1, 3, NAN},
 	{"other", "", "shop", NULL, 0, NAN, NAN},
 };
@@ -49,9 +49,9 @@ static void fill(struct sample *sample)
 		s->user = sample_strdup(sample, rows[i].user);
 		s->app = sample_strdup(sample, rows[i].app);
 		s->db = sample_strdup(sample, rows[i].db);
-		s->client_addr = sample_strdup(sample,
-					       rows[i].port > 0 ? "10.0.0.7"
-								: "");
+		s->client_addr = sample_strdup(sample, rows[i].port > 0
+							       ? "10.0.0.7"
+							       : "");
 		s->client_port = rows[i].port;
 		s->state = sample_state_parse(rows[i].state);
 		s->state_age_s = rows[i].state_age_s;
@@ -261,9 +261,8 @@ static void test_holders(void **state)
 	fill(&sample);
 	for (size_t i = 0; i < COUNT(holder); i++) {
 		sample.sessions[i].client_pid = holder[i];
-		sample.sessions[i].client_command = holder[i] == 4242
-							     ? "python3 -m pytest"
-							     : "other";
+		sample.sessions[i].client_command =
+			holder[i] == 4242 ? "python3 -m pytest" : "other";
 		sample.sessions[i].client_relation = CLIENT_RELATION_DESCENDANT;
 	}
 	match_default_group_keys(&keys);

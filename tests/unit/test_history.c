@@ -59,7 +59,8 @@ static void step(struct run *r, int n_api, int n_leak)
 static const struct group_history *find(const struct run *r, const char *app)
 {
 	for (size_t i = 0; i < r->history.group_count; i++) {
-		if (strcmp(r->history.groups[i].keys[GROUP_KEY_APP], app) == 0) {
+		if (strcmp(r->history.groups[i].keys[GROUP_KEY_APP], app) ==
+		    0) {
 			return &r->history.groups[i];
 		}
 	}

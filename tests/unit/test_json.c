@@ -34,7 +34,10 @@ struct escape_case {
 	const char *out;
 };
 
-#define CASE(s, o) {s, sizeof(s) - 1, o}
+#define CASE(s, o)                  \
+	{                           \
+		s, sizeof(s) - 1, o \
+	}
 static const struct escape_case escapes[] = {
 	CASE("plain", "\"plain\""),
 	/* A name's backslash stays one in the value (two in the JSON),
@@ -129,10 +132,11 @@ static void test_document(void **state)
 		assert_true(support_json_valid(out));
 		if (!pretty) {
 			assert_string_equal(
-				out, "{\"n\":-42,\"d\":43.3,\"nan\":null,\"list\":"
-				     "[0.5,10,0,1e+300,null,75.2,1234567.125,"
-				     "true,null,null,{},[]],\"s\":"
-				     "\"a\\u001b\"}");
+				out,
+				"{\"n\":-42,\"d\":43.3,\"nan\":null,\"list\":"
+				"[0.5,10,0,1e+300,null,75.2,1234567.125,"
+				"true,null,null,{},[]],\"s\":"
+				"\"a\\u001b\"}");
 		}
 		free(out);
 		out = NULL;

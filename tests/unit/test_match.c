@@ -19,21 +19,42 @@ struct glob_case {
 };
 
 static const struct glob_case globs[] = {
-	{"api", "api", true}, {"api", "api2", false}, {"*", "", true},
-	{"*", "anything", true}, {"app_*", "app_tests", true},
-	{"app_*", "ap", false}, {"*tests", "app_tests", true},
-	{"a*b*c", "axxbyyc", true}, {"a*b*c", "axxbyy", false},
-	{"?", "x", true}, {"?", "", false}, {"??", "xyz", false},
-	{"[abc]x", "bx", true}, {"[abc]x", "dx", false},
-	{"[a-c]", "b", true}, {"[!a-c]", "b", false}, {"[^a-c]", "d", true},
-	{"[]]", "]", true}, {"[a-]", "-", true}, {"\\*", "*", true},
-	{"\\*", "x", false}, {"a\\?", "a?", true}, {"\\[x", "[x", true},
-	{"py*st", "pytest", true}, {"py*st", "pyst", true},
-	{"*.*", "a.b.c", true}, {"evil\x1b*", "evil\x1b[31m", true},
-	{"\xff*", "\xff\xfe", true}, {"[\x80-\xff]", "\xc3", true},
+	{"api", "api", true},
+	{"api", "api2", false},
+	{"*", "", true},
+	{"*", "anything", true},
+	{"app_*", "app_tests", true},
+	{"app_*", "ap", false},
+	{"*tests", "app_tests", true},
+	{"a*b*c", "axxbyyc", true},
+	{"a*b*c", "axxbyy", false},
+	{"?", "x", true},
+	{"?", "", false},
+	{"??", "xyz", false},
+	{"[abc]x", "bx", true},
+	{"[abc]x", "dx", false},
+	{"[a-c]", "b", true},
+	{"[!a-c]", "b", false},
+	{"[^a-c]", "d", true},
+	{"[]]", "]", true},
+	{"[a-]", "-", true},
+	{"\\*", "*", true},
+	{"\\*", "x", false},
+	{"a\\?", "a?", true},
+	{"\\[x", "[x", true},
+	{"py*st", "pytest", true},
+	{"py*st", "pyst", true},
+	{"*.*", "a.b.c", true},
+	{"evil\x1b*", "evil\x1b[31m", true},
+	{"\xff*", "\xff\xfe", true},
+	{"[\x80-\xff]", "\xc3", true},
 	/* Unchecked bad patterns: no match, no read past the end. */
-	{"[", "[", false}, {"[!", "a", false}, {"x[", "x[", false},
-	{"*[", "ab", false}, {"[a-", "a", false}, {"a\\", "a\\", true},
+	{"[", "[", false},
+	{"[!", "a", false},
+	{"x[", "x[", false},
+	{"*[", "ab", false},
+	{"[a-", "a", false},
+	{"a\\", "a\\", true},
 };
 
 static void test_glob(void **state)
@@ -64,9 +85,9 @@ static const struct {
 	const char *pattern;
 	bool ok;
 } checks[] = {
-	{"app", true}, {"[abc]", true}, {"[]]", true}, {"\\[", true},
-	{"[abc", false}, {"x[", false}, {"abc\\", false}, {"[!", false},
-	{"[\\]", false},
+	{"app", true},    {"[abc]", true}, {"[]]", true},
+	{"\\[", true},    {"[abc", false}, {"x[", false},
+	{"abc\\", false}, {"[!", false},   {"[\\]", false},
 };
 
 static void test_glob_check(void **state)

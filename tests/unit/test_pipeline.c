@@ -35,7 +35,9 @@ static void fill(struct sample *s, double t, int n_api, int n_leak)
 
 		ss->pid = pid++;
 		ss->user = i < n_api ? "app_api" : "app_tests";
-		ss->app = i < n_api ? "api" : i < n_api + n_leak ? "leak" : "stuck";
+		ss->app = i < n_api            ? "api"
+			  : i < n_api + n_leak ? "leak"
+					       : "stuck";
 		ss->db = "shop";
 		ss->state = i < n_api + n_leak ? SESSION_STATE_IDLE
 					       : SESSION_STATE_IDLE_TX;
@@ -54,8 +56,7 @@ static bool has_warning(const struct report *r, const char *text)
 	return false;
 }
 
-static const struct report_group *group(const struct report *r,
-					const char *app)
+static const struct report_group *group(const struct report *r, const char *app)
 {
 	for (size_t i = 0; i < r->group_count; i++) {
 		const char *a = r->groups[i].keys[GROUP_KEY_APP];
@@ -131,8 +132,9 @@ static void test_never_reached(void **state)
 	assert_int_equal(run.report.samples, 0);
 	assert_int_equal(run.report.failed_samples, 1);
 	assert_false(run.report.up);
-	assert_true(has_warning(&run.report,
-				"no sample could be taken: connection refused"));
+	assert_true(
+		has_warning(&run.report,
+			    "no sample could be taken: connection refused"));
 	support_run_finish(&run);
 }
 

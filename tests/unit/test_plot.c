@@ -33,7 +33,7 @@ struct run {
 	const struct spec *specs;
 	size_t spec_count;
 	int samples;
-	int fail_at;  /* this sample fails; -1 none */
+	int fail_at;    /* this sample fails; -1 none */
 	int role_limit; /* on the first spec's role; -1 none */
 	bool wrapped;
 };
@@ -243,11 +243,9 @@ static bool svg_well_formed(const char *svg)
 
 static const struct spec ten_groups[] = {
 	{"r_leak", "leaky", 1, 1}, /* +60/min */
-	{"r_big", "a", 20, 0},     {"r_big", "b", 19, 0},
-	{"r_big", "c", 18, 0},     {"r_big", "d", 17, 0},
-	{"r_big", "e", 16, 0},     {"r_big", "f", 15, 0},
-	{"r_big", "g", 14, 0},     {"r_big", "h", 13, 0},
-	{"r_big", "i", 12, 0},
+	{"r_big", "a", 20, 0},     {"r_big", "b", 19, 0}, {"r_big", "c", 18, 0},
+	{"r_big", "d", 17, 0},     {"r_big", "e", 16, 0}, {"r_big", "f", 15, 0},
+	{"r_big", "g", 14, 0},     {"r_big", "h", 13, 0}, {"r_big", "i", 12, 0},
 };
 
 /* Ten groups: seven lines of their own, the leak among them although
@@ -277,8 +275,8 @@ static void test_lines_and_other(void **state)
 	assert_non_null(strstr(f.svg, "base 39<"));
 	assert_non_null(strstr(other, "M58.0 "));
 	assert_true(path_flat(other, 40));
-	assert_false(path_flat(strstr(f.svg, "data-group=\"r_leak/leaky\""),
-			       2));
+	assert_false(
+		path_flat(strstr(f.svg, "data-group=\"r_leak/leaky\""), 2));
 	assert_non_null(strstr(f.svg, "3 more groups, summed"));
 	/* One baseline per line. */
 	assert_int_equal(count(f.svg, "class=\"baseline\""), PLOT_MAX_LINES);
@@ -290,7 +288,7 @@ static void test_lines_and_other(void **state)
 static void test_plan(void **state)
 {
 	static const char *const own[] = {"r_leak/leaky", "r_big/a", "r_big/b",
-					  "r_big/c", "r_big/d", "r_big/e",
+					  "r_big/c",      "r_big/d", "r_big/e",
 					  "r_big/f"};
 	struct run run = {ten_groups, COUNT(ten_groups), 40, 20, 16, false};
 	struct fixture f;
@@ -343,12 +341,14 @@ static void test_leak_mark(void **state)
 	(void)state;
 	draw(&f, &run);
 	assert_true(f.run.report.groups[0].trend.flagged ||
-		    f.run.report.groups[f.run.report.group_count - 1].trend.flagged);
+		    f.run.report.groups[f.run.report.group_count - 1]
+			    .trend.flagged);
 	assert_int_equal(count(f.svg, "class=\"leak\""), 1);
 	leak = strstr(f.svg, "class=\"leak\"");
 	assert_non_null(leak);
-	assert_int_equal(strncmp(leak, "class=\"leak\" data-group=\"r_leak/"
-				       "leaky\"",
+	assert_int_equal(strncmp(leak,
+				 "class=\"leak\" data-group=\"r_leak/"
+				 "leaky\"",
 				 38),
 			 0);
 	assert_non_null(strstr(leak, "LEAK +60/min"));
@@ -524,7 +524,9 @@ static void test_no_sessions(void **state)
 static void test_hostile_names(void **state)
 {
 	static const char *const markup[] = {
-		"<script>alert(1)</script>", "a&b \"q\" 'x'", "]]><!--",
+		"<script>alert(1)</script>",
+		"a&b \"q\" 'x'",
+		"]]><!--",
 		"\xef\xbf\xbe\xef\xbf\xbf nonchar",
 	};
 

@@ -74,9 +74,8 @@ static void fill_server(struct sample *s)
 		 "watcher\xff");
 }
 
-static struct session *add(struct sample *s, const char *name,
-			   const char *addr, int port,
-			   enum session_state state)
+static struct session *add(struct sample *s, const char *name, const char *addr,
+			   int port, enum session_state state)
 {
 	struct session *x = sample_add_session(s);
 
@@ -171,7 +170,8 @@ static void test_roundtrip_hostile(void **state)
 		assert_non_null(strstr(text, "{\"v\":2,\"t\":1763900000.125,"));
 		assert_int_equal(read_all(text, len, &back, &err, NULL), 1);
 
-		assert_true(fabs(back.taken_at_epoch_s - 1763900000.125) < 1e-6);
+		assert_true(fabs(back.taken_at_epoch_s - 1763900000.125) <
+			    1e-6);
 		assert_true(fabs(back.elapsed_ms - 1.5) < 1e-9);
 		assert_int_equal(back.status, in.status);
 		assert_string_equal(back.server.version, "15.18");
@@ -186,9 +186,11 @@ static void test_roundtrip_hostile(void **state)
 		assert_int_equal(sample_session_total(&back), 7);
 		/* Rows keep the client address, not the port. */
 		assert_int_equal(weight_of(&back, name, SESSION_STATE_IDLE, "",
-					   -1), 3);
+					   -1),
+				 3);
 		assert_int_equal(weight_of(&back, name, SESSION_STATE_ACTIVE,
-					   "10.0.0.7", 0), 2);
+					   "10.0.0.7", 0),
+				 2);
 		for (size_t k = 0; k < back.session_count; k++) {
 			if (back.sessions[k].pid == 4242) {
 				got = &back.sessions[k];
@@ -224,8 +226,8 @@ static void test_roundtrip_hostile(void **state)
  * apart through a record: separate rows, each read back as it was. */
 static void test_lookalikes(void **state)
 {
-	static const char *const names[] = {"\xff", "\\xff", "\\\xff",
-					    "\\\\xff", "\x1b", "\\e"};
+	static const char *const names[] = {"\xff",    "\\xff", "\\\xff",
+					    "\\\\xff", "\x1b",  "\\e"};
 	struct sample in;
 	struct sample back;
 	struct errbuf err;
@@ -452,10 +454,12 @@ static void test_aggregation(void **state)
 	assert_non_null(strstr(text, "\"idle_in_transaction\":[]"));
 	assert_int_equal(read_all(text, len, &back, &err, NULL), 1);
 	assert_int_equal(back.session_count, 3);
-	assert_int_equal(weight_of(&back, "app", SESSION_STATE_IDLE,
-				   "10.1.1.1", 0), 15);
+	assert_int_equal(weight_of(&back, "app", SESSION_STATE_IDLE, "10.1.1.1",
+				   0),
+			 15);
 	assert_int_equal(weight_of(&back, "app", SESSION_STATE_IDLE_TX,
-				   "10.1.1.1", 0), 4);
+				   "10.1.1.1", 0),
+			 4);
 	assert_int_equal(sample_session_total(&back), 20);
 	free(text);
 	sample_finish(&in);
@@ -635,8 +639,8 @@ static void test_failed(void **state)
 struct read_case {
 	const char *name;
 	const char *text;
-	size_t len; /* 0: strlen */
-	int samples; /* -1: an error */
+	size_t len;        /* 0: strlen */
+	int samples;       /* -1: an error */
 	const char *error; /* the start of the message */
 	bool truncated;
 };
@@ -645,12 +649,13 @@ static const struct read_case read_cases[] = {
 	{"empty file", "", 0, 0, NULL, false},
 	{"blank lines", "\n  \r\n\t\n", 0, 0, NULL, false},
 	{"two good lines", OK_LINE "\n" OK_LINE, 0, 2, NULL, false},
-	{"no newline at the end", OK_LINE OK_LINE
-	 "{\"v\":1,\"t\":2,\"status\":\"ok\"}", 0, 3, NULL, false},
-	{"cut last line", OK_LINE "{\"v\":1,\"t\":2,\"status\":\"o", 0, 1,
-	 NULL, true},
-	{"cut last line after an escape", OK_LINE "{\"v\":1,\"error\":\"\\",
-	 0, 1, NULL, true},
+	{"no newline at the end",
+	 OK_LINE OK_LINE "{\"v\":1,\"t\":2,\"status\":\"ok\"}", 0, 3, NULL,
+	 false},
+	{"cut last line", OK_LINE "{\"v\":1,\"t\":2,\"status\":\"o", 0, 1, NULL,
+	 true},
+	{"cut last line after an escape", OK_LINE "{\"v\":1,\"error\":\"\\", 0,
+	 1, NULL, true},
 	{"cut middle line", OK_LINE "{\"v\":1,\"t\":\n" OK_LINE, 0, -1,
 	 "line 2: unexpected end of line", false},
 	{"not an object", "[1,2]\n", 0, -1,
@@ -659,10 +664,10 @@ static const struct read_case read_cases[] = {
 	 "line 3: not a pgdrip record (missing \"t\")", false},
 	{"missing status", "{\"v\":1,\"t\":1}\n", 0, -1,
 	 "line 1: not a pgdrip record (missing \"status\")", false},
-	{"binary garbage", BIN("\x01\x02\xff\xfe\x00\x13"), -1, "line 1: ",
-	 false},
-	{"NUL inside a line", BIN("{\"v\":1,\"t\":1\0,\"status\":\"ok\"}\n"), -1,
-	 "line 1: expected ',' or a closing bracket", false},
+	{"binary garbage", BIN("\x01\x02\xff\xfe\x00\x13"), -1,
+	 "line 1: ", false},
+	{"NUL inside a line", BIN("{\"v\":1,\"t\":1\0,\"status\":\"ok\"}\n"),
+	 -1, "line 1: expected ',' or a closing bracket", false},
 	{"NUL at a line start", BIN(OK_LINE "\0" OK_LINE), -1,
 	 "line 2: ", false},
 	{"trailing characters", "{\"v\":1,\"t\":1,\"status\":\"ok\"} x\n", 0,
@@ -681,38 +686,48 @@ static const struct read_case read_cases[] = {
 	 "line 1: bad \\u escape", false},
 	{"raw control byte", "{\"t\":1,\"status\":\"a\tb\"}\n", 0, -1,
 	 "line 1: control character in a string", false},
-	{"too deep", "{\"t\":1,\"status\":\"ok\",\"x\":"
+	{"too deep",
+	 "{\"t\":1,\"status\":\"ok\",\"x\":"
 	 "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
-	 "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n", 0, -1,
-	 "line 1: nested too deeply", false},
-	{"deep but allowed", "{\"t\":1,\"status\":\"ok\",\"x\":"
+	 "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n",
+	 0, -1, "line 1: nested too deeply", false},
+	{"deep but allowed",
+	 "{\"t\":1,\"status\":\"ok\",\"x\":"
 	 "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
-	 "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n", 0, 1, NULL, false},
-	{"negative count", "{\"t\":1,\"status\":\"ok\",\"rows\":[{\"user\":"
-	 "\"a\",\"state\":\"idle\",\"count\":-1}]}\n", 0, -1,
-	 "line 1: \"count\" is -1, not a whole number >= 0", false},
-	{"no count", "{\"t\":1,\"status\":\"ok\",\"rows\":[{\"user\":"
-	 "\"a\",\"state\":\"idle\"}]}\n", 0, -1,
-	 "line 1: a row without a valid count or state", false},
-	{"fractional count", "{\"t\":1,\"status\":\"ok\",\"rows\":[{"
-	 "\"state\":\"idle\",\"count\":1.5}]}\n", 0, -1,
-	 "line 1: \"count\" is 1.5, not a whole number >= 0", false},
-	{"count as a string", "{\"t\":1,\"status\":\"ok\",\"rows\":[{"
-	 "\"state\":\"idle\",\"count\":\"3\"}]}\n", 0, -1,
-	 "line 1: \"count\" is not a number", false},
+	 "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n",
+	 0, 1, NULL, false},
+	{"negative count",
+	 "{\"t\":1,\"status\":\"ok\",\"rows\":[{\"user\":"
+	 "\"a\",\"state\":\"idle\",\"count\":-1}]}\n",
+	 0, -1, "line 1: \"count\" is -1, not a whole number >= 0", false},
+	{"no count",
+	 "{\"t\":1,\"status\":\"ok\",\"rows\":[{\"user\":"
+	 "\"a\",\"state\":\"idle\"}]}\n",
+	 0, -1, "line 1: a row without a valid count or state", false},
+	{"fractional count",
+	 "{\"t\":1,\"status\":\"ok\",\"rows\":[{"
+	 "\"state\":\"idle\",\"count\":1.5}]}\n",
+	 0, -1, "line 1: \"count\" is 1.5, not a whole number >= 0", false},
+	{"count as a string",
+	 "{\"t\":1,\"status\":\"ok\",\"rows\":[{"
+	 "\"state\":\"idle\",\"count\":\"3\"}]}\n",
+	 0, -1, "line 1: \"count\" is not a number", false},
 	/* What pgdrip cannot have written: refused, the line named. */
 	{"unknown version", OK_LINE "{\"v\":999,\"t\":2,\"status\":\"ok\"}\n",
-	 0, -1, "line 2: format version 999 is not one this pgdrip reads "
-	 "(1 to 2)", false},
+	 0, -1,
+	 "line 2: format version 999 is not one this pgdrip reads "
+	 "(1 to 2)",
+	 false},
 	{"version 0", "{\"v\":0,\"t\":2,\"status\":\"ok\"}\n", 0, -1,
 	 "line 1: format version 0 is not", false},
-	{"fractional version", "{\"v\":1.5,\"t\":2,\"status\":\"ok\"}\n", 0,
-	 -1, "line 1: format version 1.5 is not", false},
-	{"version as a string", "{\"v\":\"1\",\"t\":2,\"status\":\"ok\"}\n",
-	 0, -1, "line 1: \"v\" is not a number", false},
+	{"fractional version", "{\"v\":1.5,\"t\":2,\"status\":\"ok\"}\n", 0, -1,
+	 "line 1: format version 1.5 is not", false},
+	{"version as a string", "{\"v\":\"1\",\"t\":2,\"status\":\"ok\"}\n", 0,
+	 -1, "line 1: \"v\" is not a number", false},
 	{"huge time", "{\"v\":1,\"t\":1e308,\"status\":\"ok\"}\n", 0, -1,
 	 "line 1: \"t\" is 1e+308, not a time in seconds "
-	 "since 1970", false},
+	 "since 1970",
+	 false},
 	{"time past 1e11", "{\"v\":1,\"t\":100000000001,\"status\":\"ok\"}\n",
 	 0, -1, "line 1: \"t\" is 100000000001, not a time", false},
 	{"time zero", "{\"v\":1,\"t\":0,\"status\":\"ok\"}\n", 0, -1,
@@ -721,72 +736,96 @@ static const struct read_case read_cases[] = {
 	 "line 1: \"t\" is -5, not a time", false},
 	{"null time", "{\"v\":1,\"t\":null,\"status\":\"ok\"}\n", 0, -1,
 	 "line 1: not a pgdrip record (missing \"t\")", false},
-	{"time backwards", "{\"t\":1763900010,\"status\":\"ok\"}\n"
-	 "{\"t\":1763900005,\"status\":\"failed\"}\n", 0, -1,
+	{"time backwards",
+	 "{\"t\":1763900010,\"status\":\"ok\"}\n"
+	 "{\"t\":1763900005,\"status\":\"failed\"}\n",
+	 0, -1,
 	 "line 2: time runs backwards: \"t\" is 1763900005.000, after "
-	 "1763900010.000 on an earlier line", false},
+	 "1763900010.000 on an earlier line",
+	 false},
 	{"backwards after a slack step",
 	 "{\"t\":1763900010,\"status\":\"ok\"}\n"
 	 "{\"t\":1763900009.5,\"status\":\"ok\"}\n"
-	 "{\"t\":1763900009,\"status\":\"ok\"}\n", 0, -1,
-	 "line 3: time runs backwards", false},
-	{"equal times", "{\"t\":1763900010,\"status\":\"ok\"}\n"
-	 "{\"t\":1763900010,\"status\":\"failed\"}\n", 0, 2, NULL, false},
+	 "{\"t\":1763900009,\"status\":\"ok\"}\n",
+	 0, -1, "line 3: time runs backwards", false},
+	{"equal times",
+	 "{\"t\":1763900010,\"status\":\"ok\"}\n"
+	 "{\"t\":1763900010,\"status\":\"failed\"}\n",
+	 0, 2, NULL, false},
 	{"a clock stepped back less than a second",
 	 "{\"t\":1763900010,\"status\":\"ok\"}\n"
 	 "{\"t\":1763900009.2,\"status\":\"ok\"}\n"
-	 "{\"t\":1763900011,\"status\":\"ok\"}\n", 0, 3, NULL, false},
+	 "{\"t\":1763900011,\"status\":\"ok\"}\n",
+	 0, 3, NULL, false},
 	{"negative elapsed", "{\"t\":1,\"elapsed_ms\":-3,\"status\":\"ok\"}\n",
 	 0, -1, "line 1: \"elapsed_ms\" is -3, not milliseconds", false},
-	{"negative max_connections", "{\"t\":1,\"status\":\"ok\",\"server\":"
-	 "{\"max_connections\":-1}}\n", 0, -1,
-	 "line 1: \"max_connections\" is -1, not a whole number >= 0", false},
-	{"huge max_connections", "{\"t\":1,\"status\":\"ok\",\"server\":"
-	 "{\"max_connections\":1e10}}\n", 0, -1,
-	 "line 1: \"max_connections\" is 10000000000, not", false},
-	{"negative reserved", "{\"t\":1,\"status\":\"ok\",\"server\":"
-	 "{\"superuser_reserved\":-3}}\n", 0, -1,
-	 "line 1: \"superuser_reserved\" is -3", false},
-	{"negative idle_session_timeout", "{\"t\":1,\"status\":\"ok\","
-	 "\"server\":{\"idle_session_timeout_s\":-1}}\n", 0, -1,
-	 "line 1: \"idle_session_timeout_s\" is -1", false},
-	{"role limit below -1", "{\"t\":1,\"status\":\"ok\",\"role_limits\":"
-	 "[{\"name\":\"a\",\"limit\":-2}]}\n", 0, -1,
-	 "line 1: \"limit\" is -2, not a connection limit (-1 or more)", false},
-	{"db limit without a limit", "{\"t\":1,\"status\":\"ok\",\"db_limits\":"
-	 "[{\"name\":\"a\"}]}\n", 0, -1,
-	 "line 1: a limit without \"limit\"", false},
-	{"negative pid", "{\"t\":1,\"status\":\"ok\",\"idle_in_transaction\":"
-	 "[{\"pid\":-4,\"state\":\"idle_in_transaction\"}]}\n", 0, -1,
-	 "line 1: \"pid\" is -4", false},
-	{"port out of range", "{\"t\":1,\"status\":\"ok\","
-	 "\"idle_in_transaction\":[{\"client_port\":70000,"
-	 "\"state\":\"idle_in_transaction\"}]}\n", 0, -1,
-	 "line 1: \"client_port\" is 70000, not a port (-1 to 65535)", false},
-	{"huge age", "{\"t\":1,\"status\":\"ok\",\"idle_in_transaction\":"
-	 "[{\"idle_s\":1e308,\"state\":\"idle_in_transaction\"}]}\n", 0, -1,
-	 "line 1: \"idle_s\" is 1e+308, not a duration",
+	{"negative max_connections",
+	 "{\"t\":1,\"status\":\"ok\",\"server\":"
+	 "{\"max_connections\":-1}}\n",
+	 0, -1, "line 1: \"max_connections\" is -1, not a whole number >= 0",
 	 false},
-	{"transaction from the future", "{\"t\":1,\"status\":\"ok\","
+	{"huge max_connections",
+	 "{\"t\":1,\"status\":\"ok\",\"server\":"
+	 "{\"max_connections\":1e10}}\n",
+	 0, -1, "line 1: \"max_connections\" is 10000000000, not", false},
+	{"negative reserved",
+	 "{\"t\":1,\"status\":\"ok\",\"server\":"
+	 "{\"superuser_reserved\":-3}}\n",
+	 0, -1, "line 1: \"superuser_reserved\" is -3", false},
+	{"negative idle_session_timeout",
+	 "{\"t\":1,\"status\":\"ok\","
+	 "\"server\":{\"idle_session_timeout_s\":-1}}\n",
+	 0, -1, "line 1: \"idle_session_timeout_s\" is -1", false},
+	{"role limit below -1",
+	 "{\"t\":1,\"status\":\"ok\",\"role_limits\":"
+	 "[{\"name\":\"a\",\"limit\":-2}]}\n",
+	 0, -1, "line 1: \"limit\" is -2, not a connection limit (-1 or more)",
+	 false},
+	{"db limit without a limit",
+	 "{\"t\":1,\"status\":\"ok\",\"db_limits\":"
+	 "[{\"name\":\"a\"}]}\n",
+	 0, -1, "line 1: a limit without \"limit\"", false},
+	{"negative pid",
+	 "{\"t\":1,\"status\":\"ok\",\"idle_in_transaction\":"
+	 "[{\"pid\":-4,\"state\":\"idle_in_transaction\"}]}\n",
+	 0, -1, "line 1: \"pid\" is -4", false},
+	{"port out of range",
+	 "{\"t\":1,\"status\":\"ok\","
+	 "\"idle_in_transaction\":[{\"client_port\":70000,"
+	 "\"state\":\"idle_in_transaction\"}]}\n",
+	 0, -1, "line 1: \"client_port\" is 70000, not a port (-1 to 65535)",
+	 false},
+	{"huge age",
+	 "{\"t\":1,\"status\":\"ok\",\"idle_in_transaction\":"
+	 "[{\"idle_s\":1e308,\"state\":\"idle_in_transaction\"}]}\n",
+	 0, -1, "line 1: \"idle_s\" is 1e+308, not a duration", false},
+	{"transaction from the future",
+	 "{\"t\":1,\"status\":\"ok\","
 	 "\"idle_in_transaction\":[{\"xact_start\":1e12,"
-	 "\"state\":\"idle_in_transaction\"}]}\n", 0, -1,
-	 "line 1: \"xact_start\" is 1000000000000, not a time", false},
-	{"negative client pid", "{\"t\":1,\"status\":\"ok\",\"rows\":[{"
+	 "\"state\":\"idle_in_transaction\"}]}\n",
+	 0, -1, "line 1: \"xact_start\" is 1000000000000, not a time", false},
+	{"negative client pid",
+	 "{\"t\":1,\"status\":\"ok\",\"rows\":[{"
 	 "\"state\":\"idle\",\"count\":1,\"client_process\":{\"pid\":-7}}]}\n",
 	 0, -1, "line 1: \"pid\" is -7", false},
-	{"nulls read as unknown", "{\"t\":1,\"elapsed_ms\":null,\"status\":"
+	{"nulls read as unknown",
+	 "{\"t\":1,\"elapsed_ms\":null,\"status\":"
 	 "\"ok\",\"server\":{\"idle_session_timeout_s\":null},"
 	 "\"idle_in_transaction\":[{\"idle_s\":null,\"xact_start\":null,"
-	 "\"state\":\"idle_in_transaction\"}]}\n", 0, 1, NULL, false},
-	{"unknown state", "{\"t\":1,\"status\":\"ok\",\"rows\":[{\"user\":"
-	 "\"a\",\"state\":\"asleep\",\"count\":1}]}\n", 0, -1,
-	 "line 1: a row without a valid count or state", false},
-	{"too many sessions", "{\"t\":1,\"status\":\"ok\",\"rows\":["
+	 "\"state\":\"idle_in_transaction\"}]}\n",
+	 0, 1, NULL, false},
+	{"unknown state",
+	 "{\"t\":1,\"status\":\"ok\",\"rows\":[{\"user\":"
+	 "\"a\",\"state\":\"asleep\",\"count\":1}]}\n",
+	 0, -1, "line 1: a row without a valid count or state", false},
+	{"too many sessions",
+	 "{\"t\":1,\"status\":\"ok\",\"rows\":["
 	 "{\"state\":\"idle\",\"count\":2000000000},"
-	 "{\"state\":\"idle\",\"count\":2000000000}]}\n", 0, -1,
-	 "line 1: more sessions than any server holds", false},
+	 "{\"state\":\"idle\",\"count\":2000000000}]}\n",
+	 0, -1, "line 1: more sessions than any server holds", false},
 	/* Written by the first version: must stay readable. */
-	{"version 1 line", "{\"v\":1,\"t\":1795414761.463,\"status\":"
+	{"version 1 line",
+	 "{\"v\":1,\"t\":1795414761.463,\"status\":"
 	 "\"late\",\"elapsed_ms\":4,\"server\":{\"version\":\"15.18\","
 	 "\"version_num\":150018,\"max_connections\":100,"
 	 "\"superuser_reserved\":3,\"reserved\":0,"
@@ -800,11 +839,13 @@ static const struct read_case read_cases[] = {
 	 "\"idle_s\":75.2,\"xact_age_s\":null,\"backend_age_s\":90,"
 	 "\"xact_start\":null,\"query\":\"select 1\"}],"
 	 "\"role_limits\":[{\"name\":\"app\",\"limit\":40}],"
-	 "\"db_limits\":[]}\n", 0, 1, NULL, false},
-	{"unknown fields ignored", "{\"v\":2,\"t\":1,\"status\":\"ok\","
+	 "\"db_limits\":[]}\n",
+	 0, 1, NULL, false},
+	{"unknown fields ignored",
+	 "{\"v\":2,\"t\":1,\"status\":\"ok\","
 	 "\"future\":{\"a\":[1,true,null,\"\\u00e9\"]},\"rows\":[{\"user\":"
-	 "\"a\",\"state\":\"idle\",\"count\":2,\"color\":\"red\"}]}\n", 0, 1,
-	 NULL, false},
+	 "\"a\",\"state\":\"idle\",\"count\":2,\"color\":\"red\"}]}\n",
+	 0, 1, NULL, false},
 };
 
 static void test_read_cases(void **state)

@@ -142,14 +142,38 @@ struct check_case {
 	size_t failures;
 };
 
-static void set_total_pass(struct thresholds *t) { t->max_total = 16; }
-static void set_total_fail(struct thresholds *t) { t->max_total = 15; }
-static void set_group_pass(struct thresholds *t) { t->max_per_group = 8; }
-static void set_group_fail(struct thresholds *t) { t->max_per_group = 4; }
-static void set_usage_pass(struct thresholds *t) { t->max_usage_pct = 80; }
-static void set_usage_fail(struct thresholds *t) { t->max_usage_pct = 15; }
-static void set_idle_pass(struct thresholds *t) { t->max_idle_tx = 2; }
-static void set_idle_fail(struct thresholds *t) { t->max_idle_tx = 1; }
+static void set_total_pass(struct thresholds *t)
+{
+	t->max_total = 16;
+}
+static void set_total_fail(struct thresholds *t)
+{
+	t->max_total = 15;
+}
+static void set_group_pass(struct thresholds *t)
+{
+	t->max_per_group = 8;
+}
+static void set_group_fail(struct thresholds *t)
+{
+	t->max_per_group = 4;
+}
+static void set_usage_pass(struct thresholds *t)
+{
+	t->max_usage_pct = 80;
+}
+static void set_usage_fail(struct thresholds *t)
+{
+	t->max_usage_pct = 15;
+}
+static void set_idle_pass(struct thresholds *t)
+{
+	t->max_idle_tx = 2;
+}
+static void set_idle_fail(struct thresholds *t)
+{
+	t->max_idle_tx = 1;
+}
 
 static void set_idle_age_fail(struct thresholds *t)
 {
@@ -211,8 +235,8 @@ static void test_hidden_states_warn(void **state)
 
 struct hidden_case {
 	const char *what;
-	const char *role;      /* pgdrip's own role */
-	const char *filter;    /* --user, or NULL */
+	const char *role;   /* pgdrip's own role */
+	const char *filter; /* --user, or NULL */
 	int max_idle_tx;
 	bool evaluated;
 	int exit_code;
@@ -267,7 +291,8 @@ static void test_hidden_states_check(void **state)
 		assert_int_equal(f.report.exit_code, c->exit_code);
 		assert_string_equal(r->hint, c->hint);
 		if (!c->evaluated) {
-			assert_non_null(strstr(r->reason, "2 selected sessions"));
+			assert_non_null(
+				strstr(r->reason, "2 selected sessions"));
 		}
 		support_run_finish(&f);
 	}

@@ -12,7 +12,6 @@
 
 #include "support.h"
 
-
 #include "report_json.h"
 
 #include <math.h>
@@ -290,17 +289,21 @@ static const struct variant_case variants[] = {
 	{"no times", no_times, "\"started_at\": null,\n  \"ended_at\": null"},
 	{"no timeout", no_times, "\"idle_session_timeout_s\": null"},
 	{"infinite usage", no_times, "\"usage_pct\": null"},
-	{"leap day", leap_day, "\"started_at\": \"2000-02-29T00:00:00Z\",\n"
-			       "  \"ended_at\": \"2100-02-28T23:59:59Z\""},
+	{"leap day", leap_day,
+	 "\"started_at\": \"2000-02-29T00:00:00Z\",\n"
+	 "  \"ended_at\": \"2100-02-28T23:59:59Z\""},
 	{"hidden", hidden, "\"unknown_state\": 5"},
 	{"hidden group", hidden, "\"unknown\": 5"},
 	{"no stats", hidden, "\"can_read_all_stats\": false"},
-	{"server forecast", hidden, "\"limit_kind\": \"server\",\n"
-				    "          \"limit_name\": \"\","},
-	{"by db", by_db, "{\n      \"database\": \"shop\",\n"
-			 "      \"connections\": 30,"},
-	{"by db limit", by_db, "\"database\": 20,\n"
-			       "        \"database_usage_pct\": 150\n"},
+	{"server forecast", hidden,
+	 "\"limit_kind\": \"server\",\n"
+	 "          \"limit_name\": \"\","},
+	{"by db", by_db,
+	 "{\n      \"database\": \"shop\",\n"
+	 "      \"connections\": 30,"},
+	{"by db limit", by_db,
+	 "\"database\": 20,\n"
+	 "        \"database_usage_pct\": 150\n"},
 	{"by db empty", by_db, "{\n      \"database\": \"\",\n"},
 	{"aborted", aborted, "\"state\": \"idle in transaction (aborted)\""},
 	{"aborted age", aborted, "\"xact_age_s\": null"},
@@ -311,8 +314,9 @@ static const struct variant_case variants[] = {
 	 "      \"ok\": false,\n      \"evaluated\": false,\n"
 	 "      \"reason\": \"2 hidden from \\\"a\\\"\",\n"
 	 "      \"hint\": \"GRANT pg_monitor TO \\\"A\\\"\"\n    }"},
-	{"socket", aborted, "\"client_addr\": \"\",\n"
-			    "      \"client_port\": -1,"},
+	{"socket", aborted,
+	 "\"client_addr\": \"\",\n"
+	 "      \"client_port\": -1,"},
 };
 
 static void test_variants(void **state)

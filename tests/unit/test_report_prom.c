@@ -129,11 +129,11 @@ static void assert_exposition(const char *out)
 		unsigned cp;
 
 		n = utf8_decode((const unsigned char *)out + i, strlen(out + i),
-		                &cp);
+				&cp);
 		if (n == 0 || (cp < 0x20 && cp != '\n') ||
 		    (cp >= 0x7F && cp < 0xA0)) {
 			fail_msg("bad byte 0x%02x at %zu",
-			         (unsigned char)out[i], i);
+				 (unsigned char)out[i], i);
 		}
 	}
 	for (const char *p = out; *p != '\0'; p = next_line(p)) {
@@ -161,7 +161,7 @@ static void assert_exposition(const char *out)
 		n = parse_sample(p);
 		if (n == 0) {
 			fail_msg("not a sample line: %.*s",
-			         (int)strcspn(p, "\n"), p);
+				 (int)strcspn(p, "\n"), p);
 		}
 		/* Together: the family declared last owns the sample. */
 		if (strlen(current) != n || strncmp(p, current, n) != 0) {
@@ -171,12 +171,12 @@ static void assert_exposition(const char *out)
 }
 
 static void add_breakdown(struct report *r, const char *user, const char *app,
-                          enum session_state state, int n)
+			  enum session_state state, int n)
 {
 	struct report_breakdown *b;
 
-	r->breakdown =
-	    realloc(r->breakdown, (r->breakdown_count + 1) * sizeof(*b));
+	r->breakdown = realloc(r->breakdown,
+			       (r->breakdown_count + 1) * sizeof(*b));
 	b = &r->breakdown[r->breakdown_count++];
 	memset(b, 0, sizeof(*b));
 	b->user = user;
@@ -203,59 +203,72 @@ static void build(struct report *r, const char *name)
 static void test_exact_lines(void **state)
 {
 	static const char *const lines[] = {
-	    "# HELP pgdrip_up 1 when the last sample of the server "
-	    "succeeded, else 0",
-	    "# TYPE pgdrip_up gauge",
-	    "pgdrip_up{server=\"db1:5432/shop\"} 1",
-	    "pgdrip_build_info{server=\"db1:5432/shop\",version=\"0.1.0\"} 1",
-	    "# TYPE pgdrip_samples_total counter",
-	    "pgdrip_samples_total{server=\"db1:5432/shop\"} 600",
-	    "pgdrip_sample_failures_total{server=\"db1:5432/shop\"} 3",
-	    "pgdrip_reconnects_total{server=\"db1:5432/shop\"} 2",
-	    "pgdrip_sample_duration_seconds{server=\"db1:5432/shop\"} 0.0025",
-	    "pgdrip_last_sample_timestamp_seconds{server=\"db1:5432/shop\"} "
-	    "1795349400.5",
-	    "pgdrip_server_max_connections{server=\"db1:5432/shop\"} 100",
-	    "pgdrip_server_usable_connections{server=\"db1:5432/shop\"} 97",
-	    "pgdrip_server_connections{server=\"db1:5432/shop\"} 42",
-	    "pgdrip_selected_connections{server=\"db1:5432/shop\"} 42",
-	    "pgdrip_connections{server=\"db1:5432/shop\",user=\"app_tests\","
-	    "application=\"app_tests\",database=\"shop\",state=\"idle\"} 27",
-	    "pgdrip_connections{server=\"db1:5432/shop\",user=\"app\","
-	    "application=\"api\",database=\"shop\",state=\"idle\"} 12",
-	    "pgdrip_limit_connections{server=\"db1:5432/shop\","
-	    "kind=\"server\"} 97",
-	    "pgdrip_limit_connections{server=\"db1:5432/shop\",kind=\"role\","
-	    "name=\"app_tests\"} 40",
-	    "pgdrip_limit_used_connections{server=\"db1:5432/shop\","
-	    "kind=\"role\",name=\"app_tests\"} 30",
-	    "pgdrip_limit_usage_ratio{server=\"db1:5432/shop\",kind=\"role\","
-	    "name=\"app_tests\"} 0.75",
-	    "pgdrip_idle_in_transaction_sessions{server=\"db1:5432/shop\"} 1",
-	    "pgdrip_idle_in_transaction_over_age_sessions{server=\"db1:5432/"
-	    "shop\"} 1",
-	    "pgdrip_idle_in_transaction_oldest_seconds{server=\"db1:5432/"
-	    "shop\"} 75.2",
-	    "pgdrip_group_connections{server=\"db1:5432/"
-	    "shop\",user=\"app_tests\","
-	    "application=\"app_tests\"} 30",
-	    "pgdrip_group_connections{server=\"db1:5432/shop\",user=\"app\","
-	    "application=\"api\"} 12",
-	    "pgdrip_group_baseline_connections{server=\"db1:5432/shop\","
-	    "user=\"app\",application=\"api\"} 2",
-	    "pgdrip_group_peak_connections{server=\"db1:5432/shop\","
-	    "user=\"app_tests\",application=\"app_tests\"} 30",
-	    "pgdrip_group_growth_per_minute{server=\"db1:5432/shop\","
-	    "user=\"app_tests\",application=\"app_tests\"} 60",
-	    "pgdrip_group_growth_confidence_ratio{server=\"db1:5432/shop\","
-	    "user=\"app_tests\",application=\"app_tests\"} 0.999",
-	    "pgdrip_group_leak_flagged{server=\"db1:5432/shop\","
-	    "user=\"app_tests\",application=\"app_tests\"} 1",
-	    "pgdrip_group_leak_flagged{server=\"db1:5432/shop\",user=\"app\","
-	    "application=\"api\"} 0",
-	    "pgdrip_group_exhaustion_forecast_seconds{server=\"db1:5432/shop\","
-	    "user=\"app_tests\",application=\"app_tests\"} 250",
-	    "# warning: role \\\"app_tests\\\" cannot see other roles' states",
+		"# HELP pgdrip_up 1 when the last sample of the server "
+		"succeeded, else 0",
+		"# TYPE pgdrip_up gauge",
+		"pgdrip_up{server=\"db1:5432/shop\"} 1",
+		"pgdrip_build_info{server=\"db1:5432/shop\",version=\"0.1.0\"} "
+		"1",
+		"# TYPE pgdrip_samples_total counter",
+		"pgdrip_samples_total{server=\"db1:5432/shop\"} 600",
+		"pgdrip_sample_failures_total{server=\"db1:5432/shop\"} 3",
+		"pgdrip_reconnects_total{server=\"db1:5432/shop\"} 2",
+		"pgdrip_sample_duration_seconds{server=\"db1:5432/shop\"} "
+		"0.0025",
+		"pgdrip_last_sample_timestamp_seconds{server=\"db1:5432/"
+		"shop\"} "
+		"1795349400.5",
+		"pgdrip_server_max_connections{server=\"db1:5432/shop\"} 100",
+		"pgdrip_server_usable_connections{server=\"db1:5432/shop\"} 97",
+		"pgdrip_server_connections{server=\"db1:5432/shop\"} 42",
+		"pgdrip_selected_connections{server=\"db1:5432/shop\"} 42",
+		"pgdrip_connections{server=\"db1:5432/"
+		"shop\",user=\"app_tests\","
+		"application=\"app_tests\",database=\"shop\",state=\"idle\"} "
+		"27",
+		"pgdrip_connections{server=\"db1:5432/shop\",user=\"app\","
+		"application=\"api\",database=\"shop\",state=\"idle\"} 12",
+		"pgdrip_limit_connections{server=\"db1:5432/shop\","
+		"kind=\"server\"} 97",
+		"pgdrip_limit_connections{server=\"db1:5432/"
+		"shop\",kind=\"role\","
+		"name=\"app_tests\"} 40",
+		"pgdrip_limit_used_connections{server=\"db1:5432/shop\","
+		"kind=\"role\",name=\"app_tests\"} 30",
+		"pgdrip_limit_usage_ratio{server=\"db1:5432/"
+		"shop\",kind=\"role\","
+		"name=\"app_tests\"} 0.75",
+		"pgdrip_idle_in_transaction_sessions{server=\"db1:5432/shop\"} "
+		"1",
+		"pgdrip_idle_in_transaction_over_age_sessions{server=\"db1:"
+		"5432/"
+		"shop\"} 1",
+		"pgdrip_idle_in_transaction_oldest_seconds{server=\"db1:5432/"
+		"shop\"} 75.2",
+		"pgdrip_group_connections{server=\"db1:5432/"
+		"shop\",user=\"app_tests\","
+		"application=\"app_tests\"} 30",
+		"pgdrip_group_connections{server=\"db1:5432/"
+		"shop\",user=\"app\","
+		"application=\"api\"} 12",
+		"pgdrip_group_baseline_connections{server=\"db1:5432/shop\","
+		"user=\"app\",application=\"api\"} 2",
+		"pgdrip_group_peak_connections{server=\"db1:5432/shop\","
+		"user=\"app_tests\",application=\"app_tests\"} 30",
+		"pgdrip_group_growth_per_minute{server=\"db1:5432/shop\","
+		"user=\"app_tests\",application=\"app_tests\"} 60",
+		"pgdrip_group_growth_confidence_ratio{server=\"db1:5432/shop\","
+		"user=\"app_tests\",application=\"app_tests\"} 0.999",
+		"pgdrip_group_leak_flagged{server=\"db1:5432/shop\","
+		"user=\"app_tests\",application=\"app_tests\"} 1",
+		"pgdrip_group_leak_flagged{server=\"db1:5432/"
+		"shop\",user=\"app\","
+		"application=\"api\"} 0",
+		"pgdrip_group_exhaustion_forecast_seconds{server=\"db1:5432/"
+		"shop\","
+		"user=\"app_tests\",application=\"app_tests\"} 250",
+		"# warning: role \\\"app_tests\\\" cannot see other roles' "
+		"states",
 	};
 	struct report r;
 	char *out;
@@ -270,7 +283,7 @@ static void test_exact_lines(void **state)
 	/* Not growing: no forecast series rather than +Inf; no idle
 	 * transaction: no age.  No self CPU measured: no series. */
 	assert_null(strstr(out, "exhaustion_forecast_seconds{server=\"db1:5432/"
-	                        "shop\",user=\"app\""));
+				"shop\",user=\"app\""));
 	assert_null(strstr(out, "oldest_idle_in_transaction_seconds{"));
 	assert_null(strstr(out, "pgdrip_process_cpu_seconds_total{"));
 	assert_null(strstr(out, "Inf"));
@@ -294,7 +307,7 @@ static void test_listen_refused(void **state)
 	assert_exposition(out);
 	assert_line(out, "# TYPE pgdrip_listen_refused_total counter");
 	assert_line(out,
-	            "pgdrip_listen_refused_total{server=\"db1:5432/shop\"} 7");
+		    "pgdrip_listen_refused_total{server=\"db1:5432/shop\"} 7");
 	free(out);
 	report_finish(&r);
 }
@@ -322,15 +335,15 @@ static const struct {
 	const char *raw;
 	const char *escaped;
 } escapes[] = {
-    /* A backslash is two in the value, four in the exposition. */
-    {"a\"b\\c\nd", "a\\\"b\\\\\\\\c\\nd"},
-    {"\\xff", "\\\\\\\\xff"},
-    {"esc\x1b[2J\a\r\t", "esc\\\\x1b[2J\\\\x07\\\\x0d\\\\x09"},
-    {"bad\xff\xc0\xaf", "bad\\\\xff\\\\xc0\\\\xaf"},
-    {"c1 \xc2\x9b", "c1 \\\\xc2\\\\x9b"},
-    {"del\x7f", "del\\\\x7f"},
-    {"名前 é", "名前 é"},
-    {"", ""},
+	/* A backslash is two in the value, four in the exposition. */
+	{"a\"b\\c\nd", "a\\\"b\\\\\\\\c\\nd"},
+	{"\\xff", "\\\\\\\\xff"},
+	{"esc\x1b[2J\a\r\t", "esc\\\\x1b[2J\\\\x07\\\\x0d\\\\x09"},
+	{"bad\xff\xc0\xaf", "bad\\\\xff\\\\xc0\\\\xaf"},
+	{"c1 \xc2\x9b", "c1 \\\\xc2\\\\x9b"},
+	{"del\x7f", "del\\\\x7f"},
+	{"名前 é", "名前 é"},
+	{"", ""},
 };
 
 static void test_escaping(void **state)
@@ -346,12 +359,12 @@ static void test_escaping(void **state)
 		out = render(&r);
 		assert_exposition(out);
 		snprintf(want, sizeof(want), "pgdrip_up{server=\"%s\"} 1",
-		         escapes[i].escaped);
+			 escapes[i].escaped);
 		assert_line(out, want);
 		snprintf(want, sizeof(want),
-		         "pgdrip_limit_connections{server=\"%s\",kind=\"role\","
-		         "name=\"%s\"} 40",
-		         escapes[i].escaped, escapes[i].escaped);
+			 "pgdrip_limit_connections{server=\"%s\",kind=\"role\","
+			 "name=\"%s\"} 40",
+			 escapes[i].escaped, escapes[i].escaped);
 		assert_line(out, want);
 		free(out);
 		report_finish(&r);
@@ -369,7 +382,7 @@ static void test_escaping(void **state)
 		}
 		r.groups[1].keys[GROUP_KEY_DB] = NULL;
 		report_add_warning(&r, "warned about \"%s\"\n",
-		                   support_hostile[i]);
+				   support_hostile[i]);
 		out = render(&r);
 		assert_exposition(out);
 		free(out);
@@ -404,40 +417,51 @@ static void build_five(struct report *r)
 	r->breakdown_count = 0;
 	for (size_t i = 0; i < 5; i++) {
 		add_breakdown(r, "u", apps[i],
-		              i == 3 ? SESSION_STATE_ACTIVE
-		                     : SESSION_STATE_IDLE,
-		              50 - 10 * (int)i);
+			      i == 3 ? SESSION_STATE_ACTIVE
+				     : SESSION_STATE_IDLE,
+			      50 - 10 * (int)i);
 	}
 }
 
 static void test_fold(void **state)
 {
 	static const char *const lines[] = {
-	    "pgdrip_group_connections{server=\"db1:5432/shop\",user=\"u\","
-	    "application=\"a\"} 50",
-	    "pgdrip_group_connections{server=\"db1:5432/shop\",user=\"u\","
-	    "application=\"b\"} 40",
-	    "pgdrip_group_connections{server=\"db1:5432/shop\","
-	    "user=\"__other__\",application=\"__other__\",other=\"true\"} 60",
-	    "pgdrip_group_baseline_connections{server=\"db1:5432/shop\","
-	    "user=\"__other__\",application=\"__other__\",other=\"true\"} 15",
-	    "pgdrip_group_peak_connections{server=\"db1:5432/shop\","
-	    "user=\"__other__\",application=\"__other__\",other=\"true\"} 90",
-	    "pgdrip_group_growth_per_minute{server=\"db1:5432/shop\","
-	    "user=\"__other__\",application=\"__other__\",other=\"true\"} 3",
-	    "pgdrip_group_leak_flagged{server=\"db1:5432/shop\","
-	    "user=\"__other__\",application=\"__other__\",other=\"true\"} 1",
-	    "pgdrip_group_exhaustion_forecast_seconds{server=\"db1:5432/shop\","
-	    "user=\"__other__\",application=\"__other__\",other=\"true\"} 300",
-	    "pgdrip_group_oldest_idle_in_transaction_seconds{server=\"db1:"
-	    "5432/shop\",user=\"__other__\",application=\"__other__\","
-	    "other=\"true\"} 90",
-	    "pgdrip_connections{server=\"db1:5432/shop\",user=\"__other__\","
-	    "application=\"__other__\",database=\"__other__\",state=\"idle\","
-	    "other=\"true\"} 40",
-	    "pgdrip_connections{server=\"db1:5432/shop\",user=\"__other__\","
-	    "application=\"__other__\",database=\"__other__\",state=\"active\","
-	    "other=\"true\"} 20",
+		"pgdrip_group_connections{server=\"db1:5432/shop\",user=\"u\","
+		"application=\"a\"} 50",
+		"pgdrip_group_connections{server=\"db1:5432/shop\",user=\"u\","
+		"application=\"b\"} 40",
+		"pgdrip_group_connections{server=\"db1:5432/shop\","
+		"user=\"__other__\",application=\"__other__\",other=\"true\"} "
+		"60",
+		"pgdrip_group_baseline_connections{server=\"db1:5432/shop\","
+		"user=\"__other__\",application=\"__other__\",other=\"true\"} "
+		"15",
+		"pgdrip_group_peak_connections{server=\"db1:5432/shop\","
+		"user=\"__other__\",application=\"__other__\",other=\"true\"} "
+		"90",
+		"pgdrip_group_growth_per_minute{server=\"db1:5432/shop\","
+		"user=\"__other__\",application=\"__other__\",other=\"true\"} "
+		"3",
+		"pgdrip_group_leak_flagged{server=\"db1:5432/shop\","
+		"user=\"__other__\",application=\"__other__\",other=\"true\"} "
+		"1",
+		"pgdrip_group_exhaustion_forecast_seconds{server=\"db1:5432/"
+		"shop\","
+		"user=\"__other__\",application=\"__other__\",other=\"true\"} "
+		"300",
+		"pgdrip_group_oldest_idle_in_transaction_seconds{server=\"db1:"
+		"5432/shop\",user=\"__other__\",application=\"__other__\","
+		"other=\"true\"} 90",
+		"pgdrip_connections{server=\"db1:5432/"
+		"shop\",user=\"__other__\","
+		"application=\"__other__\",database=\"__other__\",state="
+		"\"idle\","
+		"other=\"true\"} 40",
+		"pgdrip_connections{server=\"db1:5432/"
+		"shop\",user=\"__other__\","
+		"application=\"__other__\",database=\"__other__\",state="
+		"\"active\","
+		"other=\"true\"} 20",
 	};
 	struct report r;
 	size_t warnings;
@@ -451,7 +475,7 @@ static void test_fold(void **state)
 	assert_int_equal(r.breakdown_count, 4);
 	assert_int_equal(r.warning_count, warnings + 2);
 	assert_non_null(strstr(r.warnings[warnings], "3 groups past "
-	                                             "--max-groups 2"));
+						     "--max-groups 2"));
 	out = render(&r);
 	assert_exposition(out);
 	for (size_t i = 0; i < COUNT(lines); i++) {
@@ -494,9 +518,9 @@ static void test_many_servers(void **state)
 	assert_line(out, "pgdrip_up{server=\"db1:5432/shop\"} 1");
 	assert_line(out, "pgdrip_up{server=\"db2:5432/shop\"} 0");
 	assert_line(out, "pgdrip_group_connections{server=\"db2:5432/shop\","
-	                 "user=\"app\",application=\"api\"} 12");
+			 "user=\"app\",application=\"api\"} 12");
 	assert_line(out, "pgdrip_limit_connections{server=\"db2:5432/shop\","
-	                 "kind=\"server\"} 97");
+			 "kind=\"server\"} 97");
 	free(out);
 	report_finish(&a);
 	report_finish(&b);
@@ -505,12 +529,12 @@ static void test_many_servers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_exact_lines),
-	    cmocka_unit_test(test_listen_refused),
-	    cmocka_unit_test(test_down_and_empty),
-	    cmocka_unit_test(test_escaping),
-	    cmocka_unit_test(test_fold),
-	    cmocka_unit_test(test_many_servers),
+		cmocka_unit_test(test_exact_lines),
+		cmocka_unit_test(test_listen_refused),
+		cmocka_unit_test(test_down_and_empty),
+		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_fold),
+		cmocka_unit_test(test_many_servers),
 	};
 
 	return cmocka_run_group_tests_name("report_prom", tests, NULL, NULL);

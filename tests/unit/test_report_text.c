@@ -21,8 +21,7 @@
 #include <string.h>
 
 /* Names a client can send; every one must come out harmless. */
-static char *render(const struct report *r, int width, bool utf8,
-		    bool color)
+static char *render(const struct report *r, int width, bool utf8, bool color)
 {
 	struct text_style st = {utf8, color, width};
 	char *out = NULL;
@@ -347,9 +346,7 @@ struct width_case {
 };
 
 static const struct width_case width_cases[] = {
-	{REPORT_TEXT_UNLIMITED, true},
-	{80, false},
-	{0, false}, /* 0 means 80 */
+	{REPORT_TEXT_UNLIMITED, true}, {80, false}, {0, false}, /* 0 means 80 */
 };
 
 /* Off a terminal every column is as wide as its widest value; a

@@ -44,7 +44,8 @@ static void test_states(void **state)
 		assert_true(sample_state_from_key(c->key, &back));
 		assert_int_equal(back, c->state);
 	}
-	assert_false(sample_state_from_key("sleeping", &(enum session_state){0}));
+	assert_false(
+		sample_state_from_key("sleeping", &(enum session_state){0}));
 	assert_string_equal(sample_state_name(SESSION_STATE_IDLE_TX),
 			    "idle in transaction");
 }

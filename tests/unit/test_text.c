@@ -40,9 +40,11 @@ static const struct sanitize_case cases[] = {
 	{"\xf0\x9f\x98\x80", true, "\xf0\x9f\x98\x80", 2},
 	{"", true, "", 0},
 	/* bidi overrides and isolates, U+2028: valid, still escaped */
-	{"a\xe2\x80\xae" "b", true, "a\\xe2\\x80\\xaeb", 14},
-	{"\xe2\x81\xa6x\xe2\x81\xa9", true,
-	 "\\xe2\\x81\\xa6x\\xe2\\x81\\xa9", 25},
+	{"a\xe2\x80\xae"
+	 "b",
+	 true, "a\\xe2\\x80\\xaeb", 14},
+	{"\xe2\x81\xa6x\xe2\x81\xa9", true, "\\xe2\\x81\\xa6x\\xe2\\x81\\xa9",
+	 25},
 	{"\xe2\x80\xa8", true, "\\xe2\\x80\\xa8", 12},
 	{"\xe2\x80\x8f", true, "\\xe2\\x80\\x8f", 12},
 	/* zero-width joiner and no-break space pass */
@@ -132,9 +134,9 @@ static void test_every_byte(void **state)
  */
 static void test_unescape_roundtrip(void **state)
 {
-	static const char alphabet[] = {'\\', 'x', 'f', 'e', 'n', '1',
-					'\xff', '\x1b', '\n', '\0', '\xc3',
-					'\xa9'};
+	static const char alphabet[] = {'\\', 'x',  'f',    'e',
+					'n',  '1',  '\xff', '\x1b',
+					'\n', '\0', '\xc3', '\xa9'};
 	const size_t k = sizeof(alphabet);
 
 	(void)state;

@@ -31,15 +31,46 @@ static double noise(int amplitude)
 {
 	return (int)(rng() % (2 * amplitude + 1)) - amplitude;
 }
-static double steady(double t) { (void)t; return 5; }
-static double noisy(double t) { (void)t; return 10 + noise(2); }
-static double churn(double t) { (void)t; return rng() % 5; }
-static double churn_wide(double t) { (void)t; return rng() % 13; }
-static double leak_1s(double t) { return 5 + floor(t); }
-static double leak_2s(double t) { return 5 + floor(t / 2); }
-static double leak_6s(double t) { return 5 + floor(t / 6); }
-static double leak_20s(double t) { return 5 + floor(t / 20); }
-static double leak_10_per_s(double t) { return 5 + 10 * floor(t); }
+static double steady(double t)
+{
+	(void)t;
+	return 5;
+}
+static double noisy(double t)
+{
+	(void)t;
+	return 10 + noise(2);
+}
+static double churn(double t)
+{
+	(void)t;
+	return rng() % 5;
+}
+static double churn_wide(double t)
+{
+	(void)t;
+	return rng() % 13;
+}
+static double leak_1s(double t)
+{
+	return 5 + floor(t);
+}
+static double leak_2s(double t)
+{
+	return 5 + floor(t / 2);
+}
+static double leak_6s(double t)
+{
+	return 5 + floor(t / 6);
+}
+static double leak_20s(double t)
+{
+	return 5 + floor(t / 20);
+}
+static double leak_10_per_s(double t)
+{
+	return 5 + 10 * floor(t);
+}
 static double noisy_leak(double t)
 {
 	return 10 + floor(t / 3) + noise(1);
@@ -62,18 +93,30 @@ static double warmup_then_leak(double t)
 {
 	return t < 20 ? floor(t) : t < 200 ? 20 : 21 + floor(t - 200);
 }
-static double warmup(double t) { return t < 20 ? floor(t) : 20; }
+static double warmup(double t)
+{
+	return t < 20 ? floor(t) : 20;
+}
 static double noisy_warmup(double t)
 {
 	return (t < 20 ? floor(t) : 20) + noise(1);
 }
-static double sawtooth_10(double t) { return fmod(floor(t), 11); }
+static double sawtooth_10(double t)
+{
+	return fmod(floor(t), 11);
+}
 static double noisy_sawtooth(double t)
 {
 	return 2 + fmod(floor(t), 11) + noise(1);
 }
-static double sawtooth_30(double t) { return 5 + floor(fmod(t, 31) / 3); }
-static double sawtooth_40(double t) { return floor(fmod(t, 41) / 2); }
+static double sawtooth_30(double t)
+{
+	return 5 + floor(fmod(t, 31) / 3);
+}
+static double sawtooth_40(double t)
+{
+	return floor(fmod(t, 41) / 2);
+}
 static double triangle(double t)
 {
 	double phase = fmod(floor(t), 20);
@@ -84,7 +127,10 @@ static double burst(double t)
 {
 	return (t >= 30 && t < 43) ? (t < 31 ? 15 : 25) : 5;
 }
-static double short_burst(double t) { return (t >= 30 && t < 33) ? 25 : 5; }
+static double short_burst(double t)
+{
+	return (t >= 30 && t < 33) ? 25 : 5;
+}
 static double ramped_burst(double t)
 {
 	/* 5 -> 25 over 3 s, held 10 s, back to 5, every 100 s. */
@@ -95,7 +141,10 @@ static double ramped_burst(double t)
 	}
 	return phase < 33 ? 5 + floor(phase - 29) * 5 : 25;
 }
-static double resized(double t) { return t < 100 ? 5 : t < 160 ? 10 : 15; }
+static double resized(double t)
+{
+	return t < 100 ? 5 : t < 160 ? 10 : 15;
+}
 static double restart(double t)
 {
 	/* A pool at 20 until the server restarts at 60 s, then refilling
@@ -140,8 +189,7 @@ static const struct shape_case shapes[] = {
 	{"leak 1 per 20s", leak_20s, 600, 200, 0, 3, 0, 0, 0},
 	{"leak 10/s", leak_10_per_s, 30, 10, 0, 600, 0, 0, 0},
 	{"leak with noise", noisy_leak, 200, 60, 0, 20, 0, 0, 0},
-	{"leak 1/s after 200s steady", late_leak_1s, 260, 15, 0, 60, 200, 0,
-	 0},
+	{"leak 1/s after 200s steady", late_leak_1s, 260, 15, 0, 60, 200, 0, 0},
 	{"leak 1 per 6s after 200s steady", late_leak_6s, 400, 60, 0, 10, 200,
 	 0, 0},
 	{"noisy leak after 200s steady", late_noisy_leak, 300, 30, 0, 30, 200,
@@ -149,8 +197,8 @@ static const struct shape_case shapes[] = {
 	{"leak after warm-up and hold", warmup_then_leak, 260, 15, 0, 60, 200,
 	 0, 0},
 	{"leak across a gap", leak_across_gap, 200, 30, 0, 30, 50, 40, 50},
-	{"leak, restart to 0, leak", restart_to_zero, 160, 15, 0, 60, 100,
-	 99, 100},
+	{"leak, restart to 0, leak", restart_to_zero, 160, 15, 0, 60, 100, 99,
+	 100},
 	/* May be flagged while it warms up, never once it holds. */
 	{"warm-up then hold", warmup, 700, -1, 120, 0, 0, 0, 0},
 	{"noisy warm-up then hold", noisy_warmup, 700, -1, 320, 0, 0, 0, 0},
@@ -364,8 +412,8 @@ struct forecast_case {
 };
 
 static const struct forecast_case forecasts[] = {
-	{10, 60, 40, 30},   {0, 10, 50, 300},  {40, 60, 40, 0},
-	{45, 60, 40, 0},    {10, 0, 40, INFINITY}, {10, -5, 40, INFINITY},
+	{10, 60, 40, 30},        {0, 10, 50, 300},      {40, 60, 40, 0},
+	{45, 60, 40, 0},         {10, 0, 40, INFINITY}, {10, -5, 40, INFINITY},
 	{10, NAN, 40, INFINITY},
 };
 

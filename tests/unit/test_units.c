@@ -22,16 +22,34 @@ struct duration_case {
 };
 
 static const struct duration_case durations[] = {
-	{"250ms", true, 250}, {"2s", true, 2000}, {"1.5m", true, 90000},
-	{"1h", true, 3600000}, {"3", true, 3000}, {"0", true, 0},
-	{"0s", true, 0}, {"2min", true, 120000}, {"0.25s", true, 250},
-	{"30sec", true, 30000}, {"720h", true, 2592000000LL},
-	{"", false, 0}, {" 5", false, 0}, {"5 ", false, 0}, {"-1s", false, 0},
-	{"+1s", false, 0}, {"1e3", false, 0}, {"inf", false, 0},
-	{"nan", false, 0}, {"10x", false, 0}, {"s", false, 0},
-	{".5s", false, 0}, {"1.s", false, 0}, {"0x10", false, 0},
-	{"721h", false, 0}, {"99999999999999999999", false, 0},
-	{"1h30m", false, 0}, {"5S", false, 0},
+	{"250ms", true, 250},
+	{"2s", true, 2000},
+	{"1.5m", true, 90000},
+	{"1h", true, 3600000},
+	{"3", true, 3000},
+	{"0", true, 0},
+	{"0s", true, 0},
+	{"2min", true, 120000},
+	{"0.25s", true, 250},
+	{"30sec", true, 30000},
+	{"720h", true, 2592000000LL},
+	{"", false, 0},
+	{" 5", false, 0},
+	{"5 ", false, 0},
+	{"-1s", false, 0},
+	{"+1s", false, 0},
+	{"1e3", false, 0},
+	{"inf", false, 0},
+	{"nan", false, 0},
+	{"10x", false, 0},
+	{"s", false, 0},
+	{".5s", false, 0},
+	{"1.s", false, 0},
+	{"0x10", false, 0},
+	{"721h", false, 0},
+	{"99999999999999999999", false, 0},
+	{"1h30m", false, 0},
+	{"5S", false, 0},
 };
 
 static void test_durations(void **state)
@@ -62,9 +80,15 @@ struct count_case {
 };
 
 static const struct count_case counts[] = {
-	{"0", true, 0}, {"10", true, 10}, {"2147483647", true, 2147483647},
-	{"2147483648", false, 0}, {"-1", false, 0}, {"", false, 0},
-	{"1.0", false, 0}, {"abc", false, 0}, {"5 ", false, 0},
+	{"0", true, 0},
+	{"10", true, 10},
+	{"2147483647", true, 2147483647},
+	{"2147483648", false, 0},
+	{"-1", false, 0},
+	{"", false, 0},
+	{"1.0", false, 0},
+	{"abc", false, 0},
+	{"5 ", false, 0},
 	{"0x5", false, 0},
 };
 
@@ -92,17 +116,17 @@ struct real_case {
 };
 
 static const struct real_case percents[] = {
-	{"80", true, 80}, {"80%", true, 80}, {"12.5", true, 12.5},
-	{"0", true, 0}, {"100", true, 100}, {"100.5", false, 0},
-	{"150", false, 0}, {"-5", false, 0}, {"80%%", false, 0},
-	{"%", false, 0}, {"", false, 0},
+	{"80", true, 80},  {"80%", true, 80},  {"12.5", true, 12.5},
+	{"0", true, 0},    {"100", true, 100}, {"100.5", false, 0},
+	{"150", false, 0}, {"-5", false, 0},   {"80%%", false, 0},
+	{"%", false, 0},   {"", false, 0},
 };
 
 static const struct real_case rates[] = {
-	{"5/min", true, 5}, {"5/m", true, 5}, {"0.5/s", true, 30},
-	{"120/h", true, 2}, {"7", true, 7}, {"1/sec", true, 60},
-	{"0", false, 0}, {"0/min", false, 0}, {"5/day", false, 0},
-	{"-1/s", false, 0}, {"/s", false, 0}, {"", false, 0},
+	{"5/min", true, 5}, {"5/m", true, 5},    {"0.5/s", true, 30},
+	{"120/h", true, 2}, {"7", true, 7},      {"1/sec", true, 60},
+	{"0", false, 0},    {"0/min", false, 0}, {"5/day", false, 0},
+	{"-1/s", false, 0}, {"/s", false, 0},    {"", false, 0},
 };
 
 static void check_reals(const struct real_case *cases, size_t n,
@@ -139,13 +163,26 @@ struct format_case {
 };
 
 static const struct format_case formats[] = {
-	{0, "0ms"}, {0.85, "850ms"}, {0.9996, "1.0s"}, {12.44, "12.4s"},
-	{59.99, "59.9s"}, {60, "1m00s"}, {250, "4m10s"}, {3599, "59m59s"},
-	{3600, "1h00m"}, {7500, "2h05m"}, {86400, "1d00h"},
-	{273600, "3d04h"}, {-1, "-"}, {NAN, "-"}, {INFINITY, "inf"},
+	{0, "0ms"},
+	{0.85, "850ms"},
+	{0.9996, "1.0s"},
+	{12.44, "12.4s"},
+	{59.99, "59.9s"},
+	{60, "1m00s"},
+	{250, "4m10s"},
+	{3599, "59m59s"},
+	{3600, "1h00m"},
+	{7500, "2h05m"},
+	{86400, "1d00h"},
+	{273600, "3d04h"},
+	{-1, "-"},
+	{NAN, "-"},
+	{INFINITY, "inf"},
 	/* Huge values (a forged record): no overflow, a readable number. */
-	{8.64e13 - 1, "999999999d23h"}, {8.64e13, "1e+09d"},
-	{1e308, "1.16e+303d"}, {DBL_MAX, "2.08e+303d"},
+	{8.64e13 - 1, "999999999d23h"},
+	{8.64e13, "1e+09d"},
+	{1e308, "1.16e+303d"},
+	{DBL_MAX, "2.08e+303d"},
 	{9.3e18, "1.08e+14d"},
 };
 
@@ -179,13 +216,16 @@ static void test_format_utc(void **state)
 			    "10:23:38 UTC");
 	/* Unknown, negative, past year 9999, or no room: a dash. */
 	assert_string_equal(units_format_utc(buf, sizeof(buf), NAN,
-					     UTC_TIME_ZONE), "-");
+					     UTC_TIME_ZONE),
+			    "-");
 	assert_string_equal(units_format_utc(buf, sizeof(buf), -1,
-					     UTC_TIME_ZONE), "-");
+					     UTC_TIME_ZONE),
+			    "-");
 	assert_string_equal(units_format_utc(buf, sizeof(buf), 1e15,
-					     UTC_TIME_ZONE), "-");
-	assert_string_equal(units_format_utc(buf, 8, 1795429418,
-					     UTC_DATE_TIME), "-");
+					     UTC_TIME_ZONE),
+			    "-");
+	assert_string_equal(units_format_utc(buf, 8, 1795429418, UTC_DATE_TIME),
+			    "-");
 }
 
 int main(void)
