@@ -7,6 +7,7 @@
 #include "record.h"
 
 #include "record_parse.h"
+#include "record_sessions.h"
 
 #include "arena.h"
 #include "json.h"
@@ -194,6 +195,12 @@ static bool read_sample(struct record_reader *reader, struct node *root,
 	}
 	out->status = strcmp(status->str, "late") == 0 ? SAMPLE_STATUS_LATE
 						       : SAMPLE_STATUS_OK;
+	if (reader->version >= 3) {
+		if (reader->table == NULL) {
+			reader->table = record_table_create();
+		}
+		return record_table_read(reader->table, root, out, why);
+	}
 	return record_parse_server(record_parse_member(root, "server"),
 				   &out->server, why) &&
 	       read_limits(record_parse_member(root, "role_limits"), out, true,
@@ -221,6 +228,8 @@ void record_reader_finish(struct record_reader *reader)
 	free(reader->chunk);
 	reader->line = NULL;
 	reader->chunk = NULL;
+	record_table_destroy(reader->table);
+	reader->table = NULL;
 	arena_finish(&reader->parse_arena);
 }
 

@@ -232,3 +232,17 @@ void sample_copy(struct sample *dst, const struct sample *src)
 				    src->db_limits[i].limit);
 	}
 }
+
+void sample_set_ages(struct sample *sample)
+{
+	double now = sample->server_epoch_s;
+
+	for (size_t i = 0; i < sample->session_count; i++) {
+		struct session *s = &sample->sessions[i];
+
+		s->backend_age_s = now - s->backend_start_epoch_s;
+		s->xact_age_s = now - s->xact_start_epoch_s;
+		s->state_age_s = now - s->state_change_epoch_s;
+		s->query_age_s = now - s->query_start_epoch_s;
+	}
+}

@@ -151,6 +151,10 @@ const char *sample_strdup(struct sample *sample, const char *s);
 const char *sample_strndup_utf8(struct sample *sample, const char *s,
 				size_t max);
 
+/* Every session's ages from its moments and the server's clock
+ * (server_epoch_s): what the poller and a replay both derive. */
+void sample_set_ages(struct sample *sample);
+
 /* Deep copy (dst must be initialised; its old contents are dropped). */
 void sample_copy(struct sample *dst, const struct sample *src);
 
