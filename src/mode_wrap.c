@@ -63,6 +63,7 @@ static void start_command(struct run *run, struct wrap *w)
 		return;
 	}
 	target_set_wrapped(t, run->child.pid);
+	target_note_command_start(t, clock_wall_s(), run->command_line);
 	/* Every session the command opens is traced, once. */
 	target_set_trace_policy(t, &trace);
 	w->phase = WRAP_RUNNING;
@@ -119,6 +120,8 @@ static void wrap_tick(struct run *run, int64_t now_ms)
 		run->child_signalled = false;
 		if (wrap_poll(&run->child)) {
 			run->command_ended_s = run_time_s(run, run_target(run));
+			target_note_command_end(run_target(run), clock_wall_s(),
+						run->child.status);
 			w->phase = WRAP_SETTLING;
 			w->settle_end_ms = now_ms + run->opts->settle_ms;
 			/* The first look right away: it is most often

@@ -67,6 +67,12 @@ struct target {
 	char error[600];
 	bool said_pooler;
 
+	/* Wrap mode's command events, for the next sample's record line. */
+	double command_started;
+	char *command_line; /* owned */
+	double command_ended;
+	int command_status;
+
 	/* --record */
 	struct record_writer record;
 	bool recording;
@@ -106,6 +112,7 @@ struct target *target_create(const struct target_config *config,
 		.thresholds = &opts->thresholds,
 		.window_s = opts->window_ms / 1000.0,
 		.interval_s = opts->interval_ms / 1000.0,
+		.wrap = opts->mode == RUN_MODE_WRAP,
 	};
 
 	t->opts = opts;
@@ -118,6 +125,7 @@ struct target *target_create(const struct target_config *config,
 	t->params.user = opts->user;
 	t->params.connect_timeout_ms = opts->connect_timeout_ms;
 	t->interval_ms = opts->interval_ms;
+	t->command_started = t->command_ended = NAN;
 	record_writer_init(&t->record);
 	pipeline_init(&t->pipeline, &pc);
 	sample_init(&t->sample);
@@ -164,6 +172,7 @@ void target_destroy(struct target *t)
 	sample_finish(&t->sample);
 	attributor_free(t->attrib);
 	free(t->wanted);
+	free(t->command_line);
 	memset(t->password, 0, sizeof(t->password));
 	free(t);
 }
@@ -449,7 +458,7 @@ static void print_progress(const struct target *t)
 	for (size_t i = 0; i < h->group_count; i++) {
 		const struct group_history *g = &h->groups[i];
 
-		if (g->trend.flagged &&
+		if (g->flagged &&
 		    (worst == NULL ||
 		     g->trend.slope_per_min > worst->trend.slope_per_min)) {
 			worst = g;
@@ -470,6 +479,22 @@ static void print_progress(const struct target *t)
 		   worst->trend.slope_per_min);
 }
 
+/* The command's events since the last sample ride on this one. */
+static void attach_command_events(struct target *t)
+{
+	if (isfinite(t->command_started)) {
+		t->sample.command_started_epoch_s = t->command_started;
+		t->sample.command_line = sample_strdup(&t->sample,
+						       t->command_line);
+		t->command_started = NAN;
+	}
+	if (isfinite(t->command_ended)) {
+		t->sample.command_ended_epoch_s = t->command_ended;
+		t->sample.command_status = t->command_status;
+		t->command_ended = NAN;
+	}
+}
+
 /* A sample came in: trace, record, fold in. */
 static void sampled(struct target *t)
 {
@@ -483,6 +508,7 @@ static void sampled(struct target *t)
 				t->wanted);
 		attributor_run(t->attrib, &t->sample, t->wanted);
 	}
+	attach_command_events(t);
 	if (t->recording) {
 		struct errbuf err;
 
@@ -585,6 +611,20 @@ void target_set_trace_policy(struct target *t,
 			     const struct trace_policy *policy)
 {
 	t->policy = *policy;
+}
+
+void target_note_command_start(struct target *t, double epoch_s,
+			       const char *line)
+{
+	t->command_started = epoch_s;
+	free(t->command_line);
+	t->command_line = xstrdup(line != NULL ? line : "");
+}
+
+void target_note_command_end(struct target *t, double epoch_s, int status)
+{
+	t->command_ended = epoch_s;
+	t->command_status = status;
 }
 
 void target_set_wrapped(struct target *t, int pid)

@@ -56,6 +56,30 @@ static void begin_line(struct json_writer *w, FILE *out, double t,
 	json_string(w, status);
 }
 
+/* Wrap mode: the command's start or end since the last line. */
+static void write_command(struct json_writer *w, const struct sample *s)
+{
+	if (!isfinite(s->command_started_epoch_s) &&
+	    !isfinite(s->command_ended_epoch_s)) {
+		return;
+	}
+	json_key(w, "command");
+	json_begin_object(w);
+	if (isfinite(s->command_started_epoch_s)) {
+		json_key(w, "started");
+		json_double(w, s->command_started_epoch_s, 3);
+		json_key(w, "line");
+		json_string(w, s->command_line);
+	}
+	if (isfinite(s->command_ended_epoch_s)) {
+		json_key(w, "ended");
+		json_double(w, s->command_ended_epoch_s, 3);
+		json_key(w, "status");
+		json_int(w, s->command_status);
+	}
+	json_end_object(w);
+}
+
 /* A sample's line, its sessions against what d last wrote. */
 static void write_sample_line(FILE *out, struct record_delta *d,
 			      const struct sample *sample)
@@ -66,6 +90,7 @@ static void write_sample_line(FILE *out, struct record_delta *d,
 		   sample->status == SAMPLE_STATUS_LATE ? "late" : "ok");
 	json_key(&w, "elapsed_ms");
 	json_double(&w, sample->elapsed_ms, 3);
+	write_command(&w, sample);
 	record_delta_write(&w, d, sample);
 	json_end_object(&w);
 	fputc('\n', out);

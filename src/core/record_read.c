@@ -170,6 +170,25 @@ static bool read_header(struct record_reader *reader, const struct node *root,
 				&out->elapsed_ms, why);
 }
 
+/* Wrap mode's command, started or ended since the line before. */
+static bool read_command(const struct node *c, struct sample *out,
+			 struct errbuf *why)
+{
+	static const struct range status = {-1, 255 + 128, true,
+					    "an exit status"};
+
+	if (c == NULL) {
+		return true;
+	}
+	out->command_line = record_parse_str(out, c, "line");
+	return record_parse_num(c, "started", &RECORD_RANGE_EPOCH, NAN,
+				&out->command_started_epoch_s, why) &&
+	       record_parse_num(c, "ended", &RECORD_RANGE_EPOCH, NAN,
+				&out->command_ended_epoch_s, why) &&
+	       record_parse_int(c, "status", &status, -1, &out->command_status,
+				why);
+}
+
 /* Maps a parsed line onto a sample. */
 static bool read_sample(struct record_reader *reader, struct node *root,
 			struct sample *out, struct errbuf *why)
@@ -199,7 +218,9 @@ static bool read_sample(struct record_reader *reader, struct node *root,
 		if (reader->table == NULL) {
 			reader->table = record_table_create();
 		}
-		return record_table_read(reader->table, root, out, why);
+		return read_command(record_parse_member(root, "command"), out,
+				    why) &&
+		       record_table_read(reader->table, root, out, why);
 	}
 	return record_parse_server(record_parse_member(root, "server"),
 				   &out->server, why) &&

@@ -412,7 +412,7 @@ static double g_confidence(const struct report_group *g)
 
 static double g_flagged(const struct report_group *g)
 {
-	return g->trend.flagged ? 1 : 0;
+	return g->flagged ? 1 : 0;
 }
 
 /* Not growing: no series rather than +Inf, which graphs and averages

@@ -57,7 +57,7 @@ struct layout {
 static void group_flags(const struct report_group *g, char *buf, size_t len)
 {
 	buf[0] = '\0';
-	if (g->trend.flagged) {
+	if (g->flagged) {
 		snprintf(buf + strlen(buf), len - strlen(buf), "LEAK ");
 	}
 	if (g->states[SESSION_STATE_IDLE_TX] +
@@ -299,8 +299,8 @@ static void write_group_row(FILE *out, const struct report *r,
 		fputc(' ', out);
 	}
 	if (st->color && flags[0] != '\0') {
-		fprintf(out, "%s%s%s", g->trend.flagged ? SGR_RED : SGR_YELLOW,
-			flags, SGR_RESET);
+		fprintf(out, "%s%s%s", g->flagged ? SGR_RED : SGR_YELLOW, flags,
+			SGR_RESET);
 	} else {
 		fputs(flags, out);
 	}
@@ -459,7 +459,7 @@ static void write_leaks(FILE *out, const struct report *r,
 		char name[600];
 		char span[32];
 
-		if (!g->trend.flagged) {
+		if (!g->flagged) {
 			continue;
 		}
 		if (!any) {

@@ -108,6 +108,10 @@ void sample_init(struct sample *sample)
 	memset(sample, 0, sizeof(*sample));
 	sample->server.idle_session_timeout_s = NAN;
 	sample->server_epoch_s = NAN;
+	sample->command_started_epoch_s = NAN;
+	sample->command_ended_epoch_s = NAN;
+	sample->command_line = "";
+	sample->command_status = -1;
 	arena_init(&sample->arena);
 }
 
@@ -131,6 +135,10 @@ void sample_reset(struct sample *sample)
 	sample->taken_at_epoch_s = 0;
 	sample->elapsed_ms = 0;
 	sample->server_epoch_s = NAN;
+	sample->command_started_epoch_s = NAN;
+	sample->command_ended_epoch_s = NAN;
+	sample->command_line = "";
+	sample->command_status = -1;
 	sample->status = SAMPLE_STATUS_OK;
 	arena_reset(&sample->arena);
 }
@@ -207,6 +215,10 @@ void sample_copy(struct sample *dst, const struct sample *src)
 	dst->taken_at_epoch_s = src->taken_at_epoch_s;
 	dst->elapsed_ms = src->elapsed_ms;
 	dst->server_epoch_s = src->server_epoch_s;
+	dst->command_started_epoch_s = src->command_started_epoch_s;
+	dst->command_ended_epoch_s = src->command_ended_epoch_s;
+	dst->command_line = sample_strdup(dst, src->command_line);
+	dst->command_status = src->command_status;
 	dst->status = src->status;
 	dst->server = src->server;
 	for (size_t i = 0; i < src->session_count; i++) {

@@ -127,7 +127,15 @@ struct sample {
 	struct named_limit *db_limits; /* owned */
 	size_t db_limit_count;
 	size_t db_limit_cap;
-	struct arena arena; /* owns every string above */
+	/* Wrap mode: the wrapped command started or ended since the last
+	 * sample (wall clock epoch seconds; NAN when not), its line (masked)
+	 * and exit status.  What --record keeps so that a replay judges the
+	 * command's run as the live run did. */
+	double command_started_epoch_s;
+	double command_ended_epoch_s;
+	const char *command_line; /* arena; "" */
+	int command_status;       /* -1 unknown */
+	struct arena arena;       /* owns every string above */
 };
 
 /* The number of sessions the sample holds (the sum of weights). */
