@@ -119,6 +119,8 @@ static const struct option_spec specs[] = {
 	 "fail when a group's count grows steadily"},
 	{"max-growth", 0, ARG_RATE, FIELD(thresholds.max_growth_per_min),
 	 "RATE", "fail when a group grows faster (e.g. 5/min)"},
+	{"max-churn", 0, ARG_RATE, FIELD(thresholds.max_churn_per_min), "RATE",
+	 "fail when a group opens sessions faster (e.g. 60/min)"},
 	{"help", 0, ARG_NONE, FIELD(show_help), NULL, "show this help"},
 	{"version", 'V', ARG_NONE, FIELD(show_version), NULL,
 	 "show the version"},
@@ -594,6 +596,7 @@ static const char *first_check(const struct thresholds *t)
 	       : t->max_idle_tx != CHECK_UNSET   ? "--max-idle-tx"
 	       : t->fail_on_growth               ? "--fail-on-growth"
 	       : t->max_growth_per_min >= 0      ? "--max-growth"
+	       : t->max_churn_per_min >= 0       ? "--max-churn"
 						 : NULL;
 }
 
@@ -612,6 +615,11 @@ static bool check_mode_options(const struct options *opts, struct errbuf *err)
 	if (opts->once && opts->thresholds.fail_on_growth) {
 		errbuf_set(err, "--once and --fail-on-growth cannot be "
 				"combined: one sample cannot show growth");
+		return false;
+	}
+	if (opts->once && opts->thresholds.max_churn_per_min >= 0) {
+		errbuf_set(err, "--once and --max-churn cannot be combined: "
+				"one sample cannot show sessions opening");
 		return false;
 	}
 	if (opts->once && opts->thresholds.max_growth_per_min >= 0) {

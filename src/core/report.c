@@ -663,6 +663,11 @@ static double group_flagged(const struct report_group *g)
 	return g->flagged ? 1 : 0;
 }
 
+static double group_churn(const struct report_group *g)
+{
+	return isfinite(g->opened_per_min) ? g->opened_per_min : 0;
+}
+
 static double group_slope(const struct report_group *g)
 {
 	/* An insignificant slope is noise, not growth. */
@@ -793,6 +798,11 @@ static void run_checks(struct report *report, const struct thresholds *t)
 	}
 	if (t->fail_on_growth) {
 		struct group_check c = {"fail-on-growth", 0, group_flagged};
+		check_groups(report, &c);
+	}
+	if (t->max_churn_per_min >= 0) {
+		struct group_check c = {"max-churn", t->max_churn_per_min,
+					group_churn};
 		check_groups(report, &c);
 	}
 	if (t->max_growth_per_min >= 0) {

@@ -52,12 +52,19 @@ static bool of_command(const struct tracked *s)
 }
 
 bool report_sessions_left_by_command(const struct tracker *t,
-				     const struct tracked *s, double cmd_start)
+				     const struct tracked *s, double cmd_start,
+				     bool ended)
 {
 	double until = isfinite(s->closed_at) ? s->last_seen : t->now;
 
-	return of_command(s) && s->backend_start >= cmd_start - 0.5 &&
-	       isfinite(s->passed_over_at) && !s->in_use &&
+	if (!of_command(s) || s->backend_start < cmd_start - 0.5 || s->in_use) {
+		return false;
+	}
+	/* Still open when the run ended (past --settle): left behind. */
+	if (!isfinite(s->closed_at) && ended) {
+		return true;
+	}
+	return isfinite(s->passed_over_at) &&
 	       until - s->last_use >= t->params.floor_s;
 }
 
@@ -122,8 +129,9 @@ static void place(struct judge *j, struct report *report,
 	if (closed) {
 		add_lifetime(j, g, s->last_seen - s->backend_start);
 	}
-	evidence = j->wrapped ? report_sessions_left_by_command(j->t, s,
-								j->cmd_start)
+	evidence = j->wrapped ? report_sessions_left_by_command(
+					j->t, s, j->cmd_start,
+					isfinite(j->in->command_ended_s))
 			      : !closed && tracker_abandoned(j->t, s);
 	if (evidence) {
 		j->evidence = xrealloc(j->evidence, (j->evidence_count +

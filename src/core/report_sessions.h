@@ -20,12 +20,14 @@ void report_sessions_build(struct report *report,
 			   const struct report_input *in);
 
 /*
- * Wrap mode: true when s belongs to the wrapped command and was left
- * abandoned by it: opened during its run (from cmd_start, server
- * epoch), passed over while its holder went on, never used again, and
- * unused at least the tracker's floor until it closed or until now.
+ * Wrap mode: true when s belongs to the wrapped command and was left by
+ * it: opened during its run (from cmd_start, server epoch), and either
+ * still open once the command ended (ended true), or passed over while
+ * its holder went on, never used again and unused at least the
+ * tracker's floor until it closed.
  */
 bool report_sessions_left_by_command(const struct tracker *t,
-				     const struct tracked *s, double cmd_start);
+				     const struct tracked *s, double cmd_start,
+				     bool ended);
 
 #endif

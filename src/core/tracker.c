@@ -335,6 +335,7 @@ static struct tracked *open_session(struct tracker *t, const struct session *s)
 	tr->closed_at = NAN;
 	tr->passed_over_at = NAN;
 	tr->idle_tx_since = NAN;
+	tr->max_idle_tx_s = -1; /* never seen idle in a transaction */
 	tr->last_use = use_moment(s, t->now);
 	tr->uses = isfinite(s->query_start_epoch_s) ? 1 : 0;
 	tr->client_command = intern(t, "");

@@ -67,7 +67,7 @@ struct tracked {
 	bool exonerated;       /* once abandoned-looking, then used */
 	bool weak;             /* times hidden (no pg_read_all_stats) */
 	enum session_state state;
-	double max_idle_tx_s; /* longest idle in a transaction seen */
+	double max_idle_tx_s; /* longest idle in a transaction seen; -1 never */
 	double idle_tx_since; /* server epoch the current one began; NAN */
 	const char *query;    /* interned: its last query (cut) */
 	int client_pid;       /* 0 unknown */
