@@ -120,7 +120,7 @@ static const struct option_spec specs[] = {
 	{"max-growth", 0, ARG_RATE, FIELD(thresholds.max_growth_per_min),
 	 "RATE", "fail when a group grows faster (e.g. 5/min)"},
 	{"max-churn", 0, ARG_RATE, FIELD(thresholds.max_churn_per_min), "RATE",
-	 "fail when a group opens sessions faster (e.g. 60/min)"},
+	 "fail when a group opens more sessions a minute"},
 	{"help", 0, ARG_NONE, FIELD(show_help), NULL, "show this help"},
 	{"version", 'V', ARG_NONE, FIELD(show_version), NULL,
 	 "show the version"},
