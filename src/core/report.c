@@ -35,6 +35,8 @@ void report_init(struct report *report)
 	report->server.idle_session_timeout_s = NAN;
 	report->server_label = "";
 	report->mode = "once";
+	report->sessions_opened_total = NAN;
+	report->sessions_opened_per_min = NAN;
 	report->command_status = -1;
 	report->self_cpu_s = NAN;
 	report->listen_refused_total = NAN;

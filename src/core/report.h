@@ -185,6 +185,11 @@ struct report {
 	int total_all;      /* every client session */
 	double usage_pct;   /* total_all / usable */
 	int unknown_states; /* sessions whose state the server hid */
+	/* Sessions the server ever had (pg_stat_database, PostgreSQL 14 on)
+	 * and how many it opened a minute over the run: the exact churn,
+	 * which samples miss; NAN unknown. */
+	double sessions_opened_total;
+	double sessions_opened_per_min;
 
 	struct report_group *groups; /* owned; sorted by connections desc */
 	size_t group_count;

@@ -348,6 +348,12 @@ static void write_header(FILE *out, const struct report *r,
 		fprintf(out, "; %d selected", r->total);
 	}
 	fputc('\n', out);
+	if (r->sessions_opened_per_min > 0 && r->samples > 1) {
+		fprintf(out,
+			"%.1f sessions opened a minute on the server "
+			"(pg_stat_database)\n",
+			r->sessions_opened_per_min);
+	}
 	if (r->server.idle_session_timeout_s > 0) {
 		units_format_duration(span, sizeof(span),
 				      r->server.idle_session_timeout_s);
@@ -491,8 +497,8 @@ static void write_session_verdict(FILE *out, const struct report *r,
 	}
 	format_range(range, sizeof(range), s->unused_min_s, s->unused_max_s);
 	fprintf(out, "%s%d sessions unused for %s, %s",
-		strcmp(g->verdict, "stuck") == 0 ? "stuck: " : "", s->abandoned,
-		range,
+		strcmp(g->verdict, "stuck") == 0 ? "stuck: " : "",
+		s->abandoned + s->unused_long, range,
 		s->exonerated == 0 ? "none reused"
 				   : "some came back (the wait was raised)");
 	if (isfinite(s->every_s)) {
