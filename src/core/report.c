@@ -425,6 +425,12 @@ static void keep_session(struct report *report, struct report_session *r,
 	r->client.relation = s->client_relation;
 	r->backend_age_s = s->backend_age_s;
 	r->opened_epoch_s = s->backend_start_epoch_s;
+	if (in->tracker != NULL) {
+		const struct tracked *t = tracker_find(
+			in->tracker, s->pid, s->backend_start_epoch_s);
+
+		r->abandoned = t != NULL && tracker_abandoned(in->tracker, t);
+	}
 	r->wait_event_type = keep(report, s->wait_event_type);
 	r->wait_event = keep(report, s->wait_event);
 }

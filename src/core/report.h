@@ -160,6 +160,7 @@ struct report_session {
 	struct report_process client;
 	double backend_age_s;  /* now - backend_start */
 	double opened_epoch_s; /* backend_start on the server's clock; NAN */
+	bool abandoned;        /* passed over and unused past its threshold */
 	const char *wait_event_type;
 	const char *wait_event;
 };
