@@ -13,6 +13,7 @@
 
 #include "core/clientproc.h"
 #include "core/common.h"
+#include "core/pidmap.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -56,6 +57,16 @@ struct traced {
 	bool given_up; /* untraceable: not looked for again */
 };
 
+/* What one call learns about a process, read from /proc at most once:
+ * 5,000 sessions held by five processes cost five reads, not 5,000. */
+struct proc_memo {
+	int pid;
+	bool stat_ok;
+	int ppid;
+	unsigned long long start_ticks;
+	char *command; /* owned; NULL until asked */
+};
+
 /* A session being traced in this call. */
 struct pending {
 	size_t session;
@@ -73,9 +84,15 @@ struct attributor {
 	int backend_fd; /* where backends held their client socket; -1 */
 	int holders[HOLDERS_KEPT]; /* recent holders, most recent first */
 	size_t holder_count;
-	struct traced *cache; /* sorted by backend_pid */
+	struct traced *cache; /* in the last sample's order */
 	size_t cache_count;
 	size_t cache_cap;
+	struct pidmap cache_index; /* backend_pid -> its cache entry */
+	size_t cache_next;         /* the entry likely asked for next */
+	struct proc_memo *memo;    /* processes read in this call */
+	size_t memo_count;
+	size_t memo_cap;
+	struct pidmap memo_index;
 	struct traced *spare; /* the next cache, being built */
 	size_t spare_cap;
 	struct pending *pending; /* sessions being traced in one call */
@@ -113,6 +130,12 @@ void attributor_free(struct attributor *a)
 	free(a->spare);
 	free(a->pending);
 	free(a->pending_misses);
+	pidmap_finish(&a->cache_index);
+	for (size_t i = 0; i < a->memo_count; i++) {
+		free(a->memo[i].command);
+	}
+	free(a->memo);
+	pidmap_finish(&a->memo_index);
 	free(a);
 }
 
@@ -195,28 +218,24 @@ void attributor_set_server(struct attributor *a, int conn_fd, int port)
 
 /* ---- the cache ---- */
 
-static int compare_traced(const void *pa, const void *pb)
+static struct traced *cache_find(struct attributor *a, const struct session *s)
 {
-	const struct traced *a = pa;
-	const struct traced *b = pb;
-
-	return (a->backend_pid > b->backend_pid) -
-	       (a->backend_pid < b->backend_pid);
-}
-
-static struct traced *cache_find(const struct attributor *a,
-				 const struct session *s)
-{
-	struct traced key = {.backend_pid = s->pid};
-	struct traced *t;
+	size_t i;
 
 	if (a->cache_count == 0) {
 		return NULL;
 	}
-	t = bsearch(&key, a->cache, a->cache_count, sizeof(*a->cache),
-		    compare_traced);
+	/* The cache is in the last sample's order, which the server keeps:
+	 * the entry after the last one found is nearly always it. */
+	i = a->cache_next;
+	if (i >= a->cache_count || a->cache[i].backend_pid != s->pid) {
+		if (!pidmap_get(&a->cache_index, s->pid, &i)) {
+			return NULL;
+		}
+	}
+	a->cache_next = i + 1;
 	/* A pid reused by a new backend comes with another client port. */
-	return t != NULL && t->client_port == s->client_port ? t : NULL;
+	return a->cache[i].client_port == s->client_port ? &a->cache[i] : NULL;
 }
 
 static void apply(struct sample *sample, struct session *s,
@@ -270,11 +289,51 @@ static void read_command(int pid, char *out, size_t size)
 	clientproc_format_cmdline(out, size, raw, n > 0 ? (size_t)n : 0);
 }
 
-static enum client_relation relation_to(const struct attributor *a, int pid)
+/* Forgets what the last call read: processes change between calls. */
+static void memo_reset(struct attributor *a, size_t expected)
 {
-	int ppid;
-	unsigned long long start;
+	for (size_t i = 0; i < a->memo_count; i++) {
+		free(a->memo[i].command);
+	}
+	a->memo_count = 0;
+	pidmap_reset(&a->memo_index, expected);
+}
 
+/* The process's stat line, read once a call. */
+static struct proc_memo *memo_stat(struct attributor *a, int pid)
+{
+	struct proc_memo *m;
+	size_t i;
+
+	if (pidmap_get(&a->memo_index, pid, &i)) {
+		return &a->memo[i];
+	}
+	xgrow((void **)&a->memo, &a->memo_cap, a->memo_count + 1,
+	      sizeof(*a->memo));
+	m = &a->memo[a->memo_count];
+	memset(m, 0, sizeof(*m));
+	m->pid = pid;
+	m->stat_ok = read_stat(pid, &m->ppid, &m->start_ticks);
+	pidmap_put(&a->memo_index, pid, a->memo_count++);
+	return m;
+}
+
+/* The process's command line, read once a call. */
+static const char *memo_command(struct attributor *a, int pid)
+{
+	struct proc_memo *m = memo_stat(a, pid);
+
+	if (m->command == NULL) {
+		char command[COMMAND_MAX];
+
+		read_command(pid, command, sizeof(command));
+		m->command = xstrdup(command);
+	}
+	return m->command;
+}
+
+static enum client_relation relation_to(struct attributor *a, int pid)
+{
 	if (a->wrapped_pid <= 0) {
 		return CLIENT_RELATION_UNRELATED;
 	}
@@ -283,13 +342,15 @@ static enum client_relation relation_to(const struct attributor *a, int pid)
 	}
 	/* Up the parent chain; bounded, in case of a race with reparenting. */
 	for (int depth = 0; depth < 128 && pid > 1; depth++) {
-		if (!read_stat(pid, &ppid, &start)) {
+		const struct proc_memo *m = memo_stat(a, pid);
+
+		if (!m->stat_ok) {
 			break;
 		}
-		if (ppid == a->wrapped_pid) {
+		if (m->ppid == a->wrapped_pid) {
 			return CLIENT_RELATION_DESCENDANT;
 		}
-		pid = ppid;
+		pid = m->ppid;
 	}
 	return CLIENT_RELATION_UNRELATED;
 }
@@ -624,23 +685,23 @@ static int compare_wanted(const void *pa, const void *pb)
 
 /* A process holding a wanted socket.  Where several hold it (a fork
  * after connecting), the one started last: the parent only forked. */
-static void note_holder(struct pending *p, int pid)
+static void note_holder(struct attributor *a, struct pending *p, int pid)
 {
-	int ppid;
-	unsigned long long start = 0;
+	const struct proc_memo *m = memo_stat(a, pid);
 
-	if (!read_stat(pid, &ppid, &start)) {
+	if (!m->stat_ok) {
 		return;
 	}
-	if (p->pid == 0 || start > p->start_ticks ||
-	    (start == p->start_ticks && pid > p->pid)) {
+	if (p->pid == 0 || m->start_ticks > p->start_ticks ||
+	    (m->start_ticks == p->start_ticks && pid > p->pid)) {
 		p->pid = pid;
-		p->start_ticks = start;
+		p->start_ticks = m->start_ticks;
 	}
 }
 
-static void scan_process(int pid, const struct wanted_inode *wanted,
-			 size_t count, struct pending *p)
+static void scan_process(struct attributor *a, int pid,
+			 const struct wanted_inode *wanted, size_t count,
+			 struct pending *p)
 {
 	unsigned long *inodes;
 	size_t n;
@@ -655,7 +716,7 @@ static void scan_process(int pid, const struct wanted_inode *wanted,
 						       compare_wanted);
 
 		if (w != NULL) {
-			note_holder(&p[w->pending], pid);
+			note_holder(a, &p[w->pending], pid);
 		}
 	}
 	free(inodes);
@@ -723,7 +784,7 @@ static void find_holders(struct attributor *a, const struct sample *sample,
 	}
 	qsort(wanted, count, sizeof(*wanted), compare_wanted);
 	for (size_t i = 0; i < a->holder_count && count > 0; i++) {
-		scan_process(a->holders[i], wanted, count, p);
+		scan_process(a, a->holders[i], wanted, count, p);
 		skip[skip_count++] = a->holders[i];
 	}
 	if (count > 0 && !all_found(p, n)) {
@@ -747,7 +808,7 @@ static void find_holders(struct attributor *a, const struct sample *sample,
 			     compare_pid) != NULL)) {
 			continue;
 		}
-		scan_process((int)pid, wanted, count, p);
+		scan_process(a, (int)pid, wanted, count, p);
 	}
 	if (proc != NULL) {
 		closedir(proc);
@@ -819,12 +880,9 @@ static struct traced *add_fresh(struct traced *fresh, size_t *count,
 static void resolve(struct attributor *a, struct sample *sample,
 		    const struct pending *p, struct traced *t)
 {
-	char command[COMMAND_MAX];
-
 	if (p->pid > 0) {
 		t->client_pid = p->pid;
-		read_command(p->pid, command, sizeof(command));
-		t->command = xstrdup(command);
+		t->command = xstrdup(memo_command(a, p->pid));
 		t->relation = relation_to(a, p->pid);
 		apply(sample, &sample->sessions[p->session], t);
 		return;
@@ -858,6 +916,7 @@ void attributor_run(struct attributor *a, struct sample *sample,
 	xgrow((void **)&a->pending_misses, &a->pending_misses_cap,
 	      sample->session_count + 1, sizeof(*a->pending_misses));
 	fresh = a->spare;
+	a->cache_next = 0;
 	for (size_t i = 0; i < sample->session_count; i++) {
 		struct session *s = &sample->sessions[i];
 		struct traced *old;
@@ -869,11 +928,11 @@ void attributor_run(struct attributor *a, struct sample *sample,
 		old = cache_find(a, s);
 		if (old != NULL && (old->client_pid > 0 || old->given_up)) {
 			/* Found, or given up on: no second look.  The entry
-			 * moves to the new cache, its string with it; only
-			 * the sessions wanted are told (a copy each). */
-			if (wanted[i]) {
-				apply(sample, s, old);
-			}
+			 * moves to the new cache, its string with it.  Every
+			 * session once traced keeps its process, wanted or
+			 * not: a process that came and went from sample to
+			 * sample would be news in the record each time. */
+			apply(sample, s, old);
 			fresh[fresh_count++] = *old;
 			old->command = NULL;
 			continue;
@@ -896,6 +955,7 @@ void attributor_run(struct attributor *a, struct sample *sample,
 		}
 	}
 	if (n > 0) {
+		memo_reset(a, 16);
 		find_tcp_inodes(a, sample, a->pending, n);
 		find_unix_inodes(a, sample, a->pending, n);
 		find_holders(a, sample, a->pending, n);
@@ -911,8 +971,9 @@ void attributor_run(struct attributor *a, struct sample *sample,
 	for (size_t i = 0; i < a->cache_count; i++) {
 		free(a->cache[i].command); /* those not moved */
 	}
-	if (fresh_count > 1) {
-		qsort(fresh, fresh_count, sizeof(*fresh), compare_traced);
+	pidmap_reset(&a->cache_index, fresh_count);
+	for (size_t i = 0; i < fresh_count; i++) {
+		pidmap_put(&a->cache_index, fresh[i].backend_pid, i);
 	}
 	/* The two buffers swap roles. */
 	a->spare = a->cache;

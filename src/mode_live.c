@@ -301,7 +301,7 @@ int mode_live(struct run *run)
 	loop_run(run, &first);
 	if (pipeline_last(target_pipeline(t)) == NULL) {
 		if (run->stop_signal != 0) {
-			target_give_up(t);
+			target_give_up(t, true);
 			return run_finish(run, stdout);
 		}
 		return run_unreachable(t);
@@ -329,6 +329,6 @@ int mode_live(struct run *run)
 		listen_hold_messages(run->listener, false);
 	}
 	report_finish(&lv.report);
-	target_give_up(t);
+	target_give_up(t, run->stop_signal != 0);
 	return run_finish(run, stdout);
 }

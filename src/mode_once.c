@@ -33,7 +33,7 @@ static void finish_target(struct run *run, struct once *o, size_t i,
 	}
 	o->finished[i] = true;
 	if (!sampled) {
-		target_give_up(run->targets[i]);
+		target_give_up(run->targets[i], run->stop_signal != 0);
 	} else {
 		target_pause(run->targets[i], true, 0);
 	}

@@ -51,7 +51,7 @@ static void watch_outcome(struct run *run, struct target *t, bool ok)
 		patience_reset(&w->patience[i]);
 	} else if (patience_exhausted(&w->patience[i], t, clock_mono_ms())) {
 		w->gave_up[i] = true;
-		target_give_up(t);
+		target_give_up(t, false);
 		/* One server: nothing is left to watch. */
 		run->done = run->target_count == 1;
 	}
@@ -117,7 +117,7 @@ int mode_watch(struct run *run)
 	loop_run(run, &ops);
 	for (size_t i = 0; i < run->target_count; i++) {
 		if (!w.gave_up[i]) {
-			target_give_up(run->targets[i]);
+			target_give_up(run->targets[i], run->stop_signal != 0);
 		}
 	}
 	if (run->target_count == 1 && run->stop_signal == 0 &&

@@ -6,6 +6,8 @@
 
 #include "notice.h"
 
+enum { PATIENCE_QUIET_CONNECT_MS = 1000 };
+
 void patience_init(struct patience *p, const struct options *opts)
 {
 	p->budget_ms = opts->retry_for_ms >= 0       ? opts->retry_for_ms
@@ -60,7 +62,12 @@ bool patience_exhausted(struct patience *p, const struct target *t,
 		}
 		return true;
 	}
-	if (p->budget_ms != 0) {
+	/* A first connection still in progress is not an outage until it
+	 * takes noticeably long (a busy server answers in a few hundred
+	 * milliseconds). */
+	if (p->budget_ms != 0 &&
+	    (target_ever_connected(t) || !target_connecting(t) ||
+	     failing >= PATIENCE_QUIET_CONNECT_MS)) {
 		announce(p, t, msg);
 	}
 	return false;

@@ -11,6 +11,9 @@
 #include "conninfo.h"
 #include "notice.h"
 
+#include "core/pidmap.h"
+#include "core/units.h"
+
 #include <errno.h>
 #include <libpq-fe.h>
 #include <math.h>
@@ -40,7 +43,15 @@ struct poller {
 	char label[256];
 	char password[256]; /* only to scrub it from messages */
 	bool prepared;      /* the sample is a prepared statement */
-	bool pooled;        /* a pooler stands between us and the server */
+	/* Changes since the last sample delivered: its transaction's start
+	 * (NAN: ask for everything), and the sample itself. */
+	double delivered_tx_epoch_s;
+	const struct sample *previous;
+	double since_epoch_s;        /* what the sample in flight asked for */
+	struct pidmap previous_rows; /* pid -> row of previous */
+	bool previous_indexed;
+	size_t previous_next; /* the row of previous likely asked for next */
+	bool pooled;          /* a pooler stands between us and the server */
 	bool needs_password;
 	bool password_typed; /* given at a prompt: asking again won't help */
 	char target[256];    /* -d as given, password masked; "" a plain name */
@@ -82,20 +93,28 @@ enum {
  * backend_xid and backend_xmin remain, which a worker shares with its
  * leader: such a worker is counted, and the report says so (report.c). */
 static const char sample_sql[] =
-	"SELECT 's', a.pid::text, a.usename, a.application_name, a.datname, "
-	"host(a.client_addr), a.client_port::text, a.state, "
+	"SELECT CASE WHEN c.f THEN 's' ELSE 'u' END, a.pid::text, "
+	"CASE WHEN c.f THEN a.usename END, "
+	"CASE WHEN c.f THEN a.application_name END, "
+	"CASE WHEN c.f THEN a.datname END, "
+	"CASE WHEN c.f THEN host(a.client_addr) END, "
+	"CASE WHEN c.f THEN a.client_port::text END, "
+	"CASE WHEN c.f THEN a.state END, "
 	"a.wait_event_type, a.wait_event, "
-	"date_part('epoch', a.backend_start)::text, "
-	"date_part('epoch', a.xact_start)::text, "
-	"date_part('epoch', a.state_change)::text, "
-	"date_part('epoch', a.query_start)::text, left(a.query, %d) "
-	"FROM pg_stat_activity a "
+	"CASE WHEN c.f THEN date_part('epoch', a.backend_start)::text END, "
+	"CASE WHEN c.f THEN date_part('epoch', a.xact_start)::text END, "
+	"CASE WHEN c.f THEN date_part('epoch', a.state_change)::text END, "
+	"CASE WHEN c.f THEN date_part('epoch', a.query_start)::text END, "
+	"CASE WHEN c.f THEN left(a.query, %d) END "
+	"FROM pg_stat_activity a CROSS JOIN LATERAL (SELECT coalesce("
+	"greatest(a.backend_start, a.xact_start, a.state_change, "
+	"a.query_start) > to_timestamp(%s), true) AS f) c "
 	"WHERE a.pid <> pg_backend_pid() AND (a.backend_type = 'client "
 	"backend' OR (a.backend_type IS NULL AND a.usesysid IS NOT NULL "
 	"AND a.datid IS NOT NULL)) "
 	"UNION ALL SELECT 'n', NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-	"NULL, NULL, date_part('epoch', clock_timestamp())::text, NULL, NULL, "
-	"NULL, NULL "
+	"NULL, NULL, date_part('epoch', clock_timestamp())::text, "
+	"date_part('epoch', now())::text, NULL, NULL, NULL "
 	"UNION ALL SELECT 'r', NULL, rolname, rolconnlimit::text, NULL, NULL, "
 	"NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL "
 	"FROM pg_roles WHERE rolconnlimit >= 0 "
@@ -103,6 +122,20 @@ static const char sample_sql[] =
 	"NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL "
 	"FROM pg_database WHERE datconnlimit >= 0%s";
 
+/*
+ * Only what changed: a session none of whose moments (backend_start,
+ * xact_start, state_change, query_start) moved since the last sample's
+ * transaction began comes back as an 'u' row, its pid and wait event
+ * alone, and the rest is the last sample's.  Every change of state,
+ * query, application_name (a SET is a query) or transaction moves one
+ * of them; the wait event of a long query does not, so it always comes.
+ * On a steady server that is most rows: less for the server to format,
+ * send and for libpq to parse.  The margin covers a change dated just
+ * before the last sample's transaction began but published just after
+ * its read of pg_stat_activity.  Hidden sessions have no moments and
+ * always come whole.
+ */
+enum { DELTA_MARGIN_S = 2 };
 /* PostgreSQL 14 counts every session a database ever had: the exact
  * churn that samples, seeing only the sessions open at that moment,
  * miss. */
@@ -244,19 +277,6 @@ static bool is_transient(const char *msg)
 	return false;
 }
 
-static double parse_double(const char *s)
-{
-	char *end;
-	double v;
-
-	if (s == NULL || *s == '\0') {
-		return NAN;
-	}
-	errno = 0;
-	v = strtod(s, &end);
-	return (*end == '\0' && errno == 0) ? v : NAN;
-}
-
 static int parse_int(const char *s, int fallback)
 {
 	char *end;
@@ -312,7 +332,7 @@ static bool read_server_info(struct poller *p, PGresult *res,
 	/* idle_session_timeout is in milliseconds in pg_settings. */
 	s->idle_session_timeout_s = PQgetisnull(res, 0, 5)
 					    ? NAN
-					    : parse_double(
+					    : units_parse_number(
 						      PQgetvalue(res, 0, 5)) /
 						      1000.0;
 	s->can_read_all_stats = strcmp(PQgetvalue(res, 0, 6), "t") == 0;
@@ -450,6 +470,7 @@ struct poller *poll_start(const struct conn_params *params,
 	size_t n;
 	struct poller *p = xcalloc(1, sizeof(*p));
 
+	p->delivered_tx_epoch_s = NAN;
 	n = connect_keywords(params, keys, values, timeout);
 	if (params->password != NULL) {
 		keys[n] = "password";
@@ -496,6 +517,7 @@ void poll_destroy(struct poller *poller)
 	}
 	PQfinish(poller->conn);
 	memset(poller->password, 0, sizeof(poller->password));
+	pidmap_finish(&poller->previous_rows);
 	free(poller);
 }
 
@@ -562,21 +584,40 @@ static bool send_query(struct poller *p, const char *text, struct errbuf *err)
 	return flushed >= 0;
 }
 
+/* The changes a sample asks for: since the last one delivered, when
+ * that is the sample the caller still holds; else everything. */
+static double changes_since(const struct poller *p)
+{
+	if (p->previous == NULL || isnan(p->delivered_tx_epoch_s) ||
+	    p->previous->server_tx_epoch_s != p->delivered_tx_epoch_s) {
+		return 0;
+	}
+	return p->delivered_tx_epoch_s - DELTA_MARGIN_S;
+}
+
 /* The one statement a sample sends: the transaction, and the sample
  * query itself or, once prepared, its EXECUTE. */
 static void build_sample_statement(struct poller *p, char *buf, size_t size)
 {
+	char since[64];
+
+	snprintf(since, sizeof(since), "%.6f", p->since_epoch_s);
 	if (p->prepared) {
-		snprintf(buf, size, "%sEXECUTE pgdrip_sample; COMMIT",
-			 tx_begin);
+		snprintf(buf, size, "%sEXECUTE pgdrip_sample(%s); COMMIT",
+			 tx_begin, since);
 	} else {
-		snprintf(buf, size, "%s%s; COMMIT", tx_begin, p->query);
+		char query[sizeof(p->query)];
+
+		snprintf(query, sizeof(query), sample_sql, SAMPLE_QUERY_MAX,
+			 since,
+			 p->server.version_num >= 140000 ? sessions_sql : "");
+		snprintf(buf, size, "%s%s; COMMIT", tx_begin, query);
 	}
 }
 
-bool poll_sample_start(struct poller *poller, struct errbuf *err)
+static bool start_sample(struct poller *poller, struct errbuf *err)
 {
-	char statement[sizeof(poller->query) + sizeof(tx_begin) + 64];
+	char statement[sizeof(poller->query) + sizeof(tx_begin) + 128];
 
 	build_sample_statement(poller, statement, sizeof(statement));
 	if (!send_query(poller, statement, err)) {
@@ -585,6 +626,23 @@ bool poll_sample_start(struct poller *poller, struct errbuf *err)
 	poller->phase = POLL_PHASE_SAMPLING;
 	poller->started_s = clock_mono_s();
 	return true;
+}
+
+bool poll_sample_start(struct poller *poller, const struct sample *previous,
+		       struct errbuf *err)
+{
+	poller->previous = previous;
+	poller->previous_indexed = false;
+	poller->previous_next = 0;
+	poller->since_epoch_s = changes_since(poller);
+	return start_sample(poller, err);
+}
+
+/* Again, asking for everything. */
+static bool restart_sample(struct poller *poller, struct errbuf *err)
+{
+	poller->since_epoch_s = 0;
+	return start_sample(poller, err);
 }
 
 /* Reads what arrived; true when every result of the query is in. */
@@ -628,17 +686,62 @@ static void add_session(struct sample *sample, PGresult *res, int row)
 	s->wait_event_type = sample_strdup(sample,
 					   value(res, row, COL_WAIT_TYPE));
 	s->wait_event = sample_strdup(sample, value(res, row, COL_WAIT));
-	s->backend_start_epoch_s = parse_double(
+	s->backend_start_epoch_s = units_parse_number(
 		value(res, row, COL_BACKEND_START));
-	s->xact_start_epoch_s = parse_double(value(res, row, COL_XACT_START));
-	s->state_change_epoch_s = parse_double(
+	s->xact_start_epoch_s = units_parse_number(
+		value(res, row, COL_XACT_START));
+	s->state_change_epoch_s = units_parse_number(
 		value(res, row, COL_STATE_CHANGE));
-	s->query_start_epoch_s = parse_double(value(res, row, COL_QUERY_START));
+	s->query_start_epoch_s = units_parse_number(
+		value(res, row, COL_QUERY_START));
 	s->query = sample_strndup_utf8(sample, value(res, row, COL_QUERY),
 				       SAMPLE_QUERY_MAX);
 }
 
-static void fill_sample(struct poller *poller, struct sample *sample,
+/* An unchanged session: the last sample's, with its wait event as now.
+ * False when the last sample has no such pid (it cannot be trusted to
+ * hold the rest: the sample is asked for again, whole). */
+static bool add_unchanged(struct poller *p, struct sample *sample,
+			  PGresult *res, int row)
+{
+	const struct sample *prev = p->previous;
+	int pid = parse_int(value(res, row, COL_PID), 0);
+	struct session *s;
+	size_t i;
+
+	if (prev == NULL) {
+		return false;
+	}
+	if (!p->previous_indexed) {
+		pidmap_reset(&p->previous_rows, prev->session_count);
+		for (size_t k = 0; k < prev->session_count; k++) {
+			pidmap_put(&p->previous_rows, prev->sessions[k].pid, k);
+		}
+		p->previous_indexed = true;
+	}
+	/* Rows come in the server's slot order, the same from sample to
+	 * sample: the row after the last one found is nearly always it. */
+	i = p->previous_next;
+	if (i >= prev->session_count || prev->sessions[i].pid != pid) {
+		if (!pidmap_get(&p->previous_rows, pid, &i)) {
+			return false;
+		}
+	}
+	p->previous_next = i + 1;
+	s = sample_add_copy(sample, &prev->sessions[i]);
+	s->wait_event_type = sample_strdup(sample,
+					   value(res, row, COL_WAIT_TYPE));
+	s->wait_event = sample_strdup(sample, value(res, row, COL_WAIT));
+	/* Attribution looks the client up anew (from its own cache). */
+	s->client_pid = 0;
+	s->client_command = "";
+	s->client_relation = CLIENT_RELATION_UNRELATED;
+	return true;
+}
+
+/* The rows into the sample; false when an unchanged row could not be
+ * filled in. */
+static bool fill_sample(struct poller *poller, struct sample *sample,
 			PGresult *res)
 {
 	int rows = PQntuples(res);
@@ -650,11 +753,17 @@ static void fill_sample(struct poller *poller, struct sample *sample,
 
 		if (kind[0] == 's') {
 			add_session(sample, res, r);
+		} else if (kind[0] == 'u') {
+			if (!add_unchanged(poller, sample, res, r)) {
+				return false;
+			}
 		} else if (kind[0] == 'n') {
-			sample->server_epoch_s = parse_double(
+			sample->server_epoch_s = units_parse_number(
 				value(res, r, COL_BACKEND_START));
+			sample->server_tx_epoch_s = units_parse_number(
+				value(res, r, COL_XACT_START));
 		} else if (kind[0] == 'x') {
-			sample->sessions_opened_total = parse_double(
+			sample->sessions_opened_total = units_parse_number(
 				value(res, r, COL_BACKEND_START));
 		} else if (kind[0] == 'r') {
 			sample_add_role_limit(sample, value(res, r, COL_USER),
@@ -670,6 +779,7 @@ static void fill_sample(struct poller *poller, struct sample *sample,
 	sample->taken_at_epoch_s = clock_wall_s();
 	sample->elapsed_ms = (clock_mono_s() - poller->started_s) * 1000;
 	sample->status = SAMPLE_STATUS_OK;
+	return true;
 }
 
 static enum poll_status lost(struct poller *p, enum poll_failure *failure,
@@ -691,6 +801,7 @@ static enum poll_status read_sample(struct poller *p, struct sample *sample,
 	PGresult *res;
 	bool got = false;
 	bool retry = false;
+	bool incomplete = false;
 	char msg[400] = "";
 
 	while ((res = PQgetResult(p->conn)) != NULL) {
@@ -698,8 +809,10 @@ static enum poll_status read_sample(struct poller *p, struct sample *sample,
 
 		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
 		    PQnfields(res) == COL_COUNT) {
-			fill_sample(p, sample, res);
-			got = true;
+			got = fill_sample(p, sample, res);
+			incomplete = !got;
+			p->delivered_tx_epoch_s =
+				got ? sample->server_tx_epoch_s : NAN;
 		} else if (p->prepared && state != NULL &&
 			   strcmp(state, "26000") == 0) {
 			/* The prepared statement is gone: DISCARD ALL, or
@@ -731,9 +844,13 @@ static enum poll_status read_sample(struct poller *p, struct sample *sample,
 		p->events = 0;
 		return POLL_STATUS_DONE;
 	}
+	if (incomplete) {
+		return restart_sample(p, err) ? POLL_STATUS_WAIT
+					      : lost(p, failure, err);
+	}
 	if (retry) {
-		return poll_sample_start(p, err) ? POLL_STATUS_WAIT
-						 : lost(p, failure, err);
+		return start_sample(p, err) ? POLL_STATUS_WAIT
+					    : lost(p, failure, err);
 	}
 	p->phase = POLL_PHASE_READY;
 	p->events = 0;
@@ -758,8 +875,8 @@ static enum poll_status after_rollback(struct poller *p,
 	}
 	if (p->failed_msg[0] == '\0') {
 		/* The prepared statement was missing: try again plainly. */
-		return poll_sample_start(p, err) ? POLL_STATUS_WAIT
-						 : lost(p, failure, err);
+		return start_sample(p, err) ? POLL_STATUS_WAIT
+					    : lost(p, failure, err);
 	}
 	p->phase = POLL_PHASE_READY;
 	p->events = 0;
@@ -776,6 +893,7 @@ static enum poll_status after_setup(struct poller *p,
 				    enum poll_failure *failure,
 				    struct errbuf *err)
 {
+	static const Oid since_type[] = {701}; /* float8 */
 	PGresult *res = PQgetResult(p->conn);
 	bool ok = read_server_info(p, res, err);
 	PGresult *more;
@@ -790,14 +908,14 @@ static enum poll_status after_setup(struct poller *p,
 				   : POLL_FAILURE_LOST;
 		return POLL_STATUS_ERROR;
 	}
-	snprintf(p->query, sizeof(p->query), sample_sql, SAMPLE_QUERY_MAX,
+	snprintf(p->query, sizeof(p->query), sample_sql, SAMPLE_QUERY_MAX, "$1",
 		 p->server.version_num >= 140000 ? sessions_sql : "");
 	if (p->pooled) {
 		p->phase = POLL_PHASE_READY;
 		p->events = 0;
 		return POLL_STATUS_DONE;
 	}
-	if (!PQsendPrepare(p->conn, "pgdrip_sample", p->query, 0, NULL)) {
+	if (!PQsendPrepare(p->conn, "pgdrip_sample", p->query, 1, since_type)) {
 		return lost(p, failure, err);
 	}
 	p->flushing = PQflush(p->conn) == 1;

@@ -75,9 +75,14 @@ short poll_events(const struct poller *poller);
 enum poll_status poll_advance(struct poller *poller, struct sample *sample,
 			      enum poll_failure *failure, struct errbuf *err);
 
-/* Sends the sample query (the READY phase only).  False with err when
- * the session is gone (destroy it). */
-PGD_NODISCARD bool poll_sample_start(struct poller *poller, struct errbuf *err);
+/* Sends the sample query (the READY phase only).  previous is the last
+ * sample this poller delivered, as the caller still holds it (NULL
+ * none): only what changed since is asked for, the rest taken from it,
+ * so it must stay untouched until the sample is in.  False with err
+ * when the session is gone (destroy it). */
+PGD_NODISCARD bool poll_sample_start(struct poller *poller,
+				     const struct sample *previous,
+				     struct errbuf *err);
 
 /* How long connecting may take: --connect-timeout, or the conninfo's
  * connect_timeout (or PGCONNECT_TIMEOUT), else 10 s; -1 for no limit

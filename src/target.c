@@ -334,7 +334,7 @@ static void start_sample(struct target *t, int64_t now_ms)
 {
 	struct errbuf err;
 
-	if (!poll_sample_start(t->poller, &err)) {
+	if (!poll_sample_start(t->poller, pipeline_last(&t->pipeline), &err)) {
 		note_failure(t, POLL_FAILURE_LOST, err.msg);
 		drop_session(t);
 		fail_slot(t, now_ms);
@@ -662,12 +662,18 @@ enum poll_failure target_failure(const struct target *t, const char **msg)
 	return t->failure;
 }
 
+bool target_connecting(const struct target *t)
+{
+	return t->poller != NULL &&
+	       poll_phase(t->poller) == POLL_PHASE_CONNECTING;
+}
+
 int64_t target_failing_for_ms(const struct target *t, int64_t now_ms)
 {
 	return t->failing_since_ms != 0 ? now_ms - t->failing_since_ms : 0;
 }
 
-void target_give_up(struct target *t)
+void target_give_up(struct target *t, bool stopped)
 {
 	/* A server never sampled says why in its report. */
 	if (pipeline_last(&t->pipeline) == NULL &&
@@ -675,6 +681,15 @@ void target_give_up(struct target *t)
 		if (t->error[0] == '\0') {
 			snprintf(t->error, sizeof(t->error),
 				 "stopped before the server answered");
+		} else if (stopped && target_connecting(t)) {
+			/* Still trying when stopped: that is the news, what
+			 * the tries met so far the detail. */
+			char was[sizeof(t->error)];
+
+			snprintf(was, sizeof(was), "%s", t->error);
+			snprintf(t->error, sizeof(t->error),
+				 "stopped before the server answered (%.400s)",
+				 was);
 		}
 		pipeline_absorb_failure(&t->pipeline, clock_wall_s(), t->error);
 	}

@@ -83,6 +83,8 @@ const char *target_label(const struct target *t);
 /* The connection as it stands. */
 bool target_ever_connected(const struct target *t);
 bool target_up(const struct target *t);
+/* A connection attempt is in progress (not refused, not backing off). */
+bool target_connecting(const struct target *t);
 /* The last failure's kind and one-line message (POLL_FAILURE_NONE and
  * "" after a success). */
 enum poll_failure target_failure(const struct target *t, const char **msg);
@@ -92,8 +94,9 @@ int64_t target_failing_for_ms(const struct target *t, int64_t now_ms);
 
 /* Stops trying t: the session is closed and no slot comes again.  A
  * target never sampled notes its last failure in the pipeline, so its
- * report says why it has no figures. */
-void target_give_up(struct target *t);
+ * report says why it has no figures; stopped (by a signal) while still
+ * connecting, it says so first. */
+void target_give_up(struct target *t, bool stopped);
 
 /* How long the sample in flight has been waited for (0: none). */
 int64_t target_sample_wait_ms(const struct target *t, int64_t now_ms);

@@ -181,25 +181,6 @@ static void count_sample(struct history *history, const struct sample *sample,
 }
 
 /* A traced session, by group and process. */
-struct held {
-	size_t group;
-	const struct session *session;
-};
-
-static int compare_held(const void *pa, const void *pb)
-{
-	const struct held *a = pa;
-	const struct held *b = pb;
-
-	if (a->group != b->group) {
-		return a->group < b->group ? -1 : 1;
-	}
-	if (a->session->client_pid != b->session->client_pid) {
-		return a->session->client_pid < b->session->client_pid ? -1 : 1;
-	}
-	return 0;
-}
-
 static void set_holder(struct group_history *g, const struct session *s,
 		       int sessions, double t_s)
 {
@@ -216,47 +197,86 @@ static void set_holder(struct group_history *g, const struct session *s,
 	g->holder_seen_s = t_s;
 }
 
+/* A client process's traced sessions in one group, counted in a table
+ * keyed by both (open addressing; linear, however many sessions). */
+struct holding {
+	size_t group; /* GROUP_NONE: a free slot */
+	int pid;
+	int sessions;
+	const struct session *first; /* one of them, for its command */
+};
+
+static struct holding *count_holdings(const struct sample *sample,
+				      const size_t *member, size_t *cap_out)
+{
+	size_t cap = 16;
+	struct holding *table;
+
+	while (cap < 2 * sample->session_count) {
+		cap *= 2;
+	}
+	table = xmalloc(cap * sizeof(*table));
+	for (size_t i = 0; i < cap; i++) {
+		table[i].group = (size_t)GROUP_NONE;
+	}
+	for (size_t i = 0; i < sample->session_count; i++) {
+		const struct session *s = &sample->sessions[i];
+		uint64_t h;
+		size_t k;
+
+		if (s->client_pid <= 0 || member[i] == (size_t)GROUP_NONE) {
+			continue;
+		}
+		h = ((uint64_t)member[i] << 32 ^ (uint32_t)s->client_pid) *
+		    0x9E3779B97F4A7C15ULL;
+		k = (size_t)(h >> 32) & (cap - 1);
+		while (table[k].group != (size_t)GROUP_NONE &&
+		       (table[k].group != member[i] ||
+			table[k].pid != s->client_pid)) {
+			k = (k + 1) & (cap - 1);
+		}
+		if (table[k].group == (size_t)GROUP_NONE) {
+			table[k] = (struct holding){member[i], s->client_pid, 0,
+						    s};
+		}
+		table[k].sessions += s->weight;
+	}
+	*cap_out = cap;
+	return table;
+}
+
 /* Each group's holder this sample: the process with the most traced
  * sessions (the lowest pid on a tie, so the choice does not depend on
  * row order).  A group with none traced keeps its last holder. */
 static void assign_holders(struct history *history, const struct sample *sample,
 			   const size_t *member, double t_s)
 {
-	struct held *held = NULL;
-	size_t n = 0;
-	size_t cap = 0;
+	size_t cap;
+	struct holding *table = count_holdings(sample, member, &cap);
+	const struct holding **best = xcalloc(history->group_count + 1,
+					      sizeof(*best));
 
-	for (size_t i = 0; i < sample->session_count; i++) {
-		const struct session *s = &sample->sessions[i];
+	for (size_t k = 0; k < cap; k++) {
+		const struct holding *c = &table[k];
+		const struct holding *b;
 
-		if (s->client_pid > 0 && member[i] != (size_t)GROUP_NONE) {
-			xgrow((void **)&held, &cap, n + 1, sizeof(*held));
-			held[n].group = member[i];
-			held[n++].session = s;
+		if (c->group == (size_t)GROUP_NONE) {
+			continue;
+		}
+		b = best[c->group];
+		if (b == NULL || c->sessions > b->sessions ||
+		    (c->sessions == b->sessions && c->pid < b->pid)) {
+			best[c->group] = c;
 		}
 	}
-	if (n > 1) {
-		qsort(held, n, sizeof(*held), compare_held);
+	for (size_t g = 0; g < history->group_count; g++) {
+		if (best[g] != NULL) {
+			set_holder(&history->groups[g], best[g]->first,
+				   best[g]->sessions, t_s);
+		}
 	}
-	for (size_t i = 0, best_group = (size_t)GROUP_NONE, best = 0; i < n;) {
-		size_t j = i;
-		int sessions = 0;
-
-		while (j < n && compare_held(&held[i], &held[j]) == 0) {
-			sessions += held[j++].session->weight;
-		}
-		if (held[i].group != best_group) {
-			best_group = held[i].group;
-			best = 0;
-		}
-		if ((size_t)sessions > best) {
-			best = (size_t)sessions;
-			set_holder(&history->groups[best_group],
-				   held[i].session, sessions, t_s);
-		}
-		i = j;
-	}
-	free(held);
+	free(best);
+	free(table);
 }
 
 static void update_run_figures(struct group_history *g, bool first_sample)

@@ -55,6 +55,7 @@ struct written {
 	double state_change;
 	double query_start;
 	double xact_start;
+	uint64_t app; /* a session may SET application_name */
 	uint64_t wait;
 	uint64_t query;
 	int client_pid;
@@ -129,6 +130,7 @@ static void remember(struct written *w, const struct session *s)
 	w->state_change = s->state_change_epoch_s;
 	w->query_start = s->query_start_epoch_s;
 	w->xact_start = s->xact_start_epoch_s;
+	w->app = hash_text(s->app);
 	w->wait = hash_text(wait);
 	w->query = hash_text(s->query);
 	w->client_pid = s->client_pid;
@@ -214,8 +216,8 @@ static bool changed(const struct written *was, const struct session *s)
 	       !same_moment(now.state_change, was->state_change) ||
 	       !same_moment(now.query_start, was->query_start) ||
 	       !same_moment(now.xact_start, was->xact_start) ||
-	       now.wait != was->wait || now.query != was->query ||
-	       now.client_pid != was->client_pid ||
+	       now.app != was->app || now.wait != was->wait ||
+	       now.query != was->query || now.client_pid != was->client_pid ||
 	       now.client_command != was->client_command ||
 	       now.relation != was->relation;
 }
@@ -240,6 +242,8 @@ static bool write_change(struct json_writer *w, const struct written *was,
 			write;                                            \
 		}                                                         \
 	} while (0)
+	FIELD_CHANGED(now.app != was->app,
+		      (json_key(w, "application"), json_string(w, s->app)));
 	FIELD_CHANGED(now.state != was->state, write_state(w, s));
 	FIELD_CHANGED(!same_moment(now.state_change, was->state_change),
 		      write_moment(w, "state_change", s->state_change_epoch_s));
@@ -521,6 +525,7 @@ struct held {
 	int client_pid;
 	char *client_command;
 	enum client_relation relation;
+	bool gone; /* named in the line's "gone", removed at its end */
 };
 
 struct record_table {
@@ -653,6 +658,7 @@ static bool take_fields(struct held *h, const struct node *obj,
 		errbuf_set(why, "a session with an unknown state");
 		return false;
 	}
+	take_string(&h->app, obj, "application");
 	take_string(&h->wait, obj, "wait");
 	take_string(&h->query, obj, "query");
 	return take_moment(&h->state_change, obj, "state_change", why) &&
@@ -696,7 +702,6 @@ static bool apply_open(struct record_table *t, const struct node *obj,
 	h->start = start;
 	h->state_change = h->query_start = h->xact_start = NAN;
 	take_string(&h->user, obj, "user");
-	take_string(&h->app, obj, "application");
 	take_string(&h->db, obj, "database");
 	take_string(&h->client, obj, "client");
 	take_string(&h->client_command, NULL, "");
@@ -724,9 +729,14 @@ static bool apply_change(struct record_table *t, const struct node *obj,
 	return take_fields(&t->sessions[at], obj, why);
 }
 
+/* The sessions a line says went: removed together, the index rebuilt
+ * once (a deploy closes thousands in one sample). */
 static bool apply_gone(struct record_table *t, const struct node *list,
 		       struct errbuf *why)
 {
+	size_t kept = 0;
+	bool any = false;
+
 	for (const struct node *g = list != NULL ? list->child : NULL; g;
 	     g = g->next) {
 		const struct node *pid = g->child;
@@ -739,20 +749,31 @@ static bool apply_gone(struct record_table *t, const struct node *list,
 			return false;
 		}
 		at = find_held(t, (int)pid->num, start->num);
-		if (at == (size_t)GROUP_NONE) {
+		if (at == (size_t)GROUP_NONE || t->sessions[at].gone) {
 			errbuf_set(why, "session %.0f gone before it opened",
 				   pid->num);
 			return false;
 		}
-		free_held(&t->sessions[at]);
-		t->sessions[at] = t->sessions[--t->count];
-		group_index_clear(&t->index);
-		for (size_t i = 0; i < t->count; i++) {
-			group_index_add(&t->index,
-					identity_hash(t->sessions[i].pid,
-						      t->sessions[i].start),
-					i);
+		t->sessions[at].gone = true;
+		any = true;
+	}
+	if (!any) {
+		return true;
+	}
+	for (size_t i = 0; i < t->count; i++) {
+		if (t->sessions[i].gone) {
+			free_held(&t->sessions[i]);
+		} else {
+			t->sessions[kept++] = t->sessions[i];
 		}
+	}
+	t->count = kept;
+	group_index_clear(&t->index);
+	for (size_t i = 0; i < t->count; i++) {
+		group_index_add(&t->index,
+				identity_hash(t->sessions[i].pid,
+					      t->sessions[i].start),
+				i);
 	}
 	return true;
 }

@@ -226,10 +226,15 @@ static void finish_groups(struct report *report, struct judge *j)
 		while (k < j->evidence_count && j->evidence[k].group == i) {
 			k++;
 		}
-		keep_evidence(report, g, j->evidence + from, k - from, j->t);
 		if (j->wrapped) {
 			judge_wrapped(g, j->evidence + from, k - from, j->t);
 		}
+		/* Listed for a verdict only: a quiet pool's idle sessions
+		 * are counted, not spelled out (5,000 of them would be
+		 * megabytes of JSON). */
+		keep_evidence(report, g, j->evidence + from,
+			      g->flagged ? k - from : 0, j->t);
+		g->evidence_total = (int)(k - from);
 		churn(g, j, i);
 		j->counts += !g->by_sessions && g->connections > 0;
 	}

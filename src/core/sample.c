@@ -108,6 +108,7 @@ void sample_init(struct sample *sample)
 	memset(sample, 0, sizeof(*sample));
 	sample->server.idle_session_timeout_s = NAN;
 	sample->server_epoch_s = NAN;
+	sample->server_tx_epoch_s = NAN;
 	sample->sessions_opened_total = NAN;
 	sample->command_started_epoch_s = NAN;
 	sample->command_ended_epoch_s = NAN;
@@ -136,6 +137,7 @@ void sample_reset(struct sample *sample)
 	sample->taken_at_epoch_s = 0;
 	sample->elapsed_ms = 0;
 	sample->server_epoch_s = NAN;
+	sample->server_tx_epoch_s = NAN;
 	sample->sessions_opened_total = NAN;
 	sample->command_started_epoch_s = NAN;
 	sample->command_ended_epoch_s = NAN;
@@ -165,6 +167,23 @@ struct session *sample_add_session(struct sample *sample)
 	return s;
 }
 
+struct session *sample_add_copy(struct sample *sample,
+				const struct session *from)
+{
+	struct session *to = sample_add_session(sample);
+
+	*to = *from;
+	to->user = sample_strdup(sample, from->user);
+	to->app = sample_strdup(sample, from->app);
+	to->db = sample_strdup(sample, from->db);
+	to->client_addr = sample_strdup(sample, from->client_addr);
+	to->wait_event_type = sample_strdup(sample, from->wait_event_type);
+	to->wait_event = sample_strdup(sample, from->wait_event);
+	to->query = sample_strdup(sample, from->query);
+	to->client_command = sample_strdup(sample, from->client_command);
+	return to;
+}
+
 static void add_limit(struct sample *sample, struct named_limit **limits,
 		      size_t *count, size_t *cap, const char *name, int limit)
 {
@@ -188,7 +207,9 @@ void sample_add_db_limit(struct sample *sample, const char *name, int limit)
 
 const char *sample_strdup(struct sample *sample, const char *s)
 {
-	return arena_strdup(&sample->arena, s);
+	/* Most wait events, queries and addresses of a big sample are
+	 * empty: no copy for those. */
+	return s == NULL || *s == '\0' ? "" : arena_strdup(&sample->arena, s);
 }
 
 const char *sample_strndup_utf8(struct sample *sample, const char *s,
@@ -200,6 +221,9 @@ const char *sample_strndup_utf8(struct sample *sample, const char *s,
 		return "";
 	}
 	len = strnlen(s, max + 1);
+	if (len == 0) {
+		return "";
+	}
 	if (len > max) {
 		len = max;
 		/* Back off continuation bytes so a character is not halved;
@@ -224,19 +248,9 @@ void sample_copy(struct sample *dst, const struct sample *src)
 	dst->command_status = src->command_status;
 	dst->status = src->status;
 	dst->server = src->server;
+	dst->server_tx_epoch_s = src->server_tx_epoch_s;
 	for (size_t i = 0; i < src->session_count; i++) {
-		const struct session *from = &src->sessions[i];
-		struct session *to = sample_add_session(dst);
-
-		*to = *from;
-		to->user = sample_strdup(dst, from->user);
-		to->app = sample_strdup(dst, from->app);
-		to->db = sample_strdup(dst, from->db);
-		to->client_addr = sample_strdup(dst, from->client_addr);
-		to->wait_event_type = sample_strdup(dst, from->wait_event_type);
-		to->wait_event = sample_strdup(dst, from->wait_event);
-		to->query = sample_strdup(dst, from->query);
-		to->client_command = sample_strdup(dst, from->client_command);
+		(void)sample_add_copy(dst, &src->sessions[i]);
 	}
 	for (size_t i = 0; i < src->role_limit_count; i++) {
 		sample_add_role_limit(dst, src->role_limits[i].name,

@@ -116,6 +116,10 @@ struct sample {
 	double taken_at_epoch_s; /* wall clock when the query returned */
 	double elapsed_ms;       /* query round trip */
 	double server_epoch_s;   /* the server's clock as it answered; NAN */
+	/* When the sample's transaction began on the server's clock (before
+	 * it read pg_stat_activity): what the next sample asks for changes
+	 * since.  NAN unknown. */
+	double server_tx_epoch_s;
 	/* Sessions every database ever had (pg_stat_database.sessions,
 	 * PostgreSQL 14 on): the exact churn; NAN unknown. */
 	double sessions_opened_total;
@@ -154,6 +158,9 @@ void sample_reset(struct sample *sample);
  * strings (""): fill its fields, using sample_strdup() for strings.
  */
 struct session *sample_add_session(struct sample *sample);
+/* A copy of another sample's session, its strings into this sample. */
+struct session *sample_add_copy(struct sample *sample,
+				const struct session *from);
 void sample_add_role_limit(struct sample *sample, const char *name, int limit);
 void sample_add_db_limit(struct sample *sample, const char *name, int limit);
 /* Copies s (NULL gives "") into the sample's arena. */

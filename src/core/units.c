@@ -6,8 +6,11 @@
  */
 #include "units.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -219,4 +222,63 @@ char *units_format_utc(char *buf, size_t len, double epoch_s,
 		snprintf(buf, len, "-");
 	}
 	return buf;
+}
+
+static double parse_number_slowly(const char *text)
+{
+	char *end;
+	double v;
+
+	if (*text == ' ' || (*text >= '\t' && *text <= '\r')) {
+		return NAN; /* strtod() would skip it */
+	}
+	errno = 0;
+	v = strtod(text, &end);
+	return *end == '\0' && errno == 0 ? v : NAN;
+}
+
+/*
+ * Clinger's fast path: a mantissa M of at most 2^53 and a power of ten
+ * up to 10^22 are both exact doubles, and one IEEE division of exact
+ * operands is correctly rounded, so M / 10^k is what strtod() returns.
+ */
+double units_parse_number(const char *text)
+{
+	static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
+				       1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+				       1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+				       1e18, 1e19, 1e20, 1e21, 1e22};
+	const char *p = text;
+	bool negative = false;
+	uint64_t mantissa = 0;
+	int digits = 0;
+	int decimals = 0;
+	bool point = false;
+	double v;
+
+	if (text == NULL || *text == '\0') {
+		return NAN;
+	}
+	if (*p == '-') {
+		negative = true;
+		p++;
+	}
+	for (; *p != '\0'; p++) {
+		if (*p >= '0' && *p <= '9') {
+			if (++digits > 19) {
+				return parse_number_slowly(text);
+			}
+			mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+			decimals += point;
+		} else if (*p == '.' && !point) {
+			point = true;
+		} else {
+			return parse_number_slowly(text);
+		}
+	}
+	if (digits == 0 || mantissa > (UINT64_C(1) << 53) || decimals > 22) {
+		return parse_number_slowly(text);
+	}
+	v = (double)mantissa / pow10[decimals];
+	return negative ? -v : v;
 }

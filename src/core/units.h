@@ -37,6 +37,14 @@ PGD_NODISCARD bool units_parse_rate_per_min(const char *text,
 					    struct errbuf *err);
 
 /*
+ * A number as the server writes one ("1796129474.242073", "-3", "1e-05"):
+ * the whole string or NAN.  The plain decimals of epochs and counts take
+ * a fast path that rounds exactly as strtod() does; anything else goes
+ * to strtod().  Thousands of them a sample make the difference.
+ */
+double units_parse_number(const char *text);
+
+/*
  * Human duration for reports: "850ms", "12.4s", "4m10s", "2h05m", "3d04h";
  * from a billion days on, days in three digits ("1.16e+303d").
  * Negative or NaN prints "-".  Always NUL-terminates when len > 0.

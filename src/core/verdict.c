@@ -31,6 +31,9 @@ size_t verdict_group_of(const struct history *history,
 	return g == NULL ? (size_t)GROUP_NONE : (size_t)(g - history->groups);
 }
 
+/* A fine key's group, not yet looked up. */
+#define UNKNOWN ((size_t)-2)
+
 /* An abandoned (or long unused) session's last use, by group, for the
  * spread. */
 struct last_use {
@@ -207,10 +210,22 @@ void verdict_update(struct history *history, const struct tracker *tracker,
 	struct last_use *lasts = xcalloc(tracker->live_count + 1,
 					 sizeof(*lasts));
 	size_t nlasts = 0;
+	/* Grouped by user, application or database only, a session's group
+	 * follows from its fine key: looked up once a key, not a session. */
+	size_t *group_of_fine = xcalloc(tracker->fine_count + 1,
+					sizeof(*group_of_fine));
+	bool by_fine = true;
 
+	for (size_t k = 0; k < history->keys.count; k++) {
+		enum group_key key = history->keys.keys[k];
+
+		by_fine &= key == GROUP_KEY_USER || key == GROUP_KEY_APP ||
+			   key == GROUP_KEY_DB;
+	}
 	for (size_t i = 0; i < tracker->fine_count; i++) {
 		threshold[i] = tracker_threshold_s(tracker,
 						   tracker->fine[i].key);
+		group_of_fine[i] = UNKNOWN;
 	}
 	for (size_t g = 0; g < n; g++) {
 		/* Once a group's sessions were seen, its verdict rests on
@@ -226,10 +241,20 @@ void verdict_update(struct history *history, const struct tracker *tracker,
 		bool abandoned;
 		bool idle;
 
-		if (!match_filter_accepts(filter, s->keys[GROUP_KEY_USER],
-					  s->keys[GROUP_KEY_APP],
-					  s->keys[GROUP_KEY_DB]) ||
-		    (g = verdict_group_of(history, s)) == (size_t)GROUP_NONE) {
+		if (by_fine && group_of_fine[s->fine_index] != UNKNOWN) {
+			g = group_of_fine[s->fine_index];
+		} else {
+			g = match_filter_accepts(filter,
+						 s->keys[GROUP_KEY_USER],
+						 s->keys[GROUP_KEY_APP],
+						 s->keys[GROUP_KEY_DB])
+				    ? verdict_group_of(history, s)
+				    : (size_t)GROUP_NONE;
+			if (by_fine) {
+				group_of_fine[s->fine_index] = g;
+			}
+		}
+		if (g == (size_t)GROUP_NONE) {
 			continue;
 		}
 		history->groups[g].sessions.known = true;
@@ -253,4 +278,5 @@ void verdict_update(struct history *history, const struct tracker *tracker,
 	}
 	free(threshold);
 	free(lasts);
+	free(group_of_fine);
 }

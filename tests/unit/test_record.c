@@ -375,6 +375,8 @@ static void test_deltas(void **state)
 	s[1].sessions[1].query_start_epoch_s = NOW + 0.5;
 	s[1].sessions[1].state_change_epoch_s = NOW + 0.7;
 	s[1].sessions[1].query = "SELECT 2";
+	/* SET application_name: the same session under another name. */
+	s[1].sessions[1].app = "busy-renamed";
 	s[1].server_epoch_s = NOW + 1;
 	text = write_through(s, 2, &len);
 	second = line_at(text, 1);
@@ -384,6 +386,7 @@ static void test_deltas(void **state)
 	assert_non_null(strstr(second, "\"open\":[{\"pid\":999,"));
 	assert_non_null(strstr(second, "\"change\":[{\"pid\":102,"));
 	assert_non_null(strstr(second, "\"query\":\"SELECT 2\""));
+	assert_non_null(strstr(second, "\"application\":\"busy-renamed\""));
 	assert_non_null(strstr(second, "\"gone\":[[103,"));
 	assert_null(strstr(second, "steady"));
 	sample_init(&back);
@@ -396,6 +399,8 @@ static void test_deltas(void **state)
 			    isfinite(b->backend_start_epoch_s));
 		if (b->pid == 102) {
 			assert_string_equal(b->query, "SELECT 2");
+			assert_string_equal(b->app, "busy-renamed");
+			assert_string_equal(b->user, "busy");
 			assert_true(fabs(b->state_age_s - 0.3) < 1e-6);
 		}
 		if (b->pid == 999) {

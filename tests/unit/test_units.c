@@ -13,6 +13,8 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct duration_case {
@@ -228,6 +230,79 @@ static void test_format_utc(void **state)
 			    "-");
 }
 
+/* Bit for bit what strtod() gives, fast path or not. */
+static void assert_like_strtod(const char *text)
+{
+	double want = strtod(text, NULL);
+	double got = units_parse_number(text);
+
+	if (memcmp(&want, &got, sizeof(want)) != 0) {
+		fail_msg("\"%s\": %.17g, strtod %.17g", text, got, want);
+	}
+}
+
+static void test_parse_number(void **state)
+{
+	static const char *const exact[] = {"0",
+					    "-0",
+					    "1",
+					    "42",
+					    "1796129474.242073",
+					    "1796129474.24207",
+					    "1796129474.2",
+					    "1796129474",
+					    "0.000001",
+					    "-5.5",
+					    ".5",
+					    "1.",
+					    "9007199254740992",
+					    "9007199254740993",
+					    "123456789012345678",
+					    "0.1",
+					    "0.3",
+					    "2.675",
+					    "1e5",
+					    "1.5E-3",
+					    "Infinity",
+					    "-Infinity",
+					    "12345678901234567890123",
+					    "0.0000000000000000000000001"};
+	char buf[64];
+	unsigned seed = 12345;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+		assert_like_strtod(exact[i]);
+	}
+	/* Epochs as date_part() writes them, with 0 to 6 decimals. */
+	for (int i = 0; i < 200000; i++) {
+		unsigned long long whole;
+		unsigned frac;
+		int places;
+
+		seed = seed * 1103515245u + 12345u;
+		whole = 1000000000ull + seed % 900000000u;
+		seed = seed * 1103515245u + 12345u;
+		frac = seed % 1000000u;
+		places = (int)(seed >> 28) % 7;
+		if (places == 0) {
+			snprintf(buf, sizeof(buf), "%llu", whole);
+		} else {
+			snprintf(buf, sizeof(buf), "%llu.%0*u", whole, places,
+				 frac % (unsigned)pow(10, places));
+		}
+		assert_like_strtod(buf);
+	}
+	assert_true(isnan(units_parse_number(NULL)));
+	assert_true(isnan(units_parse_number("")));
+	assert_true(isnan(units_parse_number("-")));
+	assert_true(isnan(units_parse_number(".")));
+	assert_true(isnan(units_parse_number("1.2.3")));
+	assert_true(isnan(units_parse_number("12x")));
+	assert_true(isnan(units_parse_number(" 12")));
+	assert_true(isnan(units_parse_number("1e999")));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_percents_and_rates),
 		cmocka_unit_test(test_format_duration),
 		cmocka_unit_test(test_format_utc),
+		cmocka_unit_test(test_parse_number),
 	};
 
 	return cmocka_run_group_tests_name("units", tests, NULL, NULL);
