@@ -44,6 +44,8 @@ struct target {
 	struct sample sample;      /* the one being filled */
 	struct attributor *attrib; /* NULL: --no-attribution */
 	struct trace_policy policy;
+	target_sample_fn *sample_hook;
+	void *sample_ctx;
 	bool *wanted;
 	size_t wanted_cap;
 	char label[256];
@@ -483,6 +485,10 @@ static void sampled(struct target *t)
 				t->wanted);
 		attributor_run(t->attrib, &t->sample, t->wanted);
 	}
+	if (t->sample_hook != NULL) {
+		/* phase_since_ms: when this sample's query was sent. */
+		t->sample_hook(t, &t->sample, t->phase_since_ms, t->sample_ctx);
+	}
 	if (t->recording) {
 		struct errbuf err;
 
@@ -579,6 +585,12 @@ void target_step(struct target *t, short revents, int64_t now_ms)
 		t->due_ms = next_slot(t->due_ms, t->interval_ms, now_ms);
 		begin_slot(t, now_ms);
 	}
+}
+
+void target_set_sample_hook(struct target *t, target_sample_fn *fn, void *ctx)
+{
+	t->sample_hook = fn;
+	t->sample_ctx = ctx;
 }
 
 void target_set_trace_policy(struct target *t,

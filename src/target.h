@@ -64,6 +64,13 @@ int64_t target_next_wake_ms(const struct target *t);
 /* Advances on socket readiness (revents, 0 for none) and timers. */
 void target_step(struct target *t, short revents, int64_t now_ms);
 
+/* Each sample as it comes in, traced but before it is recorded and
+ * folded into the pipeline, with when its query was sent (monotonic
+ * ms): a mode adds the marks it answers (wrap mode's test boundaries). */
+typedef void target_sample_fn(struct target *t, struct sample *sample,
+			      int64_t sent_ms, void *ctx);
+void target_set_sample_hook(struct target *t, target_sample_fn *fn, void *ctx);
+
 /* What to trace to client processes from the next sample on. */
 void target_set_trace_policy(struct target *t,
 			     const struct trace_policy *policy);

@@ -680,6 +680,40 @@ static bool read_limits(const struct node *list, struct sample *out, bool roles,
 	return true;
 }
 
+/* "tests": a runner's marks (record.c); a mark of a kind this reader
+ * does not know is skipped, as an unknown field is. */
+static bool read_test_marks(const struct node *list, struct sample *out,
+			    struct errbuf *why)
+{
+	if (list == NULL) {
+		return true;
+	}
+	if (list->type != NODE_ARRAY) {
+		errbuf_set(why, "\"tests\" is not an array");
+		return false;
+	}
+	for (const struct node *e = list->child; e != NULL; e = e->next) {
+		const struct node *mark = member(e, "mark");
+		enum sample_mark_kind kind;
+		int pid;
+		int ppid;
+
+		if (mark == NULL || mark->type != NODE_STRING) {
+			errbuf_set(why, "a test mark without \"mark\"");
+			return false;
+		}
+		if (!int_in(e, "pid", &COUNT, 0, &pid, why) ||
+		    !int_in(e, "ppid", &COUNT, 0, &ppid, why)) {
+			return false;
+		}
+		if (sample_mark_parse(mark->str, &kind)) {
+			sample_add_mark(out, kind, pid, ppid,
+					str_of(out, e, "name"));
+		}
+	}
+	return true;
+}
+
 /* "v": a format this reader knows (absent in no file pgdrip wrote, read
  * as 1); "t": a plausible time, less than RECORD_CLOCK_SLACK_S before
  * the latest line's. */
@@ -752,7 +786,8 @@ static bool read_sample(struct record_reader *reader, struct node *root,
 	       read_limits(member(root, "db_limits"), out, false, why) &&
 	       read_rows(member(root, "rows"), out, &total, why) &&
 	       read_idle_tx(member(root, "idle_in_transaction"), out, &total,
-			    why);
+			    why) &&
+	       read_test_marks(member(root, "tests"), out, why);
 }
 
 void record_reader_init(struct record_reader *reader, FILE *in)

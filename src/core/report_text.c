@@ -527,6 +527,133 @@ static void write_leftovers(FILE *out, const struct report *r,
 	}
 }
 
+/* ---- per-test sessions (report_tests.c) ---- */
+
+/* Rows of abandoned sessions shown without tests (the JSON has all). */
+enum { TESTS_ABANDONED_SHOWN = 20 };
+
+/* The first session a test left unused, the one its line names. */
+static const struct report_test_session *first_unused(
+	const struct report_test *t)
+{
+	for (size_t i = 0; i < t->session_count; i++) {
+		if (strcmp(t->sessions[i].fate, "unused") == 0) {
+			return &t->sessions[i];
+		}
+	}
+	return NULL;
+}
+
+/* "(held by pid 4242, last query SELECT ...)", or the backend's pid
+ * when its holder was not traced. */
+static void holder_text(char *buf, size_t len,
+			const struct report_test_session *s)
+{
+	if (s->client.pid > 0) {
+		snprintf(buf, len, "held by pid %d, last query %s",
+			 s->client.pid,
+			 s->query[0] != '\0' ? s->query : "none");
+	} else {
+		snprintf(buf, len, "backend pid %d, last query %s", s->pid,
+			 s->query[0] != '\0' ? s->query : "none");
+	}
+}
+
+/* "  tests/test_orders.py::test_retry +1 (held by pid 4242, ...)" */
+static void write_leaking_test(FILE *out, const struct report_test *t,
+			       const struct text_style *st)
+{
+	const struct report_test_session *s = first_unused(t);
+	char holder[800] = "";
+	char line[1500];
+
+	if (s != NULL) {
+		holder_text(holder, sizeof(holder), s);
+	}
+	snprintf(line, sizeof(line), "%s +%d (%s)", t->name, t->leaked, holder);
+	fputs("  ", out);
+	text_write_cut(out, line, room_after(st, 2, 40), st->utf8);
+	fputc('\n', out);
+}
+
+static void write_tests_reported(FILE *out, const struct report *r,
+				 const struct text_style *st)
+{
+	const struct report_tests *rt = &r->tests;
+
+	if (rt->leaking == 0) {
+		fprintf(out, "\nNone of %zu tests leaked.\n", rt->tests);
+	} else {
+		fprintf(out, "\n%zu of %zu tests leaked:\n", rt->leaking,
+			rt->tests);
+	}
+	for (size_t i = 0; i < rt->count; i++) {
+		if (!rt->items[i].setup && rt->items[i].leaked > 0) {
+			write_leaking_test(out, &rt->items[i], st);
+		}
+	}
+	if (rt->unfinished > 0) {
+		fprintf(out,
+			"  (%zu tests did not end: the run stopped before "
+			"their end)\n",
+			rt->unfinished);
+	}
+}
+
+/* Without tests: the command's abandoned sessions, to line up with the
+ * suite's own log, and how to have them named. */
+static void write_tests_abandoned(FILE *out, const struct report *r,
+				  const struct text_style *st)
+{
+	const struct report_tests *rt = &r->tests;
+	size_t shown = rt->abandoned_count < TESTS_ABANDONED_SHOWN
+			       ? rt->abandoned_count
+			       : TESTS_ABANDONED_SHOWN;
+
+	if (rt->abandoned_count == 0) {
+		return;
+	}
+	fprintf(out,
+		"\nAbandoned by the command (%zu opened, never used again), "
+		"oldest first:\n",
+		rt->abandoned_count);
+	fprintf(out, "  %9s %-8s %s\n", "OPENED", "PID", "HOLDER: LAST QUERY");
+	for (size_t i = 0; i < shown; i++) {
+		const struct report_test_session *s = &rt->abandoned[i];
+		char line[900];
+
+		char holder[32] = "untraced";
+
+		if (s->client.pid > 0) {
+			snprintf(holder, sizeof(holder), "pid %d",
+				 s->client.pid);
+		}
+		snprintf(line, sizeof(line), "%s: %s", holder,
+			 s->query[0] != '\0' ? s->query : "(no query)");
+		fprintf(out, "  %+8.3fs %-8d ", s->opened_s, s->pid);
+		text_write_cut(out, line, room_after(st, 21, 20), st->utf8);
+		fputc('\n', out);
+	}
+	if (shown < rt->abandoned_count) {
+		fprintf(out, "  (%zu more in --format json)\n",
+			rt->abandoned_count - shown);
+	}
+	fputs("  To name the test that opened each: run pytest, mocha or jest "
+	      "with pgdrip's plugins, or pgdrip --test-mark (TESTS in "
+	      "pgdrip(1))\n",
+	      out);
+}
+
+static void write_tests(FILE *out, const struct report *r,
+			const struct text_style *st)
+{
+	if (r->tests.reported) {
+		write_tests_reported(out, r, st);
+	} else {
+		write_tests_abandoned(out, r, st);
+	}
+}
+
 /* A few limits are all shown; of many, only the server and those near
  * exhaustion, so hundreds of roles with a limit do not bury the rest. */
 enum { LIMITS_ALL_UP_TO = 8 };
@@ -639,6 +766,7 @@ void report_text_write(FILE *out, const struct report *report,
 	write_idle_tx(out, r, style);
 	write_leaks(out, r, style);
 	write_leftovers(out, r, style);
+	write_tests(out, r, style);
 	write_limits(out, r, style);
 	write_footer(out, r, style);
 }
@@ -656,6 +784,11 @@ static void format_value(char *buf, size_t len, const struct check_result *c)
 	} else if (strcmp(c->name, "max-idle-tx") == 0) {
 		snprintf(buf, len, "%.0f sessions (limit %.0f)", c->value,
 			 c->limit);
+	} else if (strcmp(c->name, "max-leaked-per-test") == 0) {
+		snprintf(buf, len,
+			 "%.0f sessions left open and never used again (limit "
+			 "%.0f)",
+			 c->value, c->limit);
 	} else if (strcmp(c->name, "max-leaked") == 0) {
 		snprintf(buf, len, "%.0f leaked connections (limit %.0f)",
 			 c->value, c->limit);

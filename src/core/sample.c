@@ -86,11 +86,9 @@ bool sample_relation_parse(const char *name, enum client_relation *out)
 }
 
 static const char *const mark_names[] = {
-	[SAMPLE_MARK_START] = "start",
-	[SAMPLE_MARK_END] = "end",
-	[SAMPLE_MARK_SETUP] = "setup",
-	[SAMPLE_MARK_SETUP_END] = "setup-end",
-	[SAMPLE_MARK_SETTLED] = "settled",
+	[SAMPLE_MARK_START] = "start",   [SAMPLE_MARK_END] = "end",
+	[SAMPLE_MARK_SETUP] = "setup",   [SAMPLE_MARK_SETUP_END] = "setup-end",
+	[SAMPLE_MARK_PHASE] = "phase",   [SAMPLE_MARK_SETTLED] = "settled",
 	[SAMPLE_MARK_PARENT] = "parent",
 };
 

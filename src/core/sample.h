@@ -121,6 +121,7 @@ enum sample_mark_kind {
 	SAMPLE_MARK_END,       /* it ended */
 	SAMPLE_MARK_SETUP,     /* a shared set-up began (a wider fixture) */
 	SAMPLE_MARK_SETUP_END, /* it ended */
+	SAMPLE_MARK_PHASE,     /* pid's test goes on to its next phase */
 	SAMPLE_MARK_SETTLED,   /* pid's last end, confirmed by this sample */
 	SAMPLE_MARK_PARENT,    /* process pid's parent is ppid */
 	SAMPLE_MARK_KIND_COUNT
@@ -133,7 +134,7 @@ struct sample_mark {
 	const char *name; /* the sample's arena; "" when it has none */
 };
 
-/* "start", "end", "setup", "setup-end", "settled", "parent". */
+/* "start", "end", "setup", "setup-end", "phase", "settled", "parent". */
 const char *sample_mark_name(enum sample_mark_kind kind);
 /* From that spelling; false when unknown. */
 bool sample_mark_parse(const char *name, enum sample_mark_kind *out);

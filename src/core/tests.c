@@ -17,10 +17,9 @@ static const struct {
 	const char *verb;
 	enum sample_mark_kind kind;
 } verbs[] = {
-	{"start", SAMPLE_MARK_START},
-	{"end", SAMPLE_MARK_END},
-	{"setup", SAMPLE_MARK_SETUP},
-	{"setup-end", SAMPLE_MARK_SETUP_END},
+	{"start", SAMPLE_MARK_START}, {"end", SAMPLE_MARK_END},
+	{"setup", SAMPLE_MARK_SETUP}, {"setup-end", SAMPLE_MARK_SETUP_END},
+	{"phase", SAMPLE_MARK_PHASE},
 };
 
 static bool parse_pid(const char *p, size_t len, int *pid)
@@ -76,8 +75,8 @@ bool tests_parse_line(const char *line, size_t len, struct tests_line *out,
 	verb_len = at != NULL ? (size_t)(at - line) : word;
 	memset(out, 0, sizeof(*out));
 	if (!find_verb(line, verb_len, &out->kind)) {
-		errbuf_set(err, "unknown verb: use start, end, setup or "
-				"setup-end");
+		errbuf_set(err, "unknown verb: use start, end, setup, "
+				"setup-end or phase");
 		return false;
 	}
 	if (at != NULL && !parse_pid(at + 1, word - verb_len - 1, &out->pid)) {
@@ -108,6 +107,7 @@ void tests_finish(struct tests *t)
 	}
 	free(t->windows);
 	free(t->parents);
+	free(t->phases);
 	free(t->runners);
 	arena_finish(&t->arena);
 	memset(t, 0, sizeof(*t));
@@ -227,6 +227,22 @@ static void end(struct tests *t, const struct sample_mark *m, double at,
 	w->ended_wall_s = wall;
 }
 
+/* A phase of pid's newest running test. */
+static void phase(struct tests *t, int pid, double at)
+{
+	for (size_t i = t->count; i-- > 0;) {
+		const struct tests_window *w = &t->windows[i];
+
+		if (w->pid == pid && !w->setup && isnan(w->ended_at)) {
+			xgrow((void **)&t->phases, &t->phase_cap,
+			      t->phase_count + 1, sizeof(*t->phases));
+			t->phases[t->phase_count++] = (struct tests_phase){i,
+									   at};
+			return;
+		}
+	}
+}
+
 void tests_add(struct tests *t, const struct sample *sample)
 {
 	/* The tracker's clock, so windows and sessions compare exactly. */
@@ -247,6 +263,10 @@ void tests_add(struct tests *t, const struct sample *sample)
 		case SAMPLE_MARK_SETUP_END:
 			add_runner(t, m->pid);
 			end(t, m, at, wall);
+			break;
+		case SAMPLE_MARK_PHASE:
+			add_runner(t, m->pid);
+			phase(t, m->pid, at);
 			break;
 		case SAMPLE_MARK_SETTLED:
 			settle(t, m->pid, at, wall);
@@ -323,6 +343,7 @@ struct entry {
 	const struct tracked *s;
 	int runner;
 	size_t owner;
+	size_t phase; /* of its window's phases, how many began before it */
 };
 
 /* Open at the sample of moment x (first_seen and closed_at are sample
@@ -373,6 +394,11 @@ static void add_entry(const struct tests *t, const struct tracker *tr,
 	e->runner = runner_of(t, s->client_pid);
 	e->owner = e->runner != 0 ? owner_of(t, e->runner, s->backend_start)
 				  : (size_t)GROUP_NONE;
+	e->phase = 0;
+	for (size_t i = 0; i < t->phase_count; i++) {
+		e->phase += t->phases[i].window == e->owner &&
+			    t->phases[i].at < s->backend_start;
+	}
 	if (s->first_seen <= tr->started) {
 		return; /* there before the run: no window's */
 	}
@@ -453,22 +479,68 @@ static void count_process(struct tests_outcome *o, const struct entry *e,
 	}
 }
 
-/* The sessions the window opened: e[from..] while owned by it. */
-static size_t take_sessions(struct tests_outcome *o, const struct entry *e,
-			    size_t from, size_t n, size_t index,
-			    struct tests_result *out)
+static bool has_phases(const struct tests *t, size_t window)
 {
+	for (size_t i = 0; i < t->phase_count; i++) {
+		if (t->phases[i].window == window) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Pool-mates: the same phase of the same test, process and user,
+ * application and database (fine: interned, the pointer is the key). */
+static bool pool_mates(const struct entry *a, const struct entry *b)
+{
+	return a->phase == b->phase && a->s->client_pid == b->s->client_pid &&
+	       a->s->fine == b->s->fine;
+}
+
+/* An unused session whose pool-mate was used again is the pool's idle
+ * member (tests.h).  e[0..n) are the window's sessions, ts their fates. */
+static void judge_pools(const struct entry *e, struct tests_session *ts,
+			size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ts[i].fate != TESTS_FATE_UNUSED) {
+			continue;
+		}
+		for (size_t j = 0; j < n; j++) {
+			if (ts[j].fate == TESTS_FATE_REUSED &&
+			    pool_mates(&e[i], &e[j])) {
+				ts[i].fate = TESTS_FATE_POOLED;
+				break;
+			}
+		}
+	}
+}
+
+/* The sessions the window opened: e[from..] while owned by it. */
+static size_t take_sessions(const struct tests *t, struct tests_outcome *o,
+			    const struct entry *e, size_t from, size_t n,
+			    size_t index, struct tests_result *out)
+{
+	size_t start = from;
+	struct tests_session *ts;
+
 	o->first = out->session_count;
 	for (; from < n && e[from].owner == index; from++) {
-		struct tests_session *ts = &out->sessions[out->session_count++];
-
+		ts = &out->sessions[out->session_count++];
 		ts->session = e[from].s;
 		ts->fate = fate_of(o->window, e[from].s);
-		o->opened++;
-		o->left_open += ts->fate != TESTS_FATE_CLOSED;
-		o->leaked += ts->fate == TESTS_FATE_UNUSED && !o->window->setup;
 	}
 	o->session_count = out->session_count - o->first;
+	ts = &out->sessions[o->first];
+	if (has_phases(t, index)) {
+		judge_pools(e + start, ts, o->session_count);
+	}
+	for (size_t i = 0; i < o->session_count; i++) {
+		o->opened++;
+		o->left_open += ts[i].fate != TESTS_FATE_CLOSED;
+		o->leaked += ts[i].fate == TESTS_FATE_UNUSED &&
+			     !o->window->setup;
+	}
 	return from;
 }
 
@@ -495,7 +567,7 @@ void tests_analyse(const struct tests *t, const struct tracker *tr,
 		while (at < n && e[at].owner < i) {
 			at++;
 		}
-		at = take_sessions(o, e, at, n, i, out);
+		at = take_sessions(t, o, e, at, n, i, out);
 		if (!o->window->setup) {
 			out->tests++;
 			out->leaking_tests += o->leaked > 0;

@@ -18,7 +18,14 @@
  * A test leaked when sessions it opened were abandoned: opened during
  * it, still open when it ended, and never used again after it ended
  * (the tracker's last_use).  A pool warmed in one test and used by later
- * ones is not a leak, nor is a set-up's pool.
+ * ones is not a leak, nor is a set-up's pool.  Where the runner reports
+ * a test's phases (pytest: its fixtures' set-up, then its body), the
+ * sessions one phase of a test opened in one process for one user,
+ * application and database are taken as one pool: when one of them is
+ * used after the test, the others that were not are its idle members
+ * ("pooled"), not leaks.  Without phases, a test that leaks a session
+ * beside warming a pool cannot be told apart from its pool, so the
+ * rule is left out.
  *
  * The windows are all that is kept; the analysis runs over the tracker
  * when a report is made, so a replay of a record (which keeps the marks)
@@ -39,7 +46,7 @@
 enum { TESTS_LINE_MAX = 4096 };
 
 struct tests_line {
-	enum sample_mark_kind kind; /* START, END, SETUP or SETUP_END */
+	enum sample_mark_kind kind; /* START, END, SETUP, SETUP_END, PHASE */
 	int pid;                    /* given as VERB@PID; 0: the peer's */
 	const char *name;           /* into the line parsed; not terminated */
 	size_t name_len;            /* at least 1 */
@@ -48,9 +55,9 @@ struct tests_line {
 /*
  * Parses one line of the protocol, without its '\n' (a '\r' before it
  * is dropped): "VERB[@PID] NAME", VERB one of start, end, setup,
- * setup-end; NAME is every byte after the first space (spaces, tabs and
- * any other byte but NUL kept as they are).  False with err for an
- * unknown verb, a bad pid, a missing name or a NUL byte.
+ * setup-end, phase; NAME is every byte after the first space (spaces,
+ * tabs and any other byte but NUL kept as they are).  False with err for
+ * an unknown verb, a bad pid, a missing name or a NUL byte.
  */
 PGD_NODISCARD bool tests_parse_line(const char *line, size_t len,
 				    struct tests_line *out, struct errbuf *err);
@@ -75,6 +82,13 @@ struct tests_parent {
 	int ppid;
 };
 
+/* A test's next phase ("phase call": pytest's test body after its
+ * function fixtures) began at a sample's moment. */
+struct tests_phase {
+	size_t window;
+	double at;
+};
+
 struct tests {
 	struct tests_window *windows; /* owned; in the order they began */
 	size_t count;
@@ -82,6 +96,9 @@ struct tests {
 	struct tests_parent *parents; /* owned */
 	size_t parent_count;
 	size_t parent_cap;
+	struct tests_phase *phases; /* owned; in the order they came */
+	size_t phase_count;
+	size_t phase_cap;
 	int *runners; /* owned: every pid that sent a boundary */
 	size_t runner_count;
 	size_t runner_cap;
@@ -119,6 +136,7 @@ enum tests_fate {
 	TESTS_FATE_CLOSED, /* closed before its window ended */
 	TESTS_FATE_REUSED, /* left open, then used again: a pool */
 	TESTS_FATE_UNUSED, /* left open and never used again */
+	TESTS_FATE_POOLED, /* ... but a pool-mate was used again */
 };
 
 /* A session a window opened. */

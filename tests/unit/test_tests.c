@@ -38,6 +38,7 @@ static const struct line_case line_cases[] = {
 	{"setup shared_pool (session)", true, SAMPLE_MARK_SETUP, 0,
 	 "shared_pool (session)"},
 	{"setup-end@7 x", true, SAMPLE_MARK_SETUP_END, 7, "x"},
+	{"phase call", true, SAMPLE_MARK_PHASE, 0, "call"},
 	/* The name is every byte after the first space. */
 	{"start  two  spaces\t", true, SAMPLE_MARK_START, 0, " two  spaces\t"},
 	{"start \x1b[31mred", true, SAMPLE_MARK_START, 0, "\x1b[31mred"},
@@ -334,6 +335,50 @@ static const struct expect untraced_expect[] = {
 	{"t2", 1, 0, 1, 0, 1, 0},
 };
 
+/* A test whose fixture warms a pool of two (101, 102) and whose body
+ * leaks 103; later only 101 is used.  With the body's phase reported,
+ * 102 is the pool's idle member and only 103 is the test's leak. */
+#define POOL_AND_LEAK(...)                                        \
+	{1.0, {{0}}, {{"start", 500, "t1", 0}}},                  \
+		{1.3,                                             \
+		 {{101, 1.1, 1.15, 500}, {102, 1.12, 1.16, 500}}, \
+		 {__VA_ARGS__}},                                  \
+		{1.6,                                             \
+		 {{101, 1.1, 1.15, 500},                          \
+		  {102, 1.12, 1.16, 500},                         \
+		  {103, 1.4, 1.45, 500}},                         \
+		 {{0}}},                                          \
+		{2.0,                                             \
+		 {{101, 1.1, 1.15, 500},                          \
+		  {102, 1.12, 1.16, 500},                         \
+		  {103, 1.4, 1.45, 500}},                         \
+		 {{"end", 500, "t1", 0}}},                        \
+	{                                                         \
+		3.0,                                              \
+			{{101, 1.1, 2.5, 500},                    \
+			 {102, 1.12, 1.16, 500},                  \
+			 {103, 1.4, 1.45, 500}},                  \
+		{                                                 \
+			{                                         \
+				0                                 \
+			}                                         \
+		}                                                 \
+	}
+static const struct s_step phases_steps[] = {
+	POOL_AND_LEAK({"phase", 500, "call", 0}),
+};
+static const struct expect phases_expect[] = {
+	{"t1", 0, 3, 3, 0, 3, 1},
+};
+/* The same without phases: the pool's idle member cannot be told from
+ * the leak, and both count. */
+static const struct s_step no_phases_steps[] = {
+	POOL_AND_LEAK({0}),
+};
+static const struct expect no_phases_expect[] = {
+	{"t1", 0, 3, 3, 0, 3, 2},
+};
+
 static const struct scenario scenarios[] = {
 	SCENARIO("a leak", leak_steps, leak_expect, 1),
 	SCENARIO("a pool", pool_steps, pool_expect, 0),
@@ -341,6 +386,8 @@ static const struct scenario scenarios[] = {
 	SCENARIO("parallel", parallel_steps, parallel_expect, 2),
 	SCENARIO("settled", settle_steps, settle_expect, 0),
 	SCENARIO("untraced", untraced_steps, untraced_expect, 1),
+	SCENARIO("phases", phases_steps, phases_expect, 1),
+	SCENARIO("no phases", no_phases_steps, no_phases_expect, 1),
 };
 
 static void test_scenarios(void **state)
