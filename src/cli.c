@@ -121,6 +121,8 @@ static const struct option_spec specs[] = {
 	 "fail when a group's count grows steadily"},
 	{"max-growth", 0, ARG_RATE, FIELD(thresholds.max_growth_per_min),
 	 "RATE", "fail when a group grows faster (e.g. 5/min)"},
+	{"max-churn", 0, ARG_RATE, FIELD(thresholds.max_churn_per_min), "RATE",
+	 "fail when a group opens more sessions a minute"},
 	{"test-mark", 0, ARG_SPECIAL, 0, "VERB NAME",
 	 "tell a wrapping pgdrip a test's start/end (TESTS)"},
 	{"help", 0, ARG_NONE, FIELD(show_help), NULL, "show this help"},
@@ -609,6 +611,7 @@ static const char *first_check(const struct thresholds *t)
 	       : t->max_idle_tx != CHECK_UNSET   ? "--max-idle-tx"
 	       : t->fail_on_growth               ? "--fail-on-growth"
 	       : t->max_growth_per_min >= 0      ? "--max-growth"
+	       : t->max_churn_per_min >= 0       ? "--max-churn"
 						 : NULL;
 }
 
@@ -627,6 +630,11 @@ static bool check_mode_options(const struct options *opts, struct errbuf *err)
 	if (opts->once && opts->thresholds.fail_on_growth) {
 		errbuf_set(err, "--once and --fail-on-growth cannot be "
 				"combined: one sample cannot show growth");
+		return false;
+	}
+	if (opts->once && opts->thresholds.max_churn_per_min >= 0) {
+		errbuf_set(err, "--once and --max-churn cannot be combined: "
+				"one sample cannot show sessions opening");
 		return false;
 	}
 	if (opts->once && opts->thresholds.max_growth_per_min >= 0) {

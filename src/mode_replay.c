@@ -11,6 +11,7 @@
 #include "core/report_fold.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,20 +25,47 @@ static double recorded_interval_s(const struct sample *a,
 	return dt > 0.001 && dt < 3600 ? dt : fallback;
 }
 
+/* A wrapped command's run, as its record tells it. */
+struct replayed_command {
+	bool started;
+	double started_epoch_s;
+	double ended_epoch_s; /* NAN while it ran */
+	int status;
+	char line[1024];
+};
+
+static void note_command(struct replayed_command *c, struct pipeline *p,
+			 const struct sample *s)
+{
+	if (isfinite(s->command_started_epoch_s)) {
+		c->started = true;
+		c->started_epoch_s = s->command_started_epoch_s;
+		snprintf(c->line, sizeof(c->line), "%s", s->command_line);
+		pipeline_set_wrap(p);
+	}
+	if (isfinite(s->command_ended_epoch_s)) {
+		c->ended_epoch_s = s->command_ended_epoch_s;
+		c->status = s->command_status;
+	}
+}
+
 /* Folds one recorded sample in, as a target does a live one. */
-static void replay_one(struct pipeline *p, struct sample *sample)
+static void replay_one(struct pipeline *p, struct sample *sample,
+		       struct replayed_command *c)
 {
 	if (sample->status == SAMPLE_STATUS_FAILED) {
 		pipeline_absorb_failure(p, sample->taken_at_epoch_s, "");
 		return;
 	}
+	note_command(c, p, sample);
 	pipeline_absorb(p, sample);
 }
 
 /* Reads the whole file into p; the first two samples set the interval.
  * Returns what record_reader_next() last returned. */
 static int read_all(struct record_reader *reader, struct pipeline *p,
-		    const struct pipeline_config *config, struct errbuf *err)
+		    const struct pipeline_config *config,
+		    struct replayed_command *c, struct errbuf *err)
 {
 	struct pipeline_config pc = *config;
 	struct sample first;
@@ -58,15 +86,15 @@ static int read_all(struct record_reader *reader, struct pipeline *p,
 	}
 	pipeline_init(p, &pc);
 	if (have_first) {
-		replay_one(p, &first);
+		replay_one(p, &first, c);
 	}
 	if (got > 0) {
-		replay_one(p, &second);
+		replay_one(p, &second, c);
 	}
 	while (got > 0) {
 		got = record_reader_next(reader, &second, err);
 		if (got > 0) {
-			replay_one(p, &second);
+			replay_one(p, &second, c);
 		}
 	}
 	sample_finish(&first);
@@ -74,16 +102,34 @@ static int read_all(struct record_reader *reader, struct pipeline *p,
 	return got;
 }
 
+/* The facts of a wrapped run, from its record. */
+static void wrap_facts(struct run_facts *facts, const struct pipeline *p,
+		       const struct replayed_command *c)
+{
+	double t0 = pipeline_history(p)->started_epoch_s;
+
+	if (!c->started) {
+		return;
+	}
+	facts->wrapped = true;
+	facts->command = c->line;
+	facts->command_status = isfinite(c->ended_epoch_s) ? c->status : -1;
+	facts->command_started_s = c->started_epoch_s - t0;
+	facts->command_ended_s = isfinite(c->ended_epoch_s)
+					 ? c->ended_epoch_s - t0
+					 : NAN;
+}
+
 static int report_replay(const struct options *opts, const struct pipeline *p,
-			 const struct record_reader *reader)
+			 const struct record_reader *reader,
+			 const struct replayed_command *c)
 {
 	struct plot_file plot;
 	struct run_facts facts;
 	struct report report;
 	const struct report *each = &report;
-	const char *truncated = "the record's last line was cut short (its "
-				"recorder was stopped mid-write) and was "
-				"skipped";
+	const char *warnings[2];
+	size_t nwarnings = 0;
 	char label[300];
 	struct errbuf err;
 	int status;
@@ -96,9 +142,18 @@ static int report_replay(const struct options *opts, const struct pipeline *p,
 	pipeline_facts_init(&facts, cli_mode_name(opts->mode));
 	facts.server_label = label;
 	if (reader->truncated_last_line) {
-		facts.warnings = &truncated;
-		facts.warning_count = 1;
+		warnings[nwarnings++] = "the record's last line was cut short "
+					"(its recorder was stopped mid-write) "
+					"and was skipped";
 	}
+	if (reader->version < 3) {
+		warnings[nwarnings++] = "this record is of format 1 or 2, "
+					"which kept no session's identity: its "
+					"verdict rests on counts alone";
+	}
+	facts.warnings = warnings;
+	facts.warning_count = nwarnings;
+	wrap_facts(&facts, p, c);
 	report_init(&report);
 	pipeline_report(p, &facts, &report);
 	if (opts->format == OUTPUT_FORMAT_PROMETHEUS) {
@@ -129,6 +184,7 @@ int mode_replay(const struct options *opts)
 	};
 	struct record_reader reader;
 	struct pipeline p;
+	struct replayed_command command = {.ended_epoch_s = NAN, .status = -1};
 	struct errbuf err;
 	FILE *in = strcmp(opts->replay_file, "-") == 0
 			   ? stdin
@@ -141,14 +197,14 @@ int mode_replay(const struct options *opts)
 		return PGD_EXIT_USAGE;
 	}
 	record_reader_init(&reader, in);
-	if (read_all(&reader, &p, &config, &err) < 0) {
+	if (read_all(&reader, &p, &config, &command, &err) < 0) {
 		notice_say("%s: %s", opts->replay_file, err.msg);
 		status = PGD_EXIT_USAGE;
 	} else if (pipeline_last(&p) == NULL) {
 		notice_say("%s: no sample to replay", opts->replay_file);
 		status = PGD_EXIT_USAGE;
 	} else {
-		status = report_replay(opts, &p, &reader);
+		status = report_replay(opts, &p, &reader, &command);
 	}
 	pipeline_finish(&p);
 	record_reader_finish(&reader);

@@ -73,6 +73,7 @@ static void start_command(struct run *run, struct wrap *w)
 		return;
 	}
 	target_set_wrapped(t, run->child.pid);
+	target_note_command_start(t, clock_wall_s(), run->command_line);
 	if (w->marks != NULL) {
 		testmark_set_command(w->marks, run->child.pid);
 	}
@@ -138,6 +139,8 @@ static void wrap_tick(struct run *run, int64_t now_ms)
 		run->child_signalled = false;
 		if (wrap_poll(&run->child)) {
 			run->command_ended_s = run_time_s(run, run_target(run));
+			target_note_command_end(run_target(run), clock_wall_s(),
+						run->child.status);
 			w->phase = WRAP_SETTLING;
 			if (w->marks != NULL) {
 				testmark_stop(w->marks);

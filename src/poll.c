@@ -630,21 +630,6 @@ static void add_session(struct sample *sample, PGresult *res, int row)
 				       SAMPLE_QUERY_MAX);
 }
 
-/* Ages against the server's own clock (NAN stays NAN). */
-static void set_ages(struct sample *sample)
-{
-	double now = sample->server_epoch_s;
-
-	for (size_t i = 0; i < sample->session_count; i++) {
-		struct session *s = &sample->sessions[i];
-
-		s->backend_age_s = now - s->backend_start_epoch_s;
-		s->xact_age_s = now - s->xact_start_epoch_s;
-		s->state_age_s = now - s->state_change_epoch_s;
-		s->query_age_s = now - s->query_start_epoch_s;
-	}
-}
-
 static void fill_sample(struct poller *poller, struct sample *sample,
 			PGresult *res)
 {
@@ -670,7 +655,7 @@ static void fill_sample(struct poller *poller, struct sample *sample,
 						      -1));
 		}
 	}
-	set_ages(sample);
+	sample_set_ages(sample);
 	sample->taken_at_epoch_s = clock_wall_s();
 	sample->elapsed_ms = (clock_mono_s() - poller->started_s) * 1000;
 	sample->status = SAMPLE_STATUS_OK;

@@ -69,6 +69,12 @@ struct target {
 	char error[600];
 	bool said_pooler;
 
+	/* Wrap mode's command events, for the next sample's record line. */
+	double command_started;
+	char *command_line; /* owned */
+	double command_ended;
+	int command_status;
+
 	/* --record */
 	struct record_writer record;
 	bool recording;
@@ -108,6 +114,7 @@ struct target *target_create(const struct target_config *config,
 		.thresholds = &opts->thresholds,
 		.window_s = opts->window_ms / 1000.0,
 		.interval_s = opts->interval_ms / 1000.0,
+		.wrap = opts->mode == RUN_MODE_WRAP,
 	};
 
 	t->opts = opts;
@@ -120,6 +127,7 @@ struct target *target_create(const struct target_config *config,
 	t->params.user = opts->user;
 	t->params.connect_timeout_ms = opts->connect_timeout_ms;
 	t->interval_ms = opts->interval_ms;
+	t->command_started = t->command_ended = NAN;
 	record_writer_init(&t->record);
 	pipeline_init(&t->pipeline, &pc);
 	sample_init(&t->sample);
@@ -166,6 +174,7 @@ void target_destroy(struct target *t)
 	sample_finish(&t->sample);
 	attributor_free(t->attrib);
 	free(t->wanted);
+	free(t->command_line);
 	memset(t->password, 0, sizeof(t->password));
 	free(t);
 }
@@ -451,7 +460,7 @@ static void print_progress(const struct target *t)
 	for (size_t i = 0; i < h->group_count; i++) {
 		const struct group_history *g = &h->groups[i];
 
-		if (g->trend.flagged &&
+		if (g->flagged &&
 		    (worst == NULL ||
 		     g->trend.slope_per_min > worst->trend.slope_per_min)) {
 			worst = g;
@@ -472,6 +481,22 @@ static void print_progress(const struct target *t)
 		   worst->trend.slope_per_min);
 }
 
+/* The command's events since the last sample ride on this one. */
+static void attach_command_events(struct target *t)
+{
+	if (isfinite(t->command_started)) {
+		t->sample.command_started_epoch_s = t->command_started;
+		t->sample.command_line = sample_strdup(&t->sample,
+						       t->command_line);
+		t->command_started = NAN;
+	}
+	if (isfinite(t->command_ended)) {
+		t->sample.command_ended_epoch_s = t->command_ended;
+		t->sample.command_status = t->command_status;
+		t->command_ended = NAN;
+	}
+}
+
 /* A sample came in: trace, record, fold in. */
 static void sampled(struct target *t)
 {
@@ -485,6 +510,7 @@ static void sampled(struct target *t)
 				t->wanted);
 		attributor_run(t->attrib, &t->sample, t->wanted);
 	}
+	attach_command_events(t);
 	if (t->sample_hook != NULL) {
 		/* phase_since_ms: when this sample's query was sent. */
 		t->sample_hook(t, &t->sample, t->phase_since_ms, t->sample_ctx);
@@ -597,6 +623,20 @@ void target_set_trace_policy(struct target *t,
 			     const struct trace_policy *policy)
 {
 	t->policy = *policy;
+}
+
+void target_note_command_start(struct target *t, double epoch_s,
+			       const char *line)
+{
+	t->command_started = epoch_s;
+	free(t->command_line);
+	t->command_line = xstrdup(line != NULL ? line : "");
+}
+
+void target_note_command_end(struct target *t, double epoch_s, int status)
+{
+	t->command_ended = epoch_s;
+	t->command_status = status;
 }
 
 void target_set_wrapped(struct target *t, int pid)

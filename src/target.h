@@ -77,6 +77,13 @@ void target_set_trace_policy(struct target *t,
 /* Wrap mode: the command's pid, so its sessions are known as its own. */
 void target_set_wrapped(struct target *t, int pid);
 
+/* Wrap mode: the command started (line masked) or ended, at wall-clock
+ * epoch_s: said in the next sample's --record line, so a replay judges
+ * the command's run as this run does. */
+void target_note_command_start(struct target *t, double epoch_s,
+			       const char *line);
+void target_note_command_end(struct target *t, double epoch_s, int status);
+
 struct pipeline *target_pipeline(struct target *t);
 const char *target_label(const struct target *t);
 

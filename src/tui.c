@@ -308,7 +308,7 @@ static void flags_of(char *buf, size_t size, const struct report_group *g)
 	char when[32];
 
 	buf[0] = '\0';
-	if (g->trend.flagged) {
+	if (g->flagged) {
 		if (isfinite(g->forecast_s)) {
 			units_format_duration(when, sizeof(when),
 					      g->forecast_s);
@@ -529,8 +529,7 @@ static void draw_groups(const struct tui_view *v, int top, int height,
 			addch(' ');
 		}
 		if (ui.color && flags[0] != '\0') {
-			attron(COLOR_PAIR(g->trend.flagged ? PAIR_LEAK
-							   : PAIR_WARN) |
+			attron(COLOR_PAIR(g->flagged ? PAIR_LEAK : PAIR_WARN) |
 			       A_BOLD);
 		}
 		put_cell(flags, COLS - getcurx(stdscr) - 1, false);

@@ -21,6 +21,7 @@ struct thresholds {
 	int max_leaked;         /* wrap mode; default 0 there */
 	bool fail_on_growth;
 	double max_growth_per_min; /* < 0: unset */
+	double max_churn_per_min;  /* sessions opened per minute; < 0 unset */
 	/* --max-leaked-per-test: sessions a test may leave abandoned.
 	 * Implied (0) by --fail-on-growth or --max-leaked, and then checked
 	 * only when the runner reported tests. */

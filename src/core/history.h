@@ -28,6 +28,7 @@ struct group_sessions {
 	int tracked;     /* open sessions followed */
 	int abandoned;   /* passed over, unused past the threshold */
 	int passed_over; /* passed over, not yet past it */
+	int unused_long; /* not passed over, yet unused past it */
 	double unused_min_s; /* of the abandoned; NAN none */
 	double unused_max_s;
 	double every_s;           /* mean spacing of their last uses; NAN */

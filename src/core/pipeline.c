@@ -105,6 +105,18 @@ void pipeline_absorb_failure(struct pipeline *p, double epoch_s,
 		 error != NULL ? error : "");
 }
 
+void pipeline_set_wrap(struct pipeline *p)
+{
+	struct tracker_params params;
+
+	if (p->config.wrap) {
+		return;
+	}
+	p->config.wrap = true;
+	tracker_default_params(&params, p->config.interval_s, true);
+	tracker_set_params(&p->tracker, &params);
+}
+
 void pipeline_note_reconnect(struct pipeline *p)
 {
 	p->reconnects++;
@@ -270,6 +282,7 @@ void pipeline_report(const struct pipeline *p, const struct run_facts *facts,
 	const struct history *h = pipeline_history(p);
 	struct report_input in = {
 		.mode = facts->mode,
+		.tracker = &p->tracker,
 		.history = h,
 		.last = pipeline_last(p),
 		.filter = p->config.filter,

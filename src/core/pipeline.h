@@ -65,6 +65,10 @@ void pipeline_absorb(struct pipeline *p, struct sample *sample);
 void pipeline_absorb_failure(struct pipeline *p, double epoch_s,
 			     const char *error);
 
+/* The run wraps a command (a replay learns it from its record): the
+ * tracker judges with hindsight from now on. */
+void pipeline_set_wrap(struct pipeline *p);
+
 /* The session was lost and made anew (a warning in the report). */
 void pipeline_note_reconnect(struct pipeline *p);
 

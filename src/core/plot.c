@@ -33,8 +33,8 @@ static int compare_ranked(const void *pa, const void *pb)
 	const struct ranked *a = pa;
 	const struct ranked *b = pb;
 
-	if (a->group->trend.flagged != b->group->trend.flagged) {
-		return a->group->trend.flagged ? -1 : 1;
+	if (a->group->flagged != b->group->flagged) {
+		return a->group->flagged ? -1 : 1;
 	}
 	if (a->group->peak != b->group->peak) {
 		return a->group->peak > b->group->peak ? -1 : 1;
@@ -322,7 +322,7 @@ static void collect_limits(struct plot *p)
 			add_limit(p, LIMIT_KIND_DATABASE, g->keys[GROUP_KEY_DB],
 				  g->db_limit);
 		}
-		if (g->trend.flagged && isfinite(g->forecast_s)) {
+		if (g->flagged && isfinite(g->forecast_s)) {
 			add_limit(p, g->forecast_kind, g->forecast_name,
 				  g->forecast_limit);
 		}

@@ -337,7 +337,7 @@ static void write_command(FILE *out, const struct plot *p)
 static void write_line(FILE *out, const struct plot *p,
 		       const struct plot_line *line)
 {
-	bool flagged = line->group != NULL && line->group->trend.flagged;
+	bool flagged = line->group != NULL && line->group->flagged;
 
 	fputs("<g class=\"series\" data-group=\"", out);
 	put_text(out, line->label, 200);
@@ -451,7 +451,7 @@ static void write_leaks(FILE *out, const struct plot *p)
 		const struct plot_line *line = &p->lines[i];
 		const struct series_point *pt = leak_point(line);
 
-		if (line->group == NULL || !line->group->trend.flagged ||
+		if (line->group == NULL || !line->group->flagged ||
 		    pt == NULL) {
 			continue;
 		}
@@ -499,7 +499,7 @@ static double write_legend_entry(FILE *out, const struct plot_line *line,
 				 double y)
 {
 	const struct report_group *g = line->group;
-	bool flagged = g != NULL && g->trend.flagged;
+	bool flagged = g != NULL && g->flagged;
 
 	fprintf(out,
 		"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "

@@ -10,6 +10,7 @@
 #include "arena.h"
 #include "group.h"
 #include "json.h"
+#include "record_sessions.h"
 #include "report_json.h"
 
 #include <errno.h>
@@ -21,36 +22,6 @@
 #include <unistd.h>
 
 /* ---- writing ---- */
-
-static int compare_sessions(const void *pa, const void *pb)
-{
-	const struct session *a = *(const struct session *const *)pa;
-	const struct session *b = *(const struct session *const *)pb;
-	int c;
-
-	for (int k = 0; k < GROUP_KEY_COUNT; k++) {
-		c = strcmp(group_session_key(a, (enum group_key)k),
-			   group_session_key(b, (enum group_key)k));
-		if (c != 0) {
-			return c;
-		}
-	}
-	/* Sessions held by different local processes stay apart, so a
-	 * replay can still say who held what. */
-	return (a->client_pid > b->client_pid) -
-	       (a->client_pid < b->client_pid);
-}
-
-/*
- * Kept whole in "idle_in_transaction".  A session standing for several
- * (read back from a row) goes to "rows" again, where its count is kept.
- */
-static bool is_idle_tx(const struct session *s)
-{
-	return (s->state == SESSION_STATE_IDLE_TX ||
-		s->state == SESSION_STATE_IDLE_TX_ABORTED) &&
-	       s->weight == 1;
-}
 
 static double round_to(double v, double per_second)
 {
@@ -72,145 +43,41 @@ void record_round_times(struct sample *sample)
 	}
 }
 
-static void write_server(struct json_writer *w, const struct server_info *s)
+static void begin_line(struct json_writer *w, FILE *out, double t,
+		       const char *status)
 {
-	json_key(w, "server");
+	json_init(w, out, false);
 	json_begin_object(w);
-	json_key(w, "version");
-	json_string(w, s->version);
-	json_key(w, "version_num");
-	json_int(w, s->version_num);
-	json_key(w, "max_connections");
-	json_int(w, s->max_connections);
-	json_key(w, "superuser_reserved");
-	json_int(w, s->superuser_reserved);
-	json_key(w, "reserved");
-	json_int(w, s->reserved);
-	json_key(w, "idle_session_timeout_s");
-	json_double(w, s->idle_session_timeout_s, 3);
-	json_key(w, "can_read_all_stats");
-	json_bool(w, s->can_read_all_stats);
-	json_key(w, "current_user");
-	json_string(w, s->current_user);
-	json_end_object(w);
+	json_key(w, "v");
+	json_int(w, RECORD_VERSION);
+	json_key(w, "t");
+	json_double(w, t, 3);
+	json_key(w, "status");
+	json_string(w, status);
 }
 
-/* Only when attribution traced the session: absent means unknown. */
-static void write_client_process(struct json_writer *w, const struct session *s)
+/* Wrap mode: the command's start or end since the last line. */
+static void write_command(struct json_writer *w, const struct sample *s)
 {
-	if (s->client_pid <= 0) {
+	if (!isfinite(s->command_started_epoch_s) &&
+	    !isfinite(s->command_ended_epoch_s)) {
 		return;
 	}
-	json_key(w, "client_process");
+	json_key(w, "command");
 	json_begin_object(w);
-	report_json_process_members(w, s->client_pid, s->client_command,
-				    s->client_relation);
+	if (isfinite(s->command_started_epoch_s)) {
+		json_key(w, "started");
+		json_double(w, s->command_started_epoch_s, 3);
+		json_key(w, "line");
+		json_string(w, s->command_line);
+	}
+	if (isfinite(s->command_ended_epoch_s)) {
+		json_key(w, "ended");
+		json_double(w, s->command_ended_epoch_s, 3);
+		json_key(w, "status");
+		json_int(w, s->command_status);
+	}
 	json_end_object(w);
-}
-
-static void write_row(struct json_writer *w, const struct session *s, int n)
-{
-	json_begin_object(w);
-	json_key(w, "user");
-	json_string(w, s->user);
-	json_key(w, "application");
-	json_string(w, s->app);
-	json_key(w, "database");
-	json_string(w, s->db);
-	json_key(w, "client");
-	json_string(w, group_session_key(s, GROUP_KEY_CLIENT));
-	json_key(w, "state");
-	json_string(w, sample_state_key(s->state));
-	json_key(w, "count");
-	json_int(w, n);
-	write_client_process(w, s);
-	json_end_object(w);
-}
-
-/* Sessions not idle in a transaction, counted per distinct key tuple. */
-static void write_rows(struct json_writer *w, const struct sample *sample)
-{
-	const struct session **order;
-	size_t n = 0;
-
-	order = xcalloc(sample->session_count + 1, sizeof(*order));
-	for (size_t i = 0; i < sample->session_count; i++) {
-		if (!is_idle_tx(&sample->sessions[i])) {
-			order[n++] = &sample->sessions[i];
-		}
-	}
-	qsort(order, n, sizeof(*order), compare_sessions);
-	json_key(w, "rows");
-	json_begin_array(w);
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		int count = 0;
-
-		while (j < n && compare_sessions(&order[i], &order[j]) == 0) {
-			count += order[j++]->weight;
-		}
-		write_row(w, order[i], count);
-		i = j;
-	}
-	json_end_array(w);
-	free(order);
-}
-
-static void write_idle_tx(struct json_writer *w, const struct sample *sample)
-{
-	json_key(w, "idle_in_transaction");
-	json_begin_array(w);
-	for (size_t i = 0; i < sample->session_count; i++) {
-		const struct session *s = &sample->sessions[i];
-
-		if (!is_idle_tx(s)) {
-			continue;
-		}
-		json_begin_object(w);
-		json_key(w, "pid");
-		json_int(w, s->pid);
-		json_key(w, "user");
-		json_string(w, s->user);
-		json_key(w, "application");
-		json_string(w, s->app);
-		json_key(w, "database");
-		json_string(w, s->db);
-		json_key(w, "client");
-		json_string(w, s->client_addr);
-		json_key(w, "client_port");
-		json_int(w, s->client_port);
-		json_key(w, "state");
-		json_string(w, sample_state_key(s->state));
-		json_key(w, "idle_s");
-		json_double(w, s->state_age_s, 3);
-		json_key(w, "xact_age_s");
-		json_double(w, s->xact_age_s, 3);
-		json_key(w, "backend_age_s");
-		json_double(w, s->backend_age_s, 3);
-		json_key(w, "xact_start");
-		json_double(w, s->xact_start_epoch_s, 6);
-		json_key(w, "query");
-		json_string(w, s->query);
-		write_client_process(w, s);
-		json_end_object(w);
-	}
-	json_end_array(w);
-}
-
-static void write_limits(struct json_writer *w, const char *key,
-			 const struct named_limit *limits, size_t count)
-{
-	json_key(w, key);
-	json_begin_array(w);
-	for (size_t i = 0; i < count; i++) {
-		json_begin_object(w);
-		json_key(w, "name");
-		json_string(w, limits[i].name);
-		json_key(w, "limit");
-		json_int(w, limits[i].limit);
-		json_end_object(w);
-	}
-	json_end_array(w);
 }
 
 /* A runner's marks this sample answered (wrap mode, tests.h), so a
@@ -244,22 +111,26 @@ static void write_test_marks(struct json_writer *w, const struct sample *sample)
 	json_end_array(w);
 }
 
-static void begin_line(struct json_writer *w, FILE *out, double t,
-		       const char *status)
+/* A sample's line, its sessions against what d last wrote. */
+static void write_sample_line(FILE *out, struct record_delta *d,
+			      const struct sample *sample)
 {
-	json_init(w, out, false);
-	json_begin_object(w);
-	json_key(w, "v");
-	json_int(w, RECORD_VERSION);
-	json_key(w, "t");
-	json_double(w, t, 3);
-	json_key(w, "status");
-	json_string(w, status);
+	struct json_writer w;
+
+	begin_line(&w, out, sample->taken_at_epoch_s,
+		   sample->status == SAMPLE_STATUS_LATE ? "late" : "ok");
+	json_key(&w, "elapsed_ms");
+	json_double(&w, sample->elapsed_ms, 3);
+	write_command(&w, sample);
+	record_delta_write(&w, d, sample);
+	write_test_marks(&w, sample);
+	json_end_object(&w);
+	fputc('\n', out);
 }
 
 void record_write_sample(FILE *out, const struct sample *sample)
 {
-	struct json_writer w;
+	struct record_delta *d;
 
 	if (sample->status == SAMPLE_STATUS_FAILED) {
 		/* Its data, if any, is not to be trusted. */
@@ -267,20 +138,10 @@ void record_write_sample(FILE *out, const struct sample *sample)
 				     "sample failed");
 		return;
 	}
-	begin_line(&w, out, sample->taken_at_epoch_s,
-		   sample->status == SAMPLE_STATUS_LATE ? "late" : "ok");
-	json_key(&w, "elapsed_ms");
-	json_double(&w, sample->elapsed_ms, 3);
-	write_server(&w, &sample->server);
-	write_rows(&w, sample);
-	write_idle_tx(&w, sample);
-	write_limits(&w, "role_limits", sample->role_limits,
-		     sample->role_limit_count);
-	write_limits(&w, "db_limits", sample->db_limits,
-		     sample->db_limit_count);
-	write_test_marks(&w, sample);
-	json_end_object(&w);
-	fputc('\n', out);
+	/* On its own, a line is whole. */
+	d = record_delta_create();
+	write_sample_line(out, d, sample);
+	record_delta_destroy(d);
 }
 
 void record_write_failure(FILE *out, double epoch_s, const char *error)
@@ -376,6 +237,7 @@ bool record_writer_open(struct record_writer *w, const char *path,
 
 	record_writer_init(w);
 	w->path = xstrdup(path);
+	w->delta = record_delta_create();
 	/* O_APPEND: after a cut, the next line goes to the new end.
 	 * O_CLOEXEC: a wrapped command must not inherit it. */
 	w->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
@@ -469,16 +331,23 @@ static bool write_formatted(struct record_writer *w, const struct sample *s,
 	if (mem == NULL) {
 		return fail(w, errno, err);
 	}
-	if (s != NULL) {
-		record_write_sample(mem, s);
+	if (s != NULL && s->status != SAMPLE_STATUS_FAILED) {
+		write_sample_line(mem, w->delta, s);
+	} else if (s != NULL) {
+		record_write_failure(mem, s->taken_at_epoch_s, "sample failed");
 	} else {
 		record_write_failure(mem, epoch_s, error);
 	}
 	if (fclose(mem) != 0) {
 		free(buf);
+		record_delta_reset(w->delta);
 		return fail(w, ENOMEM, err);
 	}
 	ok = write_line(w, buf, len, err);
+	if (!ok) {
+		/* The reader will not see this line: the next is whole. */
+		record_delta_reset(w->delta);
+	}
 	free(buf);
 	return ok;
 }
@@ -519,5 +388,7 @@ bool record_writer_close(struct record_writer *w, struct errbuf *err)
 	}
 	free(w->path);
 	w->path = NULL;
+	record_delta_destroy(w->delta);
+	w->delta = NULL;
 	return ok;
 }

@@ -2,37 +2,33 @@
  * record.h - the --record file: one JSON object per sample (JSON Lines),
  * and the reader behind --replay.
  *
- * A line:
- *   {"v":2,"t":1763900000.123,"status":"ok","elapsed_ms":1.8,
- *    "server":{"version":"15.18","version_num":150018,
- *              "max_connections":100,"superuser_reserved":3,"reserved":0,
- *              "idle_session_timeout_s":0,"can_read_all_stats":true,
- *              "current_user":"postgres"},
- *    "rows":[{"user":"app","application":"api","database":"shop",
- *             "client":"10.0.0.7","state":"idle","count":5}],
- *    "idle_in_transaction":[{"pid":42,"user":..,"application":..,
- *             "database":..,"client":..,"client_port":5432,
- *             "state":"idle_in_transaction","idle_s":75.2,
- *             "xact_age_s":80.1,"xact_start":1763899920.0,"query":".."}],
- *    "role_limits":[{"name":"app","limit":40}],
- *    "db_limits":[{"name":"shop","limit":100}]}
- * Sessions are aggregated by (user, application, database, client, state)
- * into rows, except those idle in a transaction, which are kept whole so
- * replay can follow them.  A failed sample is {"v":2,"t":..,
- * "status":"failed","error":".."}.
- * A session's client is "local" for a unix socket (client_port -1).
+ * Format 3 (written now) follows every session by its identity: a
+ * session is written whole when it appears, then only what changed, and
+ * its identity when it goes (record_sessions.h has the fields), so the
+ * replay's tracker follows each session as the live run's did, and a
+ * steady server costs a few bytes a sample.  A line:
+ *   {"v":3,"t":1763900000.123,"status":"ok","elapsed_ms":1.8,
+ *    "now":1763900000.120511,"full":true,"server":{...},
+ *    "role_limits":[...],"db_limits":[...],
+ *    "open":[{"pid":42,"start":1763899990.5,"user":"app",...}],
+ *    "change":[{"pid":41,"start":...,"state":"idle",
+ *               "state_change":...}],
+ *    "gone":[[40,1763899980.25]],"sessions":12}
+ * A failed sample is {"v":3,"t":..,"status":"failed","error":".."}.
  * Numbers that are not finite are written as null and read back as NAN.
  * Fields the reader does not know are ignored, so files with fields
- * added later stay readable; "v" is the format version (2), raised when
- * a change would make an older reader misread a file.
+ * added later stay readable; "v" is raised when a change would make an
+ * older reader misread a file.
+ *
+ * Formats 1 and 2 (read still) counted sessions in "rows" per (user,
+ * application, database, client, state), and kept only those idle in a
+ * transaction whole: their replays judge groups by their counts alone.
  *
  * Strings are json.c's: a byte that is not valid UTF-8 is written as the
- * text \xNN in the value and a backslash as two, and the reader undoes
- * both (text_unescape()), so every name reads back as the bytes it was:
- * the byte 0xFF and the four characters \xff stay two names.  That is
- * format version 2.  Version 1 did not double the backslash; its files
- * are still read, \xNN as the byte (there, a name holding the text \xNN
- * reads back as one byte).
+ * text \xNN in the value, with a backslash before an 'x' doubled, and
+ * the reader undoes both (json_unescape_value()), so every name reads
+ * back as the bytes it was (from format 2 on; format 1 read a name's
+ * own text \xNN back as one byte).
  */
 #ifndef PGDRIP_RECORD_H
 #define PGDRIP_RECORD_H
@@ -91,6 +87,7 @@ struct record_writer {
 	bool dirty;          /* a failed write may have left part of a line */
 	long long good_size; /* the size before the last write began */
 	int last_errno;      /* of the last failure; 0 before any */
+	struct record_delta *delta; /* owned: what the last line said */
 };
 
 /* A writer that is not open (fd -1), for record_writer_close(). */
@@ -127,6 +124,9 @@ PGD_NODISCARD bool record_writer_cut_back(struct record_writer *w,
  * either fails.  Accepts a writer that is not open, and NULL. */
 bool record_writer_close(struct record_writer *w, struct errbuf *err);
 
+struct record_delta;
+struct record_table;
+
 struct record_reader {
 	FILE *in;
 	char *line; /* owned */
@@ -140,7 +140,8 @@ struct record_reader {
 	size_t chunk_len;
 	struct arena parse_arena; /* one line's parse tree, reused */
 	double version;           /* the format version of the last line read */
-	double latest_t_s;        /* the latest "t" read so far; 0 before any */
+	struct record_table *table; /* owned: format 3\'s sessions so far */
+	double latest_t_s; /* the latest "t" read so far; 0 before any */
 };
 
 void record_reader_init(struct record_reader *reader, FILE *in);
@@ -152,7 +153,7 @@ enum { RECORD_MAX_LINE = 64 * 1024 * 1024 };
 enum { RECORD_MAX_SESSIONS = 100 * 1000 * 1000 };
 /* The newest format version the reader knows ("v"); a higher one is an
  * error rather than a file read wrong. */
-enum { RECORD_VERSION = 2 };
+enum { RECORD_VERSION = 3 };
 /* A line's "t" may be less than this before the latest one read (a
  * wall clock stepped back by NTP during a recording); more is an error. */
 #define RECORD_CLOCK_SLACK_S 1.0

@@ -6,6 +6,9 @@
  */
 #include "record.h"
 
+#include "record_parse.h"
+#include "record_sessions.h"
+
 #include "arena.h"
 #include "json.h"
 #include "text.h"
@@ -15,571 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum node_type {
-	NODE_NULL,
-	NODE_BOOL,
-	NODE_NUMBER,
-	NODE_STRING,
-	NODE_ARRAY,
-	NODE_OBJECT
-};
-
-struct node {
-	enum node_type type;
-	const char *key; /* inside an object */
-	char *str;       /* NUL-terminated; len may hold NULs */
-	size_t len;
-	double num;
-	bool boolean;
-	struct node *child; /* first member */
-	struct node *next;
-};
-
-struct parser {
-	const char *p;
-	const char *end;
-	struct arena *arena;
-	const char *error;
-	int depth;
-};
-
-static void skip_ws(struct parser *ps)
-{
-	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
-				   *ps->p == '\r' || *ps->p == '\n')) {
-		ps->p++;
-	}
-}
-
-static bool read_hex4(struct parser *ps, unsigned *out)
-{
-	*out = 0;
-	if (ps->end - ps->p < 4) {
-		return false;
-	}
-	for (int i = 0; i < 4; i++) {
-		int h = common_hex_digit(ps->p[i]);
-
-		if (h < 0) {
-			return false;
-		}
-		*out = *out * 16 + (unsigned)h;
-	}
-	ps->p += 4;
-	return true;
-}
-
-static size_t put_utf8(char *dst, unsigned cp)
-{
-	if (cp < 0x80) {
-		dst[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		dst[0] = (char)(0xC0 | cp >> 6);
-		dst[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		dst[0] = (char)(0xE0 | cp >> 12);
-		dst[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		dst[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	dst[0] = (char)(0xF0 | cp >> 18);
-	dst[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-	dst[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-	dst[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
-/* \uXXXX, with surrogate pairs; a lone surrogate is an error. */
-static bool read_unicode(struct parser *ps, char *dst, size_t *used)
-{
-	unsigned cp;
-	unsigned low;
-
-	if (!read_hex4(ps, &cp)) {
-		return false;
-	}
-	if (cp >= 0xD800 && cp <= 0xDBFF) {
-		if (ps->end - ps->p < 6 || ps->p[0] != '\\' ||
-		    ps->p[1] != 'u') {
-			return false;
-		}
-		ps->p += 2;
-		if (!read_hex4(ps, &low) || low < 0xDC00 || low > 0xDFFF) {
-			return false;
-		}
-		cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-	} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-		return false;
-	}
-	*used += put_utf8(dst + *used, cp);
-	return true;
-}
-
-static bool parse_string(struct parser *ps, struct node *n)
-{
-	const char *start = ++ps->p;
-	const char *q = start;
-	char *dst;
-	size_t used = 0;
-
-	/* The common case, a string without escapes, is copied as is. */
-	while (q < ps->end && *q != '"' && *q != '\\' &&
-	       (unsigned char)*q >= 0x20) {
-		q++;
-	}
-	if (q < ps->end && *q == '"') {
-		dst = arena_strndup(ps->arena, start, (size_t)(q - start));
-		ps->p = q + 1;
-		n->type = NODE_STRING;
-		n->str = dst;
-		n->len = (size_t)(q - start);
-		return true;
-	}
-	while (q < ps->end && *q != '"') {
-		q += (*q == '\\' && q + 1 < ps->end) ? 2 : 1;
-	}
-	if (q >= ps->end) {
-		ps->error = "unterminated string";
-		return false;
-	}
-	/* Unescaping never grows a string. */
-	dst = arena_alloc(ps->arena, (size_t)(q - start) + 1);
-	while (ps->p < q) {
-		char c = *ps->p++;
-
-		if ((unsigned char)c < 0x20) {
-			ps->error = "control character in a string";
-			return false;
-		}
-		if (c != '\\') {
-			dst[used++] = c;
-			continue;
-		}
-		c = *ps->p++;
-		switch (c) {
-		case '"':
-		case '\\':
-		case '/':
-			dst[used++] = c;
-			break;
-		case 'b':
-			dst[used++] = '\b';
-			break;
-		case 'f':
-			dst[used++] = '\f';
-			break;
-		case 'n':
-			dst[used++] = '\n';
-			break;
-		case 'r':
-			dst[used++] = '\r';
-			break;
-		case 't':
-			dst[used++] = '\t';
-			break;
-		case 'u':
-			if (!read_unicode(ps, dst, &used)) {
-				ps->error = "bad \\u escape";
-				return false;
-			}
-			break;
-		default:
-			ps->error = "bad escape in a string";
-			return false;
-		}
-	}
-	ps->p = q + 1;
-	n->type = NODE_STRING;
-	n->str = dst;
-	n->len = used;
-	dst[used] = '\0';
-	return true;
-}
-
-static bool parse_value(struct parser *ps, struct node *n);
-
-static bool parse_members(struct parser *ps, struct node *n, char close)
-{
-	struct node **tail = &n->child;
-
-	ps->p++;
-	if (++ps->depth > 32) {
-		ps->error = "nested too deeply";
-		return false;
-	}
-	skip_ws(ps);
-	if (ps->p < ps->end && *ps->p == close) {
-		ps->p++;
-		ps->depth--;
-		return true;
-	}
-	for (;;) {
-		struct node *m = arena_alloc(ps->arena, sizeof(*m));
-		struct node key;
-
-		memset(m, 0, sizeof(*m));
-		skip_ws(ps);
-		if (close == '}') {
-			if (ps->p >= ps->end || *ps->p != '"' ||
-			    !parse_string(ps, &key)) {
-				ps->error = ps->error ? ps->error
-						      : "expected a key";
-				return false;
-			}
-			m->key = key.str;
-			skip_ws(ps);
-			if (ps->p >= ps->end || *ps->p++ != ':') {
-				ps->error = "expected ':'";
-				return false;
-			}
-		}
-		if (!parse_value(ps, m)) {
-			return false;
-		}
-		*tail = m;
-		tail = &m->next;
-		skip_ws(ps);
-		if (ps->p < ps->end && *ps->p == ',') {
-			ps->p++;
-			continue;
-		}
-		if (ps->p < ps->end && *ps->p == close) {
-			ps->p++;
-			ps->depth--;
-			return true;
-		}
-		ps->error = ps->p >= ps->end
-				    ? "unexpected end of line"
-				    : "expected ',' or a closing bracket";
-		return false;
-	}
-}
-
-static bool parse_literal(struct parser *ps, const char *word)
-{
-	size_t len = strlen(word);
-
-	if ((size_t)(ps->end - ps->p) < len || memcmp(ps->p, word, len) != 0) {
-		ps->error = "unexpected character";
-		return false;
-	}
-	ps->p += len;
-	return true;
-}
-
-static bool is_digit_at(const struct parser *ps, size_t i)
-{
-	return ps->p + i < ps->end && ps->p[i] >= '0' && ps->p[i] <= '9';
-}
-
-/* Strict JSON grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool parse_number(struct parser *ps, struct node *n)
-{
-	char buf[64];
-	size_t len = 0;
-	char *end;
-
-	if (ps->p < ps->end && ps->p[0] == '-') {
-		len++;
-	}
-	if (!is_digit_at(ps, len)) {
-		ps->error = "unexpected character";
-		return false;
-	}
-	if (ps->p[len] == '0') {
-		len++;
-	} else {
-		while (is_digit_at(ps, len)) {
-			len++;
-		}
-	}
-	if (ps->p + len < ps->end && ps->p[len] == '.') {
-		if (!is_digit_at(ps, ++len)) {
-			ps->error = "bad number";
-			return false;
-		}
-		while (is_digit_at(ps, len)) {
-			len++;
-		}
-	}
-	if (ps->p + len < ps->end && (ps->p[len] == 'e' || ps->p[len] == 'E')) {
-		len++;
-		if (ps->p + len < ps->end &&
-		    (ps->p[len] == '+' || ps->p[len] == '-')) {
-			len++;
-		}
-		if (!is_digit_at(ps, len)) {
-			ps->error = "bad number";
-			return false;
-		}
-		while (is_digit_at(ps, len)) {
-			len++;
-		}
-	}
-	/* No pgdrip number needs more digits than a double holds. */
-	if (len >= sizeof(buf)) {
-		ps->error = "number too long";
-		return false;
-	}
-	memcpy(buf, ps->p, len);
-	buf[len] = '\0';
-	errno = 0;
-	n->num = strtod(buf, &end);
-	if (*end != '\0' || !isfinite(n->num)) {
-		ps->error = "bad number";
-		return false;
-	}
-	n->type = NODE_NUMBER;
-	ps->p += len;
-	return true;
-}
-
-static bool parse_value(struct parser *ps, struct node *n)
-{
-	skip_ws(ps);
-	if (ps->p >= ps->end) {
-		ps->error = "unexpected end of line";
-		return false;
-	}
-	switch (*ps->p) {
-	case '{':
-		n->type = NODE_OBJECT;
-		return parse_members(ps, n, '}');
-	case '[':
-		n->type = NODE_ARRAY;
-		return parse_members(ps, n, ']');
-	case '"':
-		return parse_string(ps, n);
-	case 't':
-		n->type = NODE_BOOL;
-		n->boolean = true;
-		return parse_literal(ps, "true");
-	case 'f':
-		n->type = NODE_BOOL;
-		return parse_literal(ps, "false");
-	case 'n':
-		n->type = NODE_NULL;
-		return parse_literal(ps, "null");
-	default:
-		return parse_number(ps, n);
-	}
-}
-
-static const struct node *member(const struct node *obj, const char *key)
-{
-	if (obj == NULL || obj->type != NODE_OBJECT) {
-		return NULL;
-	}
-	for (const struct node *m = obj->child; m != NULL; m = m->next) {
-		if (strcmp(m->key, key) == 0) {
-			return m;
-		}
-	}
-	return NULL;
-}
-
-/*
- * What a number field may hold.  A record pgdrip wrote holds nothing
- * else, so a value outside is a corrupt or forged file: an error naming
- * the field, never a number that would mislead the analysis (or, like
- * t=1e308, overflow the formatting of a duration).
- */
-struct range {
-	double lo;
-	double hi;
-	bool whole; /* an integer */
-	const char *what;
-};
-
-/* Every time and age pgdrip records is far below this (year 5138). */
-#define PLAUSIBLE_S 1e11
-
-static const struct range COUNT = {0, 2147483647.0, true,
-				   "a whole number >= 0"};
-static const struct range PORT = {-1, 65535, true, "a port (-1 to 65535)"};
-static const struct range EPOCH = {1e-3, PLAUSIBLE_S, false,
-				   "a time in seconds since 1970"};
-static const struct range AGE = {-PLAUSIBLE_S, PLAUSIBLE_S, false,
-				 "a duration in seconds"};
-static const struct range MILLIS = {0, PLAUSIBLE_S * 1e3, false,
-				    "milliseconds >= 0"};
-
-/*
- * The number at key in obj into *out: dflt when absent or null (a
- * number that was not finite is written as null); false with why when
- * it is anything else or outside r.
- */
-static bool num_in(const struct node *obj, const char *key,
-		   const struct range *r, double dflt, double *out,
-		   struct errbuf *why)
-{
-	const struct node *m = member(obj, key);
-
-	*out = dflt;
-	if (m == NULL || m->type == NODE_NULL) {
-		return true;
-	}
-	if (m->type != NODE_NUMBER) {
-		errbuf_set(why, "\"%s\" is not a number", key);
-		return false;
-	}
-	if (!(m->num >= r->lo && m->num <= r->hi) ||
-	    (r->whole && m->num != floor(m->num))) {
-		errbuf_set(why, "\"%s\" is %.15g, not %s", key, m->num,
-			   r->what);
-		return false;
-	}
-	*out = m->num;
-	return true;
-}
-
-/* num_in() for an int field; absent or null gives dflt. */
-static bool int_in(const struct node *obj, const char *key,
-		   const struct range *r, int dflt, int *out,
-		   struct errbuf *why)
-{
-	double v;
-
-	if (!num_in(obj, key, r, dflt, &v, why)) {
-		return false;
-	}
-	*out = (int)v;
-	return true;
-}
-
-/* Version 1's decoding: \xNN back into the byte, a backslash before
- * anything else kept.  That format did not double a name's backslash, so
- * a name holding the text \xNN reads back as the byte (its ambiguity). */
-static size_t decode_hex_escapes(char *s, size_t len)
-{
-	size_t out = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int hi;
-		int lo;
-
-		if (s[i] == '\\' && i + 3 < len && s[i + 1] == 'x' &&
-		    (hi = common_hex_digit(s[i + 2])) >= 0 &&
-		    (lo = common_hex_digit(s[i + 3])) >= 0) {
-			s[out++] = (char)(hi * 16 + lo);
-			i += 3;
-		} else {
-			s[out++] = s[i];
-		}
-	}
-	s[out] = '\0';
-	return out;
-}
-
-/* Restores the raw bytes of every string value in the tree (keys are
- * pgdrip's own ASCII), as the line's format version wrote them. */
-static void unescape_strings(struct node *n, int version)
-{
-	for (; n != NULL; n = n->next) {
-		if (n->type == NODE_STRING && memchr(n->str, '\\', n->len)) {
-			n->len = version >= 2
-					 ? json_unescape_value(n->str, n->len)
-					 : decode_hex_escapes(n->str, n->len);
-		}
-		unescape_strings(n->child, version);
-	}
-}
-
-/* A string field copied into the sample. */
-static const char *str_of(struct sample *sample, const struct node *obj,
-			  const char *key)
-{
-	const struct node *m = member(obj, key);
-
-	if (m == NULL || m->type != NODE_STRING) {
-		return "";
-	}
-	return arena_strdup(&sample->arena, m->str);
-}
-
-static void copy_string(char *dst, size_t size, const struct node *obj,
-			const char *key)
-{
-	const struct node *m = member(obj, key);
-
-	snprintf(dst, size, "%s",
-		 m != NULL && m->type == NODE_STRING ? m->str : "");
-}
-
-static bool read_server(const struct node *s, struct server_info *out,
-			struct errbuf *why)
-{
-	static const struct range timeout = {0, PLAUSIBLE_S, false,
-					     "a duration in seconds >= 0"};
-	const struct node *ok = member(s, "can_read_all_stats");
-
-	copy_string(out->version, sizeof(out->version), s, "version");
-	copy_string(out->current_user, sizeof(out->current_user), s,
-		    "current_user");
-	out->can_read_all_stats = ok != NULL && ok->boolean;
-	return int_in(s, "version_num", &COUNT, 0, &out->version_num, why) &&
-	       int_in(s, "max_connections", &COUNT, 0, &out->max_connections,
-		      why) &&
-	       int_in(s, "superuser_reserved", &COUNT, 0,
-		      &out->superuser_reserved, why) &&
-	       int_in(s, "reserved", &COUNT, 0, &out->reserved, why) &&
-	       num_in(s, "idle_session_timeout_s", &timeout, NAN,
-		      &out->idle_session_timeout_s, why);
-}
-
-static bool read_state(const struct node *obj, enum session_state *out)
-{
-	const struct node *m = member(obj, "state");
-
-	return m != NULL && m->type == NODE_STRING &&
-	       sample_state_from_key(m->str, out);
-}
-
-static void set_client(struct session *s, const char *client)
-{
-	if (strcmp(client, "local") == 0) {
-		s->client_port = -1;
-	} else {
-		s->client_addr = client;
-	}
-}
-
-static bool read_client_process(const struct node *obj, struct sample *out,
-				struct session *s, struct errbuf *why)
-{
-	const struct node *p = member(obj, "client_process");
-	const struct node *relation;
-
-	if (p == NULL || p->type != NODE_OBJECT) {
-		return true;
-	}
-	if (!int_in(p, "pid", &COUNT, 0, &s->client_pid, why)) {
-		return false;
-	}
-	s->client_command = str_of(out, p, "command");
-	relation = member(p, "relation");
-	if (relation == NULL || relation->type != NODE_STRING ||
-	    !sample_relation_parse(relation->str, &s->client_relation)) {
-		s->client_relation = CLIENT_RELATION_UNRELATED;
-	}
-	return true;
-}
-
-/* Counts n more sessions; false past what any server holds. */
-static bool add_to_total(long long *total, int n, struct errbuf *why)
-{
-	*total += n;
-	if (*total > RECORD_MAX_SESSIONS) {
-		errbuf_set(why, "more sessions than any server holds");
-		return false;
-	}
-	return true;
-}
-
 static bool read_rows(const struct node *rows, struct sample *out,
 		      long long *total, struct errbuf *why)
 {
@@ -588,22 +26,24 @@ static bool read_rows(const struct node *rows, struct sample *out,
 		int count;
 		enum session_state state;
 
-		if (member(r, "count") == NULL || !read_state(r, &state)) {
+		if (record_parse_member(r, "count") == NULL ||
+		    !record_parse_state(r, &state)) {
 			errbuf_set(why, "a row without a valid count or state");
 			return false;
 		}
-		if (!int_in(r, "count", &COUNT, 0, &count, why) ||
-		    !add_to_total(total, count, why)) {
+		if (!record_parse_int(r, "count", &RECORD_RANGE_COUNT, 0,
+				      &count, why) ||
+		    !record_parse_count(total, count, why)) {
 			return false;
 		}
 		s = sample_add_session(out);
 		s->weight = count;
 		s->state = state;
-		s->user = str_of(out, r, "user");
-		s->app = str_of(out, r, "application");
-		s->db = str_of(out, r, "database");
-		set_client(s, str_of(out, r, "client"));
-		if (!read_client_process(r, out, s, why)) {
+		s->user = record_parse_str(out, r, "user");
+		s->app = record_parse_str(out, r, "application");
+		s->db = record_parse_str(out, r, "database");
+		record_parse_client(s, record_parse_str(out, r, "client"));
+		if (!record_parse_client_process(r, out, s, why)) {
 			return false;
 		}
 	}
@@ -614,13 +54,18 @@ static bool read_rows(const struct node *rows, struct sample *out,
 static bool read_idle_tx_numbers(const struct node *e, struct session *s,
 				 struct errbuf *why)
 {
-	return int_in(e, "pid", &COUNT, 0, &s->pid, why) &&
-	       int_in(e, "client_port", &PORT, 0, &s->client_port, why) &&
-	       num_in(e, "idle_s", &AGE, NAN, &s->state_age_s, why) &&
-	       num_in(e, "xact_age_s", &AGE, NAN, &s->xact_age_s, why) &&
-	       num_in(e, "backend_age_s", &AGE, NAN, &s->backend_age_s, why) &&
-	       num_in(e, "xact_start", &EPOCH, NAN, &s->xact_start_epoch_s,
-		      why);
+	return record_parse_int(e, "pid", &RECORD_RANGE_COUNT, 0, &s->pid,
+				why) &&
+	       record_parse_int(e, "client_port", &RECORD_RANGE_PORT, 0,
+				&s->client_port, why) &&
+	       record_parse_num(e, "idle_s", &RECORD_RANGE_AGE, NAN,
+				&s->state_age_s, why) &&
+	       record_parse_num(e, "xact_age_s", &RECORD_RANGE_AGE, NAN,
+				&s->xact_age_s, why) &&
+	       record_parse_num(e, "backend_age_s", &RECORD_RANGE_AGE, NAN,
+				&s->backend_age_s, why) &&
+	       record_parse_num(e, "xact_start", &RECORD_RANGE_EPOCH, NAN,
+				&s->xact_start_epoch_s, why);
 }
 
 static bool read_idle_tx(const struct node *list, struct sample *out,
@@ -630,23 +75,23 @@ static bool read_idle_tx(const struct node *list, struct sample *out,
 		struct session *s;
 		enum session_state state;
 
-		if (!read_state(e, &state)) {
+		if (!record_parse_state(e, &state)) {
 			errbuf_set(why, "an idle-in-transaction entry without "
 					"a state");
 			return false;
 		}
-		if (!add_to_total(total, 1, why)) {
+		if (!record_parse_count(total, 1, why)) {
 			return false;
 		}
 		s = sample_add_session(out);
 		s->state = state;
-		s->user = str_of(out, e, "user");
-		s->app = str_of(out, e, "application");
-		s->db = str_of(out, e, "database");
-		s->client_addr = str_of(out, e, "client");
-		s->query = str_of(out, e, "query");
+		s->user = record_parse_str(out, e, "user");
+		s->app = record_parse_str(out, e, "application");
+		s->db = record_parse_str(out, e, "database");
+		s->client_addr = record_parse_str(out, e, "client");
+		s->query = record_parse_str(out, e, "query");
 		if (!read_idle_tx_numbers(e, s, why) ||
-		    !read_client_process(e, out, s, why)) {
+		    !record_parse_client_process(e, out, s, why)) {
 			return false;
 		}
 	}
@@ -661,54 +106,21 @@ static bool read_limits(const struct node *list, struct sample *out, bool roles,
 		-1, 2147483647.0, true, "a connection limit (-1 or more)"};
 
 	for (const struct node *e = list ? list->child : NULL; e; e = e->next) {
-		const char *name = str_of(out, e, "name");
+		const char *name = record_parse_str(out, e, "name");
 		int limit;
 
-		if (member(e, "limit") == NULL) {
+		if (record_parse_member(e, "limit") == NULL) {
 			errbuf_set(why, "a limit without \"limit\"");
 			return false;
 		}
-		if (!int_in(e, "limit", &limit_range, 0, &limit, why)) {
+		if (!record_parse_int(e, "limit", &limit_range, 0, &limit,
+				      why)) {
 			return false;
 		}
 		if (roles) {
 			sample_add_role_limit(out, name, limit);
 		} else {
 			sample_add_db_limit(out, name, limit);
-		}
-	}
-	return true;
-}
-
-/* "tests": a runner's marks (record.c); a mark of a kind this reader
- * does not know is skipped, as an unknown field is. */
-static bool read_test_marks(const struct node *list, struct sample *out,
-			    struct errbuf *why)
-{
-	if (list == NULL) {
-		return true;
-	}
-	if (list->type != NODE_ARRAY) {
-		errbuf_set(why, "\"tests\" is not an array");
-		return false;
-	}
-	for (const struct node *e = list->child; e != NULL; e = e->next) {
-		const struct node *mark = member(e, "mark");
-		enum sample_mark_kind kind;
-		int pid;
-		int ppid;
-
-		if (mark == NULL || mark->type != NODE_STRING) {
-			errbuf_set(why, "a test mark without \"mark\"");
-			return false;
-		}
-		if (!int_in(e, "pid", &COUNT, 0, &pid, why) ||
-		    !int_in(e, "ppid", &COUNT, 0, &ppid, why)) {
-			return false;
-		}
-		if (sample_mark_parse(mark->str, &kind)) {
-			sample_add_mark(out, kind, pid, ppid,
-					str_of(out, e, "name"));
 		}
 	}
 	return true;
@@ -721,11 +133,11 @@ static bool read_header(struct record_reader *reader, const struct node *root,
 			struct sample *out, struct errbuf *why)
 {
 	static const struct range version = {1, RECORD_VERSION, true, ""};
-	const struct node *v = member(root, "v");
-	const struct node *t = member(root, "t");
+	const struct node *v = record_parse_member(root, "v");
+	const struct node *t = record_parse_member(root, "t");
 
 	if (v != NULL &&
-	    !num_in(root, "v", &version, 1, &reader->version, why)) {
+	    !record_parse_num(root, "v", &version, 1, &reader->version, why)) {
 		if (v->type == NODE_NUMBER) {
 			errbuf_set(why,
 				   "format version %.15g is not one this "
@@ -741,7 +153,8 @@ static bool read_header(struct record_reader *reader, const struct node *root,
 		errbuf_set(why, "not a pgdrip record (missing \"t\")");
 		return false;
 	}
-	if (!num_in(root, "t", &EPOCH, 0, &out->taken_at_epoch_s, why)) {
+	if (!record_parse_num(root, "t", &RECORD_RANGE_EPOCH, 0,
+			      &out->taken_at_epoch_s, why)) {
 		return false;
 	}
 	if (reader->latest_t_s - out->taken_at_epoch_s >=
@@ -753,14 +166,70 @@ static bool read_header(struct record_reader *reader, const struct node *root,
 		return false;
 	}
 	reader->latest_t_s = fmax(reader->latest_t_s, out->taken_at_epoch_s);
-	return num_in(root, "elapsed_ms", &MILLIS, 0, &out->elapsed_ms, why);
+	return record_parse_num(root, "elapsed_ms", &RECORD_RANGE_MILLIS, 0,
+				&out->elapsed_ms, why);
+}
+
+/* Wrap mode's command, started or ended since the line before. */
+static bool read_command(const struct node *c, struct sample *out,
+			 struct errbuf *why)
+{
+	static const struct range status = {-1, 255 + 128, true,
+					    "an exit status"};
+
+	if (c == NULL) {
+		return true;
+	}
+	out->command_line = record_parse_str(out, c, "line");
+	return record_parse_num(c, "started", &RECORD_RANGE_EPOCH, NAN,
+				&out->command_started_epoch_s, why) &&
+	       record_parse_num(c, "ended", &RECORD_RANGE_EPOCH, NAN,
+				&out->command_ended_epoch_s, why) &&
+	       record_parse_int(c, "status", &status, -1, &out->command_status,
+				why);
+}
+
+/* "tests": a runner's marks (record.c); a mark of a kind this reader
+ * does not know is skipped, as an unknown field is. */
+static bool read_test_marks(const struct node *list, struct sample *out,
+			    struct errbuf *why)
+{
+	if (list == NULL) {
+		return true;
+	}
+	if (list->type != NODE_ARRAY) {
+		errbuf_set(why, "\"tests\" is not an array");
+		return false;
+	}
+	for (const struct node *e = list->child; e != NULL; e = e->next) {
+		const struct node *mark = record_parse_member(e, "mark");
+		enum sample_mark_kind kind;
+		int pid;
+		int ppid;
+
+		if (mark == NULL || mark->type != NODE_STRING) {
+			errbuf_set(why, "a test mark without \"mark\"");
+			return false;
+		}
+		if (!record_parse_int(e, "pid", &RECORD_RANGE_COUNT, 0, &pid,
+				      why) ||
+		    !record_parse_int(e, "ppid", &RECORD_RANGE_COUNT, 0, &ppid,
+				      why)) {
+			return false;
+		}
+		if (sample_mark_parse(mark->str, &kind)) {
+			sample_add_mark(out, kind, pid, ppid,
+					record_parse_str(out, e, "name"));
+		}
+	}
+	return true;
 }
 
 /* Maps a parsed line onto a sample. */
 static bool read_sample(struct record_reader *reader, struct node *root,
 			struct sample *out, struct errbuf *why)
 {
-	const struct node *status = member(root, "status");
+	const struct node *status = record_parse_member(root, "status");
 	long long total = 0;
 
 	if (root->type != NODE_OBJECT) {
@@ -770,7 +239,7 @@ static bool read_sample(struct record_reader *reader, struct node *root,
 	if (!read_header(reader, root, out, why)) {
 		return false;
 	}
-	unescape_strings(root->child, (int)reader->version);
+	record_parse_unescape(root->child, (int)reader->version);
 	if (status == NULL || status->type != NODE_STRING) {
 		errbuf_set(why, "not a pgdrip record (missing \"status\")");
 		return false;
@@ -781,13 +250,26 @@ static bool read_sample(struct record_reader *reader, struct node *root,
 	}
 	out->status = strcmp(status->str, "late") == 0 ? SAMPLE_STATUS_LATE
 						       : SAMPLE_STATUS_OK;
-	return read_server(member(root, "server"), &out->server, why) &&
-	       read_limits(member(root, "role_limits"), out, true, why) &&
-	       read_limits(member(root, "db_limits"), out, false, why) &&
-	       read_rows(member(root, "rows"), out, &total, why) &&
-	       read_idle_tx(member(root, "idle_in_transaction"), out, &total,
-			    why) &&
-	       read_test_marks(member(root, "tests"), out, why);
+	if (reader->version >= 3) {
+		if (reader->table == NULL) {
+			reader->table = record_table_create();
+		}
+		return read_command(record_parse_member(root, "command"), out,
+				    why) &&
+		       record_table_read(reader->table, root, out, why) &&
+		       read_test_marks(record_parse_member(root, "tests"), out,
+				       why);
+	}
+	return record_parse_server(record_parse_member(root, "server"),
+				   &out->server, why) &&
+	       read_limits(record_parse_member(root, "role_limits"), out, true,
+			   why) &&
+	       read_limits(record_parse_member(root, "db_limits"), out, false,
+			   why) &&
+	       read_rows(record_parse_member(root, "rows"), out, &total, why) &&
+	       read_idle_tx(record_parse_member(root, "idle_in_transaction"),
+			    out, &total, why) &&
+	       read_test_marks(record_parse_member(root, "tests"), out, why);
 }
 
 void record_reader_init(struct record_reader *reader, FILE *in)
@@ -806,6 +288,8 @@ void record_reader_finish(struct record_reader *reader)
 	free(reader->chunk);
 	reader->line = NULL;
 	reader->chunk = NULL;
+	record_table_destroy(reader->table);
+	reader->table = NULL;
 	arena_finish(&reader->parse_arena);
 }
 
@@ -877,8 +361,8 @@ int record_reader_next(struct record_reader *reader, struct sample *out,
 		       struct errbuf *err)
 {
 	for (;;) {
-		struct parser ps;
 		struct node root;
+		const char *error;
 		size_t len;
 		bool complete;
 		struct errbuf why;
@@ -899,19 +383,8 @@ int record_reader_next(struct record_reader *reader, struct sample *out,
 		}
 		sample_reset(out);
 		arena_reset(&reader->parse_arena);
-		memset(&ps, 0, sizeof(ps));
-		memset(&root, 0, sizeof(root));
-		ps.p = reader->line;
-		ps.end = reader->line + len;
-		ps.arena = &reader->parse_arena;
-		ok = parse_value(&ps, &root);
-		if (ok) {
-			skip_ws(&ps);
-			if (ps.p != ps.end) {
-				ok = false;
-				ps.error = "trailing characters";
-			}
-		}
+		ok = record_parse_line(reader->line, len, &reader->parse_arena,
+				       &root, &error);
 		if (!ok && !complete && reader->line[0] == '{') {
 			/* A recorder killed mid-write leaves half a line:
 			 * the samples before it are good.  Garbage that
@@ -920,7 +393,7 @@ int record_reader_next(struct record_reader *reader, struct sample *out,
 			return 0;
 		}
 		if (!ok) {
-			snprintf(why.msg, sizeof(why.msg), "%s", ps.error);
+			snprintf(why.msg, sizeof(why.msg), "%s", error);
 		}
 		ok = ok && read_sample(reader, &root, out, &why);
 		if (!ok) {

@@ -14,6 +14,7 @@
 #include "arena.h"
 #include "check.h"
 #include "history.h"
+#include "tracker.h"
 #include "match.h"
 #include "sample.h"
 #include "trend.h"
@@ -46,6 +47,26 @@ struct report_process {
 
 /* Points of a group's recent history a report carries (sparklines). */
 enum { REPORT_RECENT_POINTS = 32 };
+
+/* Sessions listed as a group's evidence, at most. */
+enum { REPORT_EVIDENCE_MAX = 20 };
+
+/*
+ * A session the verdict rests on: abandoned (passed over and unused
+ * since), or in wrap mode one the command left so.  Moments are the
+ * server's epoch seconds.
+ */
+struct report_evidence {
+	int pid;
+	const char *database;
+	double opened_epoch_s;
+	double last_used_epoch_s;
+	double unused_s;       /* from its last use to its close or now */
+	double closed_epoch_s; /* NAN while open */
+	enum session_state state;
+	const char *query; /* its last query */
+	struct report_process client;
+};
 
 struct report_group {
 	const char *keys[GROUP_KEY_COUNT]; /* NULL for keys not grouped by */
@@ -85,6 +106,24 @@ struct report_group {
 	 * sparkline. */
 	float recent[REPORT_RECENT_POINTS];
 	size_t recent_count;
+
+	/* The verdict (verdict.c; wrap mode: the command's sessions over
+	 * its run).  trend above is the count's second opinion. */
+	bool flagged;
+	const char *verdict; /* "ok", "leaking", "stuck" */
+	bool by_sessions;    /* false: it rests on the count alone */
+	struct group_sessions sessions;
+	struct report_evidence *evidence; /* in the arena; oldest use first */
+	size_t evidence_count; /* listed, at most REPORT_EVIDENCE_MAX */
+	int evidence_total;    /* of which there are in all */
+	/* Churn: sessions opened per minute lately, and how long those
+	 * seen closing lived; NAN unknown. */
+	double opened_per_min;
+	double median_lifetime_s;
+	int closed_seen;
+	/* Sessions seen idle in a transaction past --idle-tx-age at any
+	 * sample (wrap mode: the command's). */
+	int idle_tx_over_age;
 };
 
 /* The key value of the group (and breakdown row) that sums the rest. */
@@ -252,6 +291,7 @@ struct report {
 /* What report_build() reads; all borrowed. */
 struct report_input {
 	const char *mode;
+	const struct tracker *tracker; /* the sessions; NULL none */
 	const struct history *history;
 	const struct sample *last; /* the last successful sample; NULL none */
 	const struct filter *filter;

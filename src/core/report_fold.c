@@ -43,6 +43,7 @@ static void other_add(struct report_group *o, const struct report_group *g)
 	o->oldest_idle_tx_s = fmax(o->oldest_idle_tx_s, g->oldest_idle_tx_s);
 	o->oldest_xact_s = fmax(o->oldest_xact_s, g->oldest_xact_s);
 	o->trend.flagged |= g->trend.flagged;
+	o->flagged |= g->flagged;
 	o->trend.slope_per_min += g->trend.slope_per_min;
 	o->trend.net_growth += g->trend.net_growth;
 	o->trend.confidence = fmax(o->trend.confidence, g->trend.confidence);

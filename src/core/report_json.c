@@ -103,7 +103,7 @@ static void write_growth(struct json_writer *w, const struct report_group *g)
 	json_key(w, "growth");
 	json_begin_object(w);
 	json_key(w, "flagged");
-	json_bool(w, g->trend.flagged);
+	json_bool(w, g->flagged);
 	json_key(w, "slope_per_min");
 	json_double(w, g->trend.slope_per_min, 2);
 	json_key(w, "net_growth");
@@ -196,6 +196,94 @@ static void write_holder(struct json_writer *w, const struct report *r,
 	json_end_object(w);
 }
 
+/* The sessions the verdict rests on, oldest use first. */
+static void write_evidence(struct json_writer *w, const struct report *r,
+			   const struct report_group *g)
+{
+	json_key(w, r->wrapped ? "left_by_command" : "abandoned_sessions");
+	json_begin_array(w);
+	for (size_t i = 0; i < g->evidence_count; i++) {
+		const struct report_evidence *e = &g->evidence[i];
+
+		json_begin_object(w);
+		json_key(w, "pid");
+		json_int(w, e->pid);
+		json_key(w, "database");
+		json_string(w, e->database);
+		json_key(w, "opened_at");
+		write_time(w, e->opened_epoch_s);
+		json_key(w, "last_used_at");
+		write_time(w, e->last_used_epoch_s);
+		json_key(w, "unused_s");
+		json_double(w, e->unused_s, 1);
+		json_key(w, "closed_at");
+		if (isfinite(e->closed_epoch_s)) {
+			write_time(w, e->closed_epoch_s);
+		} else {
+			json_null(w);
+		}
+		json_key(w, "state");
+		json_string(w, sample_state_name(e->state));
+		json_key(w, "query");
+		json_string(w, e->query);
+		write_process(w, r, "client_process", &e->client);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+/*
+ * The verdict and its evidence: "leaking" when abandoned sessions
+ * accumulate (wrap mode: the command left sessions so), "stuck" when
+ * they hold most of the group, "ok"; "evidence" says whether it rests
+ * on sessions or, where their times are hidden, on the count alone.
+ */
+static void write_verdict(struct json_writer *w, const struct report *r,
+			  const struct report_group *g)
+{
+	const struct group_sessions *s = &g->sessions;
+
+	json_key(w, "verdict");
+	json_begin_object(w);
+	json_key(w, "state");
+	json_string(w, g->verdict != NULL ? g->verdict : "ok");
+	json_key(w, "flagged");
+	json_bool(w, g->flagged);
+	json_key(w, "evidence");
+	json_string(w, g->by_sessions ? "sessions" : "counts");
+	json_key(w, "sessions");
+	json_int(w, s->tracked);
+	json_key(w, "abandoned");
+	json_int(w, r->wrapped ? g->evidence_total : s->abandoned);
+	json_key(w, "passed_over");
+	json_int(w, s->passed_over);
+	json_key(w, "unused_long");
+	json_int(w, s->unused_long);
+	json_key(w, "unused_min_s");
+	json_double(w, s->unused_min_s, 1);
+	json_key(w, "unused_max_s");
+	json_double(w, s->unused_max_s, 1);
+	json_key(w, "every_s");
+	json_double(w, s->every_s, 1);
+	json_key(w, "reused");
+	json_int(w, s->exonerated);
+	json_key(w, "threshold_s");
+	json_double(w, s->threshold_s, 1);
+	json_key(w, "idle_in_transaction_over_age");
+	json_int(w, g->idle_tx_over_age);
+	write_evidence(w, r, g);
+	json_end_object(w);
+	json_key(w, "churn");
+	json_begin_object(w);
+	json_key(w, "opened_per_min");
+	json_double(w, g->opened_per_min, 2);
+	json_key(w, "median_lifetime_s");
+	json_double(w, g->median_lifetime_s, 2);
+	json_key(w, "closed_seen");
+	json_int(w, g->closed_seen);
+	json_end_object(w);
+}
+
 static void write_group(struct json_writer *w, const struct report *r,
 			const struct report_group *g)
 {
@@ -220,6 +308,7 @@ static void write_group(struct json_writer *w, const struct report *r,
 	json_key(w, "oldest_idle_tx_s");
 	json_double(w, g->oldest_idle_tx_s, 1);
 	write_growth(w, g);
+	write_verdict(w, r, g);
 	write_limit(w, g);
 	write_holder(w, r, g);
 	json_end_object(w);

@@ -412,7 +412,7 @@ static double g_confidence(const struct report_group *g)
 
 static double g_flagged(const struct report_group *g)
 {
-	return g->trend.flagged ? 1 : 0;
+	return g->flagged ? 1 : 0;
 }
 
 /* Not growing: no series rather than +Inf, which graphs and averages
@@ -425,6 +425,32 @@ static double g_forecast(const struct report_group *g)
 static double g_idle_tx(const struct report_group *g)
 {
 	return g->oldest_idle_tx_s;
+}
+
+/* The session verdict's evidence; absent where it rests on counts. */
+static double g_abandoned(const struct report_group *g)
+{
+	return g->by_sessions ? (double)g->evidence_total : NAN;
+}
+
+static double g_stuck(const struct report_group *g)
+{
+	return g->verdict != NULL && strcmp(g->verdict, "stuck") == 0 ? 1 : 0;
+}
+
+static double g_unused_max(const struct report_group *g)
+{
+	return g->by_sessions ? g->sessions.unused_max_s : NAN;
+}
+
+static double g_opened_per_min(const struct report_group *g)
+{
+	return g->opened_per_min;
+}
+
+static double g_lifetime(const struct report_group *g)
+{
+	return g->median_lifetime_s;
 }
 
 static const struct group_family group_families[] = {
@@ -441,7 +467,28 @@ static const struct group_family group_families[] = {
 	{"pgdrip_group_growth_confidence_ratio",
 	 "Confidence that the growth is a steady trend (1 - p)", g_confidence},
 	{"pgdrip_group_leak_flagged",
-	 "1 when the detector flags the group's growth as a leak", g_flagged},
+	 "1 when the group is leaking: abandoned sessions accumulate (or, "
+	 "where sessions' times are hidden, its count grows steadily)",
+	 g_flagged},
+	{"pgdrip_group_abandoned_sessions",
+	 "Sessions left unused while others were opened, past the group's "
+	 "own reuse gaps (absent: the verdict rests on counts)",
+	 g_abandoned},
+	{"pgdrip_group_leak_stuck",
+	 "1 when abandoned sessions hold most of the group (a pool leaked "
+	 "full)",
+	 g_stuck},
+	{"pgdrip_group_abandoned_unused_max_seconds",
+	 "How long the group's longest-abandoned session has been unused "
+	 "(absent: none)",
+	 g_unused_max},
+	{"pgdrip_group_sessions_opened_per_minute",
+	 "Sessions the group opened per minute lately (churn; absent: none "
+	 "seen)",
+	 g_opened_per_min},
+	{"pgdrip_group_session_median_lifetime_seconds",
+	 "Median lifetime of the group's sessions seen closing (absent: none)",
+	 g_lifetime},
 	{"pgdrip_group_exhaustion_forecast_seconds",
 	 "Seconds until the group's growth exhausts the nearest server, role "
 	 "or database limit (absent: not growing)",

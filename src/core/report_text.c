@@ -57,7 +57,7 @@ struct layout {
 static void group_flags(const struct report_group *g, char *buf, size_t len)
 {
 	buf[0] = '\0';
-	if (g->trend.flagged) {
+	if (g->flagged) {
 		snprintf(buf + strlen(buf), len - strlen(buf), "LEAK ");
 	}
 	if (g->states[SESSION_STATE_IDLE_TX] +
@@ -299,8 +299,8 @@ static void write_group_row(FILE *out, const struct report *r,
 		fputc(' ', out);
 	}
 	if (st->color && flags[0] != '\0') {
-		fprintf(out, "%s%s%s", g->trend.flagged ? SGR_RED : SGR_YELLOW,
-			flags, SGR_RESET);
+		fprintf(out, "%s%s%s", g->flagged ? SGR_RED : SGR_YELLOW, flags,
+			SGR_RESET);
 	} else {
 		fputs(flags, out);
 	}
@@ -448,6 +448,125 @@ static void write_idle_tx(FILE *out, const struct report *r,
 	}
 }
 
+/* "40s-9m", or one duration when both are about the same. */
+static void format_range(char *buf, size_t len, double lo, double hi)
+{
+	char a[32];
+	char b[32];
+
+	units_format_duration(a, sizeof(a), lo);
+	units_format_duration(b, sizeof(b), hi);
+	if (strcmp(a, b) == 0) {
+		snprintf(buf, len, "%s", a);
+	} else {
+		snprintf(buf, len, "%s-%s", a, b);
+	}
+}
+
+/* The verdict in numbers: how many sessions sit unused, for how long,
+ * whether any came back, how often one more is left. */
+static void write_session_verdict(FILE *out, const struct report *r,
+				  const struct report_group *g)
+{
+	const struct group_sessions *s = &g->sessions;
+	char range[80];
+	char every[32];
+
+	if (r->wrapped) {
+		double lo = INFINITY;
+		double hi = 0;
+
+		for (size_t i = 0; i < g->evidence_count; i++) {
+			lo = fmin(lo, g->evidence[i].unused_s);
+			hi = fmax(hi, g->evidence[i].unused_s);
+		}
+		format_range(range, sizeof(range), lo, hi);
+		fprintf(out,
+			"the command left %d session%s unused (another "
+			"opened after each one's last use, and it was never "
+			"used again), for %s",
+			g->evidence_total, g->evidence_total == 1 ? "" : "s",
+			range);
+		return;
+	}
+	format_range(range, sizeof(range), s->unused_min_s, s->unused_max_s);
+	fprintf(out, "%s%d sessions unused for %s, %s",
+		strcmp(g->verdict, "stuck") == 0 ? "stuck: " : "", s->abandoned,
+		range,
+		s->exonerated == 0 ? "none reused"
+				   : "some came back (the wait was raised)");
+	if (isfinite(s->every_s)) {
+		units_format_duration(every, sizeof(every), s->every_s);
+		fprintf(out, ", one more every ~%s", every);
+	}
+	fprintf(out, "; %d of its %d open sessions",
+		s->abandoned + s->unused_long, s->tracked);
+}
+
+/* The count's second opinion: the slope and the forecast. */
+static void write_trend(FILE *out, const struct report_group *g,
+			const struct text_style *st)
+{
+	char span[32];
+
+	units_format_duration(span, sizeof(span), g->trend.span_s);
+	fprintf(out, "%+.1f/min over %s, +%.0f connections, confidence %.1f%%",
+		g->trend.slope_per_min, span, g->trend.net_growth,
+		100 * g->trend.confidence);
+	if (isfinite(g->forecast_s)) {
+		char lim[300];
+		char when[32];
+
+		text_sanitize(lim, sizeof(lim), g->forecast_name,
+			      strlen(g->forecast_name), st->utf8);
+		units_format_duration(when, sizeof(when), g->forecast_s);
+		if (g->forecast_kind == LIMIT_KIND_SERVER) {
+			fprintf(out,
+				"; exhausts the server's %d usable "
+				"connections in %s",
+				g->forecast_limit, when);
+		} else {
+			fprintf(out, "; exhausts %s %s's limit of %d in %s",
+				report_limit_kind_name(g->forecast_kind), lim,
+				g->forecast_limit, when);
+		}
+	}
+}
+
+/* The sessions the verdict rests on, so the user can line them up
+ * with what the application did: when each opened, its last query. */
+static void write_evidence(FILE *out, const struct report *r,
+			   const struct report_group *g,
+			   const struct text_style *st)
+{
+	size_t shown = g->evidence_count < 5 ? g->evidence_count : 5;
+
+	for (size_t i = 0; i < shown; i++) {
+		const struct report_evidence *e = &g->evidence[i];
+		char opened[48];
+		char unused[32];
+		int query_width = room_after(st, 60, 20);
+
+		units_format_utc(opened, sizeof(opened), e->opened_epoch_s,
+				 UTC_TIME_ZONE);
+		units_format_duration(unused, sizeof(unused), e->unused_s);
+		fprintf(out, "    pid %d opened %s, unused %s%s: ", e->pid,
+			opened, unused,
+			isfinite(e->closed_epoch_s) ? " until it closed" : "");
+		text_write_cut(out, e->query[0] ? e->query : "(no query)",
+			       query_width, st->utf8);
+		if (e->client.pid > 0) {
+			fprintf(out, " (held by pid %d)", e->client.pid);
+		}
+		fputc('\n', out);
+	}
+	if (g->evidence_total > (int)shown) {
+		fprintf(out, "    ... and %d more (all in the JSON report)\n",
+			g->evidence_total - (int)shown);
+	}
+	(void)r;
+}
+
 static void write_leaks(FILE *out, const struct report *r,
 			const struct text_style *st)
 {
@@ -457,51 +576,38 @@ static void write_leaks(FILE *out, const struct report *r,
 		const struct report_group *g = &r->groups[i];
 		char label[500];
 		char name[600];
-		char span[32];
 
-		if (!g->trend.flagged) {
+		if (!g->flagged) {
 			continue;
 		}
 		if (!any) {
-			fputs("\nGrowing steadily (possible leaks):\n", out);
+			fputs(r->wrapped
+				      ? "\nLeaks (sessions the command opened "
+					"and left unused):\n"
+				      : "\nLeaks (sessions left unused while "
+					"others were opened):\n",
+			      out);
 			any = true;
 		}
 		report_group_label(r, g, label, sizeof(label));
 		text_sanitize(name, sizeof(name), label, strlen(label),
 			      st->utf8);
-		units_format_duration(span, sizeof(span), g->trend.span_s);
-		fprintf(out,
-			"  %s: %+.1f/min over %s, +%.0f connections, "
-			"confidence %.1f%%",
-			name, g->trend.slope_per_min, span, g->trend.net_growth,
-			100 * g->trend.confidence);
-		if (isfinite(g->forecast_s)) {
-			char lim[300];
-			char when[32];
-
-			text_sanitize(lim, sizeof(lim), g->forecast_name,
-				      strlen(g->forecast_name), st->utf8);
-			units_format_duration(when, sizeof(when),
-					      g->forecast_s);
-			if (g->forecast_kind == LIMIT_KIND_SERVER) {
-				fprintf(out,
-					"; exhausts the server's %d usable "
-					"connections in %s",
-					g->forecast_limit, when);
-			} else {
-				fprintf(out,
-					"; exhausts %s %s's limit of %d in %s",
-					report_limit_kind_name(
-						g->forecast_kind),
-					lim, g->forecast_limit, when);
-			}
+		fprintf(out, "  %s: ", name);
+		if (g->by_sessions) {
+			write_session_verdict(out, r, g);
+			fputs("\n    growth ", out);
+		} else {
+			fputs("(by its count alone: the server hides its "
+			      "sessions' times) ",
+			      out);
 		}
+		write_trend(out, g, st);
 		fputc('\n', out);
 		write_holder(out, g, st);
+		write_evidence(out, r, g, st);
 	}
 }
 
-/* Wrap mode: what the command left open, and who opened it. */
 static void write_leftovers(FILE *out, const struct report *r,
 			    const struct text_style *st)
 {
@@ -779,8 +885,11 @@ static void format_value(char *buf, size_t len, const struct check_result *c)
 	} else if (strcmp(c->name, "max-growth") == 0) {
 		snprintf(buf, len, "growing %.1f/min (limit %.1f/min)",
 			 c->value, c->limit);
+	} else if (strcmp(c->name, "max-churn") == 0) {
+		snprintf(buf, len, "opening %.1f sessions/min (limit %.1f/min)",
+			 c->value, c->limit);
 	} else if (strcmp(c->name, "fail-on-growth") == 0) {
-		snprintf(buf, len, "is growing steadily");
+		snprintf(buf, len, "is leaking (sessions left unused)");
 	} else if (strcmp(c->name, "max-idle-tx") == 0) {
 		snprintf(buf, len, "%.0f sessions (limit %.0f)", c->value,
 			 c->limit);

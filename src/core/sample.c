@@ -146,6 +146,10 @@ void sample_init(struct sample *sample)
 	memset(sample, 0, sizeof(*sample));
 	sample->server.idle_session_timeout_s = NAN;
 	sample->server_epoch_s = NAN;
+	sample->command_started_epoch_s = NAN;
+	sample->command_ended_epoch_s = NAN;
+	sample->command_line = "";
+	sample->command_status = -1;
 	arena_init(&sample->arena);
 }
 
@@ -171,6 +175,10 @@ void sample_reset(struct sample *sample)
 	sample->taken_at_epoch_s = 0;
 	sample->elapsed_ms = 0;
 	sample->server_epoch_s = NAN;
+	sample->command_started_epoch_s = NAN;
+	sample->command_ended_epoch_s = NAN;
+	sample->command_line = "";
+	sample->command_status = -1;
 	sample->status = SAMPLE_STATUS_OK;
 	arena_reset(&sample->arena);
 }
@@ -247,6 +255,10 @@ void sample_copy(struct sample *dst, const struct sample *src)
 	dst->taken_at_epoch_s = src->taken_at_epoch_s;
 	dst->elapsed_ms = src->elapsed_ms;
 	dst->server_epoch_s = src->server_epoch_s;
+	dst->command_started_epoch_s = src->command_started_epoch_s;
+	dst->command_ended_epoch_s = src->command_ended_epoch_s;
+	dst->command_line = sample_strdup(dst, src->command_line);
+	dst->command_status = src->command_status;
 	dst->status = src->status;
 	dst->server = src->server;
 	for (size_t i = 0; i < src->session_count; i++) {
@@ -275,5 +287,19 @@ void sample_copy(struct sample *dst, const struct sample *src)
 		const struct sample_mark *m = &src->marks[i];
 
 		sample_add_mark(dst, m->kind, m->pid, m->ppid, m->name);
+	}
+}
+
+void sample_set_ages(struct sample *sample)
+{
+	double now = sample->server_epoch_s;
+
+	for (size_t i = 0; i < sample->session_count; i++) {
+		struct session *s = &sample->sessions[i];
+
+		s->backend_age_s = now - s->backend_start_epoch_s;
+		s->xact_age_s = now - s->xact_start_epoch_s;
+		s->state_age_s = now - s->state_change_epoch_s;
+		s->query_age_s = now - s->query_start_epoch_s;
 	}
 }

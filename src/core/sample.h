@@ -157,7 +157,15 @@ struct sample {
 	struct sample_mark *marks; /* owned; in the order they came */
 	size_t mark_count;
 	size_t mark_cap;
-	struct arena arena; /* owns every string above */
+	/* Wrap mode: the wrapped command started or ended since the last
+	 * sample (wall clock epoch seconds; NAN when not), its line (masked)
+	 * and exit status.  What --record keeps so that a replay judges the
+	 * command's run as the live run did. */
+	double command_started_epoch_s;
+	double command_ended_epoch_s;
+	const char *command_line; /* arena; "" */
+	int command_status;       /* -1 unknown */
+	struct arena arena;       /* owns every string above */
 };
 
 /* The number of sessions the sample holds (the sum of weights). */
@@ -183,6 +191,10 @@ const char *sample_strdup(struct sample *sample, const char *s);
 /* Copies at most max bytes, not cutting a UTF-8 sequence in half. */
 const char *sample_strndup_utf8(struct sample *sample, const char *s,
 				size_t max);
+
+/* Every session's ages from its moments and the server's clock
+ * (server_epoch_s): what the poller and a replay both derive. */
+void sample_set_ages(struct sample *sample);
 
 /* Deep copy (dst must be initialised; its old contents are dropped). */
 void sample_copy(struct sample *dst, const struct sample *src);

@@ -21,6 +21,9 @@ void tracker_default_params(struct tracker_params *params, double interval_s,
 	 * two samples will do. */
 	params->floor_s = wrap ? fmax(2 * interval_s, 0.5)
 			       : fmax(10 * interval_s, 10);
+	/* A pool that needs a connection while one is being returned may
+	 * open another: within this margin that is a race, not a pass. */
+	params->passed_margin_s = wrap ? 0.25 : 0.5;
 	params->gap_factor = 3;
 	params->closed_cap = wrap ? 100000 : 4096;
 }
@@ -190,6 +193,23 @@ void tracker_init(struct tracker *t, const struct tracker_params *params)
 	t->now = NAN;
 }
 
+void tracker_set_params(struct tracker *t, const struct tracker_params *params)
+{
+	size_t cap = params->closed_cap ? params->closed_cap : 1;
+	struct tracked *ring = xcalloc(cap, sizeof(*ring));
+	size_t keep = t->closed_count < cap ? t->closed_count : cap;
+
+	/* Oldest first into the new ring, the newest kept. */
+	for (size_t i = 0; i < keep; i++) {
+		ring[i] = *tracker_closed_at(t, keep - 1 - i);
+	}
+	free(t->closed);
+	t->closed = ring;
+	t->closed_count = keep;
+	t->closed_next = keep % cap;
+	t->params = *params;
+}
+
 void tracker_finish(struct tracker *t)
 {
 	if (t == NULL) {
@@ -255,7 +275,10 @@ double tracker_gap_p95_s(const struct tracker *t, const char *fine)
 
 double tracker_threshold_s(const struct tracker *t, const char *fine)
 {
-	return fmax(t->params.floor_s,
+	const struct tracker_fine *f = tracker_fine_of(t, fine);
+	double returned = f != NULL ? 1.5 * f->longest_return_s : 0;
+
+	return fmax(fmax(t->params.floor_s, returned),
 		    t->params.gap_factor * tracker_gap_p95_s(t, fine));
 }
 
@@ -312,6 +335,7 @@ static struct tracked *open_session(struct tracker *t, const struct session *s)
 	tr->closed_at = NAN;
 	tr->passed_over_at = NAN;
 	tr->idle_tx_since = NAN;
+	tr->max_idle_tx_s = -1; /* never seen idle in a transaction */
 	tr->last_use = use_moment(s, t->now);
 	tr->uses = isfinite(s->query_start_epoch_s) ? 1 : 0;
 	tr->client_command = intern(t, "");
@@ -342,8 +366,15 @@ static void note_use(struct tracker *t, struct tracked *tr, double moment,
 		note_gap(t, tr->fine, start - tr->last_use);
 		tr->reused = true;
 		if (isfinite(tr->passed_over_at)) {
+			struct tracker_fine *f = &t->fine[tr->fine_index];
+
+			/* It looked abandoned and came back: sessions of
+			 * this kind may sit that long, and are not leaked
+			 * for it. */
 			tr->exonerated = true;
-			fine_for(t, tr->fine)->exonerated++;
+			f->exonerated++;
+			f->longest_return_s = fmax(f->longest_return_s,
+						   start - tr->last_use);
 		}
 	}
 	tr->passed_over_at = NAN;

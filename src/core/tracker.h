@@ -67,7 +67,7 @@ struct tracked {
 	bool exonerated;       /* once abandoned-looking, then used */
 	bool weak;             /* times hidden (no pg_read_all_stats) */
 	enum session_state state;
-	double max_idle_tx_s; /* longest idle in a transaction seen */
+	double max_idle_tx_s; /* longest idle in a transaction seen; -1 never */
 	double idle_tx_since; /* server epoch the current one began; NAN */
 	const char *query;    /* interned: its last query (cut) */
 	int client_pid;       /* 0 unknown */
@@ -86,6 +86,7 @@ struct tracker_fine {
 	size_t opened; /* sessions first seen in it */
 	size_t closed;
 	size_t exonerated;
+	double longest_return_s; /* the longest an exonerated one sat */
 };
 
 struct tracker {
@@ -127,6 +128,11 @@ struct tracker {
 };
 
 void tracker_init(struct tracker *t, const struct tracker_params *params);
+
+/* New parameters from now on (a replay learns it is a wrapped run only
+ * from its record); the closed sessions held are kept, up to the new
+ * capacity. */
+void tracker_set_params(struct tracker *t, const struct tracker_params *params);
 void tracker_finish(struct tracker *t);
 
 /*
@@ -152,7 +158,8 @@ bool tracker_passed_over(const struct tracker *t, const struct tracked *s);
 double tracker_gap_p95_s(const struct tracker *t, const char *fine);
 
 /* The time unused after which a passed-over session of fine key is
- * abandoned: max(floor, gap_factor * p95 gap). */
+ * abandoned: max(floor, gap_factor * p95 gap, and half again the
+ * longest a passed-over session of it sat before it was used again). */
 double tracker_threshold_s(const struct tracker *t, const char *fine);
 
 /* Passed over and unused past its threshold. */

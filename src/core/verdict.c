@@ -91,6 +91,10 @@ static void count(struct group_sessions *gs, const struct tracker *t,
 		} else {
 			gs->passed_over++;
 		}
+	} else if (!s->in_use && unused >= threshold_s) {
+		/* A pool leaked full opens no more: its last sessions are
+		 * never passed over, yet they sit unused as long. */
+		gs->unused_long++;
 	}
 	if (!s->reused && s->uses <= 1 && !s->in_use &&
 	    s->first_seen > t->started && unused >= 2 * interval_s) {
@@ -136,7 +140,8 @@ static void decide(struct group_history *g, double t_s)
 	}
 	g->verdict = !g->flagged ? VERDICT_OK
 		     : gs->abandoned >= VERDICT_MIN_SESSIONS &&
-				     5 * gs->abandoned >= 4 * gs->tracked
+				     5 * (gs->abandoned + gs->unused_long) >=
+					     4 * gs->tracked
 			     ? VERDICT_STUCK
 			     : VERDICT_LEAKING;
 	if (g->flagged && isnan(g->first_flagged_s)) {
@@ -159,7 +164,12 @@ void verdict_update(struct history *history, const struct tracker *tracker,
 						   tracker->fine[i].key);
 	}
 	for (size_t g = 0; g < n; g++) {
+		/* Once a group's sessions were seen, its verdict rests on
+		 * them, even when none is open any more. */
+		bool known = history->groups[g].sessions.known;
+
 		reset(&history->groups[g].sessions);
+		history->groups[g].sessions.known = known;
 	}
 	for (size_t i = 0; i < tracker->live_count; i++) {
 		const struct tracked *s = &tracker->live[i];

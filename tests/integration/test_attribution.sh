@@ -98,7 +98,7 @@ end_sessions
 # report still says who held them.
 "$PGDRIP" --format json --interval 200ms --settle 1s --app attr_suite --output "$T_TMP/wrap.json" -- \
 	sh -c "'$WORKLOAD' suite:-:attr_suite:30:200:leak >/dev/null; true"
-is "$?" 0 "a leaky suite wrapped"
+is "$?" 1 "a leaky suite wrapped fails --max-leaked 0 (the default)"
 read -r suite_pid relation sessions <<<"$(held_by attr_suite "$T_TMP/wrap.json")"
 is "$relation" descendant "the suite's process is named as the wrapped command's descendant"
 like "$(command_of attr_suite "$T_TMP/wrap.json")" "^pgdrip-workload suite:-:attr_suite:30:200:leak$" \
@@ -118,7 +118,7 @@ like "$(cat "$T_TMP/wrap.txt")" "sessions held by pid [0-9]+ \(pgdrip-workload s
 "$PGDRIP" --format json --interval 200ms --settle 1s --app pytest-suite \
 	--output "$T_TMP/pytest.json" -- /usr/bin/python3 -m pytest -q \
 	-p no:cacheprovider "$(dirname "$0")/pysuite" >"$T_TMP/pytest.out" 2>&1
-is "$?" 0 "a leaky pytest suite wrapped (it passes)"
+is "$?" 1 "a leaky pytest suite wrapped fails (its tests pass)"
 read -r py_pid relation sessions <<<"$(held_by pytest-suite "$T_TMP/pytest.json")"
 is "$relation" command "the pytest process is named, as the wrapped command"
 like "$(command_of pytest-suite "$T_TMP/pytest.json")" "^python3 -m pytest -q -p no:cacheprovider .*pysuite$" \

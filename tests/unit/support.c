@@ -198,6 +198,9 @@ static void fill_group(struct report_group *g, const char *user,
 	g->db_limit = -1;
 	g->db_usage_pct = NAN;
 	g->trend.p_value = 1;
+	g->verdict = "ok";
+	g->opened_per_min = NAN;
+	g->median_lifetime_s = NAN;
 }
 
 /*
@@ -244,6 +247,9 @@ void support_build_report(struct report *r, const char *name)
 	g->states[SESSION_STATE_IDLE_TX] = 1;
 	g->states[SESSION_STATE_ACTIVE] = 2;
 	g->trend.flagged = true;
+	g->flagged = true;
+	g->verdict = "leaking";
+	g->by_sessions = true;
 	g->trend.slope_per_min = 60;
 	g->trend.net_growth = 28;
 	g->trend.p_value = 0.001;

@@ -1,7 +1,9 @@
 /*
  * test_record.c - the --record format: samples with hostile names written
- * and read back equal, aggregation into rows, failed samples, cut and
- * corrupt lines, huge lines and binary garbage.
+ * and read back equal, sessions followed by identity across lines (open,
+ * change, gone; a whole line after a lost one), sessions without an
+ * identity counted in rows, failed samples, cut and corrupt lines, huge
+ * lines and binary garbage, and the lines of formats 1 and 2.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <cmocka.h>
 
 #include "record.h"
+#include "support.h"
 
 #include <errno.h>
 #include <math.h>
@@ -74,6 +77,11 @@ static void fill_server(struct sample *s)
 		 "watcher\xff");
 }
 
+/* The server's clock in the test samples: their ages are against it. */
+#define NOW 1763900000.0
+
+/* A session with an identity: opened 3600 s before NOW, idle (its last
+ * query ended) 60 s before, no transaction. */
 static struct session *add(struct sample *s, const char *name, const char *addr,
 			   int port, enum session_state state)
 {
@@ -87,6 +95,23 @@ static struct session *add(struct sample *s, const char *name, const char *addr,
 	x->client_addr = sample_strdup(s, addr);
 	x->client_port = port;
 	x->state = state;
+	x->backend_start_epoch_s = NOW - 3600 + x->pid / 1000.0;
+	x->query_start_epoch_s = NOW - 61;
+	x->state_change_epoch_s = NOW - 60;
+	s->server_epoch_s = NOW;
+	return x;
+}
+
+/* A session the server hid the times of: no identity, counted in rows. */
+static struct session *add_hidden(struct sample *s, const char *name,
+				  enum session_state state, int weight)
+{
+	struct session *x = add(s, name, "", -1, state);
+
+	x->weight = weight;
+	x->backend_start_epoch_s = NAN;
+	x->query_start_epoch_s = NAN;
+	x->state_change_epoch_s = NAN;
 	return x;
 }
 
@@ -156,10 +181,9 @@ static void test_roundtrip_hostile(void **state)
 		tx = add(&in, name, "192.168.1.2", 40000,
 			 SESSION_STATE_IDLE_TX_ABORTED);
 		tx->pid = 4242;
-		tx->state_age_s = 75.25;
-		tx->xact_age_s = 80.5;
-		tx->backend_age_s = 3600;
-		tx->xact_start_epoch_s = 1763899919.5;
+		tx->state_change_epoch_s = NOW - 75.25;
+		tx->xact_start_epoch_s = NOW - 80.5;
+		tx->backend_start_epoch_s = NOW - 3600;
 		tx->query = sample_strdup(&in, name);
 		sample_add_role_limit(&in, name, 40);
 		sample_add_db_limit(&in, name, -1);
@@ -167,7 +191,7 @@ static void test_roundtrip_hostile(void **state)
 
 		text = capture_sample(&in, &len);
 		assert_int_equal(memchr(text, '\n', len), text + len - 1);
-		assert_non_null(strstr(text, "{\"v\":2,\"t\":1763900000.125,"));
+		assert_non_null(strstr(text, "{\"v\":3,\"t\":1763900000.125,"));
 		assert_int_equal(read_all(text, len, &back, &err, NULL), 1);
 
 		assert_true(fabs(back.taken_at_epoch_s - 1763900000.125) <
@@ -184,13 +208,16 @@ static void test_roundtrip_hostile(void **state)
 		assert_string_equal(back.server.current_user, "watcher\xff");
 
 		assert_int_equal(sample_session_total(&back), 7);
-		/* Rows keep the client address, not the port. */
+		/* Every session comes back whole, its port too. */
 		assert_int_equal(weight_of(&back, name, SESSION_STATE_IDLE, "",
 					   -1),
 				 3);
 		assert_int_equal(weight_of(&back, name, SESSION_STATE_ACTIVE,
-					   "10.0.0.7", 0),
-				 2);
+					   "10.0.0.7", 5432),
+				 1);
+		assert_int_equal(weight_of(&back, name, SESSION_STATE_ACTIVE,
+					   "10.0.0.7", 5433),
+				 1);
 		for (size_t k = 0; k < back.session_count; k++) {
 			if (back.sessions[k].pid == 4242) {
 				got = &back.sessions[k];
@@ -206,8 +233,8 @@ static void test_roundtrip_hostile(void **state)
 		assert_true(fabs(got->state_age_s - 75.25) < 1e-6);
 		assert_true(fabs(got->xact_age_s - 80.5) < 1e-6);
 		assert_true(fabs(got->backend_age_s - 3600) < 1e-6);
-		assert_true(fabs(got->xact_start_epoch_s - 1763899919.5) <
-			    1e-6);
+		assert_true(got->xact_start_epoch_s == NOW - 80.5);
+		assert_true(got->backend_start_epoch_s == NOW - 3600);
 
 		assert_int_equal(back.role_limit_count, 1);
 		assert_string_equal(back.role_limits[0].name, name);
@@ -223,7 +250,7 @@ static void test_roundtrip_hostile(void **state)
 }
 
 /* Names that would print alike if a backslash were not doubled stay
- * apart through a record: separate rows, each read back as it was. */
+ * apart through a record: each session read back as it was. */
 static void test_lookalikes(void **state)
 {
 	static const char *const names[] = {"\xff",    "\\xff", "\\\xff",
@@ -245,7 +272,8 @@ static void test_lookalikes(void **state)
 	}
 	text = capture_sample(&in, &len);
 	assert_int_equal(read_all(text, len, &back, &err, NULL), 1);
-	assert_int_equal(back.session_count, PGD_ARRAY_LEN(names));
+	assert_int_equal(back.session_count,
+			 PGD_ARRAY_LEN(names) * (PGD_ARRAY_LEN(names) + 1) / 2);
 	for (size_t i = 0; i < PGD_ARRAY_LEN(names); i++) {
 		assert_int_equal(weight_of(&back, names[i], SESSION_STATE_IDLE,
 					   "", -1),
@@ -286,6 +314,192 @@ static void one_session(struct sample *s, double t)
 }
 
 /* A full disk: the line is refused with ENOSPC, said in err. */
+
+/* Writes each sample through one record writer; returns the file. */
+static char *write_through(struct sample *samples, size_t n, size_t *len)
+{
+	char path[] = "/tmp/pgdrip-test-record.XXXXXX";
+	struct record_writer w;
+	struct errbuf err;
+	int fd = mkstemp(path);
+	char *text;
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_true(record_writer_open(&w, path, &err));
+	for (size_t i = 0; i < n; i++) {
+		assert_true(record_writer_sample(&w, &samples[i], &err));
+	}
+	assert_true(record_writer_close(&w, &err));
+	text = slurp(path, len);
+	unlink(path);
+	return text;
+}
+
+/* Line i of text (0-based), NUL-terminated in a copy. */
+static char *line_at(const char *text, size_t i)
+{
+	const char *p = text;
+	size_t n;
+
+	while (i-- > 0) {
+		p = strchr(p, '\n') + 1;
+	}
+	n = strcspn(p, "\n");
+	return strndup(p, n);
+}
+
+/* A second line says only what changed: one session new, one changed,
+ * one gone; read back, each sample is whole again. */
+static void test_deltas(void **state)
+{
+	struct sample s[2];
+	struct sample back;
+	struct errbuf err;
+	struct session *x;
+	char *text;
+	char *second;
+	size_t len;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		sample_init(&s[i]);
+		s[i].taken_at_epoch_s = NOW + i;
+		fill_server(&s[i]);
+		add(&s[i], "steady", "", -1, SESSION_STATE_IDLE);
+		add(&s[i], "busy", "", -1, SESSION_STATE_IDLE);
+	}
+	add(&s[0], "leaving", "", -1, SESSION_STATE_IDLE);
+	x = add(&s[1], "new\xff", "10.0.0.1", 5000, SESSION_STATE_ACTIVE);
+	x->pid = 999;
+	s[1].sessions[1].query_start_epoch_s = NOW + 0.5;
+	s[1].sessions[1].state_change_epoch_s = NOW + 0.7;
+	s[1].sessions[1].query = "SELECT 2";
+	s[1].server_epoch_s = NOW + 1;
+	text = write_through(s, 2, &len);
+	second = line_at(text, 1);
+	assert_non_null(strstr(text, "\"full\":true"));
+	assert_null(strstr(second, "\"full\""));
+	assert_null(strstr(second, "\"server\""));
+	assert_non_null(strstr(second, "\"open\":[{\"pid\":999,"));
+	assert_non_null(strstr(second, "\"change\":[{\"pid\":102,"));
+	assert_non_null(strstr(second, "\"query\":\"SELECT 2\""));
+	assert_non_null(strstr(second, "\"gone\":[[103,"));
+	assert_null(strstr(second, "steady"));
+	sample_init(&back);
+	assert_int_equal(read_all(text, len, &back, &err, NULL), 2);
+	assert_int_equal(back.session_count, 3);
+	for (size_t i = 0; i < back.session_count; i++) {
+		const struct session *b = &back.sessions[i];
+
+		assert_true(b->weight == 1 &&
+			    isfinite(b->backend_start_epoch_s));
+		if (b->pid == 102) {
+			assert_string_equal(b->query, "SELECT 2");
+			assert_true(fabs(b->state_age_s - 0.3) < 1e-6);
+		}
+		if (b->pid == 999) {
+			assert_string_equal(b->user, "new\xff");
+			assert_int_equal(b->client_port, 5000);
+			assert_int_equal(b->state, SESSION_STATE_ACTIVE);
+		}
+		assert_true(b->pid != 103);
+	}
+	assert_string_equal(back.server.version, "15.18");
+	free(second);
+	free(text);
+	sample_finish(&back);
+	sample_finish(&s[0]);
+	sample_finish(&s[1]);
+}
+
+/* A steady server costs a few bytes a sample, however many sessions. */
+static void test_steady_is_small(void **state)
+{
+	struct sample s[3];
+	char *text;
+	char *line;
+	size_t len;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		sample_init(&s[i]);
+		s[i].taken_at_epoch_s = NOW + i;
+		fill_server(&s[i]);
+		for (int k = 0; k < 2500; k++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "app%d", k % 50);
+			add(&s[i], name, "", -1, SESSION_STATE_IDLE);
+		}
+		s[i].server_epoch_s = NOW + i;
+	}
+	text = write_through(s, 3, &len);
+	line = line_at(text, 2);
+	assert_true(strlen(line) < 200);
+	assert_true(len > 2500 * 100);
+	free(line);
+	free(text);
+	for (int i = 0; i < 3; i++) {
+		sample_finish(&s[i]);
+	}
+}
+
+struct table_case {
+	const char *name;
+	const char *text;
+	const char *error;
+};
+
+#define WHOLE                                                                 \
+	"{\"v\":3,\"t\":1,\"status\":\"ok\",\"now\":1,\"full\":true,"         \
+	"\"server\":{\"version\":\"15\"},\"open\":[{\"pid\":1,\"start\":0.5," \
+	"\"state\":\"idle\"}],\"sessions\":1}\n"
+
+static const struct table_case table_cases[] = {
+	{"a change before its open",
+	 WHOLE "{\"v\":3,\"t\":2,\"status\":\"ok\",\"now\":2,\"change\":[{"
+	       "\"pid\":2,\"start\":0.5}]}\n",
+	 "line 2: session 2 changed before it opened"},
+	{"gone before its open",
+	 WHOLE
+	 "{\"v\":3,\"t\":2,\"status\":\"ok\",\"now\":2,\"gone\":[[7,1]]}\n",
+	 "line 2: session 7 gone before it opened"},
+	{"a count that disagrees",
+	 WHOLE "{\"v\":3,\"t\":2,\"status\":\"ok\",\"now\":2,\"sessions\":5}\n",
+	 "line 2: the line says 5 sessions and holds 1"},
+	{"sessions before a whole line",
+	 "{\"v\":3,\"t\":2,\"status\":\"ok\",\"now\":2,\"sessions\":0}\n",
+	 "line 1: a line of sessions before any whole line"},
+	{"opened twice",
+	 WHOLE "{\"v\":3,\"t\":2,\"status\":\"ok\",\"now\":2,\"open\":[{"
+	       "\"pid\":1,\"start\":0.5}]}\n",
+	 "line 2: session 1 opened twice"},
+	{"a session without its start",
+	 WHOLE "{\"v\":3,\"t\":2,\"status\":\"ok\",\"now\":2,\"open\":[{"
+	       "\"pid\":3}]}\n",
+	 "line 2: a session without its pid and start"},
+};
+
+/* What cannot follow from the lines before is an error naming the line. */
+static void test_table_errors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < PGD_ARRAY_LEN(table_cases); i++) {
+		const struct table_case *c = &table_cases[i];
+		struct sample back;
+		struct errbuf err = {{0}};
+
+		sample_init(&back);
+		if (read_all(c->text, strlen(c->text), &back, &err, NULL) !=
+			    -1 ||
+		    strcmp(err.msg, c->error) != 0) {
+			fail_msg("%s: got \"%s\"", c->name, err.msg);
+		}
+		sample_finish(&back);
+	}
+}
+
 static void test_writer_full(void **state)
 {
 	struct record_writer w;
@@ -425,6 +639,8 @@ static void test_writer_repairs_tail(void **state)
 	sample_finish(&s);
 }
 
+/* Sessions the server hid the times of have no identity: counted in
+ * rows per key tuple, a row read back keeping its weight. */
 static void test_aggregation(void **state)
 {
 	struct sample in;
@@ -439,26 +655,24 @@ static void test_aggregation(void **state)
 	in.taken_at_epoch_s = 1000;
 	fill_server(&in);
 	for (int k = 0; k < 10; k++) {
-		add(&in, "app", "10.1.1.1", 50000 + k, SESSION_STATE_IDLE);
+		add_hidden(&in, "app", SESSION_STATE_UNKNOWN, 1);
 	}
-	/* An already aggregated session keeps its weight, even idle in a
-	 * transaction (a row read back from a file). */
-	add(&in, "app", "10.1.1.1", 1, SESSION_STATE_IDLE)->weight = 5;
+	add_hidden(&in, "app", SESSION_STATE_IDLE, 5);
 	add(&in, "app", "10.1.1.1", 1, SESSION_STATE_ACTIVE);
-	add(&in, "app", "10.1.1.1", 1, SESSION_STATE_IDLE_TX)->weight = 4;
+	add_hidden(&in, "app", SESSION_STATE_IDLE_TX, 4);
 	text = capture_sample(&in, &len);
-	assert_non_null(strstr(text, "\"state\":\"idle\",\"count\":15}"));
-	assert_non_null(strstr(text, "\"state\":\"active\",\"count\":1}"));
+	assert_non_null(strstr(text, "\"state\":\"unknown\",\"count\":1}"));
+	assert_non_null(strstr(text, "\"state\":\"idle\",\"count\":5}"));
 	assert_non_null(strstr(text, "\"state\":\"idle_in_transaction\","
 				     "\"count\":4}"));
-	assert_non_null(strstr(text, "\"idle_in_transaction\":[]"));
+	assert_non_null(strstr(text, "\"open\":[{\"pid\":"));
+	assert_non_null(strstr(text, "\"sessions\":20}"));
 	assert_int_equal(read_all(text, len, &back, &err, NULL), 1);
-	assert_int_equal(back.session_count, 3);
-	assert_int_equal(weight_of(&back, "app", SESSION_STATE_IDLE, "10.1.1.1",
-				   0),
-			 15);
-	assert_int_equal(weight_of(&back, "app", SESSION_STATE_IDLE_TX,
-				   "10.1.1.1", 0),
+	assert_int_equal(weight_of(&back, "app", SESSION_STATE_IDLE, "", -1),
+			 5);
+	assert_int_equal(weight_of(&back, "app", SESSION_STATE_UNKNOWN, "", -1),
+			 10);
+	assert_int_equal(weight_of(&back, "app", SESSION_STATE_IDLE_TX, "", -1),
 			 4);
 	assert_int_equal(sample_session_total(&back), 20);
 	free(text);
@@ -551,10 +765,13 @@ static void test_rounded_times_survive(void **state)
 	in.elapsed_ms = 0.87654321;
 	fill_server(&in);
 	tx = add(&in, "app", "", -1, SESSION_STATE_IDLE_TX);
-	tx->state_age_s = 75.123456789;
-	tx->xact_age_s = 80.987654321;
-	tx->backend_age_s = 3600.0004999;
-	tx->xact_start_epoch_s = 1795429337.1234567891;
+	in.server_epoch_s = 1795429418.120511;
+	tx->state_change_epoch_s = 1795429343.001234;
+	tx->query_start_epoch_s = 1795429343.000001;
+	tx->backend_start_epoch_s = 1795425818.119999;
+	tx->xact_start_epoch_s = 1795429337.123456;
+	/* What the poller does: ages from the server's clock, rounded. */
+	sample_set_ages(&in);
 	record_round_times(&in);
 	assert_true(in.taken_at_epoch_s == 1795429418.123);
 	text = capture_sample(&in, &len);
@@ -567,6 +784,11 @@ static void test_rounded_times_survive(void **state)
 	assert_true(back.sessions[0].backend_age_s == tx->backend_age_s);
 	assert_true(back.sessions[0].xact_start_epoch_s ==
 		    tx->xact_start_epoch_s);
+	assert_true(back.sessions[0].backend_start_epoch_s ==
+		    tx->backend_start_epoch_s);
+	assert_true(back.sessions[0].state_change_epoch_s ==
+		    tx->state_change_epoch_s);
+	assert_true(back.server_epoch_s == in.server_epoch_s);
 	free(text);
 	sample_finish(&in);
 	sample_finish(&back);
@@ -585,15 +807,18 @@ static void test_nan_ages(void **state)
 	sample_init(&in);
 	sample_init(&back);
 	in.taken_at_epoch_s = 1000;
-	add(&in, "app", "", -1, SESSION_STATE_IDLE_TX);
+	fill_server(&in);
+	add(&in, "app", "", -1, SESSION_STATE_IDLE_TX)->state_change_epoch_s =
+		NAN;
+	in.sessions[0].query_start_epoch_s = NAN;
 	text = capture_sample(&in, &len);
-	assert_non_null(strstr(text, "\"xact_age_s\":null"));
+	assert_non_null(strstr(text, "\"query_start\":null"));
 	assert_non_null(strstr(text, "\"xact_start\":null"));
 	assert_int_equal(read_all(text, len, &back, &err, NULL), 1);
 	assert_int_equal(back.session_count, 1);
 	assert_true(isnan(back.sessions[0].state_age_s));
 	assert_true(isnan(back.sessions[0].xact_age_s));
-	assert_true(isnan(back.sessions[0].backend_age_s));
+	assert_true(isnan(back.sessions[0].query_age_s));
 	assert_true(isnan(back.sessions[0].xact_start_epoch_s));
 	assert_int_equal(back.sessions[0].client_port, -1);
 	free(text);
@@ -620,7 +845,7 @@ static void test_failed(void **state)
 	add(&in, "ghost", "", -1, SESSION_STATE_IDLE);
 	record_write_sample(out, &in);
 	fclose(out);
-	assert_non_null(strstr(buf, "{\"v\":2,\"t\":1763900001.5,"
+	assert_non_null(strstr(buf, "{\"v\":3,\"t\":1763900001.5,"
 				    "\"status\":\"failed\",\"error\":"));
 	assert_null(strstr(buf, "ghost"));
 	assert_int_equal(read_all(buf, size, &back, &err, NULL), 2);
@@ -716,7 +941,7 @@ static const struct read_case read_cases[] = {
 	{"unknown version", OK_LINE "{\"v\":999,\"t\":2,\"status\":\"ok\"}\n",
 	 0, -1,
 	 "line 2: format version 999 is not one this pgdrip reads "
-	 "(1 to 2)",
+	 "(1 to 3)",
 	 false},
 	{"version 0", "{\"v\":0,\"t\":2,\"status\":\"ok\"}\n", 0, -1,
 	 "line 1: format version 0 is not", false},
@@ -1003,6 +1228,9 @@ int main(void)
 		cmocka_unit_test(test_rounded_times_survive),
 		cmocka_unit_test(test_lookalikes),
 		cmocka_unit_test(test_writer_full),
+		cmocka_unit_test(test_deltas),
+		cmocka_unit_test(test_steady_is_small),
+		cmocka_unit_test(test_table_errors),
 		cmocka_unit_test(test_writer_cut_back),
 		cmocka_unit_test(test_writer_repairs_tail),
 		cmocka_unit_test(test_aggregation),

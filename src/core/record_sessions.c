@@ -1,0 +1,928 @@
+/*
+ * record_sessions.c - format 3's session deltas (see record_sessions.h):
+ * the writer remembers what it wrote, the reader what it read, both by
+ * session identity, so only what changed goes into a line.
+ */
+#include "record_sessions.h"
+
+#include "group.h"
+#include "record.h"
+#include "report_json.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- shared ---- */
+
+static uint64_t identity_hash(int pid, double start)
+{
+	uint64_t us = (uint64_t)llround(start * 1e6);
+
+	return ((uint64_t)(uint32_t)pid * 0x9E3779B97F4A7C15ULL) ^
+	       (us * 0xBF58476D1CE4E5B9ULL);
+}
+
+static bool same_moment(double a, double b)
+{
+	return (isnan(a) && isnan(b)) || a == b;
+}
+
+static uint64_t hash_text(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		h = (h ^ *p) * 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The wait event as one field: "Client:ClientRead", "" for none. */
+static void format_wait(char *buf, size_t size, const struct session *s)
+{
+	snprintf(buf, size, "%s%s%s", s->wait_event_type,
+		 s->wait_event[0] != '\0' ? ":" : "", s->wait_event);
+}
+
+/* ---- the writer ---- */
+
+/* A session as last written: enough to see what changed. */
+struct written {
+	int pid;
+	double start;
+	enum session_state state;
+	double state_change;
+	double query_start;
+	double xact_start;
+	uint64_t wait;
+	uint64_t query;
+	int client_pid;
+	uint64_t client_command;
+	enum client_relation relation;
+	bool seen; /* in the sample being written */
+};
+
+struct record_delta {
+	struct written *sessions;
+	size_t count;
+	size_t cap;
+	struct group_index index;
+	bool full; /* the next line is whole */
+	struct server_info server;
+	uint64_t limits; /* a hash of the role and database limits */
+};
+
+struct record_delta *record_delta_create(void)
+{
+	struct record_delta *d = xcalloc(1, sizeof(*d));
+
+	group_index_init(&d->index);
+	d->full = true;
+	return d;
+}
+
+void record_delta_destroy(struct record_delta *d)
+{
+	if (d != NULL) {
+		free(d->sessions);
+		group_index_finish(&d->index);
+		free(d);
+	}
+}
+
+void record_delta_reset(struct record_delta *d)
+{
+	d->count = 0;
+	group_index_clear(&d->index);
+	d->full = true;
+}
+
+static bool has_identity(const struct session *s)
+{
+	return s->weight == 1 && isfinite(s->backend_start_epoch_s);
+}
+
+static size_t find_written(const struct record_delta *d, int pid, double start)
+{
+	size_t cursor = 0;
+	size_t i;
+
+	while ((i = group_index_find(&d->index, identity_hash(pid, start),
+				     &cursor)) != (size_t)GROUP_NONE) {
+		if (d->sessions[i].pid == pid &&
+		    d->sessions[i].start == start) {
+			return i;
+		}
+	}
+	return (size_t)GROUP_NONE;
+}
+
+static void remember(struct written *w, const struct session *s)
+{
+	char wait[256];
+
+	format_wait(wait, sizeof(wait), s);
+	w->pid = s->pid;
+	w->start = s->backend_start_epoch_s;
+	w->state = s->state;
+	w->state_change = s->state_change_epoch_s;
+	w->query_start = s->query_start_epoch_s;
+	w->xact_start = s->xact_start_epoch_s;
+	w->wait = hash_text(wait);
+	w->query = hash_text(s->query);
+	w->client_pid = s->client_pid;
+	w->client_command = hash_text(s->client_command);
+	w->relation = s->client_relation;
+}
+
+static void write_identity(struct json_writer *w, int pid, double start)
+{
+	json_key(w, "pid");
+	json_int(w, pid);
+	json_key(w, "start");
+	json_double(w, start, 6);
+}
+
+static void write_client_process(struct json_writer *w, const struct session *s)
+{
+	json_key(w, "client_process");
+	if (s->client_pid <= 0) {
+		json_null(w);
+		return;
+	}
+	json_begin_object(w);
+	report_json_process_members(w, s->client_pid, s->client_command,
+				    s->client_relation);
+	json_end_object(w);
+}
+
+static void write_state(struct json_writer *w, const struct session *s)
+{
+	json_key(w, "state");
+	json_string(w, sample_state_key(s->state));
+}
+
+static void write_moment(struct json_writer *w, const char *key, double v)
+{
+	json_key(w, key);
+	json_double(w, v, 6);
+}
+
+static void write_wait(struct json_writer *w, const struct session *s)
+{
+	char wait[256];
+
+	format_wait(wait, sizeof(wait), s);
+	json_key(w, "wait");
+	json_string(w, wait);
+}
+
+static void write_open(struct json_writer *w, const struct session *s)
+{
+	json_begin_object(w);
+	write_identity(w, s->pid, s->backend_start_epoch_s);
+	json_key(w, "user");
+	json_string(w, s->user);
+	json_key(w, "application");
+	json_string(w, s->app);
+	json_key(w, "database");
+	json_string(w, s->db);
+	json_key(w, "client");
+	json_string(w, group_session_key(s, GROUP_KEY_CLIENT));
+	json_key(w, "client_port");
+	json_int(w, s->client_port);
+	write_state(w, s);
+	write_moment(w, "state_change", s->state_change_epoch_s);
+	write_moment(w, "query_start", s->query_start_epoch_s);
+	write_moment(w, "xact_start", s->xact_start_epoch_s);
+	write_wait(w, s);
+	json_key(w, "query");
+	json_string(w, s->query);
+	if (s->client_pid > 0) {
+		write_client_process(w, s);
+	}
+	json_end_object(w);
+}
+
+static bool changed(const struct written *was, const struct session *s)
+{
+	struct written now;
+
+	remember(&now, s);
+	return now.state != was->state ||
+	       !same_moment(now.state_change, was->state_change) ||
+	       !same_moment(now.query_start, was->query_start) ||
+	       !same_moment(now.xact_start, was->xact_start) ||
+	       now.wait != was->wait || now.query != was->query ||
+	       now.client_pid != was->client_pid ||
+	       now.client_command != was->client_command ||
+	       now.relation != was->relation;
+}
+
+/* The fields of s that differ from what was written; false when none. */
+static bool write_change(struct json_writer *w, const struct written *was,
+			 const struct session *s)
+{
+	struct written now;
+	bool begun = false;
+
+	remember(&now, s);
+#define FIELD_CHANGED(cond, write)                                        \
+	do {                                                              \
+		if (cond) {                                               \
+			if (!begun) {                                     \
+				json_begin_object(w);                     \
+				write_identity(w, s->pid,                 \
+					       s->backend_start_epoch_s); \
+				begun = true;                             \
+			}                                                 \
+			write;                                            \
+		}                                                         \
+	} while (0)
+	FIELD_CHANGED(now.state != was->state, write_state(w, s));
+	FIELD_CHANGED(!same_moment(now.state_change, was->state_change),
+		      write_moment(w, "state_change", s->state_change_epoch_s));
+	FIELD_CHANGED(!same_moment(now.query_start, was->query_start),
+		      write_moment(w, "query_start", s->query_start_epoch_s));
+	FIELD_CHANGED(!same_moment(now.xact_start, was->xact_start),
+		      write_moment(w, "xact_start", s->xact_start_epoch_s));
+	FIELD_CHANGED(now.wait != was->wait, write_wait(w, s));
+	FIELD_CHANGED(now.query != was->query,
+		      (json_key(w, "query"), json_string(w, s->query)));
+	FIELD_CHANGED(now.client_pid != was->client_pid ||
+			      now.client_command != was->client_command ||
+			      now.relation != was->relation,
+		      write_client_process(w, s));
+#undef FIELD_CHANGED
+	if (begun) {
+		json_end_object(w);
+	}
+	return begun;
+}
+
+static uint64_t hash_limits(const struct sample *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < s->role_limit_count; i++) {
+		h = (h ^ hash_text(s->role_limits[i].name)) * 31 +
+		    (uint64_t)(unsigned)s->role_limits[i].limit;
+	}
+	h = h * 1099511628211ULL + 0xD;
+	for (size_t i = 0; i < s->db_limit_count; i++) {
+		h = (h ^ hash_text(s->db_limits[i].name)) * 31 +
+		    (uint64_t)(unsigned)s->db_limits[i].limit;
+	}
+	return h;
+}
+
+static bool same_server(const struct server_info *a,
+			const struct server_info *b)
+{
+	return strcmp(a->version, b->version) == 0 &&
+	       a->version_num == b->version_num &&
+	       a->max_connections == b->max_connections &&
+	       a->superuser_reserved == b->superuser_reserved &&
+	       a->reserved == b->reserved &&
+	       same_moment(a->idle_session_timeout_s,
+			   b->idle_session_timeout_s) &&
+	       a->can_read_all_stats == b->can_read_all_stats &&
+	       strcmp(a->current_user, b->current_user) == 0;
+}
+
+static void write_limits(struct json_writer *w, const char *key,
+			 const struct named_limit *limits, size_t count)
+{
+	json_key(w, key);
+	json_begin_array(w);
+	for (size_t i = 0; i < count; i++) {
+		json_begin_object(w);
+		json_key(w, "name");
+		json_string(w, limits[i].name);
+		json_key(w, "limit");
+		json_int(w, limits[i].limit);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+static void write_server(struct json_writer *w, const struct server_info *s)
+{
+	json_key(w, "server");
+	json_begin_object(w);
+	json_key(w, "version");
+	json_string(w, s->version);
+	json_key(w, "version_num");
+	json_int(w, s->version_num);
+	json_key(w, "max_connections");
+	json_int(w, s->max_connections);
+	json_key(w, "superuser_reserved");
+	json_int(w, s->superuser_reserved);
+	json_key(w, "reserved");
+	json_int(w, s->reserved);
+	json_key(w, "idle_session_timeout_s");
+	json_double(w, s->idle_session_timeout_s, 3);
+	json_key(w, "can_read_all_stats");
+	json_bool(w, s->can_read_all_stats);
+	json_key(w, "current_user");
+	json_string(w, s->current_user);
+	json_end_object(w);
+}
+
+/* The server and the limits: on a whole line, or when they changed. */
+static void write_settings(struct json_writer *w, struct record_delta *d,
+			   const struct sample *s)
+{
+	uint64_t limits = hash_limits(s);
+
+	if (d->full || !same_server(&d->server, &s->server)) {
+		write_server(w, &s->server);
+		d->server = s->server;
+	}
+	if (d->full || limits != d->limits) {
+		write_limits(w, "role_limits", s->role_limits,
+			     s->role_limit_count);
+		write_limits(w, "db_limits", s->db_limits, s->db_limit_count);
+		d->limits = limits;
+	}
+}
+
+/* New and changed sessions, in two arrays; marks each seen. */
+static void write_sessions(struct json_writer *w, struct record_delta *d,
+			   const struct sample *s)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < s->session_count; i++) {
+		const struct session *ss = &s->sessions[i];
+
+		if (has_identity(ss) &&
+		    find_written(d, ss->pid, ss->backend_start_epoch_s) ==
+			    (size_t)GROUP_NONE) {
+			if (!any) {
+				json_key(w, "open");
+				json_begin_array(w);
+				any = true;
+			}
+			write_open(w, ss);
+			xgrow((void **)&d->sessions, &d->cap, d->count + 1,
+			      sizeof(*d->sessions));
+			remember(&d->sessions[d->count], ss);
+			d->sessions[d->count].seen = true;
+			group_index_add(
+				&d->index,
+				identity_hash(ss->pid,
+					      ss->backend_start_epoch_s),
+				d->count++);
+		}
+	}
+	if (any) {
+		json_end_array(w);
+	}
+	any = false;
+	for (size_t i = 0; i < s->session_count; i++) {
+		const struct session *ss = &s->sessions[i];
+		size_t at;
+
+		if (!has_identity(ss)) {
+			continue;
+		}
+		at = find_written(d, ss->pid, ss->backend_start_epoch_s);
+		if (d->sessions[at].seen) {
+			continue; /* just opened, or a duplicate row */
+		}
+		d->sessions[at].seen = true;
+		if (!any && changed(&d->sessions[at], ss)) {
+			json_key(w, "change");
+			json_begin_array(w);
+			any = true;
+		}
+		(void)write_change(w, &d->sessions[at], ss);
+		remember(&d->sessions[at], ss);
+	}
+	if (any) {
+		json_end_array(w);
+	}
+}
+
+/* Sessions gone since the last line; the rest are unmarked for the
+ * next.  The table is compacted and its index rebuilt when any went. */
+static void write_gone(struct json_writer *w, struct record_delta *d)
+{
+	size_t kept = 0;
+	bool begun = false;
+
+	for (size_t i = 0; i < d->count; i++) {
+		if (!d->sessions[i].seen) {
+			if (!begun) {
+				json_key(w, "gone");
+				json_begin_array(w);
+				begun = true;
+			}
+			json_begin_array(w);
+			json_int(w, d->sessions[i].pid);
+			json_double(w, d->sessions[i].start, 6);
+			json_end_array(w);
+			continue;
+		}
+		d->sessions[i].seen = false;
+		d->sessions[kept++] = d->sessions[i];
+	}
+	if (begun) {
+		json_end_array(w);
+		d->count = kept;
+		group_index_clear(&d->index);
+		for (size_t i = 0; i < d->count; i++) {
+			group_index_add(&d->index,
+					identity_hash(d->sessions[i].pid,
+						      d->sessions[i].start),
+					i);
+		}
+	}
+}
+
+/* Sessions without an identity, counted per key tuple as format 1 did;
+ * few in number (only those whose times the server hid). */
+static void write_rows(struct json_writer *w, const struct sample *s)
+{
+	bool begun = false;
+
+	for (size_t i = 0; i < s->session_count; i++) {
+		const struct session *ss = &s->sessions[i];
+
+		if (has_identity(ss)) {
+			continue;
+		}
+		if (!begun) {
+			json_key(w, "rows");
+			json_begin_array(w);
+			begun = true;
+		}
+		json_begin_object(w);
+		json_key(w, "user");
+		json_string(w, ss->user);
+		json_key(w, "application");
+		json_string(w, ss->app);
+		json_key(w, "database");
+		json_string(w, ss->db);
+		json_key(w, "client");
+		json_string(w, group_session_key(ss, GROUP_KEY_CLIENT));
+		write_state(w, ss);
+		json_key(w, "count");
+		json_int(w, ss->weight);
+		json_end_object(w);
+	}
+	if (begun) {
+		json_end_array(w);
+	}
+}
+
+void record_delta_write(struct json_writer *w, struct record_delta *d,
+			const struct sample *sample)
+{
+	if (d->full) {
+		record_delta_reset(d);
+		json_key(w, "full");
+		json_bool(w, true);
+	}
+	json_key(w, "now");
+	json_double(w, sample->server_epoch_s, 6);
+	write_settings(w, d, sample);
+	write_sessions(w, d, sample);
+	write_gone(w, d);
+	write_rows(w, sample);
+	json_key(w, "sessions");
+	json_int(w, sample_session_total(sample));
+	d->full = false;
+}
+
+/* ---- the reader ---- */
+
+/* A session as the reader holds it: its own copies of the strings. */
+struct held {
+	int pid;
+	double start;
+	char *user;
+	char *app;
+	char *db;
+	char *client; /* "local" or an address */
+	int client_port;
+	enum session_state state;
+	double state_change;
+	double query_start;
+	double xact_start;
+	char *wait; /* "type:event" */
+	char *query;
+	int client_pid;
+	char *client_command;
+	enum client_relation relation;
+};
+
+struct record_table {
+	struct held *sessions;
+	size_t count;
+	size_t cap;
+	struct group_index index;
+	bool have_settings;
+	struct server_info server;
+	struct sample limits; /* the role and database limits held */
+};
+
+struct record_table *record_table_create(void)
+{
+	struct record_table *t = xcalloc(1, sizeof(*t));
+
+	group_index_init(&t->index);
+	sample_init(&t->limits);
+	return t;
+}
+
+static void free_held(struct held *h)
+{
+	free(h->user);
+	free(h->app);
+	free(h->db);
+	free(h->client);
+	free(h->wait);
+	free(h->query);
+	free(h->client_command);
+}
+
+static void clear_table(struct record_table *t)
+{
+	for (size_t i = 0; i < t->count; i++) {
+		free_held(&t->sessions[i]);
+	}
+	t->count = 0;
+	group_index_clear(&t->index);
+}
+
+void record_table_destroy(struct record_table *t)
+{
+	if (t == NULL) {
+		return;
+	}
+	clear_table(t);
+	free(t->sessions);
+	group_index_finish(&t->index);
+	sample_finish(&t->limits);
+	free(t);
+}
+
+static size_t find_held(const struct record_table *t, int pid, double start)
+{
+	size_t cursor = 0;
+	size_t i;
+
+	while ((i = group_index_find(&t->index, identity_hash(pid, start),
+				     &cursor)) != (size_t)GROUP_NONE) {
+		if (t->sessions[i].pid == pid &&
+		    t->sessions[i].start == start) {
+			return i;
+		}
+	}
+	return (size_t)GROUP_NONE;
+}
+
+/* A string member replacing *dst when present. */
+static void take_string(char **dst, const struct node *obj, const char *key)
+{
+	const struct node *m = record_parse_member(obj, key);
+
+	if (m != NULL && m->type == NODE_STRING) {
+		free(*dst);
+		*dst = xstrdup(m->str);
+	} else if (*dst == NULL) {
+		*dst = xstrdup("");
+	}
+}
+
+static bool take_moment(double *dst, const struct node *obj, const char *key,
+			struct errbuf *why)
+{
+	if (record_parse_member(obj, key) == NULL) {
+		return true;
+	}
+	return record_parse_num(obj, key, &RECORD_RANGE_EPOCH, NAN, dst, why);
+}
+
+static bool take_process(struct held *h, const struct node *obj,
+			 struct errbuf *why)
+{
+	const struct node *p = record_parse_member(obj, "client_process");
+	const struct node *relation;
+
+	if (p == NULL) {
+		return true;
+	}
+	h->client_pid = 0;
+	h->relation = CLIENT_RELATION_UNRELATED;
+	if (p->type != NODE_OBJECT) {
+		/* null: the process is no longer known */
+		free(h->client_command);
+		h->client_command = xstrdup("");
+		return true;
+	}
+	if (!record_parse_int(p, "pid", &RECORD_RANGE_COUNT, 0, &h->client_pid,
+			      why)) {
+		return false;
+	}
+	free(h->client_command);
+	h->client_command = NULL;
+	take_string(&h->client_command, p, "command");
+	relation = record_parse_member(p, "relation");
+	if (relation == NULL || relation->type != NODE_STRING ||
+	    !sample_relation_parse(relation->str, &h->relation)) {
+		h->relation = CLIENT_RELATION_UNRELATED;
+	}
+	return true;
+}
+
+/* The fields a line gives a session, new or changed. */
+static bool take_fields(struct held *h, const struct node *obj,
+			struct errbuf *why)
+{
+	const struct node *state = record_parse_member(obj, "state");
+
+	if (state != NULL && !record_parse_state(obj, &h->state)) {
+		errbuf_set(why, "a session with an unknown state");
+		return false;
+	}
+	take_string(&h->wait, obj, "wait");
+	take_string(&h->query, obj, "query");
+	return take_moment(&h->state_change, obj, "state_change", why) &&
+	       take_moment(&h->query_start, obj, "query_start", why) &&
+	       take_moment(&h->xact_start, obj, "xact_start", why) &&
+	       take_process(h, obj, why);
+}
+
+static bool read_identity(const struct node *obj, int *pid, double *start,
+			  struct errbuf *why)
+{
+	if (record_parse_member(obj, "pid") == NULL ||
+	    record_parse_member(obj, "start") == NULL) {
+		errbuf_set(why, "a session without its pid and start");
+		return false;
+	}
+	return record_parse_int(obj, "pid", &RECORD_RANGE_COUNT, 0, pid, why) &&
+	       record_parse_num(obj, "start", &RECORD_RANGE_EPOCH, NAN, start,
+				why);
+}
+
+static bool apply_open(struct record_table *t, const struct node *obj,
+		       struct errbuf *why)
+{
+	struct held *h;
+	int pid;
+	double start;
+
+	if (!read_identity(obj, &pid, &start, why)) {
+		return false;
+	}
+	if (find_held(t, pid, start) != (size_t)GROUP_NONE) {
+		errbuf_set(why, "session %d opened twice", pid);
+		return false;
+	}
+	xgrow((void **)&t->sessions, &t->cap, t->count + 1,
+	      sizeof(*t->sessions));
+	h = &t->sessions[t->count];
+	memset(h, 0, sizeof(*h));
+	h->pid = pid;
+	h->start = start;
+	h->state_change = h->query_start = h->xact_start = NAN;
+	take_string(&h->user, obj, "user");
+	take_string(&h->app, obj, "application");
+	take_string(&h->db, obj, "database");
+	take_string(&h->client, obj, "client");
+	take_string(&h->client_command, NULL, "");
+	group_index_add(&t->index, identity_hash(pid, start), t->count++);
+	return record_parse_int(obj, "client_port", &RECORD_RANGE_PORT, 0,
+				&h->client_port, why) &&
+	       take_fields(h, obj, why);
+}
+
+static bool apply_change(struct record_table *t, const struct node *obj,
+			 struct errbuf *why)
+{
+	int pid;
+	double start;
+	size_t at;
+
+	if (!read_identity(obj, &pid, &start, why)) {
+		return false;
+	}
+	at = find_held(t, pid, start);
+	if (at == (size_t)GROUP_NONE) {
+		errbuf_set(why, "session %d changed before it opened", pid);
+		return false;
+	}
+	return take_fields(&t->sessions[at], obj, why);
+}
+
+static bool apply_gone(struct record_table *t, const struct node *list,
+		       struct errbuf *why)
+{
+	for (const struct node *g = list != NULL ? list->child : NULL; g;
+	     g = g->next) {
+		const struct node *pid = g->child;
+		const struct node *start = pid != NULL ? pid->next : NULL;
+		size_t at;
+
+		if (g->type != NODE_ARRAY || pid == NULL || start == NULL ||
+		    pid->type != NODE_NUMBER || start->type != NODE_NUMBER) {
+			errbuf_set(why, "\"gone\" holds no [pid, start]");
+			return false;
+		}
+		at = find_held(t, (int)pid->num, start->num);
+		if (at == (size_t)GROUP_NONE) {
+			errbuf_set(why, "session %.0f gone before it opened",
+				   pid->num);
+			return false;
+		}
+		free_held(&t->sessions[at]);
+		t->sessions[at] = t->sessions[--t->count];
+		group_index_clear(&t->index);
+		for (size_t i = 0; i < t->count; i++) {
+			group_index_add(&t->index,
+					identity_hash(t->sessions[i].pid,
+						      t->sessions[i].start),
+					i);
+		}
+	}
+	return true;
+}
+
+static bool apply_list(struct record_table *t, const struct node *list,
+		       bool (*apply)(struct record_table *, const struct node *,
+				     struct errbuf *),
+		       struct errbuf *why)
+{
+	for (const struct node *e = list != NULL ? list->child : NULL; e;
+	     e = e->next) {
+		if (e->type != NODE_OBJECT || !apply(t, e, why)) {
+			if (e->type != NODE_OBJECT) {
+				errbuf_set(why, "a session that is not an "
+						"object");
+			}
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The limits a line sets, or those held. */
+static bool read_limits(struct record_table *t, const struct node *root,
+			struct errbuf *why)
+{
+	static const struct range limit_range = {-1, 2147483647.0, true,
+						 "a limit (-1 or more)"};
+	const char *keys[] = {"role_limits", "db_limits"};
+
+	if (record_parse_member(root, "role_limits") == NULL &&
+	    record_parse_member(root, "db_limits") == NULL) {
+		return true;
+	}
+	sample_reset(&t->limits);
+	for (size_t k = 0; k < 2; k++) {
+		const struct node *list = record_parse_member(root, keys[k]);
+
+		for (const struct node *e = list ? list->child : NULL; e;
+		     e = e->next) {
+			int limit;
+			const char *name = record_parse_str(&t->limits, e,
+							    "name");
+
+			if (!record_parse_int(e, "limit", &limit_range, -1,
+					      &limit, why)) {
+				return false;
+			}
+			if (k == 0) {
+				sample_add_role_limit(&t->limits, name, limit);
+			} else {
+				sample_add_db_limit(&t->limits, name, limit);
+			}
+		}
+	}
+	return true;
+}
+
+static void emit_session(struct sample *out, const struct held *h)
+{
+	struct session *s = sample_add_session(out);
+	const char *colon = strchr(h->wait, ':');
+
+	s->pid = h->pid;
+	s->backend_start_epoch_s = h->start;
+	s->user = sample_strdup(out, h->user);
+	s->app = sample_strdup(out, h->app);
+	s->db = sample_strdup(out, h->db);
+	record_parse_client(s, sample_strdup(out, h->client));
+	if (s->client_port != -1) {
+		s->client_port = h->client_port;
+	}
+	s->state = h->state;
+	s->state_change_epoch_s = h->state_change;
+	s->query_start_epoch_s = h->query_start;
+	s->xact_start_epoch_s = h->xact_start;
+	if (colon != NULL) {
+		char *type = arena_strndup(&out->arena, h->wait,
+					   (size_t)(colon - h->wait));
+
+		s->wait_event_type = type;
+		s->wait_event = sample_strdup(out, colon + 1);
+	} else {
+		s->wait_event_type = sample_strdup(out, h->wait);
+	}
+	s->query = sample_strdup(out, h->query);
+	s->client_pid = h->client_pid;
+	s->client_command = sample_strdup(out, h->client_command);
+	s->client_relation = h->relation;
+}
+
+/* Sessions without an identity, as format 1's rows. */
+static bool read_rows(const struct node *rows, struct sample *out,
+		      long long *total, struct errbuf *why)
+{
+	for (const struct node *r = rows ? rows->child : NULL; r; r = r->next) {
+		struct session *s;
+		int count;
+		enum session_state state;
+
+		if (!record_parse_state(r, &state) ||
+		    !record_parse_int(r, "count", &RECORD_RANGE_COUNT, 0,
+				      &count, why) ||
+		    !record_parse_count(total, count, why)) {
+			errbuf_set(why, "a row without a valid count or state");
+			return false;
+		}
+		s = sample_add_session(out);
+		s->weight = count;
+		s->state = state;
+		s->user = record_parse_str(out, r, "user");
+		s->app = record_parse_str(out, r, "application");
+		s->db = record_parse_str(out, r, "database");
+		record_parse_client(s, record_parse_str(out, r, "client"));
+	}
+	return true;
+}
+
+bool record_table_read(struct record_table *t, const struct node *root,
+		       struct sample *out, struct errbuf *why)
+{
+	const struct node *full = record_parse_member(root, "full");
+	const struct node *server = record_parse_member(root, "server");
+	long long total;
+	int claimed = -1;
+
+	if (full != NULL && full->boolean) {
+		clear_table(t);
+		t->have_settings = false;
+	}
+	if (server != NULL) {
+		if (!record_parse_server(server, &t->server, why)) {
+			return false;
+		}
+		t->have_settings = true;
+	}
+	if (!t->have_settings) {
+		errbuf_set(why, "a line of sessions before any whole line");
+		return false;
+	}
+	if (!record_parse_num(root, "now", &RECORD_RANGE_EPOCH, NAN,
+			      &out->server_epoch_s, why) ||
+	    !read_limits(t, root, why) ||
+	    !apply_list(t, record_parse_member(root, "open"), apply_open,
+			why) ||
+	    !apply_list(t, record_parse_member(root, "change"), apply_change,
+			why) ||
+	    !apply_gone(t, record_parse_member(root, "gone"), why)) {
+		return false;
+	}
+	out->server = t->server;
+	for (size_t i = 0; i < t->limits.role_limit_count; i++) {
+		sample_add_role_limit(out, t->limits.role_limits[i].name,
+				      t->limits.role_limits[i].limit);
+	}
+	for (size_t i = 0; i < t->limits.db_limit_count; i++) {
+		sample_add_db_limit(out, t->limits.db_limits[i].name,
+				    t->limits.db_limits[i].limit);
+	}
+	for (size_t i = 0; i < t->count; i++) {
+		emit_session(out, &t->sessions[i]);
+	}
+	total = (long long)t->count;
+	if (!read_rows(record_parse_member(root, "rows"), out, &total, why) ||
+	    !record_parse_int(root, "sessions", &RECORD_RANGE_COUNT, -1,
+			      &claimed, why)) {
+		return false;
+	}
+	if (claimed >= 0 && claimed != total) {
+		errbuf_set(why, "the line says %d sessions and holds %lld",
+			   claimed, total);
+		return false;
+	}
+	sample_set_ages(out);
+	record_round_times(out);
+	return true;
+}
