@@ -164,8 +164,8 @@ struct report_session {
 	const char *wait_event;
 };
 
-/* A session a test (or a shared set-up) opened, or (without tests) one
- * the command abandoned; strings in the report's arena. */
+/* A session a test (or a shared set-up) opened; strings in the report's
+ * arena. */
 struct report_test_session {
 	int pid;
 	const char *user;
@@ -203,8 +203,7 @@ struct report_test {
 	size_t session_count;
 };
 
-/* Per-test sessions (report_tests.c): the tests a runner reported, or,
- * when it reported none, the sessions the command abandoned. */
+/* Per-test sessions (report_tests.c): the tests a runner reported. */
 struct report_tests {
 	bool reported;
 	/* The server's clock at the first sample: sessions' moments are
@@ -220,8 +219,6 @@ struct report_tests {
 	size_t unfinished;
 	size_t outside;      /* runner sessions opened between tests */
 	size_t unattributed; /* command sessions of no runner process */
-	struct report_test_session *abandoned; /* the arena; oldest first */
-	size_t abandoned_count;
 };
 
 struct report {

@@ -528,8 +528,7 @@ static void write_test(struct json_writer *w, const struct report *r,
 	json_end_object(w);
 }
 
-/* "tests" (always an array), "test_setups", "tests_summary", and,
- * when no test was reported, "abandoned_sessions". */
+/* "tests" (always an array), "test_setups", "tests_summary". */
 static void write_tests(struct json_writer *w, const struct report *r)
 {
 	const struct report_tests *rt = &r->tests;
@@ -563,14 +562,6 @@ static void write_tests(struct json_writer *w, const struct report *r)
 	json_key(w, "sessions_unattributed");
 	json_int(w, (long long)rt->unattributed);
 	json_end_object(w);
-	if (!rt->reported) {
-		json_key(w, "abandoned_sessions");
-		json_begin_array(w);
-		for (size_t i = 0; i < rt->abandoned_count; i++) {
-			write_test_session(w, r, &rt->abandoned[i]);
-		}
-		json_end_array(w);
-	}
 }
 
 static void write_pgdrip(struct json_writer *w, const struct report *r,

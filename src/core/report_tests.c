@@ -121,62 +121,6 @@ static void build_tests(struct report *r, const struct tests *t,
 	}
 }
 
-/* ---- without tests: the command's abandoned sessions ---- */
-
-static bool command_abandoned(const struct tracker *tr,
-			      const struct filter *filter, bool wrapped,
-			      const struct tracked *s)
-{
-	if (filter != NULL &&
-	    !match_filter_accepts(filter, s->keys[GROUP_KEY_USER],
-				  s->keys[GROUP_KEY_APP],
-				  s->keys[GROUP_KEY_DB])) {
-		return false;
-	}
-	/* The command's own (traced to it), or opened while it ran when
-	 * nothing could be traced. */
-	return s->first_seen > tr->started &&
-	       (s->client_relation != CLIENT_RELATION_UNRELATED ||
-		(wrapped && s->client_pid == 0)) &&
-	       tracker_abandoned(tr, s);
-}
-
-static int compare_opened(const void *pa, const void *pb)
-{
-	const struct report_test_session *a = pa;
-	const struct report_test_session *b = pb;
-
-	if (a->opened_epoch_s != b->opened_epoch_s) {
-		return a->opened_epoch_s < b->opened_epoch_s ? -1 : 1;
-	}
-	return (a->pid > b->pid) - (a->pid < b->pid);
-}
-
-static void build_abandoned(struct report *r, const struct tracker *tr,
-			    const struct filter *filter)
-{
-	struct report_tests *rt = &r->tests;
-	size_t n = 0;
-
-	rt->abandoned = arena_zalloc(r, tr->live_count + tr->closed_count,
-				     sizeof(*rt->abandoned));
-	for (size_t i = 0; i < tr->live_count; i++) {
-		if (command_abandoned(tr, filter, r->wrapped, &tr->live[i])) {
-			keep_session(r, tr, &tr->live[i], "unused",
-				     &rt->abandoned[n++]);
-		}
-	}
-	for (size_t i = 0; i < tr->closed_count; i++) {
-		const struct tracked *s = tracker_closed_at(tr, i);
-
-		if (command_abandoned(tr, filter, r->wrapped, s)) {
-			keep_session(r, tr, s, "unused", &rt->abandoned[n++]);
-		}
-	}
-	qsort(rt->abandoned, n, sizeof(*rt->abandoned), compare_opened);
-	rt->abandoned_count = n;
-}
-
 /* ---- --max-leaked-per-test ---- */
 
 static void check_per_test(struct report *r, const struct thresholds *th)
@@ -228,8 +172,6 @@ void report_tests_build(struct report *report, const struct tests *t,
 	report->tests.base_epoch_s = tr->started;
 	if (tests_reported(t)) {
 		build_tests(report, t, tr, filter);
-	} else if (tr->identities) {
-		build_abandoned(report, tr, filter);
 	}
 	if (th != NULL) {
 		check_per_test(report, th);

@@ -1,10 +1,9 @@
 /*
  * report_tests.h - per-test sessions into the report (the analysis is
  * tests.c's): the tests a runner reported, each with the sessions it
- * opened and what became of them, and the --max-leaked-per-test check;
- * or, when the runner reported no tests, the sessions the wrapped
- * command abandoned, with when they opened, so they can be lined up
- * with the suite's own log.
+ * opened and what became of them, and the --max-leaked-per-test check.
+ * (Without tests, the sessions the command abandoned are each group's
+ * evidence, report.c's.)
  */
 #ifndef PGDRIP_REPORT_TESTS_H
 #define PGDRIP_REPORT_TESTS_H

@@ -635,9 +635,6 @@ static void write_leftovers(FILE *out, const struct report *r,
 
 /* ---- per-test sessions (report_tests.c) ---- */
 
-/* Rows of abandoned sessions shown without tests (the JSON has all). */
-enum { TESTS_ABANDONED_SHOWN = 20 };
-
 /* The first session a test left unused, the one its line names. */
 static const struct report_test_session *first_unused(
 	const struct report_test *t)
@@ -706,48 +703,22 @@ static void write_tests_reported(FILE *out, const struct report *r,
 	}
 }
 
-/* Without tests: the command's abandoned sessions, to line up with the
- * suite's own log, and how to have them named. */
-static void write_tests_abandoned(FILE *out, const struct report *r,
-				  const struct text_style *st)
+/* Without tests, after the command left sessions unused (each group's
+ * evidence lists them, with when they opened and their last query): how
+ * to have the tests that opened them named. */
+static void write_tests_hint(FILE *out, const struct report *r)
 {
-	const struct report_tests *rt = &r->tests;
-	size_t shown = rt->abandoned_count < TESTS_ABANDONED_SHOWN
-			       ? rt->abandoned_count
-			       : TESTS_ABANDONED_SHOWN;
+	bool any = false;
 
-	if (rt->abandoned_count == 0) {
-		return;
+	for (size_t i = 0; i < r->group_count; i++) {
+		any |= r->groups[i].evidence_total > 0;
 	}
-	fprintf(out,
-		"\nAbandoned by the command (%zu opened, never used again), "
-		"oldest first:\n",
-		rt->abandoned_count);
-	fprintf(out, "  %9s %-8s %s\n", "OPENED", "PID", "HOLDER: LAST QUERY");
-	for (size_t i = 0; i < shown; i++) {
-		const struct report_test_session *s = &rt->abandoned[i];
-		char line[900];
-
-		char holder[32] = "untraced";
-
-		if (s->client.pid > 0) {
-			snprintf(holder, sizeof(holder), "pid %d",
-				 s->client.pid);
-		}
-		snprintf(line, sizeof(line), "%s: %s", holder,
-			 s->query[0] != '\0' ? s->query : "(no query)");
-		fprintf(out, "  %+8.3fs %-8d ", s->opened_s, s->pid);
-		text_write_cut(out, line, room_after(st, 21, 20), st->utf8);
-		fputc('\n', out);
+	if (r->wrapped && any) {
+		fputs("\nTo name the tests that opened them: run pytest, mocha "
+		      "or jest under pgdrip with its plugins, or mark tests "
+		      "with pgdrip --test-mark (TESTS in pgdrip(1)).\n",
+		      out);
 	}
-	if (shown < rt->abandoned_count) {
-		fprintf(out, "  (%zu more in --format json)\n",
-			rt->abandoned_count - shown);
-	}
-	fputs("  To name the test that opened each: run pytest, mocha or jest "
-	      "with pgdrip's plugins, or pgdrip --test-mark (TESTS in "
-	      "pgdrip(1))\n",
-	      out);
 }
 
 static void write_tests(FILE *out, const struct report *r,
@@ -756,7 +727,7 @@ static void write_tests(FILE *out, const struct report *r,
 	if (r->tests.reported) {
 		write_tests_reported(out, r, st);
 	} else {
-		write_tests_abandoned(out, r, st);
+		write_tests_hint(out, r);
 	}
 }
 
@@ -871,8 +842,8 @@ void report_text_write(FILE *out, const struct report *report,
 	write_groups(out, r, style);
 	write_idle_tx(out, r, style);
 	write_leaks(out, r, style);
-	write_leftovers(out, r, style);
 	write_tests(out, r, style);
+	write_leftovers(out, r, style);
 	write_limits(out, r, style);
 	write_footer(out, r, style);
 }
@@ -895,9 +866,9 @@ static void format_value(char *buf, size_t len, const struct check_result *c)
 			 c->limit);
 	} else if (strcmp(c->name, "max-leaked-per-test") == 0) {
 		snprintf(buf, len,
-			 "%.0f sessions left open and never used again (limit "
-			 "%.0f)",
-			 c->value, c->limit);
+			 "%.0f session%s left open and never used again "
+			 "(limit %.0f)",
+			 c->value, c->value == 1 ? "" : "s", c->limit);
 	} else if (strcmp(c->name, "max-leaked") == 0) {
 		snprintf(buf, len, "%.0f leaked connections (limit %.0f)",
 			 c->value, c->limit);
