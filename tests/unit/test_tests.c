@@ -11,12 +11,15 @@
 
 #include <cmocka.h>
 
+#include "report_json.h"
+#include "report_text.h"
+#include "support.h"
 #include "tests.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- the line protocol ---- */
 
@@ -129,11 +132,12 @@ struct scenario {
 	size_t leaking_tests;
 };
 
-static void feed(struct tracker *tr, struct tests *t, const struct s_step *st)
+/* s (reset) as the step's sample: its sessions and marks. */
+static void fill(struct sample *sp, const struct s_step *st)
 {
-	struct sample s;
+	struct sample s = *sp;
 
-	sample_init(&s);
+	sample_reset(&s);
 	s.server_epoch_s = st->t;
 	s.taken_at_epoch_s = st->t + 0.01;
 	for (size_t i = 0; i < COUNT(st->sess) && st->sess[i].pid != 0; i++) {
@@ -161,6 +165,15 @@ static void feed(struct tracker *tr, struct tests *t, const struct s_step *st)
 		sample_add_mark(&s, kind, st->marks[i].pid, st->marks[i].ppid,
 				st->marks[i].name);
 	}
+	*sp = s;
+}
+
+static void feed(struct tracker *tr, struct tests *t, const struct s_step *st)
+{
+	struct sample s;
+
+	sample_init(&s);
+	fill(&s, st);
 	tracker_add(tr, &s);
 	tests_add(t, &s);
 	sample_finish(&s);
@@ -448,6 +461,117 @@ static void test_unmatched(void **state)
 	tracker_finish(&tr);
 }
 
+static char *render(const struct report *r, bool json)
+{
+	struct text_style st = {true, false, REPORT_TEXT_UNLIMITED};
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&buf, &size);
+
+	assert_non_null(out);
+	if (json) {
+		report_json_write(out, r, "test");
+	} else {
+		report_text_write(out, r, &st);
+		report_text_write_breaches(out, r, true);
+	}
+	fclose(out);
+	return buf;
+}
+
+static bool has_control(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (((unsigned char)*s < 0x20 && *s != '\n') || *s == 0x7f) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The whole way to the reports: a test named by a hostile runner leaks;
+ * --max-leaked-per-test 0 fails naming it; JSON stays valid and the
+ * text free of control bytes. */
+static void test_report(void **state)
+{
+	(void)state;
+	for (size_t h = 0; h < support_hostile_count; h++) {
+		struct support_run run;
+		struct run_facts facts;
+		const struct check_result *c = NULL;
+		struct s_step steps[COUNT(leak_steps)];
+		char *json;
+		char *text;
+
+		memcpy(steps, leak_steps, sizeof(steps));
+		steps[1].marks[0].name = support_hostile[h];
+		steps[3].marks[0].name = support_hostile[h];
+		support_run_init(&run);
+		run.thresholds.max_leaked_per_test = 0;
+		for (size_t i = 0; i < COUNT(steps); i++) {
+			fill(&run.sample, &steps[i]);
+			support_run_absorb(&run);
+		}
+		pipeline_facts_init(&facts, "wrap");
+		facts.wrapped = true;
+		facts.command_status = 0;
+		support_run_report(&run, &facts);
+		assert_true(run.report.tests.reported);
+		assert_int_equal(run.report.tests.tests, 2);
+		assert_int_equal(run.report.tests.leaking, 1);
+		for (size_t i = 0; i < run.report.checks.count; i++) {
+			if (!run.report.checks.items[i].ok) {
+				c = &run.report.checks.items[i];
+			}
+		}
+		assert_non_null(c);
+		assert_string_equal(c->name, "max-leaked-per-test");
+		assert_int_equal(strncmp(c->where, "test ", 5), 0);
+		assert_int_equal(run.report.exit_code, 1);
+		json = render(&run.report, true);
+		text = render(&run.report, false);
+		assert_true(support_json_valid(json));
+		assert_false(has_control(text));
+		assert_non_null(strstr(text, "1 of 2 tests leaked:"));
+		assert_non_null(
+			strstr(text, "check max-leaked-per-test failed"));
+		free(json);
+		free(text);
+		support_run_finish(&run);
+	}
+}
+
+/* Without tests: an explicit --max-leaked-per-test is not evaluated
+ * (exit 3), an implied one is left out. */
+static void test_check_without_tests(void **state)
+{
+	(void)state;
+	for (int implied = 0; implied < 2; implied++) {
+		struct support_run run;
+		struct run_facts facts;
+
+		support_run_init(&run);
+		run.thresholds.max_leaked_per_test = 0;
+		run.thresholds.max_leaked_per_test_implied = implied;
+		fill(&run.sample, &pool_steps[1]);
+		support_run_absorb(&run);
+		pipeline_facts_init(&facts, "wrap");
+		facts.wrapped = true;
+		facts.command_status = 0;
+		support_run_report(&run, &facts);
+		assert_false(run.report.tests.reported);
+		if (implied) {
+			assert_int_equal(run.report.checks.count, 0);
+			assert_int_equal(run.report.exit_code, 0);
+		} else {
+			assert_int_equal(run.report.checks.count, 1);
+			assert_false(run.report.checks.items[0].evaluated);
+			assert_int_equal(run.report.exit_code, 3);
+		}
+		support_run_finish(&run);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +580,8 @@ int main(void)
 		cmocka_unit_test(test_scenarios),
 		cmocka_unit_test(test_left_open),
 		cmocka_unit_test(test_unmatched),
+		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_check_without_tests),
 	};
 
 	return cmocka_run_group_tests_name("tests", tests, NULL, NULL);
