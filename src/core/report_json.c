@@ -489,9 +489,30 @@ static void write_test_session(struct json_writer *w, const struct report *r,
 	json_end_object(w);
 }
 
+/* Whole-number members, in order. */
+struct test_count {
+	const char *key;
+	long long value;
+};
+
+static void write_test_counts(struct json_writer *w, const struct test_count *c,
+			      size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_key(w, c[i].key);
+		json_int(w, c[i].value);
+	}
+}
+
 static void write_test(struct json_writer *w, const struct report *r,
 		       const struct report_test *t)
 {
+	const struct test_count counts[] = {
+		{"before", t->before},       {"after", t->after},
+		{"opened", t->opened},       {"closed", t->closed},
+		{"left_open", t->left_open}, {"leaked", t->leaked},
+	};
+
 	json_begin_object(w);
 	json_key(w, "name");
 	json_string(w, t->name);
@@ -507,18 +528,7 @@ static void write_test(struct json_writer *w, const struct report *r,
 	json_double(w, t->ended_s, 3);
 	json_key(w, "ended");
 	json_bool(w, t->ended);
-	json_key(w, "before");
-	json_int(w, t->before);
-	json_key(w, "after");
-	json_int(w, t->after);
-	json_key(w, "opened");
-	json_int(w, t->opened);
-	json_key(w, "closed");
-	json_int(w, t->closed);
-	json_key(w, "left_open");
-	json_int(w, t->left_open);
-	json_key(w, "leaked");
-	json_int(w, t->leaked);
+	write_test_counts(w, counts, PGD_ARRAY_LEN(counts));
 	json_key(w, "sessions");
 	json_begin_array(w);
 	for (size_t i = 0; i < t->session_count; i++) {
@@ -532,6 +542,15 @@ static void write_test(struct json_writer *w, const struct report *r,
 static void write_tests(struct json_writer *w, const struct report *r)
 {
 	const struct report_tests *rt = &r->tests;
+	const struct test_count summary[] = {
+		{"tests", (long long)rt->tests},
+		{"leaking", (long long)rt->leaking},
+		{"leaked_sessions", (long long)rt->leaked},
+		{"processes", (long long)rt->processes},
+		{"unfinished", (long long)rt->unfinished},
+		{"sessions_outside_tests", (long long)rt->outside},
+		{"sessions_unattributed", (long long)rt->unattributed},
+	};
 
 	for (int setups = 0; setups < 2; setups++) {
 		json_key(w, setups ? "test_setups" : "tests");
@@ -547,20 +566,7 @@ static void write_tests(struct json_writer *w, const struct report *r)
 	json_begin_object(w);
 	json_key(w, "reported");
 	json_bool(w, rt->reported);
-	json_key(w, "tests");
-	json_int(w, (long long)rt->tests);
-	json_key(w, "leaking");
-	json_int(w, (long long)rt->leaking);
-	json_key(w, "leaked_sessions");
-	json_int(w, (long long)rt->leaked);
-	json_key(w, "processes");
-	json_int(w, (long long)rt->processes);
-	json_key(w, "unfinished");
-	json_int(w, (long long)rt->unfinished);
-	json_key(w, "sessions_outside_tests");
-	json_int(w, (long long)rt->outside);
-	json_key(w, "sessions_unattributed");
-	json_int(w, (long long)rt->unattributed);
+	write_test_counts(w, summary, PGD_ARRAY_LEN(summary));
 	json_end_object(w);
 }
 

@@ -191,19 +191,27 @@ static const struct tests_outcome *outcome_named(const struct tests_result *r,
 	return NULL;
 }
 
-static void run_scenario(const struct scenario *sc)
+/* A wrap-mode tracker and the windows, fed steps[0..n). */
+static void feed_all(struct tracker *tr, struct tests *t,
+		     const struct s_step *steps, size_t n)
 {
 	struct tracker_params params;
+
+	tracker_default_params(&params, 0.25, true);
+	tracker_init(tr, &params);
+	tests_init(t);
+	for (size_t i = 0; i < n; i++) {
+		feed(tr, t, &steps[i]);
+	}
+}
+
+static void run_scenario(const struct scenario *sc)
+{
 	struct tracker tr;
 	struct tests t;
 	struct tests_result r;
 
-	tracker_default_params(&params, 0.25, true);
-	tracker_init(&tr, &params);
-	tests_init(&t);
-	for (size_t i = 0; i < sc->step_count; i++) {
-		feed(&tr, &t, &sc->steps[i]);
-	}
+	feed_all(&tr, &t, sc->steps, sc->step_count);
 	tests_analyse(&t, &tr, NULL, &r);
 	for (size_t i = 0; i < sc->expect_count; i++) {
 		const struct expect *e = &sc->expect[i];
@@ -414,17 +422,11 @@ static void test_scenarios(void **state)
 /* What the edge asks before it answers an end. */
 static void test_left_open(void **state)
 {
-	struct tracker_params params;
 	struct tracker tr;
 	struct tests t;
 
 	(void)state;
-	tracker_default_params(&params, 0.25, true);
-	tracker_init(&tr, &params);
-	tests_init(&t);
-	for (size_t i = 0; i < 3; i++) {
-		feed(&tr, &t, &leak_steps[i]);
-	}
+	feed_all(&tr, &t, leak_steps, 3);
 	assert_int_equal(tests_left_open(&t, &tr, 500), 1);
 	assert_int_equal(tests_left_open(&t, &tr, 900), 0);
 	assert_true(tests_reported(&t));
@@ -443,17 +445,11 @@ static void test_unmatched(void **state)
 		{3.0, {{0}}, {{"end", 500, "t1", 0}}},
 		{4.0, {{0}}, {{"end", 500, "t1", 0}}},
 	};
-	struct tracker_params params;
 	struct tracker tr;
 	struct tests t;
 
 	(void)state;
-	tracker_default_params(&params, 0.25, true);
-	tracker_init(&tr, &params);
-	tests_init(&t);
-	for (size_t i = 0; i < COUNT(steps); i++) {
-		feed(&tr, &t, &steps[i]);
-	}
+	feed_all(&tr, &t, steps, COUNT(steps));
 	assert_int_equal(t.unmatched, 2);
 	assert_int_equal(t.count, 1);
 	assert_true(t.windows[0].ended_at == 3.0);
