@@ -46,6 +46,7 @@ struct target {
 	struct trace_policy policy;
 	target_sample_fn *sample_hook;
 	void *sample_ctx;
+	uint64_t sent; /* sample queries sent */
 	bool *wanted;
 	size_t wanted_cap;
 	char label[256];
@@ -342,6 +343,7 @@ static void start_sample(struct target *t, int64_t now_ms)
 		fail_slot(t, now_ms);
 		return;
 	}
+	t->sent++;
 	t->phase_since_ms = now_ms;
 }
 
@@ -512,8 +514,9 @@ static void sampled(struct target *t)
 	}
 	attach_command_events(t);
 	if (t->sample_hook != NULL) {
-		/* phase_since_ms: when this sample's query was sent. */
-		t->sample_hook(t, &t->sample, t->phase_since_ms, t->sample_ctx);
+		/* One sample is in flight at a time: this one is the last
+		 * sent. */
+		t->sample_hook(t, &t->sample, t->sent, t->sample_ctx);
 	}
 	if (t->recording) {
 		struct errbuf err;
@@ -617,6 +620,11 @@ void target_set_sample_hook(struct target *t, target_sample_fn *fn, void *ctx)
 {
 	t->sample_hook = fn;
 	t->sample_ctx = ctx;
+}
+
+uint64_t target_samples_sent(const struct target *t)
+{
+	return t->sent;
 }
 
 void target_set_trace_policy(struct target *t,

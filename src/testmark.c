@@ -40,10 +40,10 @@ enum {
 
 enum stage {
 	STAGE_NONE,
-	STAGE_WAIT,      /* for a sample sent after after_ms */
+	STAGE_WAIT,      /* for a sample sent after the line came */
 	STAGE_ANSWERED,  /* its mark is on a sample: the outcome is next */
-	STAGE_PAUSE,     /* an end: the second look comes at after_ms */
-	STAGE_CONFIRM,   /* ... waits for a sample sent after after_ms */
+	STAGE_PAUSE,     /* an end: the second look comes later */
+	STAGE_CONFIRM,   /* ... waits for a sample sent after that */
 	STAGE_CONFIRMED, /* the settled mark is on a sample */
 };
 
@@ -52,9 +52,10 @@ struct request {
 	enum sample_mark_kind kind;
 	int pid;
 	char name[TESTS_LINE_MAX];
-	int64_t after_ms; /* a sample sent later than this answers it */
-	int64_t since_ms; /* when the line came */
-	size_t left;      /* sessions left open at the last look (an end) */
+	uint64_t after; /* a sample whose ordinal is above this answers it */
+	int64_t pause_until_ms; /* STAGE_PAUSE: the second look's moment */
+	int64_t since_ms;       /* when the line came */
+	size_t left; /* sessions left open at the last look (an end) */
 	int rounds;
 };
 
@@ -98,7 +99,7 @@ static bool set_nonblocking(int fd)
 	       fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
 }
 
-static void on_sample(struct target *t, struct sample *sample, int64_t sent_ms,
+static void on_sample(struct target *t, struct sample *sample, uint64_t ordinal,
 		      void *ctx);
 
 static bool make_socket(struct testmark *m, struct errbuf *err)
@@ -274,7 +275,7 @@ static void take_line(struct testmark *m, struct conn *c, const char *line,
 	r->pid = parsed.pid != 0 ? parsed.pid : c->peer;
 	memcpy(r->name, parsed.name, parsed.name_len);
 	r->name[parsed.name_len] = '\0';
-	r->after_ms = now_ms;
+	r->after = target_samples_sent(m->target);
 	r->since_ms = now_ms;
 	r->rounds = 0;
 	m->lines++;
@@ -436,7 +437,7 @@ static void note_parents(struct testmark *m, struct sample *sample)
 	}
 }
 
-static void on_sample(struct target *t, struct sample *sample, int64_t sent_ms,
+static void on_sample(struct target *t, struct sample *sample, uint64_t ordinal,
 		      void *ctx)
 {
 	struct testmark *m = ctx;
@@ -446,9 +447,8 @@ static void on_sample(struct target *t, struct sample *sample, int64_t sent_ms,
 	for (size_t i = 0; i < m->count; i++) {
 		struct request *r = &m->conns[i].req;
 
-		/* Sent after the line came (strictly: a sample sent in the
-		 * same millisecond may have gone out before it was read). */
-		if (sent_ms <= r->after_ms) {
+		/* Only a sample sent after the line came answers it. */
+		if (ordinal <= r->after) {
 			continue;
 		}
 		if (r->stage == STAGE_WAIT) {
@@ -500,7 +500,7 @@ void testmark_outcome(struct testmark *m, bool ok, int64_t now_ms)
 		}
 		if (settle_again(m, r)) {
 			r->stage = STAGE_PAUSE;
-			r->after_ms = now_ms + TESTMARK_SETTLE_MS;
+			r->pause_until_ms = now_ms + TESTMARK_SETTLE_MS;
 		} else {
 			finish(m, c, "ok\n", now_ms);
 		}
@@ -518,9 +518,9 @@ void testmark_tick(struct testmark *m, int64_t now_ms)
 		struct conn *c = &m->conns[i];
 		struct request *r = &c->req;
 
-		if (r->stage == STAGE_PAUSE && now_ms >= r->after_ms) {
+		if (r->stage == STAGE_PAUSE && now_ms >= r->pause_until_ms) {
 			r->stage = STAGE_CONFIRM;
-			r->after_ms = now_ms;
+			r->after = target_samples_sent(m->target);
 		}
 		if (r->stage != STAGE_NONE &&
 		    now_ms - r->since_ms >= TESTMARK_GIVE_UP_MS) {
@@ -549,7 +549,7 @@ int64_t testmark_next_wake_ms(const struct testmark *m)
 		int64_t w = INT64_MAX;
 
 		if (r->stage == STAGE_PAUSE) {
-			w = r->after_ms;
+			w = r->pause_until_ms;
 		} else if (r->stage == STAGE_WAIT ||
 			   r->stage == STAGE_CONFIRM) {
 			w = m->requested_ms + TESTMARK_RETRY_MS;
