@@ -85,8 +85,6 @@ struct testmark {
 	size_t known_count;
 	size_t known_cap;
 	int command_pid;
-	size_t lines;
-	size_t refused;
 };
 
 /* ---- the socket ---- */
@@ -197,16 +195,6 @@ void testmark_stop(struct testmark *m)
 	}
 }
 
-size_t testmark_lines(const struct testmark *m)
-{
-	return m->lines;
-}
-
-size_t testmark_refused(const struct testmark *m)
-{
-	return m->refused;
-}
-
 /* ---- connections and lines ---- */
 
 static int peer_pid(int fd)
@@ -229,7 +217,6 @@ static void accept_all(struct testmark *m)
 
 		if (m->count >= TESTMARK_MAX_CONNS || !set_nonblocking(fd)) {
 			close(fd);
-			m->refused++;
 			continue;
 		}
 		xgrow((void **)&m->conns, &m->cap, m->count + 1,
@@ -249,13 +236,12 @@ static void answer(struct conn *c, const char *text)
 	}
 }
 
-static void refuse(struct testmark *m, struct conn *c, const char *why)
+static void refuse(struct conn *c, const char *why)
 {
 	char line[sizeof(((struct errbuf *)0)->msg) + 16];
 
 	snprintf(line, sizeof(line), "error %s\n", why);
 	answer(c, line);
-	m->refused++;
 }
 
 /* A line becomes the connection's request, waiting for a sample. */
@@ -267,7 +253,7 @@ static void take_line(struct testmark *m, struct conn *c, const char *line,
 	struct request *r = &c->req;
 
 	if (!tests_parse_line(line, len, &parsed, &err)) {
-		refuse(m, c, err.msg);
+		refuse(c, err.msg);
 		return;
 	}
 	r->stage = STAGE_WAIT;
@@ -278,7 +264,6 @@ static void take_line(struct testmark *m, struct conn *c, const char *line,
 	r->after = target_samples_sent(m->target);
 	r->since_ms = now_ms;
 	r->rounds = 0;
-	m->lines++;
 	m->requested_ms = now_ms - TESTMARK_RETRY_MS; /* ask at once */
 }
 
@@ -302,7 +287,7 @@ static void next_lines(struct testmark *m, struct conn *c, int64_t now_ms)
 	if (c->req.stage == STAGE_NONE && c->in_len == sizeof(c->in)) {
 		/* No end in sight: refused, and the rest skipped. */
 		if (!c->skipping) {
-			refuse(m, c, "line too long");
+			refuse(c, "line too long");
 		}
 		c->skipping = true;
 		c->in_len = 0;
@@ -527,7 +512,6 @@ void testmark_tick(struct testmark *m, int64_t now_ms)
 			notice_say("a test boundary waited %.0fs for a sample "
 				   "and was dropped",
 				   TESTMARK_GIVE_UP_MS / 1000.0);
-			m->refused++;
 			finish(m, c, "error no sample could be taken\n",
 			       now_ms);
 		}

@@ -65,10 +65,6 @@ int64_t testmark_next_wake_ms(const struct testmark *m);
 /* After each of the target's outcomes: the answers that are due. */
 void testmark_outcome(struct testmark *m, bool ok, int64_t now_ms);
 
-/* Lines taken so far (for the report's warnings), and refused. */
-size_t testmark_lines(const struct testmark *m);
-size_t testmark_refused(const struct testmark *m);
-
 /*
  * pgdrip --test-mark VERB NAME...: sends "VERB@PPID NAME" (the words
  * joined by spaces, the caller's parent as the test's process: the

@@ -459,8 +459,7 @@ static void test_command(void **state)
  * is no mode: no command, nothing else parsed. */
 static void test_test_mark(void **state)
 {
-	static const char *const words[] = {"start", "a", "--once", "-x",
-					    NULL};
+	static const char *const words[] = {"start", "a", "--once", "-x", NULL};
 	struct options o;
 	struct errbuf err = {{0}};
 	struct argv_buf b;
