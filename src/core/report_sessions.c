@@ -217,10 +217,8 @@ static void finish_groups(struct report *report, struct judge *j)
 {
 	const struct history *h = j->in->history;
 
-	if (j->evidence_count > 1) { /* qsort(NULL, 0) is undefined */
-		qsort(j->evidence, j->evidence_count, sizeof(*j->evidence),
-		      compare_placed);
-	}
+	qsort(j->evidence, j->evidence_count, sizeof(*j->evidence),
+	      compare_placed);
 	for (size_t i = 0, k = 0; i < h->group_count; i++) {
 		struct report_group *g = &report->groups[i];
 		size_t from = k;
@@ -294,6 +292,8 @@ void report_sessions_build(struct report *report, const struct report_input *in)
 	j.lifetime_count = xcalloc(n, sizeof(*j.lifetime_count));
 	j.opened = xcalloc(n, sizeof(*j.opened));
 	j.oldest_open = xcalloc(n, sizeof(*j.oldest_open));
+	/* Never NULL: qsort() and pointer sums on it are undefined then. */
+	j.evidence = xcalloc(1, sizeof(*j.evidence));
 	for (size_t i = 0; i < n; i++) {
 		j.oldest_open[i] = INFINITY;
 	}
