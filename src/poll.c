@@ -101,7 +101,15 @@ static const char sample_sql[] =
 	"FROM pg_roles WHERE rolconnlimit >= 0 "
 	"UNION ALL SELECT 'd', NULL, datname, datconnlimit::text, NULL, NULL, "
 	"NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL "
-	"FROM pg_database WHERE datconnlimit >= 0";
+	"FROM pg_database WHERE datconnlimit >= 0%s";
+
+/* PostgreSQL 14 counts every session a database ever had: the exact
+ * churn that samples, seeing only the sessions open at that moment,
+ * miss. */
+static const char sessions_sql[] =
+	" UNION ALL SELECT 'x', NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+	"NULL, NULL, (SELECT sum(sessions) FROM pg_stat_database)::text, "
+	"NULL, NULL, NULL, NULL";
 
 /* Every sample is its own read-only transaction with its own limits,
  * SET LOCAL: through a pooler in transaction mode the next client gets
@@ -645,6 +653,9 @@ static void fill_sample(struct poller *poller, struct sample *sample,
 		} else if (kind[0] == 'n') {
 			sample->server_epoch_s = parse_double(
 				value(res, r, COL_BACKEND_START));
+		} else if (kind[0] == 'x') {
+			sample->sessions_opened_total = parse_double(
+				value(res, r, COL_BACKEND_START));
 		} else if (kind[0] == 'r') {
 			sample_add_role_limit(sample, value(res, r, COL_USER),
 					      parse_int(value(res, r, COL_APP),
@@ -779,7 +790,8 @@ static enum poll_status after_setup(struct poller *p,
 				   : POLL_FAILURE_LOST;
 		return POLL_STATUS_ERROR;
 	}
-	snprintf(p->query, sizeof(p->query), sample_sql, SAMPLE_QUERY_MAX);
+	snprintf(p->query, sizeof(p->query), sample_sql, SAMPLE_QUERY_MAX,
+		 p->server.version_num >= 140000 ? sessions_sql : "");
 	if (p->pooled) {
 		p->phase = POLL_PHASE_READY;
 		p->events = 0;

@@ -579,7 +579,8 @@ static void draw_session(const struct report_session *s,
 	snprintf(wait, sizeof(wait), "%s%s%s", s->wait_event_type,
 		 s->wait_event[0] ? ":" : "", s->wait_event);
 	snprintf(buf, sizeof(buf), "%-7d %-9s %8s %8s ", s->pid,
-		 short_state[s->state], in_state, age);
+		 s->abandoned ? "abandoned" : short_state[s->state], in_state,
+		 age);
 	addstr(buf);
 	put_cell(client, c->client, false);
 	addch(' ');

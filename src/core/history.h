@@ -28,11 +28,13 @@ struct group_sessions {
 	int tracked;     /* open sessions followed */
 	int abandoned;   /* passed over, unused past the threshold */
 	int passed_over; /* passed over, not yet past it */
-	int unused_long; /* not passed over, yet unused past it */
-	double unused_min_s; /* of the abandoned; NAN none */
+	int unused_long; /* not passed over, yet unused well past it */
+	int busy;        /* in use, or used within the threshold */
+	double unused_min_s; /* of those and the long unused; NAN none */
 	double unused_max_s;
 	double every_s;           /* mean spacing of their last uses; NAN */
 	bool spread;              /* their last uses are not one burst */
+	bool spread_idle;         /* ... nor with the long unused ones */
 	int recent;               /* abandoned since the run began */
 	int exonerated;           /* looked abandoned, then were used again */
 	int unused_new;           /* opened in the run, never used since */

@@ -33,6 +33,7 @@ void pipeline_init(struct pipeline *p, const struct pipeline_config *config)
 	p->grouping_count = 1;
 	sample_init(&p->last);
 	p->last_failed_epoch_s = NAN;
+	p->opened_first = p->opened_last = NAN;
 }
 
 void pipeline_finish(struct pipeline *p)
@@ -65,6 +66,21 @@ const struct sample *pipeline_last(const struct pipeline *p)
 	return p->have_last ? &p->last : NULL;
 }
 
+static void note_opened(struct pipeline *p, const struct sample *s)
+{
+	double n = s->sessions_opened_total;
+
+	if (!isfinite(n)) {
+		return;
+	}
+	if (!isfinite(p->opened_first) || n < p->opened_last) {
+		p->opened_first = n;
+		p->opened_first_epoch_s = s->taken_at_epoch_s;
+	}
+	p->opened_last = n;
+	p->opened_last_epoch_s = s->taken_at_epoch_s;
+}
+
 void pipeline_absorb(struct pipeline *p, struct sample *sample)
 {
 	struct sample spare = p->last;
@@ -83,6 +99,7 @@ void pipeline_absorb(struct pipeline *p, struct sample *sample)
 	p->last_failed = false;
 	xgrow((void **)&p->member, &p->member_cap, p->last.session_count + 1,
 	      sizeof(*p->member));
+	note_opened(p, &p->last);
 	tracker_add(&p->tracker, &p->last);
 	tests_add(&p->tests, &p->last);
 	for (size_t i = 0; i < p->grouping_count; i++) {
@@ -307,6 +324,12 @@ void pipeline_report(const struct pipeline *p, const struct run_facts *facts,
 	};
 
 	report_build(out, &in);
+	out->sessions_opened_total = p->opened_last;
+	if (p->opened_last_epoch_s - p->opened_first_epoch_s >= 1) {
+		out->sessions_opened_per_min =
+			(p->opened_last - p->opened_first) * 60 /
+			(p->opened_last_epoch_s - p->opened_first_epoch_s);
+	}
 	report_tests_build(out, &p->tests, &p->tracker, p->config.filter,
 			   p->config.thresholds, facts->command_status);
 	for (size_t i = 0; i < facts->warning_count; i++) {

@@ -45,6 +45,12 @@ struct pipeline {
 	size_t *member; /* per session of last: its group in the active
 			 * history, or GROUP_NONE; owned */
 	size_t member_cap;
+	/* pg_stat_database's count of sessions, first and last seen (a
+	 * stats reset starts it anew): the exact churn. */
+	double opened_first;
+	double opened_first_epoch_s;
+	double opened_last;
+	double opened_last_epoch_s;
 	size_t late_samples;
 	size_t reconnects;
 	bool last_failed;     /* the last attempt failed (up = 0) */

@@ -370,6 +370,8 @@ const struct range RECORD_RANGE_EPOCH = {1e-3, PLAUSIBLE_S, false,
 					 "a time in seconds since 1970"};
 const struct range RECORD_RANGE_AGE = {-PLAUSIBLE_S, PLAUSIBLE_S, false,
 				       "a duration in seconds"};
+const struct range RECORD_RANGE_TOTAL = {0, 9007199254740992.0, true,
+					 "a count >= 0"};
 const struct range RECORD_RANGE_MILLIS = {0, PLAUSIBLE_S * 1e3, false,
 					  "milliseconds >= 0"};
 

@@ -488,6 +488,10 @@ void record_delta_write(struct json_writer *w, struct record_delta *d,
 	}
 	json_key(w, "now");
 	json_double(w, sample->server_epoch_s, 6);
+	if (isfinite(sample->sessions_opened_total)) {
+		json_key(w, "opened_total");
+		json_double(w, sample->sessions_opened_total, 0);
+	}
 	write_settings(w, d, sample);
 	write_sessions(w, d, sample);
 	write_gone(w, d);
@@ -891,6 +895,8 @@ bool record_table_read(struct record_table *t, const struct node *root,
 	}
 	if (!record_parse_num(root, "now", &RECORD_RANGE_EPOCH, NAN,
 			      &out->server_epoch_s, why) ||
+	    !record_parse_num(root, "opened_total", &RECORD_RANGE_TOTAL, NAN,
+			      &out->sessions_opened_total, why) ||
 	    !read_limits(t, root, why) ||
 	    !apply_list(t, record_parse_member(root, "open"), apply_open,
 			why) ||

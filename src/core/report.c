@@ -35,6 +35,8 @@ void report_init(struct report *report)
 	report->server.idle_session_timeout_s = NAN;
 	report->server_label = "";
 	report->mode = "once";
+	report->sessions_opened_total = NAN;
+	report->sessions_opened_per_min = NAN;
 	report->command_status = -1;
 	report->self_cpu_s = NAN;
 	report->listen_refused_total = NAN;
@@ -423,6 +425,12 @@ static void keep_session(struct report *report, struct report_session *r,
 	r->client.relation = s->client_relation;
 	r->backend_age_s = s->backend_age_s;
 	r->opened_epoch_s = s->backend_start_epoch_s;
+	if (in->tracker != NULL) {
+		const struct tracked *t = tracker_find(
+			in->tracker, s->pid, s->backend_start_epoch_s);
+
+		r->abandoned = t != NULL && tracker_abandoned(in->tracker, t);
+	}
 	r->wait_event_type = keep(report, s->wait_event_type);
 	r->wait_event = keep(report, s->wait_event);
 }

@@ -160,6 +160,7 @@ struct report_session {
 	struct report_process client;
 	double backend_age_s;  /* now - backend_start */
 	double opened_epoch_s; /* backend_start on the server's clock; NAN */
+	bool abandoned;        /* passed over and unused past its threshold */
 	const char *wait_event_type;
 	const char *wait_event;
 };
@@ -242,6 +243,11 @@ struct report {
 	int total_all;      /* every client session */
 	double usage_pct;   /* total_all / usable */
 	int unknown_states; /* sessions whose state the server hid */
+	/* Sessions the server ever had (pg_stat_database, PostgreSQL 14 on)
+	 * and how many it opened a minute over the run: the exact churn,
+	 * which samples miss; NAN unknown. */
+	double sessions_opened_total;
+	double sessions_opened_per_min;
 
 	struct report_group *groups; /* owned; sorted by connections desc */
 	size_t group_count;

@@ -25,6 +25,61 @@ static void other_init(struct report_group *o, const struct report *r)
 	o->role_usage_pct = NAN;
 	o->db_usage_pct = NAN;
 	o->trend.p_value = 1;
+	o->verdict = "ok";
+	o->sessions.unused_min_s = NAN;
+	o->sessions.unused_max_s = NAN;
+	o->sessions.every_s = NAN;
+	o->sessions.threshold_s = NAN;
+	o->sessions.median_lifetime_s = NAN;
+	o->opened_per_min = NAN;
+	o->median_lifetime_s = NAN;
+}
+
+/* NAN-aware sum: unknown only when both are. */
+static double add_known(double a, double b)
+{
+	return isnan(a) ? b : isnan(b) ? a : a + b;
+}
+
+/* The worse verdict: a leak outranks stuck sessions, both outrank ok. */
+static const char *worse_verdict(const char *a, const char *b)
+{
+	if (strcmp(a, "leaking") == 0 || strcmp(b, "leaking") == 0) {
+		return "leaking";
+	}
+	return strcmp(a, "stuck") == 0 || strcmp(b, "stuck") == 0 ? "stuck"
+								  : "ok";
+}
+
+/* The sessions' counts add up; the ranges widen.  The evidence listed
+ * stays with the groups it came from: "other" gives only its total. */
+static void sessions_add(struct report_group *o, const struct report_group *g)
+{
+	struct group_sessions *os = &o->sessions;
+	const struct group_sessions *gs = &g->sessions;
+
+	o->verdict = worse_verdict(o->verdict, g->verdict ? g->verdict : "ok");
+	o->by_sessions |= g->by_sessions;
+	os->known |= gs->known;
+	os->tracked += gs->tracked;
+	os->abandoned += gs->abandoned;
+	os->passed_over += gs->passed_over;
+	os->unused_long += gs->unused_long;
+	os->busy += gs->busy;
+	os->recent += gs->recent;
+	os->exonerated += gs->exonerated;
+	os->unused_new += gs->unused_new;
+	os->closed += gs->closed;
+	os->spread |= gs->spread;
+	os->spread_idle |= gs->spread_idle;
+	os->unused_min_s = fmin(os->unused_min_s, gs->unused_min_s);
+	os->unused_max_s = fmax(os->unused_max_s, gs->unused_max_s);
+	os->threshold_s = fmin(os->threshold_s, gs->threshold_s);
+	os->opened_per_min = add_known(os->opened_per_min, gs->opened_per_min);
+	o->evidence_total += g->evidence_total;
+	o->opened_per_min = add_known(o->opened_per_min, g->opened_per_min);
+	o->closed_seen += g->closed_seen;
+	o->idle_tx_over_age += g->idle_tx_over_age;
 }
 
 /* Counts and slopes add up (the sum of the series grows at the sum of
@@ -49,6 +104,7 @@ static void other_add(struct report_group *o, const struct report_group *g)
 	o->trend.confidence = fmax(o->trend.confidence, g->trend.confidence);
 	o->trend.p_value = fmin(o->trend.p_value, g->trend.p_value);
 	o->first_flagged_s = fmin(o->first_flagged_s, g->first_flagged_s);
+	sessions_add(o, g);
 	if (g->forecast_s < o->forecast_s) {
 		o->forecast_s = g->forecast_s;
 		o->forecast_kind = g->forecast_kind;

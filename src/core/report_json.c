@@ -615,6 +615,10 @@ static void write_report(struct json_writer *w, const struct report *r,
 	json_int(w, r->total_all);
 	json_key(w, "unknown_state");
 	json_int(w, r->unknown_states);
+	json_key(w, "sessions_opened_total");
+	json_double(w, r->sessions_opened_total, 0);
+	json_key(w, "sessions_opened_per_min");
+	json_double(w, r->sessions_opened_per_min, 1);
 	json_end_object(w);
 	json_key(w, "groups");
 	json_begin_array(w);

@@ -249,6 +249,11 @@ static double s_idle_tx_oldest(const struct report *r)
 	return oldest;
 }
 
+static double s_sessions_opened(const struct report *r)
+{
+	return r->sessions_opened_total;
+}
+
 static const struct server_family self_families[] = {
 	{"pgdrip_up", "gauge",
 	 "1 when the last sample of the server succeeded, else 0", s_up},
@@ -273,6 +278,10 @@ static const struct server_family self_families[] = {
 	 s_listen_refused},
 	{"pgdrip_server_max_connections", "gauge",
 	 "The server's max_connections", s_max_connections},
+	{"pgdrip_server_sessions_opened_total", "counter",
+	 "Sessions the server's databases ever had (pg_stat_database, "
+	 "PostgreSQL 14 on; absent before): churn that samples miss",
+	 s_sessions_opened},
 	{"pgdrip_server_usable_connections", "gauge",
 	 "max_connections less the reserved slots", s_usable},
 	{"pgdrip_server_connections", "gauge",

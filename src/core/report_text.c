@@ -348,6 +348,12 @@ static void write_header(FILE *out, const struct report *r,
 		fprintf(out, "; %d selected", r->total);
 	}
 	fputc('\n', out);
+	if (r->sessions_opened_per_min > 0 && r->samples > 1) {
+		fprintf(out,
+			"%.1f sessions opened a minute on the server "
+			"(pg_stat_database)\n",
+			r->sessions_opened_per_min);
+	}
 	if (r->server.idle_session_timeout_s > 0) {
 		units_format_duration(span, sizeof(span),
 				      r->server.idle_session_timeout_s);
@@ -490,17 +496,15 @@ static void write_session_verdict(FILE *out, const struct report *r,
 		return;
 	}
 	format_range(range, sizeof(range), s->unused_min_s, s->unused_max_s);
-	fprintf(out, "%s%d sessions unused for %s, %s",
-		strcmp(g->verdict, "stuck") == 0 ? "stuck: " : "", s->abandoned,
-		range,
+	fprintf(out, "%s%d of its %d open sessions unused for %s\n    %s",
+		strcmp(g->verdict, "stuck") == 0 ? "stuck: " : "",
+		s->abandoned + s->unused_long, s->tracked, range,
 		s->exonerated == 0 ? "none reused"
 				   : "some came back (the wait was raised)");
 	if (isfinite(s->every_s)) {
 		units_format_duration(every, sizeof(every), s->every_s);
-		fprintf(out, ", one more every ~%s", every);
+		fprintf(out, ", one more left every ~%s", every);
 	}
-	fprintf(out, "; %d of its %d open sessions",
-		s->abandoned + s->unused_long, s->tracked);
 }
 
 /* The count's second opinion: the slope and the forecast. */
@@ -560,7 +564,12 @@ static void write_evidence(FILE *out, const struct report *r,
 		}
 		fputc('\n', out);
 	}
-	if (g->evidence_total > (int)shown) {
+	if (g->evidence_total > (int)g->evidence_count) {
+		fprintf(out,
+			"    ... and %d more (the JSON report lists the first "
+			"%zu)\n",
+			g->evidence_total - (int)shown, g->evidence_count);
+	} else if (g->evidence_total > (int)shown) {
 		fprintf(out, "    ... and %d more (all in the JSON report)\n",
 			g->evidence_total - (int)shown);
 	}

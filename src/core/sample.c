@@ -146,6 +146,7 @@ void sample_init(struct sample *sample)
 	memset(sample, 0, sizeof(*sample));
 	sample->server.idle_session_timeout_s = NAN;
 	sample->server_epoch_s = NAN;
+	sample->sessions_opened_total = NAN;
 	sample->command_started_epoch_s = NAN;
 	sample->command_ended_epoch_s = NAN;
 	sample->command_line = "";
@@ -175,6 +176,7 @@ void sample_reset(struct sample *sample)
 	sample->taken_at_epoch_s = 0;
 	sample->elapsed_ms = 0;
 	sample->server_epoch_s = NAN;
+	sample->sessions_opened_total = NAN;
 	sample->command_started_epoch_s = NAN;
 	sample->command_ended_epoch_s = NAN;
 	sample->command_line = "";
@@ -255,6 +257,7 @@ void sample_copy(struct sample *dst, const struct sample *src)
 	dst->taken_at_epoch_s = src->taken_at_epoch_s;
 	dst->elapsed_ms = src->elapsed_ms;
 	dst->server_epoch_s = src->server_epoch_s;
+	dst->sessions_opened_total = src->sessions_opened_total;
 	dst->command_started_epoch_s = src->command_started_epoch_s;
 	dst->command_ended_epoch_s = src->command_ended_epoch_s;
 	dst->command_line = sample_strdup(dst, src->command_line);

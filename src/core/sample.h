@@ -143,6 +143,9 @@ struct sample {
 	double taken_at_epoch_s; /* wall clock when the query returned */
 	double elapsed_ms;       /* query round trip */
 	double server_epoch_s;   /* the server's clock as it answered; NAN */
+	/* Sessions every database ever had (pg_stat_database.sessions,
+	 * PostgreSQL 14 on): the exact churn; NAN unknown. */
+	double sessions_opened_total;
 	enum sample_status status;
 	struct server_info server;
 	struct session *sessions; /* owned */

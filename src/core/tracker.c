@@ -363,19 +363,21 @@ static void note_use(struct tracker *t, struct tracked *tr, double moment,
 			       : moment;
 
 	if (!tr->in_use) {
-		note_gap(t, tr->fine, start - tr->last_use);
-		tr->reused = true;
-		if (isfinite(tr->passed_over_at)) {
-			struct tracker_fine *f = &t->fine[tr->fine_index];
+		struct tracker_fine *f = &t->fine[tr->fine_index];
+		double gap = start - tr->last_use;
 
-			/* It looked abandoned and came back: sessions of
-			 * this kind may sit that long, and are not leaked
-			 * for it. */
+		/* Unused past what made it look abandoned, and back: its
+		 * kind may sit that long, and is not leaked for it. */
+		if (isfinite(tr->passed_over_at) ||
+		    gap >= tracker_threshold_s(t, tr->fine)) {
+			f->longest_return_s = fmax(f->longest_return_s, gap);
+		}
+		if (isfinite(tr->passed_over_at)) {
 			tr->exonerated = true;
 			f->exonerated++;
-			f->longest_return_s = fmax(f->longest_return_s,
-						   start - tr->last_use);
 		}
+		note_gap(t, tr->fine, gap);
+		tr->reused = true;
 	}
 	tr->passed_over_at = NAN;
 	tr->uses++;

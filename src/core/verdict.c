@@ -31,10 +31,12 @@ size_t verdict_group_of(const struct history *history,
 	return g == NULL ? (size_t)GROUP_NONE : (size_t)(g - history->groups);
 }
 
-/* An abandoned session's last use, by group, for the spread. */
+/* An abandoned (or long unused) session's last use, by group, for the
+ * spread. */
 struct last_use {
 	size_t group;
 	double at;
+	bool abandoned; /* false: unused long, not passed over */
 };
 
 static int compare_last_use(const void *pa, const void *pb)
@@ -68,16 +70,27 @@ static double nan_max(double a, double b)
 }
 
 /* Counts one open session into its group's evidence. */
+/* Unused this long without being passed over (no later open showed
+ * that its holder went on without it): weaker evidence, so a longer
+ * wait; a pooled session of a pool that reaps idle ones is gone by
+ * then. */
+static double idle_long_s(double threshold_s)
+{
+	return fmax(1.5 * threshold_s, threshold_s + 10);
+}
+
 static void count(struct group_sessions *gs, const struct tracker *t,
 		  const struct tracked *s, double threshold_s,
-		  double interval_s, bool *abandoned)
+		  double interval_s, bool *abandoned, bool *idle)
 {
 	double unused = tracker_unused_s(t, s);
 
 	gs->tracked++;
 	gs->exonerated += s->exonerated;
 	gs->threshold_s = fmax(gs->threshold_s, threshold_s);
+	gs->busy += s->in_use || unused < threshold_s;
 	*abandoned = false;
+	*idle = false;
 	if (s->weak) {
 		return;
 	}
@@ -91,10 +104,14 @@ static void count(struct group_sessions *gs, const struct tracker *t,
 		} else {
 			gs->passed_over++;
 		}
-	} else if (!s->in_use && unused >= threshold_s) {
-		/* A pool leaked full opens no more: its last sessions are
-		 * never passed over, yet they sit unused as long. */
+	} else if (!s->in_use && unused >= idle_long_s(threshold_s)) {
+		/* A pool that reached its size before it leaked opens no
+		 * more: its sessions are never passed over, yet they fall
+		 * out of use one after another while the others serve. */
 		gs->unused_long++;
+		gs->unused_min_s = nan_min(gs->unused_min_s, unused);
+		gs->unused_max_s = nan_max(gs->unused_max_s, unused);
+		*idle = true;
 	}
 	if (!s->reused && s->uses <= 1 && !s->in_use &&
 	    s->first_seen > t->started && unused >= 2 * interval_s) {
@@ -104,20 +121,48 @@ static void count(struct group_sessions *gs, const struct tracker *t,
 
 /* How the last uses of a group's abandoned sessions are spread: the most
  * of them inside one burst window, and their mean spacing. */
+/* The most of l's moments (sorted) inside one window of window_s,
+ * counting only the abandoned ones unless all is true. */
+static size_t most_in_window(const struct last_use *l, size_t n,
+			     double window_s, bool all, size_t *counted)
+{
+	size_t most = 0;
+	size_t in = 0;
+
+	*counted = 0;
+	for (size_t i = 0, j = 0; i < n; i++) {
+		if (!all && !l[i].abandoned) {
+			continue;
+		}
+		(*counted)++;
+		in++;
+		while (l[i].at - l[j].at > window_s) {
+			in -= all || l[j].abandoned;
+			j++;
+		}
+		most = in > most ? in : most;
+	}
+	return most;
+}
+
 static void judge_spread(struct group_sessions *gs, const struct last_use *l,
 			 size_t n, double window_s)
 {
-	size_t most = 0;
+	size_t counted;
+	size_t most = most_in_window(l, n, window_s, false, &counted);
+	double first = NAN;
+	double last = NAN;
 
-	for (size_t i = 0, j = 0; i < n; i++) {
-		while (l[i].at - l[j].at > window_s) {
-			j++;
-		}
-		most = i - j + 1 > most ? i - j + 1 : most;
+	gs->spread = counted >= VERDICT_MIN_SESSIONS &&
+		     (double)most <= VERDICT_BURST_SHARE * (double)counted;
+	most = most_in_window(l, n, window_s, true, &counted);
+	gs->spread_idle = counted >= VERDICT_MIN_SESSIONS &&
+			  (double)most <= VERDICT_BURST_SHARE * (double)counted;
+	for (size_t i = 0; i < n; i++) {
+		first = isnan(first) ? l[i].at : first;
+		last = l[i].at;
 	}
-	gs->spread = n >= VERDICT_MIN_SESSIONS &&
-		     (double)most <= VERDICT_BURST_SHARE * (double)n;
-	gs->every_s = n >= 2 ? (l[n - 1].at - l[0].at) / (double)(n - 1) : NAN;
+	gs->every_s = n >= 2 ? (last - first) / (double)(n - 1) : NAN;
 }
 
 /* The group's verdict from its evidence and the trend. */
@@ -125,7 +170,12 @@ static void decide(struct group_history *g, double t_s)
 {
 	const struct group_sessions *gs = &g->sessions;
 	bool was = g->flagged;
+	int unused = gs->abandoned + gs->unused_long;
 	bool by_sessions = gs->abandoned >= VERDICT_MIN_SESSIONS && gs->spread;
+	/* Falling out of use one after another while the group still
+	 * serves: a pool leaking at its full size. */
+	bool by_idle = unused >= VERDICT_MIN_SESSIONS && gs->spread_idle &&
+		       gs->busy > 0;
 	bool by_counts = g->trend.flagged &&
 			 gs->unused_new >= VERDICT_MIN_SESSIONS &&
 			 2.0 * gs->unused_new >= g->trend.net_growth;
@@ -135,13 +185,12 @@ static void decide(struct group_history *g, double t_s)
 	} else {
 		/* Once flagged, it stays so while its abandoned sessions
 		 * are there: a leak that filled its pool is still a leak. */
-		g->flagged = by_sessions || by_counts ||
-			     (was && gs->abandoned >= VERDICT_MIN_SESSIONS);
+		g->flagged = by_sessions || by_idle || by_counts ||
+			     (was && unused >= VERDICT_MIN_SESSIONS);
 	}
 	g->verdict = !g->flagged ? VERDICT_OK
-		     : gs->abandoned >= VERDICT_MIN_SESSIONS &&
-				     5 * (gs->abandoned + gs->unused_long) >=
-					     4 * gs->tracked
+		     : unused >= VERDICT_MIN_SESSIONS &&
+				     5 * unused >= 4 * gs->tracked
 			     ? VERDICT_STUCK
 			     : VERDICT_LEAKING;
 	if (g->flagged && isnan(g->first_flagged_s)) {
@@ -175,6 +224,7 @@ void verdict_update(struct history *history, const struct tracker *tracker,
 		const struct tracked *s = &tracker->live[i];
 		size_t g;
 		bool abandoned;
+		bool idle;
 
 		if (!match_filter_accepts(filter, s->keys[GROUP_KEY_USER],
 					  s->keys[GROUP_KEY_APP],
@@ -184,9 +234,10 @@ void verdict_update(struct history *history, const struct tracker *tracker,
 		}
 		history->groups[g].sessions.known = true;
 		count(&history->groups[g].sessions, tracker, s,
-		      threshold[s->fine_index], interval_s, &abandoned);
-		if (abandoned) {
-			lasts[nlasts++] = (struct last_use){g, s->last_use};
+		      threshold[s->fine_index], interval_s, &abandoned, &idle);
+		if (abandoned || idle) {
+			lasts[nlasts++] = (struct last_use){g, s->last_use,
+							    abandoned};
 		}
 	}
 	qsort(lasts, nlasts, sizeof(*lasts), compare_last_use);

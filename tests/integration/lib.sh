@@ -67,9 +67,22 @@ cleanup_tests() {
 	for ((i = ${#T_CLEANUPS[@]} - 1; i >= 0; i--)); do
 		eval "${T_CLEANUPS[$i]}" >/dev/null 2>&1 || true
 	done
+	if [ -n "${T_KEEP:-}" ]; then cp -r "$T_TMP" "$T_KEEP"; fi
 	rm -rf "$T_TMP"
 }
 trap cleanup_tests EXIT
+
+# start_group NAME COMMAND...: COMMAND in the background in a process
+# group of its own (output in $T_TMP/NAME.out), killed whole at exit, so
+# the children of a shell die with it.
+start_group() {
+	local name=$1 pid
+	shift
+	setsid "$@" >"$T_TMP/$name.out" 2>&1 &
+	pid=$!
+	at_exit "kill -TERM -- -$pid"
+	T_PIDS+=("$pid")
+}
 
 # start_workload SPEC...: starts the workload helper and waits until its
 # fixed sessions are open.  Sets WL_PID.

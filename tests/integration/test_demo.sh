@@ -56,7 +56,7 @@ like "$out" "DEMO-EXIT=0" "the demo ends with status 0"
 like "$out" "== pgdrip: the live view for 8s" "...after the live view for PGDRIP_DEMO_DURATION"
 like "$out" "pgdrip live report" "...whose report follows it"
 like "$out" "app_tests +leaky-tests .* LEAK" "...with the leak flagged"
-like "$out" "app_tests/leaky-tests: [0-9]+ sessions unused for" "...said in sessions left unused"
+like "$out" "app_tests/leaky-tests: [0-9]+ of its [0-9]+ open sessions unused for" "...said in sessions left unused"
 like "$out" "growth \\+[0-9.]+/min .*exhausts role app_tests's limit of 40" \
 	"...and its forecast"
 like "$out" "app_tests +pytest-suite .* LEAK" "the wrapped suite's leak is caught"

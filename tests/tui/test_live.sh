@@ -35,6 +35,7 @@ check "the stuck session is flagged IDLE-TX" wait_for "stuck .*IDLE-TX"
 check "the detail pane lists the selected group's sessions" wait_for "sessions, oldest first"
 check "...names the process holding them" wait_for "oldest first( \\([0-9]+-[0-9]+ of [0-9]+, PgUp/PgDn\\))?; [0-9]+ held by pid $WL_PID \\(" 5
 check "...and each session's process" wait_for " $WL_PID pgdrip-workload" 5
+check "...the leaked ones marked abandoned" wait_for "^[0-9]+ +abandoned " 20
 
 raw=$(tm capture-pane -p -e -t live)
 check "hostile role shown escaped" wait_for 't_evil\\e\]0;owned'
@@ -85,7 +86,7 @@ check "200x60: redrawn wide" wait_for "HISTORY"
 is "$(screen | wc -l)" 60 "200x60: the whole pane is used"
 
 tm send-keys -t live q
-check "q quits and prints the report" wait_for "pgdrip live report"
+check "q quits and prints the report" wait_in_scrollback "pgdrip live report"
 check "...with the exit status" wait_for "EXIT=0"
 sleep 0.5
 check "the terminal settings are restored after q" cmp -s "$stty_file.before" "$stty_file.after"
@@ -100,12 +101,12 @@ for sig in TERM INT HUP ABRT; do
 	tm new-session -d -s live -x 120 -y 32 \
 		"stty -g > '$stty_file.before'; env $run_env '$PGDRIP' --interval 250ms --user 't_*'; echo EXIT=\$?; stty -g > '$stty_file.after'; sleep 60"
 	wait_for "q quit" >/dev/null
-	pid=$(pgrep -n -f "pgdrip --interval 250ms --user t_")
+	pid=$(pane_pgdrip)
 	kill -"$sig" "$pid"
 	if [ "$sig" = ABRT ]; then
 		check "SIGABRT: dies as aborted" wait_for "EXIT=134"
 	else
-		check "SIG$sig: the report is printed" wait_for "pgdrip live report"
+		check "SIG$sig: the report is printed" wait_in_scrollback "pgdrip live report"
 		check "SIG$sig: exits 0" wait_for "EXIT=0"
 	fi
 	sleep 0.5

@@ -47,7 +47,7 @@ tm -f /dev/null new-session -d -s live -x 100 -y 30 \
 	"trap '' HUP; exec env $run_env '$PGDRIP' --interval 250ms \
 	--format json -o '$T_TMP/gone.json'"
 check "the view starts with SIGHUP ignored" wait_for "q quit"
-pid=$(pgrep -f -- "-o $T_TMP/gone.json")
+pid=$(pane_pgdrip)
 tm kill-server
 for _ in $(seq 50); do
 	kill -0 "$pid" 2>/dev/null || break

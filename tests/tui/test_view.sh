@@ -98,7 +98,7 @@ sleep 1
 check "80x24: the footer still offers ? help" wait_for "\? help *$"
 tm resize-window -t live -x 220 -y 40
 sleep 1
-wide=$(screen | grep -m1 -E '^[0-9]+ +idle' | cut -c60-)
+wide=$(screen | grep -m1 -E '^[0-9]+ +(idle|abandoned)' | cut -c60-)
 check "220 columns: the process column shows more of the command" \
 	bash -c "printf '%s' '$wide' | grep -q 'idle:t_view:crowd:55 leak'"
 tm send-keys -t live q

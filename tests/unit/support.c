@@ -201,6 +201,12 @@ static void fill_group(struct report_group *g, const char *user,
 	g->verdict = "ok";
 	g->opened_per_min = NAN;
 	g->median_lifetime_s = NAN;
+	g->sessions.unused_min_s = NAN;
+	g->sessions.unused_max_s = NAN;
+	g->sessions.every_s = NAN;
+	g->sessions.threshold_s = NAN;
+	g->sessions.opened_per_min = NAN;
+	g->sessions.median_lifetime_s = NAN;
 }
 
 /*
@@ -238,6 +244,8 @@ void support_build_report(struct report *r, const char *name)
 	r->total_all = 42;
 	r->usage_pct = 43.3;
 	r->unknown_states = 0;
+	r->sessions_opened_total = 120;
+	r->sessions_opened_per_min = 12;
 
 	r->group_count = 2;
 	r->groups = calloc(r->group_count, sizeof(*r->groups));
@@ -267,6 +275,40 @@ void support_build_report(struct report *r, const char *name)
 	g->holder.relation = CLIENT_RELATION_DESCENDANT;
 	g->holder_sessions = 24;
 	g->holder_seen_s = 61.5;
+	/* 24 of its 30 sessions left unused, one every ~12 s; two listed. */
+	g->sessions.known = true;
+	g->sessions.tracked = 30;
+	g->sessions.abandoned = 24;
+	g->sessions.busy = 6;
+	g->sessions.unused_min_s = 40;
+	g->sessions.unused_max_s = 310;
+	g->sessions.every_s = 11.5;
+	g->sessions.spread = true;
+	g->sessions.recent = 24;
+	g->sessions.threshold_s = 30;
+	g->evidence_total = 24;
+	g->evidence_count = 2;
+	g->evidence = arena_alloc(&r->arena, 2 * sizeof(*g->evidence));
+	for (int i = 0; i < 2; i++) {
+		struct report_evidence *e = &g->evidence[i];
+
+		memset(e, 0, sizeof(*e));
+		e->pid = 5000 + i;
+		e->database = name;
+		e->opened_epoch_s = r->started_epoch_s + 60 + 12 * i;
+		e->last_used_epoch_s = e->opened_epoch_s + 1;
+		e->unused_s = 310 - 12 * i;
+		e->closed_epoch_s = NAN;
+		e->state = SESSION_STATE_IDLE;
+		e->query = name;
+		e->client.pid = 4244;
+		e->client.command = name;
+		e->client.relation = CLIENT_RELATION_DESCENDANT;
+	}
+	g->opened_per_min = 5.2;
+	g->median_lifetime_s = 1.5;
+	g->closed_seen = 3;
+	g->idle_tx_over_age = 1;
 	fill_group(&r->groups[1], "app", "api", 12);
 
 	r->idle_tx_count = 1;

@@ -412,7 +412,11 @@ static void build_five(struct report *r)
 		g->forecast_s = i >= 3 ? 100.0 * (double)i : INFINITY;
 		g->trend.slope_per_min = i >= 3 ? 1.5 : 0;
 		g->trend.flagged = i == 4;
+		g->flagged = i == 4;
+		g->verdict = i == 4 ? "leaking" : "ok";
 		g->first_flagged_s = NAN;
+		g->opened_per_min = NAN;
+		g->median_lifetime_s = NAN;
 	}
 	r->breakdown_count = 0;
 	for (size_t i = 0; i < 5; i++) {
@@ -472,6 +476,8 @@ static void test_fold(void **state)
 	warnings = r.warning_count;
 	assert_int_equal(report_fold(&r, 2), 3);
 	assert_int_equal(r.group_count, 3);
+	/* the leak among the folded groups is the sum's verdict */
+	assert_string_equal(r.groups[2].verdict, "leaking");
 	assert_int_equal(r.breakdown_count, 4);
 	assert_int_equal(r.warning_count, warnings + 2);
 	assert_non_null(strstr(r.warnings[warnings], "3 groups past "
