@@ -278,6 +278,13 @@ static bool read_stat(int pid, int *ppid, unsigned long long *start)
 	       clientproc_parse_stat(buf, ppid, start);
 }
 
+bool attributor_parent_of(int pid, int *ppid)
+{
+	unsigned long long start;
+
+	return read_stat(pid, ppid, &start);
+}
+
 static void read_command(int pid, char *out, size_t size)
 {
 	char path[64];

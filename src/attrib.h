@@ -41,6 +41,10 @@ void attributor_set_wrapped(struct attributor *a, int pid);
 void attributor_run(struct attributor *a, struct sample *sample,
 		    const bool *wanted);
 
+/* The parent of process pid, from /proc/PID/stat; false when it cannot
+ * be read (the process is gone). */
+bool attributor_parent_of(int pid, int *ppid);
+
 /* One warning per reason some session could not be traced, into lines
  * (at most max); returns how many. */
 size_t attributor_warnings(const struct attributor *a, char (*lines)[512],

@@ -115,12 +115,16 @@ static const struct option_spec specs[] = {
 	 "DURATION", "count idle-tx sessions this old (default 30s)"},
 	{"max-leaked", 0, ARG_SPECIAL, 0, "N",
 	 "wrap: fail when a group ends N above baseline"},
+	{"max-leaked-per-test", 0, ARG_SPECIAL, 0, "N",
+	 "wrap: fail when a test leaves N sessions unused"},
 	{"fail-on-growth", 0, ARG_NONE, FIELD(thresholds.fail_on_growth), NULL,
 	 "fail when a group's count grows steadily"},
 	{"max-growth", 0, ARG_RATE, FIELD(thresholds.max_growth_per_min),
 	 "RATE", "fail when a group grows faster (e.g. 5/min)"},
 	{"max-churn", 0, ARG_RATE, FIELD(thresholds.max_churn_per_min), "RATE",
 	 "fail when a group opens more sessions a minute"},
+	{"test-mark", 0, ARG_SPECIAL, 0, "VERB NAME",
+	 "tell a wrapping pgdrip a test's start/end (TESTS)"},
 	{"help", 0, ARG_NONE, FIELD(show_help), NULL, "show this help"},
 	{"version", 'V', ARG_NONE, FIELD(show_version), NULL,
 	 "show the version"},
@@ -232,6 +236,17 @@ static bool apply_special(struct options *opts, const char *name,
 			return false;
 		}
 		return true;
+	}
+	if (strcmp(name, "test-mark") == 0) {
+		errbuf_set(err, "put the verb and the test's name after "
+				"--test-mark as words, and nothing after them");
+		return false;
+	}
+	if (strcmp(name, "max-leaked-per-test") == 0) {
+		opts->max_leaked_per_test_set = true;
+		return units_parse_count(value,
+					 &opts->thresholds.max_leaked_per_test,
+					 err);
 	}
 	/* max-leaked: remember it was given, so wrap mode keeps it. */
 	opts->max_leaked_set = true;
@@ -641,6 +656,13 @@ static bool check_mode_options(const struct options *opts, struct errbuf *err)
 				"counts what the command leaves open");
 		return false;
 	}
+	if (opts->max_leaked_per_test_set && opts->command == NULL &&
+	    opts->replay_file == NULL) {
+		errbuf_set(err, "--max-leaked-per-test needs a command after "
+				"-- (or --replay): it judges the tests the "
+				"command reports");
+		return false;
+	}
 	if (opts->duration_ms >= 0 && mode != NULL) {
 		errbuf_set(err,
 			   "%s and --duration cannot be combined: "
@@ -713,6 +735,12 @@ enum cli_status cli_parse_for(int argc, char **argv, bool terminal,
 	while (i < argc) {
 		const char *arg = argv[i];
 
+		if (strcmp(arg, "--test-mark") == 0) {
+			/* The rest is the mark: a verb and a test's name,
+			 * whatever its words look like. */
+			opts->test_mark = argv + i + 1;
+			return CLI_OK;
+		}
 		if (strcmp(arg, "--") == 0) {
 			if (i + 1 >= argc) {
 				errbuf_set(err, "\"--\" must be followed by a "
@@ -739,6 +767,12 @@ enum cli_status cli_parse_for(int argc, char **argv, bool terminal,
 
 	if (opts->command != NULL && !opts->max_leaked_set) {
 		opts->thresholds.max_leaked = 0;
+	}
+	/* Implied by the leak checks: 0, when the runner reports tests. */
+	if (!opts->max_leaked_per_test_set &&
+	    (opts->thresholds.fail_on_growth || opts->max_leaked_set)) {
+		opts->thresholds.max_leaked_per_test = 0;
+		opts->thresholds.max_leaked_per_test_implied = true;
 	}
 	if (opts->targets_file != NULL &&
 	    !read_targets(opts, opts->targets_file, err)) {

@@ -60,6 +60,9 @@ struct options {
 	int64_t wait_drain_ms; /* -1 unset */
 	const char *replay_file;
 	char **command; /* after "--"; NULL-terminated; borrowed; NULL none */
+	/* --test-mark VERB NAME...: the words after it (borrowed); NULL
+	 * when not given.  A client of a wrapping pgdrip, not a mode. */
+	char **test_mark;
 
 	/* timing */
 	int64_t interval_ms;  /* default 1000, min 100 */
@@ -88,6 +91,7 @@ struct options {
 
 	struct thresholds thresholds;
 	bool max_leaked_set; /* --max-leaked given (else 0 in wrap mode) */
+	bool max_leaked_per_test_set;
 
 	bool show_help;
 	bool show_version;

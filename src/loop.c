@@ -125,15 +125,33 @@ static void wait_events(struct run *run, const struct mode_ops *ops,
 	}
 }
 
+/* The mode's own descriptors after the targets'; how many it gave. */
+static size_t mode_pollfds(struct run *run, const struct mode_ops *ops,
+			   struct pollfd *fds)
+{
+	size_t n;
+
+	if (ops->pollfds == NULL) {
+		return 0;
+	}
+	n = ops->pollfds(run, fds, LOOP_EXTRA_FDS);
+	n = n > LOOP_EXTRA_FDS ? LOOP_EXTRA_FDS : n;
+	for (size_t i = 0; i < n; i++) {
+		fds[i].revents = 0;
+	}
+	return n;
+}
+
 void loop_run(struct run *run, const struct mode_ops *ops)
 {
-	size_t nfds = run->target_count + 2;
-	struct pollfd *fds = xcalloc(nfds, sizeof(*fds));
+	size_t base = run->target_count + 2;
+	struct pollfd *fds = xcalloc(base + LOOP_EXTRA_FDS, sizeof(*fds));
 
 	current = ops;
 	take_signals(run);
 	while (!run->done) {
 		int64_t now = clock_mono_ms();
+		size_t extra;
 
 		for (size_t i = 0; i < run->target_count; i++) {
 			target_step(run->targets[i], 0, now);
@@ -149,7 +167,8 @@ void loop_run(struct run *run, const struct mode_ops *ops)
 		for (size_t i = 0; i < run->target_count; i++) {
 			target_pollfd(run->targets[i], &fds[i + 2]);
 		}
-		wait_events(run, ops, fds, nfds);
+		extra = mode_pollfds(run, ops, fds + base);
+		wait_events(run, ops, fds, base + extra);
 		now = clock_mono_ms();
 		if (fds[0].revents != 0) {
 			take_signals(run);
@@ -162,6 +181,9 @@ void loop_run(struct run *run, const struct mode_ops *ops)
 		}
 		if (fds[1].fd >= 0 && fds[1].revents != 0 && ops->input) {
 			ops->input(run, fds[1].revents, now);
+		}
+		if (extra > 0 && ops->ready != NULL) {
+			ops->ready(run, fds + base, extra, now);
 		}
 	}
 	current = NULL;

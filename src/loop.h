@@ -13,7 +13,11 @@
 
 #include "run.h"
 
+#include <poll.h>
 #include <stdint.h>
+
+/* At most this many descriptors of a mode's own (mode_ops.pollfds). */
+enum { LOOP_EXTRA_FDS = 260 };
 
 struct mode_ops {
 	/* After each slot's outcome of target t (ok: a sample came). */
@@ -27,6 +31,14 @@ struct mode_ops {
 	/* stdin is readable, or hung up / in error (revents says). */
 	void (*input)(struct run *run, short revents, int64_t now_ms);
 	bool watch_stdin;
+	/* Descriptors of the mode's own to wait on as well (a socket it
+	 * serves): fills at most max entries of fds (fd and events) and
+	 * returns how many; NULL for none.  Asked before every wait. */
+	size_t (*pollfds)(struct run *run, struct pollfd *fds, size_t max);
+	/* After the wait, with the same entries and their revents (some
+	 * may be 0); called only when pollfds() gave any. */
+	void (*ready)(struct run *run, const struct pollfd *fds, size_t n,
+		      int64_t now_ms);
 	void *state; /* the mode's own */
 };
 

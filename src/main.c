@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "config.h"
 #include "run.h"
+#include "testmark.h"
 
 #include <locale.h>
 #include <stdio.h>
@@ -37,6 +38,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pgdrip: hint: try \"pgdrip --help\"\n");
 		cli_options_finish(&opts);
 		return PGD_EXIT_USAGE;
+	}
+	if (opts.test_mark != NULL) {
+		status = testmark_client(opts.test_mark);
+		cli_options_finish(&opts);
+		return status;
 	}
 	if (opts.show_help) {
 		cli_write_help(stdout);

@@ -15,6 +15,7 @@
 #include "modes.h"
 #include "notice.h"
 #include "sig.h"
+#include "testmark.h"
 
 #include <math.h>
 #include <signal.h>
@@ -33,6 +34,7 @@ struct wrap {
 	int64_t settle_end_ms;
 	bool last_asked; /* the sample at the end of --settle */
 	bool start_failed;
+	struct testmark *marks; /* the runner's endpoint; NULL without */
 };
 
 static bool settled(struct target *t)
@@ -54,6 +56,14 @@ static void start_command(struct run *run, struct wrap *w)
 	struct errbuf err;
 
 	run->command_line = wrap_command_line(run->opts->command);
+	/* The runner's endpoint, named in the command's environment; a
+	 * runner that says nothing changes nothing. */
+	w->marks = testmark_open(t, &err);
+	if (w->marks != NULL) {
+		testmark_export(w->marks);
+	} else {
+		notice_say("%s: tests cannot be named", err.msg);
+	}
 	run->command_started_s = run_time_s(run, t);
 	if (!wrap_start(&run->child, run->opts->command, &err)) {
 		notice_say("%s", err.msg);
@@ -64,6 +74,9 @@ static void start_command(struct run *run, struct wrap *w)
 	}
 	target_set_wrapped(t, run->child.pid);
 	target_note_command_start(t, clock_wall_s(), run->command_line);
+	if (w->marks != NULL) {
+		testmark_set_command(w->marks, run->child.pid);
+	}
 	/* Every session the command opens is traced, once. */
 	target_set_trace_policy(t, &trace);
 	w->phase = WRAP_RUNNING;
@@ -73,6 +86,9 @@ static void wrap_outcome(struct run *run, struct target *t, bool ok)
 {
 	struct wrap *w = loop_mode(run)->state;
 
+	if (w->marks != NULL) {
+		testmark_outcome(w->marks, ok, clock_mono_ms());
+	}
 	if (ok) {
 		patience_reset(&w->patience);
 	} else if (patience_exhausted(&w->patience, t, clock_mono_ms()) &&
@@ -116,6 +132,9 @@ static void wrap_tick(struct run *run, int64_t now_ms)
 		return;
 	}
 	forward_stops(run, w);
+	if (w->marks != NULL) {
+		testmark_tick(w->marks, now_ms);
+	}
 	if (w->phase == WRAP_RUNNING) {
 		run->child_signalled = false;
 		if (wrap_poll(&run->child)) {
@@ -123,6 +142,9 @@ static void wrap_tick(struct run *run, int64_t now_ms)
 			target_note_command_end(run_target(run), clock_wall_s(),
 						run->child.status);
 			w->phase = WRAP_SETTLING;
+			if (w->marks != NULL) {
+				testmark_stop(w->marks);
+			}
 			w->settle_end_ms = now_ms + run->opts->settle_ms;
 			/* The first look right away: it is most often
 			 * settled already. */
@@ -143,11 +165,32 @@ static void wrap_tick(struct run *run, int64_t now_ms)
 static int64_t wrap_next_wake(const struct run *run)
 {
 	const struct wrap *w = loop_mode(run)->state;
+	int64_t marks = w->marks != NULL ? testmark_next_wake_ms(w->marks)
+					 : INT64_MAX;
+	int64_t settle;
 
 	if (w->phase != WRAP_SETTLING) {
-		return INT64_MAX;
+		return marks;
 	}
-	return w->last_asked ? w->settle_end_ms + 5000 : w->settle_end_ms;
+	settle = w->last_asked ? w->settle_end_ms + 5000 : w->settle_end_ms;
+	return settle < marks ? settle : marks;
+}
+
+static size_t wrap_pollfds(struct run *run, struct pollfd *fds, size_t max)
+{
+	struct wrap *w = loop_mode(run)->state;
+
+	return w->marks != NULL ? testmark_pollfds(w->marks, fds, max) : 0;
+}
+
+static void wrap_ready(struct run *run, const struct pollfd *fds, size_t n,
+		       int64_t now_ms)
+{
+	struct wrap *w = loop_mode(run)->state;
+
+	if (w->marks != NULL) {
+		testmark_ready(w->marks, fds, n, now_ms);
+	}
 }
 
 int mode_wrap(struct run *run)
@@ -157,12 +200,15 @@ int mode_wrap(struct run *run)
 		.outcome = wrap_outcome,
 		.tick = wrap_tick,
 		.next_wake_ms = wrap_next_wake,
+		.pollfds = wrap_pollfds,
+		.ready = wrap_ready,
 		.state = &w,
 	};
 
 	patience_init(&w.patience, run->opts);
 	target_start(run_target(run), run->started_ms);
 	loop_run(run, &ops);
+	testmark_close(w.marks);
 	if (w.phase == WRAP_BASELINE) {
 		if (run->status == PGD_EXIT_OK) {
 			notice_say(

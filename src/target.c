@@ -44,6 +44,9 @@ struct target {
 	struct sample sample;      /* the one being filled */
 	struct attributor *attrib; /* NULL: --no-attribution */
 	struct trace_policy policy;
+	target_sample_fn *sample_hook;
+	void *sample_ctx;
+	uint64_t sent; /* sample queries sent */
 	bool *wanted;
 	size_t wanted_cap;
 	char label[256];
@@ -340,6 +343,7 @@ static void start_sample(struct target *t, int64_t now_ms)
 		fail_slot(t, now_ms);
 		return;
 	}
+	t->sent++;
 	t->phase_since_ms = now_ms;
 }
 
@@ -509,6 +513,11 @@ static void sampled(struct target *t)
 		attributor_run(t->attrib, &t->sample, t->wanted);
 	}
 	attach_command_events(t);
+	if (t->sample_hook != NULL) {
+		/* One sample is in flight at a time: this one is the last
+		 * sent. */
+		t->sample_hook(t, &t->sample, t->sent, t->sample_ctx);
+	}
 	if (t->recording) {
 		struct errbuf err;
 
@@ -605,6 +614,17 @@ void target_step(struct target *t, short revents, int64_t now_ms)
 		t->due_ms = next_slot(t->due_ms, t->interval_ms, now_ms);
 		begin_slot(t, now_ms);
 	}
+}
+
+void target_set_sample_hook(struct target *t, target_sample_fn *fn, void *ctx)
+{
+	t->sample_hook = fn;
+	t->sample_ctx = ctx;
+}
+
+uint64_t target_samples_sent(const struct target *t)
+{
+	return t->sent;
 }
 
 void target_set_trace_policy(struct target *t,

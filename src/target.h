@@ -64,6 +64,18 @@ int64_t target_next_wake_ms(const struct target *t);
 /* Advances on socket readiness (revents, 0 for none) and timers. */
 void target_step(struct target *t, short revents, int64_t now_ms);
 
+/* Each sample as it comes in, traced but before it is recorded and
+ * folded into the pipeline, with its ordinal (target_samples_sent() as
+ * its query was sent): a mode adds the marks it answers (wrap mode's
+ * test boundaries). */
+typedef void target_sample_fn(struct target *t, struct sample *sample,
+			      uint64_t ordinal, void *ctx);
+void target_set_sample_hook(struct target *t, target_sample_fn *fn, void *ctx);
+
+/* How many sample queries were sent so far: a sample whose ordinal is
+ * above the count read at some moment was sent after it. */
+uint64_t target_samples_sent(const struct target *t);
+
 /* What to trace to client processes from the next sample on. */
 void target_set_trace_policy(struct target *t,
 			     const struct trace_policy *policy);

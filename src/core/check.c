@@ -18,6 +18,8 @@ void check_thresholds_init(struct thresholds *t)
 	t->max_leaked = CHECK_UNSET;
 	t->fail_on_growth = false;
 	t->max_growth_per_min = -1;
+	t->max_leaked_per_test = CHECK_UNSET;
+	t->max_leaked_per_test_implied = false;
 	t->max_churn_per_min = -1;
 }
 
@@ -26,7 +28,8 @@ bool check_any_set(const struct thresholds *t)
 	return t->max_total != CHECK_UNSET || t->max_per_group != CHECK_UNSET ||
 	       t->max_usage_pct >= 0 || t->max_idle_tx != CHECK_UNSET ||
 	       t->max_leaked != CHECK_UNSET || t->fail_on_growth ||
-	       t->max_growth_per_min >= 0 || t->max_churn_per_min >= 0;
+	       t->max_growth_per_min >= 0 || t->max_churn_per_min >= 0 ||
+	       t->max_leaked_per_test != CHECK_UNSET;
 }
 
 void check_list_init(struct check_list *list)

@@ -22,6 +22,11 @@ struct thresholds {
 	bool fail_on_growth;
 	double max_growth_per_min; /* < 0: unset */
 	double max_churn_per_min;  /* sessions opened per minute; < 0 unset */
+	/* --max-leaked-per-test: sessions a test may leave abandoned.
+	 * Implied (0) by --fail-on-growth or --max-leaked, and then checked
+	 * only when the runner reported tests. */
+	int max_leaked_per_test;
+	bool max_leaked_per_test_implied;
 };
 
 void check_thresholds_init(struct thresholds *t);

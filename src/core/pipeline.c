@@ -5,6 +5,7 @@
  */
 #include "pipeline.h"
 
+#include "report_tests.h"
 #include "verdict.h"
 
 #include <math.h>
@@ -26,6 +27,7 @@ void pipeline_init(struct pipeline *p, const struct pipeline_config *config)
 	p->config = *config;
 	tracker_default_params(&params, config->interval_s, config->wrap);
 	tracker_init(&p->tracker, &params);
+	tests_init(&p->tests);
 	history_init(&p->histories[0], &config->keys, config->window_s,
 		     config->interval_s);
 	p->grouping_count = 1;
@@ -44,6 +46,7 @@ void pipeline_finish(struct pipeline *p)
 	}
 	sample_finish(&p->last);
 	tracker_finish(&p->tracker);
+	tests_finish(&p->tests);
 	free(p->member);
 	memset(p, 0, sizeof(*p));
 }
@@ -98,6 +101,7 @@ void pipeline_absorb(struct pipeline *p, struct sample *sample)
 	      sizeof(*p->member));
 	note_opened(p, &p->last);
 	tracker_add(&p->tracker, &p->last);
+	tests_add(&p->tests, &p->last);
 	for (size_t i = 0; i < p->grouping_count; i++) {
 		history_add(&p->histories[i], &p->last, p->config.filter,
 			    i == p->active ? p->member : NULL);
@@ -326,6 +330,8 @@ void pipeline_report(const struct pipeline *p, const struct run_facts *facts,
 			(p->opened_last - p->opened_first) * 60 /
 			(p->opened_last_epoch_s - p->opened_first_epoch_s);
 	}
+	report_tests_build(out, &p->tests, &p->tracker, p->config.filter,
+			   p->config.thresholds, facts->command_status);
 	for (size_t i = 0; i < facts->warning_count; i++) {
 		report_add_warning(out, "%s", facts->warnings[i]);
 	}

@@ -17,6 +17,7 @@
 #include "match.h"
 #include "report.h"
 #include "sample.h"
+#include "tests.h"
 #include "tracker.h"
 
 /* The groupings one pipeline can follow at once (the live view's 'g'
@@ -38,6 +39,7 @@ struct pipeline {
 	size_t grouping_count;
 	size_t active;          /* the grouping reported */
 	struct tracker tracker; /* every session, by identity */
+	struct tests tests;     /* a runner's test windows (tests.h) */
 	struct sample last;     /* the last successful sample; owned */
 	bool have_last;
 	size_t *member; /* per session of last: its group in the active

@@ -80,7 +80,10 @@ void plot_finish(struct plot *plot);
  * external resources) to out.  Elements tests and tools can count:
  * class="series" (one per line, data-group, data-kind group|other),
  * class="baseline", class="limit" (data-kind, data-limit), class="leak"
- * (one per flagged group shown), class="gap", class="command".  Every
+ * (one per flagged group shown), class="gap", class="command", and
+ * when a runner reported tests class="test" (a tick where each began,
+ * data-test its name) and class="test-leak" (a band over each test that
+ * leaked, data-test, data-leaked).  Every
  * name is sanitised (valid UTF-8, no control characters) and
  * XML-escaped.  Returns false with err when out reports a write error.
  */

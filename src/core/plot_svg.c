@@ -328,6 +328,90 @@ static void write_command(FILE *out, const struct plot *p)
 	}
 }
 
+/* Leaking tests named on the picture, at most (the rest are counted). */
+enum { PLOT_TEST_LABELS = 12 };
+
+/* A test's name without the directories of its file
+ * ("test_orders.py::test_retry"), for a label that has little room. */
+static const char *short_test_name(const char *name)
+{
+	const char *sep = strstr(name, "::");
+	const char *slash = NULL;
+
+	for (const char *c = name; *c != '\0' && (sep == NULL || c < sep);
+	     c++) {
+		slash = *c == '/' ? c : slash;
+	}
+	return slash != NULL ? slash + 1 : name;
+}
+
+/* A runner's tests (report_tests.c): a tick where each began, and a
+ * band over each that leaked, named with what it leaked. */
+static void write_tests(FILE *out, const struct plot *p)
+{
+	const struct report_tests *rt = &p->report->tests;
+	size_t labelled = 0;
+
+	if (!rt->reported) {
+		return;
+	}
+	fputs("<g class=\"tests\">\n", out);
+	for (size_t i = 0; i < rt->count; i++) {
+		const struct report_test *t = &rt->items[i];
+		double x = x_of(p, t->started_s);
+
+		if (t->setup || !isfinite(t->started_s)) {
+			continue;
+		}
+		fputs("<line class=\"test\" data-test=\"", out);
+		put_text(out, t->name, 200);
+		fprintf(out,
+			"\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" "
+			"stroke=\"%s\" stroke-width=\"0.5\"/>\n",
+			x, x, PLOT_BOTTOM - 6, PLOT_BOTTOM, MUTED_COLOR);
+	}
+	for (size_t i = 0; i < rt->count; i++) {
+		const struct report_test *t = &rt->items[i];
+		double x0 = x_of(p, t->started_s);
+		double x1 = isfinite(t->ended_s) ? x_of(p, t->ended_s) : x0;
+
+		if (t->setup || t->leaked == 0 || !isfinite(t->started_s)) {
+			continue;
+		}
+		fprintf(out,
+			"<g class=\"test-leak\" data-leaked=\"%d\" "
+			"data-test=\"",
+			t->leaked);
+		put_text(out, t->name, 200);
+		fprintf(out,
+			"\">\n<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
+			"height=\"%d\" fill=\"%s\" fill-opacity=\"0.15\"/>\n",
+			x0, PLOT_TOP, x1 - x0 > 1 ? x1 - x0 : 1,
+			PLOT_BOTTOM - PLOT_TOP, LEAK_COLOR);
+		if (labelled++ < PLOT_TEST_LABELS) {
+			fprintf(out,
+				"<text x=\"%.1f\" y=\"%d\" font-size=\"9\" "
+				"fill=\"%s\" transform=\"rotate(-90 %.1f "
+				"%d)\">",
+				x0 + 3, PLOT_BOTTOM - 8, LEAK_COLOR, x0 + 3,
+				PLOT_BOTTOM - 8);
+			put_text(out, short_test_name(t->name), 60);
+			fprintf(out, " +%d</text>\n", t->leaked);
+		}
+		fputs("</g>\n", out);
+	}
+	if (labelled > PLOT_TEST_LABELS) {
+		fprintf(out,
+			"<text class=\"test-more\" x=\"%d\" y=\"%d\" "
+			"font-size=\"10\" fill=\"%s\">%zu more leaking test%s "
+			"(in the report)</text>\n",
+			PLOT_LEFT + 4, PLOT_BOTTOM - 10, LEAK_COLOR,
+			labelled - PLOT_TEST_LABELS,
+			labelled - PLOT_TEST_LABELS == 1 ? "" : "s");
+	}
+	fputs("</g>\n", out);
+}
+
 /*
  * One line per group.  Its baseline (the count at the first sample) is a
  * thin dashed line in the same colour: a leak is growth over a group's
@@ -668,6 +752,7 @@ bool plot_write_svg(FILE *out, const struct report *report,
 	write_axes(out, &p);
 	write_limits(out, &p);
 	write_command(out, &p);
+	write_tests(out, &p);
 	for (size_t i = p.line_count; i-- > 0;) {
 		/* The first (most important) line is drawn last, on top. */
 		write_line(out, &p, &p.lines[i]);

@@ -80,6 +80,37 @@ static void write_command(struct json_writer *w, const struct sample *s)
 	json_end_object(w);
 }
 
+/* A runner's marks this sample answered (wrap mode, tests.h), so a
+ * replay has the same test boundaries: "tests": [{"mark": "start",
+ * "pid": 4242, "name": "..."}, {"mark": "parent", "pid": 4243,
+ * "ppid": 4242}, ...].  Absent when there are none. */
+static void write_test_marks(struct json_writer *w, const struct sample *sample)
+{
+	if (sample->mark_count == 0) {
+		return;
+	}
+	json_key(w, "tests");
+	json_begin_array(w);
+	for (size_t i = 0; i < sample->mark_count; i++) {
+		const struct sample_mark *m = &sample->marks[i];
+
+		json_begin_object(w);
+		json_key(w, "mark");
+		json_string(w, sample_mark_name(m->kind));
+		json_key(w, "pid");
+		json_int(w, m->pid);
+		if (m->kind == SAMPLE_MARK_PARENT) {
+			json_key(w, "ppid");
+			json_int(w, m->ppid);
+		} else if (m->name[0] != '\0') {
+			json_key(w, "name");
+			json_string(w, m->name);
+		}
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
 /* A sample's line, its sessions against what d last wrote. */
 static void write_sample_line(FILE *out, struct record_delta *d,
 			      const struct sample *sample)
@@ -92,6 +123,7 @@ static void write_sample_line(FILE *out, struct record_delta *d,
 	json_double(&w, sample->elapsed_ms, 3);
 	write_command(&w, sample);
 	record_delta_write(&w, d, sample);
+	write_test_marks(&w, sample);
 	json_end_object(&w);
 	fputc('\n', out);
 }

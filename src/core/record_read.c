@@ -189,6 +189,42 @@ static bool read_command(const struct node *c, struct sample *out,
 				why);
 }
 
+/* "tests": a runner's marks (record.c); a mark of a kind this reader
+ * does not know is skipped, as an unknown field is. */
+static bool read_test_marks(const struct node *list, struct sample *out,
+			    struct errbuf *why)
+{
+	if (list == NULL) {
+		return true;
+	}
+	if (list->type != NODE_ARRAY) {
+		errbuf_set(why, "\"tests\" is not an array");
+		return false;
+	}
+	for (const struct node *e = list->child; e != NULL; e = e->next) {
+		const struct node *mark = record_parse_member(e, "mark");
+		enum sample_mark_kind kind;
+		int pid;
+		int ppid;
+
+		if (mark == NULL || mark->type != NODE_STRING) {
+			errbuf_set(why, "a test mark without \"mark\"");
+			return false;
+		}
+		if (!record_parse_int(e, "pid", &RECORD_RANGE_COUNT, 0, &pid,
+				      why) ||
+		    !record_parse_int(e, "ppid", &RECORD_RANGE_COUNT, 0, &ppid,
+				      why)) {
+			return false;
+		}
+		if (sample_mark_parse(mark->str, &kind)) {
+			sample_add_mark(out, kind, pid, ppid,
+					record_parse_str(out, e, "name"));
+		}
+	}
+	return true;
+}
+
 /* Maps a parsed line onto a sample. */
 static bool read_sample(struct record_reader *reader, struct node *root,
 			struct sample *out, struct errbuf *why)
@@ -220,7 +256,9 @@ static bool read_sample(struct record_reader *reader, struct node *root,
 		}
 		return read_command(record_parse_member(root, "command"), out,
 				    why) &&
-		       record_table_read(reader->table, root, out, why);
+		       record_table_read(reader->table, root, out, why) &&
+		       read_test_marks(record_parse_member(root, "tests"), out,
+				       why);
 	}
 	return record_parse_server(record_parse_member(root, "server"),
 				   &out->server, why) &&
@@ -230,7 +268,8 @@ static bool read_sample(struct record_reader *reader, struct node *root,
 			   why) &&
 	       read_rows(record_parse_member(root, "rows"), out, &total, why) &&
 	       read_idle_tx(record_parse_member(root, "idle_in_transaction"),
-			    out, &total, why);
+			    out, &total, why) &&
+	       read_test_marks(record_parse_member(root, "tests"), out, why);
 }
 
 void record_reader_init(struct record_reader *reader, FILE *in)

@@ -165,6 +165,63 @@ struct report_session {
 	const char *wait_event;
 };
 
+/* A session a test (or a shared set-up) opened; strings in the report's
+ * arena. */
+struct report_test_session {
+	int pid;
+	const char *user;
+	const char *app;
+	const char *db;
+	const char *query;        /* its last */
+	enum session_state state; /* as last seen */
+	double opened_epoch_s;    /* backend_start, the server's clock */
+	double last_use_epoch_s;
+	double closed_epoch_s; /* NAN: still open at the end */
+	double opened_s;       /* run-relative (the server's clock) */
+	/* "closed" (during its test), "reused" (left open, used again),
+	 * "pooled" (left open, unused, but a pool-mate was used again: see
+	 * tests.h), "unused" (left open, never used again). */
+	const char *fate;
+	struct report_process client;
+};
+
+struct report_test {
+	const char *name;
+	bool setup;             /* a shared set-up (never blamed) */
+	bool ended;             /* false: the run stopped before its end */
+	int pid;                /* the process it ran in */
+	double started_epoch_s; /* the server's clock */
+	double ended_epoch_s;
+	double started_s; /* run-relative, pgdrip's clock (--plot) */
+	double ended_s;
+	int before; /* its process's sessions at its start */
+	int after;  /* ... at its end */
+	int opened;
+	int closed;
+	int left_open;
+	int leaked; /* left open and never used again */
+	struct report_test_session *sessions; /* the arena */
+	size_t session_count;
+};
+
+/* Per-test sessions (report_tests.c): the tests a runner reported. */
+struct report_tests {
+	bool reported;
+	/* The server's clock at the first sample: sessions' moments are
+	 * shown from it (opened_s...). */
+	double base_epoch_s;
+	struct report_test *items; /* the arena; tests and set-ups, in the
+				    * order they began */
+	size_t count;
+	size_t tests;     /* of items, not set-ups */
+	size_t leaking;   /* tests that leaked */
+	size_t leaked;    /* sessions, over every test */
+	size_t processes; /* runner processes */
+	size_t unfinished;
+	size_t outside;      /* runner sessions opened between tests */
+	size_t unattributed; /* command sessions of no runner process */
+};
+
 struct report {
 	const char *mode; /* "once", "watch", "live", "wrap", ... */
 	struct server_info server;
@@ -227,6 +284,8 @@ struct report {
 	/* --listen: connections refused or closed by its caps; NAN when
 	 * not listening */
 	double listen_refused_total;
+
+	struct report_tests tests;
 
 	int exit_code;
 	struct arena arena; /* owns every string above */

@@ -297,6 +297,8 @@ void report_sessions_build(struct report *report, const struct report_input *in)
 	j.lifetime_count = xcalloc(n, sizeof(*j.lifetime_count));
 	j.opened = xcalloc(n, sizeof(*j.opened));
 	j.oldest_open = xcalloc(n, sizeof(*j.oldest_open));
+	/* Never NULL: qsort() and pointer sums on it are undefined then. */
+	j.evidence = xcalloc(1, sizeof(*j.evidence));
 	for (size_t i = 0; i < n; i++) {
 		j.oldest_open[i] = INFINITY;
 	}

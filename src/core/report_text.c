@@ -642,6 +642,104 @@ static void write_leftovers(FILE *out, const struct report *r,
 	}
 }
 
+/* ---- per-test sessions (report_tests.c) ---- */
+
+/* The first session a test left unused, the one its line names. */
+static const struct report_test_session *first_unused(
+	const struct report_test *t)
+{
+	for (size_t i = 0; i < t->session_count; i++) {
+		if (strcmp(t->sessions[i].fate, "unused") == 0) {
+			return &t->sessions[i];
+		}
+	}
+	return NULL;
+}
+
+/* "(held by pid 4242, last query SELECT ...)", or the backend's pid
+ * when its holder was not traced. */
+static void holder_text(char *buf, size_t len,
+			const struct report_test_session *s)
+{
+	if (s->client.pid > 0) {
+		snprintf(buf, len, "held by pid %d, last query %s",
+			 s->client.pid,
+			 s->query[0] != '\0' ? s->query : "none");
+	} else {
+		snprintf(buf, len, "backend pid %d, last query %s", s->pid,
+			 s->query[0] != '\0' ? s->query : "none");
+	}
+}
+
+/* "  tests/test_orders.py::test_retry +1 (held by pid 4242, ...)" */
+static void write_leaking_test(FILE *out, const struct report_test *t,
+			       const struct text_style *st)
+{
+	const struct report_test_session *s = first_unused(t);
+	char holder[800] = "";
+	char line[1500];
+
+	if (s != NULL) {
+		holder_text(holder, sizeof(holder), s);
+	}
+	snprintf(line, sizeof(line), "%s +%d (%s)", t->name, t->leaked, holder);
+	fputs("  ", out);
+	text_write_cut(out, line, room_after(st, 2, 40), st->utf8);
+	fputc('\n', out);
+}
+
+static void write_tests_reported(FILE *out, const struct report *r,
+				 const struct text_style *st)
+{
+	const struct report_tests *rt = &r->tests;
+
+	if (rt->leaking == 0) {
+		fprintf(out, "\nNone of %zu tests leaked.\n", rt->tests);
+	} else {
+		fprintf(out, "\n%zu of %zu tests leaked:\n", rt->leaking,
+			rt->tests);
+	}
+	for (size_t i = 0; i < rt->count; i++) {
+		if (!rt->items[i].setup && rt->items[i].leaked > 0) {
+			write_leaking_test(out, &rt->items[i], st);
+		}
+	}
+	if (rt->unfinished > 0) {
+		fprintf(out,
+			"  (%zu tests did not end: the run stopped before "
+			"their end)\n",
+			rt->unfinished);
+	}
+}
+
+/* Without tests, after the command left sessions unused (each group's
+ * evidence lists them, with when they opened and their last query): how
+ * to have the tests that opened them named. */
+static void write_tests_hint(FILE *out, const struct report *r)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < r->group_count; i++) {
+		any |= r->groups[i].evidence_total > 0;
+	}
+	if (r->wrapped && any) {
+		fputs("\nTo name the tests that opened them: run pytest, mocha "
+		      "or jest under pgdrip with its plugins, or mark tests "
+		      "with pgdrip --test-mark (TESTS in pgdrip(1)).\n",
+		      out);
+	}
+}
+
+static void write_tests(FILE *out, const struct report *r,
+			const struct text_style *st)
+{
+	if (r->tests.reported) {
+		write_tests_reported(out, r, st);
+	} else {
+		write_tests_hint(out, r);
+	}
+}
+
 /* A few limits are all shown; of many, only the server and those near
  * exhaustion, so hundreds of roles with a limit do not bury the rest. */
 enum { LIMITS_ALL_UP_TO = 8 };
@@ -753,6 +851,7 @@ void report_text_write(FILE *out, const struct report *report,
 	write_groups(out, r, style);
 	write_idle_tx(out, r, style);
 	write_leaks(out, r, style);
+	write_tests(out, r, style);
 	write_leftovers(out, r, style);
 	write_limits(out, r, style);
 	write_footer(out, r, style);
@@ -774,6 +873,11 @@ static void format_value(char *buf, size_t len, const struct check_result *c)
 	} else if (strcmp(c->name, "max-idle-tx") == 0) {
 		snprintf(buf, len, "%.0f sessions (limit %.0f)", c->value,
 			 c->limit);
+	} else if (strcmp(c->name, "max-leaked-per-test") == 0) {
+		snprintf(buf, len,
+			 "%.0f session%s left open and never used again "
+			 "(limit %.0f)",
+			 c->value, c->value == 1 ? "" : "s", c->limit);
 	} else if (strcmp(c->name, "max-leaked") == 0) {
 		snprintf(buf, len, "%.0f leaked connections (limit %.0f)",
 			 c->value, c->limit);

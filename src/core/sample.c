@@ -85,6 +85,44 @@ bool sample_relation_parse(const char *name, enum client_relation *out)
 	return false;
 }
 
+static const char *const mark_names[] = {
+	[SAMPLE_MARK_START] = "start",   [SAMPLE_MARK_END] = "end",
+	[SAMPLE_MARK_SETUP] = "setup",   [SAMPLE_MARK_SETUP_END] = "setup-end",
+	[SAMPLE_MARK_PHASE] = "phase",   [SAMPLE_MARK_SETTLED] = "settled",
+	[SAMPLE_MARK_PARENT] = "parent",
+};
+
+const char *sample_mark_name(enum sample_mark_kind kind)
+{
+	return (unsigned)kind < PGD_ARRAY_LEN(mark_names) ? mark_names[kind]
+							  : "unknown";
+}
+
+bool sample_mark_parse(const char *name, enum sample_mark_kind *out)
+{
+	for (size_t i = 0; i < PGD_ARRAY_LEN(mark_names); i++) {
+		if (strcmp(name, mark_names[i]) == 0) {
+			*out = (enum sample_mark_kind)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+void sample_add_mark(struct sample *sample, enum sample_mark_kind kind, int pid,
+		     int ppid, const char *name)
+{
+	struct sample_mark *m;
+
+	xgrow((void **)&sample->marks, &sample->mark_cap,
+	      sample->mark_count + 1, sizeof(*sample->marks));
+	m = &sample->marks[sample->mark_count++];
+	m->kind = kind;
+	m->pid = pid;
+	m->ppid = ppid;
+	m->name = sample_strdup(sample, name != NULL ? name : "");
+}
+
 int sample_session_total(const struct sample *sample)
 {
 	int total = 0;
@@ -125,6 +163,7 @@ void sample_finish(struct sample *sample)
 	free(sample->sessions);
 	free(sample->role_limits);
 	free(sample->db_limits);
+	free(sample->marks);
 	arena_finish(&sample->arena);
 	sample_init(sample);
 }
@@ -134,6 +173,7 @@ void sample_reset(struct sample *sample)
 	sample->session_count = 0;
 	sample->role_limit_count = 0;
 	sample->db_limit_count = 0;
+	sample->mark_count = 0;
 	sample->taken_at_epoch_s = 0;
 	sample->elapsed_ms = 0;
 	sample->server_epoch_s = NAN;
@@ -259,6 +299,11 @@ void sample_copy(struct sample *dst, const struct sample *src)
 	for (size_t i = 0; i < src->db_limit_count; i++) {
 		sample_add_db_limit(dst, src->db_limits[i].name,
 				    src->db_limits[i].limit);
+	}
+	for (size_t i = 0; i < src->mark_count; i++) {
+		const struct sample_mark *m = &src->marks[i];
+
+		sample_add_mark(dst, m->kind, m->pid, m->ppid, m->name);
 	}
 }
 

@@ -112,6 +112,33 @@ enum sample_status {
 	SAMPLE_STATUS_FAILED, /* no data: query failed or connection lost */
 };
 
+/*
+ * What a test runner told a wrapping pgdrip (tests.h), carried by the
+ * sample that answered it: a boundary's moment is that sample's.
+ */
+enum sample_mark_kind {
+	SAMPLE_MARK_START,     /* a test began in process pid */
+	SAMPLE_MARK_END,       /* it ended */
+	SAMPLE_MARK_SETUP,     /* a shared set-up began (a wider fixture) */
+	SAMPLE_MARK_SETUP_END, /* it ended */
+	SAMPLE_MARK_PHASE,     /* pid's test goes on to its next phase */
+	SAMPLE_MARK_SETTLED,   /* pid's last end, confirmed by this sample */
+	SAMPLE_MARK_PARENT,    /* process pid's parent is ppid */
+	SAMPLE_MARK_KIND_COUNT
+};
+
+struct sample_mark {
+	enum sample_mark_kind kind;
+	int pid;
+	int ppid;         /* SAMPLE_MARK_PARENT; else 0 */
+	const char *name; /* the sample's arena; "" when it has none */
+};
+
+/* "start", "end", "setup", "setup-end", "phase", "settled", "parent". */
+const char *sample_mark_name(enum sample_mark_kind kind);
+/* From that spelling; false when unknown. */
+bool sample_mark_parse(const char *name, enum sample_mark_kind *out);
+
 struct sample {
 	double taken_at_epoch_s; /* wall clock when the query returned */
 	double elapsed_ms;       /* query round trip */
@@ -134,6 +161,9 @@ struct sample {
 	struct named_limit *db_limits; /* owned */
 	size_t db_limit_count;
 	size_t db_limit_cap;
+	struct sample_mark *marks; /* owned; in the order they came */
+	size_t mark_count;
+	size_t mark_cap;
 	/* Wrap mode: the wrapped command started or ended since the last
 	 * sample (wall clock epoch seconds; NAN when not), its line (masked)
 	 * and exit status.  What --record keeps so that a replay judges the
@@ -163,6 +193,9 @@ struct session *sample_add_copy(struct sample *sample,
 				const struct session *from);
 void sample_add_role_limit(struct sample *sample, const char *name, int limit);
 void sample_add_db_limit(struct sample *sample, const char *name, int limit);
+/* Appends a runner's mark (name copied; NULL gives ""). */
+void sample_add_mark(struct sample *sample, enum sample_mark_kind kind, int pid,
+		     int ppid, const char *name);
 /* Copies s (NULL gives "") into the sample's arena. */
 const char *sample_strdup(struct sample *sample, const char *s);
 /* Copies at most max bytes, not cutting a UTF-8 sequence in half. */

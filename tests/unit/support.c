@@ -358,7 +358,7 @@ const size_t support_hostile_count = sizeof(support_hostile) /
 
 void support_run_init(struct support_run *run)
 {
-	struct pipeline_config config;
+	struct pipeline_config config = {0};
 
 	memset(run, 0, sizeof(*run));
 	sample_init(&run->sample);

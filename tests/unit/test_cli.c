@@ -300,6 +300,16 @@ static const struct good_case good[] = {
 	/* around a command, --max-leaked defaults to 0 */
 	INT("-- ls", thresholds.max_leaked, 0),
 	FLAG("--fail-on-growth", thresholds.fail_on_growth),
+	/* --max-leaked-per-test: given, or implied (0) by the leak checks */
+	INT("--max-leaked-per-test 2 -- ls", thresholds.max_leaked_per_test, 2),
+	INT("--replay f --max-leaked-per-test 1",
+	    thresholds.max_leaked_per_test, 1),
+	INT("-- ls", thresholds.max_leaked_per_test, CHECK_UNSET),
+	INT("--fail-on-growth -- ls", thresholds.max_leaked_per_test, 0),
+	FLAG("--fail-on-growth -- ls", thresholds.max_leaked_per_test_implied),
+	INT("--max-leaked 1 -- ls", thresholds.max_leaked_per_test, 0),
+	INT("--max-leaked-per-test 3 --fail-on-growth -- ls",
+	    thresholds.max_leaked_per_test, 3),
 	DBL("--max-growth 5/min", thresholds.max_growth_per_min, 5),
 	DBL("--max-growth=0.5/s", thresholds.max_growth_per_min, 30),
 	DBL("--max-growth 120/h", thresholds.max_growth_per_min, 2),
@@ -445,6 +455,28 @@ static void test_command(void **state)
 	}
 }
 
+/* --test-mark takes every word after it, whatever they look like, and
+ * is no mode: no command, nothing else parsed. */
+static void test_test_mark(void **state)
+{
+	static const char *const words[] = {"start", "a", "--once", "-x", NULL};
+	struct options o;
+	struct errbuf err = {{0}};
+	struct argv_buf b;
+
+	(void)state;
+	assert_int_equal(parse("--test-mark start a --once -x", &b, &o, &err),
+			 CLI_OK);
+	assert_non_null(o.test_mark);
+	for (size_t i = 0; words[i] != NULL; i++) {
+		assert_string_equal(o.test_mark[i], words[i]);
+	}
+	assert_null(o.test_mark[4]);
+	assert_null(o.command);
+	assert_false(o.once);
+	cli_options_finish(&o);
+}
+
 struct bad_case {
 	const char *line;
 	const char *message;
@@ -561,6 +593,10 @@ static const struct bad_case bad[] = {
 	{"--max-leaked 0", "--max-leaked needs a command after --"},
 	{"--once --max-leaked 1", "--max-leaked needs a command after --"},
 	{"--replay f --max-leaked 1", "--max-leaked needs a command"},
+	{"--once --max-leaked-per-test 0",
+	 "--max-leaked-per-test needs a command after -- (or --replay)"},
+	{"--max-leaked-per-test x -- ls", "--max-leaked-per-test: invalid"},
+	{"--test-mark=start x", "put the verb and the test's name after"},
 	{"--wait-drain 5s --fail-on-growth",
 	 "--wait-drain and --fail-on-growth "
 	 "cannot be combined"},
@@ -751,6 +787,7 @@ int main(void)
 		cmocka_unit_test(test_borrowed),
 		cmocka_unit_test(test_group_by),
 		cmocka_unit_test(test_command),
+		cmocka_unit_test(test_test_mark),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_finish),

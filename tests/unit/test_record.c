@@ -831,6 +831,62 @@ static void test_nan_ages(void **state)
 	sample_finish(&back);
 }
 
+/* A runner's marks ride the sample line as "tests" and come back as
+ * they went, hostile names included; an unknown kind is skipped, and a
+ * "tests" that is not an array is an error. */
+static void test_test_marks(void **state)
+{
+	struct sample in;
+	struct sample out;
+	struct errbuf err;
+	size_t len;
+	char *text;
+
+	(void)state;
+	sample_init(&in);
+	sample_init(&out);
+	in.taken_at_epoch_s = 1763900000.5;
+	in.server_epoch_s = 1763900000.5;
+	fill_server(&in);
+	for (size_t i = 0; i < support_hostile_count; i++) {
+		sample_add_mark(&in, SAMPLE_MARK_START, 4242 + (int)i, 0,
+				support_hostile[i]);
+	}
+	sample_add_mark(&in, SAMPLE_MARK_PHASE, 7, 0, "call");
+	sample_add_mark(&in, SAMPLE_MARK_SETTLED, 7, 0, "");
+	sample_add_mark(&in, SAMPLE_MARK_PARENT, 8, 7, "");
+	text = capture_sample(&in, &len);
+	assert_int_equal(read_all(text, len, &out, &err, NULL), 1);
+	assert_int_equal(out.mark_count, in.mark_count);
+	for (size_t i = 0; i < in.mark_count; i++) {
+		assert_int_equal(out.marks[i].kind, in.marks[i].kind);
+		assert_int_equal(out.marks[i].pid, in.marks[i].pid);
+		assert_int_equal(out.marks[i].ppid, in.marks[i].ppid);
+		assert_string_equal(out.marks[i].name, in.marks[i].name);
+	}
+	free(text);
+	{
+		static const char unknown[] =
+			"{\"v\":2,\"t\":1763900000,\"status\":\"ok\","
+			"\"tests\":[{\"mark\":\"later\",\"pid\":1},"
+			"{\"mark\":\"end\",\"pid\":2,\"name\":\"x\"}]}\n";
+		static const char bad[] =
+			"{\"v\":2,\"t\":1763900000,\"status\":\"ok\","
+			"\"tests\":{}}\n";
+
+		assert_int_equal(read_all(unknown, strlen(unknown), &out, &err,
+					  NULL),
+				 1);
+		assert_int_equal(out.mark_count, 1);
+		assert_string_equal(out.marks[0].name, "x");
+		assert_int_equal(read_all(bad, strlen(bad), &out, &err, NULL),
+				 -1);
+		assert_non_null(strstr(err.msg, "tests"));
+	}
+	sample_finish(&in);
+	sample_finish(&out);
+}
+
 static void test_failed(void **state)
 {
 	struct sample in;
@@ -1245,6 +1301,7 @@ int main(void)
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_huge_lines),
 		cmocka_unit_test(test_many_rows),
+		cmocka_unit_test(test_test_marks),
 	};
 
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);

@@ -1,0 +1,46 @@
+'use strict';
+// pgdrip's jest setup file: tells a wrapping pgdrip where each test
+// starts and ends, so its report names the tests that leaked sessions.
+//
+//   jest --setupFilesAfterEnv "$PGDRIP_JEST_SETUP" [your own setup files]
+//   or in jest.config.js:
+//   setupFilesAfterEnv: [...yours,
+//       ...(process.env.PGDRIP_JEST_SETUP ? [process.env.PGDRIP_JEST_SETUP] : [])]
+//
+// Each test is one window, from before its first beforeEach hook to after
+// its last afterEach hook ("FILE::describe title test title"), taken from
+// jest-circus's own events; each worker process reports its own tests.
+// Outside pgdrip (PGDRIP_TESTS unset) it does nothing.
+
+const path = require('path');
+const marks = require(path.join(__dirname, 'pgdrip-marks.js'));
+
+const file = path.relative(process.cwd(), expect.getState().testPath || '');
+
+function nameOf(test) {
+	const names = [];
+	for (let t = test; t && t.parent; t = t.parent) {
+		names.unshift(t.name);
+	}
+	return (file ? `${file}::` : '') + names.join(' ');
+}
+
+// jest-circus awaits every event handler; test_started comes before the
+// test's beforeEach hooks, test_done after its afterEach hooks.
+const handlers = globalThis[Symbol.for('EVENT_HANDLERS')];
+if (Array.isArray(handlers)) {
+	handlers.push(async (event) => {
+		if (event.name === 'test_started') {
+			await marks.mark('start', nameOf(event.test));
+		} else if (event.name === 'test_done') {
+			await marks.mark('end', nameOf(event.test));
+		}
+	});
+} else {
+	// Another runner than jest-circus: the hooks jest gives every test.
+	const current = () =>
+		(file ? `${file}::` : '') + expect.getState().currentTestName;
+	beforeEach(() => marks.mark('start', current()));
+	afterEach(() => marks.mark('end', current()));
+}
+afterAll(() => marks.close());
