@@ -217,8 +217,10 @@ static void finish_groups(struct report *report, struct judge *j)
 {
 	const struct history *h = j->in->history;
 
-	qsort(j->evidence, j->evidence_count, sizeof(*j->evidence),
-	      compare_placed);
+	if (j->evidence_count > 0) {
+		qsort(j->evidence, j->evidence_count, sizeof(*j->evidence),
+		      compare_placed);
+	}
 	for (size_t i = 0, k = 0; i < h->group_count; i++) {
 		struct report_group *g = &report->groups[i];
 		size_t from = k;
