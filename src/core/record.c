@@ -10,6 +10,7 @@
 #include "arena.h"
 #include "group.h"
 #include "json.h"
+#include "record_pooler.h"
 #include "report_json.h"
 
 #include <errno.h>
@@ -76,6 +77,8 @@ static void write_server(struct json_writer *w, const struct server_info *s)
 {
 	json_key(w, "server");
 	json_begin_object(w);
+	json_key(w, "source");
+	json_string(w, sample_source_key(s->source));
 	json_key(w, "version");
 	json_string(w, s->version);
 	json_key(w, "version_num");
@@ -247,6 +250,7 @@ void record_write_sample(FILE *out, const struct sample *sample)
 		     sample->role_limit_count);
 	write_limits(&w, "db_limits", sample->db_limits,
 		     sample->db_limit_count);
+	record_pooler_write(&w, sample);
 	json_end_object(&w);
 	fputc('\n', out);
 }

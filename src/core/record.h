@@ -16,6 +16,17 @@
  *             "xact_age_s":80.1,"xact_start":1763899920.0,"query":".."}],
  *    "role_limits":[{"name":"app","limit":40}],
  *    "db_limits":[{"name":"shop","limit":100}]}
+ * PgBouncer's console ("server":{"source":"pgbouncer",...}) adds
+ *    "pooler":{"now":..,"max_client_conn":..,"default_pool_size":..,
+ *              "client_idle_timeout_s":..,"pools":[SHOW POOLS],
+ *              "servers":[SHOW SERVERS],"limits":[{"kind":"db_servers",
+ *              "name":..,"limit":..,"used":..}],"clients":[{"pid":..,
+ *              "ptr":..,"user":..,"application":..,"database":..,
+ *              "client":..,"client_port":..,"state":..,
+ *              "connect_time":..,"request_time":..,"query_start":..}]}
+ * whose clients, with their identities, stand for "rows" and
+ * "idle_in_transaction" when it is read back (an older reader, which
+ * ignores "pooler", still reads those).
  * Sessions are aggregated by (user, application, database, client, state)
  * into rows, except those idle in a transaction, which are kept whole so
  * replay can follow them.  A failed sample is {"v":2,"t":..,

@@ -7,7 +7,9 @@
 #include "record.h"
 
 #include "arena.h"
+#include "bouncer.h"
 #include "json.h"
+#include "record_pooler.h"
 #include "text.h"
 
 #include <errno.h>
@@ -516,7 +518,14 @@ static bool read_server(const struct node *s, struct server_info *out,
 	static const struct range timeout = {0, PLAUSIBLE_S, false,
 					     "a duration in seconds >= 0"};
 	const struct node *ok = member(s, "can_read_all_stats");
+	const struct node *source = member(s, "source");
 
+	/* Absent before the console was a source: a server. */
+	if (source != NULL && source->type == NODE_STRING &&
+	    !sample_source_from_key(source->str, &out->source)) {
+		errbuf_set(why, "\"source\" is not one pgdrip knows");
+		return false;
+	}
 	copy_string(out->version, sizeof(out->version), s, "version");
 	copy_string(out->current_user, sizeof(out->current_user), s,
 		    "current_user");
@@ -680,6 +689,159 @@ static bool read_limits(const struct node *list, struct sample *out, bool roles,
 	return true;
 }
 
+/* ---- PgBouncer's console ---- */
+
+/* A pooler's count: -1 where its version did not show it. */
+static const struct range POOLER_COUNT = {-1, 2147483647.0, true,
+					  "a whole number >= -1"};
+
+static bool read_pools(const struct node *list, struct sample *out,
+		       struct errbuf *why)
+{
+	for (const struct node *e = list ? list->child : NULL; e; e = e->next) {
+		struct pooler_pool *p = sample_add_pool(out);
+
+		p->database = str_of(out, e, "database");
+		p->user = str_of(out, e, "user");
+		p->mode = str_of(out, e, "mode");
+		if (!int_in(e, "cl_active", &POOLER_COUNT, -1, &p->cl_active,
+			    why) ||
+		    !int_in(e, "cl_waiting", &POOLER_COUNT, -1, &p->cl_waiting,
+			    why) ||
+		    !int_in(e, "sv_active", &POOLER_COUNT, -1, &p->sv_active,
+			    why) ||
+		    !int_in(e, "sv_idle", &POOLER_COUNT, -1, &p->sv_idle,
+			    why) ||
+		    !int_in(e, "sv_used", &POOLER_COUNT, -1, &p->sv_used,
+			    why) ||
+		    !int_in(e, "sv_tested", &POOLER_COUNT, -1, &p->sv_tested,
+			    why) ||
+		    !int_in(e, "sv_login", &POOLER_COUNT, -1, &p->sv_login,
+			    why) ||
+		    !num_in(e, "maxwait_s", &AGE, NAN, &p->maxwait_s, why) ||
+		    !int_in(e, "pool_size", &POOLER_COUNT, -1, &p->pool_size,
+			    why)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool read_pooler_servers(const struct node *list, struct sample *out,
+				struct errbuf *why)
+{
+	for (const struct node *e = list ? list->child : NULL; e; e = e->next) {
+		struct pooler_server *v = sample_add_pooler_server(out);
+
+		v->ptr = str_of(out, e, "ptr");
+		v->link = str_of(out, e, "link");
+		v->database = str_of(out, e, "database");
+		v->user = str_of(out, e, "user");
+		v->state = str_of(out, e, "state");
+		v->app = str_of(out, e, "application");
+		v->addr = str_of(out, e, "addr");
+		if (!int_in(e, "port", &PORT, 0, &v->port, why) ||
+		    !int_in(e, "local_port", &PORT, 0, &v->local_port, why) ||
+		    !int_in(e, "remote_pid", &COUNT, 0, &v->remote_pid, why)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool read_pooler_limits(const struct node *list, struct sample *out,
+			       struct errbuf *why)
+{
+	for (const struct node *e = list ? list->child : NULL; e; e = e->next) {
+		const struct node *kind = member(e, "kind");
+		int k = 0;
+		int limit;
+		int used;
+
+		while (k < POOLER_LIMIT_KIND_COUNT &&
+		       (kind == NULL || kind->type != NODE_STRING ||
+			strcmp(kind->str, record_pooler_limit_key(
+						  (enum pooler_limit_kind)k)) !=
+				0)) {
+			k++;
+		}
+		if (k == POOLER_LIMIT_KIND_COUNT) {
+			errbuf_set(why, "a pooler limit of no known kind");
+			return false;
+		}
+		if (!int_in(e, "limit", &COUNT, 0, &limit, why) ||
+		    !int_in(e, "used", &POOLER_COUNT, -1, &used, why)) {
+			return false;
+		}
+		sample_add_pooler_limit(out, (enum pooler_limit_kind)k,
+					str_of(out, e, "name"), limit, used);
+	}
+	return true;
+}
+
+static bool read_pooler_clients(const struct node *list, struct sample *out,
+				long long *total, struct errbuf *why)
+{
+	for (const struct node *e = list ? list->child : NULL; e; e = e->next) {
+		struct session *s;
+		enum session_state state;
+
+		if (!read_state(e, &state)) {
+			errbuf_set(why, "a pooler client without a state");
+			return false;
+		}
+		if (!add_to_total(total, 1, why)) {
+			return false;
+		}
+		s = sample_add_session(out);
+		s->state = state;
+		s->pooler_ptr = str_of(out, e, "ptr");
+		s->user = str_of(out, e, "user");
+		s->app = str_of(out, e, "application");
+		s->db = str_of(out, e, "database");
+		set_client(s, str_of(out, e, "client"));
+		if (!int_in(e, "pid", &COUNT, 0, &s->pid, why) ||
+		    !int_in(e, "client_port", &PORT, 0, &s->client_port, why) ||
+		    !num_in(e, "connect_time", &EPOCH, NAN,
+			    &s->backend_start_epoch_s, why) ||
+		    !num_in(e, "request_time", &EPOCH, NAN,
+			    &s->state_change_epoch_s, why) ||
+		    !num_in(e, "query_start", &EPOCH, NAN,
+			    &s->query_start_epoch_s, why) ||
+		    !read_client_process(e, out, s, why)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The console's own block: its clients stand for the rows, and their
+ * ages are worked out and rounded as the live run's were. */
+static bool read_pooler(const struct node *p, struct sample *out,
+			long long *total, struct errbuf *why)
+{
+	struct pooler_info *info = &out->pooler;
+	static const struct range timeout = {0, PLAUSIBLE_S, false,
+					     "a duration in seconds >= 0"};
+
+	if (!num_in(p, "now", &EPOCH, NAN, &out->server_epoch_s, why) ||
+	    !int_in(p, "max_client_conn", &POOLER_COUNT, -1,
+		    &info->max_client_conn, why) ||
+	    !int_in(p, "default_pool_size", &POOLER_COUNT, -1,
+		    &info->default_pool_size, why) ||
+	    !num_in(p, "client_idle_timeout_s", &timeout, NAN,
+		    &info->client_idle_timeout_s, why) ||
+	    !read_pools(member(p, "pools"), out, why) ||
+	    !read_pooler_servers(member(p, "servers"), out, why) ||
+	    !read_pooler_limits(member(p, "limits"), out, why) ||
+	    !read_pooler_clients(member(p, "clients"), out, total, why)) {
+		return false;
+	}
+	bouncer_sample_end(out);
+	record_round_times(out);
+	return true;
+}
+
 /* "v": a format this reader knows (absent in no file pgdrip wrote, read
  * as 1); "t": a plausible time, less than RECORD_CLOCK_SLACK_S before
  * the latest line's. */
@@ -747,10 +909,16 @@ static bool read_sample(struct record_reader *reader, struct node *root,
 	}
 	out->status = strcmp(status->str, "late") == 0 ? SAMPLE_STATUS_LATE
 						       : SAMPLE_STATUS_OK;
-	return read_server(member(root, "server"), &out->server, why) &&
-	       read_limits(member(root, "role_limits"), out, true, why) &&
-	       read_limits(member(root, "db_limits"), out, false, why) &&
-	       read_rows(member(root, "rows"), out, &total, why) &&
+	if (!read_server(member(root, "server"), &out->server, why) ||
+	    !read_limits(member(root, "role_limits"), out, true, why) ||
+	    !read_limits(member(root, "db_limits"), out, false, why)) {
+		return false;
+	}
+	if (out->server.source == SAMPLE_SOURCE_PGBOUNCER &&
+	    member(root, "pooler") != NULL) {
+		return read_pooler(member(root, "pooler"), out, &total, why);
+	}
+	return read_rows(member(root, "rows"), out, &total, why) &&
 	       read_idle_tx(member(root, "idle_in_transaction"), out, &total,
 			    why);
 }
