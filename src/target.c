@@ -11,6 +11,7 @@
 #include "notice.h"
 #include "prompt.h"
 
+#include "core/bouncer.h"
 #include "core/record.h"
 #include "core/text.h"
 #include "output.h"
@@ -34,6 +35,7 @@ struct target {
 	const struct options *opts;
 	bool one_shot;
 	target_outcome_fn *on_outcome;
+	target_sample_fn *on_sample;
 	void *ctx;
 
 	struct conn_params params;
@@ -111,6 +113,7 @@ struct target *target_create(const struct target_config *config,
 	t->opts = opts;
 	t->one_shot = config->one_shot;
 	t->on_outcome = config->on_outcome;
+	t->on_sample = config->on_sample;
 	t->ctx = config->ctx;
 	t->params.dbname = config->conninfo;
 	t->params.host = opts->host;
@@ -482,6 +485,11 @@ static void sampled(struct target *t)
 		pipeline_wanted(&t->pipeline, &t->sample, &t->policy,
 				t->wanted);
 		attributor_run(t->attrib, &t->sample, t->wanted);
+		/* Server sessions whose client is PgBouncer: through it. */
+		bouncer_mark_pooled(&t->sample);
+	}
+	if (t->on_sample != NULL) {
+		t->on_sample(t, &t->sample, t->ctx);
 	}
 	if (t->recording) {
 		struct errbuf err;

@@ -26,12 +26,19 @@ struct target;
 /* Called after each slot's outcome (ok: a sample was absorbed). */
 typedef void target_outcome_fn(struct target *t, bool ok, void *ctx);
 
+/* Called with each successful sample once its sessions are traced and
+ * before it is recorded and absorbed: a last word on it (the link from a
+ * server's sessions to the clients of a pooler watched beside it). */
+typedef void target_sample_fn(struct target *t, struct sample *sample,
+			      void *ctx);
+
 struct target_config {
 	const struct options *opts;
 	const char *conninfo; /* -d for this server; NULL libpq's default */
 	bool one_shot;        /* --once: failures are retries, not samples */
 	bool record;          /* write opts->record_file */
 	target_outcome_fn *on_outcome;
+	target_sample_fn *on_sample; /* NULL: none */
 	void *ctx;
 };
 
