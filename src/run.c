@@ -92,6 +92,11 @@ int run_unreachable(const struct target *t)
 			   "~/.pgpass, or run pgdrip on a terminal (-W asks "
 			   "for it)");
 	}
+	if (strstr(msg, "FATAL:  not allowed") != NULL) {
+		/* PgBouncer's refusal of its console to other users. */
+		notice_say("hint: PgBouncer's admin console takes only the "
+			   "users of its admin_users and stats_users");
+	}
 	return PGD_EXIT_UNAVAILABLE;
 }
 

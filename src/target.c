@@ -55,6 +55,7 @@ struct target {
 	int64_t due_ms;
 	bool started;
 	bool paused;
+	bool held;              /* target_hold(): no slot begins */
 	bool slot_pending;      /* a slot began, its outcome is still to come */
 	double slot_wall_s;     /* when it began: a failure is dated so */
 	int64_t phase_since_ms; /* connecting or sampling since */
@@ -211,6 +212,11 @@ void target_pause(struct target *t, bool paused, int64_t now_ms)
 	if (!paused) {
 		t->due_ms = now_ms;
 	}
+}
+
+void target_hold(struct target *t, bool held)
+{
+	t->held = held;
 }
 
 void target_pollfd(const struct target *t, struct pollfd *pfd)
@@ -583,7 +589,7 @@ void target_step(struct target *t, short revents, int64_t now_ms)
 		/* A slot waits for the end of a backoff: try now. */
 		start_connect(t, now_ms);
 	}
-	if (t->started && !t->paused && now_ms >= t->due_ms) {
+	if (t->started && !t->paused && !t->held && now_ms >= t->due_ms) {
 		t->due_ms = next_slot(t->due_ms, t->interval_ms, now_ms);
 		begin_slot(t, now_ms);
 	}

@@ -61,6 +61,11 @@ void target_sample_now(struct target *t, int64_t now_ms);
 /* Pauses or resumes the schedule (resuming samples at once). */
 void target_pause(struct target *t, bool paused, int64_t now_ms);
 
+/* Holds (or releases) the schedule without moving it: no slot begins
+ * while held, so the loop can end on a mode's answer with no sample in
+ * flight. */
+void target_hold(struct target *t, bool held);
+
 /* The descriptor and events to poll for; fd -1 when none. */
 void target_pollfd(const struct target *t, struct pollfd *pfd);
 

@@ -98,8 +98,7 @@ static void write_server(struct json_writer *w, const struct server_info *s)
 	json_end_object(w);
 }
 
-/* Only when attribution traced the session: absent means unknown. */
-static void write_client_process(struct json_writer *w, const struct session *s)
+void record_write_client_process(struct json_writer *w, const struct session *s)
 {
 	if (s->client_pid <= 0) {
 		return;
@@ -126,7 +125,7 @@ static void write_row(struct json_writer *w, const struct session *s, int n)
 	json_string(w, sample_state_key(s->state));
 	json_key(w, "count");
 	json_int(w, n);
-	write_client_process(w, s);
+	record_write_client_process(w, s);
 	json_end_object(w);
 }
 
@@ -194,7 +193,7 @@ static void write_idle_tx(struct json_writer *w, const struct sample *sample)
 		json_double(w, s->xact_start_epoch_s, 6);
 		json_key(w, "query");
 		json_string(w, s->query);
-		write_client_process(w, s);
+		record_write_client_process(w, s);
 		json_end_object(w);
 	}
 	json_end_array(w);

@@ -63,6 +63,12 @@ void record_round_times(struct sample *sample);
  * and report the error only later: --record uses the writer below). */
 void record_write_sample(FILE *out, const struct sample *sample);
 
+/* "client_process": {pid, command, relation} at the writer's position,
+ * only when attribution traced the session (absent means unknown). */
+struct json_writer;
+void record_write_client_process(struct json_writer *w,
+				 const struct session *s);
+
 /* One line for a failed sample. */
 void record_write_failure(FILE *out, double epoch_s, const char *error);
 

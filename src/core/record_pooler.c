@@ -8,20 +8,8 @@
 #include "record_pooler.h"
 
 #include "group.h"
-#include "report_json.h"
-
-/* Only when attribution traced it, as in the rest of the record. */
-static void write_process(struct json_writer *w, const struct session *s)
-{
-	if (s->client_pid <= 0) {
-		return;
-	}
-	json_key(w, "client_process");
-	json_begin_object(w);
-	report_json_process_members(w, s->client_pid, s->client_command,
-				    s->client_relation);
-	json_end_object(w);
-}
+#include "record.h"
+#include "report_pooler.h"
 
 static const char *const pooler_limit_keys[POOLER_LIMIT_KIND_COUNT] = {
 	[POOLER_LIMIT_DB_SERVERS] = "db_servers",
@@ -48,26 +36,7 @@ static void write_pools(struct json_writer *w, const struct pooler_info *p)
 	json_key(w, "pools");
 	json_begin_array(w);
 	for (size_t i = 0; i < p->pool_count; i++) {
-		const struct pooler_pool *o = &p->pools[i];
-
-		json_begin_object(w);
-		json_key(w, "database");
-		json_string(w, o->database);
-		json_key(w, "user");
-		json_string(w, o->user);
-		json_key(w, "mode");
-		json_string(w, o->mode);
-		int_member(w, "cl_active", o->cl_active);
-		int_member(w, "cl_waiting", o->cl_waiting);
-		int_member(w, "sv_active", o->sv_active);
-		int_member(w, "sv_idle", o->sv_idle);
-		int_member(w, "sv_used", o->sv_used);
-		int_member(w, "sv_tested", o->sv_tested);
-		int_member(w, "sv_login", o->sv_login);
-		json_key(w, "maxwait_s");
-		json_double(w, o->maxwait_s, 6);
-		int_member(w, "pool_size", o->pool_size);
-		json_end_object(w);
+		report_pooler_pool_json(w, &p->pools[i]);
 	}
 	json_end_array(w);
 }
@@ -154,7 +123,7 @@ static void write_pooler_clients(struct json_writer *w,
 		json_double(w, s->state_change_epoch_s, 6);
 		json_key(w, "query_start");
 		json_double(w, s->query_start_epoch_s, 6);
-		write_process(w, s);
+		record_write_client_process(w, s);
 		json_end_object(w);
 	}
 	json_end_array(w);

@@ -61,23 +61,6 @@ struct report_process {
 	const char *via_client;
 };
 
-/* A PgBouncer pool as the console showed it (SHOW POOLS), and its
- * limit: the fields of struct pooler_pool, strings in the report. */
-struct report_pool {
-	const char *database;
-	const char *user;
-	const char *mode;
-	int cl_active;
-	int cl_waiting;
-	int sv_active;
-	int sv_idle;
-	int sv_used;
-	int sv_tested;
-	int sv_login;
-	double maxwait_s;
-	int pool_size; /* -1 unknown */
-};
-
 /* Points of a group's recent history a report carries (sparklines). */
 enum { REPORT_RECENT_POINTS = 32 };
 
@@ -195,9 +178,10 @@ struct report {
 	size_t detail_count;
 	struct report_limit *limits; /* owned; server first, then by usage */
 	size_t limit_count;
-	/* PgBouncer's console (server.source): its pools, most waiting
-	 * first, and the pooler's settings; none for a server. */
-	struct report_pool *pools; /* owned */
+	/* PgBouncer's console (server.source): its pools (SHOW POOLS, the
+	 * console's own left out), most waiting first, strings in the
+	 * arena, and the pooler's settings; none for a server. */
+	struct pooler_pool *pools; /* owned */
 	size_t pool_count;
 	int pooler_waiting;           /* clients waiting, all pools */
 	double pooler_maxwait_s;      /* the longest wait of them; 0 none */

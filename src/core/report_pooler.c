@@ -166,8 +166,8 @@ static void add_default_limit(struct report *report, const struct sample *last,
 
 static int compare_pools(const void *pa, const void *pb)
 {
-	const struct report_pool *a = pa;
-	const struct report_pool *b = pb;
+	const struct pooler_pool *a = pa;
+	const struct pooler_pool *b = pb;
 	int c;
 
 	if (a->cl_waiting != b->cl_waiting) {
@@ -186,26 +186,17 @@ static void keep_pools(struct report *report, const struct sample *last)
 				sizeof(*report->pools));
 	for (size_t i = 0; i < last->pooler.pool_count; i++) {
 		const struct pooler_pool *p = &last->pooler.pools[i];
-		struct report_pool *r;
+		struct pooler_pool *r;
 
 		/* The console's own pool holds only consoles, ours too. */
 		if (strcmp(p->database, admin_db) == 0) {
 			continue;
 		}
 		r = &report->pools[report->pool_count++];
-
+		*r = *p;
 		r->database = arena_strdup(&report->arena, p->database);
 		r->user = arena_strdup(&report->arena, p->user);
 		r->mode = arena_strdup(&report->arena, p->mode);
-		r->cl_active = p->cl_active;
-		r->cl_waiting = p->cl_waiting;
-		r->sv_active = p->sv_active;
-		r->sv_idle = p->sv_idle;
-		r->sv_used = p->sv_used;
-		r->sv_tested = p->sv_tested;
-		r->sv_login = p->sv_login;
-		r->maxwait_s = p->maxwait_s;
-		r->pool_size = p->pool_size;
 		report->pooler_waiting += plus(p->cl_waiting, 0);
 		if (p->maxwait_s > report->pooler_maxwait_s) {
 			report->pooler_maxwait_s = p->maxwait_s;
@@ -219,7 +210,7 @@ static void keep_pools(struct report *report, const struct sample *last)
 static void warn_waiting(struct report *report)
 {
 	for (size_t i = 0; i < report->pool_count; i++) {
-		const struct report_pool *p = &report->pools[i];
+		const struct pooler_pool *p = &report->pools[i];
 		char wait[32];
 
 		if (p->cl_waiting <= 0) {
@@ -278,11 +269,11 @@ void report_pooler_build(struct report *report, const struct sample *last)
 
 /* ---- the forecast ---- */
 
-static const struct report_pool *pool_named(const struct report *r,
+static const struct pooler_pool *pool_named(const struct report *r,
 					    const char *db, const char *user)
 {
 	for (size_t i = 0; i < r->pool_count; i++) {
-		const struct report_pool *p = &r->pools[i];
+		const struct pooler_pool *p = &r->pools[i];
 
 		if ((db == NULL || strcmp(p->database, db) == 0) &&
 		    (user == NULL || strcmp(p->user, user) == 0) &&
@@ -305,7 +296,7 @@ static bool grows_servers(const struct report *r, const struct report_group *g,
 	switch (l->kind) {
 	case LIMIT_KIND_POOL:
 		for (size_t i = 0; i < r->pool_count; i++) {
-			const struct report_pool *p = &r->pools[i];
+			const struct pooler_pool *p = &r->pools[i];
 
 			snprintf(name, sizeof(name), "%s/%s", p->database,
 				 p->user);
@@ -462,7 +453,7 @@ void report_pooler_write_text(FILE *out, const struct report *r,
 		"DATABASE/USER", "MODE", "CL_ACTIVE", "CL_WAITING", "SV_ACTIVE",
 		"SV_IDLE", "SV_USED", "POOL_SIZE", "MAXWAIT");
 	for (size_t i = 0; i < r->pool_count; i++) {
-		const struct report_pool *p = &r->pools[i];
+		const struct pooler_pool *p = &r->pools[i];
 		char name[600];
 		char wait[32];
 
@@ -493,7 +484,7 @@ static void json_count(struct json_writer *w, const char *key, int v)
 	}
 }
 
-static void write_pool_json(struct json_writer *w, const struct report_pool *p)
+void report_pooler_pool_json(struct json_writer *w, const struct pooler_pool *p)
 {
 	json_begin_object(w);
 	json_key(w, "database");
@@ -509,8 +500,9 @@ static void write_pool_json(struct json_writer *w, const struct report_pool *p)
 	json_count(w, "sv_used", p->sv_used);
 	json_count(w, "sv_tested", p->sv_tested);
 	json_count(w, "sv_login", p->sv_login);
+	/* To the microsecond, as the console gives it (maxwait_us). */
 	json_key(w, "maxwait_s");
-	json_double(w, p->maxwait_s, 3);
+	json_double(w, p->maxwait_s, 6);
 	json_count(w, "pool_size", p->pool_size);
 	json_end_object(w);
 }
@@ -537,7 +529,7 @@ void report_pooler_write_json(struct json_writer *w, const struct report *r)
 	json_key(w, "pools");
 	json_begin_array(w);
 	for (size_t i = 0; i < r->pool_count; i++) {
-		write_pool_json(w, &r->pools[i]);
+		report_pooler_pool_json(w, &r->pools[i]);
 	}
 	json_end_array(w);
 	json_end_object(w);

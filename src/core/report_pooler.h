@@ -56,6 +56,11 @@ void report_pooler_source_name(char *buf, size_t len, const struct report *r);
 void report_pooler_write_text(FILE *out, const struct report *r,
 			      const struct text_style *st);
 
+/* A pool as a JSON object, a count the version does not show as null:
+ * the report's and the record's. */
+void report_pooler_pool_json(struct json_writer *w,
+			     const struct pooler_pool *p);
+
 /* The JSON report's "pooler" member (left out for a server). */
 void report_pooler_write_json(struct json_writer *w, const struct report *r);
 

@@ -384,7 +384,7 @@ static void write_limits(FILE *out, const struct reports *rs)
 struct pool_family {
 	const char *name;
 	const char *help;
-	double (*get)(const struct report_pool *p);
+	double (*get)(const struct pooler_pool *p);
 };
 
 /* -1 is a count the pooler's version does not show: no series. */
@@ -393,37 +393,37 @@ static double count_or_nan(int v)
 	return v < 0 ? NAN : v;
 }
 
-static double p_cl_active(const struct report_pool *p)
+static double p_cl_active(const struct pooler_pool *p)
 {
 	return count_or_nan(p->cl_active);
 }
 
-static double p_cl_waiting(const struct report_pool *p)
+static double p_cl_waiting(const struct pooler_pool *p)
 {
 	return count_or_nan(p->cl_waiting);
 }
 
-static double p_sv_active(const struct report_pool *p)
+static double p_sv_active(const struct pooler_pool *p)
 {
 	return count_or_nan(p->sv_active);
 }
 
-static double p_sv_idle(const struct report_pool *p)
+static double p_sv_idle(const struct pooler_pool *p)
 {
 	return count_or_nan(p->sv_idle);
 }
 
-static double p_sv_used(const struct report_pool *p)
+static double p_sv_used(const struct pooler_pool *p)
 {
 	return count_or_nan(p->sv_used);
 }
 
-static double p_maxwait(const struct report_pool *p)
+static double p_maxwait(const struct pooler_pool *p)
 {
 	return p->maxwait_s;
 }
 
-static double p_pool_size(const struct report_pool *p)
+static double p_pool_size(const struct pooler_pool *p)
 {
 	return count_or_nan(p->pool_size);
 }
@@ -465,7 +465,7 @@ static void write_pools(FILE *out, const struct reports *rs)
 			const struct report *r = rs->r[i];
 
 			for (size_t j = 0; j < r->pool_count; j++) {
-				const struct report_pool *p = &r->pools[j];
+				const struct pooler_pool *p = &r->pools[j];
 				double v = pf->get(p);
 
 				if (isnan(v)) {

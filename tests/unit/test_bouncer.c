@@ -121,8 +121,8 @@ static const struct session *by_app(const struct sample *s, const char *app)
 	return NULL;
 }
 
-static const struct pooler_pool *pool_of(const struct sample *s,
-					 const char *db, const char *user)
+static const struct pooler_pool *pool_of(const struct sample *s, const char *db,
+					 const char *user)
 {
 	for (size_t i = 0; i < s->pooler.pool_count; i++) {
 		if (strcmp(s->pooler.pools[i].database, db) == 0 &&
@@ -151,14 +151,13 @@ static const struct pooler_limit *limit_of(const struct sample *s,
 
 /* ---- 1.18, captured ---- */
 
-static const char config_118[] =
-	"key|value|default|changeable\n"
-	"client_idle_timeout|0|0|yes\n"
-	"default_pool_size|2|20|yes\n"
-	"max_client_conn|50|100|yes\n"
-	"max_db_connections|0|0|yes\n"
-	"max_user_connections|0|0|yes\n"
-	"pool_mode|transaction|session|yes\n";
+static const char config_118[] = "key|value|default|changeable\n"
+				 "client_idle_timeout|0|0|yes\n"
+				 "default_pool_size|2|20|yes\n"
+				 "max_client_conn|50|100|yes\n"
+				 "max_db_connections|0|0|yes\n"
+				 "max_user_connections|0|0|yes\n"
+				 "pool_mode|transaction|session|yes\n";
 
 static const char databases_118[] =
 	"name|host|port|database|force_user|pool_size|min_pool_size|"
@@ -277,8 +276,8 @@ static void test_118_clients(void **state)
 	assert_int_equal(running->state, SESSION_STATE_ACTIVE);
 	assert_int_equal(queued->state, SESSION_STATE_WAITING);
 	/* The identity: the ptr's bits, connect_time. */
-	assert_int_equal(in_tx->pid, (int)((0x55ec898801d0ULL >> 4) &
-					   0x7fffffffULL));
+	assert_int_equal(in_tx->pid,
+			 (int)((0x55ec898801d0ULL >> 4) & 0x7fffffffULL));
 	assert_true(in_tx->backend_start_epoch_s == T_12_07_14 - 1);
 	assert_true(idle->backend_start_epoch_s == T_12_07_14 - 11);
 	/* Last use: request_time; ages against the sample's moment. */
@@ -483,8 +482,7 @@ static void test_124_125(void **state)
 	assert_int_equal(s.sessions[0].state, SESSION_STATE_IDLE);
 	assert_int_equal(s.sessions[1].state, SESSION_STATE_ACTIVE);
 	assert_string_equal(s.sessions[0].client_addr, "::1");
-	assert_true(s.sessions[0].backend_start_epoch_s ==
-		    T_12_07_14 - 73.5);
+	assert_true(s.sessions[0].backend_start_epoch_s == T_12_07_14 - 73.5);
 	assert_true(s.sessions[1].backend_start_epoch_s == T_12_07_14 - 73);
 	/* No SHOW CONFIG: max_client_conn unknown, the clients seen. */
 	assert_int_equal(s.pooler.max_client_conn, -1);

@@ -101,18 +101,20 @@ static void console_sample(struct sample *s, int k, const char *mode,
 			   int waiting, int pool_size)
 {
 	static const char *const config[] = {"key", "value", NULL};
-	static const char *const pools[] = {
-		"database",  "user",	   "cl_active", "cl_waiting",
-		"sv_active", "sv_idle",	   "sv_used",	"sv_tested",
-		"sv_login",  "maxwait",	   "maxwait_us", "pool_mode",
-		NULL};
+	static const char *const pools[] = {"database",   "user",
+					    "cl_active",  "cl_waiting",
+					    "sv_active",  "sv_idle",
+					    "sv_used",    "sv_tested",
+					    "sv_login",   "maxwait",
+					    "maxwait_us", "pool_mode",
+					    NULL};
 	static const char *const databases[] = {"name", "pool_size",
 						"max_connections",
 						"current_connections", NULL};
 	static const char *const clients[] = {
-		"user",		"database",	"state", "addr", "port",
-		"connect_time", "request_time", "wait",	 "wait_us", "ptr",
-		"link",		"application_name",	 NULL};
+		"user",         "database",         "state", "addr",    "port",
+		"connect_time", "request_time",     "wait",  "wait_us", "ptr",
+		"link",         "application_name", NULL};
 	struct server_info info;
 	double now = T0 + k;
 	int leaked = k >= 2 ? k - 1 : 0;
@@ -138,8 +140,9 @@ static void console_sample(struct sample *s, int k, const char *mode,
 	add_built(s, BOUNCER_SHOW_POOLS, b);
 	built_init(b, clients);
 	utc(used, sizeof(used), now);
-	built_row(b, "postgres|pgbouncer|active|127.0.0.1|40000|%s|%s|0|0|"
-		     "0x10|-|pgdrip",
+	built_row(b,
+		  "postgres|pgbouncer|active|127.0.0.1|40000|%s|%s|0|0|"
+		  "0x10|-|pgdrip",
 		  used, used);
 	for (int i = 0; i < 3; i++) {
 		utc(open, sizeof(open), T0 - 100);
@@ -322,10 +325,10 @@ static void test_waiting(void **state)
 	assert_non_null(strstr(text, "WAITING"));
 	free(text);
 	prom = prom_of(r);
-	assert_non_null(
-		strstr(prom, "pgdrip_pool_client_waiting_connections{server="
-			     "\"127.0.0.1:6432/pgbouncer\",database=\"app\","
-			     "user=\"api\",mode=\"transaction\"} 2\n"));
+	assert_non_null(strstr(prom,
+			       "pgdrip_pool_client_waiting_connections{server="
+			       "\"127.0.0.1:6432/pgbouncer\",database=\"app\","
+			       "user=\"api\",mode=\"transaction\"} 2\n"));
 	assert_non_null(strstr(prom, "pgdrip_pool_max_wait_seconds{"));
 	assert_non_null(strstr(prom, "pgdrip_pool_server_idle_connections{"));
 	assert_non_null(strstr(prom, "kind=\"clients\"} 40\n"));
@@ -399,10 +402,10 @@ static void test_via_pooler(void **state)
 				   "127.0.0.1:50202"};
 	struct report_process itself = {77, "/usr/sbin/pgbouncer x.ini",
 					CLIENT_RELATION_UNRELATED, 77, ""};
-	struct report_process unknown = {0, "", CLIENT_RELATION_UNRELATED,
-					 -1, "local"};
-	struct report_process direct = {9, "psql", CLIENT_RELATION_UNRELATED,
-					0, ""};
+	struct report_process unknown = {0, "", CLIENT_RELATION_UNRELATED, -1,
+					 "local"};
+	struct report_process direct = {9, "psql", CLIENT_RELATION_UNRELATED, 0,
+					""};
 	char buf[512];
 
 	(void)state;
