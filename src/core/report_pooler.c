@@ -376,32 +376,30 @@ void report_pooler_process_text(char *buf, size_t len,
 				const struct report_process *p,
 				const char *relation)
 {
-	char via[64];
+	char via[400];
 	const char *client = p->via_client != NULL ? p->via_client : "";
-	size_t used;
+	const char *command = p->command[0] != '\0' ? p->command
+						    : "command unknown";
+	int n;
 
-	if (p->via_pid > 0) {
-		snprintf(via, sizeof(via), "via pgbouncer (pid %d)",
-			 p->via_pid);
-	} else {
-		snprintf(via, sizeof(via), "via pgbouncer");
-	}
 	if (p->via_pid == 0) {
-		snprintf(buf, len, "pid %d (%s)%s", p->pid,
-			 p->command[0] != '\0' ? p->command : "command unknown",
-			 relation);
+		snprintf(buf, len, "pid %d (%s)%s", p->pid, command, relation);
 		return;
+	}
+	/* The pooler and its client first: a long command line is what a
+	 * narrow line cuts. */
+	n = p->via_pid > 0 ? snprintf(via, sizeof(via),
+				      "via pgbouncer (pid %d)", p->via_pid)
+			   : snprintf(via, sizeof(via), "via pgbouncer");
+	if (client[0] != '\0' && n > 0 && (size_t)n < sizeof(via)) {
+		snprintf(via + n, sizeof(via) - (size_t)n, ", its client %s",
+			 client);
 	}
 	if (p->pid <= 0 || p->pid == p->via_pid) {
 		snprintf(buf, len, "%s", via);
 	} else {
-		snprintf(buf, len, "pid %d (%s)%s %s", p->pid,
-			 p->command[0] != '\0' ? p->command : "command unknown",
-			 relation, via);
-	}
-	used = strlen(buf);
-	if (client[0] != '\0' && used < len) {
-		snprintf(buf + used, len - used, ", its client %s", client);
+		snprintf(buf, len, "%s: pid %d (%s)%s", via, p->pid, command,
+			 relation);
 	}
 }
 

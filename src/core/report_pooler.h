@@ -70,8 +70,8 @@ bool report_pooler_is_via(const struct report_process *p);
 /*
  * The process as the text outputs say it, raw bytes (sanitize before
  * showing): "pid 4242 (node app.js)" plus relation (", the wrapped
- * command"; "" none); through a pooler "pid 4242 (node app.js) via
- * pgbouncer (pid 77), its client 127.0.0.1:53448", or, for the pooler
+ * command"; "" none); through a pooler "via pgbouncer (pid 77), its
+ * client 127.0.0.1:53448: pid 4242 (node app.js)", or, for the pooler
  * itself, "via pgbouncer (pid 77)".
  */
 void report_pooler_process_text(char *buf, size_t len,

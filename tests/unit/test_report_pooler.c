@@ -410,8 +410,8 @@ static void test_via_pooler(void **state)
 
 	(void)state;
 	report_pooler_process_text(buf, sizeof(buf), &p, "");
-	assert_string_equal(buf, "pid 4321 (node app.js) via pgbouncer "
-				 "(pid 77), its client 127.0.0.1:50202");
+	assert_string_equal(buf, "via pgbouncer (pid 77), its client "
+				 "127.0.0.1:50202: pid 4321 (node app.js)");
 	report_pooler_process_text(buf, sizeof(buf), &itself, "");
 	assert_string_equal(buf, "via pgbouncer (pid 77)");
 	report_pooler_process_text(buf, sizeof(buf), &unknown, "");
@@ -457,9 +457,9 @@ static void test_server_via(void **state)
 	pipeline_facts_init(&facts, "once");
 	support_run_report(&run, &facts);
 	text = text_of(&run.report);
-	assert_non_null(strstr(text, "client: pid 4321 (node app.js) via "
-				     "pgbouncer (pid 77), its client "
-				     "127.0.0.1:50202"));
+	assert_non_null(strstr(text, "client: via pgbouncer (pid 77), its "
+				     "client 127.0.0.1:50202: pid 4321 "
+				     "(node app.js)"));
 	assert_non_null(strstr(text, "PostgreSQL"));
 	json = json_of(&run.report);
 	assert_true(support_json_valid(json));
