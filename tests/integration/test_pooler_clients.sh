@@ -22,7 +22,7 @@ at_exit end_sessions
 start_bouncer txn transaction 2 || { fail "pgbouncer (transaction)"; done_testing; exit 1; }
 TXN_PORT=$B_PORT
 TXN_PID=$B_PID
-start_bouncer sessn session 20 || { fail "pgbouncer (session)"; done_testing; exit 1; }
+start_bouncer sessn session 40 || { fail "pgbouncer (session)"; done_testing; exit 1; }
 SESS_PORT=$B_PORT
 start_bouncer pin transaction 3 || { fail "pgbouncer (pinned)"; done_testing; exit 1; }
 PIN_PORT=$B_PORT
@@ -42,10 +42,13 @@ app() {
 
 # ---- a pool leak, in transaction and in session pooling ----
 
-app "$TXN_PORT" bouncer-api --max 30 --rate 10 --work-ms 50 --leak-every 1 \
+# Light load: the pool's working clients are one or two, so each leak
+# takes a connection of its own even on a busy machine (a pool with idle
+# clients to spare leaks them first, and its count grows in steps).
+app "$TXN_PORT" bouncer-api --max 40 --rate 4 --work-ms 20 --leak-every 0.5 \
 	--duration 14
 txn_app=$APP_PID
-app "$SESS_PORT" session-api --max 30 --rate 10 --work-ms 50 --leak-every 1 \
+app "$SESS_PORT" session-api --max 40 --rate 4 --work-ms 20 --leak-every 0.5 \
 	--duration 14
 sess_app=$APP_PID
 sleep 0.5

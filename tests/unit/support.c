@@ -310,7 +310,8 @@ const size_t support_hostile_count = sizeof(support_hostile) /
 
 void support_run_init(struct support_run *run)
 {
-	struct pipeline_config config;
+	/* Zeroed: a field left out (wrap) is false, not stack bytes. */
+	struct pipeline_config config = {0};
 
 	memset(run, 0, sizeof(*run));
 	sample_init(&run->sample);
