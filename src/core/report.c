@@ -132,7 +132,7 @@ static int count_by(const struct sample *sample, enum group_key key,
 	return n;
 }
 
-void report_add_limit(struct report *report, enum limit_kind kind,
+static void add_limit(struct report *report, enum limit_kind kind,
 		      const char *name, int limit, int used)
 {
 	struct report_limit *l;
@@ -162,23 +162,23 @@ static int compare_limits(const void *pa, const void *pb)
 static void build_limits(struct report *report, const struct sample *last)
 {
 	/* The console's clients count against max_client_conn. */
-	report_add_limit(report,
-			 last->server.source == SAMPLE_SOURCE_PGBOUNCER
-				 ? LIMIT_KIND_CLIENTS
-				 : LIMIT_KIND_SERVER,
-			 "", report->usable_connections, report->total_all);
+	add_limit(report,
+		  last->server.source == SAMPLE_SOURCE_PGBOUNCER
+			  ? LIMIT_KIND_CLIENTS
+			  : LIMIT_KIND_SERVER,
+		  "", report->usable_connections, report->total_all);
 	report_pooler_build(report, last);
 	for (size_t i = 0; i < last->role_limit_count; i++) {
 		const struct named_limit *r = &last->role_limits[i];
 
-		report_add_limit(report, LIMIT_KIND_ROLE, r->name, r->limit,
-				 count_by(last, GROUP_KEY_USER, r->name));
+		add_limit(report, LIMIT_KIND_ROLE, r->name, r->limit,
+			  count_by(last, GROUP_KEY_USER, r->name));
 	}
 	for (size_t i = 0; i < last->db_limit_count; i++) {
 		const struct named_limit *d = &last->db_limits[i];
 
-		report_add_limit(report, LIMIT_KIND_DATABASE, d->name, d->limit,
-				 count_by(last, GROUP_KEY_DB, d->name));
+		add_limit(report, LIMIT_KIND_DATABASE, d->name, d->limit,
+			  count_by(last, GROUP_KEY_DB, d->name));
 	}
 	/* The server stays first; the rest closest to exhaustion first. */
 	if (report->limit_count > 2) {
@@ -187,7 +187,7 @@ static void build_limits(struct report *report, const struct sample *last)
 	}
 }
 
-const struct report_limit *report_find_limit(const struct report *report,
+static const struct report_limit *find_limit(const struct report *report,
 					     enum limit_kind kind,
 					     const char *name)
 {
@@ -217,11 +217,11 @@ static void forecast(struct report *report, struct report_group *g)
 		return;
 	}
 	candidates[n++] = &report->limits[0];
-	candidates[n] = report_find_limit(report, LIMIT_KIND_ROLE,
-					  g->keys[GROUP_KEY_USER]);
+	candidates[n] = find_limit(report, LIMIT_KIND_ROLE,
+				   g->keys[GROUP_KEY_USER]);
 	n += candidates[n] != NULL;
-	candidates[n] = report_find_limit(report, LIMIT_KIND_DATABASE,
-					  g->keys[GROUP_KEY_DB]);
+	candidates[n] = find_limit(report, LIMIT_KIND_DATABASE,
+				   g->keys[GROUP_KEY_DB]);
 	n += candidates[n] != NULL;
 	n += report_pooler_candidates(report, g, candidates + n);
 	for (size_t i = 0; i < n; i++) {
@@ -353,10 +353,8 @@ static void build_group(struct report *report, struct report_group *g,
 				: NAN;
 		g->leaked = h->last > h->baseline ? h->last - h->baseline : 0;
 	}
-	role = report_find_limit(report, LIMIT_KIND_ROLE,
-				 g->keys[GROUP_KEY_USER]);
-	db = report_find_limit(report, LIMIT_KIND_DATABASE,
-			       g->keys[GROUP_KEY_DB]);
+	role = find_limit(report, LIMIT_KIND_ROLE, g->keys[GROUP_KEY_USER]);
+	db = find_limit(report, LIMIT_KIND_DATABASE, g->keys[GROUP_KEY_DB]);
 	g->role_limit = role != NULL ? role->limit : -1;
 	g->role_usage_pct = role != NULL ? role->usage_pct : NAN;
 	g->db_limit = db != NULL ? db->limit : -1;
@@ -910,4 +908,19 @@ void report_build(struct report *report, const struct report_input *in)
 	run_checks(report, in->thresholds);
 	report->exit_code = check_exit_status(&report->checks,
 					      in->command_status);
+}
+
+/* ---- for the pooler's part (report_pooler.c) ---- */
+
+void report_add_limit(struct report *report, enum limit_kind kind,
+		      const char *name, int limit, int used)
+{
+	add_limit(report, kind, name, limit, used);
+}
+
+const struct report_limit *report_find_limit(const struct report *report,
+					     enum limit_kind kind,
+					     const char *name)
+{
+	return find_limit(report, kind, name);
 }
