@@ -8,6 +8,11 @@
  * (from /proc/BACKEND/fd) leads to its peer through the kernel's socket
  * diagnostics (NETLINK_SOCK_DIAG, UNIX_DIAG_PEER).  Either way the socket
  * inode is then looked for among every process's fds in /proc/PID/fd.
+ *
+ * PgBouncer's console lists its clients the same way, with the pooler's
+ * port as the server's: a TCP client is found alike, and a unix-socket
+ * client comes with its pid (the socket's peer credentials), so only
+ * its command line is read.
  */
 #include "attrib.h"
 
@@ -659,7 +664,7 @@ static void find_unix_inodes(struct attributor *a, const struct sample *sample,
 		const struct unix_sock *sock;
 		int error;
 
-		if (s->client_port != -1) {
+		if (s->client_port != -1 || p[i].pid > 0) {
 			continue;
 		}
 		sock = backend_sock(a, s->pid, socks, count, &error);
@@ -797,7 +802,10 @@ static void find_holders(struct attributor *a, const struct sample *sample,
 	if (count > 0 && !all_found(p, n)) {
 		proc = opendir("/proc");
 	}
-	for (size_t i = 0; proc != NULL && i < sample->session_count; i++) {
+	/* A console's session pids are its clients' ids, not processes. */
+	for (size_t i = 0; proc != NULL && i < sample->session_count &&
+			   sample->server.source == SAMPLE_SOURCE_SERVER;
+	     i++) {
 		skip[skip_count++] = sample->sessions[i].pid;
 	}
 	if (skip_count > 1) {
@@ -953,6 +961,20 @@ void attributor_run(struct attributor *a, struct sample *sample,
 		if (!have_proc) {
 			give_up(a, add_fresh(fresh, &fresh_count, s),
 				UNTRACED_NO_PROC);
+		} else if (s->client_pid > 0) {
+			/* Known already (a console's unix-socket client): its
+			 * command line is all that is missing. */
+			a->pending_misses[n] = 0;
+			a->pending[n++] =
+				(struct pending){.session = i,
+						 .pid = s->client_pid,
+						 .reason = UNTRACED_COUNT};
+		} else if (sample->server.source == SAMPLE_SOURCE_PGBOUNCER &&
+			   s->client_port == -1) {
+			/* A unix-socket client the console names no pid
+			 * for (another pid namespace): no backend to ask. */
+			give_up(a, add_fresh(fresh, &fresh_count, s),
+				UNTRACED_NO_SOCKET);
 		} else if (!classify(a, s, &reason)) {
 			give_up(a, add_fresh(fresh, &fresh_count, s), reason);
 		} else {

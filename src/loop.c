@@ -76,6 +76,13 @@ void loop_on_outcome(struct target *t, bool ok, void *ctx)
 	if (current != NULL && current->outcome != NULL) {
 		current->outcome(run, t, ok);
 	}
+	if (run->done) {
+		/* The answer the mode waited for: no sample after it, which
+		 * the run would end in the middle of (through PgBouncer
+		 * that costs the pool its server connection: "client
+		 * disconnect while server was not ready"). */
+		target_hold(t, true);
+	}
 }
 
 static void take_signals(struct run *run)
@@ -148,13 +155,21 @@ void loop_run(struct run *run, const struct mode_ops *ops)
 	struct pollfd *fds = xcalloc(base + LOOP_EXTRA_FDS, sizeof(*fds));
 
 	current = ops;
+	/* A mode running the loop again (the live view after its first
+	 * sample) samples on from where the last run held. */
+	for (size_t i = 0; i < run->target_count; i++) {
+		target_hold(run->targets[i], false);
+	}
 	take_signals(run);
 	while (!run->done) {
 		int64_t now = clock_mono_ms();
 		size_t extra;
 
-		for (size_t i = 0; i < run->target_count; i++) {
+		for (size_t i = 0; i < run->target_count && !run->done; i++) {
 			target_step(run->targets[i], 0, now);
+		}
+		if (run->done) {
+			break;
 		}
 		ops->tick(run, now);
 		if (run->done) {
@@ -173,7 +188,7 @@ void loop_run(struct run *run, const struct mode_ops *ops)
 		if (fds[0].revents != 0) {
 			take_signals(run);
 		}
-		for (size_t i = 0; i < run->target_count; i++) {
+		for (size_t i = 0; i < run->target_count && !run->done; i++) {
 			if (fds[i + 2].fd >= 0 && fds[i + 2].revents != 0) {
 				target_step(run->targets[i], fds[i + 2].revents,
 					    now);

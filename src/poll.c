@@ -4,10 +4,17 @@
  * server's settings, prepare the sample query, then one round trip per
  * sample.  Sessions, role limits and database limits come back as rows
  * of one UNION ALL, tagged by kind, all as text.
+ *
+ * PgBouncer's admin console is the second path, chosen at connect time
+ * (its server_version ends in "/bouncer"): it has no transactions, no
+ * SET, no prepared statements and takes one command per simple query,
+ * so a sample is its SHOW commands one after the other, read by
+ * bouncer.c once all are in.
  */
 #include "poll.h"
 
 #include "clock.h"
+#include "core/bouncer.h"
 #include "conninfo.h"
 #include "notice.h"
 
@@ -17,10 +24,14 @@
 #include <errno.h>
 #include <libpq-fe.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 /* What the connecting phase is waiting for. */
 enum step {
@@ -54,10 +65,17 @@ struct poller {
 	bool pooled;          /* a pooler stands between us and the server */
 	bool needs_password;
 	bool password_typed; /* given at a prompt: asking again won't help */
-	char target[256];    /* -d as given, password masked; "" a plain name */
+	bool console;        /* PgBouncer's admin console */
+	int show;            /* the console's command in flight */
+	PGresult *shows[BOUNCER_SHOW_COUNT]; /* its results so far */
+	char target[256]; /* -d as given, password masked; "" a plain name */
 	int64_t connect_timeout_ms;
 	double started_s; /* monotonic, for elapsed_ms */
 };
+
+/* PgBouncer's console: below, beside the sample they stand in for. */
+static void clear_shows(struct poller *p);
+static bool send_show(struct poller *p, struct errbuf *err);
 
 /* Columns of a session row, after the kind tag. */
 enum {
@@ -515,6 +533,7 @@ void poll_destroy(struct poller *poller)
 	if (poller == NULL) {
 		return;
 	}
+	clear_shows(poller);
 	PQfinish(poller->conn);
 	memset(poller->password, 0, sizeof(poller->password));
 	pidmap_finish(&poller->previous_rows);
@@ -619,6 +638,15 @@ static bool start_sample(struct poller *poller, struct errbuf *err)
 {
 	char statement[sizeof(poller->query) + sizeof(tx_begin) + 128];
 
+	if (poller->console) {
+		poller->show = 0;
+		if (!send_show(poller, err)) {
+			return false;
+		}
+		poller->phase = POLL_PHASE_SAMPLING;
+		poller->started_s = clock_mono_s();
+		return true;
+	}
 	build_sample_statement(poller, statement, sizeof(statement));
 	if (!send_query(poller, statement, err)) {
 		return false;
@@ -885,6 +913,161 @@ static enum poll_status after_rollback(struct poller *p,
 	return POLL_STATUS_ERROR;
 }
 
+/* ---- PgBouncer's admin console ---- */
+
+static void clear_shows(struct poller *p)
+{
+	for (size_t i = 0; i < PGD_ARRAY_LEN(p->shows); i++) {
+		PQclear(p->shows[i]);
+		p->shows[i] = NULL;
+	}
+}
+
+static bool send_show(struct poller *p, struct errbuf *err)
+{
+	return send_query(p, bouncer_show_command((enum bouncer_show)p->show),
+			  err);
+}
+
+/* This host's offset east of UTC now (seconds), without tm_gmtoff. */
+static long local_utc_offset_s(void)
+{
+	time_t now = time(NULL);
+	struct tm utc;
+	time_t as_local;
+
+	if (gmtime_r(&now, &utc) == NULL) {
+		return 0;
+	}
+	utc.tm_isdst = -1;
+	as_local = mktime(&utc);
+	return as_local == (time_t)-1 ? 0 : (long)difftime(now, as_local);
+}
+
+/* Our own connection as the console lists it: our local TCP port, or
+ * over a unix socket our pid. */
+static void console_self(const struct poller *p, struct bouncer_self *me)
+{
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+
+	memset(me, 0, sizeof(*me));
+	me->pid = (int)getpid();
+	me->utc_offset_s = local_utc_offset_s();
+	if (getsockname(PQsocket(p->conn), (struct sockaddr *)&local, &len) !=
+	    0) {
+		return;
+	}
+	if (local.ss_family == AF_INET) {
+		me->tcp_port = ntohs(((struct sockaddr_in *)&local)->sin_port);
+	} else if (local.ss_family == AF_INET6) {
+		me->tcp_port = ntohs(
+			((struct sockaddr_in6 *)&local)->sin6_port);
+	}
+}
+
+/* One result as bouncer.c reads it: pointers into the PGresult. */
+static void add_show(struct sample *sample, enum bouncer_show show,
+		     const PGresult *res, const struct bouncer_self *me)
+{
+	size_t cols = (size_t)PQnfields(res);
+	size_t rows = (size_t)PQntuples(res);
+	const char **names = xcalloc(cols + 1, sizeof(*names));
+	const char **cells = xcalloc(rows * cols + 1, sizeof(*cells));
+	struct bouncer_table table = {cols, rows, names, cells};
+
+	for (size_t c = 0; c < cols; c++) {
+		names[c] = PQfname(res, (int)c);
+	}
+	for (size_t r = 0; r < rows; r++) {
+		for (size_t c = 0; c < cols; c++) {
+			cells[r * cols + c] = value((PGresult *)(uintptr_t)res,
+						    (int)r, (int)c);
+		}
+	}
+	bouncer_sample_add(sample, show, &table, me);
+	free(names);
+	free(cells);
+}
+
+static void fill_console_sample(struct poller *p, struct sample *sample)
+{
+	struct bouncer_self me;
+	/* One moment: the clients' ages and the sample's time agree, as
+	 * the server's clock row does for a server. */
+	double now = clock_wall_s();
+
+	console_self(p, &me);
+	bouncer_sample_begin(sample, &p->server, now);
+	for (int i = 0; i < BOUNCER_SHOW_COUNT; i++) {
+		add_show(sample, (enum bouncer_show)i, p->shows[i], &me);
+	}
+	bouncer_sample_end(sample);
+	clear_shows(p);
+	sample->taken_at_epoch_s = now;
+	sample->elapsed_ms = (clock_mono_s() - p->started_s) * 1000;
+	sample->status = SAMPLE_STATUS_OK;
+}
+
+/* A command's result is in: keep it, then send the next command or,
+ * after the last, read them all into the sample. */
+static enum poll_status read_console(struct poller *p, struct sample *sample,
+				     enum poll_failure *failure,
+				     struct errbuf *err)
+{
+	PGresult *res;
+	char msg[400] = "";
+
+	while ((res = PQgetResult(p->conn)) != NULL) {
+		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+		    p->shows[p->show] == NULL) {
+			p->shows[p->show] = res;
+			continue;
+		}
+		if (PQresultStatus(res) == PGRES_FATAL_ERROR &&
+		    msg[0] == '\0') {
+			one_line(msg, sizeof(msg), PQresultErrorMessage(res),
+				 p->password);
+		}
+		PQclear(res);
+	}
+	if (PQstatus(p->conn) != CONNECTION_OK) {
+		clear_shows(p);
+		return lost(p, failure, err);
+	}
+	if (p->shows[p->show] == NULL) {
+		errbuf_set(err, "%s failed on the admin console: %s",
+			   bouncer_show_command((enum bouncer_show)p->show),
+			   msg[0] != '\0' ? msg : "no rows came back");
+		clear_shows(p);
+		p->phase = POLL_PHASE_READY;
+		p->events = 0;
+		*failure = POLL_FAILURE_QUERY;
+		return POLL_STATUS_ERROR;
+	}
+	if (++p->show < BOUNCER_SHOW_COUNT) {
+		return send_show(p, err) ? POLL_STATUS_WAIT
+					 : lost(p, failure, err);
+	}
+	fill_console_sample(p, sample);
+	p->phase = POLL_PHASE_READY;
+	p->events = 0;
+	return POLL_STATUS_DONE;
+}
+
+/* Connected to the console: nothing to set up (it runs no SQL); the
+ * limits come with every sample. */
+static enum poll_status console_connected(struct poller *p)
+{
+	bouncer_server_info(&p->server,
+			    PQparameterStatus(p->conn, "server_version"),
+			    PQuser(p->conn));
+	p->console = true;
+	p->phase = POLL_PHASE_READY;
+	p->events = 0;
+	return POLL_STATUS_DONE;
+}
+
 /* Prepared once: parsing and planning the UNION over three views costs
  * more than running it (0.9 ms against 0.13 ms, measured here).  Never
  * through a pooler: the statement would stay on a server connection
@@ -962,6 +1145,9 @@ static enum poll_status advance_connect(struct poller *p,
 		return lost(p, failure, err);
 	}
 	make_label(p);
+	if (bouncer_is_console(PQparameterStatus(p->conn, "server_version"))) {
+		return console_connected(p);
+	}
 	version = PQserverVersion(p->conn);
 	snprintf(setup, sizeof(setup), setup_sql,
 		 version >= 160000 ? "current_setting('reserved_connections')"
@@ -999,6 +1185,9 @@ enum poll_status poll_advance(struct poller *poller, struct sample *sample,
 	}
 	if (poller->rolling_back) {
 		return after_rollback(poller, failure, err);
+	}
+	if (poller->console) {
+		return read_console(poller, sample, failure, err);
 	}
 	return read_sample(poller, sample, failure, err);
 }

@@ -12,6 +12,7 @@
 #include "notice.h"
 #include "sig.h"
 
+#include "core/bouncer.h"
 #include "core/report_fold.h"
 
 #include <errno.h>
@@ -90,6 +91,11 @@ int run_unreachable(const struct target *t)
 		notice_say("hint: give the password in PGPASSWORD or "
 			   "~/.pgpass, or run pgdrip on a terminal (-W asks "
 			   "for it)");
+	}
+	if (strstr(msg, "FATAL:  not allowed") != NULL) {
+		/* PgBouncer's refusal of its console to other users. */
+		notice_say("hint: PgBouncer's admin console takes only the "
+			   "users of its admin_users and stats_users");
 	}
 	return PGD_EXIT_UNAVAILABLE;
 }
@@ -171,6 +177,29 @@ int run_finish(struct run *run, FILE *fallback)
 	return status;
 }
 
+/*
+ * Two -d, a server and PgBouncer's console in front of it: each server
+ * sample's pooled sessions are linked to the pooler's clients from the
+ * console's last sample (at most an interval old: a connection pinned
+ * by an open transaction stays linked much longer than that).
+ */
+static void link_pooled(struct target *t, struct sample *sample, void *ctx)
+{
+	const struct run *run = ctx;
+
+	if (sample->server.source != SAMPLE_SOURCE_SERVER) {
+		return;
+	}
+	for (size_t i = 0; i < run->target_count; i++) {
+		const struct sample *other = pipeline_last(
+			target_pipeline(run->targets[i]));
+
+		if (run->targets[i] != t && other != NULL) {
+			(void)bouncer_link(sample, other);
+		}
+	}
+}
+
 static bool create_targets(struct run *run, struct errbuf *err)
 {
 	const struct options *opts = run->opts;
@@ -186,6 +215,7 @@ static bool create_targets(struct run *run, struct errbuf *err)
 			.one_shot = opts->mode == RUN_MODE_ONCE,
 			.record = opts->record_file != NULL,
 			.on_outcome = loop_on_outcome,
+			.on_sample = count > 1 ? link_pooled : NULL,
 			.ctx = run,
 		};
 

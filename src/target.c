@@ -11,6 +11,7 @@
 #include "notice.h"
 #include "prompt.h"
 
+#include "core/bouncer.h"
 #include "core/record.h"
 #include "core/text.h"
 #include "output.h"
@@ -34,6 +35,7 @@ struct target {
 	const struct options *opts;
 	bool one_shot;
 	target_outcome_fn *on_outcome;
+	target_link_fn *on_sample;
 	void *ctx;
 
 	struct conn_params params;
@@ -56,6 +58,7 @@ struct target {
 	int64_t due_ms;
 	bool started;
 	bool paused;
+	bool held;              /* target_hold(): no slot begins */
 	bool slot_pending;      /* a slot began, its outcome is still to come */
 	double slot_wall_s;     /* when it began: a failure is dated so */
 	int64_t phase_since_ms; /* connecting or sampling since */
@@ -121,6 +124,7 @@ struct target *target_create(const struct target_config *config,
 	t->opts = opts;
 	t->one_shot = config->one_shot;
 	t->on_outcome = config->on_outcome;
+	t->on_sample = config->on_sample;
 	t->ctx = config->ctx;
 	t->params.dbname = config->conninfo;
 	t->params.host = opts->host;
@@ -220,6 +224,11 @@ void target_pause(struct target *t, bool paused, int64_t now_ms)
 	if (!paused) {
 		t->due_ms = now_ms;
 	}
+}
+
+void target_hold(struct target *t, bool held)
+{
+	t->held = held;
 }
 
 void target_pollfd(const struct target *t, struct pollfd *pfd)
@@ -511,6 +520,11 @@ static void sampled(struct target *t)
 		pipeline_wanted(&t->pipeline, &t->sample, &t->policy,
 				t->wanted);
 		attributor_run(t->attrib, &t->sample, t->wanted);
+		/* Server sessions whose client is PgBouncer: through it. */
+		bouncer_mark_pooled(&t->sample);
+	}
+	if (t->on_sample != NULL) {
+		t->on_sample(t, &t->sample, t->ctx);
 	}
 	attach_command_events(t);
 	if (t->sample_hook != NULL) {
@@ -610,7 +624,7 @@ void target_step(struct target *t, short revents, int64_t now_ms)
 		/* A slot waits for the end of a backoff: try now. */
 		start_connect(t, now_ms);
 	}
-	if (t->started && !t->paused && now_ms >= t->due_ms) {
+	if (t->started && !t->paused && !t->held && now_ms >= t->due_ms) {
 		t->due_ms = next_slot(t->due_ms, t->interval_ms, now_ms);
 		begin_slot(t, now_ms);
 	}

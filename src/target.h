@@ -26,12 +26,18 @@ struct target;
 /* Called after each slot's outcome (ok: a sample was absorbed). */
 typedef void target_outcome_fn(struct target *t, bool ok, void *ctx);
 
+/* Called with each successful sample once its sessions are traced and
+ * before it is recorded and absorbed: a last word on it (the link from a
+ * server's sessions to the clients of a pooler watched beside it). */
+typedef void target_link_fn(struct target *t, struct sample *sample, void *ctx);
+
 struct target_config {
 	const struct options *opts;
 	const char *conninfo; /* -d for this server; NULL libpq's default */
 	bool one_shot;        /* --once: failures are retries, not samples */
 	bool record;          /* write opts->record_file */
 	target_outcome_fn *on_outcome;
+	target_link_fn *on_sample; /* NULL: none */
 	void *ctx;
 };
 
@@ -53,6 +59,11 @@ void target_sample_now(struct target *t, int64_t now_ms);
 
 /* Pauses or resumes the schedule (resuming samples at once). */
 void target_pause(struct target *t, bool paused, int64_t now_ms);
+
+/* Holds (or releases) the schedule without moving it: no slot begins
+ * while held, so the loop can end on a mode's answer with no sample in
+ * flight. */
+void target_hold(struct target *t, bool held);
 
 /* The descriptor and events to poll for; fd -1 when none. */
 void target_pollfd(const struct target *t, struct pollfd *pfd);

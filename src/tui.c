@@ -7,6 +7,7 @@
 #include "tui.h"
 
 #include "core/match.h"
+#include "core/report_pooler.h"
 #include "core/text.h"
 #include "core/units.h"
 #include "output.h"
@@ -323,7 +324,10 @@ static void flags_of(char *buf, size_t size, const struct report_group *g)
 		strncat(buf, "IDLE-TX ", size - strlen(buf) - 1);
 	}
 	if (g->role_usage_pct >= 80 || g->db_usage_pct >= 80) {
-		strncat(buf, "NEAR-LIMIT", size - strlen(buf) - 1);
+		strncat(buf, "NEAR-LIMIT ", size - strlen(buf) - 1);
+	}
+	if (g->states[SESSION_STATE_WAITING] > 0) {
+		strncat(buf, "WAITING", size - strlen(buf) - 1);
 	}
 }
 
@@ -333,11 +337,13 @@ static void draw_header(const struct tui_view *v)
 	char line[1024];
 	char when[32];
 	char bar[64];
+	char source[128];
 	int filled;
 	int bar_width = 20;
 
-	snprintf(line, sizeof(line), "pgdrip  %s  PostgreSQL %s  as %s",
-		 r->server_label, r->server.version, r->server.current_user);
+	report_pooler_source_name(source, sizeof(source), r);
+	snprintf(line, sizeof(line), "pgdrip  %s  %s  as %s", r->server_label,
+		 source, r->server.current_user);
 	attron(A_BOLD);
 	put_text(0, line);
 	attroff(A_BOLD);
@@ -352,10 +358,21 @@ static void draw_header(const struct tui_view *v)
 	memset(bar, '#', (size_t)filled);
 	memset(bar + filled, '.', (size_t)(bar_width - filled));
 	bar[bar_width] = '\0';
-	snprintf(line, sizeof(line), "connections %d/%d [%s] %.1f%%  %s",
-		 r->total_all, r->usable_connections, bar, r->usage_pct,
-		 r->unknown_states ? "(some states hidden: GRANT pg_monitor)"
-				   : "");
+	if (r->server.source == SAMPLE_SOURCE_PGBOUNCER) {
+		/* The pooler's exhaustion is its waiting clients. */
+		snprintf(line, sizeof(line),
+			 "clients %d/%d [%s] %.1f%%  waiting %d  maxwait "
+			 "%.1fs  pools %zu",
+			 r->total_all, r->usable_connections, bar, r->usage_pct,
+			 r->pooler_waiting, r->pooler_maxwait_s, r->pool_count);
+	} else {
+		snprintf(line, sizeof(line),
+			 "connections %d/%d [%s] %.1f%%  %s", r->total_all,
+			 r->usable_connections, bar, r->usage_pct,
+			 r->unknown_states
+				 ? "(some states hidden: GRANT pg_monitor)"
+				 : "");
+	}
 	move(2, 0);
 	clrtoeol();
 	if (ui.color && r->usage_pct >= 80) {
@@ -559,8 +576,15 @@ static void plan_detail(struct detail_columns *c)
 static void draw_session(const struct report_session *s,
 			 const struct detail_columns *c)
 {
-	static const char *const short_state[] = {"active",  "idle",  "idle-tx",
-						  "aborted", "other", "?"};
+	static const char *const short_state[SESSION_STATE_COUNT] = {
+		[SESSION_STATE_ACTIVE] = "active",
+		[SESSION_STATE_IDLE] = "idle",
+		[SESSION_STATE_IDLE_TX] = "idle-tx",
+		[SESSION_STATE_IDLE_TX_ABORTED] = "aborted",
+		[SESSION_STATE_OTHER] = "other",
+		[SESSION_STATE_WAITING] = "waiting",
+		[SESSION_STATE_UNKNOWN] = "?",
+	};
 	char in_state[32];
 	char age[32];
 	char client[96];
@@ -584,7 +608,11 @@ static void draw_session(const struct report_session *s,
 	addstr(buf);
 	put_cell(client, c->client, false);
 	addch(' ');
-	if (s->client.pid > 0) {
+	if (report_pooler_is_via(&s->client)) {
+		/* Through PgBouncer: the pooler, and its client if known. */
+		report_pooler_process_text(process, sizeof(process), &s->client,
+					   "");
+	} else if (s->client.pid > 0) {
 		snprintf(process, sizeof(process), "%d %s", s->client.pid,
 			 s->client.command);
 	} else {
@@ -623,7 +651,13 @@ static void draw_detail(const struct tui_view *v, int top, int height,
 			 ui.detail_top + 1,
 			 ui.detail_top + (size_t)(rows > 0 ? rows : 0), n);
 	}
-	if (g->holder.pid > 0) {
+	if (g->holder.pid > 0 && report_pooler_is_via(&g->holder)) {
+		snprintf(buf, sizeof(buf),
+			 "%s: %zu sessions, oldest first%s; "
+			 "%d held via pgbouncer (pid %d)",
+			 report_group_label(r, g, label, sizeof(label)), n,
+			 more, g->holder_sessions, g->holder.pid);
+	} else if (g->holder.pid > 0) {
 		snprintf(buf, sizeof(buf),
 			 "%s: %zu sessions, oldest first%s; "
 			 "%d held by pid %d (%s)",

@@ -195,9 +195,10 @@ static void write_head(FILE *out, const struct plot *p)
 		fprintf(out, " \xc2\xb7 %zu failed", r->failed_samples);
 	}
 	fprintf(out,
-		" \xc2\xb7 at the end %d selected, %d of %d usable "
-		"in use</text>\n",
-		r->total, r->total_all, r->usable_connections);
+		" \xc2\xb7 at the end %d selected, %d of %d %s in use</text>\n",
+		r->total, r->total_all, r->usable_connections,
+		r->server.source == SAMPLE_SOURCE_PGBOUNCER ? "max_client_conn"
+							    : "usable");
 	if (r->wrapped) {
 		fprintf(out,
 			"<text class=\"subtitle\" x=\"16\" y=\"63\" "

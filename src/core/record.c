@@ -11,6 +11,7 @@
 #include "group.h"
 #include "json.h"
 #include "record_sessions.h"
+#include "record_pooler.h"
 #include "report_json.h"
 
 #include <errno.h>
@@ -123,6 +124,7 @@ static void write_sample_line(FILE *out, struct record_delta *d,
 	json_double(&w, sample->elapsed_ms, 3);
 	write_command(&w, sample);
 	record_delta_write(&w, d, sample);
+	record_pooler_write(&w, sample);
 	write_test_marks(&w, sample);
 	json_end_object(&w);
 	fputc('\n', out);

@@ -14,6 +14,13 @@
  *    "change":[{"pid":41,"start":...,"state":"idle",
  *               "state_change":...}],
  *    "gone":[[40,1763899980.25]],"sessions":12}
+ * PgBouncer's console ("server":{"source":"pgbouncer",...}) writes its
+ * clients as the sessions above (identity: the client's id and
+ * connect_time, "ptr" when it opens) and adds, every sample,
+ *    "pooler":{"max_client_conn":..,"default_pool_size":..,
+ *              "client_idle_timeout_s":..,"pools":[SHOW POOLS],
+ *              "servers":[SHOW SERVERS],"limits":[{"kind":"db_servers",
+ *              "name":..,"limit":..,"used":..}]}
  * A failed sample is {"v":3,"t":..,"status":"failed","error":".."}.
  * Numbers that are not finite are written as null and read back as NAN.
  * Fields the reader does not know are ignored, so files with fields

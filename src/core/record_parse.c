@@ -483,7 +483,14 @@ bool record_parse_server(const struct node *s, struct server_info *out,
 	static const struct range timeout = {0, PLAUSIBLE_S, false,
 					     "a duration in seconds >= 0"};
 	const struct node *ok = record_parse_member(s, "can_read_all_stats");
+	const struct node *source = record_parse_member(s, "source");
 
+	/* Absent before the console was a source: a server. */
+	if (source != NULL && source->type == NODE_STRING &&
+	    !sample_source_from_key(source->str, &out->source)) {
+		errbuf_set(why, "\"source\" is not one pgdrip knows");
+		return false;
+	}
 	record_parse_copy(out->version, sizeof(out->version), s, "version");
 	record_parse_copy(out->current_user, sizeof(out->current_user), s,
 			  "current_user");

@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "json.h"
+#include "record_pooler.h"
 #include "text.h"
 
 #include <errno.h>
@@ -257,6 +258,9 @@ static bool read_sample(struct record_reader *reader, struct node *root,
 		return read_command(record_parse_member(root, "command"), out,
 				    why) &&
 		       record_table_read(reader->table, root, out, why) &&
+		       (out->server.source != SAMPLE_SOURCE_PGBOUNCER ||
+			record_pooler_read(record_parse_member(root, "pooler"),
+					   out, why)) &&
 		       read_test_marks(record_parse_member(root, "tests"), out,
 				       why);
 	}

@@ -204,6 +204,11 @@ static void write_open(struct json_writer *w, const struct session *s)
 	if (s->client_pid > 0) {
 		write_client_process(w, s);
 	}
+	if (s->pooler_ptr[0] != '\0') {
+		/* a console's client: SHOW SERVERS' link names it so */
+		json_key(w, "ptr");
+		json_string(w, s->pooler_ptr);
+	}
 	json_end_object(w);
 }
 
@@ -284,7 +289,7 @@ static uint64_t hash_limits(const struct sample *s)
 static bool same_server(const struct server_info *a,
 			const struct server_info *b)
 {
-	return strcmp(a->version, b->version) == 0 &&
+	return a->source == b->source && strcmp(a->version, b->version) == 0 &&
 	       a->version_num == b->version_num &&
 	       a->max_connections == b->max_connections &&
 	       a->superuser_reserved == b->superuser_reserved &&
@@ -315,6 +320,8 @@ static void write_server(struct json_writer *w, const struct server_info *s)
 {
 	json_key(w, "server");
 	json_begin_object(w);
+	json_key(w, "source");
+	json_string(w, sample_source_key(s->source));
 	json_key(w, "version");
 	json_string(w, s->version);
 	json_key(w, "version_num");
@@ -525,6 +532,7 @@ struct held {
 	int client_pid;
 	char *client_command;
 	enum client_relation relation;
+	char *ptr; /* a pooler client's ptr; "" */
 	bool gone; /* named in the line's "gone", removed at its end */
 };
 
@@ -556,6 +564,7 @@ static void free_held(struct held *h)
 	free(h->wait);
 	free(h->query);
 	free(h->client_command);
+	free(h->ptr);
 }
 
 static void clear_table(struct record_table *t)
@@ -704,6 +713,7 @@ static bool apply_open(struct record_table *t, const struct node *obj,
 	take_string(&h->user, obj, "user");
 	take_string(&h->db, obj, "database");
 	take_string(&h->client, obj, "client");
+	take_string(&h->ptr, obj, "ptr");
 	take_string(&h->client_command, NULL, "");
 	group_index_add(&t->index, identity_hash(pid, start), t->count++);
 	return record_parse_int(obj, "client_port", &RECORD_RANGE_PORT, 0,
@@ -863,6 +873,7 @@ static void emit_session(struct sample *out, const struct held *h)
 	s->client_pid = h->client_pid;
 	s->client_command = sample_strdup(out, h->client_command);
 	s->client_relation = h->relation;
+	s->pooler_ptr = sample_strdup(out, h->ptr);
 }
 
 /* Sessions without an identity, as format 1's rows. */

@@ -7,6 +7,7 @@
 
 #include "mask.h"
 #include "report_sessions.h"
+#include "report_pooler.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -23,6 +24,13 @@ const char *report_limit_kind_name(enum limit_kind kind)
 		return "role";
 	case LIMIT_KIND_DATABASE:
 		return "database";
+	case LIMIT_KIND_CLIENTS:
+	case LIMIT_KIND_POOL:
+	case LIMIT_KIND_POOL_DATABASE:
+	case LIMIT_KIND_POOL_USER:
+	case LIMIT_KIND_CLIENT_DATABASE:
+	case LIMIT_KIND_CLIENT_USER:
+		return report_pooler_limit_kind_name(kind);
 	}
 	return "server";
 }
@@ -42,6 +50,7 @@ void report_init(struct report *report)
 	report->listen_refused_total = NAN;
 	report->last_sample_s = NAN;
 	report->last_sample_epoch_s = NAN;
+	report->client_idle_timeout_s = NAN;
 }
 
 void report_finish(struct report *report)
@@ -54,6 +63,7 @@ void report_finish(struct report *report)
 	free(report->idle_tx);
 	free(report->detail);
 	free(report->limits);
+	free(report->pools);
 	free(report->warnings);
 	check_list_finish(&report->checks);
 	arena_finish(&report->arena);
@@ -154,8 +164,13 @@ static int compare_limits(const void *pa, const void *pb)
 
 static void build_limits(struct report *report, const struct sample *last)
 {
-	add_limit(report, LIMIT_KIND_SERVER, "", report->usable_connections,
-		  report->total_all);
+	/* The console's clients count against max_client_conn. */
+	add_limit(report,
+		  last->server.source == SAMPLE_SOURCE_PGBOUNCER
+			  ? LIMIT_KIND_CLIENTS
+			  : LIMIT_KIND_SERVER,
+		  "", report->usable_connections, report->total_all);
+	report_pooler_build(report, last);
 	for (size_t i = 0; i < last->role_limit_count; i++) {
 		const struct named_limit *r = &last->role_limits[i];
 
@@ -194,7 +209,7 @@ static const struct report_limit *find_limit(const struct report *report,
 /* Picks the limit this group exhausts first at its current slope. */
 static void forecast(struct report *report, struct report_group *g)
 {
-	const struct report_limit *candidates[3];
+	const struct report_limit *candidates[3 + REPORT_POOLER_CANDIDATES];
 	size_t n = 0;
 
 	g->forecast_s = INFINITY;
@@ -211,6 +226,7 @@ static void forecast(struct report *report, struct report_group *g)
 	candidates[n] = find_limit(report, LIMIT_KIND_DATABASE,
 				   g->keys[GROUP_KEY_DB]);
 	n += candidates[n] != NULL;
+	n += report_pooler_candidates(report, g, candidates + n);
 	for (size_t i = 0; i < n; i++) {
 		const struct report_limit *l = candidates[i];
 		/* A wrapped command's sessions may be gone by now: forecast
@@ -317,6 +333,10 @@ static void build_group(struct report *report, struct report_group *g,
 						 ? h->holder_command
 						 : "");
 	g->holder.relation = h->holder_relation;
+	/* Sessions held by the pooler itself: through it, not by it. */
+	g->holder.via_pid = report_pooler_holder_via(g->holder.pid,
+						     g->holder.command);
+	g->holder.via_client = "";
 	g->holder_sessions = h->holder_sessions;
 	g->holder_seen_s = h->holder_seen_s;
 	keep_recent(g, &h->window);
@@ -423,6 +443,8 @@ static void keep_session(struct report *report, struct report_session *r,
 	r->client.pid = s->client_pid;
 	r->client.command = keep(report, s->client_command);
 	r->client.relation = s->client_relation;
+	r->client.via_pid = s->pooler_pid;
+	r->client.via_client = keep(report, s->pooler_client);
 	r->backend_age_s = s->backend_age_s;
 	r->opened_epoch_s = s->backend_start_epoch_s;
 	if (in->tracker != NULL) {
@@ -914,4 +936,19 @@ void report_build(struct report *report, const struct report_input *in)
 	run_checks(report, in->thresholds);
 	report->exit_code = check_exit_status(&report->checks,
 					      in->command_status);
+}
+
+/* ---- for the pooler's part (report_pooler.c) ---- */
+
+void report_add_limit(struct report *report, enum limit_kind kind,
+		      const char *name, int limit, int used)
+{
+	add_limit(report, kind, name, limit, used);
+}
+
+const struct report_limit *report_find_limit(const struct report *report,
+					     enum limit_kind kind,
+					     const char *name)
+{
+	return find_limit(report, kind, name);
 }

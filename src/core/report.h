@@ -23,9 +23,21 @@ enum limit_kind {
 	LIMIT_KIND_SERVER,   /* usable connections */
 	LIMIT_KIND_ROLE,     /* a role's CONNECTION LIMIT */
 	LIMIT_KIND_DATABASE, /* a database's CONNECTION LIMIT */
+	/* PgBouncer's console: its max_client_conn (first, where the
+	 * server is), a pool's pool_size ("database/user"), a database's or
+	 * a user's max_db_connections / max_user_connections (on server
+	 * connections) and, from 1.24, max_db_client_connections /
+	 * max_user_client_connections (on client connections). */
+	LIMIT_KIND_CLIENTS,
+	LIMIT_KIND_POOL,
+	LIMIT_KIND_POOL_DATABASE,
+	LIMIT_KIND_POOL_USER,
+	LIMIT_KIND_CLIENT_DATABASE,
+	LIMIT_KIND_CLIENT_USER,
 };
 
-/* "server", "role", "database". */
+/* "server", "role", "database", "clients", "pool", "pool_database",
+ * "pool_user", "client_database", "client_user". */
 const char *report_limit_kind_name(enum limit_kind kind);
 
 /* How close one limit is to exhaustion (all sessions, unfiltered). */
@@ -43,6 +55,11 @@ struct report_process {
 	int pid;
 	const char *command; /* raw bytes, "" unknown */
 	enum client_relation relation;
+	/* Through a pooler (a session's, not a group's): the pooler's pid
+	 * (0 none, -1 unknown) and its client pinning the server connection
+	 * ("10.0.0.7:53448", "local"; "" unknown). */
+	int via_pid;
+	const char *via_client;
 };
 
 /* Points of a group's recent history a report carries (sparklines). */
@@ -263,6 +280,14 @@ struct report {
 	size_t detail_count;
 	struct report_limit *limits; /* owned; server first, then by usage */
 	size_t limit_count;
+	/* PgBouncer's console (server.source): its pools (SHOW POOLS, the
+	 * console's own left out), most waiting first, strings in the
+	 * arena, and the pooler's settings; none for a server. */
+	struct pooler_pool *pools; /* owned */
+	size_t pool_count;
+	int pooler_waiting;           /* clients waiting, all pools */
+	double pooler_maxwait_s;      /* the longest wait of them; 0 none */
+	double client_idle_timeout_s; /* 0 off; NAN unknown or a server */
 	struct check_list checks;
 	char **warnings; /* owned */
 	size_t warning_count;
@@ -324,6 +349,15 @@ void report_finish(struct report *report);
 
 /* Builds everything, runs the checks and sets exit_code. */
 void report_build(struct report *report, const struct report_input *in);
+
+/* Adds a limit (name copied) with its usage. */
+void report_add_limit(struct report *report, enum limit_kind kind,
+		      const char *name, int limit, int used);
+
+/* The limit of kind and name, NULL if none (name NULL: none). */
+const struct report_limit *report_find_limit(const struct report *report,
+					     enum limit_kind kind,
+					     const char *name);
 
 /* Adds a warning (copied); printf-style. */
 void report_add_warning(struct report *report, const char *fmt, ...)

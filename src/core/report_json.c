@@ -5,16 +5,26 @@
 #include "report_json.h"
 
 #include "json.h"
+#include "report_pooler.h"
 
 #include <math.h>
 #include <stdio.h>
 
 static void write_server(struct json_writer *w, const struct report *r)
 {
+	char source[128];
+
 	json_key(w, "server");
 	json_begin_object(w);
 	json_key(w, "label");
 	json_string(w, r->server_label);
+	/* Added with the admin console: what was watched ("postgresql",
+	 * "pgbouncer") and its name for people. */
+	report_pooler_source_name(source, sizeof(source), r);
+	json_key(w, "source");
+	json_string(w, sample_source_key(r->server.source));
+	json_key(w, "source_name");
+	json_string(w, source);
 	json_key(w, "version");
 	json_string(w, r->server.version);
 	json_key(w, "version_num");
@@ -189,6 +199,7 @@ static void write_holder(struct json_writer *w, const struct report *r,
 	json_begin_object(w);
 	process_members(w, g->holder.pid, g->holder.command, g->holder.relation,
 			r->wrapped);
+	report_pooler_via_json(w, &g->holder);
 	json_key(w, "sessions");
 	json_int(w, g->holder_sessions);
 	json_key(w, "last_seen_s");
@@ -347,6 +358,8 @@ static void write_idle_tx(struct json_writer *w, const struct report *r)
 		json_key(w, "query");
 		json_string(w, s->query);
 		write_process(w, r, "client_process", &s->client);
+		/* A server session held by a pooler: which, and for whom. */
+		report_pooler_via_json(w, &s->client);
 		json_end_object(w);
 	}
 	json_end_array(w);
@@ -628,6 +641,7 @@ static void write_report(struct json_writer *w, const struct report *r,
 	json_end_array(w);
 	write_idle_tx(w, r);
 	write_limits(w, r);
+	report_pooler_write_json(w, r);
 	write_checks(w, r);
 	json_key(w, "warnings");
 	json_begin_array(w);

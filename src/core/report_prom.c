@@ -350,7 +350,7 @@ static void limit_series(FILE *out, const struct report *r,
 {
 	series(out, r, name);
 	label(out, "kind", report_limit_kind_name(l->kind));
-	if (l->kind != LIMIT_KIND_SERVER) {
+	if (l->kind != LIMIT_KIND_SERVER && l->kind != LIMIT_KIND_CLIENTS) {
 		label(out, "name", l->name);
 	}
 }
@@ -363,7 +363,9 @@ static void write_limits(FILE *out, const struct reports *rs)
 	} f[] = {
 		{"pgdrip_limit_connections",
 		 "A connection limit: kind server (usable connections), role "
-		 "or database (CONNECTION LIMIT)"},
+		 "or database (CONNECTION LIMIT); on PgBouncer's console "
+		 "clients (max_client_conn), pool (pool_size), pool_database, "
+		 "pool_user, client_database, client_user"},
 		{"pgdrip_limit_used_connections",
 		 "Sessions counting against the limit, unfiltered"},
 		{"pgdrip_limit_usage_ratio",
@@ -382,6 +384,107 @@ static void write_limits(FILE *out, const struct reports *rs)
 				value(out, k == 0   ? l->limit
 					   : k == 1 ? l->used
 						    : l->usage_pct / 100.0);
+			}
+		}
+	}
+}
+
+/* PgBouncer's pools (the console as the source): SHOW POOLS, per pool. */
+struct pool_family {
+	const char *name;
+	const char *help;
+	double (*get)(const struct pooler_pool *p);
+};
+
+/* -1 is a count the pooler's version does not show: no series. */
+static double count_or_nan(int v)
+{
+	return v < 0 ? NAN : v;
+}
+
+static double p_cl_active(const struct pooler_pool *p)
+{
+	return count_or_nan(p->cl_active);
+}
+
+static double p_cl_waiting(const struct pooler_pool *p)
+{
+	return count_or_nan(p->cl_waiting);
+}
+
+static double p_sv_active(const struct pooler_pool *p)
+{
+	return count_or_nan(p->sv_active);
+}
+
+static double p_sv_idle(const struct pooler_pool *p)
+{
+	return count_or_nan(p->sv_idle);
+}
+
+static double p_sv_used(const struct pooler_pool *p)
+{
+	return count_or_nan(p->sv_used);
+}
+
+static double p_maxwait(const struct pooler_pool *p)
+{
+	return p->maxwait_s;
+}
+
+static double p_pool_size(const struct pooler_pool *p)
+{
+	return count_or_nan(p->pool_size);
+}
+
+static const struct pool_family pool_families[] = {
+	{"pgdrip_pool_client_active_connections",
+	 "PgBouncer cl_active: client connections linked to a server or idle",
+	 p_cl_active},
+	{"pgdrip_pool_client_waiting_connections",
+	 "PgBouncer cl_waiting: clients queued for a server connection",
+	 p_cl_waiting},
+	{"pgdrip_pool_server_active_connections",
+	 "PgBouncer sv_active: server connections linked to a client",
+	 p_sv_active},
+	{"pgdrip_pool_server_idle_connections",
+	 "PgBouncer sv_idle: server connections ready for a client", p_sv_idle},
+	{"pgdrip_pool_server_used_connections",
+	 "PgBouncer sv_used: server connections idle, to be checked",
+	 p_sv_used},
+	{"pgdrip_pool_max_wait_seconds",
+	 "PgBouncer maxwait: how long the oldest waiting client has waited",
+	 p_maxwait},
+	{"pgdrip_pool_size_connections",
+	 "The pool's pool_size: server connections it may open", p_pool_size},
+};
+
+static void write_pools(FILE *out, const struct reports *rs)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		any |= rs->r[i]->pool_count > 0;
+	}
+	for (size_t f = 0; any && f < PGD_ARRAY_LEN(pool_families); f++) {
+		const struct pool_family *pf = &pool_families[f];
+
+		family(out, pf->name, "gauge", pf->help);
+		for (size_t i = 0; i < rs->n; i++) {
+			const struct report *r = rs->r[i];
+
+			for (size_t j = 0; j < r->pool_count; j++) {
+				const struct pooler_pool *p = &r->pools[j];
+				double v = pf->get(p);
+
+				if (isnan(v)) {
+					continue;
+				}
+				series(out, r, pf->name);
+				label(out, "database", p->database);
+				label(out, "user", p->user);
+				label(out, "mode", p->mode);
+				value(out, v);
 			}
 		}
 	}
@@ -500,7 +603,7 @@ static const struct group_family group_families[] = {
 	 g_lifetime},
 	{"pgdrip_group_exhaustion_forecast_seconds",
 	 "Seconds until the group's growth exhausts the nearest server, role "
-	 "or database limit (absent: not growing)",
+	 "or database limit, or the pooler's (absent: not growing)",
 	 g_forecast},
 	{"pgdrip_group_oldest_idle_in_transaction_seconds",
 	 "Idle time of the group's oldest session idle in transaction (absent: "
@@ -568,6 +671,7 @@ void report_prom_write_many(FILE *out, const struct report *const *reports,
 		write_breakdown(out, reports[i]);
 	}
 	write_limits(out, &rs);
+	write_pools(out, &rs);
 	write_server_families(out, &rs, idle_tx_families,
 			      PGD_ARRAY_LEN(idle_tx_families));
 	write_groups(out, &rs);

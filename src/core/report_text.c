@@ -6,6 +6,7 @@
  */
 #include "report_text.h"
 
+#include "report_pooler.h"
 #include "units.h"
 
 #include <math.h>
@@ -67,6 +68,10 @@ static void group_flags(const struct report_group *g, char *buf, size_t len)
 	}
 	if (g->role_usage_pct >= 80 || g->db_usage_pct >= 80) {
 		snprintf(buf + strlen(buf), len - strlen(buf), "NEAR-LIMIT ");
+	}
+	if (g->states[SESSION_STATE_WAITING] > 0) {
+		/* A pooler's clients queued for a server. */
+		snprintf(buf + strlen(buf), len - strlen(buf), "WAITING ");
 	}
 	if (buf[0] != '\0') {
 		buf[strlen(buf) - 1] = '\0';
@@ -312,13 +317,13 @@ static void write_header(FILE *out, const struct report *r,
 {
 	char when[64];
 	char span[32];
-	const char *version = r->server.version[0] ? r->server.version : "?";
+	char source[128];
 	int used;
 
 	units_format_utc(when, sizeof(when), r->ended_epoch_s,
 			 UTC_DATE_TIME_ZONE);
-	used = fprintf(out, "pgdrip %s report, PostgreSQL %s", r->mode,
-		       version);
+	report_pooler_source_name(source, sizeof(source), r);
+	used = fprintf(out, "pgdrip %s report, %s", r->mode, source);
 	/* Empty when unknown (a replay): no dangling "as". */
 	if (r->server.current_user[0] != '\0') {
 		fputs(", as ", out);
@@ -342,7 +347,11 @@ static void write_header(FILE *out, const struct report *r,
 	} else {
 		fprintf(out, "taken %s\n", when);
 	}
-	fprintf(out, "%d of %d usable connections in use (%.1f%%)",
+	fprintf(out,
+		r->server.source == SAMPLE_SOURCE_PGBOUNCER
+			? "%d of %d client connections in use "
+			  "(max_client_conn, %.1f%%)"
+			: "%d of %d usable connections in use (%.1f%%)",
 		r->total_all, r->usable_connections, r->usage_pct);
 	if (r->total != r->total_all) {
 		fprintf(out, "; %d selected", r->total);
@@ -400,10 +409,11 @@ static void write_process(FILE *out, const char *lead,
 			", started by the wrapped command",
 	};
 	char line[700];
+	char what[640];
 
-	snprintf(line, sizeof(line), "%spid %d (%s)%s", lead, p->pid,
-		 p->command[0] != '\0' ? p->command : "command unknown",
-		 relation[p->relation]);
+	report_pooler_process_text(what, sizeof(what), p,
+				   relation[p->relation]);
+	snprintf(line, sizeof(line), "%s%s", lead, what);
 	fprintf(out, "%*s", indent, "");
 	text_write_cut(out, line, room_after(st, indent, 20), st->utf8);
 	fputc('\n', out);
@@ -417,8 +427,9 @@ static void write_holder(FILE *out, const struct report_group *g,
 	if (g->holder.pid <= 0) {
 		return;
 	}
-	snprintf(lead, sizeof(lead), "%d session%s held by ",
-		 g->holder_sessions, g->holder_sessions == 1 ? "" : "s");
+	snprintf(lead, sizeof(lead), "%d session%s held %s", g->holder_sessions,
+		 g->holder_sessions == 1 ? "" : "s",
+		 report_pooler_is_via(&g->holder) ? "" : "by ");
 	write_process(out, lead, &g->holder, 4, st);
 }
 
@@ -448,7 +459,7 @@ static void write_idle_tx(FILE *out, const struct report *r,
 			idle, xact);
 		text_write_cut(out, who, room_after(st, 42, 20), st->utf8);
 		fputc('\n', out);
-		if (s->client.pid > 0) {
+		if (s->client.pid > 0 || report_pooler_is_via(&s->client)) {
 			write_process(out, "client: ", &s->client, 11, st);
 		}
 	}
@@ -528,6 +539,17 @@ static void write_trend(FILE *out, const struct report_group *g,
 			fprintf(out,
 				"; exhausts the server's %d usable "
 				"connections in %s",
+				g->forecast_limit, when);
+		} else if (g->forecast_kind == LIMIT_KIND_CLIENTS) {
+			fprintf(out,
+				"; exhausts the pooler's max_client_conn of "
+				"%d in %s",
+				g->forecast_limit, when);
+		} else if (report_pooler_is_limit_kind(g->forecast_kind)) {
+			/* "pool postgres/app's pool_size of 4" */
+			fprintf(out, "; exhausts %s %s's %s of %d in %s",
+				report_limit_kind_name(g->forecast_kind), lim,
+				report_pooler_setting(g->forecast_kind),
 				g->forecast_limit, when);
 		} else {
 			fprintf(out, "; exhausts %s %s's limit of %d in %s",
@@ -746,12 +768,15 @@ enum { LIMITS_ALL_UP_TO = 8 };
 
 static bool limit_shown(const struct report_limit *l, bool all)
 {
-	return all || l->kind == LIMIT_KIND_SERVER || l->usage_pct >= 80;
+	return all || l->kind == LIMIT_KIND_SERVER ||
+	       l->kind == LIMIT_KIND_CLIENTS || l->usage_pct >= 80;
 }
 
 static const char *limit_label(const struct report_limit *l)
 {
-	return l->kind == LIMIT_KIND_SERVER ? "(usable)" : l->name;
+	return l->kind == LIMIT_KIND_SERVER    ? "(usable)"
+	       : l->kind == LIMIT_KIND_CLIENTS ? "(max_client_conn)"
+					       : l->name;
 }
 
 /* The name column: 24 wide, or as wide as the longest name shown where
@@ -781,11 +806,18 @@ static void write_limits(FILE *out, const struct report *r,
 	bool all = r->limit_count <= LIMITS_ALL_UP_TO;
 	size_t hidden = 0;
 	int name_width;
+	int kind_width = 9;
 
 	if (r->limit_count <= 1) {
 		return;
 	}
 	name_width = limit_name_width(r, all, st);
+	/* A pooler's kinds are longer ("client_database"). */
+	for (size_t i = 0; i < r->limit_count; i++) {
+		int w = (int)strlen(report_limit_kind_name(r->limits[i].kind));
+
+		kind_width = w > kind_width ? w : kind_width;
+	}
 	fputs("\nLimits (closest to exhaustion first):\n", out);
 	for (size_t i = 0; i < r->limit_count; i++) {
 		const struct report_limit *l = &r->limits[i];
@@ -794,7 +826,8 @@ static void write_limits(FILE *out, const struct report *r,
 			hidden++;
 			continue;
 		}
-		fprintf(out, "  %-9s ", report_limit_kind_name(l->kind));
+		fprintf(out, "  %-*s ", kind_width,
+			report_limit_kind_name(l->kind));
 		text_write_cell(out, limit_label(l), name_width, false,
 				st->utf8);
 		fprintf(out, " %5d/%-5d %5.1f%%%s\n", l->used, l->limit,
@@ -853,6 +886,7 @@ void report_text_write(FILE *out, const struct report *report,
 	write_leaks(out, r, style);
 	write_tests(out, r, style);
 	write_leftovers(out, r, style);
+	report_pooler_write_text(out, r, style);
 	write_limits(out, r, style);
 	write_footer(out, r, style);
 }

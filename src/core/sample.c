@@ -19,6 +19,7 @@ static const struct {
 	[SESSION_STATE_IDLE_TX_ABORTED] = {"idle in transaction (aborted)",
 					   "idle_in_transaction_aborted"},
 	[SESSION_STATE_OTHER] = {"other", "other"},
+	[SESSION_STATE_WAITING] = {"waiting", "waiting"},
 	[SESSION_STATE_UNKNOWN] = {"unknown", "unknown"},
 };
 
@@ -57,6 +58,29 @@ bool sample_state_from_key(const char *key, enum session_state *out)
 	for (int i = 0; i < SESSION_STATE_COUNT; i++) {
 		if (strcmp(key, state_names[i].key) == 0) {
 			*out = (enum session_state)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static const char *const source_keys[] = {
+	[SAMPLE_SOURCE_SERVER] = "postgresql",
+	[SAMPLE_SOURCE_PGBOUNCER] = "pgbouncer",
+};
+
+const char *sample_source_key(enum sample_source source)
+{
+	return (unsigned)source < PGD_ARRAY_LEN(source_keys)
+		       ? source_keys[source]
+		       : source_keys[SAMPLE_SOURCE_SERVER];
+}
+
+bool sample_source_from_key(const char *key, enum sample_source *out)
+{
+	for (size_t i = 0; i < PGD_ARRAY_LEN(source_keys); i++) {
+		if (strcmp(key, source_keys[i]) == 0) {
+			*out = (enum sample_source)i;
 			return true;
 		}
 	}
@@ -141,6 +165,13 @@ int sample_usable_connections(const struct server_info *server)
 	return usable > 0 ? usable : 0;
 }
 
+static void pooler_reset(struct pooler_info *p)
+{
+	p->max_client_conn = p->default_pool_size = -1;
+	p->client_idle_timeout_s = NAN;
+	p->pool_count = p->server_count = p->limit_count = 0;
+}
+
 void sample_init(struct sample *sample)
 {
 	memset(sample, 0, sizeof(*sample));
@@ -152,6 +183,7 @@ void sample_init(struct sample *sample)
 	sample->command_ended_epoch_s = NAN;
 	sample->command_line = "";
 	sample->command_status = -1;
+	pooler_reset(&sample->pooler);
 	arena_init(&sample->arena);
 }
 
@@ -164,6 +196,9 @@ void sample_finish(struct sample *sample)
 	free(sample->role_limits);
 	free(sample->db_limits);
 	free(sample->marks);
+	free(sample->pooler.pools);
+	free(sample->pooler.servers);
+	free(sample->pooler.limits);
 	arena_finish(&sample->arena);
 	sample_init(sample);
 }
@@ -184,6 +219,7 @@ void sample_reset(struct sample *sample)
 	sample->command_line = "";
 	sample->command_status = -1;
 	sample->status = SAMPLE_STATUS_OK;
+	pooler_reset(&sample->pooler);
 	arena_reset(&sample->arena);
 }
 
@@ -198,7 +234,7 @@ struct session *sample_add_session(struct sample *sample)
 	s->weight = 1;
 	s->user = s->app = s->db = s->client_addr = "";
 	s->wait_event_type = s->wait_event = s->query = "";
-	s->client_command = "";
+	s->client_command = s->pooler_ptr = s->pooler_client = "";
 	s->state = SESSION_STATE_UNKNOWN;
 	s->backend_age_s = s->xact_age_s = s->state_age_s = NAN;
 	s->query_age_s = s->xact_start_epoch_s = NAN;
@@ -221,6 +257,8 @@ struct session *sample_add_copy(struct sample *sample,
 	to->wait_event = sample_strdup(sample, from->wait_event);
 	to->query = sample_strdup(sample, from->query);
 	to->client_command = sample_strdup(sample, from->client_command);
+	to->pooler_ptr = sample_strdup(sample, from->pooler_ptr);
+	to->pooler_client = sample_strdup(sample, from->pooler_client);
 	return to;
 }
 
@@ -243,6 +281,51 @@ void sample_add_db_limit(struct sample *sample, const char *name, int limit)
 {
 	add_limit(sample, &sample->db_limits, &sample->db_limit_count,
 		  &sample->db_limit_cap, name, limit);
+}
+
+struct pooler_pool *sample_add_pool(struct sample *sample)
+{
+	struct pooler_info *p = &sample->pooler;
+	struct pooler_pool *pool;
+
+	xgrow((void **)&p->pools, &p->pool_cap, p->pool_count + 1,
+	      sizeof(*p->pools));
+	pool = &p->pools[p->pool_count++];
+	pool->database = pool->user = pool->mode = "";
+	pool->cl_active = pool->cl_waiting = pool->sv_active = -1;
+	pool->sv_idle = pool->sv_used = pool->sv_tested = -1;
+	pool->sv_login = pool->pool_size = -1;
+	pool->maxwait_s = NAN;
+	return pool;
+}
+
+struct pooler_server *sample_add_pooler_server(struct sample *sample)
+{
+	struct pooler_info *p = &sample->pooler;
+	struct pooler_server *server;
+
+	xgrow((void **)&p->servers, &p->server_cap, p->server_count + 1,
+	      sizeof(*p->servers));
+	server = &p->servers[p->server_count++];
+	memset(server, 0, sizeof(*server));
+	server->ptr = server->link = server->database = server->user = "";
+	server->state = server->app = server->addr = "";
+	return server;
+}
+
+void sample_add_pooler_limit(struct sample *sample, enum pooler_limit_kind kind,
+			     const char *name, int limit, int used)
+{
+	struct pooler_info *p = &sample->pooler;
+	struct pooler_limit *l;
+
+	xgrow((void **)&p->limits, &p->limit_cap, p->limit_count + 1,
+	      sizeof(*p->limits));
+	l = &p->limits[p->limit_count++];
+	l->kind = kind;
+	l->name = sample_strdup(sample, name);
+	l->limit = limit;
+	l->used = used;
 }
 
 const char *sample_strdup(struct sample *sample, const char *s)
@@ -275,6 +358,41 @@ const char *sample_strndup_utf8(struct sample *sample, const char *s,
 	return arena_strndup(&sample->arena, s, len);
 }
 
+static void copy_pooler(struct sample *dst, const struct pooler_info *from)
+{
+	struct pooler_info *to = &dst->pooler;
+
+	to->max_client_conn = from->max_client_conn;
+	to->default_pool_size = from->default_pool_size;
+	to->client_idle_timeout_s = from->client_idle_timeout_s;
+	for (size_t i = 0; i < from->pool_count; i++) {
+		struct pooler_pool *p = sample_add_pool(dst);
+
+		*p = from->pools[i];
+		p->database = sample_strdup(dst, p->database);
+		p->user = sample_strdup(dst, p->user);
+		p->mode = sample_strdup(dst, p->mode);
+	}
+	for (size_t i = 0; i < from->server_count; i++) {
+		struct pooler_server *s = sample_add_pooler_server(dst);
+
+		*s = from->servers[i];
+		s->ptr = sample_strdup(dst, s->ptr);
+		s->link = sample_strdup(dst, s->link);
+		s->database = sample_strdup(dst, s->database);
+		s->user = sample_strdup(dst, s->user);
+		s->state = sample_strdup(dst, s->state);
+		s->app = sample_strdup(dst, s->app);
+		s->addr = sample_strdup(dst, s->addr);
+	}
+	for (size_t i = 0; i < from->limit_count; i++) {
+		const struct pooler_limit *l = &from->limits[i];
+
+		sample_add_pooler_limit(dst, l->kind, l->name, l->limit,
+					l->used);
+	}
+}
+
 void sample_copy(struct sample *dst, const struct sample *src)
 {
 	sample_reset(dst);
@@ -305,6 +423,7 @@ void sample_copy(struct sample *dst, const struct sample *src)
 
 		sample_add_mark(dst, m->kind, m->pid, m->ppid, m->name);
 	}
+	copy_pooler(dst, &src->pooler);
 }
 
 void sample_set_ages(struct sample *sample)

@@ -22,6 +22,9 @@ enum session_state {
 	SESSION_STATE_IDLE_TX_ABORTED,
 	/* fastpath function call, disabled, starting: rare, lumped together */
 	SESSION_STATE_OTHER,
+	/* a pooler's client queued for a server connection (PgBouncer's
+	 * cl_waiting): the pool is exhausted for it */
+	SESSION_STATE_WAITING,
 	/* the server hid it from us (no pg_read_all_stats) */
 	SESSION_STATE_UNKNOWN,
 	SESSION_STATE_COUNT
@@ -84,6 +87,16 @@ struct session {
 	int client_pid;
 	const char *client_command; /* its command line, raw bytes; "" */
 	enum client_relation client_relation;
+	/* A PgBouncer client (the console's SHOW CLIENTS): its ptr, which
+	 * SHOW SERVERS' link names; "" elsewhere. */
+	const char *pooler_ptr;
+	/* A server session held by a pooler's process: that process's pid
+	 * (0 none).  Its client process is then the pooler, or, when both
+	 * are watched and the pooler shows which of its clients pins the
+	 * connection, that client's process; pooler_client is then the
+	 * client as the pooler sees it ("10.0.0.7:53448", "local"; ""). */
+	int pooler_pid;
+	const char *pooler_client;
 };
 
 /* A role's or a database's CONNECTION LIMIT (only those that set one). */
@@ -92,7 +105,21 @@ struct named_limit {
 	int limit;
 };
 
+/* Where a sample comes from. */
+enum sample_source {
+	SAMPLE_SOURCE_SERVER,    /* a PostgreSQL server: pg_stat_activity */
+	SAMPLE_SOURCE_PGBOUNCER, /* PgBouncer's admin console: SHOW CLIENTS */
+};
+
+/* "postgresql", "pgbouncer" (JSON); false from an unknown spelling. */
+const char *sample_source_key(enum sample_source source);
+bool sample_source_from_key(const char *key, enum sample_source *out);
+
 struct server_info {
+	/* On PgBouncer's console the sessions are its client connections,
+	 * version is PgBouncer's ("1.18.0"), max_connections its
+	 * max_client_conn and current_user the console user. */
+	enum sample_source source;
 	char version[64]; /* "15.18" */
 	int version_num;  /* 150018 */
 	int max_connections;
@@ -105,6 +132,74 @@ struct server_info {
 
 /* max_connections - superuser_reserved - reserved, never below 0. */
 int sample_usable_connections(const struct server_info *server);
+
+/*
+ * What PgBouncer's admin console adds to a sample: its pools, its server
+ * connections and its limits.  Strings are in the sample's arena, never
+ * NULL; counts are -1 where the version does not show them.
+ */
+struct pooler_pool { /* a SHOW POOLS row */
+	const char *database;
+	const char *user;
+	const char *mode; /* "session", "transaction", "statement" */
+	int cl_active;
+	int cl_waiting;
+	int sv_active;
+	int sv_idle;
+	int sv_used;
+	int sv_tested;
+	int sv_login;
+	double maxwait_s; /* the oldest waiting client's wait; 0 none */
+	int pool_size;    /* its effective pool_size; -1 unknown */
+};
+
+struct pooler_server { /* a SHOW SERVERS row */
+	const char *ptr;
+	const char *link; /* the client it serves now; "" none */
+	const char *database;
+	const char *user;
+	const char *state; /* "active", "idle", "used", ... */
+	const char *app;
+	const char *addr; /* the server's address; "" a unix socket */
+	int port;
+	int local_port; /* pg_stat_activity.client_port over TCP; 0 */
+	int remote_pid; /* the backend's pid (0 unknown) */
+};
+
+/* PgBouncer's limits per database and per user, on server connections
+ * (max_db_connections, max_user_connections) or, from 1.24, on client
+ * connections (max_db_client_connections, max_user_client_connections). */
+enum pooler_limit_kind {
+	POOLER_LIMIT_DB_SERVERS,
+	POOLER_LIMIT_USER_SERVERS,
+	POOLER_LIMIT_DB_CLIENTS,
+	POOLER_LIMIT_USER_CLIENTS,
+	POOLER_LIMIT_KIND_COUNT
+};
+
+/* One of them that is set (0 is "no limit" and not kept), with how many
+ * it counts now (-1 unknown). */
+struct pooler_limit {
+	enum pooler_limit_kind kind;
+	const char *name; /* the database or the user */
+	int limit;
+	int used;
+};
+
+struct pooler_info {
+	int max_client_conn;          /* -1 unknown */
+	int default_pool_size;        /* -1 unknown */
+	double client_idle_timeout_s; /* 0 off; NAN unknown */
+	struct pooler_pool *pools;    /* owned */
+	size_t pool_count;
+	size_t pool_cap;
+	struct pooler_server *servers; /* owned */
+	size_t server_count;
+	size_t server_cap;
+	struct pooler_limit *limits; /* owned */
+	size_t limit_count;
+	size_t limit_cap;
+};
 
 enum sample_status {
 	SAMPLE_STATUS_OK,
@@ -170,9 +265,10 @@ struct sample {
 	 * command's run as the live run did. */
 	double command_started_epoch_s;
 	double command_ended_epoch_s;
-	const char *command_line; /* arena; "" */
-	int command_status;       /* -1 unknown */
-	struct arena arena;       /* owns every string above */
+	const char *command_line;  /* arena; "" */
+	int command_status;        /* -1 unknown */
+	struct pooler_info pooler; /* SAMPLE_SOURCE_PGBOUNCER only */
+	struct arena arena;        /* owns every string above */
 };
 
 /* The number of sessions the sample holds (the sum of weights). */
@@ -196,6 +292,13 @@ void sample_add_db_limit(struct sample *sample, const char *name, int limit);
 /* Appends a runner's mark (name copied; NULL gives ""). */
 void sample_add_mark(struct sample *sample, enum sample_mark_kind kind, int pid,
 		     int ppid, const char *name);
+/* Appends a pool (counts -1, strings "", maxwait NAN), a server
+ * (zeroed, strings "") or a pooler limit, to fill in. */
+struct pooler_pool *sample_add_pool(struct sample *sample);
+struct pooler_server *sample_add_pooler_server(struct sample *sample);
+void sample_add_pooler_limit(struct sample *sample, enum pooler_limit_kind kind,
+			     const char *name, int limit, int used);
+
 /* Copies s (NULL gives "") into the sample's arena. */
 const char *sample_strdup(struct sample *sample, const char *s);
 /* Copies at most max bytes, not cutting a UTF-8 sequence in half. */

@@ -55,6 +55,7 @@ static void check_svg(const char *svg, size_t len)
 /* Folds the samples in as --replay does, then reports and draws. */
 static void draw(struct record_reader *reader)
 {
+	/* Zeroed: a field left out (wrap) is false, not stack bytes. */
 	struct pipeline_config config = {0};
 	struct filter filter;
 	struct thresholds thresholds;

@@ -358,6 +358,7 @@ const size_t support_hostile_count = sizeof(support_hostile) /
 
 void support_run_init(struct support_run *run)
 {
+	/* Zeroed: a field left out (wrap) is false, not stack bytes. */
 	struct pipeline_config config = {0};
 
 	memset(run, 0, sizeof(*run));

@@ -128,7 +128,8 @@ static const char *const expected[] = {
 	"\"states\": {\n        \"active\": 2,\n        \"idle\": 27,\n"
 	"        \"idle_in_transaction\": 1,\n"
 	"        \"idle_in_transaction_aborted\": 0,\n"
-	"        \"other\": 0,\n        \"unknown\": 0\n      }",
+	"        \"other\": 0,\n        \"waiting\": 0,\n"
+	"        \"unknown\": 0\n      }",
 	"\"oldest_idle_tx_s\": null",
 	"\"growth\": {\n        \"flagged\": true,\n"
 	"        \"slope_per_min\": 60,\n        \"net_growth\": 28,\n"
