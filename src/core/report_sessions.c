@@ -64,6 +64,12 @@ bool report_sessions_left_by_command(const struct tracker *t,
 	if (!isfinite(s->closed_at) && ended) {
 		return true;
 	}
+	/* Used again and again, then not, for less time than it had been
+	 * in service: a pool's member the last tests did not need (a warm
+	 * pool, closed at the end), given the benefit of the doubt. */
+	if (s->reused && until - s->last_use < s->last_use - s->backend_start) {
+		return false;
+	}
 	return isfinite(s->passed_over_at) &&
 	       until - s->last_use >= t->params.floor_s;
 }

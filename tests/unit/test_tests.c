@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "report_json.h"
+#include "report_sessions.h"
 #include "report_text.h"
 #include "support.h"
 #include "tests.h"
@@ -568,6 +569,52 @@ static void test_check_without_tests(void **state)
 	}
 }
 
+/* The session verdict of a wrapped run without test names: a warm
+ * pool's member, used by the first tests and not by the last ones
+ * (which open sessions of their own), then closed at the end, is no
+ * leak; a session used once and left unused is. */
+static const struct tracked *closed_pid(const struct tracker *tr, int pid)
+{
+	for (size_t i = 0; i < tr->closed_count; i++) {
+		if (tracker_closed_at(tr, i)->pid == pid) {
+			return tracker_closed_at(tr, i);
+		}
+	}
+	fail_msg("pid %d not closed", pid);
+	return NULL;
+}
+
+static void test_warm_pool_spare(void **state)
+{
+	struct tracker tr;
+	struct tests t;
+	struct s_step steps[14];
+
+	(void)state;
+	memset(steps, 0, sizeof(steps));
+	for (int i = 0; i < 13; i++) {
+		struct s_step *st = &steps[i];
+		double now = 0.25 * (i + 1);
+
+		st->t = now;
+		/* the warm pool's one session: used every test to 2 s */
+		st->sess[0] = (struct s_sess){10, 0.1, fmin(now, 2.0) - 0.1, 7};
+		/* used once at 0.5, then left */
+		st->sess[1] = (struct s_sess){50, 0.45, 0.5, 7};
+		/* each test's own client, opened and closed */
+		st->sess[2] = (struct s_sess){100 + i, now - 0.05, now - 0.05,
+					      7};
+	}
+	steps[13].t = 3.5; /* the runner exited: all closed */
+	feed_all(&tr, &t, steps, COUNT(steps));
+	assert_false(report_sessions_left_by_command(&tr, closed_pid(&tr, 10),
+						     0, true));
+	assert_true(report_sessions_left_by_command(&tr, closed_pid(&tr, 50), 0,
+						    true));
+	tests_finish(&t);
+	tracker_finish(&tr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_unmatched),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_check_without_tests),
+		cmocka_unit_test(test_warm_pool_spare),
 	};
 
 	return cmocka_run_group_tests_name("tests", tests, NULL, NULL);
