@@ -70,7 +70,7 @@ static const struct option_spec specs[] = {
 	{"settle", 0, ARG_DURATION, FIELD(settle_ms), "DURATION",
 	 "wrap: wait this long for a drain (default 5s)"},
 	{"retry-for", 0, ARG_DURATION, FIELD(retry_for_ms), "DURATION",
-	 "retry a lost server (default: forever, --once 30s)"},
+	 "retry a lost server (forever; --once, wrap: 30s)"},
 	{"app", 0, ARG_PATTERN, FIELD(filter.app), "GLOB",
 	 "only these application_names (repeatable)"},
 	{"user", 0, ARG_PATTERN, FIELD(filter.user), "GLOB",

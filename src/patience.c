@@ -10,9 +10,14 @@ enum { PATIENCE_QUIET_CONNECT_MS = 1000 };
 
 void patience_init(struct patience *p, const struct options *opts)
 {
-	p->budget_ms = opts->retry_for_ms >= 0       ? opts->retry_for_ms
-		       : opts->mode == RUN_MODE_ONCE ? 30000
-						     : -1;
+	/* A one-shot report and a wrapped command (which starts only
+	 * after the first sample) are CI steps: a server that never comes
+	 * must fail them, not hang the job. */
+	bool step = opts->mode == RUN_MODE_ONCE || opts->mode == RUN_MODE_WRAP;
+
+	p->budget_ms = opts->retry_for_ms >= 0 ? opts->retry_for_ms
+		       : step                  ? 30000
+					       : -1;
 	p->said = false;
 }
 

@@ -33,6 +33,13 @@ took=$((($(date +%s%N) - start) / 1000000))
 is "$rc" 3 "--retry-for: gives up with exit 3"
 check "...after waiting about 1.5s (${took}ms)" test "$took" -ge 1000 -a "$took" -lt 6000
 like "$(head -1 "$T_TMP/err")" "^pgdrip: waiting for the server: " "...saying it waits"
+# Wrap mode is a CI step too: a server that never comes fails it after
+# 30s (the command never starts), it does not hang the job.
+timeout -s INT 3 "$PGDRIP" -p 1 -- touch "$T_TMP/ran" >/dev/null 2>"$T_TMP/err"
+like "$(cat "$T_TMP/err")" "retrying for up to 30s" "wrap mode waits 30s for a server by default, not forever"
+check "...and the command does not start before the first sample" test ! -e "$T_TMP/ran"
+"$PGDRIP" --retry-for 1s -p 1 -- true >/dev/null 2>"$T_TMP/err"
+is "$?" 3 "...then exits 3"
 "$PGDRIP" --once -U no_such_role_xyz >/dev/null 2>"$T_TMP/err"
 is "$?" 3 "a permanent failure (unknown role) is not retried"
 like "$(cat "$T_TMP/err")" 'role "no_such_role_xyz" does not exist' "...and says why"
