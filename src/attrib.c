@@ -589,7 +589,7 @@ static const struct unix_sock *find_sock(const struct unix_sock *socks,
 /* The inode of the socket behind /proc/PID/fd/FD; 0 when not one. */
 static unsigned long fd_socket(int pid, const char *fd, int *error)
 {
-	char path[96];
+	char path[300]; /* fd is a file name (NAME_MAX) */
 	char link[64];
 	ssize_t len;
 
@@ -697,29 +697,34 @@ static int compare_wanted(const void *pa, const void *pb)
 
 /* A process holding a wanted socket.  Where several hold it (a fork
  * after connecting), the one started last: the parent only forked. */
-static void note_holder(struct attributor *a, struct pending *p, int pid)
+/* True when p had no holder before. */
+static bool note_holder(struct attributor *a, struct pending *p, int pid)
 {
 	const struct proc_memo *m = memo_stat(a, pid);
+	bool first = p->pid == 0;
 
 	if (!m->stat_ok) {
-		return;
+		return false;
 	}
 	if (p->pid == 0 || m->start_ticks > p->start_ticks ||
 	    (m->start_ticks == p->start_ticks && pid > p->pid)) {
 		p->pid = pid;
 		p->start_ticks = m->start_ticks;
 	}
+	return first;
 }
 
-static void scan_process(struct attributor *a, int pid,
-			 const struct wanted_inode *wanted, size_t count,
-			 struct pending *p)
+/* The wanted sockets pid holds; returns how many had no holder yet. */
+static size_t scan_process(struct attributor *a, int pid,
+			   const struct wanted_inode *wanted, size_t count,
+			   struct pending *p)
 {
 	unsigned long *inodes;
 	size_t n;
+	size_t found = 0;
 
 	if (socket_inodes(pid, &inodes, &n) != 0) {
-		return;
+		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct wanted_inode key = {.inode = inodes[i]};
@@ -727,11 +732,12 @@ static void scan_process(struct attributor *a, int pid,
 						       sizeof(*wanted),
 						       compare_wanted);
 
-		if (w != NULL) {
-			note_holder(a, &p[w->pending], pid);
+		if (w != NULL && note_holder(a, &p[w->pending], pid)) {
+			found++;
 		}
 	}
 	free(inodes);
+	return found;
 }
 
 static int compare_pid(const void *pa, const void *pb)
@@ -740,16 +746,6 @@ static int compare_pid(const void *pa, const void *pb)
 	int b = *(const int *)pb;
 
 	return (a > b) - (a < b);
-}
-
-static bool all_found(const struct pending *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (p[i].inode != 0 && p[i].pid == 0) {
-			return false;
-		}
-	}
-	return true;
 }
 
 /* Keeps pid first among the likely holders of new sessions. */
@@ -770,47 +766,28 @@ static void remember_holder(struct attributor *a, int pid)
 	a->holders[0] = pid;
 }
 
-/*
- * The process holding each wanted socket.  The processes that held
- * sessions before are looked at first: a leaking process keeps leaking,
- * and finding its new sockets there spares a look at every fd of every
- * process.  The full pass skips the server's own backends.
- */
-static void find_holders(struct attributor *a, const struct sample *sample,
-			 struct pending *p, size_t n)
+static int compare_pid_desc(const void *pa, const void *pb)
 {
-	struct wanted_inode *wanted = xcalloc(n + 1, sizeof(*wanted));
-	int *skip = xcalloc(sample->session_count + HOLDERS_KEPT + 1,
-			    sizeof(*skip));
-	size_t count = 0;
-	size_t skip_count = 0;
-	long self = (long)getpid();
-	DIR *proc = NULL;
-	struct dirent *e;
+	return compare_pid(pb, pa);
+}
 
-	for (size_t i = 0; i < n; i++) {
-		if (p[i].inode != 0) {
-			wanted[count].inode = p[i].inode;
-			wanted[count++].pending = i;
-		}
-	}
-	qsort(wanted, count, sizeof(*wanted), compare_wanted);
-	for (size_t i = 0; i < a->holder_count && count > 0; i++) {
-		scan_process(a, a->holders[i], wanted, count, p);
-		skip[skip_count++] = a->holders[i];
-	}
-	if (count > 0 && !all_found(p, n)) {
-		proc = opendir("/proc");
-	}
-	/* A console's session pids are its clients' ids, not processes. */
-	for (size_t i = 0; proc != NULL && i < sample->session_count &&
-			   sample->server.source == SAMPLE_SOURCE_SERVER;
-	     i++) {
-		skip[skip_count++] = sample->sessions[i].pid;
-	}
-	if (skip_count > 1) {
-		qsort(skip, skip_count, sizeof(*skip), compare_pid);
-	}
+/*
+ * The processes /proc lists but those in skip (sorted), newest first:
+ * a database's clients are younger than the machine's daemons as a
+ * rule, so a full pass that stops once every socket has its holder
+ * reads few of them; and of two processes sharing a socket (a fork)
+ * the younger, the one kept, is met first.  A wrapped pid space only
+ * costs the early stop.
+ */
+static size_t list_processes(const int *skip, size_t skip_count, int **out)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *e;
+	size_t n = 0;
+	size_t cap = 0;
+	long self = (long)getpid();
+
+	*out = NULL;
 	while (proc != NULL && (e = readdir(proc)) != NULL) {
 		char *end;
 		long pid = strtol(e->d_name, &end, 10);
@@ -823,16 +800,71 @@ static void find_holders(struct attributor *a, const struct sample *sample,
 			     compare_pid) != NULL)) {
 			continue;
 		}
-		scan_process(a, (int)pid, wanted, count, p);
+		xgrow((void **)out, &cap, n + 1, sizeof(**out));
+		(*out)[n++] = key;
 	}
 	if (proc != NULL) {
 		closedir(proc);
+	}
+	if (n > 1) {
+		qsort(*out, n, sizeof(**out), compare_pid_desc);
+	}
+	return n;
+}
+
+/*
+ * The process holding each wanted socket.  The processes that held
+ * sessions before are looked at first: a leaking process keeps leaking,
+ * and finding its new sockets there spares a look at every fd of every
+ * process.  The full pass skips the server's own backends.
+ */
+static void find_holders(struct attributor *a, const struct sample *sample,
+			 struct pending *p, size_t n)
+{
+	struct wanted_inode *wanted = xcalloc(n + 1, sizeof(*wanted));
+	int *skip = xcalloc(sample->session_count + HOLDERS_KEPT + 1,
+			    sizeof(*skip));
+	int *pids = NULL;
+	size_t count = 0;
+	size_t skip_count = 0;
+	size_t missing;
+	size_t pid_count = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].inode != 0) {
+			wanted[count].inode = p[i].inode;
+			wanted[count++].pending = i;
+		}
+	}
+	qsort(wanted, count, sizeof(*wanted), compare_wanted);
+	missing = count;
+	for (size_t i = 0; i < a->holder_count && count > 0; i++) {
+		missing -= scan_process(a, a->holders[i], wanted, count, p);
+		skip[skip_count++] = a->holders[i];
+	}
+	if (missing > 0) {
+		/* A console's session pids are its clients' ids, not
+		 * processes. */
+		for (size_t i = 0;
+		     i < sample->session_count &&
+		     sample->server.source == SAMPLE_SOURCE_SERVER;
+		     i++) {
+			skip[skip_count++] = sample->sessions[i].pid;
+		}
+		if (skip_count > 1) {
+			qsort(skip, skip_count, sizeof(*skip), compare_pid);
+		}
+		pid_count = list_processes(skip, skip_count, &pids);
+	}
+	for (size_t i = 0; i < pid_count && missing > 0; i++) {
+		missing -= scan_process(a, pids[i], wanted, count, p);
 	}
 	for (size_t i = n; i-- > 0;) {
 		if (p[i].pid > 0) {
 			remember_holder(a, p[i].pid);
 		}
 	}
+	free(pids);
 	free(skip);
 	free(wanted);
 }

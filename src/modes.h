@@ -20,7 +20,8 @@ int mode_replay(const struct options *opts); /* mode_replay.c: no server */
  * server that was never reached and refuses for good (a bad password,
  * an unknown role) is given up at once; one that is down or starting is
  * waited for within --retry-for (30 s for --once and before a wrapped
- * command starts, else forever), and so is one lost mid-run.  Each says what it waits for, once.
+ * command starts, else forever), and so is one lost mid-run.  Each says what it
+ * waits for, once.
  */
 struct patience {
 	int64_t budget_ms; /* -1: forever */
