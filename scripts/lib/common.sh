@@ -178,9 +178,13 @@ as_cluster_user() {
 	fi
 }
 
+# free_port: the first port from 24400 nothing listens on.  Below the
+# kernel's ephemeral range (32768-60999): a client's outgoing connection
+# never holds it, so a test server stopped and started again can always
+# bind it back.
 free_port() {
 	local port
-	for port in $(seq 54400 54999); do
+	for port in $(seq 24400 24999); do
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return 0
@@ -219,7 +223,7 @@ cluster_create() {
 
 # cluster_start [extra postgres -c settings...]: a throwaway cluster with
 # its socket in a temp dir, on port CLUSTER_PORT or the first free one
-# from 54400; exports PGHOST, PGPORT, PGUSER, PGDATABASE.
+# from 24400; exports PGHOST, PGPORT, PGUSER, PGDATABASE.
 cluster_start() {
 	local port=${CLUSTER_PORT:-}
 	PG_BINDIR=$(pg_bindir) || die "no PostgreSQL server binaries found"
@@ -229,7 +233,7 @@ cluster_start() {
 	fi
 	CLUSTER_DIR=$(cluster_dir) || die "cannot make a temp dir in ${CLUSTER_PARENT:-/tmp}"
 	if [ -z "$port" ]; then
-		port=$(free_port) || die "no free port in 54400-54999"
+		port=$(free_port) || die "no free port in 24400-24999"
 	fi
 	cluster_create "$CLUSTER_DIR" "$port" "$@" ||
 		die "the test cluster did not start"
