@@ -13,10 +13,11 @@ mkdir -p "$demo_dir"
 # The demo's server runs as postgres when we are root: it must enter.
 chmod 755 "$T_TMP" "$demo_dir"
 # Not from free_port's range: other clusters (other test runs on this
-# machine) take those first, and the demo binds its port seconds later.
+# machine) take those first, and the demo binds its port seconds later;
+# below the ephemeral range, which clients' connections take from.
 port=
 for _ in $(seq 1 50); do
-	p=$((55000 + RANDOM % 5000))
+	p=$((25000 + RANDOM % 5000))
 	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 		port=$p
 		break
