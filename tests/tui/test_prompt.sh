@@ -23,9 +23,14 @@ TARGET="host=127.0.0.1 port=$PGPORT dbname=postgres user=$ROLE"
 # joined: the pane's text, scrollback included, wrapped lines joined.
 joined() { tm capture-pane -p -J -S -2000 -t live; }
 
-# pane COMMAND: a fresh tmux pane running it, then "EXIT=status".
+# pane COMMAND: a fresh tmux pane running it, then "EXIT=status"; a
+# tmux server of its own each time (a new session on the server being
+# killed could land on it as it dies).
+panes=0
 pane() {
 	tm kill-server 2>/dev/null
+	panes=$((panes + 1))
+	SOCK="$T_TMP/tmux.$panes.sock"
 	tm -f /dev/null new-session -d -s live -x 160 -y 40 \
 		"env -u PGPASSWORD LANG=C.UTF-8 $1; echo EXIT=\$?; sleep 60"
 }
