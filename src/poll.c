@@ -63,6 +63,7 @@ struct poller {
 	bool previous_indexed;
 	size_t previous_next; /* the row of previous likely asked for next */
 	bool pooled;          /* a pooler stands between us and the server */
+	bool one_shot; /* a single sample: a PREPARE is a round trip lost */
 	bool needs_password;
 	bool password_typed; /* given at a prompt: asking again won't help */
 	bool console;        /* PgBouncer's admin console */
@@ -496,6 +497,7 @@ struct poller *poll_start(const struct conn_params *params,
 		keys[n] = values[n] = NULL;
 	}
 	p->connect_timeout_ms = params->connect_timeout_ms;
+	p->one_shot = params->one_shot;
 	p->password_typed = params->password != NULL;
 	if (params->dbname != NULL && strpbrk(params->dbname, "=:") != NULL) {
 		conninfo_mask_password(p->target, sizeof(p->target),
@@ -1093,7 +1095,7 @@ static enum poll_status after_setup(struct poller *p,
 	}
 	snprintf(p->query, sizeof(p->query), sample_sql, SAMPLE_QUERY_MAX, "$1",
 		 p->server.version_num >= 140000 ? sessions_sql : "");
-	if (p->pooled) {
+	if (p->pooled || p->one_shot) {
 		p->phase = POLL_PHASE_READY;
 		p->events = 0;
 		return POLL_STATUS_DONE;

@@ -26,6 +26,7 @@ struct conn_params {
 	const char *user;
 	const char *password;       /* typed at a prompt; NULL none */
 	int64_t connect_timeout_ms; /* 0: the conninfo's, or 10 s */
+	bool one_shot; /* one sample (--once): nothing worth preparing */
 };
 
 enum poll_failure {

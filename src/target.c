@@ -131,6 +131,7 @@ struct target *target_create(const struct target_config *config,
 	t->params.port = opts->port;
 	t->params.user = opts->user;
 	t->params.connect_timeout_ms = opts->connect_timeout_ms;
+	t->params.one_shot = config->one_shot;
 	t->interval_ms = opts->interval_ms;
 	t->command_started = t->command_ended = NAN;
 	record_writer_init(&t->record);
