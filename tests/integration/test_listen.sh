@@ -41,8 +41,10 @@ wait "$flood" "$trickle"
 like "$(cat "$T_TMP/flood")" "refused [0-9]+$" "(the flood ran: $(cat "$T_TMP/flood"))"
 read -r _ opened _ closed _ _ <"$T_TMP/flood"
 check "...and most of its connections were turned away" test "$closed" -gt 100
-like "$(cat "$T_TMP/trickle")" "^opened 2 closed_by_server 1 " \
-	"a connection trickling a header a second is closed after its few seconds"
+# Closed once; its reconnect may meet the flood's full backlog (its
+# 1 s connect timeout) on a busy machine, so it opened once or twice.
+like "$(cat "$T_TMP/trickle")" "^opened [12] closed_by_server 1 " \
+	"a connection trickling a header a second is closed after its few seconds, once"
 
 refused=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^pgdrip_listen_refused_total\{/ { print $2 }')
 check "pgdrip_listen_refused_total counts them (${refused:-none})" test "${refused:-0}" -gt 100
