@@ -113,21 +113,39 @@ sock=$T_TMP/tmux.sock
 at_exit "tmux -S '$sock' kill-server"
 tmux -S "$sock" new-session -d -x 120 -y 30 -s z \
 	"env -i HOME='$T_TMP' TERM=xterm PATH=/usr/bin:/bin zsh -f"
-# zsh_complete KEYS...: types them at a fresh prompt, then Tab, and
-# prints the screen below the prompt line.
+# zsh_pane: the screen, blank lines dropped, on one line.
+zsh_pane() {
+	tmux -S "$sock" capture-pane -p -t z | grep -v '^$' | tr -s ' ' | tr '\n' ' '
+}
+# zsh_complete KEYS PATTERN: types KEYS at a fresh prompt, then Tab, and
+# prints the screen once PATTERN shows on it (or after 15 s, for the
+# failure message).  A fixed sleep lost the race on a loaded CI machine:
+# a file completion had not drawn in 0.5 s, and the next case's keys
+# landed on the old line.
 zsh_complete() {
+	local i
 	tmux -S "$sock" send-keys -t z C-u C-l
+	for i in $(seq 150); do
+		[ "$(zsh_pane)" = "% " ] && break
+		sleep 0.1
+	done
 	tmux -S "$sock" send-keys -t z -l "$1"
 	tmux -S "$sock" send-keys -t z Tab
-	sleep 0.5
-	tmux -S "$sock" capture-pane -p -t z | grep -v '^$' | tr -s ' ' | tr '\n' ' '
+	for i in $(seq 150); do
+		zsh_pane | grep -Eq -- "$2" && break
+		sleep 0.1
+	done
+	zsh_pane
 }
 tmux -S "$sock" send-keys -t z -l "fpath=($T_TMP/fpath \$fpath); autoload -Uz compinit; compinit -u -D; PS1='%% '"
 tmux -S "$sock" send-keys -t z Enter
-sleep 1
-like "$(zsh_complete 'pgdrip --for')" "% pgdrip --format=" "zsh: --for completes to --format="
-like "$(zsh_complete 'pgdrip --format=')" "json prometheus text" "zsh: --format's values"
-like "$(zsh_complete 'pgdrip --group-by user,')" "app client db state" "zsh: --group-by completes a comma list"
-like "$(zsh_complete "pgdrip --replay $T_TMP/dir/r")" "rec.jsonl" "zsh: --replay completes files"
-like "$(zsh_complete 'pgdrip --once -- ech')" "% pgdrip --once -- echo" "zsh: after -- a command"
+for i in $(seq 150); do
+	[ "$(tmux -S "$sock" capture-pane -p -t z | grep -v '^$' | tail -n 1)" = "%" ] && break
+	sleep 0.1
+done
+like "$(zsh_complete 'pgdrip --for' "% pgdrip --format=")" "% pgdrip --format=" "zsh: --for completes to --format="
+like "$(zsh_complete 'pgdrip --format=' "json prometheus text")" "json prometheus text" "zsh: --format's values"
+like "$(zsh_complete 'pgdrip --group-by user,' "app client db state")" "app client db state" "zsh: --group-by completes a comma list"
+like "$(zsh_complete "pgdrip --replay $T_TMP/dir/r" "rec.jsonl")" "rec.jsonl" "zsh: --replay completes files"
+like "$(zsh_complete 'pgdrip --once -- ech' "% pgdrip --once -- echo")" "% pgdrip --once -- echo" "zsh: after -- a command"
 done_testing

@@ -61,14 +61,15 @@ check "sorted by name" wait_for "sort:name"
 check "the pane shows crowd's sessions" wait_for "t_view/crowd: 55 sessions"
 check "...says which of them are shown" wait_for "oldest first \(1-[0-9]+ of 55, PgUp/PgDn\)"
 check "...and how many more there are" wait_for "\+[0-9]+ more \(PgDn\)"
-first=$(screen | grep -A1 'PID ' | tail -1 | awk '{print $1}')
+# top_pid: the first session row's pid.
+top_pid() { screen | grep -A1 'PID ' | tail -1 | awk '{print $1}'; }
+top_pid_is_not() { [ "$(top_pid)" != "$1" ]; }
+top_pid_is() { [ "$(top_pid)" = "$1" ]; }
+first=$(top_pid)
 tm send-keys -t live NPage
-sleep 0.5
-second=$(screen | grep -A1 'PID ' | tail -1 | awk '{print $1}')
-check "PgDn scrolls the pane ($first -> $second)" test "$first" != "$second"
+check "PgDn scrolls the pane (from $first)" wait_until 10 top_pid_is_not "$first"
 tm send-keys -t live Home
-sleep 0.5
-is "$(screen | grep -A1 'PID ' | tail -1 | awk '{print $1}')" "$first" "Home goes back to the top"
+check "Home goes back to the top" wait_until 10 top_pid_is "$first"
 check "the footer's Enter label says what it does" wait_for "Enter hide sessions"
 
 raw=$(tm capture-pane -p -e -t live | grep -m1 'CONN')
