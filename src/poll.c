@@ -22,6 +22,7 @@
 #include "core/units.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <libpq-fe.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -60,6 +61,10 @@ struct poller {
 	const struct sample *previous;
 	double since_epoch_s;        /* what the sample in flight asked for */
 	struct pidmap previous_rows; /* pid -> row of previous */
+	struct pidmap seen;          /* the pids that are rows of a sample */
+	int *others; /* the processes that are not sessions, in a sample */
+	size_t others_count;
+	size_t others_cap;
 	bool previous_indexed;
 	size_t previous_next; /* the row of previous likely asked for next */
 	bool pooled;          /* a pooler stands between us and the server */
@@ -71,7 +76,8 @@ struct poller {
 	PGresult *shows[BOUNCER_SHOW_COUNT]; /* its results so far */
 	char target[256]; /* -d as given, password masked; "" a plain name */
 	int64_t connect_timeout_ms;
-	double started_s; /* monotonic, for elapsed_ms */
+	double started_s;  /* monotonic, for elapsed_ms */
+	double received_s; /* the whole result in, before our own work */
 };
 
 /* PgBouncer's console: below, beside the sample they stand in for. */
@@ -103,6 +109,10 @@ enum {
  * can be followed from sample to sample.
  * date_part() rather than extract(): float8 on every version, where
  * extract() returns the slower numeric from 14 on.
+ * pg_stat_get_activity() rather than the pg_stat_activity view: the
+ * view joins pg_authid and pg_database for every row, changed or not;
+ * here a changed row alone is named (pg_get_userbyid is a cache lookup;
+ * a role dropped under its session reads "unknown (OID=n)").
  * Sessions of other roles come back with backend_type NULL when we lack
  * pg_read_all_stats: count them (a role and a database), skip background
  * processes (no role, or like the logical replication launcher, a role
@@ -112,10 +122,11 @@ enum {
  * backend_xid and backend_xmin remain, which a worker shares with its
  * leader: such a worker is counted, and the report says so (report.c). */
 static const char sample_sql[] =
-	"SELECT CASE WHEN c.f THEN 's' ELSE 'u' END, a.pid::text, "
-	"CASE WHEN c.f THEN a.usename END, "
+	"SELECT CASE WHEN NOT k.session THEN 'b' WHEN c.f THEN 's' "
+	"ELSE 'u' END, a.pid::text, "
+	"CASE WHEN c.f THEN pg_get_userbyid(a.usesysid)::text END, "
 	"CASE WHEN c.f THEN a.application_name END, "
-	"CASE WHEN c.f THEN a.datname END, "
+	"CASE WHEN c.f THEN d.datname::text END, "
 	"CASE WHEN c.f THEN host(a.client_addr) END, "
 	"CASE WHEN c.f THEN a.client_port::text END, "
 	"CASE WHEN c.f THEN a.state END, "
@@ -125,12 +136,18 @@ static const char sample_sql[] =
 	"CASE WHEN c.f THEN date_part('epoch', a.state_change)::text END, "
 	"CASE WHEN c.f THEN date_part('epoch', a.query_start)::text END, "
 	"CASE WHEN c.f THEN left(a.query, %d) END "
-	"FROM pg_stat_activity a CROSS JOIN LATERAL (SELECT coalesce("
-	"greatest(a.backend_start, a.xact_start, a.state_change, "
-	"a.query_start) > to_timestamp(%s), true) AS f) c "
-	"WHERE a.pid <> pg_backend_pid() AND (a.backend_type = 'client "
-	"backend' OR (a.backend_type IS NULL AND a.usesysid IS NOT NULL "
-	"AND a.datid IS NOT NULL)) "
+	"FROM pg_stat_get_activity(NULL) a "
+	"CROSS JOIN LATERAL (SELECT a.pid <> pg_backend_pid() AND "
+	"coalesce(a.backend_type = 'client backend', a.usesysid IS NOT NULL "
+	"AND a.datid IS NOT NULL) AS session) k "
+	"CROSS JOIN LATERAL (SELECT k.session AND coalesce(greatest("
+	"a.backend_start, a.xact_start, a.state_change, a.query_start) > "
+	"to_timestamp(%s), true) AS f) c "
+	"LEFT JOIN pg_database d ON d.oid = a.datid "
+	"WHERE NOT k.session OR c.f OR a.state IS DISTINCT FROM 'idle' "
+	"UNION ALL SELECT 'U', string_agg(pg_stat_get_backend_pid(i)::text, "
+	"','), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+	"NULL, NULL, NULL FROM pg_stat_get_backend_idset() i "
 	"UNION ALL SELECT 'n', NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
 	"NULL, NULL, date_part('epoch', clock_timestamp())::text, "
 	"date_part('epoch', now())::text, NULL, NULL, NULL "
@@ -148,11 +165,19 @@ static const char sample_sql[] =
  * alone, and the rest is the last sample's.  Every change of state,
  * query, application_name (a SET is a query) or transaction moves one
  * of them; the wait event of a long query does not, so it always comes.
- * On a steady server that is most rows: less for the server to format,
- * send and for libpq to parse.  The margin covers a change dated just
- * before the last sample's transaction began but published just after
- * its read of pg_stat_activity.  Hidden sessions have no moments and
- * always come whole.
+ * An unchanged idle session has no wait event to follow (it waits for
+ * its client), so it is no row at all: the 'U' row lists every pid the
+ * server's status snapshot holds (pg_stat_get_backend_idset(), read
+ * from the same snapshot as pg_stat_get_activity(), and far cheaper
+ * than a second pass over its rows), and a pid listed there that is no
+ * row is an unchanged idle session.  Every process that is not a
+ * session comes as a 'b' row, its pid alone: a pid the kernel gave to
+ * a background worker since the last sample can never pass for the
+ * session that had it.  On a steady server: a few rows for the server
+ * to send and for libpq to parse, not thousands.  The margin covers a
+ * change dated just before the last sample's transaction began but
+ * published just after its read of pg_stat_activity.  Hidden sessions
+ * have no moments and always come whole.
  */
 enum { DELTA_MARGIN_S = 2 };
 /* PostgreSQL 14 counts every session a database ever had: the exact
@@ -539,6 +564,8 @@ void poll_destroy(struct poller *poller)
 	PQfinish(poller->conn);
 	memset(poller->password, 0, sizeof(poller->password));
 	pidmap_finish(&poller->previous_rows);
+	pidmap_finish(&poller->seen);
+	free(poller->others);
 	free(poller);
 }
 
@@ -728,19 +755,18 @@ static void add_session(struct sample *sample, PGresult *res, int row)
 				       SAMPLE_QUERY_MAX);
 }
 
-/* An unchanged session: the last sample's, with its wait event as now.
- * False when the last sample has no such pid (it cannot be trusted to
- * hold the rest: the sample is asked for again, whole). */
-static bool add_unchanged(struct poller *p, struct sample *sample,
-			  PGresult *res, int row)
+/* The last sample's session pid, copied into sample; NULL when the
+ * last sample has no such pid (it cannot be trusted to hold the rest:
+ * the sample is asked for again, whole). */
+static struct session *copy_unchanged(struct poller *p, struct sample *sample,
+				      int pid)
 {
 	const struct sample *prev = p->previous;
-	int pid = parse_int(value(res, row, COL_PID), 0);
 	struct session *s;
 	size_t i;
 
 	if (prev == NULL) {
-		return false;
+		return NULL;
 	}
 	if (!p->previous_indexed) {
 		pidmap_reset(&p->previous_rows, prev->session_count);
@@ -754,19 +780,74 @@ static bool add_unchanged(struct poller *p, struct sample *sample,
 	i = p->previous_next;
 	if (i >= prev->session_count || prev->sessions[i].pid != pid) {
 		if (!pidmap_get(&p->previous_rows, pid, &i)) {
-			return false;
+			return NULL;
 		}
 	}
 	p->previous_next = i + 1;
 	s = sample_add_copy(sample, &prev->sessions[i]);
-	s->wait_event_type = sample_strdup(sample,
-					   value(res, row, COL_WAIT_TYPE));
-	s->wait_event = sample_strdup(sample, value(res, row, COL_WAIT));
 	/* Attribution looks the client up anew (from its own cache). */
 	s->client_pid = 0;
 	s->client_command = "";
 	s->client_relation = CLIENT_RELATION_UNRELATED;
+	return s;
+}
+
+/* An unchanged session ('u'), with its wait event as now. */
+static bool add_unchanged(struct poller *p, struct sample *sample,
+			  PGresult *res, int row)
+{
+	struct session *s = copy_unchanged(p, sample,
+					   parse_int(value(res, row, COL_PID),
+						     0));
+
+	if (s == NULL) {
+		return false;
+	}
+	s->wait_event_type = sample_strdup(sample,
+					   value(res, row, COL_WAIT_TYPE));
+	s->wait_event = sample_strdup(sample, value(res, row, COL_WAIT));
 	return true;
+}
+
+/* The unchanged idle sessions: the pids of the 'U' row (a comma list,
+ * NULL for none) that are no row of this sample (seen: the sample's
+ * sessions and the other processes). */
+static bool add_unchanged_idle(struct poller *p, struct sample *sample,
+			       const char *pids)
+{
+	const char *at = pids;
+	size_t ignored;
+
+	pidmap_reset(&p->seen, sample->session_count + p->others_count);
+	for (size_t i = 0; i < sample->session_count; i++) {
+		pidmap_put(&p->seen, sample->sessions[i].pid, i);
+	}
+	for (size_t i = 0; i < p->others_count; i++) {
+		pidmap_put(&p->seen, p->others[i], 0);
+	}
+	while (at != NULL && *at != '\0') {
+		char *end;
+		long pid = strtol(at, &end, 10);
+
+		if (end == at || pid <= 0 || pid > INT_MAX ||
+		    (*end != ',' && *end != '\0')) {
+			return false;
+		}
+		if (!pidmap_get(&p->seen, (int)pid, &ignored) &&
+		    copy_unchanged(p, sample, (int)pid) == NULL) {
+			return false;
+		}
+		at = *end == ',' ? end + 1 : end;
+	}
+	return true;
+}
+
+/* A process that is not a session ('b'). */
+static void add_other(struct poller *p, PGresult *res, int row)
+{
+	xgrow((void **)&p->others, &p->others_cap, p->others_count + 1,
+	      sizeof(*p->others));
+	p->others[p->others_count++] = parse_int(value(res, row, COL_PID), 0);
 }
 
 /* The rows into the sample; false when an unchanged row could not be
@@ -775,9 +856,12 @@ static bool fill_sample(struct poller *poller, struct sample *sample,
 			PGresult *res)
 {
 	int rows = PQntuples(res);
+	const char *unchanged_idle = NULL;
+	bool listed = false;
 
 	sample_reset(sample);
 	sample->server = poller->server;
+	poller->others_count = 0;
 	for (int r = 0; r < rows; r++) {
 		const char *kind = PQgetvalue(res, r, COL_KIND);
 
@@ -787,6 +871,11 @@ static bool fill_sample(struct poller *poller, struct sample *sample,
 			if (!add_unchanged(poller, sample, res, r)) {
 				return false;
 			}
+		} else if (kind[0] == 'b') {
+			add_other(poller, res, r);
+		} else if (kind[0] == 'U') {
+			unchanged_idle = value(res, r, COL_PID);
+			listed = true;
 		} else if (kind[0] == 'n') {
 			sample->server_epoch_s = units_parse_number(
 				value(res, r, COL_BACKEND_START));
@@ -805,9 +894,17 @@ static bool fill_sample(struct poller *poller, struct sample *sample,
 						      -1));
 		}
 	}
+	/* Once every row is in, so that a pid listed is known to be no
+	 * row; the list comes whatever the rows' order. */
+	if (!listed || !add_unchanged_idle(poller, sample, unchanged_idle)) {
+		return false;
+	}
 	sample_set_ages(sample);
 	sample->taken_at_epoch_s = clock_wall_s();
-	sample->elapsed_ms = (clock_mono_s() - poller->started_s) * 1000;
+	/* The round trip: the server's work and the wire's, as a floor
+	 * measured by pgbench counts it; what we do with the rows is our
+	 * CPU, counted apart. */
+	sample->elapsed_ms = (poller->received_s - poller->started_s) * 1000;
 	sample->status = SAMPLE_STATUS_OK;
 	return true;
 }
@@ -839,6 +936,7 @@ static enum poll_status read_sample(struct poller *p, struct sample *sample,
 
 		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
 		    PQnfields(res) == COL_COUNT) {
+			p->received_s = clock_mono_s();
 			got = fill_sample(p, sample, res);
 			incomplete = !got;
 			p->delivered_tx_epoch_s =
@@ -874,9 +972,15 @@ static enum poll_status read_sample(struct poller *p, struct sample *sample,
 		p->events = 0;
 		return POLL_STATUS_DONE;
 	}
-	if (incomplete) {
+	if (incomplete && p->since_epoch_s > 0) {
 		return restart_sample(p, err) ? POLL_STATUS_WAIT
 					      : lost(p, failure, err);
+	}
+	if (incomplete) {
+		/* Asked for everything and still a pid without a row: a
+		 * server we do not understand; asking again would spin. */
+		snprintf(msg, sizeof(msg),
+			 "a pid in the server's list came with no row");
 	}
 	if (retry) {
 		return start_sample(p, err) ? POLL_STATUS_WAIT
