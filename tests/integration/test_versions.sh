@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The sample against every other PostgreSQL major we claim (14, 16, 17,
+# 18; Debian's 15 is the rest of the suite's).  It reads the status
+# functions directly (pg_stat_get_activity, pg_stat_get_backend_idset,
+# whose ids changed meaning in 16 and 17) and lists unchanged idle
+# sessions by pid alone: on each version every session must still be
+# counted in every sample, a closed one must go, a session left idle in
+# a transaction must show, and a role without pg_read_all_stats must
+# still count them all.  scripts/test fetched the servers
+# (PG_VERSION_DIRS, from need_pg_versions).
+. "$(dirname "$0")/lib.sh"
+
+[ -n "${PG_VERSION_DIRS:-}" ] || {
+	fail "PG_VERSION_DIRS is not set (scripts/test's need_pg_versions)"
+	done_testing
+	exit 1
+}
+
+IDLE=12
+# sessions APP N: N idle psql sessions named APP, their pids in SESSIONS.
+sessions() {
+	local i
+	for i in $(seq "$2"); do
+		sleep 60 | PGAPPNAME=$1 psql -Xq >/dev/null 2>&1 &
+		SESSIONS+=("$!")
+		T_PIDS+=("$!")
+	done
+}
+server_count() {
+	psql -XAtc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+}
+wait_count() {
+	for _ in $(seq 100); do
+		[ "$(server_count)" -eq "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+for native in $PG_VERSION_DIRS; do
+	major=$("$native/bin/postgres" --version | awk '{print $3}' | cut -d. -f1)
+	dir=$(cluster_dir) || { fail "PG $major: a temp dir"; continue; }
+	at_exit "as_cluster_user \"'$dir/native/bin/pg_ctl' -D '$dir/data' -m immediate stop\" >/dev/null 2>&1; rm -rf '$dir'"
+	# The cache may sit where the server's user cannot reach (root's
+	# home): the server runs from a copy (hard links where it can).
+	cp -al "$native" "$dir/native" 2>/dev/null || cp -a "$native" "$dir/native"
+	port=$(free_port)
+	if ! PG_BINDIR=$dir/native/bin cluster_create "$dir" "$port" >/dev/null 2>&1; then
+		fail "PG $major: the server starts ($(tail -3 "$dir/log" 2>/dev/null))"
+		continue
+	fi
+	pass "PG $major: the server starts"
+	export PGHOST=$dir PGPORT=$port
+	psql -Xqc "DROP ROLE IF EXISTS v_low; CREATE ROLE v_low LOGIN" >/dev/null 2>&1
+	SESSIONS=()
+	sessions v_idle "$IDLE"
+	{
+		printf 'BEGIN; SELECT 1;\n'
+		sleep 60
+	} | PGAPPNAME=v_tx psql -Xq >/dev/null 2>&1 &
+	T_PIDS+=("$!")
+	wait_count $((IDLE + 1))
+	want=$(server_count)
+
+	out=$("$PGDRIP" --once --format json 2>"$T_TMP/err.$major")
+	is "$(printf '%s' "$out" | jq '[.groups[].connections] | add')" "$want" \
+		"PG $major: --once counts every session the server has"
+	is "$(printf '%s' "$out" | jq '[.groups[] | select(.application == "v_tx") | .states.idle_in_transaction] | add')" 1 \
+		"PG $major: ...the one left idle in a transaction as such"
+
+	# Unchanged idle sessions come as a list of pids once the first
+	# samples are past the change margin; four close half-way.
+	"$PGDRIP" --interval 200ms --duration 5s --format json \
+		--record "$T_TMP/rec.$major.jsonl" >"$T_TMP/watch.$major.json" \
+		2>>"$T_TMP/err.$major" &
+	drip=$!
+	sleep 3.5
+	kill "${SESSIONS[@]:0:4}" 2>/dev/null
+	wait "$drip"
+	is "$?" 0 "PG $major: the watch run ends well ($(head -c 200 "$T_TMP/err.$major"))"
+	is "$(jq -c '.groups[] | select(.application == "v_idle") | [.minimum, .peak, .connections]' "$T_TMP/watch.$major.json")" \
+		"[$((IDLE - 4)),$IDLE,$((IDLE - 4))]" \
+		"PG $major: every unchanged session in every sample, the closed ones gone"
+	is "$("$PGDRIP" --replay "$T_TMP/rec.$major.jsonl" --format json 2>/dev/null | jq -c '[.groups[] | [.application, .minimum, .peak, .connections]]')" \
+		"$(jq -c '[.groups[] | [.application, .minimum, .peak, .connections]]' "$T_TMP/watch.$major.json")" \
+		"PG $major: the record replays to the same counts"
+
+	wait_count $((IDLE - 4 + 1))
+	low=$(PGUSER=v_low "$PGDRIP" --once --format json 2>/dev/null |
+		jq -c '[([.groups[].connections] | add), ([.groups[].states.unknown] | add)]')
+	is "$low" "[$((IDLE - 4 + 1)),$((IDLE - 4 + 1))]" \
+		"PG $major: without pg_read_all_stats every session counted, its state unknown"
+	kill "${SESSIONS[@]}" 2>/dev/null
+	as_cluster_user "'$dir/native/bin/pg_ctl' -D '$dir/data' -m fast stop" >/dev/null 2>&1
+done
+done_testing
