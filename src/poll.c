@@ -78,6 +78,13 @@ struct poller {
 	int64_t connect_timeout_ms;
 	double started_s;  /* monotonic, for elapsed_ms */
 	double received_s; /* the whole result in, before our own work */
+	/* What the results of the sample statement said so far. */
+	struct sample_reading {
+		bool got;        /* the rows are in the sample */
+		bool retry;      /* the prepared statement was gone */
+		bool incomplete; /* an unchanged pid the last sample lacks */
+		char msg[400];   /* the first error */
+	} reading;
 };
 
 /* PgBouncer's console: below, beside the sample they stand in for. */
@@ -676,6 +683,7 @@ static bool start_sample(struct poller *poller, struct errbuf *err)
 		poller->started_s = clock_mono_s();
 		return true;
 	}
+	poller->reading = (struct sample_reading){0};
 	build_sample_statement(poller, statement, sizeof(statement));
 	if (!send_query(poller, statement, err)) {
 		return false;
@@ -925,36 +933,50 @@ static enum poll_status read_sample(struct poller *p, struct sample *sample,
 				    enum poll_failure *failure,
 				    struct errbuf *err)
 {
+	struct sample_reading *r = &p->reading;
 	PGresult *res;
-	bool got = false;
-	bool retry = false;
-	bool incomplete = false;
-	char msg[400] = "";
+	char msg[sizeof(r->msg)];
+	bool got;
+	bool retry;
+	bool incomplete;
 
-	while ((res = PQgetResult(p->conn)) != NULL) {
+	/* Each result as it is whole: PQgetResult() would block for the
+	 * rest of a large one (the transaction's first results come ahead
+	 * of the rows), and a server stalling then would stall the loop. */
+	while (!PQisBusy(p->conn) && (res = PQgetResult(p->conn)) != NULL) {
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
 		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
 		    PQnfields(res) == COL_COUNT) {
 			p->received_s = clock_mono_s();
-			got = fill_sample(p, sample, res);
-			incomplete = !got;
+			r->got = fill_sample(p, sample, res);
+			r->incomplete = !r->got;
 			p->delivered_tx_epoch_s =
-				got ? sample->server_tx_epoch_s : NAN;
+				r->got ? sample->server_tx_epoch_s : NAN;
 		} else if (p->prepared && state != NULL &&
 			   strcmp(state, "26000") == 0) {
 			/* The prepared statement is gone: DISCARD ALL, or
 			 * a pooler put us on another server.  Plain queries
 			 * from now on. */
 			p->prepared = false;
-			retry = true;
+			r->retry = true;
 		} else if (PQresultStatus(res) == PGRES_FATAL_ERROR &&
-			   msg[0] == '\0') {
-			one_line(msg, sizeof(msg), PQresultErrorMessage(res),
-				 p->password);
+			   r->msg[0] == '\0') {
+			one_line(r->msg, sizeof(r->msg),
+				 PQresultErrorMessage(res), p->password);
 		}
 		PQclear(res);
 	}
+	if (PQisBusy(p->conn) && PQstatus(p->conn) == CONNECTION_OK) {
+		return POLL_STATUS_WAIT;
+	}
+	/* Every result is in: what they said, and a fresh start for the
+	 * next statement. */
+	got = r->got;
+	retry = r->retry;
+	incomplete = r->incomplete;
+	snprintf(msg, sizeof(msg), "%s", r->msg);
+	*r = (struct sample_reading){0};
 	if (PQstatus(p->conn) != CONNECTION_OK) {
 		return lost(p, failure, err);
 	}
