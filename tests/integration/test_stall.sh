@@ -5,15 +5,21 @@
 # network does.
 . "$(dirname "$0")/lib.sh"
 
+# wait_listening PORT: until something accepts on 127.0.0.1:PORT (5 s).
+wait_listening() {
+	for _ in $(seq 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 proxy_port=$(( (PGPORT + 137) % 1000 + 55000 ))
 socat TCP-LISTEN:$proxy_port,bind=127.0.0.1,reuseaddr,fork \
 	"UNIX-CONNECT:$PGHOST/.s.PGSQL.$PGPORT" 2>/dev/null &
 proxy=$!
 T_PIDS+=("$proxy")
-for _ in $(seq 50); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$proxy_port") 2>/dev/null && break
-	sleep 0.1
-done
+wait_listening "$proxy_port"
 
 start=$(date +%s)
 env -u PGHOST "$PGDRIP" -h 127.0.0.1 -p "$proxy_port" --duration 16s --interval 500ms \
@@ -72,10 +78,7 @@ while True:
     threading.Thread(target=pump, args=(server, client, limit), daemon=True).start()
 PY
 T_PIDS+=("$!")
-for _ in $(seq 50); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$cut_port") 2>/dev/null && break
-	sleep 0.1
-done
+wait_listening "$cut_port"
 start=$(date +%s)
 timeout -k 5 40 env -u PGHOST "$PGDRIP" -h 127.0.0.1 -p "$cut_port" --duration 8s \
 	--interval 500ms --format json >"$T_TMP/cut.json" 2>"$T_TMP/cut.err"
