@@ -61,10 +61,7 @@ struct poller {
 	const struct sample *previous;
 	double since_epoch_s;        /* what the sample in flight asked for */
 	struct pidmap previous_rows; /* pid -> row of previous */
-	struct pidmap seen;          /* the pids that are rows of a sample */
-	int *others; /* the processes that are not sessions, in a sample */
-	size_t others_count;
-	size_t others_cap;
+	struct pidmap row_pids;      /* the pids that are rows of a sample */
 	bool previous_indexed;
 	size_t previous_next; /* the row of previous likely asked for next */
 	bool pooled;          /* a pooler stands between us and the server */
@@ -571,8 +568,7 @@ void poll_destroy(struct poller *poller)
 	PQfinish(poller->conn);
 	memset(poller->password, 0, sizeof(poller->password));
 	pidmap_finish(&poller->previous_rows);
-	pidmap_finish(&poller->seen);
-	free(poller->others);
+	pidmap_finish(&poller->row_pids);
 	free(poller);
 }
 
@@ -818,21 +814,13 @@ static bool add_unchanged(struct poller *p, struct sample *sample,
 }
 
 /* The unchanged idle sessions: the pids of the 'U' row (a comma list,
- * NULL for none) that are no row of this sample (seen: the sample's
- * sessions and the other processes). */
+ * NULL for none) that are no row of this sample. */
 static bool add_unchanged_idle(struct poller *p, struct sample *sample,
 			       const char *pids)
 {
 	const char *at = pids;
 	size_t ignored;
 
-	pidmap_reset(&p->seen, sample->session_count + p->others_count);
-	for (size_t i = 0; i < sample->session_count; i++) {
-		pidmap_put(&p->seen, sample->sessions[i].pid, i);
-	}
-	for (size_t i = 0; i < p->others_count; i++) {
-		pidmap_put(&p->seen, p->others[i], 0);
-	}
 	while (at != NULL && *at != '\0') {
 		char *end;
 		long pid = strtol(at, &end, 10);
@@ -841,21 +829,13 @@ static bool add_unchanged_idle(struct poller *p, struct sample *sample,
 		    (*end != ',' && *end != '\0')) {
 			return false;
 		}
-		if (!pidmap_get(&p->seen, (int)pid, &ignored) &&
+		if (!pidmap_get(&p->row_pids, (int)pid, &ignored) &&
 		    copy_unchanged(p, sample, (int)pid) == NULL) {
 			return false;
 		}
 		at = *end == ',' ? end + 1 : end;
 	}
 	return true;
-}
-
-/* A process that is not a session ('b'). */
-static void add_other(struct poller *p, PGresult *res, int row)
-{
-	xgrow((void **)&p->others, &p->others_cap, p->others_count + 1,
-	      sizeof(*p->others));
-	p->others[p->others_count++] = parse_int(value(res, row, COL_PID), 0);
 }
 
 /* The rows into the sample; false when an unchanged row could not be
@@ -865,25 +845,30 @@ static bool fill_sample(struct poller *poller, struct sample *sample,
 {
 	int rows = PQntuples(res);
 	const char *unchanged_idle = NULL;
-	bool listed = false;
 
 	sample_reset(sample);
 	sample->server = poller->server;
-	poller->others_count = 0;
+	pidmap_reset(&poller->row_pids, (size_t)rows);
 	for (int r = 0; r < rows; r++) {
 		const char *kind = PQgetvalue(res, r, COL_KIND);
 
+		if (kind[0] == 's' || kind[0] == 'u' || kind[0] == 'b') {
+			/* A session, changed or busy, or not a session ('b'):
+			 * whatever the list says, not an unchanged idle one. */
+			int pid = parse_int(value(res, r, COL_PID), 0);
+
+			if (pid > 0) {
+				pidmap_put(&poller->row_pids, pid, 0);
+			}
+		}
 		if (kind[0] == 's') {
 			add_session(sample, res, r);
 		} else if (kind[0] == 'u') {
 			if (!add_unchanged(poller, sample, res, r)) {
 				return false;
 			}
-		} else if (kind[0] == 'b') {
-			add_other(poller, res, r);
 		} else if (kind[0] == 'U') {
 			unchanged_idle = value(res, r, COL_PID);
-			listed = true;
 		} else if (kind[0] == 'n') {
 			sample->server_epoch_s = units_parse_number(
 				value(res, r, COL_BACKEND_START));
@@ -904,7 +889,7 @@ static bool fill_sample(struct poller *poller, struct sample *sample,
 	}
 	/* Once every row is in, so that a pid listed is known to be no
 	 * row; the list comes whatever the rows' order. */
-	if (!listed || !add_unchanged_idle(poller, sample, unchanged_idle)) {
+	if (!add_unchanged_idle(poller, sample, unchanged_idle)) {
 		return false;
 	}
 	sample_set_ages(sample);
@@ -935,10 +920,6 @@ static enum poll_status read_sample(struct poller *p, struct sample *sample,
 {
 	struct sample_reading *r = &p->reading;
 	PGresult *res;
-	char msg[sizeof(r->msg)];
-	bool got;
-	bool retry;
-	bool incomplete;
 
 	/* Each result as it is whole: PQgetResult() would block for the
 	 * rest of a large one (the transaction's first results come ahead
@@ -970,13 +951,8 @@ static enum poll_status read_sample(struct poller *p, struct sample *sample,
 	if (PQisBusy(p->conn) && PQstatus(p->conn) == CONNECTION_OK) {
 		return POLL_STATUS_WAIT;
 	}
-	/* Every result is in: what they said, and a fresh start for the
-	 * next statement. */
-	got = r->got;
-	retry = r->retry;
-	incomplete = r->incomplete;
-	snprintf(msg, sizeof(msg), "%s", r->msg);
-	*r = (struct sample_reading){0};
+	/* Every result is in (start_sample() clears what they said for
+	 * the next statement). */
 	if (PQstatus(p->conn) != CONNECTION_OK) {
 		return lost(p, failure, err);
 	}
@@ -984,34 +960,34 @@ static enum poll_status read_sample(struct poller *p, struct sample *sample,
 		/* An error skipped the COMMIT: end the transaction before
 		 * anything else, and only then say what failed. */
 		snprintf(p->failed_msg, sizeof(p->failed_msg), "%s",
-			 retry ? "" : msg);
+			 r->retry ? "" : r->msg);
 		p->rolling_back = true;
 		return send_query(p, "ROLLBACK", err) ? POLL_STATUS_WAIT
 						      : lost(p, failure, err);
 	}
-	if (got) {
+	if (r->got) {
 		p->phase = POLL_PHASE_READY;
 		p->events = 0;
 		return POLL_STATUS_DONE;
 	}
-	if (incomplete && p->since_epoch_s > 0) {
+	if (r->incomplete && p->since_epoch_s > 0) {
 		return restart_sample(p, err) ? POLL_STATUS_WAIT
 					      : lost(p, failure, err);
 	}
-	if (incomplete) {
+	if (r->incomplete) {
 		/* Asked for everything and still a pid without a row: a
 		 * server we do not understand; asking again would spin. */
-		snprintf(msg, sizeof(msg),
+		snprintf(r->msg, sizeof(r->msg),
 			 "a pid in the server's list came with no row");
 	}
-	if (retry) {
+	if (r->retry) {
 		return start_sample(p, err) ? POLL_STATUS_WAIT
 					    : lost(p, failure, err);
 	}
 	p->phase = POLL_PHASE_READY;
 	p->events = 0;
 	*failure = POLL_FAILURE_QUERY;
-	errbuf_set(err, "sample query failed: %s", msg);
+	errbuf_set(err, "sample query failed: %s", r->msg);
 	return POLL_STATUS_ERROR;
 }
 

@@ -106,6 +106,21 @@ stop_workload() {
 	return 0
 }
 
+# poll_until SECONDS COMMAND...: true once the command succeeds; the
+# machine is shared and slow, so waits are polls, never fixed sleeps.
+poll_until() {
+	local end=$((SECONDS + $1))
+	shift
+	while [ "$SECONDS" -lt "$end" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.3
+	done
+	return 1
+}
+
+# listening PORT: something accepts on 127.0.0.1:PORT.
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 # psql_count WHERE: client sessions matching, as the server counts them.
 psql_count() {
 	psql -XAtq -c "SELECT count(*) FROM pg_stat_activity

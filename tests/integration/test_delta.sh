@@ -86,5 +86,21 @@ is "$(grep -c '^d_start 1' "$T_TMP/groups")" 0 "...and no longer under its old n
 is "$(jq -c '[.groups[] | {application, connections, states}] | sort_by(.application)' "$T_TMP/replay.json")" \
 	"$(jq -c '[.groups[] | {application, connections, states}] | sort_by(.application)' "$T_TMP/live.json")" \
 	"the replay of the record ends where the live run did"
+# And the samples do stay deltas: once past the change margin, what the
+# server last ran for pgdrip asks for changes since a moment, never for
+# everything again (a pid of the server's list it could not place, its
+# own backend's or a background process's, would make it ask again).
+start_workload idle:postgres:d_idle:20
+"$PGDRIP" --interval 200ms --duration 6s --format json >/dev/null 2>&1 &
+drip=$!
+sleep 4
+asked=$(for _ in $(seq 10); do
+	psql -XAtqc "SELECT substring(query FROM 'pgdrip_sample\(([0-9.]+)\)')
+		FROM pg_stat_activity WHERE application_name = 'pgdrip'"
+	sleep 0.1
+done)
+wait "$drip"
+is "$(printf '%s\n' "$asked" | grep -c .)" 10 "pgdrip's session seen running its prepared sample (${asked//$'\n'/ })"
+is "$(printf '%s\n' "$asked" | grep -c '^0\.0*$')" 0 "...each one asking only for what changed"
 exec 7>&- 9>&-
 done_testing

@@ -13,18 +13,6 @@ if ! command -v promtool >/dev/null || ! command -v curl >/dev/null; then
 	exit 1
 fi
 
-# poll_until SECONDS COMMAND...: true once the command succeeds; the
-# machine is shared and slow, so waits are polls, never fixed sleeps.
-poll_until() {
-	local end=$((SECONDS + $1))
-	shift
-	while [ "$SECONDS" -lt "$end" ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.3
-	done
-	return 1
-}
-
 # A port nobody listens on (a race with other users, but a short one).
 free_tcp_port() {
 	local port

@@ -5,21 +5,12 @@
 # network does.
 . "$(dirname "$0")/lib.sh"
 
-# wait_listening PORT: until something accepts on 127.0.0.1:PORT (5 s).
-wait_listening() {
-	for _ in $(seq 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 proxy_port=$(( (PGPORT + 137) % 1000 + 55000 ))
 socat TCP-LISTEN:$proxy_port,bind=127.0.0.1,reuseaddr,fork \
 	"UNIX-CONNECT:$PGHOST/.s.PGSQL.$PGPORT" 2>/dev/null &
 proxy=$!
 T_PIDS+=("$proxy")
-wait_listening "$proxy_port"
+poll_until 5 listening "$proxy_port"
 
 start=$(date +%s)
 env -u PGHOST "$PGDRIP" -h 127.0.0.1 -p "$proxy_port" --duration 16s --interval 500ms \
@@ -78,7 +69,7 @@ while True:
     threading.Thread(target=pump, args=(server, client, limit), daemon=True).start()
 PY
 T_PIDS+=("$!")
-wait_listening "$cut_port"
+poll_until 5 listening "$cut_port"
 start=$(date +%s)
 timeout -k 5 40 env -u PGHOST "$PGDRIP" -h 127.0.0.1 -p "$cut_port" --duration 8s \
 	--interval 500ms --format json >"$T_TMP/cut.json" 2>"$T_TMP/cut.err"

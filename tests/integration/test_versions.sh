@@ -26,31 +26,21 @@ sessions() {
 		T_PIDS+=("$!")
 	done
 }
-server_count() {
-	psql -XAtc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
-}
-wait_count() {
-	for _ in $(seq 100); do
-		[ "$(server_count)" -eq "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+count_is() { [ "$(psql_count true)" -eq "$1" ]; }
 
 for native in $PG_VERSION_DIRS; do
 	major=$("$native/bin/postgres" --version | awk '{print $3}' | cut -d. -f1)
-	dir=$(cluster_dir) || { fail "PG $major: a temp dir"; continue; }
-	at_exit "as_cluster_user \"'$dir/native/bin/pg_ctl' -D '$dir/data' -m immediate stop\" >/dev/null 2>&1; rm -rf '$dir'"
 	# The cache may sit where the server's user cannot reach (root's
 	# home): the server runs from a copy (hard links where it can).
-	cp -al "$native" "$dir/native" 2>/dev/null || cp -a "$native" "$dir/native"
-	port=$(free_port)
-	if ! PG_BINDIR=$dir/native/bin cluster_create "$dir" "$port" >/dev/null 2>&1; then
-		fail "PG $major: the server starts ($(tail -3 "$dir/log" 2>/dev/null))"
+	copy=$(cluster_dir) || { fail "PG $major: a temp dir"; continue; }
+	at_exit "rm -rf '$copy'"
+	cp -al "$native" "$copy/native" 2>/dev/null || cp -a "$native" "$copy/native"
+	if ! PG_BINDIR=$copy/native/bin start_extra_cluster; then
+		fail "PG $major: the server starts ($(tail -3 "$X_DIR/log" 2>/dev/null))"
 		continue
 	fi
 	pass "PG $major: the server starts"
-	export PGHOST=$dir PGPORT=$port
+	export PGHOST=$X_DIR PGPORT=$X_PORT
 	psql -Xqc "DROP ROLE IF EXISTS v_low; CREATE ROLE v_low LOGIN" >/dev/null 2>&1
 	SESSIONS=()
 	sessions v_idle "$IDLE"
@@ -59,8 +49,8 @@ for native in $PG_VERSION_DIRS; do
 		sleep 60
 	} | PGAPPNAME=v_tx psql -Xq >/dev/null 2>&1 &
 	T_PIDS+=("$!")
-	wait_count $((IDLE + 1))
-	want=$(server_count)
+	poll_until 10 count_is $((IDLE + 1))
+	want=$(psql_count true)
 
 	out=$("$PGDRIP" --once --format json 2>"$T_TMP/err.$major")
 	is "$(printf '%s' "$out" | jq '[.groups[].connections] | add')" "$want" \
@@ -85,12 +75,12 @@ for native in $PG_VERSION_DIRS; do
 		"$(jq -c '[.groups[] | [.application, .minimum, .peak, .connections]]' "$T_TMP/watch.$major.json")" \
 		"PG $major: the record replays to the same counts"
 
-	wait_count $((IDLE - 4 + 1))
+	poll_until 10 count_is $((IDLE - 4 + 1))
 	low=$(PGUSER=v_low "$PGDRIP" --once --format json 2>/dev/null |
 		jq -c '[([.groups[].connections] | add), ([.groups[].states.unknown] | add)]')
 	is "$low" "[$((IDLE - 4 + 1)),$((IDLE - 4 + 1))]" \
 		"PG $major: without pg_read_all_stats every session counted, its state unknown"
 	kill "${SESSIONS[@]}" 2>/dev/null
-	as_cluster_user "'$dir/native/bin/pg_ctl' -D '$dir/data' -m fast stop" >/dev/null 2>&1
+	as_cluster_user "'$copy/native/bin/pg_ctl' -D '$X_DIR/data' -m fast stop" >/dev/null 2>&1
 done
 done_testing

@@ -30,18 +30,6 @@ wait_in_scrollback() {
 	return 1
 }
 
-# wait_until SECONDS COMMAND...: until COMMAND succeeds (a file the pane's
-# shell writes after pgdrip exits, a screen that has changed).
-wait_until() {
-	local tries=$(($1 * 100))
-	shift
-	for _ in $(seq "$tries"); do
-		"$@" && return 0
-		sleep 0.01
-	done
-	return 1
-}
-
 # pane_pgdrip: the pgdrip running in the pane (the pane's shell's child):
 # never another run's, whatever else runs on the machine.
 pane_pgdrip() {

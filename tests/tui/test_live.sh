@@ -88,7 +88,7 @@ is "$(screen | wc -l)" 60 "200x60: the whole pane is used"
 tm send-keys -t live q
 check "q quits and prints the report" wait_in_scrollback "pgdrip live report"
 check "...with the exit status" wait_for "EXIT=0"
-check "the terminal settings are restored after q" wait_until 10 cmp -s "$stty_file.before" "$stty_file.after"
+check "the terminal settings are restored after q" poll_until 10 cmp -s "$stty_file.before" "$stty_file.after"
 check "the record of the live session is whole" jq -e .t "$T_TMP/live.jsonl"
 tm kill-session -t live
 
@@ -108,6 +108,6 @@ for sig in TERM INT HUP ABRT; do
 		check "SIG$sig: the report is printed" wait_in_scrollback "pgdrip live report"
 		check "SIG$sig: exits 0" wait_for "EXIT=0"
 	fi
-	check "SIG$sig: the terminal settings are restored" wait_until 10 cmp -s "$stty_file.before" "$stty_file.after"
+	check "SIG$sig: the terminal settings are restored" poll_until 10 cmp -s "$stty_file.before" "$stty_file.after"
 done
 done_testing

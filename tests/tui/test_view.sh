@@ -67,9 +67,9 @@ top_pid_is_not() { [ "$(top_pid)" != "$1" ]; }
 top_pid_is() { [ "$(top_pid)" = "$1" ]; }
 first=$(top_pid)
 tm send-keys -t live NPage
-check "PgDn scrolls the pane (from $first)" wait_until 10 top_pid_is_not "$first"
+check "PgDn scrolls the pane (from $first)" poll_until 10 top_pid_is_not "$first"
 tm send-keys -t live Home
-check "Home goes back to the top" wait_until 10 top_pid_is "$first"
+check "Home goes back to the top" poll_until 10 top_pid_is "$first"
 check "the footer's Enter label says what it does" wait_for "Enter hide sessions"
 
 raw=$(tm capture-pane -p -e -t live | grep -m1 'CONN')
