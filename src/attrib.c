@@ -16,25 +16,23 @@
  */
 #include "attrib.h"
 
+#include "notice.h"
+#include "procscan.h"
+#include "readahead.h"
+
 #include "core/clientproc.h"
 #include "core/common.h"
 #include "core/pidmap.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ifaddrs.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
-#include <linux/sock_diag.h>
-#include <linux/unix_diag.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 enum { COMMAND_MAX = 200, HOLDERS_KEPT = 8 };
@@ -79,10 +77,16 @@ struct pending {
 	int pid;             /* the process holding it; 0 none found */
 	unsigned long long start_ticks;
 	enum untraced reason; /* when pid stays 0 */
+	bool settled;         /* answered by the read-ahead: no second look */
 };
 
 struct attributor {
 	bool server_local;
+	unsigned long own_inode; /* pgdrip's own socket to the server */
+	struct readahead *ahead; /* a one-shot run's, until its sample */
+	struct ip_addr *local;   /* this host's addresses, read once a call */
+	size_t local_count;
+	bool local_read;
 	int server_port;
 	int wrapped_pid;
 	int patience;   /* misses before a session is given up on */
@@ -105,6 +109,7 @@ struct attributor {
 	int *pending_misses;
 	size_t pending_misses_cap;
 	size_t untraced[UNTRACED_COUNT];
+	bool debug; /* PGDRIP_DEBUG=attribution: say how each call went */
 	char remote_example[64];
 };
 
@@ -115,6 +120,12 @@ struct attributor *attributor_new(void)
 	a->server_port = 5432;
 	a->patience = 2;
 	a->backend_fd = -1;
+	{
+		const char *debug = getenv("PGDRIP_DEBUG");
+
+		a->debug = debug != NULL &&
+			   strstr(debug, "attribution") != NULL;
+	}
 	return a;
 }
 
@@ -141,6 +152,8 @@ void attributor_free(struct attributor *a)
 	}
 	free(a->memo);
 	pidmap_finish(&a->memo_index);
+	free(a->local);
+	readahead_free(a->ahead);
 	free(a);
 }
 
@@ -154,22 +167,22 @@ void attributor_set_wrapped(struct attributor *a, int pid)
 	a->wrapped_pid = pid;
 }
 
-/* True when addr is one of this host's: loopback or an interface's. */
-static bool is_local_addr(const struct ip_addr *addr)
+/* This host's interface addresses, read once a call: a getifaddrs()
+ * for each of 5,000 sessions would be 5,000 netlink dumps. */
+static void read_local_addrs(struct attributor *a)
 {
 	struct ifaddrs *list;
-	bool found = false;
+	size_t cap = 0;
 
-	if (clientproc_is_loopback(addr)) {
-		return true;
-	}
+	a->local_read = true;
+	a->local_count = 0;
 	if (getifaddrs(&list) != 0) {
-		return false;
+		return;
 	}
-	for (struct ifaddrs *i = list; i != NULL && !found; i = i->ifa_next) {
-		struct ip_addr mine;
+	for (struct ifaddrs *i = list; i != NULL; i = i->ifa_next) {
 		char text[INET6_ADDRSTRLEN];
 		const struct sockaddr *sa = i->ifa_addr;
+		struct ip_addr mine;
 
 		if (sa == NULL) {
 			continue;
@@ -186,11 +199,40 @@ static bool is_local_addr(const struct ip_addr *addr)
 		} else {
 			continue;
 		}
-		found = clientproc_parse_addr(text, &mine) &&
-			clientproc_addr_equal(&mine, addr);
+		if (clientproc_parse_addr(text, &mine)) {
+			xgrow((void **)&a->local, &cap, a->local_count + 1,
+			      sizeof(*a->local));
+			a->local[a->local_count++] = mine;
+		}
 	}
 	freeifaddrs(list);
-	return found;
+}
+
+/* True when addr is one of this host's: loopback or an interface's. */
+static bool is_local_addr(struct attributor *a, const struct ip_addr *addr)
+{
+	if (clientproc_is_loopback(addr)) {
+		return true;
+	}
+	if (!a->local_read) {
+		read_local_addrs(a);
+	}
+	for (size_t i = 0; i < a->local_count; i++) {
+		if (clientproc_addr_equal(&a->local[i], addr)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The inode of pgdrip's own socket to the server; 0 when not one. */
+static unsigned long socket_inode(int fd)
+{
+	struct stat st;
+
+	return fd >= 0 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)
+		       ? (unsigned long)st.st_ino
+		       : 0;
 }
 
 void attributor_set_server(struct attributor *a, int conn_fd, int port)
@@ -202,6 +244,8 @@ void attributor_set_server(struct attributor *a, int conn_fd, int port)
 
 	a->server_port = port > 0 ? port : 5432;
 	a->server_local = false;
+	a->local_read = false;
+	a->own_inode = socket_inode(conn_fd);
 	if (conn_fd < 0 ||
 	    getpeername(conn_fd, (struct sockaddr *)&peer, &len) != 0) {
 		return;
@@ -218,7 +262,7 @@ void attributor_set_server(struct attributor *a, int conn_fd, int port)
 			  text, sizeof(text));
 	}
 	a->server_local = clientproc_parse_addr(text, &addr) &&
-			  is_local_addr(&addr);
+			  is_local_addr(a, &addr);
 }
 
 /* ---- the cache ---- */
@@ -255,50 +299,11 @@ static void apply(struct sample *sample, struct session *s,
 
 /* ---- reading /proc ---- */
 
-/* Reads a small /proc file into buf (NUL-terminated); its length, or -1. */
-static ssize_t read_small(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0) {
-		return -1;
-	}
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0) {
-		return -1;
-	}
-	buf[n] = '\0';
-	return n;
-}
-
-static bool read_stat(int pid, int *ppid, unsigned long long *start)
-{
-	char path[64];
-	char buf[1024];
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	return read_small(path, buf, sizeof(buf)) > 0 &&
-	       clientproc_parse_stat(buf, ppid, start);
-}
-
 bool attributor_parent_of(int pid, int *ppid)
 {
 	unsigned long long start;
 
-	return read_stat(pid, ppid, &start);
-}
-
-static void read_command(int pid, char *out, size_t size)
-{
-	char path[64];
-	char raw[4096];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	n = read_small(path, raw, sizeof(raw));
-	clientproc_format_cmdline(out, size, raw, n > 0 ? (size_t)n : 0);
+	return procscan_stat(pid, ppid, &start);
 }
 
 /* Forgets what the last call read: processes change between calls. */
@@ -325,7 +330,7 @@ static struct proc_memo *memo_stat(struct attributor *a, int pid)
 	m = &a->memo[a->memo_count];
 	memset(m, 0, sizeof(*m));
 	m->pid = pid;
-	m->stat_ok = read_stat(pid, &m->ppid, &m->start_ticks);
+	m->stat_ok = procscan_stat(pid, &m->ppid, &m->start_ticks);
 	pidmap_put(&a->memo_index, pid, a->memo_count++);
 	return m;
 }
@@ -338,7 +343,7 @@ static const char *memo_command(struct attributor *a, int pid)
 	if (m->command == NULL) {
 		char command[COMMAND_MAX];
 
-		read_command(pid, command, sizeof(command));
+		procscan_command(pid, command, sizeof(command));
 		m->command = xstrdup(command);
 	}
 	return m->command;
@@ -367,29 +372,6 @@ static enum client_relation relation_to(struct attributor *a, int pid)
 	return CLIENT_RELATION_UNRELATED;
 }
 
-/* The client ends of TCP connections to the server's port, appended. */
-static void load_tcp(const char *path, int server_port, struct tcp_socket **out,
-		     size_t *count, size_t *cap)
-{
-	FILE *f = fopen(path, "re");
-	char line[512];
-
-	if (f == NULL) {
-		return;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		struct tcp_socket s;
-
-		/* Inode 0: a client end closed, lingering (TIME_WAIT). */
-		if (clientproc_parse_tcp_line(line, &s) &&
-		    s.remote_port == server_port) {
-			xgrow((void **)out, cap, *count + 1, sizeof(**out));
-			(*out)[(*count)++] = s;
-		}
-	}
-	fclose(f);
-}
-
 static void find_tcp_inodes(const struct attributor *a,
 			    const struct sample *sample, struct pending *p,
 			    size_t n)
@@ -400,248 +382,36 @@ static void find_tcp_inodes(const struct attributor *a,
 	bool any = false;
 
 	for (size_t i = 0; i < n && !any; i++) {
-		any = sample->sessions[p[i].session].client_port > 0;
+		any = !p[i].settled &&
+		      sample->sessions[p[i].session].client_port > 0;
 	}
 	if (!any) {
 		return;
 	}
-	load_tcp("/proc/net/tcp", a->server_port, &sockets, &count, &cap);
-	load_tcp("/proc/net/tcp6", a->server_port, &sockets, &count, &cap);
+	procscan_load_tcp("/proc/net/tcp", a->server_port, &sockets, &count,
+			  &cap);
+	procscan_load_tcp("/proc/net/tcp6", a->server_port, &sockets, &count,
+			  &cap);
+	procscan_sort_tcp(sockets, count);
 	for (size_t i = 0; i < n; i++) {
 		const struct session *s = &sample->sessions[p[i].session];
+		const struct tcp_socket *found;
 		struct ip_addr addr;
 
-		if (s->client_port <= 0 ||
+		if (p[i].settled || s->client_port <= 0 ||
 		    !clientproc_parse_addr(s->client_addr, &addr)) {
 			continue;
 		}
-		for (size_t k = 0; k < count; k++) {
-			if (sockets[k].local_port == s->client_port &&
-			    clientproc_addr_equal(&sockets[k].local, &addr)) {
-				p[i].inode = sockets[k].inode;
-				if (p[i].inode == 0) {
-					p[i].reason = UNTRACED_CLOSING;
-				}
-				break;
+		found = procscan_find_tcp(sockets, count, s->client_port,
+					  &addr);
+		if (found != NULL) {
+			p[i].inode = found->inode;
+			if (p[i].inode == 0) {
+				p[i].reason = UNTRACED_CLOSING;
 			}
 		}
 	}
 	free(sockets);
-}
-
-/* The socket inodes a process holds, through its fd links; 0, or the
- * errno of a process gone (ENOENT) or not ours to read (EACCES). */
-static int socket_inodes(int pid, unsigned long **out, size_t *count)
-{
-	char path[64];
-	size_t cap = 0;
-	DIR *dir;
-	struct dirent *e;
-
-	*out = NULL;
-	*count = 0;
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	dir = opendir(path);
-	if (dir == NULL) {
-		return errno != 0 ? errno : ENOENT;
-	}
-	while ((e = readdir(dir)) != NULL) {
-		char link[64];
-		ssize_t len;
-		unsigned long inode;
-
-		if (e->d_name[0] == '.') {
-			continue;
-		}
-		len = readlinkat(dirfd(dir), e->d_name, link, sizeof(link) - 1);
-		if (len <= 0) {
-			continue;
-		}
-		link[len] = '\0';
-		inode = clientproc_socket_inode(link);
-		if (inode != 0) {
-			xgrow((void **)out, &cap, *count + 1, sizeof(**out));
-			(*out)[(*count)++] = inode;
-		}
-	}
-	closedir(dir);
-	return 0;
-}
-
-/* A unix socket as the kernel describes it. */
-struct unix_sock {
-	unsigned long inode;
-	unsigned long peer;
-	bool pg_path; /* bound to PostgreSQL's socket path */
-};
-
-static void parse_unix_msg(const struct nlmsghdr *h, int port,
-			   struct unix_sock **out, size_t *count, size_t *cap)
-{
-	const struct unix_diag_msg *m = NLMSG_DATA(h);
-	struct unix_sock sock = {.inode = m->udiag_ino};
-	const struct rtattr *attr = (const void *)(m + 1);
-	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*m));
-
-	for (; RTA_OK(attr, len); attr = RTA_NEXT(attr, len)) {
-		if (attr->rta_type == UNIX_DIAG_PEER &&
-		    RTA_PAYLOAD(attr) >= sizeof(uint32_t)) {
-			uint32_t peer;
-
-			memcpy(&peer, RTA_DATA(attr), sizeof(peer));
-			sock.peer = peer;
-		} else if (attr->rta_type == UNIX_DIAG_NAME) {
-			char path[sizeof(((struct sockaddr_un *)0)->sun_path) +
-				  1];
-			size_t n = RTA_PAYLOAD(attr);
-
-			if (n >= sizeof(path)) {
-				n = sizeof(path) - 1;
-			}
-			memcpy(path, RTA_DATA(attr), n);
-			path[n] = '\0';
-			sock.pg_path = clientproc_is_pg_socket_path(path, port);
-		}
-	}
-	/* A backend's end whose peer is gone (0) is a session closing. */
-	if (sock.pg_path) {
-		xgrow((void **)out, cap, *count + 1, sizeof(**out));
-		(*out)[(*count)++] = sock;
-	}
-}
-
-static int compare_unix_sock(const void *pa, const void *pb)
-{
-	const struct unix_sock *a = pa;
-	const struct unix_sock *b = pb;
-
-	return (a->inode > b->inode) - (a->inode < b->inode);
-}
-
-/*
- * Asks the kernel for every unix socket with its peer and bound name,
- * keeping the ends bound to the server's path, the backends' (sorted by
- * inode; peer 0 when the client has closed).  False when the kernel will
- * not say (no NETLINK_SOCK_DIAG).
- */
-static bool dump_unix(int port, struct unix_sock **out, size_t *count)
-{
-	struct {
-		struct nlmsghdr h;
-		struct unix_diag_req req;
-	} msg = {
-		.h = {.nlmsg_len = sizeof(msg),
-		      .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-		      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
-		.req = {.sdiag_family = AF_UNIX,
-			.udiag_states = ~0U,
-			.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER},
-	};
-	long buf[32768 / sizeof(long)];
-	size_t cap = 0;
-	bool done = false;
-	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
-			NETLINK_SOCK_DIAG);
-
-	*out = NULL;
-	*count = 0;
-	if (fd < 0) {
-		return false;
-	}
-	if (send(fd, &msg, sizeof(msg), 0) != (ssize_t)sizeof(msg)) {
-		close(fd);
-		return false;
-	}
-	while (!done) {
-		ssize_t got = recv(fd, buf, sizeof(buf), 0);
-		int len = (int)got;
-		const struct nlmsghdr *h = (const void *)buf;
-
-		if (got <= 0) {
-			break;
-		}
-		for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_type == NLMSG_DONE ||
-			    h->nlmsg_type == NLMSG_ERROR) {
-				done = true;
-				break;
-			}
-			parse_unix_msg(h, port, out, count, &cap);
-		}
-	}
-	close(fd);
-	if (*count > 1) {
-		qsort(*out, *count, sizeof(**out), compare_unix_sock);
-	}
-	return done;
-}
-
-static const struct unix_sock *find_sock(const struct unix_sock *socks,
-					 size_t count, unsigned long inode)
-{
-	struct unix_sock key = {.inode = inode};
-
-	return count > 0 ? bsearch(&key, socks, count, sizeof(*socks),
-				   compare_unix_sock)
-			 : NULL;
-}
-
-/* The inode of the socket behind /proc/PID/fd/FD; 0 when not one. */
-static unsigned long fd_socket(int pid, const char *fd, int *error)
-{
-	char path[300]; /* fd is a file name (NAME_MAX) */
-	char link[64];
-	ssize_t len;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, fd);
-	len = readlink(path, link, sizeof(link) - 1);
-	if (len <= 0) {
-		*error = errno;
-		return 0;
-	}
-	link[len] = '\0';
-	return clientproc_socket_inode(link);
-}
-
-/*
- * The backend's client socket among its fds: the one the socket dump
- * knows.  Backends inherit it from the postmaster under one same fd
- * number as a rule, so the number that worked last is tried first.
- */
-static const struct unix_sock *backend_sock(struct attributor *a, int pid,
-					    const struct unix_sock *socks,
-					    size_t count, int *error)
-{
-	char name[32];
-	const struct unix_sock *found = NULL;
-	DIR *dir;
-	struct dirent *e;
-
-	*error = 0;
-	if (a->backend_fd >= 0) {
-		snprintf(name, sizeof(name), "%d", a->backend_fd);
-		found = find_sock(socks, count, fd_socket(pid, name, error));
-		if (found != NULL || *error == EACCES) {
-			return found;
-		}
-	}
-	snprintf(name, sizeof(name), "/proc/%d/fd", pid);
-	dir = opendir(name);
-	if (dir == NULL) {
-		*error = errno;
-		return NULL;
-	}
-	while (found == NULL && (e = readdir(dir)) != NULL) {
-		if (e->d_name[0] != '.') {
-			found = find_sock(socks, count,
-					  fd_socket(pid, e->d_name, error));
-			a->backend_fd = found != NULL ? atoi(e->d_name)
-						      : a->backend_fd;
-		}
-	}
-	closedir(dir);
-	*error = 0;
-	return found;
 }
 
 /* For each unix-socket session: its backend's socket, then the peer. */
@@ -653,9 +423,10 @@ static void find_unix_inodes(struct attributor *a, const struct sample *sample,
 	bool any = false;
 
 	for (size_t i = 0; i < n && !any; i++) {
-		any = sample->sessions[p[i].session].client_port == -1;
+		any = !p[i].settled &&
+		      sample->sessions[p[i].session].client_port == -1;
 	}
-	if (!any || !dump_unix(a->server_port, &socks, &count)) {
+	if (!any || !procscan_dump_unix(a->server_port, &socks, &count)) {
 		free(socks);
 		return;
 	}
@@ -664,10 +435,11 @@ static void find_unix_inodes(struct attributor *a, const struct sample *sample,
 		const struct unix_sock *sock;
 		int error;
 
-		if (s->client_port != -1 || p[i].pid > 0) {
+		if (s->client_port != -1 || p[i].pid > 0 || p[i].settled) {
 			continue;
 		}
-		sock = backend_sock(a, s->pid, socks, count, &error);
+		sock = procscan_backend_socket(s->pid, socks, count,
+					       &a->backend_fd, &error);
 		if (sock != NULL) {
 			p[i].inode = sock->peer;
 			if (sock->peer == 0) {
@@ -706,8 +478,8 @@ static bool note_holder(struct attributor *a, struct pending *p, int pid)
 	if (!m->stat_ok) {
 		return false;
 	}
-	if (p->pid == 0 || m->start_ticks > p->start_ticks ||
-	    (m->start_ticks == p->start_ticks && pid > p->pid)) {
+	if (clientproc_holder_wins(pid, m->start_ticks, p->pid,
+				   p->start_ticks)) {
 		p->pid = pid;
 		p->start_ticks = m->start_ticks;
 	}
@@ -723,7 +495,7 @@ static size_t scan_process(struct attributor *a, int pid,
 	size_t n;
 	size_t found = 0;
 
-	if (socket_inodes(pid, &inodes, &n) != 0) {
+	if (procscan_socket_inodes(pid, &inodes, &n) != 0) {
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -738,14 +510,6 @@ static size_t scan_process(struct attributor *a, int pid,
 	}
 	free(inodes);
 	return found;
-}
-
-static int compare_pid(const void *pa, const void *pb)
-{
-	int a = *(const int *)pa;
-	int b = *(const int *)pb;
-
-	return (a > b) - (a < b);
 }
 
 /* Keeps pid first among the likely holders of new sessions. */
@@ -764,52 +528,6 @@ static void remember_holder(struct attributor *a, int pid)
 	}
 	memmove(a->holders + 1, a->holders, i * sizeof(*a->holders));
 	a->holders[0] = pid;
-}
-
-static int compare_pid_desc(const void *pa, const void *pb)
-{
-	return compare_pid(pb, pa);
-}
-
-/*
- * The processes /proc lists but those in skip (sorted), newest first:
- * a database's clients are younger than the machine's daemons as a
- * rule, so a full pass that stops once every socket has its holder
- * reads few of them; and of two processes sharing a socket (a fork)
- * the younger, the one kept, is met first.  A wrapped pid space only
- * costs the early stop.
- */
-static size_t list_processes(const int *skip, size_t skip_count, int **out)
-{
-	DIR *proc = opendir("/proc");
-	struct dirent *e;
-	size_t n = 0;
-	size_t cap = 0;
-	long self = (long)getpid();
-
-	*out = NULL;
-	while (proc != NULL && (e = readdir(proc)) != NULL) {
-		char *end;
-		long pid = strtol(e->d_name, &end, 10);
-		int key = (int)pid;
-
-		if (end == e->d_name || *end != '\0' || pid <= 0 ||
-		    pid == self ||
-		    (skip_count > 0 &&
-		     bsearch(&key, skip, skip_count, sizeof(*skip),
-			     compare_pid) != NULL)) {
-			continue;
-		}
-		xgrow((void **)out, &cap, n + 1, sizeof(**out));
-		(*out)[n++] = key;
-	}
-	if (proc != NULL) {
-		closedir(proc);
-	}
-	if (n > 1) {
-		qsort(*out, n, sizeof(**out), compare_pid_desc);
-	}
-	return n;
 }
 
 /*
@@ -831,7 +549,7 @@ static void find_holders(struct attributor *a, const struct sample *sample,
 	size_t pid_count = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (p[i].inode != 0) {
+		if (p[i].inode != 0 && !p[i].settled) {
 			wanted[count].inode = p[i].inode;
 			wanted[count++].pending = i;
 		}
@@ -852,9 +570,10 @@ static void find_holders(struct attributor *a, const struct sample *sample,
 			skip[skip_count++] = sample->sessions[i].pid;
 		}
 		if (skip_count > 1) {
-			qsort(skip, skip_count, sizeof(*skip), compare_pid);
+			qsort(skip, skip_count, sizeof(*skip),
+			      procscan_compare_pid);
 		}
-		pid_count = list_processes(skip, skip_count, &pids);
+		pid_count = procscan_list_processes(skip, skip_count, &pids);
 	}
 	for (size_t i = 0; i < pid_count && missing > 0; i++) {
 		missing -= scan_process(a, pids[i], wanted, count, p);
@@ -867,6 +586,108 @@ static void find_holders(struct attributor *a, const struct sample *sample,
 	free(pids);
 	free(skip);
 	free(wanted);
+}
+
+/* ---- the read-ahead's answers ---- */
+
+void attributor_read_ahead_early(struct attributor *a, const char *socket_dir,
+				 int port, int conn_fd)
+{
+	char path[4200];
+	char text[64];
+	char *end;
+	long pid;
+
+	/* The socket's lock file names the postmaster on its first line
+	 * (readable by the server's OS user, as its backends' fds are). */
+	snprintf(path, sizeof(path), "%s/.s.PGSQL.%d.lock", socket_dir, port);
+	/* Read for this attempt alone: one left from an attempt before
+	 * (a server starting up) is stale, its pids maybe reused since. */
+	readahead_free(a->ahead);
+	a->ahead = NULL;
+	if (procscan_read_small(path, text, sizeof(text)) <= 0) {
+		return;
+	}
+	pid = strtol(text, &end, 10);
+	if (end != text && pid > 1 && pid <= 0x7fffffff) {
+		a->ahead = readahead_start((int)pid, port,
+					   socket_inode(conn_fd));
+	}
+}
+
+void attributor_read_ahead(struct attributor *a, int backend_pid)
+{
+	int postmaster = 0;
+	bool known = a->server_local && backend_pid > 0 &&
+		     attributor_parent_of(backend_pid, &postmaster) &&
+		     postmaster > 1;
+
+	if (a->ahead != NULL &&
+	    (!known || !readahead_is_for(a->ahead, postmaster, a->own_inode))) {
+		/* Read for another postmaster (a stale lock file, a server
+		 * in another pid namespace) or another socket of ours. */
+		if (a->debug) {
+			notice_say("debug: attribution: what was read ahead "
+				   "is not for this server's postmaster "
+				   "(pid %d): read again",
+				   postmaster);
+		}
+		readahead_free(a->ahead);
+		a->ahead = NULL;
+	}
+	if (a->ahead == NULL && known) {
+		a->ahead = readahead_start(postmaster, a->server_port,
+					   a->own_inode);
+	}
+}
+
+/* The client end of session s as read ahead: true when it was. */
+static bool ahead_socket(const struct readahead *r, const struct sample *sample,
+			 const struct session *s, unsigned long *inode)
+{
+	struct ip_addr addr;
+
+	if (s->client_port == -1) {
+		/* A console's unix-socket sessions are not backends. */
+		return sample->server.source == SAMPLE_SOURCE_SERVER &&
+		       readahead_unix_peer(r, s->pid, inode);
+	}
+	return s->client_port > 0 &&
+	       clientproc_parse_addr(s->client_addr, &addr) &&
+	       readahead_tcp_inode(r, s->client_port, &addr, inode);
+}
+
+/* Settles each session the read-ahead knows all of: its socket, then
+ * its holder (or that it has closed, or that no readable process holds
+ * it).  The others are traced as usual. */
+static size_t use_read_ahead(struct attributor *a, const struct sample *sample,
+			     struct pending *p, size_t n)
+{
+	struct readahead *r = a->ahead;
+	size_t settled = 0;
+
+	a->ahead = NULL; /* one sample's worth */
+	readahead_wait(r);
+	for (size_t i = 0; i < n; i++) {
+		unsigned long inode;
+
+		if (p[i].pid > 0 ||
+		    !ahead_socket(r, sample, &sample->sessions[p[i].session],
+				  &inode)) {
+			continue;
+		}
+		p[i].inode = inode;
+		if (inode == 0) {
+			p[i].reason = UNTRACED_CLOSING;
+			p[i].settled = true;
+		} else {
+			p[i].settled = readahead_holder(r, inode, &p[i].pid,
+							&p[i].start_ticks);
+		}
+		settled += p[i].settled;
+	}
+	readahead_free(r);
+	return settled;
 }
 
 /* ---- one call ---- */
@@ -887,7 +708,7 @@ static bool classify(struct attributor *a, const struct session *s,
 		*reason = UNTRACED_COUNT;
 		return false;
 	}
-	if (!is_local_addr(&addr)) {
+	if (!is_local_addr(a, &addr)) {
 		*reason = UNTRACED_REMOTE_CLIENT;
 		if (a->remote_example[0] == '\0') {
 			snprintf(a->remote_example, sizeof(a->remote_example),
@@ -964,6 +785,7 @@ void attributor_run(struct attributor *a, struct sample *sample,
 	      sample->session_count + 1, sizeof(*a->pending_misses));
 	fresh = a->spare;
 	a->cache_next = 0;
+	a->local_read = false; /* interfaces change between calls */
 	for (size_t i = 0; i < sample->session_count; i++) {
 		struct session *s = &sample->sessions[i];
 		struct traced *old;
@@ -1016,7 +838,14 @@ void attributor_run(struct attributor *a, struct sample *sample,
 		}
 	}
 	if (n > 0) {
+		bool read_ahead = a->ahead != NULL;
+		size_t settled = 0;
+		size_t found = 0;
+
 		memo_reset(a, 16);
+		if (read_ahead) {
+			settled = use_read_ahead(a, sample, a->pending, n);
+		}
 		find_tcp_inodes(a, sample, a->pending, n);
 		find_unix_inodes(a, sample, a->pending, n);
 		find_holders(a, sample, a->pending, n);
@@ -1027,8 +856,19 @@ void attributor_run(struct attributor *a, struct sample *sample,
 
 			t->misses = a->pending_misses[i];
 			resolve(a, sample, &a->pending[i], t);
+			found += a->pending[i].pid > 0;
+		}
+		if (a->debug) {
+			notice_say("debug: attribution: %zu sessions traced, "
+				   "%zu found; %s%zu answered by the "
+				   "read-ahead",
+				   n, found,
+				   read_ahead ? "" : "no read-ahead, ",
+				   settled);
 		}
 	}
+	readahead_free(a->ahead); /* nothing to trace: not needed */
+	a->ahead = NULL;
 	for (size_t i = 0; i < a->cache_count; i++) {
 		free(a->cache[i].command); /* those not moved */
 	}

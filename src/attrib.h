@@ -24,6 +24,21 @@ void attributor_free(struct attributor *a);
  * fd) and the port it listens on.  Call after every (re)connection. */
 void attributor_set_server(struct attributor *a, int conn_fd, int port);
 
+/*
+ * Starts reading, on a thread of its own, what tracing the next sample
+ * needs (see readahead.h), given pgdrip's own backend pid: for a one-shot
+ * run, once connected and before the sample is asked for.  Nothing when
+ * the server is not on this host.
+ */
+void attributor_read_ahead(struct attributor *a, int backend_pid);
+
+/* The same, earlier: as the connection starts, through the server's unix
+ * socket in socket_dir (its lock file names the postmaster), conn_fd
+ * being pgdrip's socket.  attributor_read_ahead() confirms it once
+ * connected, or starts anew. */
+void attributor_read_ahead_early(struct attributor *a, const char *socket_dir,
+				 int port, int conn_fd);
+
 /* A one-shot look: a session not found at once is given up on (a run
  * gives it a second sample, as it may have closed meanwhile). */
 void attributor_set_single_look(struct attributor *a);

@@ -602,6 +602,23 @@ bool poll_through_pooler(const struct poller *poller)
 	return poller->pooled;
 }
 
+bool poll_socket_dir(const struct poller *poller, char *out, size_t size)
+{
+	const char *host = PQhost(poller->conn);
+
+	if (host == NULL || host[0] != '/' || strlen(host) >= size) {
+		return false;
+	}
+	memcpy(out, host, strlen(host) + 1);
+	return true;
+}
+
+int poll_server_backend_pid(const struct poller *poller)
+{
+	return poller->console || poller->pooled ? 0
+						 : poller->server_backend_pid;
+}
+
 int poll_server_port(const struct poller *poller)
 {
 	const char *port = PQport(poller->conn);

@@ -98,6 +98,14 @@ bool poll_needs_password(const struct poller *poller);
  * (the backend pid libpq was told is not the server's own). */
 bool poll_through_pooler(const struct poller *poller);
 
+/* The directory of the unix socket being connected to, into out; false
+ * for a TCP host (or an abstract socket, which has no lock file). */
+bool poll_socket_dir(const struct poller *poller, char *out, size_t size);
+
+/* The server's own backend pid for pgdrip's session, once connected;
+ * 0 through a pooler or on a pooler's console (no backend of ours). */
+int poll_server_backend_pid(const struct poller *poller);
+
 /* "host:port/db" of the server params name, without connecting (for a
  * server that cannot be reached); never the password. */
 void poll_describe(const struct conn_params *params, char *buf, size_t len);

@@ -334,6 +334,16 @@ static void start_connect(struct target *t, int64_t now_ms)
 
 	t->poller = poll_start(&t->params, &failure, &err);
 	t->phase_since_ms = now_ms;
+	if (t->poller != NULL && t->one_shot && t->attrib != NULL) {
+		char dir[4096];
+
+		/* The one sample's processes are read from now on. */
+		if (poll_socket_dir(t->poller, dir, sizeof(dir))) {
+			attributor_read_ahead_early(t->attrib, dir,
+						    poll_server_port(t->poller),
+						    poll_socket(t->poller));
+		}
+	}
 	if (t->poller == NULL) {
 		note_failure(t, failure, err.msg);
 		back_off(t, now_ms);
@@ -423,6 +433,12 @@ static void connected(struct target *t, int64_t now_ms)
 	if (t->attrib != NULL) {
 		attributor_set_server(t->attrib, poll_socket(t->poller),
 				      poll_server_port(t->poller));
+		if (t->one_shot) {
+			/* Confirmed for this server, or started now. */
+			attributor_read_ahead(t->attrib,
+					      poll_server_backend_pid(
+						      t->poller));
+		}
 	}
 	say_pooler(t);
 	if (t->slot_pending) {

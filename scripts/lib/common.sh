@@ -205,7 +205,8 @@ build_pgdrip() {
 			{ cat "$dir.setup.log" >&2; die "meson setup failed"; }
 		rm -f "$dir.setup.log"
 	fi
-	ninja -C "$dir" >"$dir.build.log" 2>&1 ||
+	# shellcheck disable=SC2086 # BUILD_TARGETS: names, or all of them
+	ninja -C "$dir" ${BUILD_TARGETS:-} >"$dir.build.log" 2>&1 ||
 		{ tail -40 "$dir.build.log" >&2; die "build failed"; }
 	rm -f "$dir.build.log"
 }

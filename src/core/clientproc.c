@@ -164,6 +164,13 @@ unsigned long clientproc_socket_inode(const char *link)
 	return end != link && end[0] == ']' && end[1] == '\0' ? inode : 0;
 }
 
+bool clientproc_holder_wins(int pid, unsigned long long start_ticks,
+			    int other_pid, unsigned long long other_start)
+{
+	return other_pid == 0 || start_ticks > other_start ||
+	       (start_ticks == other_start && pid > other_pid);
+}
+
 bool clientproc_parse_stat(const char *text, int *ppid,
 			   unsigned long long *start_ticks)
 {

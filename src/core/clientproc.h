@@ -47,6 +47,13 @@ unsigned long clientproc_socket_inode(const char *link);
 bool clientproc_parse_stat(const char *text, int *ppid,
 			   unsigned long long *start_ticks);
 
+/* Of two processes holding one socket, true when pid (started at
+ * start_ticks) is the one to name rather than other_pid: the younger,
+ * since the older only forked after connecting (the higher pid at one
+ * same tick; other_pid 0 is no holder yet). */
+bool clientproc_holder_wins(int pid, unsigned long long start_ticks,
+			    int other_pid, unsigned long long other_start);
+
 /*
  * A command line from the raw bytes of /proc/PID/cmdline (arguments
  * separated by NUL): passwords masked (mask_command_line()), arguments

@@ -1,0 +1,440 @@
+/*
+ * procscan.c - what Linux says of processes and sockets (see procscan.h).
+ */
+#include "procscan.h"
+
+#include "core/common.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* Reads a small /proc file into buf (NUL-terminated); its length, or -1. */
+ssize_t procscan_read_small(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0) {
+		return -1;
+	}
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0) {
+		return -1;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+bool procscan_stat(int pid, int *ppid, unsigned long long *start_ticks)
+{
+	char path[64];
+	char buf[1024];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	return procscan_read_small(path, buf, sizeof(buf)) > 0 &&
+	       clientproc_parse_stat(buf, ppid, start_ticks);
+}
+
+void procscan_command(int pid, char *out, size_t size)
+{
+	char path[64];
+	char raw[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	n = procscan_read_small(path, raw, sizeof(raw));
+	clientproc_format_cmdline(out, size, raw, n > 0 ? (size_t)n : 0);
+}
+
+/* The client ends of TCP connections to the server's port, appended. */
+void procscan_load_tcp(const char *path, int server_port,
+		       struct tcp_socket **out, size_t *count, size_t *cap)
+{
+	enum { CHUNK = 256 * 1024 };
+	FILE *f = fopen(path, "re");
+	char *buffer;
+	char line[512];
+
+	if (f == NULL) {
+		return;
+	}
+	/* The kernel walks its whole socket table (empty buckets too) for
+	 * each read(): stdio's 4 KiB reads made it dozens of walks. */
+	buffer = xmalloc(CHUNK);
+	setvbuf(f, buffer, _IOFBF, CHUNK);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		struct tcp_socket s;
+
+		/* Inode 0: a client end closed, lingering (TIME_WAIT). */
+		if (clientproc_parse_tcp_line(line, &s) &&
+		    s.remote_port == server_port) {
+			xgrow((void **)out, cap, *count + 1, sizeof(**out));
+			(*out)[(*count)++] = s;
+		}
+	}
+	fclose(f);
+	free(buffer);
+}
+
+/* The socket inodes a process holds, through its fd links; 0, or the
+ * errno of a process gone (ENOENT) or not ours to read (EACCES). */
+int procscan_socket_inodes(int pid, unsigned long **out, size_t *count)
+{
+	char path[64];
+	size_t cap = 0;
+	DIR *dir;
+	struct dirent *e;
+
+	*out = NULL;
+	*count = 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	dir = opendir(path);
+	if (dir == NULL) {
+		return errno != 0 ? errno : ENOENT;
+	}
+	while ((e = readdir(dir)) != NULL) {
+		char link[64];
+		ssize_t len;
+		unsigned long inode;
+
+		if (e->d_name[0] == '.') {
+			continue;
+		}
+		len = readlinkat(dirfd(dir), e->d_name, link, sizeof(link) - 1);
+		if (len <= 0) {
+			continue;
+		}
+		link[len] = '\0';
+		inode = clientproc_socket_inode(link);
+		if (inode != 0) {
+			xgrow((void **)out, &cap, *count + 1, sizeof(**out));
+			(*out)[(*count)++] = inode;
+		}
+	}
+	closedir(dir);
+	return 0;
+}
+
+static void parse_unix_msg(const struct nlmsghdr *h, int port,
+			   struct unix_sock **out, size_t *count, size_t *cap)
+{
+	const struct unix_diag_msg *m = NLMSG_DATA(h);
+	struct unix_sock sock = {.inode = m->udiag_ino};
+	const struct rtattr *attr = (const void *)(m + 1);
+	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*m));
+
+	for (; RTA_OK(attr, len); attr = RTA_NEXT(attr, len)) {
+		if (attr->rta_type == UNIX_DIAG_PEER &&
+		    RTA_PAYLOAD(attr) >= sizeof(uint32_t)) {
+			uint32_t peer;
+
+			memcpy(&peer, RTA_DATA(attr), sizeof(peer));
+			sock.peer = peer;
+		} else if (attr->rta_type == UNIX_DIAG_NAME) {
+			char path[sizeof(((struct sockaddr_un *)0)->sun_path) +
+				  1];
+			size_t n = RTA_PAYLOAD(attr);
+
+			if (n >= sizeof(path)) {
+				n = sizeof(path) - 1;
+			}
+			memcpy(path, RTA_DATA(attr), n);
+			path[n] = '\0';
+			sock.pg_path = clientproc_is_pg_socket_path(path, port);
+		}
+	}
+	/* A backend's end whose peer is gone (0) is a session closing. */
+	if (sock.pg_path) {
+		xgrow((void **)out, cap, *count + 1, sizeof(**out));
+		(*out)[(*count)++] = sock;
+	}
+}
+
+static int compare_unix_sock(const void *pa, const void *pb)
+{
+	const struct unix_sock *a = pa;
+	const struct unix_sock *b = pb;
+
+	return (a->inode > b->inode) - (a->inode < b->inode);
+}
+
+/*
+ * Asks the kernel for every unix socket with its peer and bound name,
+ * keeping the ends bound to the server's path, the backends' (sorted by
+ * inode; peer 0 when the client has closed).  False when the kernel will
+ * not say (no NETLINK_SOCK_DIAG).
+ */
+bool procscan_dump_unix(int port, struct unix_sock **out, size_t *count)
+{
+	struct {
+		struct nlmsghdr h;
+		struct unix_diag_req req;
+	} msg = {
+		.h = {.nlmsg_len = sizeof(msg),
+		      .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
+		.req = {.sdiag_family = AF_UNIX,
+			.udiag_states = ~0U,
+			.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER},
+	};
+	long buf[32768 / sizeof(long)];
+	size_t cap = 0;
+	bool done = false;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+			NETLINK_SOCK_DIAG);
+
+	*out = NULL;
+	*count = 0;
+	if (fd < 0) {
+		return false;
+	}
+	if (send(fd, &msg, sizeof(msg), 0) != (ssize_t)sizeof(msg)) {
+		close(fd);
+		return false;
+	}
+	while (!done) {
+		ssize_t got = recv(fd, buf, sizeof(buf), 0);
+		int len = (int)got;
+		const struct nlmsghdr *h = (const void *)buf;
+
+		if (got <= 0) {
+			break;
+		}
+		for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type == NLMSG_DONE ||
+			    h->nlmsg_type == NLMSG_ERROR) {
+				done = true;
+				break;
+			}
+			parse_unix_msg(h, port, out, count, &cap);
+		}
+	}
+	close(fd);
+	if (*count > 1) {
+		qsort(*out, *count, sizeof(**out), compare_unix_sock);
+	}
+	return done;
+}
+
+const struct unix_sock *procscan_find_unix(const struct unix_sock *socks,
+					   size_t count, unsigned long inode)
+{
+	struct unix_sock key = {.inode = inode};
+
+	return count > 0 ? bsearch(&key, socks, count, sizeof(*socks),
+				   compare_unix_sock)
+			 : NULL;
+}
+
+/* The inode of the socket behind /proc/PID/fd/FD; 0 when not one. */
+static unsigned long fd_socket(int pid, const char *fd, int *error)
+{
+	char path[300]; /* fd is a file name (NAME_MAX) */
+	char link[64];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, fd);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len <= 0) {
+		*error = errno;
+		return 0;
+	}
+	link[len] = '\0';
+	return clientproc_socket_inode(link);
+}
+
+const struct unix_sock *procscan_backend_socket(int pid,
+						const struct unix_sock *socks,
+						size_t count, int *fd_guess,
+						int *error)
+{
+	char name[32];
+	const struct unix_sock *found = NULL;
+	DIR *dir;
+	struct dirent *e;
+
+	*error = 0;
+	if (*fd_guess >= 0) {
+		snprintf(name, sizeof(name), "%d", *fd_guess);
+		found = procscan_find_unix(socks, count,
+					   fd_socket(pid, name, error));
+		if (found != NULL || *error == EACCES) {
+			return found;
+		}
+	}
+	snprintf(name, sizeof(name), "/proc/%d/fd", pid);
+	dir = opendir(name);
+	if (dir == NULL) {
+		*error = errno;
+		return NULL;
+	}
+	while (found == NULL && (e = readdir(dir)) != NULL) {
+		if (e->d_name[0] != '.') {
+			found = procscan_find_unix(socks, count,
+						   fd_socket(pid, e->d_name,
+							     error));
+			*fd_guess = found != NULL ? atoi(e->d_name) : *fd_guess;
+		}
+	}
+	closedir(dir);
+	*error = 0;
+	return found;
+}
+
+int procscan_compare_pid(const void *pa, const void *pb)
+{
+	int a = *(const int *)pa;
+	int b = *(const int *)pb;
+
+	return (a > b) - (a < b);
+}
+
+static int compare_pid_desc(const void *pa, const void *pb)
+{
+	return procscan_compare_pid(pb, pa);
+}
+
+/*
+ * The processes /proc lists but those in skip (sorted), newest first:
+ * a database's clients are younger than the machine's daemons as a
+ * rule, so a full pass that stops once every socket has its holder
+ * reads few of them; and of two processes sharing a socket (a fork)
+ * the younger, the one kept, is met first.  A wrapped pid space only
+ * costs the early stop.
+ */
+size_t procscan_list_processes(const int *skip, size_t skip_count, int **out)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *e;
+	size_t n = 0;
+	size_t cap = 0;
+	long self = (long)getpid();
+
+	*out = NULL;
+	while (proc != NULL && (e = readdir(proc)) != NULL) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		int key = (int)pid;
+
+		if (end == e->d_name || *end != '\0' || pid <= 0 ||
+		    pid == self ||
+		    (skip_count > 0 &&
+		     bsearch(&key, skip, skip_count, sizeof(*skip),
+			     procscan_compare_pid) != NULL)) {
+			continue;
+		}
+		xgrow((void **)out, &cap, n + 1, sizeof(**out));
+		(*out)[n++] = key;
+	}
+	if (proc != NULL) {
+		closedir(proc);
+	}
+	if (n > 1) {
+		qsort(*out, n, sizeof(**out), compare_pid_desc);
+	}
+	return n;
+}
+
+bool procscan_children(int pid, int **out, size_t *count)
+{
+	char path[64];
+	char *text = NULL;
+	size_t cap = 0;
+	size_t len = 0;
+	size_t n = 0;
+	size_t pids_cap = 0;
+	int fd;
+
+	*out = NULL;
+	*count = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return false;
+	}
+	for (;;) {
+		ssize_t got;
+
+		/* Read whole in few reads: the kernel finds the place
+		 * of each read anew. */
+		xgrow((void **)&text, &cap, len + 65537, 1);
+		got = read(fd, text + len, cap - len - 1);
+		if (got <= 0) {
+			break;
+		}
+		len += (size_t)got;
+	}
+	close(fd);
+	text[len] = '\0';
+	for (char *p = text, *end; *p != '\0'; p = end) {
+		long child = strtol(p, &end, 10);
+
+		if (end == p) {
+			break;
+		}
+		if (child > 0 && child <= 0x7fffffff) {
+			xgrow((void **)out, &pids_cap, n + 1, sizeof(**out));
+			(*out)[n++] = (int)child;
+		}
+	}
+	free(text);
+	if (n > 1) {
+		qsort(*out, n, sizeof(**out), procscan_compare_pid);
+	}
+	*count = n;
+	return true;
+}
+
+static int compare_tcp_port(const void *pa, const void *pb)
+{
+	const struct tcp_socket *a = pa;
+	const struct tcp_socket *b = pb;
+
+	return (a->local_port > b->local_port) -
+	       (a->local_port < b->local_port);
+}
+
+void procscan_sort_tcp(struct tcp_socket *socks, size_t count)
+{
+	if (count > 1) {
+		qsort(socks, count, sizeof(*socks), compare_tcp_port);
+	}
+}
+
+const struct tcp_socket *procscan_find_tcp(const struct tcp_socket *socks,
+					   size_t count, int port,
+					   const struct ip_addr *addr)
+{
+	struct tcp_socket key = {.local_port = (uint16_t)port};
+	const struct tcp_socket *hit;
+
+	if (count == 0 || port <= 0 || port > 65535) {
+		return NULL;
+	}
+	hit = bsearch(&key, socks, count, sizeof(*socks), compare_tcp_port);
+	if (hit == NULL) {
+		return NULL;
+	}
+	/* One port, several local addresses: the run of equal ports. */
+	while (hit > socks && hit[-1].local_port == port) {
+		hit--;
+	}
+	for (; hit < socks + count && hit->local_port == port; hit++) {
+		if (clientproc_addr_equal(&hit->local, addr)) {
+			return hit;
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,85 @@
+/*
+ * procscan.h - what Linux says of processes and sockets: small /proc
+ * files, the fd links of a process, the TCP tables and the kernel's
+ * unix-socket diagnostics (NETLINK_SOCK_DIAG).  Readers only, no
+ * policy: attrib.c decides what to look for and what it means.  Every
+ * function is safe to call from any thread (no state of its own).
+ */
+#ifndef PGDRIP_PROCSCAN_H
+#define PGDRIP_PROCSCAN_H
+
+#include "core/clientproc.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Reads a small /proc file into buf (NUL-terminated); its length, or -1. */
+ssize_t procscan_read_small(const char *path, char *buf, size_t size);
+
+/* The parent and start time (clock ticks since boot) of pid. */
+bool procscan_stat(int pid, int *ppid, unsigned long long *start_ticks);
+
+/* The command line of pid, made printable and cut to size. */
+void procscan_command(int pid, char *out, size_t size);
+
+/* The direct children of pid (the kernel's list, in the order they were
+ * forked), sorted by pid into *out (the caller frees it); false when the
+ * kernel does not keep the list or pid is gone. */
+bool procscan_children(int pid, int **out, size_t *count);
+
+/* The order of pids, for qsort() and bsearch(). */
+int procscan_compare_pid(const void *pa, const void *pb);
+
+/* The processes /proc lists but this one and those in skip (sorted),
+ * newest (highest pid) first, into *out (the caller frees it). */
+size_t procscan_list_processes(const int *skip, size_t skip_count, int **out);
+
+/* The socket inodes a process holds, through its fd links; 0, or the
+ * errno of a process gone (ENOENT) or not ours to read (EACCES). */
+int procscan_socket_inodes(int pid, unsigned long **out, size_t *count);
+
+/* The client ends of TCP connections to server_port from a table of
+ * /proc/net (tcp or tcp6), appended to *out. */
+void procscan_load_tcp(const char *path, int server_port,
+		       struct tcp_socket **out, size_t *count, size_t *cap);
+
+/* Sorts TCP sockets for procscan_find_tcp(). */
+void procscan_sort_tcp(struct tcp_socket *socks, size_t count);
+
+/* The socket whose local end is addr:port among sorted socks; NULL. */
+const struct tcp_socket *procscan_find_tcp(const struct tcp_socket *socks,
+					   size_t count, int port,
+					   const struct ip_addr *addr);
+
+/* A unix socket as the kernel describes it. */
+struct unix_sock {
+	unsigned long inode;
+	unsigned long peer; /* 0: the other end has closed */
+	bool pg_path;       /* bound to PostgreSQL's socket path */
+};
+
+/*
+ * Asks the kernel for every unix socket with its peer and bound name,
+ * keeping the ends bound to the path of a server on port, the backends'
+ * (sorted by inode).  False when the kernel will not say.
+ */
+bool procscan_dump_unix(int port, struct unix_sock **out, size_t *count);
+
+/* The socket with that inode among sorted socks; NULL. */
+const struct unix_sock *procscan_find_unix(const struct unix_sock *socks,
+					   size_t count, unsigned long inode);
+
+/*
+ * A backend's client socket among its fds: the one socks knows.
+ * Backends inherit it from the postmaster under one same fd number as a
+ * rule, so *fd_guess (-1: none yet) is tried first and set to the number
+ * that worked.  NULL with *error the errno when the fds could not be
+ * read (EACCES: not ours), 0 when none of them is in socks.
+ */
+const struct unix_sock *procscan_backend_socket(int pid,
+						const struct unix_sock *socks,
+						size_t count, int *fd_guess,
+						int *error);
+
+#endif

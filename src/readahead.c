@@ -1,0 +1,326 @@
+/*
+ * readahead.c - a one-shot run's tracing, read on a thread while the
+ * server builds the sample (see readahead.h).
+ *
+ * Two threads, as the work has two halves apart: one reads each
+ * backend's client socket (a readlink of one of its fds), the other
+ * looks for the processes holding the clients' ends, which the kernel's
+ * socket dump names without the backends.  The threads own the struct
+ * from readahead_start() until readahead_wait() has joined them, each
+ * writing fields of its own and both reading the dump; the caller reads
+ * it only afterwards, so nothing in it needs a lock.
+ */
+#include "readahead.h"
+
+#include "core/common.h"
+#include "procscan.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A backend and the client end of its socket. */
+struct backend_peer {
+	int backend_pid;
+	unsigned long peer; /* 0: the client has closed */
+};
+
+/* A client end looked for, and the process found holding it. */
+struct held_socket {
+	unsigned long inode;
+	int pid; /* 0: none this user may read */
+	unsigned long long start_ticks;
+};
+
+struct readahead {
+	pthread_t thread;
+	bool joined;
+	int postmaster_pid;
+	int port;
+	unsigned long own_inode;
+	struct unix_sock *socks; /* the server's ends, from the dump */
+	size_t sock_count;
+	int *children; /* the postmaster's: backends and helpers, sorted */
+	size_t child_count;
+	struct backend_peer *peers; /* sorted by backend pid */
+	size_t peer_count;
+	struct tcp_socket *tcp; /* sorted for procscan_find_tcp() */
+	size_t tcp_count;
+	struct held_socket *held; /* sorted by inode */
+	size_t held_count;
+};
+
+static int compare_held(const void *pa, const void *pb)
+{
+	const struct held_socket *a = pa;
+	const struct held_socket *b = pb;
+
+	return (a->inode > b->inode) - (a->inode < b->inode);
+}
+
+static int compare_peer(const void *pa, const void *pb)
+{
+	const struct backend_peer *a = pa;
+	const struct backend_peer *b = pb;
+
+	return (a->backend_pid > b->backend_pid) -
+	       (a->backend_pid < b->backend_pid);
+}
+
+/* Each backend's client socket: its fd, then the socket dump's peer. */
+static void *read_backends(void *arg)
+{
+	struct readahead *r = arg;
+	size_t cap = 0;
+	int fd_guess = -1;
+
+	for (size_t i = 0; i < r->child_count && r->sock_count > 0; i++) {
+		int pid = r->children[i];
+		int error;
+		const struct unix_sock *sock = procscan_backend_socket(
+			pid, r->socks, r->sock_count, &fd_guess, &error);
+
+		if (sock != NULL) {
+			xgrow((void **)&r->peers, &cap, r->peer_count + 1,
+			      sizeof(*r->peers));
+			r->peers[r->peer_count++] = (struct backend_peer){
+				.backend_pid = pid, .peer = sock->peer};
+		} else if (error == EACCES || error == EPERM) {
+			break; /* not ours to read: none of them is */
+		}
+	}
+	/* children are sorted, so the peers are too. */
+	return NULL;
+}
+
+static void read_tcp(struct readahead *r)
+{
+	size_t cap = 0;
+
+	procscan_load_tcp("/proc/net/tcp", r->port, &r->tcp, &r->tcp_count,
+			  &cap);
+	procscan_load_tcp("/proc/net/tcp6", r->port, &r->tcp, &r->tcp_count,
+			  &cap);
+	procscan_sort_tcp(r->tcp, r->tcp_count);
+}
+
+/* Every client end the kernel named, once, but pgdrip's own. */
+static void list_wanted(struct readahead *r)
+{
+	size_t cap = 0;
+	size_t n = 0;
+
+	xgrow((void **)&r->held, &cap, r->sock_count + r->tcp_count + 1,
+	      sizeof(*r->held));
+	for (size_t i = 0; i < r->sock_count; i++) {
+		r->held[n++].inode = r->socks[i].peer;
+	}
+	for (size_t i = 0; i < r->tcp_count; i++) {
+		r->held[n++].inode = r->tcp[i].inode;
+	}
+	qsort(r->held, n, sizeof(*r->held), compare_held);
+	r->held_count = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned long inode = r->held[i].inode;
+
+		if (inode != 0 && inode != r->own_inode &&
+		    (r->held_count == 0 ||
+		     r->held[r->held_count - 1].inode != inode)) {
+			r->held[r->held_count++] = (struct held_socket){
+				.inode = inode};
+		}
+	}
+}
+
+/* The wanted sockets pid holds; returns how many had no holder yet. */
+static size_t scan_process(struct readahead *r, int pid)
+{
+	unsigned long *inodes;
+	size_t n;
+	size_t found = 0;
+	int ppid;
+	unsigned long long start = 0;
+	bool have_start = false;
+
+	if (procscan_socket_inodes(pid, &inodes, &n) != 0) {
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct held_socket key = {.inode = inodes[i]};
+		struct held_socket *h = bsearch(&key, r->held, r->held_count,
+						sizeof(*r->held), compare_held);
+
+		if (h == NULL) {
+			continue;
+		}
+		if (!have_start && !procscan_stat(pid, &ppid, &start)) {
+			break; /* gone meanwhile */
+		}
+		have_start = true;
+		found += h->pid == 0;
+		if (clientproc_holder_wins(pid, start, h->pid,
+					   h->start_ticks)) {
+			h->pid = pid;
+			h->start_ticks = start;
+		}
+	}
+	free(inodes);
+	return found;
+}
+
+/* Newest process first, the server's own skipped, until all are held. */
+static void find_holders(struct readahead *r)
+{
+	int *skip = xcalloc(r->child_count + 2, sizeof(*skip));
+	int *pids = NULL;
+	size_t pid_count;
+	size_t missing = r->held_count;
+
+	memcpy(skip, r->children, r->child_count * sizeof(*skip));
+	skip[r->child_count] = r->postmaster_pid;
+	qsort(skip, r->child_count + 1, sizeof(*skip), procscan_compare_pid);
+	pid_count = missing > 0
+			    ? procscan_list_processes(skip, r->child_count + 1,
+						      &pids)
+			    : 0;
+	for (size_t i = 0; i < pid_count && missing > 0; i++) {
+		missing -= scan_process(r, pids[i]);
+	}
+	free(pids);
+	free(skip);
+}
+
+static void *read_all(void *arg)
+{
+	struct readahead *r = arg;
+	pthread_t backends;
+	bool apart;
+
+	if (!procscan_dump_unix(r->port, &r->socks, &r->sock_count)) {
+		r->sock_count = 0;
+	}
+	/* (It takes no signals, as this thread takes none.) */
+	apart = pthread_create(&backends, NULL, read_backends, r) == 0;
+	if (!apart) {
+		read_backends(r);
+	}
+	read_tcp(r);
+	list_wanted(r);
+	find_holders(r);
+	if (apart) {
+		pthread_join(backends, NULL);
+	}
+	return NULL;
+}
+
+struct readahead *readahead_start(int postmaster_pid, int port,
+				  unsigned long own_inode)
+{
+	struct readahead *r = xcalloc(1, sizeof(*r));
+	sigset_t all;
+	sigset_t old;
+	int rc;
+
+	r->joined = true; /* until there is a thread */
+	r->postmaster_pid = postmaster_pid;
+	r->port = port;
+	r->own_inode = own_inode;
+	/* Without the children the holders' pass would look into every
+	 * backend: not worth a thread. */
+	if (postmaster_pid <= 1 ||
+	    !procscan_children(postmaster_pid, &r->children, &r->child_count)) {
+		readahead_free(r);
+		return NULL;
+	}
+	/* Signals stay the main loop's: the thread takes none. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&r->thread, NULL, read_all, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		readahead_free(r);
+		return NULL;
+	}
+	r->joined = false;
+	return r;
+}
+
+bool readahead_is_for(const struct readahead *r, int postmaster_pid,
+		      unsigned long own_inode)
+{
+	return r->postmaster_pid == postmaster_pid && r->own_inode == own_inode;
+}
+
+void readahead_wait(struct readahead *r)
+{
+	if (r != NULL && !r->joined) {
+		pthread_join(r->thread, NULL);
+		r->joined = true;
+	}
+}
+
+bool readahead_unix_peer(const struct readahead *r, int backend_pid,
+			 unsigned long *peer)
+{
+	struct backend_peer key = {.backend_pid = backend_pid};
+	const struct backend_peer *hit = r->peer_count > 0
+						 ? bsearch(&key, r->peers,
+							   r->peer_count,
+							   sizeof(*r->peers),
+							   compare_peer)
+						 : NULL;
+
+	if (hit == NULL) {
+		return false;
+	}
+	*peer = hit->peer;
+	return true;
+}
+
+bool readahead_tcp_inode(const struct readahead *r, int port,
+			 const struct ip_addr *addr, unsigned long *inode)
+{
+	const struct tcp_socket *hit = procscan_find_tcp(r->tcp, r->tcp_count,
+							 port, addr);
+
+	if (hit == NULL) {
+		return false;
+	}
+	*inode = hit->inode;
+	return true;
+}
+
+bool readahead_holder(const struct readahead *r, unsigned long inode, int *pid,
+		      unsigned long long *start_ticks)
+{
+	struct held_socket key = {.inode = inode};
+	const struct held_socket *hit = r->held_count > 0
+						? bsearch(&key, r->held,
+							  r->held_count,
+							  sizeof(*r->held),
+							  compare_held)
+						: NULL;
+
+	if (hit == NULL) {
+		return false;
+	}
+	*pid = hit->pid;
+	*start_ticks = hit->start_ticks;
+	return true;
+}
+
+void readahead_free(struct readahead *r)
+{
+	if (r == NULL) {
+		return;
+	}
+	readahead_wait(r);
+	free(r->children);
+	free(r->socks);
+	free(r->peers);
+	free(r->tcp);
+	free(r->held);
+	free(r);
+}
