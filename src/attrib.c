@@ -491,15 +491,15 @@ static size_t scan_process(struct attributor *a, int pid,
 			   const struct wanted_inode *wanted, size_t count,
 			   struct pending *p)
 {
-	unsigned long *inodes;
+	struct socket_fd *socks;
 	size_t n;
 	size_t found = 0;
 
-	if (procscan_socket_inodes(pid, &inodes, &n) != 0) {
+	if (procscan_socket_fds(pid, &socks, &n) != 0) {
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct wanted_inode key = {.inode = inodes[i]};
+		struct wanted_inode key = {.inode = socks[i].inode};
 		const struct wanted_inode *w = bsearch(&key, wanted, count,
 						       sizeof(*wanted),
 						       compare_wanted);
@@ -508,7 +508,7 @@ static size_t scan_process(struct attributor *a, int pid,
 			found++;
 		}
 	}
-	free(inodes);
+	free(socks);
 	return found;
 }
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
+#include <netinet/tcp.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
@@ -90,7 +91,7 @@ void procscan_load_tcp(const char *path, int server_port,
 
 /* The socket inodes a process holds, through its fd links; 0, or the
  * errno of a process gone (ENOENT) or not ours to read (EACCES). */
-int procscan_socket_inodes(int pid, unsigned long **out, size_t *count)
+int procscan_socket_fds(int pid, struct socket_fd **out, size_t *count)
 {
 	char path[64];
 	size_t cap = 0;
@@ -120,7 +121,8 @@ int procscan_socket_inodes(int pid, unsigned long **out, size_t *count)
 		inode = clientproc_socket_inode(link);
 		if (inode != 0) {
 			xgrow((void **)out, &cap, *count + 1, sizeof(**out));
-			(*out)[(*count)++] = inode;
+			(*out)[(*count)++] = (struct socket_fd){
+				.fd = atoi(e->d_name), .inode = inode};
 		}
 	}
 	closedir(dir);
@@ -131,7 +133,8 @@ static void parse_unix_msg(const struct nlmsghdr *h, int port,
 			   struct unix_sock **out, size_t *count, size_t *cap)
 {
 	const struct unix_diag_msg *m = NLMSG_DATA(h);
-	struct unix_sock sock = {.inode = m->udiag_ino};
+	struct unix_sock sock = {.inode = m->udiag_ino,
+				 .listening = m->udiag_state == TCP_LISTEN};
 	const struct rtattr *attr = (const void *)(m + 1);
 	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*m));
 
@@ -253,6 +256,15 @@ static unsigned long fd_socket(int pid, const char *fd, int *error)
 	}
 	link[len] = '\0';
 	return clientproc_socket_inode(link);
+}
+
+unsigned long procscan_fd_inode(int pid, int fd, int *error)
+{
+	char name[32];
+
+	*error = 0;
+	snprintf(name, sizeof(name), "%d", fd);
+	return fd_socket(pid, name, error);
 }
 
 const struct unix_sock *procscan_backend_socket(int pid,

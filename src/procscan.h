@@ -35,9 +35,16 @@ int procscan_compare_pid(const void *pa, const void *pb);
  * newest (highest pid) first, into *out (the caller frees it). */
 size_t procscan_list_processes(const int *skip, size_t skip_count, int **out);
 
-/* The socket inodes a process holds, through its fd links; 0, or the
- * errno of a process gone (ENOENT) or not ours to read (EACCES). */
-int procscan_socket_inodes(int pid, unsigned long **out, size_t *count);
+/* A socket a process holds, and under which fd. */
+struct socket_fd {
+	int fd;
+	unsigned long inode;
+};
+
+/* The sockets a process holds, through its fd links, into *out (the
+ * caller frees it); 0, or the errno of a process gone (ENOENT) or not
+ * ours to read (EACCES). */
+int procscan_socket_fds(int pid, struct socket_fd **out, size_t *count);
 
 /* The client ends of TCP connections to server_port from a table of
  * /proc/net (tcp or tcp6), appended to *out. */
@@ -57,6 +64,7 @@ struct unix_sock {
 	unsigned long inode;
 	unsigned long peer; /* 0: the other end has closed */
 	bool pg_path;       /* bound to PostgreSQL's socket path */
+	bool listening;     /* the server's own, not a connection */
 };
 
 /*
@@ -69,6 +77,10 @@ bool procscan_dump_unix(int port, struct unix_sock **out, size_t *count);
 /* The socket with that inode among sorted socks; NULL. */
 const struct unix_sock *procscan_find_unix(const struct unix_sock *socks,
 					   size_t count, unsigned long inode);
+
+/* The inode of the socket at fd of pid; 0 when not a socket, or with
+ * *error the errno when it cannot be read. */
+unsigned long procscan_fd_inode(int pid, int fd, int *error);
 
 /*
  * A backend's client socket among its fds: the one socks knows.

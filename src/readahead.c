@@ -69,19 +69,79 @@ static int compare_peer(const void *pa, const void *pb)
 	       (a->backend_pid < b->backend_pid);
 }
 
-/* Each backend's client socket: its fd, then the socket dump's peer. */
+/* The connections of the dump whose backend is worth looking for:
+ * not the server's listening socket, not one whose client has closed
+ * (its backend may be gone already), not pgdrip's own. */
+static size_t connections(const struct readahead *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->sock_count; i++) {
+		const struct unix_sock *sock = &r->socks[i];
+
+		n += !sock->listening && sock->peer != 0 &&
+		     sock->peer != r->own_inode;
+	}
+	return n;
+}
+
+/* The postmaster's child's socket the dump knows, reading all its fds;
+ * *fd_guess learns the fd number backends keep their client socket
+ * under: the found one's, or else the child's highest socket (a TCP
+ * client's backend: the connection is the newest socket it inherited). */
+static const struct unix_sock *list_child(const struct readahead *r, int pid,
+					  int *fd_guess, int *error)
+{
+	struct socket_fd *fds;
+	size_t n;
+	const struct unix_sock *found = NULL;
+	int highest = -1;
+
+	*error = procscan_socket_fds(pid, &fds, &n);
+	for (size_t i = 0; i < n && found == NULL; i++) {
+		found = procscan_find_unix(r->socks, r->sock_count,
+					   fds[i].inode);
+		*fd_guess = found != NULL ? fds[i].fd : *fd_guess;
+		highest = fds[i].fd > highest ? fds[i].fd : highest;
+	}
+	if (found == NULL && *fd_guess < 0) {
+		*fd_guess = highest;
+	}
+	free(fds);
+	return found;
+}
+
+/*
+ * Each backend's client socket, then the socket dump's peer, until
+ * every connection of the dump has its backend: a server with TCP
+ * clients only costs nothing here.  Backends hold their client socket
+ * under one same fd number as a rule: once known, a socket there that
+ * the dump does not know is a TCP client's, and the backend's other fds
+ * are left unread.  A wrong guess costs no more than that: a unix-socket
+ * client's backend missed here is traced after the sample as usual.
+ */
 static void *read_backends(void *arg)
 {
 	struct readahead *r = arg;
 	size_t cap = 0;
+	size_t wanted = connections(r);
 	int fd_guess = -1;
 
-	for (size_t i = 0; i < r->child_count && r->sock_count > 0; i++) {
+	for (size_t i = 0; i < r->child_count && r->peer_count < wanted; i++) {
 		int pid = r->children[i];
-		int error;
-		const struct unix_sock *sock = procscan_backend_socket(
-			pid, r->socks, r->sock_count, &fd_guess, &error);
+		int error = 0;
+		const struct unix_sock *sock = NULL;
+		unsigned long inode = fd_guess >= 0
+					      ? procscan_fd_inode(pid, fd_guess,
+								  &error)
+					      : 0;
 
+		if (inode != 0) {
+			sock = procscan_find_unix(r->socks, r->sock_count,
+						  inode);
+		} else if (error != EACCES && error != EPERM) {
+			sock = list_child(r, pid, &fd_guess, &error);
+		}
 		if (sock != NULL) {
 			xgrow((void **)&r->peers, &cap, r->peer_count + 1,
 			      sizeof(*r->peers));
@@ -137,18 +197,18 @@ static void list_wanted(struct readahead *r)
 /* The wanted sockets pid holds; returns how many had no holder yet. */
 static size_t scan_process(struct readahead *r, int pid)
 {
-	unsigned long *inodes;
+	struct socket_fd *socks;
 	size_t n;
 	size_t found = 0;
 	int ppid;
 	unsigned long long start = 0;
 	bool have_start = false;
 
-	if (procscan_socket_inodes(pid, &inodes, &n) != 0) {
+	if (procscan_socket_fds(pid, &socks, &n) != 0) {
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct held_socket key = {.inode = inodes[i]};
+		struct held_socket key = {.inode = socks[i].inode};
 		struct held_socket *h = bsearch(&key, r->held, r->held_count,
 						sizeof(*r->held), compare_held);
 
@@ -166,7 +226,7 @@ static size_t scan_process(struct readahead *r, int pid)
 			h->start_ticks = start;
 		}
 	}
-	free(inodes);
+	free(socks);
 	return found;
 }
 
