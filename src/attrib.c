@@ -378,7 +378,6 @@ static void find_tcp_inodes(const struct attributor *a,
 {
 	struct tcp_socket *sockets = NULL;
 	size_t count = 0;
-	size_t cap = 0;
 	bool any = false;
 
 	for (size_t i = 0; i < n && !any; i++) {
@@ -388,11 +387,7 @@ static void find_tcp_inodes(const struct attributor *a,
 	if (!any) {
 		return;
 	}
-	procscan_load_tcp("/proc/net/tcp", a->server_port, &sockets, &count,
-			  &cap);
-	procscan_load_tcp("/proc/net/tcp6", a->server_port, &sockets, &count,
-			  &cap);
-	procscan_sort_tcp(sockets, count);
+	procscan_tcp_clients(a->server_port, &sockets, &count);
 	for (size_t i = 0; i < n; i++) {
 		const struct session *s = &sample->sessions[p[i].session];
 		const struct tcp_socket *found;

@@ -46,13 +46,18 @@ struct socket_fd {
  * ours to read (EACCES). */
 int procscan_socket_fds(int pid, struct socket_fd **out, size_t *count);
 
-/* The client ends of TCP connections to server_port from a table of
- * /proc/net (tcp or tcp6), appended to *out. */
-void procscan_load_tcp(const char *path, int server_port,
-		       struct tcp_socket **out, size_t *count, size_t *cap);
+/*
+ * The client ends, on this host, of TCP connections to server_port (v4
+ * and v6) into *out (the caller frees it), sorted for
+ * procscan_find_tcp(): from the kernel's socket diagnostics, which
+ * filter by port, or else /proc/net/tcp{,6}.
+ */
+void procscan_tcp_clients(int server_port, struct tcp_socket **out,
+			  size_t *count);
 
-/* Sorts TCP sockets for procscan_find_tcp(). */
-void procscan_sort_tcp(struct tcp_socket *socks, size_t count);
+/* False when nothing on this host listens on TCP port: no client of a
+ * server here can be on TCP then (true when the kernel will not say). */
+bool procscan_tcp_listening(int port);
 
 /* The socket whose local end is addr:port among sorted socks; NULL. */
 const struct tcp_socket *procscan_find_tcp(const struct tcp_socket *socks,

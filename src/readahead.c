@@ -155,15 +155,13 @@ static void *read_backends(void *arg)
 	return NULL;
 }
 
+/* The TCP clients' ends: none when nothing listens on the port here
+ * (then even a client the sample shows on TCP is traced after it). */
 static void read_tcp(struct readahead *r)
 {
-	size_t cap = 0;
-
-	procscan_load_tcp("/proc/net/tcp", r->port, &r->tcp, &r->tcp_count,
-			  &cap);
-	procscan_load_tcp("/proc/net/tcp6", r->port, &r->tcp, &r->tcp_count,
-			  &cap);
-	procscan_sort_tcp(r->tcp, r->tcp_count);
+	if (procscan_tcp_listening(r->port)) {
+		procscan_tcp_clients(r->port, &r->tcp, &r->tcp_count);
+	}
 }
 
 /* Every client end the kernel named, once, but pgdrip's own. */

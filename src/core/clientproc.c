@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void map_v4(struct ip_addr *out, const uint8_t v4[4])
+void clientproc_addr_v4(struct ip_addr *out, const uint8_t v4[4])
 {
 	memset(out->bytes, 0, 10);
 	out->bytes[10] = 0xFF;
@@ -48,7 +48,7 @@ static bool parse_hex_addr(const char *hex, size_t len, struct ip_addr *out)
 		memcpy(bytes + w * 4, &word, 4);
 	}
 	if (words == 1) {
-		map_v4(out, bytes);
+		clientproc_addr_v4(out, bytes);
 	} else {
 		memcpy(out->bytes, bytes, 16);
 	}
@@ -128,7 +128,7 @@ bool clientproc_parse_addr(const char *text, struct ip_addr *out)
 	uint8_t v4[4];
 
 	if (inet_pton(AF_INET, text, v4) == 1) {
-		map_v4(out, v4);
+		clientproc_addr_v4(out, v4);
 		return true;
 	}
 	return inet_pton(AF_INET6, text, out->bytes) == 1;

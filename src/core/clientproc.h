@@ -34,6 +34,10 @@ bool clientproc_parse_tcp_line(const char *line, struct tcp_socket *out);
 /* "127.0.0.1", "::1", "::ffff:10.0.0.1"; false when not an address. */
 bool clientproc_parse_addr(const char *text, struct ip_addr *out);
 
+/* An IPv4 address (network order) as ::ffff:a.b.c.d, as every address
+ * here is kept. */
+void clientproc_addr_v4(struct ip_addr *out, const uint8_t v4[4]);
+
 /* 127.0.0.0/8 or ::1. */
 bool clientproc_is_loopback(const struct ip_addr *addr);
 
