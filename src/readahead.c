@@ -86,26 +86,21 @@ static size_t connections(const struct readahead *r)
 }
 
 /* The postmaster's child's socket the dump knows, reading all its fds;
- * *fd_guess learns the fd number backends keep their client socket
- * under: the found one's, or else the child's highest socket (a TCP
- * client's backend: the connection is the newest socket it inherited). */
+ * *fd_guess learns the fd number it was found under.  (A child holding
+ * none is no guide: PostgreSQL 14's statistics collector, say, holds a
+ * socket every backend inherits.) */
 static const struct unix_sock *list_child(const struct readahead *r, int pid,
 					  int *fd_guess, int *error)
 {
 	struct socket_fd *fds;
 	size_t n;
 	const struct unix_sock *found = NULL;
-	int highest = -1;
 
 	*error = procscan_socket_fds(pid, &fds, &n);
 	for (size_t i = 0; i < n && found == NULL; i++) {
 		found = procscan_find_unix(r->socks, r->sock_count,
 					   fds[i].inode);
 		*fd_guess = found != NULL ? fds[i].fd : *fd_guess;
-		highest = fds[i].fd > highest ? fds[i].fd : highest;
-	}
-	if (found == NULL && *fd_guess < 0) {
-		*fd_guess = highest;
 	}
 	free(fds);
 	return found;
@@ -115,10 +110,11 @@ static const struct unix_sock *list_child(const struct readahead *r, int pid,
  * Each backend's client socket, then the socket dump's peer, until
  * every connection of the dump has its backend: a server with TCP
  * clients only costs nothing here.  Backends hold their client socket
- * under one same fd number as a rule: once known, a socket there that
- * the dump does not know is a TCP client's, and the backend's other fds
- * are left unread.  A wrong guess costs no more than that: a unix-socket
- * client's backend missed here is traced after the sample as usual.
+ * under one same fd number as a rule: once a unix-socket client's has
+ * shown it, a socket there that the dump does not know is a TCP
+ * client's, and the backend's other fds are left unread.  A backend
+ * that breaks the rule costs no more than that: one missed here is
+ * traced after the sample as usual.
  */
 static void *read_backends(void *arg)
 {
