@@ -69,18 +69,22 @@ static int compare_peer(const void *pa, const void *pb)
 	       (a->backend_pid < b->backend_pid);
 }
 
-/* The connections of the dump whose backend is worth looking for:
- * not the server's listening socket, not one whose client has closed
- * (its backend may be gone already), not pgdrip's own. */
+/* A connection of the dump whose backend is worth looking for: not
+ * the server's listening socket, not one whose client has closed (its
+ * backend may be gone already), not pgdrip's own. */
+static bool is_connection(const struct readahead *r,
+			  const struct unix_sock *sock)
+{
+	return !sock->listening && sock->peer != 0 &&
+	       sock->peer != r->own_inode;
+}
+
 static size_t connections(const struct readahead *r)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < r->sock_count; i++) {
-		const struct unix_sock *sock = &r->socks[i];
-
-		n += !sock->listening && sock->peer != 0 &&
-		     sock->peer != r->own_inode;
+		n += is_connection(r, &r->socks[i]);
 	}
 	return n;
 }
@@ -121,9 +125,10 @@ static void *read_backends(void *arg)
 	struct readahead *r = arg;
 	size_t cap = 0;
 	size_t wanted = connections(r);
+	size_t matched = 0; /* of those: a closing one's backend is no news */
 	int fd_guess = -1;
 
-	for (size_t i = 0; i < r->child_count && r->peer_count < wanted; i++) {
+	for (size_t i = 0; i < r->child_count && matched < wanted; i++) {
 		int pid = r->children[i];
 		int error = 0;
 		const struct unix_sock *sock = NULL;
@@ -143,6 +148,7 @@ static void *read_backends(void *arg)
 			      sizeof(*r->peers));
 			r->peers[r->peer_count++] = (struct backend_peer){
 				.backend_pid = pid, .peer = sock->peer};
+			matched += is_connection(r, sock);
 		} else if (error == EACCES || error == EPERM) {
 			break; /* not ours to read: none of them is */
 		}
@@ -232,7 +238,9 @@ static void find_holders(struct readahead *r)
 	size_t pid_count;
 	size_t missing = r->held_count;
 
-	memcpy(skip, r->children, r->child_count * sizeof(*skip));
+	if (r->child_count > 0) {
+		memcpy(skip, r->children, r->child_count * sizeof(*skip));
+	}
 	skip[r->child_count] = r->postmaster_pid;
 	qsort(skip, r->child_count + 1, sizeof(*skip), procscan_compare_pid);
 	pid_count = missing > 0
