@@ -5,17 +5,17 @@
 
 #include "core/common.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <arpa/inet.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,14 +245,14 @@ const struct unix_sock *procscan_find_unix(const struct unix_sock *socks,
 			 : NULL;
 }
 
-/* The inode of the socket behind /proc/PID/fd/FD; 0 when not one. */
-static unsigned long fd_socket(int pid, const char *fd, int *error)
+unsigned long procscan_fd_inode(int pid, int fd, int *error)
 {
-	char path[300]; /* fd is a file name (NAME_MAX) */
+	char path[64];
 	char link[64];
 	ssize_t len;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, fd);
+	*error = 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
 	len = readlink(path, link, sizeof(link) - 1);
 	if (len <= 0) {
 		*error = errno;
@@ -262,50 +262,29 @@ static unsigned long fd_socket(int pid, const char *fd, int *error)
 	return clientproc_socket_inode(link);
 }
 
-unsigned long procscan_fd_inode(int pid, int fd, int *error)
-{
-	char name[32];
-
-	*error = 0;
-	snprintf(name, sizeof(name), "%d", fd);
-	return fd_socket(pid, name, error);
-}
-
 const struct unix_sock *procscan_backend_socket(int pid,
 						const struct unix_sock *socks,
 						size_t count, int *fd_guess,
 						int *error)
 {
-	char name[32];
 	const struct unix_sock *found = NULL;
-	DIR *dir;
-	struct dirent *e;
+	struct socket_fd *fds;
+	size_t n;
 
-	*error = 0;
 	if (*fd_guess >= 0) {
-		snprintf(name, sizeof(name), "%d", *fd_guess);
 		found = procscan_find_unix(socks, count,
-					   fd_socket(pid, name, error));
-		if (found != NULL || *error == EACCES) {
+					   procscan_fd_inode(pid, *fd_guess,
+							     error));
+		if (found != NULL || *error == EACCES || *error == EPERM) {
 			return found;
 		}
 	}
-	snprintf(name, sizeof(name), "/proc/%d/fd", pid);
-	dir = opendir(name);
-	if (dir == NULL) {
-		*error = errno;
-		return NULL;
+	*error = procscan_socket_fds(pid, &fds, &n);
+	for (size_t i = 0; i < n && found == NULL; i++) {
+		found = procscan_find_unix(socks, count, fds[i].inode);
+		*fd_guess = found != NULL ? fds[i].fd : *fd_guess;
 	}
-	while (found == NULL && (e = readdir(dir)) != NULL) {
-		if (e->d_name[0] != '.') {
-			found = procscan_find_unix(socks, count,
-						   fd_socket(pid, e->d_name,
-							     error));
-			*fd_guess = found != NULL ? atoi(e->d_name) : *fd_guess;
-		}
-	}
-	closedir(dir);
-	*error = 0;
+	free(fds);
 	return found;
 }
 

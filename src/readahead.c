@@ -89,27 +89,6 @@ static size_t connections(const struct readahead *r)
 	return n;
 }
 
-/* The postmaster's child's socket the dump knows, reading all its fds;
- * *fd_guess learns the fd number it was found under.  (A child holding
- * none is no guide: PostgreSQL 14's statistics collector, say, holds a
- * socket every backend inherits.) */
-static const struct unix_sock *list_child(const struct readahead *r, int pid,
-					  int *fd_guess, int *error)
-{
-	struct socket_fd *fds;
-	size_t n;
-	const struct unix_sock *found = NULL;
-
-	*error = procscan_socket_fds(pid, &fds, &n);
-	for (size_t i = 0; i < n && found == NULL; i++) {
-		found = procscan_find_unix(r->socks, r->sock_count,
-					   fds[i].inode);
-		*fd_guess = found != NULL ? fds[i].fd : *fd_guess;
-	}
-	free(fds);
-	return found;
-}
-
 /*
  * Each backend's client socket, then the socket dump's peer, until
  * every connection of the dump has its backend: a server with TCP
@@ -141,7 +120,12 @@ static void *read_backends(void *arg)
 			sock = procscan_find_unix(r->socks, r->sock_count,
 						  inode);
 		} else if (error != EACCES && error != EPERM) {
-			sock = list_child(r, pid, &fd_guess, &error);
+			/* Learns the fd from a unix-socket client's backend
+			 * alone: PostgreSQL 14's statistics collector holds a
+			 * socket every backend inherits. */
+			sock = procscan_backend_socket(pid, r->socks,
+						       r->sock_count, &fd_guess,
+						       &error);
 		}
 		if (sock != NULL) {
 			xgrow((void **)&r->peers, &cap, r->peer_count + 1,

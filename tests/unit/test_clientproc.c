@@ -1,7 +1,8 @@
 /*
  * test_clientproc.c - the /proc text behind client attribution: socket
  * lines as the kernel prints them, stat lines with hostile command
- * names, command lines, fd links and socket paths.
+ * names, command lines, fd links and socket paths, which of two holders
+ * of a socket is named.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -134,6 +135,37 @@ static void test_stat(void **state)
 	assert_false(clientproc_parse_stat("4242 (x) S 1 2 3", &ppid, &start));
 }
 
+/* Two processes holding one socket (a fork after connecting): the
+ * younger is named, the higher pid at one same tick, and anyone over
+ * no holder at all. */
+static void test_holder_wins(void **state)
+{
+	(void)state;
+	assert_true(clientproc_holder_wins(500, 100, 0, 0));
+	assert_true(clientproc_holder_wins(500, 200, 400, 100));
+	assert_false(clientproc_holder_wins(400, 100, 500, 200));
+	assert_true(clientproc_holder_wins(501, 100, 500, 100));
+	assert_false(clientproc_holder_wins(500, 100, 501, 100));
+	/* Age decides over pid order: a wrapped pid space. */
+	assert_true(clientproc_holder_wins(7, 300, 30000, 200));
+}
+
+/* A netlink dump's IPv4 address (network order) as the text reads it. */
+static void test_addr_v4(void **state)
+{
+	static const uint8_t v4[4] = {10, 0, 0, 7};
+	struct ip_addr from_bytes;
+	struct ip_addr from_text;
+
+	(void)state;
+	clientproc_addr_v4(&from_bytes, v4);
+	assert_true(clientproc_parse_addr("10.0.0.7", &from_text));
+	assert_true(clientproc_addr_equal(&from_bytes, &from_text));
+	assert_true(clientproc_parse_addr("::ffff:10.0.0.7", &from_text));
+	assert_true(clientproc_addr_equal(&from_bytes, &from_text));
+	assert_false(clientproc_is_loopback(&from_bytes));
+}
+
 static void test_cmdline(void **state)
 {
 	char out[64];
@@ -191,6 +223,8 @@ int main(void)
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_socket_links),
 		cmocka_unit_test(test_stat),
+		cmocka_unit_test(test_holder_wins),
+		cmocka_unit_test(test_addr_v4),
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_pg_socket_path),
 	};
