@@ -33,6 +33,8 @@ void history_finish(struct history *history)
 			free(history->groups[i].keys[k]);
 		}
 		free(history->groups[i].holder_command);
+		series_free(&history->groups[i].window);
+		series_free(&history->groups[i].run);
 	}
 	free(history->groups);
 	free(history->idle_tx);

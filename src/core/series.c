@@ -3,7 +3,10 @@
  */
 #include "series.h"
 
+#include "common.h"
+
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static uint32_t to_ms(double t_s)
@@ -34,6 +37,16 @@ void series_init_run(struct series *series, double interval_s)
 	series->compacting = true;
 }
 
+void series_free(struct series *series)
+{
+	free(series->slots);
+	series->slots = NULL;
+	series->cap = 0;
+	series->start = 0;
+	series->count = 0;
+	memset(series->gaps, 0, sizeof(series->gaps));
+}
+
 size_t series_count(const struct series *series)
 {
 	return series->count;
@@ -41,7 +54,7 @@ size_t series_count(const struct series *series)
 
 static size_t slot_index(const struct series *series, size_t i)
 {
-	return (series->start + i) % SERIES_CAPACITY;
+	return (series->start + i) % series->cap;
 }
 
 static bool gap_at(const struct series *series, size_t slot)
@@ -108,15 +121,40 @@ static void compact(struct series *series)
 	series->bucket_n = 0;
 }
 
+/* Room for twice the points (up to the capacity), oldest at slot 0. */
+static void grow(struct series *series)
+{
+	size_t cap = series->cap == 0 ? 8 : 2 * series->cap;
+	struct series_slot *slots;
+	uint64_t gaps[SERIES_CAPACITY / 64] = {0};
+
+	cap = cap < SERIES_CAPACITY ? cap : SERIES_CAPACITY;
+	slots = xcalloc(cap, sizeof(*slots));
+	for (size_t i = 0; i < series->count; i++) {
+		size_t from = slot_index(series, i);
+
+		slots[i] = series->slots[from];
+		gaps[i / 64] |= (uint64_t)gap_at(series, from) << (i % 64);
+	}
+	free(series->slots);
+	series->slots = slots;
+	series->cap = cap;
+	series->start = 0;
+	memcpy(series->gaps, gaps, sizeof(gaps));
+}
+
 static void append(struct series *series, double t_s, double value)
 {
 	size_t slot;
 
+	if (series->count == series->cap && series->cap < SERIES_CAPACITY) {
+		grow(series);
+	}
 	if (series->count == SERIES_CAPACITY) {
 		if (series->compacting) {
 			compact(series);
 		} else {
-			series->start = (series->start + 1) % SERIES_CAPACITY;
+			series->start = (series->start + 1) % series->cap;
 			series->count--;
 		}
 	}
@@ -164,7 +202,7 @@ void series_push(struct series *series, double t_s, double value)
 	}
 	while (series->count > 0 &&
 	       oldest_t_s(series) < t_s - series->window_s) {
-		series->start = (series->start + 1) % SERIES_CAPACITY;
+		series->start = (series->start + 1) % series->cap;
 		series->count--;
 	}
 }

@@ -8,6 +8,8 @@
  *   bucket of window/capacity seconds (the mean of its samples) is kept;
  * - a run series keeps the whole run: when full, adjacent points are
  *   merged pairwise and buckets double, so any run fits.
+ * The ring grows to its capacity as points come (a one-shot's 500 groups
+ * need a point or two each, not 8 KiB zeroed): series_free() releases it.
  */
 #ifndef PGDRIP_SERIES_H
 #define PGDRIP_SERIES_H
@@ -33,7 +35,8 @@ struct series_slot {
 };
 
 struct series {
-	struct series_slot slots[SERIES_CAPACITY];
+	struct series_slot *slots;           /* owned; cap of them */
+	size_t cap;                          /* up to SERIES_CAPACITY */
 	uint64_t gaps[SERIES_CAPACITY / 64]; /* one bit per slot */
 	size_t start;                        /* index of the oldest point */
 	size_t count;
@@ -50,6 +53,9 @@ void series_init(struct series *series, double window_s, double interval_s);
 
 /* A run series (see above). */
 void series_init_run(struct series *series, double interval_s);
+
+/* Releases the points; the series is empty (and usable) again. */
+void series_free(struct series *series);
 
 /* Adds a sample at t_s (non-decreasing).  O(1) amortised. */
 void series_push(struct series *series, double t_s, double value);

@@ -28,6 +28,7 @@ static void test_window_evicts_old_points(void **state)
 	for (size_t i = 1; i < series_count(&s); i++) {
 		assert_true(series_at(&s, i).t_s > series_at(&s, i - 1).t_s);
 	}
+	series_free(&s);
 }
 
 static void test_ring_capacity(void **state)
@@ -46,6 +47,7 @@ static void test_ring_capacity(void **state)
 		    9990 - s.bucket_s);
 	assert_true(series_at(&s, 0).t_s >= 10000 - 3600 - s.bucket_s);
 	assert_float_equal(series_at(&s, 3).value, 7, 1e-6);
+	series_free(&s);
 }
 
 static void test_bucket_mean(void **state)
@@ -60,6 +62,7 @@ static void test_bucket_mean(void **state)
 	}
 	assert_int_equal(series_count(&s), 1);
 	assert_float_equal(series_at(&s, 0).value, 3, 1e-6);
+	series_free(&s);
 }
 
 static void test_run_compaction(void **state)
@@ -83,6 +86,7 @@ static void test_run_compaction(void **state)
 	for (size_t i = 1; i < n; i++) {
 		assert_true(series_at(&s, i).t_s > series_at(&s, i - 1).t_s);
 	}
+	series_free(&s);
 }
 
 static void test_gaps(void **state)
@@ -101,6 +105,7 @@ static void test_gaps(void **state)
 	assert_false(series_at(&s, 1).gap);
 	assert_true(series_at(&s, 2).gap);
 	assert_false(series_at(&s, 3).gap);
+	series_free(&s);
 }
 
 static void test_bucket_grid(void **state)
@@ -121,6 +126,7 @@ static void test_bucket_grid(void **state)
 	assert_true(n <= SERIES_CAPACITY);
 	assert_true(series_at(&s, 0).t_s >= 300 - s.bucket_s);
 	assert_float_equal(series_at(&s, n - 1).t_s, 600, s.bucket_s);
+	series_free(&s);
 }
 
 static void test_flat(void **state)
@@ -144,6 +150,7 @@ static void test_flat(void **state)
 	series_push(&s, 30, 5);
 	/* ... and now it is not. */
 	assert_true(series_is_flat(&s));
+	series_free(&s);
 }
 
 static void test_gap_cleared_on_reuse(void **state)
@@ -163,6 +170,7 @@ static void test_gap_cleared_on_reuse(void **state)
 	for (size_t i = 0; i < series_count(&s); i++) {
 		assert_false(series_at(&s, i).gap);
 	}
+	series_free(&s);
 }
 
 static void test_run_keeps_gap(void **state)
@@ -192,6 +200,49 @@ static void test_run_keeps_gap(void **state)
 	}
 	assert_int_equal(gaps, 1);
 	assert_float_equal(series_at(&s, n - 1).value, 0, 1e-6);
+	series_free(&s);
+}
+
+static void test_grows_in_order(void **state)
+{
+	struct series s;
+	size_t n;
+
+	(void)state;
+	/* Sparse points first, so the oldest drop and the ring wraps
+	 * before it must grow; then dense ones, through every growth. */
+	series_init(&s, 100, 1);
+	for (int t = 0; t <= 200; t += 50) {
+		if (t == 150) {
+			series_mark_gap(&s);
+		}
+		series_push(&s, t, t);
+	}
+	assert_int_equal(series_count(&s), 3);
+	for (int t = 201; t <= 299; t++) {
+		series_push(&s, t, t);
+	}
+	n = series_count(&s);
+	assert_int_equal(n, 100);
+	assert_float_equal(series_at(&s, 0).t_s, 200, 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_float_equal(series_at(&s, i).value, 200 + (double)i, 0);
+		assert_false(series_at(&s, i).gap);
+	}
+	series_free(&s);
+	assert_int_equal(series_count(&s), 0);
+	/* Usable again, and a gap set before a growth stays on its point. */
+	series_init(&s, 300, 1);
+	for (int t = 0; t < 40; t++) {
+		if (t == 5 || t == 33) {
+			series_mark_gap(&s);
+		}
+		series_push(&s, t, 1);
+	}
+	for (size_t i = 0; i < series_count(&s); i++) {
+		assert_int_equal(series_at(&s, i).gap, i == 5 || i == 33);
+	}
+	series_free(&s);
 }
 
 int main(void)
@@ -206,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_flat),
 		cmocka_unit_test(test_gap_cleared_on_reuse),
 		cmocka_unit_test(test_run_keeps_gap),
+		cmocka_unit_test(test_grows_in_order),
 	};
 
 	return cmocka_run_group_tests_name("series", tests, NULL, NULL);

@@ -246,12 +246,14 @@ static double run_shape(const struct shape_case *c, uint32_t seed)
 		}
 	}
 	if (c->flag_within_s < 0) {
+		series_free(&s);
 		if (!isnan(first_flag)) {
 			fail_msg("%s (seed %u): flagged at %.0fs", c->name,
 				 seed, first_flag);
 		}
 		return NAN;
 	}
+	series_free(&s);
 	if (isnan(first_flag) || first_flag - c->starts_s > c->flag_within_s) {
 		fail_msg("%s (seed %u): first flagged %.0fs after it started, "
 			 "want within %.0fs",
@@ -320,6 +322,7 @@ static void test_fast_sampling(void **state)
 					first = t;
 				}
 			}
+			series_free(&s);
 			assert_true(first >= starts[j]);
 			assert_true(first - starts[j] <= 15);
 			assert_float_equal(r.slope_per_min, 60, 10);
@@ -349,12 +352,14 @@ static void test_wrap_range(void **state)
 	/* The whole run, drop included, is not a leak. */
 	trend_analyze(&run, &params, &r);
 	assert_false(r.flagged);
+	series_free(&run);
 	/* The same suite closing each connection: 0/1 alternating. */
 	series_init_run(&run, 0.2);
 	for (int i = 0; i <= 50; i++) {
 		series_push(&run, i * 0.2, i % 2);
 	}
 	trend_analyze_range(&run, 0, 10, &params, &r);
+	series_free(&run);
 	assert_false(r.flagged);
 }
 
@@ -382,6 +387,7 @@ static void test_run_end_before_exit_drop(void **state)
 	/* Without a fall, the range end stays. */
 	assert_float_equal(trend_run_end_s(&run, 0, 5.0), 5.0, 1e-9);
 	assert_float_equal(trend_run_end_s(&run, 10, 20), 20, 1e-9);
+	series_free(&run);
 }
 
 static void test_too_little_data(void **state)
@@ -400,6 +406,7 @@ static void test_too_little_data(void **state)
 		series_push(&s, t, t * 10);
 	}
 	trend_analyze(&s, &params, &r);
+	series_free(&s);
 	assert_false(r.flagged);
 	assert_float_equal(r.p_value, 1, 0);
 }
