@@ -74,6 +74,7 @@ struct proc_memo {
 struct pending {
 	size_t session;
 	unsigned long inode; /* the client's socket; 0 not (yet) known */
+	uint32_t uid;        /* the socket's owner; CLIENTPROC_NO_UID */
 	int pid;             /* the process holding it; 0 none found */
 	unsigned long long start_ticks;
 	enum untraced reason; /* when pid stays 0 */
@@ -109,7 +110,8 @@ struct attributor {
 	int *pending_misses;
 	size_t pending_misses_cap;
 	size_t untraced[UNTRACED_COUNT];
-	bool debug; /* PGDRIP_DEBUG=attribution: say how each call went */
+	bool debug;      /* PGDRIP_DEBUG=attribution: say how each call went */
+	size_t fds_read; /* processes whose fds this call read */
 	char remote_example[64];
 };
 
@@ -401,6 +403,7 @@ static void find_tcp_inodes(const struct attributor *a,
 					  &addr);
 		if (found != NULL) {
 			p[i].inode = found->inode;
+			p[i].uid = found->uid;
 			if (p[i].inode == 0) {
 				p[i].reason = UNTRACED_CLOSING;
 			}
@@ -437,6 +440,7 @@ static void find_unix_inodes(struct attributor *a, const struct sample *sample,
 					       &a->backend_fd, &error);
 		if (sock != NULL) {
 			p[i].inode = sock->peer;
+			p[i].uid = sock->peer_uid;
 			if (sock->peer == 0) {
 				p[i].reason = UNTRACED_CLOSING;
 			}
@@ -490,6 +494,7 @@ static size_t scan_process(struct attributor *a, int pid,
 	size_t n;
 	size_t found = 0;
 
+	a->fds_read++;
 	if (procscan_socket_fds(pid, &socks, &n) != 0) {
 		return 0;
 	}
@@ -525,30 +530,53 @@ static void remember_holder(struct attributor *a, int pid)
 	a->holders[0] = pid;
 }
 
+/* The full pass's state, for procscan_visit_owners_first(). */
+struct holder_search {
+	struct attributor *a;
+	const struct wanted_inode *wanted;
+	size_t count;
+	struct pending *p;
+	size_t missing;
+};
+
+static bool look_for_holders(int pid, void *ctx)
+{
+	struct holder_search *h = ctx;
+
+	h->missing -= scan_process(h->a, pid, h->wanted, h->count, h->p);
+	return h->missing > 0;
+}
+
 /*
  * The process holding each wanted socket.  The processes that held
  * sessions before are looked at first: a leaking process keeps leaking,
  * and finding its new sockets there spares a look at every fd of every
- * process.  The full pass skips the server's own backends.
+ * process.  The full pass skips the server's own backends, and looks
+ * first at the processes of the sockets' owners: another server's
+ * thousands of backends on the host are not read before the client.
  */
 static void find_holders(struct attributor *a, const struct sample *sample,
 			 struct pending *p, size_t n)
 {
 	struct wanted_inode *wanted = xcalloc(n + 1, sizeof(*wanted));
+	uint32_t *uids = xcalloc(n + 1, sizeof(*uids));
 	int *skip = xcalloc(sample->session_count + HOLDERS_KEPT + 1,
 			    sizeof(*skip));
 	int *pids = NULL;
 	size_t count = 0;
+	size_t uid_count;
 	size_t skip_count = 0;
 	size_t missing;
 	size_t pid_count = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (p[i].inode != 0 && !p[i].settled) {
+			uids[count] = p[i].uid;
 			wanted[count].inode = p[i].inode;
 			wanted[count++].pending = i;
 		}
 	}
+	uid_count = procscan_uid_set(uids, count);
 	qsort(wanted, count, sizeof(*wanted), compare_wanted);
 	missing = count;
 	for (size_t i = 0; i < a->holder_count && count > 0; i++) {
@@ -570,8 +598,15 @@ static void find_holders(struct attributor *a, const struct sample *sample,
 		}
 		pid_count = procscan_list_processes(skip, skip_count, &pids);
 	}
-	for (size_t i = 0; i < pid_count && missing > 0; i++) {
-		missing -= scan_process(a, pids[i], wanted, count, p);
+	if (missing > 0) {
+		struct holder_search h = {.a = a,
+					  .wanted = wanted,
+					  .count = count,
+					  .p = p,
+					  .missing = missing};
+
+		procscan_visit_owners_first(pids, pid_count, uids, uid_count,
+					    look_for_holders, &h);
 	}
 	for (size_t i = n; i-- > 0;) {
 		if (p[i].pid > 0) {
@@ -580,6 +615,7 @@ static void find_holders(struct attributor *a, const struct sample *sample,
 	}
 	free(pids);
 	free(skip);
+	free(uids);
 	free(wanted);
 }
 
@@ -656,13 +692,14 @@ static bool ahead_socket(const struct readahead *r, const struct sample *sample,
  * its holder (or that it has closed, or that no readable process holds
  * it).  The others are traced as usual. */
 static size_t use_read_ahead(struct attributor *a, const struct sample *sample,
-			     struct pending *p, size_t n)
+			     struct pending *p, size_t n, size_t *fds_read)
 {
 	struct readahead *r = a->ahead;
 	size_t settled = 0;
 
 	a->ahead = NULL; /* one sample's worth */
 	readahead_wait(r);
+	*fds_read = readahead_fds_read(r);
 	for (size_t i = 0; i < n; i++) {
 		unsigned long inode;
 
@@ -816,6 +853,7 @@ void attributor_run(struct attributor *a, struct sample *sample,
 			a->pending_misses[n] = 0;
 			a->pending[n++] =
 				(struct pending){.session = i,
+						 .uid = CLIENTPROC_NO_UID,
 						 .pid = s->client_pid,
 						 .reason = UNTRACED_COUNT};
 		} else if (sample->server.source == SAMPLE_SOURCE_PGBOUNCER &&
@@ -828,18 +866,23 @@ void attributor_run(struct attributor *a, struct sample *sample,
 			give_up(a, add_fresh(fresh, &fresh_count, s), reason);
 		} else {
 			a->pending_misses[n] = old != NULL ? old->misses : 0;
-			a->pending[n++] = (struct pending){
-				.session = i, .reason = UNTRACED_COUNT};
+			a->pending[n++] =
+				(struct pending){.session = i,
+						 .uid = CLIENTPROC_NO_UID,
+						 .reason = UNTRACED_COUNT};
 		}
 	}
 	if (n > 0) {
 		bool read_ahead = a->ahead != NULL;
 		size_t settled = 0;
+		size_t ahead_fds_read = 0;
 		size_t found = 0;
 
 		memo_reset(a, 16);
+		a->fds_read = 0;
 		if (read_ahead) {
-			settled = use_read_ahead(a, sample, a->pending, n);
+			settled = use_read_ahead(a, sample, a->pending, n,
+						 &ahead_fds_read);
 		}
 		find_tcp_inodes(a, sample, a->pending, n);
 		find_unix_inodes(a, sample, a->pending, n);
@@ -856,10 +899,12 @@ void attributor_run(struct attributor *a, struct sample *sample,
 		if (a->debug) {
 			notice_say("debug: attribution: %zu sessions traced, "
 				   "%zu found; %s%zu answered by the "
-				   "read-ahead",
+				   "read-ahead; the fds of %zu processes "
+				   "read (%zu by the read-ahead)",
 				   n, found,
-				   read_ahead ? "" : "no read-ahead, ",
-				   settled);
+				   read_ahead ? "" : "no read-ahead, ", settled,
+				   a->fds_read + ahead_fds_read,
+				   ahead_fds_read);
 		}
 	}
 	readahead_free(a->ahead); /* nothing to trace: not needed */

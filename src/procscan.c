@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -133,12 +134,95 @@ int procscan_socket_fds(int pid, struct socket_fd **out, size_t *count)
 	return 0;
 }
 
-static void parse_unix_msg(const struct nlmsghdr *h, int port,
-			   struct unix_sock **out, size_t *count, size_t *cap)
+static int compare_unix_sock(const void *pa, const void *pb)
+{
+	const struct unix_sock *a = pa;
+	const struct unix_sock *b = pb;
+
+	return (a->inode > b->inode) - (a->inode < b->inode);
+}
+
+static int compare_uid(const void *pa, const void *pb)
+{
+	uint32_t a = *(const uint32_t *)pa;
+	uint32_t b = *(const uint32_t *)pb;
+
+	return (a > b) - (a < b);
+}
+
+size_t procscan_uid_set(uint32_t *uids, size_t count)
+{
+	size_t kept = 0;
+
+	if (count > 1) {
+		qsort(uids, count, sizeof(*uids), compare_uid);
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (uids[i] != CLIENTPROC_NO_UID &&
+		    (kept == 0 || uids[kept - 1] != uids[i])) {
+			uids[kept++] = uids[i];
+		}
+	}
+	return kept;
+}
+
+static bool owned_by(int pid, const uint32_t *uids, size_t uid_count,
+		     bool *gone)
+{
+	char path[32];
+	struct stat st;
+	uint32_t uid;
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	*gone = stat(path, &st) != 0;
+	uid = (uint32_t)st.st_uid;
+	return !*gone && bsearch(&uid, uids, uid_count, sizeof(*uids),
+				 compare_uid) != NULL;
+}
+
+void procscan_visit_owners_first(const int *pids, size_t count,
+				 const uint32_t *uids, size_t uid_count,
+				 bool (*look)(int pid, void *ctx), void *ctx)
+{
+	int *later = uid_count > 0 ? xcalloc(count + 1, sizeof(*later)) : NULL;
+	size_t later_count = 0;
+	bool more = true;
+
+	for (size_t i = 0; i < count && more; i++) {
+		bool gone = false;
+
+		if (uid_count == 0 ||
+		    owned_by(pids[i], uids, uid_count, &gone)) {
+			more = look(pids[i], ctx);
+		} else if (!gone) {
+			later[later_count++] = pids[i];
+		}
+	}
+	for (size_t i = 0; i < later_count && more; i++) {
+		more = look(later[i], ctx);
+	}
+	free(later);
+}
+
+/* A unix socket of the dump: one bound to the server's path is kept;
+ * of the others, only connected ones, for their owner. */
+struct unix_dump {
+	int port;
+	struct unix_sock *kept;
+	size_t kept_count;
+	size_t kept_cap;
+	struct unix_sock *ends; /* .peer_uid: the end's own owner */
+	size_t end_count;
+	size_t end_cap;
+};
+
+static void parse_unix_msg(const struct nlmsghdr *h, struct unix_dump *d)
 {
 	const struct unix_diag_msg *m = NLMSG_DATA(h);
 	struct unix_sock sock = {.inode = m->udiag_ino,
+				 .peer_uid = CLIENTPROC_NO_UID,
 				 .listening = m->udiag_state == TCP_LISTEN};
+	uint32_t uid = CLIENTPROC_NO_UID;
 	const struct rtattr *attr = (const void *)(m + 1);
 	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*m));
 
@@ -149,6 +233,9 @@ static void parse_unix_msg(const struct nlmsghdr *h, int port,
 
 			memcpy(&peer, RTA_DATA(attr), sizeof(peer));
 			sock.peer = peer;
+		} else if (attr->rta_type == UNIX_DIAG_UID &&
+			   RTA_PAYLOAD(attr) >= sizeof(uint32_t)) {
+			memcpy(&uid, RTA_DATA(attr), sizeof(uid));
 		} else if (attr->rta_type == UNIX_DIAG_NAME) {
 			char path[sizeof(((struct sockaddr_un *)0)->sun_path) +
 				  1];
@@ -159,22 +246,40 @@ static void parse_unix_msg(const struct nlmsghdr *h, int port,
 			}
 			memcpy(path, RTA_DATA(attr), n);
 			path[n] = '\0';
-			sock.pg_path = clientproc_is_pg_socket_path(path, port);
+			sock.pg_path = clientproc_is_pg_socket_path(path,
+								    d->port);
 		}
 	}
 	/* A backend's end whose peer is gone (0) is a session closing. */
 	if (sock.pg_path) {
-		xgrow((void **)out, cap, *count + 1, sizeof(**out));
-		(*out)[(*count)++] = sock;
+		xgrow((void **)&d->kept, &d->kept_cap, d->kept_count + 1,
+		      sizeof(*d->kept));
+		d->kept[d->kept_count++] = sock;
+	} else if (sock.peer != 0 && uid != CLIENTPROC_NO_UID) {
+		sock.peer_uid = uid;
+		xgrow((void **)&d->ends, &d->end_cap, d->end_count + 1,
+		      sizeof(*d->ends));
+		d->ends[d->end_count++] = sock;
 	}
 }
 
-static int compare_unix_sock(const void *pa, const void *pb)
+/* Each kept socket's peer's owner, from the peer's own entry. */
+static void name_peer_owners(struct unix_dump *d)
 {
-	const struct unix_sock *a = pa;
-	const struct unix_sock *b = pb;
+	for (size_t i = 0; i < d->end_count; i++) {
+		const struct unix_sock *end = &d->ends[i];
+		struct unix_sock key = {.inode = end->peer};
+		struct unix_sock *backend = d->kept_count > 0
+						    ? bsearch(&key, d->kept,
+							      d->kept_count,
+							      sizeof(*d->kept),
+							      compare_unix_sock)
+						    : NULL;
 
-	return (a->inode > b->inode) - (a->inode < b->inode);
+		if (backend != NULL && backend->peer == end->inode) {
+			backend->peer_uid = end->peer_uid;
+		}
+	}
 }
 
 /*
@@ -194,10 +299,11 @@ bool procscan_dump_unix(int port, struct unix_sock **out, size_t *count)
 		      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
 		.req = {.sdiag_family = AF_UNIX,
 			.udiag_states = ~0U,
-			.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER},
+			.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER |
+				      UDIAG_SHOW_UID},
 	};
 	long buf[32768 / sizeof(long)];
-	size_t cap = 0;
+	struct unix_dump d = {.port = port};
 	bool done = false;
 	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
 			NETLINK_SOCK_DIAG);
@@ -225,13 +331,17 @@ bool procscan_dump_unix(int port, struct unix_sock **out, size_t *count)
 				done = true;
 				break;
 			}
-			parse_unix_msg(h, port, out, count, &cap);
+			parse_unix_msg(h, &d);
 		}
 	}
 	close(fd);
-	if (*count > 1) {
-		qsort(*out, *count, sizeof(**out), compare_unix_sock);
+	if (d.kept_count > 1) {
+		qsort(d.kept, d.kept_count, sizeof(*d.kept), compare_unix_sock);
 	}
+	name_peer_owners(&d);
+	free(d.ends);
+	*out = d.kept;
+	*count = d.kept_count;
 	return done;
 }
 
@@ -309,6 +419,19 @@ static int compare_pid_desc(const void *pa, const void *pb)
  * the younger, the one kept, is met first.  A wrapped pid space only
  * costs the early stop.
  */
+/* Sorted high to low, then newest first (see clientproc.h). */
+static void newest_first(int *pids, size_t n)
+{
+	char text[32];
+	long last;
+
+	if (procscan_read_small("/proc/sys/kernel/ns_last_pid", text,
+				sizeof(text)) > 0 &&
+	    (last = strtol(text, NULL, 10)) > 0) {
+		clientproc_newest_first(pids, n, last);
+	}
+}
+
 size_t procscan_list_processes(const int *skip, size_t skip_count, int **out)
 {
 	DIR *proc = opendir("/proc");
@@ -338,6 +461,7 @@ size_t procscan_list_processes(const int *skip, size_t skip_count, int **out)
 	}
 	if (n > 1) {
 		qsort(*out, n, sizeof(**out), compare_pid_desc);
+		newest_first(*out, n);
 	}
 	return n;
 }
@@ -432,11 +556,13 @@ static void parse_tcp_msg(const struct nlmsghdr *h, struct tcp_socket **out,
 			  size_t *count, size_t *cap)
 {
 	const struct inet_diag_msg *m = NLMSG_DATA(h);
-	struct tcp_socket sock = {.inode = m->idiag_inode};
+	struct tcp_socket sock;
 
 	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m))) {
 		return;
 	}
+	sock = (struct tcp_socket){.inode = m->idiag_inode,
+				   .uid = m->idiag_uid};
 	sock.local_port = ntohs(m->id.idiag_sport);
 	sock.remote_port = ntohs(m->id.idiag_dport);
 	if (m->idiag_family == AF_INET) {

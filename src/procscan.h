@@ -32,8 +32,23 @@ bool procscan_children(int pid, int **out, size_t *count);
 int procscan_compare_pid(const void *pa, const void *pb);
 
 /* The processes /proc lists but this one and those in skip (sorted),
- * newest (highest pid) first, into *out (the caller frees it). */
+ * newest first (by pid, wrapped round the last one given out), into
+ * *out (the caller frees it). */
 size_t procscan_list_processes(const int *skip, size_t skip_count, int **out);
+
+/*
+ * Calls look(pid, ctx) for pids in their order until it returns false,
+ * but those whose owner (the effective uid /proc shows) is one of uids
+ * (sorted) first, the others after: a socket is held by its creator's
+ * user as a rule, and asking a process's owner costs one stat where a
+ * look at its fds costs a readlink each.  With no uids, all in order.
+ */
+void procscan_visit_owners_first(const int *pids, size_t count,
+				 const uint32_t *uids, size_t uid_count,
+				 bool (*look)(int pid, void *ctx), void *ctx);
+
+/* Sorts uids and drops repeats and CLIENTPROC_NO_UID; the count left. */
+size_t procscan_uid_set(uint32_t *uids, size_t count);
 
 /* A socket a process holds, and under which fd. */
 struct socket_fd {
@@ -68,6 +83,7 @@ const struct tcp_socket *procscan_find_tcp(const struct tcp_socket *socks,
 struct unix_sock {
 	unsigned long inode;
 	unsigned long peer; /* 0: the other end has closed */
+	uint32_t peer_uid;  /* the other end's creator; CLIENTPROC_NO_UID */
 	bool pg_path;       /* bound to PostgreSQL's socket path */
 	bool listening;     /* the server's own, not a connection */
 };
@@ -75,7 +91,8 @@ struct unix_sock {
 /*
  * Asks the kernel for every unix socket with its peer and bound name,
  * keeping the ends bound to the path of a server on port, the backends'
- * (sorted by inode).  False when the kernel will not say.
+ * (sorted by inode), with the owner of each one's peer (Linux 5.3 and
+ * later say it).  False when the kernel will not say.
  */
 bool procscan_dump_unix(int port, struct unix_sock **out, size_t *count);
 

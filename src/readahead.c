@@ -50,6 +50,10 @@ struct readahead {
 	size_t tcp_count;
 	struct held_socket *held; /* sorted by inode */
 	size_t held_count;
+	uint32_t *owners; /* of the held sockets, for the holders' pass */
+	size_t owner_count;
+	size_t fds_read; /* processes whose fds the holders' pass read */
+	size_t missing;  /* held sockets no holder is known for yet */
 };
 
 static int compare_held(const void *pa, const void *pb)
@@ -158,12 +162,17 @@ static void list_wanted(struct readahead *r)
 
 	xgrow((void **)&r->held, &cap, r->sock_count + r->tcp_count + 1,
 	      sizeof(*r->held));
+	r->owners = xcalloc(r->sock_count + r->tcp_count + 1,
+			    sizeof(*r->owners));
 	for (size_t i = 0; i < r->sock_count; i++) {
+		r->owners[n] = r->socks[i].peer_uid;
 		r->held[n++].inode = r->socks[i].peer;
 	}
 	for (size_t i = 0; i < r->tcp_count; i++) {
+		r->owners[n] = r->tcp[i].uid;
 		r->held[n++].inode = r->tcp[i].inode;
 	}
+	r->owner_count = procscan_uid_set(r->owners, n);
 	qsort(r->held, n, sizeof(*r->held), compare_held);
 	r->held_count = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -188,6 +197,7 @@ static size_t scan_process(struct readahead *r, int pid)
 	unsigned long long start = 0;
 	bool have_start = false;
 
+	r->fds_read++;
 	if (procscan_socket_fds(pid, &socks, &n) != 0) {
 		return 0;
 	}
@@ -214,7 +224,16 @@ static size_t scan_process(struct readahead *r, int pid)
 	return found;
 }
 
-/* Newest process first, the server's own skipped, until all are held. */
+static bool look_for_holders(int pid, void *ctx)
+{
+	struct readahead *r = ctx;
+
+	r->missing -= scan_process(r, pid);
+	return r->missing > 0;
+}
+
+/* Newest process first, the sockets' owners' before the others', the
+ * server's own skipped, until all are held. */
 static void find_holders(struct readahead *r)
 {
 	int *skip = xcalloc(r->child_count + 2, sizeof(*skip));
@@ -231,8 +250,11 @@ static void find_holders(struct readahead *r)
 			    ? procscan_list_processes(skip, r->child_count + 1,
 						      &pids)
 			    : 0;
-	for (size_t i = 0; i < pid_count && missing > 0; i++) {
-		missing -= scan_process(r, pids[i]);
+	r->missing = missing;
+	if (missing > 0) {
+		procscan_visit_owners_first(pids, pid_count, r->owners,
+					    r->owner_count, look_for_holders,
+					    r);
 	}
 	free(pids);
 	free(skip);
@@ -357,6 +379,11 @@ bool readahead_holder(const struct readahead *r, unsigned long inode, int *pid,
 	return true;
 }
 
+size_t readahead_fds_read(const struct readahead *r)
+{
+	return r->fds_read;
+}
+
 void readahead_free(struct readahead *r)
 {
 	if (r == NULL) {
@@ -368,5 +395,6 @@ void readahead_free(struct readahead *r)
 	free(r->peers);
 	free(r->tcp);
 	free(r->held);
+	free(r->owners);
 	free(r);
 }

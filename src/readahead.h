@@ -52,6 +52,9 @@ bool readahead_tcp_inode(const struct readahead *r, int port,
 bool readahead_holder(const struct readahead *r, unsigned long inode, int *pid,
 		      unsigned long long *start_ticks);
 
+/* How many processes' fds were read looking for the holders. */
+size_t readahead_fds_read(const struct readahead *r);
+
 /* Waits, then frees; NULL is fine. */
 void readahead_free(struct readahead *r);
 

@@ -114,8 +114,16 @@ bool clientproc_parse_tcp_line(const char *line, struct tcp_socket *out)
 	    !parse_endpoint(&p, &out->remote, &out->remote_port)) {
 		return false;
 	}
-	/* st tx:rx tr:when retrnsmt uid timeout, then the inode. */
-	p = skip_fields(p, 6);
+	/* st tx:rx tr:when retrnsmt, the uid, the timeout, the inode. */
+	p = skip_fields(p, 4);
+	if (p == NULL) {
+		return false;
+	}
+	out->uid = (uint32_t)strtoul(p, &end, 10);
+	if (end == p || *end != ' ') {
+		return false;
+	}
+	p = skip_fields(end, 1);
 	if (p == NULL) {
 		return false;
 	}
@@ -162,6 +170,24 @@ unsigned long clientproc_socket_inode(const char *link)
 	link += sizeof(prefix) - 1;
 	inode = strtoul(link, &end, 10);
 	return end != link && end[0] == ']' && end[1] == '\0' ? inode : 0;
+}
+
+void clientproc_newest_first(int *pids, size_t count, long last_pid)
+{
+	size_t older = 0;
+	int *copy;
+
+	while (older < count && pids[older] > last_pid) {
+		older++;
+	}
+	if (older == 0 || older == count) {
+		return;
+	}
+	copy = xcalloc(count, sizeof(*copy));
+	memcpy(copy, pids + older, (count - older) * sizeof(*copy));
+	memcpy(copy + (count - older), pids, older * sizeof(*copy));
+	memcpy(pids, copy, count * sizeof(*pids));
+	free(copy);
 }
 
 bool clientproc_holder_wins(int pid, unsigned long long start_ticks,

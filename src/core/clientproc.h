@@ -20,12 +20,16 @@ struct ip_addr {
 };
 
 /* One socket line of /proc/net/tcp or /proc/net/tcp6. */
+/* A socket's owner when the kernel does not say. */
+#define CLIENTPROC_NO_UID UINT32_MAX
+
 struct tcp_socket {
 	struct ip_addr local;
 	uint16_t local_port;
 	struct ip_addr remote;
 	uint16_t remote_port;
 	unsigned long inode; /* 0 for sockets no process holds (TIME_WAIT) */
+	uint32_t uid;        /* who created it (its holder, as a rule) */
 };
 
 /* False for the header line or anything malformed. */
@@ -50,6 +54,13 @@ unsigned long clientproc_socket_inode(const char *link);
  * of /proc/PID/stat, whose command name may hold spaces and ')'. */
 bool clientproc_parse_stat(const char *text, int *ppid,
 			   unsigned long long *start_ticks);
+
+/* Pids sorted high to low, made newest first: once pids have wrapped
+ * round pid_max, those above last_pid (the last one the kernel gave
+ * out) are older than those at or below it, so those go first.  One
+ * wrap is told apart, which sorting by start time would do for all at
+ * the cost of a read of each /proc/PID/stat. */
+void clientproc_newest_first(int *pids, size_t count, long last_pid);
 
 /* Of two processes holding one socket, true when pid (started at
  * start_ticks) is the one to name rather than other_pid: the younger,

@@ -126,6 +126,49 @@ like "$(command_of pytest-suite "$T_TMP/pytest.json")" "^python3 -m pytest -q -p
 like "$sessions" '^(1[6-9]|2[0-4])$' "...holding the leaked sessions ($sessions)"
 is "$(jq -r '.groups[0].growth.flagged' "$T_TMP/pytest.json")" true "...flagged as a leak"
 
+# Another user's processes, started after the client and holding many
+# fds (another server's backends on the host, say), are looked into
+# after the processes of the sockets' owner: a stat each, not a readlink
+# of each fd, before the client is found.  PGDRIP_DEBUG says how many
+# processes' fds were read, before and after 30 such processes start.
+fds_read() {
+	PGDRIP_DEBUG=attribution "$PGDRIP" --app attr_owner "$@" 2>&1 >/dev/null |
+		sed -n 's/.*the fds of \([0-9]*\) processes read.*/\1/p' | head -n 1
+}
+has_fds() { [ "$(ls "/proc/$1/fd" | wc -l)" -ge "$2" ]; }
+if [ "$(id -u)" -eq 0 ]; then
+	start_workload -d "host=127.0.0.1" idle:-:attr_owner:2 &&
+		owner_pid=$WL_PID || fail "the owner's workload"
+	once_before=$(fds_read --once)
+	watch_before=$(fds_read --duration 1s --interval 200ms)
+	others=()
+	for _ in $(seq 1 30); do
+		setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c '
+import socket, time
+pairs = [socket.socketpair() for _ in range(50)]
+time.sleep(120)
+' >/dev/null 2>&1 &
+		others+=("$!")
+		T_PIDS+=("$!")
+	done
+	for pid in "${others[@]}"; do
+		poll_until 20 has_fds "$pid" 100 || fail "another user's process $pid opened its fds"
+	done
+	once_after=$(fds_read --once)
+	watch_after=$(fds_read --duration 1s --interval 200ms)
+	check "--once reads no other user's process before the client's ($once_before, then $once_after processes)" \
+		test "${once_after:-99}" -lt $((${once_before:-0} + 5))
+	check "the first sample of a watch does not either ($watch_before, then $watch_after)" \
+		test "${watch_after:-99}" -lt $((${watch_before:-0} + 5))
+	"$PGDRIP" --once --format json --app attr_owner >"$T_TMP/owner.json"
+	is "$(held_by attr_owner "$T_TMP/owner.json")" "$owner_pid - 2" \
+		"...and the client is named all the same"
+	kill "${others[@]}" 2>/dev/null
+	stop_workload "$owner_pid"
+else
+	fail "another user's processes need root"
+fi
+
 # A client in another network namespace reaches a server listening on a
 # veth address: to pgdrip it is a remote client, left unnamed.
 if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then

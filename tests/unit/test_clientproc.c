@@ -49,11 +49,13 @@ static void test_tcp_lines(void **state)
 	assert_int_equal(s.local_port, 0xD6A2);
 	assert_int_equal(s.remote_port, 54000);
 	assert_int_equal(s.inode, 5412345);
+	assert_int_equal(s.uid, 0);
 	assert_true(clientproc_parse_tcp_line(tcp_v6, &s));
 	assert_true(clientproc_parse_addr("::1", &loop));
 	assert_true(clientproc_addr_equal(&s.local, &loop));
 	assert_int_equal(s.remote_port, 5432);
 	assert_int_equal(s.inode, 98765);
+	assert_int_equal(s.uid, 106);
 	/* A v4 client of a dual-stack socket compares equal to its v4
 	 * spelling, which is how the server reports it. */
 	assert_true(clientproc_parse_tcp_line(tcp_v6_mapped, &s));
@@ -150,6 +152,32 @@ static void test_holder_wins(void **state)
 	assert_true(clientproc_holder_wins(7, 300, 30000, 200));
 }
 
+/* Pids after a wrap: those at or below the last one given out are the
+ * newest; without a wrap, or with the last pid unknown, no change. */
+static void test_newest_first(void **state)
+{
+	int wrapped[] = {32000, 31000, 900, 40, 7};
+	int plain[] = {900, 40, 7};
+	int one[] = {5};
+
+	(void)state;
+	clientproc_newest_first(wrapped, COUNT(wrapped), 900);
+	assert_int_equal(wrapped[0], 900);
+	assert_int_equal(wrapped[1], 40);
+	assert_int_equal(wrapped[2], 7);
+	assert_int_equal(wrapped[3], 32000);
+	assert_int_equal(wrapped[4], 31000);
+	clientproc_newest_first(plain, COUNT(plain), 1000);
+	assert_int_equal(plain[0], 900);
+	assert_int_equal(plain[2], 7);
+	clientproc_newest_first(plain, COUNT(plain), 1);
+	assert_int_equal(plain[0], 900);
+	assert_int_equal(plain[2], 7);
+	clientproc_newest_first(one, 1, 3);
+	assert_int_equal(one[0], 5);
+	clientproc_newest_first(NULL, 0, 3);
+}
+
 /* A netlink dump's IPv4 address (network order) as the text reads it. */
 static void test_addr_v4(void **state)
 {
@@ -224,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_socket_links),
 		cmocka_unit_test(test_stat),
 		cmocka_unit_test(test_holder_wins),
+		cmocka_unit_test(test_newest_first),
 		cmocka_unit_test(test_addr_v4),
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_pg_socket_path),
