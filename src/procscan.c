@@ -576,61 +576,54 @@ static void parse_tcp_msg(const struct nlmsghdr *h, struct tcp_socket **out,
 	(*out)[(*count)++] = sock;
 }
 
-/*
- * Asks the kernel for the family's TCP sockets in states (a mask of
- * 1 << TCP_*), those whose remote port is dport alone when dport > 0,
- * appending them to *out.  For connections the kernel walks its whole
- * table (about 4 ms for 262,144 buckets here) once, where
- * /proc/net/tcp walks it again for each read; for listening sockets
- * alone it does not walk it.  False when the kernel will not say.
- */
-static bool dump_tcp(int family, unsigned states, int dport,
-		     struct tcp_socket **out, size_t *count, size_t *cap)
+/* "remote port == dport", else past the end: left out. */
+struct dport_filter {
+	struct nlattr attr;
+	struct inet_diag_bc_op op[2];
+};
+
+static struct dport_filter dport_filter(int dport)
 {
-	struct {
-		struct nlmsghdr h;
-		struct inet_diag_req_v2 req;
-		struct nlattr attr;
-		struct inet_diag_bc_op op[2];
-	} msg = {
-		.h = {.nlmsg_type = SOCK_DIAG_BY_FAMILY,
-		      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
-		.req = {.sdiag_family = (uint8_t)family,
-			.sdiag_protocol = IPPROTO_TCP,
-			.idiag_states = states},
-		/* "remote port == dport", else past the end: left out. */
-		.attr = {.nla_len = sizeof(msg.attr) + sizeof(msg.op),
+	struct dport_filter f = {
+		.attr = {.nla_len = sizeof(f),
 			 .nla_type = INET_DIAG_REQ_BYTECODE},
 		.op = {{.code = INET_DIAG_BC_D_EQ,
-			.yes = sizeof(msg.op),
-			.no = sizeof(msg.op) + 4},
+			.yes = sizeof(f.op),
+			.no = sizeof(f.op) + 4},
 		       {.no = (unsigned short)dport}},
 	};
+
+	return f;
+}
+
+/* Sends a dump request of len bytes and appends what comes back; false
+ * when the kernel will not say. */
+static bool run_tcp_dump(const void *msg, size_t len, struct tcp_socket **out,
+			 size_t *count, size_t *cap)
+{
 	long buf[32768 / sizeof(long)];
 	bool done = false;
 	bool failed = false;
 	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
 			NETLINK_SOCK_DIAG);
 
-	msg.h.nlmsg_len = dport > 0 ? sizeof(msg)
-				    : NLMSG_LENGTH(sizeof(msg.req));
 	if (fd < 0) {
 		return false;
 	}
-	if (send(fd, &msg, msg.h.nlmsg_len, 0) != (ssize_t)msg.h.nlmsg_len) {
+	if (send(fd, msg, len, 0) != (ssize_t)len) {
 		close(fd);
 		return false;
 	}
 	while (!done && !failed) {
 		ssize_t got = recv(fd, buf, sizeof(buf), 0);
-		int len = (int)got;
+		int left = (int)got;
 		const struct nlmsghdr *h = (const void *)buf;
 
 		if (got <= 0) {
 			break;
 		}
-		for (; NLMSG_OK(h, len) && !done && !failed;
-		     h = NLMSG_NEXT(h, len)) {
+		for (; NLMSG_OK(h, left) && !done && !failed;
+		     h = NLMSG_NEXT(h, left)) {
 			failed = h->nlmsg_type == NLMSG_ERROR;
 			done = h->nlmsg_type == NLMSG_DONE;
 			if (!done && !failed) {
@@ -640,6 +633,57 @@ static bool dump_tcp(int family, unsigned states, int dport,
 	}
 	close(fd);
 	return done && !failed;
+}
+
+/*
+ * Asks the kernel for the family's TCP sockets in states (a mask of
+ * 1 << TCP_*), those whose remote port is dport alone when dport > 0,
+ * appending them to *out.  For connections the kernel walks its whole
+ * table (2-4 ms for 262,144 buckets here) once, where /proc/net/tcp
+ * walks it again for each read; for listening sockets alone it does not
+ * walk it.  False when the kernel will not say.
+ */
+static bool dump_tcp(int family, unsigned states, int dport,
+		     struct tcp_socket **out, size_t *count, size_t *cap)
+{
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_req_v2 req;
+		struct dport_filter filter;
+	} msg = {
+		.h = {.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
+		.req = {.sdiag_family = (uint8_t)family,
+			.sdiag_protocol = IPPROTO_TCP,
+			.idiag_states = states},
+		.filter = dport_filter(dport),
+	};
+
+	msg.h.nlmsg_len = dport > 0 ? sizeof(msg)
+				    : NLMSG_LENGTH(sizeof(msg.req));
+	return run_tcp_dump(&msg, msg.h.nlmsg_len, out, count, cap);
+}
+
+/* Both families' connections to dport in one walk of the table (IPv4
+ * and IPv6 share it): the older request, TCPDIAG_GETSOCK, still takes
+ * AF_UNSPEC for "any family", where SOCK_DIAG_BY_FAMILY wants one. */
+static bool dump_tcp_any_family(unsigned states, int dport,
+				struct tcp_socket **out, size_t *count,
+				size_t *cap)
+{
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_req req;
+		struct dport_filter filter;
+	} msg = {
+		.h = {.nlmsg_len = sizeof(msg),
+		      .nlmsg_type = TCPDIAG_GETSOCK,
+		      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
+		.req = {.idiag_family = AF_UNSPEC, .idiag_states = states},
+		.filter = dport_filter(dport),
+	};
+
+	return run_tcp_dump(&msg, sizeof(msg), out, count, cap);
 }
 
 void procscan_tcp_clients(int server_port, struct tcp_socket **out,
@@ -653,11 +697,18 @@ void procscan_tcp_clients(int server_port, struct tcp_socket **out,
 	if (server_port <= 0 || server_port > 65535) {
 		return;
 	}
-	if (!dump_tcp(AF_INET, connected, server_port, out, count, &cap) ||
-	    !dump_tcp(AF_INET6, connected, server_port, out, count, &cap)) {
+	if (!dump_tcp_any_family(connected, server_port, out, count, &cap)) {
 		*count = 0;
-		load_tcp("/proc/net/tcp", server_port, out, count, &cap);
-		load_tcp("/proc/net/tcp6", server_port, out, count, &cap);
+		if (!dump_tcp(AF_INET, connected, server_port, out, count,
+			      &cap) ||
+		    !dump_tcp(AF_INET6, connected, server_port, out, count,
+			      &cap)) {
+			*count = 0;
+			load_tcp("/proc/net/tcp", server_port, out, count,
+				 &cap);
+			load_tcp("/proc/net/tcp6", server_port, out, count,
+				 &cap);
+		}
 	}
 	if (*count > 1) {
 		qsort(*out, *count, sizeof(**out), compare_tcp_port);
