@@ -175,9 +175,12 @@ static bool owned_by(int pid, const uint32_t *uids, size_t uid_count,
 
 	snprintf(path, sizeof(path), "/proc/%d", pid);
 	*gone = stat(path, &st) != 0;
+	if (*gone) {
+		return false;
+	}
 	uid = (uint32_t)st.st_uid;
-	return !*gone && bsearch(&uid, uids, uid_count, sizeof(*uids),
-				 compare_uid) != NULL;
+	return bsearch(&uid, uids, uid_count, sizeof(*uids), compare_uid) !=
+	       NULL;
 }
 
 void procscan_visit_owners_first(const int *pids, size_t count,
