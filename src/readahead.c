@@ -169,7 +169,9 @@ static void list_wanted(struct readahead *r)
 		r->held[n++].inode = r->socks[i].peer;
 	}
 	for (size_t i = 0; i < r->tcp_count; i++) {
-		r->owners[n] = r->tcp[i].uid;
+		/* (A closed end lingering has no holder, nor an owner.) */
+		r->owners[n] = r->tcp[i].inode != 0 ? r->tcp[i].uid
+						    : CLIENTPROC_NO_UID;
 		r->held[n++].inode = r->tcp[i].inode;
 	}
 	r->owner_count = procscan_uid_set(r->owners, n);
