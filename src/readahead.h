@@ -24,8 +24,8 @@ struct readahead;
  * Starts reading for the server listening on port, whose postmaster is
  * postmaster_pid (its children are the backends); pgdrip's own socket
  * (its inode, 0: unknown) is no client to look for.  NULL when there is
- * nothing to gain (the kernel does not list a process's children) or no
- * thread to be had.
+ * no thread to be had; when the kernel does not list the postmaster's
+ * children, nothing is read ahead (every answer below is "not read").
  */
 struct readahead *readahead_start(int postmaster_pid, int port,
 				  unsigned long own_inode);
