@@ -4,6 +4,10 @@
 # report piped to head exits quietly.
 . "$(dirname "$0")/lib.sh"
 
+# lines_at_least N FILE: FILE has N lines (a sample each), so a signal
+# comes once there is something to report, however slow the machine.
+lines_at_least() { [ "$(wc -l <"$2" 2>/dev/null || echo 0)" -ge "$1" ]; }
+
 sql "DROP ROLE IF EXISTS s_app; CREATE ROLE s_app LOGIN" >/dev/null
 start_workload idle:s_app:held:3 || fail "workload"
 
@@ -11,7 +15,8 @@ for sig in INT TERM HUP; do
 	"$PGDRIP" --interval 200ms --user s_app --format json --record "$T_TMP/$sig.jsonl" \
 		>"$T_TMP/$sig.json" 2>"$T_TMP/$sig.err" &
 	pid=$!
-	sleep 1.5
+	poll_until 30 lines_at_least 5 "$T_TMP/$sig.jsonl" ||
+		echo "# $sig: fewer than 5 samples in 30 s"
 	kill -"$sig" "$pid"
 	wait "$pid"
 	is "$?" 0 "watch: SIG$sig ends the run with the checks' status"
@@ -21,9 +26,10 @@ for sig in INT TERM HUP; do
 		"watch: SIG$sig: one record line per sample"
 done
 
-"$PGDRIP" --interval 200ms --user s_app --max-per-group 1 >/dev/null 2>"$T_TMP/err" &
+"$PGDRIP" --interval 200ms --user s_app --max-per-group 1 \
+	--record "$T_TMP/breach.jsonl" >/dev/null 2>"$T_TMP/err" &
 pid=$!
-sleep 1
+poll_until 30 lines_at_least 1 "$T_TMP/breach.jsonl"
 kill -INT "$pid"
 wait "$pid"
 is "$?" 1 "watch: a breached check still fails after SIGINT"
