@@ -207,6 +207,49 @@ void procscan_visit_owners_first(const int *pids, size_t count,
 	free(later);
 }
 
+/*
+ * Sends a NETLINK_SOCK_DIAG dump request of len bytes and hands each
+ * message of the answer to each(); false when the kernel will not say
+ * (no such socket, or an error for an answer).
+ */
+static bool sock_diag_dump(const void *msg, size_t len,
+			   void (*each)(const struct nlmsghdr *h, void *ctx),
+			   void *ctx)
+{
+	long buf[32768 / sizeof(long)];
+	bool done = false;
+	bool failed = false;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+			NETLINK_SOCK_DIAG);
+
+	if (fd < 0) {
+		return false;
+	}
+	if (send(fd, msg, len, 0) != (ssize_t)len) {
+		close(fd);
+		return false;
+	}
+	while (!done && !failed) {
+		ssize_t got = recv(fd, buf, sizeof(buf), 0);
+		int left = (int)got;
+		const struct nlmsghdr *h = (const void *)buf;
+
+		if (got <= 0) {
+			break;
+		}
+		for (; NLMSG_OK(h, left) && !done && !failed;
+		     h = NLMSG_NEXT(h, left)) {
+			failed = h->nlmsg_type == NLMSG_ERROR;
+			done = h->nlmsg_type == NLMSG_DONE;
+			if (!done && !failed) {
+				each(h, ctx);
+			}
+		}
+	}
+	close(fd);
+	return done && !failed;
+}
+
 /* A unix socket of the dump: one bound to the server's path is kept;
  * of the others, only connected ones, for their owner. */
 struct unix_dump {
@@ -219,8 +262,9 @@ struct unix_dump {
 	size_t end_cap;
 };
 
-static void parse_unix_msg(const struct nlmsghdr *h, struct unix_dump *d)
+static void parse_unix_msg(const struct nlmsghdr *h, void *ctx)
 {
+	struct unix_dump *d = ctx;
 	const struct unix_diag_msg *m = NLMSG_DATA(h);
 	struct unix_sock sock = {.inode = m->udiag_ino,
 				 .peer_uid = CLIENTPROC_NO_UID,
@@ -305,39 +349,9 @@ bool procscan_dump_unix(int port, struct unix_sock **out, size_t *count)
 			.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER |
 				      UDIAG_SHOW_UID},
 	};
-	long buf[32768 / sizeof(long)];
 	struct unix_dump d = {.port = port};
-	bool done = false;
-	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
-			NETLINK_SOCK_DIAG);
+	bool done = sock_diag_dump(&msg, sizeof(msg), parse_unix_msg, &d);
 
-	*out = NULL;
-	*count = 0;
-	if (fd < 0) {
-		return false;
-	}
-	if (send(fd, &msg, sizeof(msg), 0) != (ssize_t)sizeof(msg)) {
-		close(fd);
-		return false;
-	}
-	while (!done) {
-		ssize_t got = recv(fd, buf, sizeof(buf), 0);
-		int len = (int)got;
-		const struct nlmsghdr *h = (const void *)buf;
-
-		if (got <= 0) {
-			break;
-		}
-		for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_type == NLMSG_DONE ||
-			    h->nlmsg_type == NLMSG_ERROR) {
-				done = true;
-				break;
-			}
-			parse_unix_msg(h, &d);
-		}
-	}
-	close(fd);
 	if (d.kept_count > 1) {
 		qsort(d.kept, d.kept_count, sizeof(*d.kept), compare_unix_sock);
 	}
@@ -414,14 +428,6 @@ static int compare_pid_desc(const void *pa, const void *pb)
 	return procscan_compare_pid(pb, pa);
 }
 
-/*
- * The processes /proc lists but those in skip (sorted), newest first:
- * a database's clients are younger than the machine's daemons as a
- * rule, so a full pass that stops once every socket has its holder
- * reads few of them; and of two processes sharing a socket (a fork)
- * the younger, the one kept, is met first.  A wrapped pid space only
- * costs the early stop.
- */
 /* Sorted high to low, then newest first (see clientproc.h). */
 static void newest_first(int *pids, size_t n)
 {
@@ -434,6 +440,16 @@ static void newest_first(int *pids, size_t n)
 		clientproc_newest_first(pids, n, last);
 	}
 }
+
+/*
+ * The processes /proc lists but those in skip (sorted), newest first:
+ * a database's clients are younger than the machine's daemons as a
+ * rule, so a full pass that stops once every socket has its holder
+ * reads few of them; and of two processes sharing a socket (a fork)
+ * the younger, the one kept, is met first.  Pids wrapped once round
+ * pid_max keep that order (newest_first()); more wraps only cost the
+ * early stop.
+ */
 
 size_t procscan_list_processes(const int *skip, size_t skip_count, int **out)
 {
@@ -554,10 +570,17 @@ const struct tcp_socket *procscan_find_tcp(const struct tcp_socket *socks,
 	return NULL;
 }
 
-/* One message of a TCP socket dump, appended to *out. */
-static void parse_tcp_msg(const struct nlmsghdr *h, struct tcp_socket **out,
-			  size_t *count, size_t *cap)
+/* What a TCP dump appends to. */
+struct tcp_dump {
+	struct tcp_socket **out;
+	size_t *count;
+	size_t *cap;
+};
+
+/* One message of a TCP socket dump, appended. */
+static void parse_tcp_msg(const struct nlmsghdr *h, void *ctx)
 {
+	struct tcp_dump *d = ctx;
 	const struct inet_diag_msg *m = NLMSG_DATA(h);
 	struct tcp_socket sock;
 
@@ -575,8 +598,8 @@ static void parse_tcp_msg(const struct nlmsghdr *h, struct tcp_socket **out,
 		memcpy(sock.local.bytes, m->id.idiag_src, 16);
 		memcpy(sock.remote.bytes, m->id.idiag_dst, 16);
 	}
-	xgrow((void **)out, cap, *count + 1, sizeof(**out));
-	(*out)[(*count)++] = sock;
+	xgrow((void **)d->out, d->cap, *d->count + 1, sizeof(**d->out));
+	(*d->out)[(*d->count)++] = sock;
 }
 
 /* "remote port == dport", else past the end: left out. */
@@ -599,43 +622,12 @@ static struct dport_filter dport_filter(int dport)
 	return f;
 }
 
-/* Sends a dump request of len bytes and appends what comes back; false
- * when the kernel will not say. */
 static bool run_tcp_dump(const void *msg, size_t len, struct tcp_socket **out,
 			 size_t *count, size_t *cap)
 {
-	long buf[32768 / sizeof(long)];
-	bool done = false;
-	bool failed = false;
-	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
-			NETLINK_SOCK_DIAG);
+	struct tcp_dump d = {.out = out, .count = count, .cap = cap};
 
-	if (fd < 0) {
-		return false;
-	}
-	if (send(fd, msg, len, 0) != (ssize_t)len) {
-		close(fd);
-		return false;
-	}
-	while (!done && !failed) {
-		ssize_t got = recv(fd, buf, sizeof(buf), 0);
-		int left = (int)got;
-		const struct nlmsghdr *h = (const void *)buf;
-
-		if (got <= 0) {
-			break;
-		}
-		for (; NLMSG_OK(h, left) && !done && !failed;
-		     h = NLMSG_NEXT(h, left)) {
-			failed = h->nlmsg_type == NLMSG_ERROR;
-			done = h->nlmsg_type == NLMSG_DONE;
-			if (!done && !failed) {
-				parse_tcp_msg(h, out, count, cap);
-			}
-		}
-	}
-	close(fd);
-	return done && !failed;
+	return sock_diag_dump(msg, len, parse_tcp_msg, &d);
 }
 
 /*

@@ -238,26 +238,23 @@ static bool look_for_holders(int pid, void *ctx)
  * server's own skipped, until all are held. */
 static void find_holders(struct readahead *r)
 {
-	int *skip = xcalloc(r->child_count + 2, sizeof(*skip));
+	int *skip;
 	int *pids = NULL;
 	size_t pid_count;
-	size_t missing = r->held_count;
 
+	r->missing = r->held_count;
+	if (r->missing == 0) {
+		return;
+	}
+	skip = xcalloc(r->child_count + 2, sizeof(*skip));
 	if (r->child_count > 0) {
 		memcpy(skip, r->children, r->child_count * sizeof(*skip));
 	}
 	skip[r->child_count] = r->postmaster_pid;
 	qsort(skip, r->child_count + 1, sizeof(*skip), procscan_compare_pid);
-	pid_count = missing > 0
-			    ? procscan_list_processes(skip, r->child_count + 1,
-						      &pids)
-			    : 0;
-	r->missing = missing;
-	if (missing > 0) {
-		procscan_visit_owners_first(pids, pid_count, r->owners,
-					    r->owner_count, look_for_holders,
-					    r);
-	}
+	pid_count = procscan_list_processes(skip, r->child_count + 1, &pids);
+	procscan_visit_owners_first(pids, pid_count, r->owners, r->owner_count,
+				    look_for_holders, r);
 	free(pids);
 	free(skip);
 }
