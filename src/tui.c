@@ -7,6 +7,7 @@
 #include "tui.h"
 
 #include "core/match.h"
+#include "core/report_judge.h"
 #include "core/report_pooler.h"
 #include "core/text.h"
 #include "core/units.h"
@@ -304,31 +305,24 @@ static void sparkline(char *buf, size_t size, const struct report_group *g,
 	}
 }
 
+/* The report's flag words (report_judge.h), LEAK with the time to the
+ * nearest limit when there is one. */
 static void flags_of(char *buf, size_t size, const struct report_group *g)
 {
 	char when[32];
+	size_t len;
 
 	buf[0] = '\0';
-	if (g->flagged) {
-		if (isfinite(g->forecast_s)) {
-			units_format_duration(when, sizeof(when),
-					      g->forecast_s);
-			snprintf(buf, size, "LEAK full in %s ", when);
-		} else {
-			snprintf(buf, size, "LEAK ");
-		}
+	if ((g->flags & REPORT_FLAG_LEAK) && isfinite(g->forecast_s)) {
+		units_format_duration(when, sizeof(when), g->forecast_s);
+		snprintf(buf, size, "%s full in %s ",
+			 report_judge_flag_word(REPORT_FLAG_LEAK), when);
 	}
-	if (g->states[SESSION_STATE_IDLE_TX] +
-		    g->states[SESSION_STATE_IDLE_TX_ABORTED] >
-	    0) {
-		strncat(buf, "IDLE-TX ", size - strlen(buf) - 1);
-	}
-	if (g->role_usage_pct >= 80 || g->db_usage_pct >= 80) {
-		strncat(buf, "NEAR-LIMIT ", size - strlen(buf) - 1);
-	}
-	if (g->states[SESSION_STATE_WAITING] > 0) {
-		strncat(buf, "WAITING", size - strlen(buf) - 1);
-	}
+	len = strlen(buf);
+	(void)report_judge_flags_text(
+		buf[0] != '\0' ? g->flags & ~(unsigned)REPORT_FLAG_LEAK
+			       : g->flags,
+		buf + len, size - len);
 }
 
 static void draw_header(const struct tui_view *v)
@@ -375,7 +369,7 @@ static void draw_header(const struct tui_view *v)
 	}
 	move(2, 0);
 	clrtoeol();
-	if (ui.color && r->usage_pct >= 80) {
+	if (ui.color && r->near_limit) {
 		attron(COLOR_PAIR(PAIR_WARN));
 	}
 	put_cell(line, COLS - 1, false);
@@ -702,7 +696,8 @@ static void draw_detail(const struct tui_view *v, int top, int height,
 
 static void draw_help(void)
 {
-	static const char *const lines[] = {
+	char near[64];
+	const char *const lines[] = {
 		"q        quit (the report follows)",
 		"j k, arrows  select a group",
 		"Enter    show or hide the sessions of the selected group",
@@ -716,9 +711,14 @@ static void draw_help(void)
 		"+ -      sample less or more often",
 		"?        this help",
 		"",
-		"LEAK: steady growth (with the time to the nearest limit);",
-		"IDLE-TX: sessions idle in a transaction; NEAR-LIMIT: >= 80%.",
+		"LEAK: sessions left unused while others open (and the time",
+		"to the nearest limit); IDLE-TX: sessions idle in a",
+		near,
 	};
+
+	snprintf(near, sizeof(near),
+		 "transaction; NEAR-LIMIT: a limit used %.0f%% or more.",
+		 REPORT_NEAR_LIMIT_PCT);
 
 	for (size_t i = 0; i < PGD_ARRAY_LEN(lines); i++) {
 		put_text(4 + (int)i, lines[i]);

@@ -6,6 +6,7 @@
 #include "report.h"
 
 #include "mask.h"
+#include "report_judge.h"
 #include "report_sessions.h"
 #include "report_pooler.h"
 
@@ -354,7 +355,9 @@ static void build_group(struct report *report, struct report_group *g,
 					  &h->run, in->command_started_s, end_s,
 					  &in->history->trend_params)
 				: NAN;
-		g->leaked = h->last > h->baseline ? h->last - h->baseline : 0;
+		g->open_after = h->last > h->baseline ? h->last - h->baseline
+						      : 0;
+		g->leaked = g->open_after;
 	}
 	role = find_limit(report, LIMIT_KIND_ROLE, g->keys[GROUP_KEY_USER]);
 	db = find_limit(report, LIMIT_KIND_DATABASE, g->keys[GROUP_KEY_DB]);
@@ -932,6 +935,7 @@ void report_build(struct report *report, const struct report_input *in)
 		}
 	}
 	build_groups(report, in);
+	report_judge(report);
 	build_warnings(report);
 	run_checks(report, in->thresholds);
 	report->exit_code = check_exit_status(&report->checks,

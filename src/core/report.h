@@ -47,6 +47,7 @@ struct report_limit {
 	int limit;
 	int used;
 	double usage_pct; /* 100 when limit is 0 and used > 0 */
+	bool near_limit;  /* report_judge(): usage_pct past the rule */
 };
 
 /* The local process at the client end of sessions; pid 0 when none was
@@ -94,7 +95,12 @@ struct report_group {
 	int baseline;
 	int peak;
 	int minimum;
-	int leaked; /* connections - baseline when positive (wrap mode) */
+	/* Wrap mode: the sessions the command left unused (closed since or
+	 * not: they may all close as it exits); 0 otherwise. */
+	int leaked;
+	/* Wrap mode: connections - baseline when positive, what is still
+	 * open at the end; 0 otherwise. */
+	int open_after;
 	int states[SESSION_STATE_COUNT];
 	double oldest_idle_tx_s; /* NAN none */
 	double oldest_xact_s;
@@ -130,6 +136,8 @@ struct report_group {
 	const char *verdict; /* "ok", "leaking", "stuck" */
 	bool by_sessions;    /* false: it rests on the count alone */
 	struct group_sessions sessions;
+	/* REPORT_FLAG_* (report_judge.h): what every renderer shows. */
+	unsigned flags;
 	struct report_evidence *evidence; /* in the arena; oldest use first */
 	size_t evidence_count; /* listed, at most REPORT_EVIDENCE_MAX */
 	int evidence_total;    /* of which there are in all */
@@ -259,6 +267,7 @@ struct report {
 	int total;          /* client sessions passing the filter */
 	int total_all;      /* every client session */
 	double usage_pct;   /* total_all / usable */
+	bool near_limit;    /* report_judge(): usage_pct past the rule */
 	int unknown_states; /* sessions whose state the server hid */
 	/* Sessions the server ever had (pg_stat_database, PostgreSQL 14 on)
 	 * and how many it opened a minute over the run: the exact churn,

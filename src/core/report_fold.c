@@ -5,6 +5,8 @@
  */
 #include "report_fold.h"
 
+#include "report_judge.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -92,6 +94,7 @@ static void other_add(struct report_group *o, const struct report_group *g)
 	o->peak += g->peak;
 	o->minimum += g->minimum;
 	o->leaked += g->leaked;
+	o->open_after += g->open_after;
 	for (int s = 0; s < SESSION_STATE_COUNT; s++) {
 		o->states[s] += g->states[s];
 	}
@@ -163,6 +166,8 @@ size_t report_fold(struct report *report, size_t max_groups)
 	if (report->group_count > max_groups) {
 		folded = report->group_count - max_groups;
 		fold_groups(report, max_groups);
+		/* The sum's flags are its own (a role's usage it lacks). */
+		report_judge(report);
 		report_add_warning(
 			report,
 			"%zu groups past --max-groups %zu are summed "

@@ -5,6 +5,7 @@
 #include "report_json.h"
 
 #include "json.h"
+#include "report_judge.h"
 #include "report_pooler.h"
 
 #include <math.h>
@@ -108,12 +109,31 @@ static void write_forecast(struct json_writer *w, const struct report_group *g)
 	json_end_object(w);
 }
 
+/* The group's flags as the text report and the live view word them. */
+static void write_flags(struct json_writer *w, unsigned flags)
+{
+	json_key(w, "flags");
+	json_begin_array(w);
+	/* The bits run in the words' order. */
+	for (unsigned bit = 1; bit <= REPORT_FLAG_LAST; bit <<= 1) {
+		if (flags & bit) {
+			json_string(w, report_judge_flag_word(
+					       (enum report_flag)bit));
+		}
+	}
+	json_end_array(w);
+}
+
 static void write_growth(struct json_writer *w, const struct report_group *g)
 {
 	json_key(w, "growth");
 	json_begin_object(w);
+	/* The group's verdict (verdict.flagged), kept under its old key:
+	 * the count's own trend is trend_flagged. */
 	json_key(w, "flagged");
 	json_bool(w, g->flagged);
+	json_key(w, "trend_flagged");
+	json_bool(w, g->trend.flagged);
 	json_key(w, "slope_per_min");
 	json_double(w, g->trend.slope_per_min, 2);
 	json_key(w, "net_growth");
@@ -315,7 +335,10 @@ static void write_group(struct json_writer *w, const struct report *r,
 	json_int(w, g->minimum);
 	json_key(w, "leaked");
 	json_int(w, g->leaked);
+	json_key(w, "open_after");
+	json_int(w, g->open_after);
 	write_states(w, g->states);
+	write_flags(w, g->flags);
 	json_key(w, "oldest_idle_tx_s");
 	json_double(w, g->oldest_idle_tx_s, 1);
 	write_growth(w, g);
@@ -383,6 +406,8 @@ static void write_limits(struct json_writer *w, const struct report *r)
 		json_int(w, l->used);
 		json_key(w, "usage_pct");
 		json_double(w, l->usage_pct, 1);
+		json_key(w, "near_limit");
+		json_bool(w, l->near_limit);
 		json_end_object(w);
 	}
 	json_end_array(w);
@@ -624,6 +649,8 @@ static void write_report(struct json_writer *w, const struct report *r,
 	json_int(w, r->total);
 	json_key(w, "usage_pct");
 	json_double(w, r->usage_pct, 1);
+	json_key(w, "near_limit");
+	json_bool(w, r->near_limit);
 	json_key(w, "all_connections");
 	json_int(w, r->total_all);
 	json_key(w, "unknown_state");

@@ -6,6 +6,7 @@
  */
 #include "report_text.h"
 
+#include "report_judge.h"
 #include "report_pooler.h"
 #include "units.h"
 
@@ -54,28 +55,11 @@ struct layout {
 	int flags_width;
 };
 
-/* The words in a group's FLAGS cell; they read without colour too. */
+/* The words in a group's FLAGS cell (report_judge.h); they read
+ * without colour too. */
 static void group_flags(const struct report_group *g, char *buf, size_t len)
 {
-	buf[0] = '\0';
-	if (g->flagged) {
-		snprintf(buf + strlen(buf), len - strlen(buf), "LEAK ");
-	}
-	if (g->states[SESSION_STATE_IDLE_TX] +
-		    g->states[SESSION_STATE_IDLE_TX_ABORTED] >
-	    0) {
-		snprintf(buf + strlen(buf), len - strlen(buf), "IDLE-TX ");
-	}
-	if (g->role_usage_pct >= 80 || g->db_usage_pct >= 80) {
-		snprintf(buf + strlen(buf), len - strlen(buf), "NEAR-LIMIT ");
-	}
-	if (g->states[SESSION_STATE_WAITING] > 0) {
-		/* A pooler's clients queued for a server. */
-		snprintf(buf + strlen(buf), len - strlen(buf), "WAITING ");
-	}
-	if (buf[0] != '\0') {
-		buf[strlen(buf) - 1] = '\0';
-	}
+	(void)report_judge_flags_text(g->flags, buf, len);
 }
 
 /* Columns of s once sanitized; an escape takes up to 4 per byte. */
@@ -518,16 +502,36 @@ static void write_session_verdict(FILE *out, const struct report *r,
 	}
 }
 
-/* The count's second opinion: the slope and the forecast. */
+/* A trend needs two samples over some time: --once's one sample has
+ * none to show ("+0.0/min over 0ms" said nothing). */
+static bool trend_known(const struct report_group *g)
+{
+	return g->trend.points >= 2 && g->trend.span_s > 0;
+}
+
+/*
+ * The count's second opinion, apart from the verdict: the slope, whether
+ * the detector sees a steady trend in it (its confidence only then: a
+ * verdict resting on sessions never sits beside "confidence 0%"), and
+ * the forecast.  The slope times the span is left to the JSON
+ * (net_growth): an estimate that can pass the count itself.
+ */
 static void write_trend(FILE *out, const struct report_group *g,
 			const struct text_style *st)
 {
 	char span[32];
 
 	units_format_duration(span, sizeof(span), g->trend.span_s);
-	fprintf(out, "%+.1f/min over %s, +%.0f connections, confidence %.1f%%",
-		g->trend.slope_per_min, span, g->trend.net_growth,
-		100 * g->trend.confidence);
+	if (g->trend.flagged) {
+		fprintf(out,
+			"growth %+.1f/min over %s, a steady trend "
+			"(confidence %.1f%%)",
+			g->trend.slope_per_min, span,
+			100 * g->trend.confidence);
+	} else {
+		fprintf(out, "count %+.1f/min over %s, no steady trend",
+			g->trend.slope_per_min, span);
+	}
 	if (isfinite(g->forecast_s)) {
 		char lim[300];
 		char when[32];
@@ -626,13 +630,16 @@ static void write_leaks(FILE *out, const struct report *r,
 		fprintf(out, "  %s: ", name);
 		if (g->by_sessions) {
 			write_session_verdict(out, r, g);
-			fputs("\n    growth ", out);
+			if (trend_known(g)) {
+				fputs("\n    ", out);
+				write_trend(out, g, st);
+			}
 		} else {
 			fputs("(by its count alone: the server hides its "
 			      "sessions' times) ",
 			      out);
+			write_trend(out, g, st);
 		}
-		write_trend(out, g, st);
 		fputc('\n', out);
 		write_holder(out, g, st);
 		write_evidence(out, r, g, st);
@@ -648,7 +655,9 @@ static void write_leftovers(FILE *out, const struct report *r,
 		const struct report_group *g = &r->groups[i];
 		char label[500];
 
-		if (g->leaked <= 0) {
+		/* Not leaked (left unused, closed or not, in Leaks above):
+		 * what is open at the end, as the CONN column shows. */
+		if (g->open_after <= 0) {
 			continue;
 		}
 		if (!any) {
@@ -658,8 +667,8 @@ static void write_leftovers(FILE *out, const struct report *r,
 		report_group_label(r, g, label, sizeof(label));
 		fputs("  ", out);
 		text_write_cut(out, label, room_after(st, 40, 20), st->utf8);
-		fprintf(out, ": %d more than the %d before it ran\n", g->leaked,
-			g->baseline);
+		fprintf(out, ": %d more than the %d before it ran\n",
+			g->open_after, g->baseline);
 		write_holder(out, g, st);
 	}
 }
@@ -769,7 +778,7 @@ enum { LIMITS_ALL_UP_TO = 8 };
 static bool limit_shown(const struct report_limit *l, bool all)
 {
 	return all || l->kind == LIMIT_KIND_SERVER ||
-	       l->kind == LIMIT_KIND_CLIENTS || l->usage_pct >= 80;
+	       l->kind == LIMIT_KIND_CLIENTS || l->near_limit;
 }
 
 static const char *limit_label(const struct report_limit *l)
@@ -831,10 +840,11 @@ static void write_limits(FILE *out, const struct report *r,
 		text_write_cell(out, limit_label(l), name_width, false,
 				st->utf8);
 		fprintf(out, " %5d/%-5d %5.1f%%%s\n", l->used, l->limit,
-			l->usage_pct, l->usage_pct >= 80 ? "  NEAR-LIMIT" : "");
+			l->usage_pct, l->near_limit ? "  NEAR-LIMIT" : "");
 	}
 	if (hidden > 0) {
-		fprintf(out, "  (%zu more below 80%%)\n", hidden);
+		fprintf(out, "  (%zu more below %.0f%%)\n", hidden,
+			REPORT_NEAR_LIMIT_PCT);
 	}
 }
 

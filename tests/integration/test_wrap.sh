@@ -28,6 +28,19 @@ is "$(jq -r "$g | .growth.forecast.limit_kind" "$T_TMP/leak.json")" role "foreca
 is "$(jq -r .pgdrip.mode "$T_TMP/leak.json")" wrap "mode wrap"
 is "$(jq -r .command.status "$T_TMP/leak.json")" 0 "the command's status is reported"
 
+is "$(jq "$g | .open_after" "$T_TMP/leak.json")" 0 "...and none open after it (open_after), as CONN says"
+
+# The text report says each fact once: the sessions left unused, not
+# "still open after the command" for sessions all closed at exit.
+"$PGDRIP" --fail-on-growth --interval 200ms --settle 2s -o "$T_TMP/leak.txt" \
+	-- "$WORKLOAD" suite:w_tests:suitet:15:250:leak 2>/dev/null >/dev/null
+is "$?" 1 "the same leak, reported as text, fails"
+like "$(cat "$T_TMP/leak.txt")" "the command left [0-9]+ sessions unused" "...naming the sessions left unused"
+check "...and none still open (all closed at exit)" \
+	sh -c "! grep -q 'Still open after the command' '$T_TMP/leak.txt'"
+check "...no slope-times-span estimate beside the count" \
+	sh -c "! grep -q 'connections, confidence' '$T_TMP/leak.txt'"
+
 "$PGDRIP" --fail-on-growth --interval 200ms --settle 2s -o "$T_TMP/clean.txt" \
 	-- "$WORKLOAD" suite:w_tests:suite:25:250:close 2>"$T_TMP/err" >/dev/null
 is "$?" 0 "the same suite closing its connections passes"

@@ -4,6 +4,8 @@
  */
 #include "support.h"
 
+#include "report_judge.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,6 +265,7 @@ void support_build_report(struct report *r, const char *name)
 	g->trend.p_value = 0.001;
 	g->trend.confidence = 0.999;
 	g->trend.span_s = 28;
+	g->trend.points = 29;
 	g->first_flagged_s = 7;
 	g->forecast_s = 250;
 	g->forecast_kind = LIMIT_KIND_ROLE;
@@ -351,6 +354,8 @@ void support_build_report(struct report *r, const char *name)
 	check_list_add(&r->checks, "max-per-group", where, 10, 30, false);
 	check_list_add(&r->checks, "max-total", "total", 100, 42, true);
 	r->exit_code = 1;
+	/* The flags and near-limits, as report_build() decides them. */
+	report_judge(r);
 }
 
 const size_t support_hostile_count = sizeof(support_hostile) /

@@ -91,7 +91,8 @@ static const char *const expected[] = {
 	"\"interval_s\": 1",
 	"\"window_s\": 300",
 	"\"total\": {\n    \"connections\": 42,\n    \"usage_pct\": 43.3,\n"
-	"    \"all_connections\": 42,\n    \"unknown_state\": 0,\n"
+	"    \"near_limit\": false,\n    \"all_connections\": 42,\n    "
+	"\"unknown_state\": 0,\n"
 	"    \"sessions_opened_total\": 120,\n"
 	"    \"sessions_opened_per_min\": 12\n  }",
 	"\"verdict\": {\n        \"state\": \"leaking\",\n"
@@ -132,6 +133,7 @@ static const char *const expected[] = {
 	"        \"unknown\": 0\n      }",
 	"\"oldest_idle_tx_s\": null",
 	"\"growth\": {\n        \"flagged\": true,\n"
+	"        \"trend_flagged\": true,\n"
 	"        \"slope_per_min\": 60,\n        \"net_growth\": 28,\n"
 	"        \"confidence\": 0.999,\n        \"first_flagged_s\": 7,\n"
 	"        \"forecast\": {\n          \"seconds\": 250,\n"
@@ -141,7 +143,9 @@ static const char *const expected[] = {
 	"\"limit\": {\n        \"role\": 40,\n"
 	"        \"role_usage_pct\": 75,\n        \"database\": null,\n"
 	"        \"database_usage_pct\": null\n      }",
-	"\"flagged\": false,\n        \"slope_per_min\": 0,",
+	"\"flagged\": false,\n        \"trend_flagged\": false,\n"
+	"        \"slope_per_min\": 0,",
+	"\"flags\": [\n        \"LEAK\",\n        \"IDLE-TX\"\n      ]",
 	"\"forecast\": null",
 	"\"role\": null",
 	"\"idle_in_transaction\": [\n    {\n      \"pid\": 4242,\n"
@@ -161,7 +165,8 @@ static const char *const expected[] = {
 	"\"held_by\": null\n    }",
 	"\"limits\": [\n    {\n      \"kind\": \"server\",\n"
 	"      \"name\": \"\",\n      \"limit\": 97,\n"
-	"      \"used\": 42,\n      \"usage_pct\": 43.3\n    },",
+	"      \"used\": 42,\n      \"usage_pct\": 43.3,\n"
+	"      \"near_limit\": false\n    },",
 	"\"kind\": \"role\",\n      \"name\": \"app_tests\",",
 	"\"checks\": [\n    {\n      \"name\": \"max-per-group\",\n"
 	"      \"where\": \"group app_tests/app_tests\",\n"

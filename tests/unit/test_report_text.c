@@ -229,7 +229,7 @@ static const char *const expected[] = {
 	"  app_tests/app_tests: 24 of its 30 open sessions unused for "
 	"40.0s-5m10s\n"
 	"    none reused, one more left every ~11.5s\n"
-	"    growth +60.0/min over 28.0s, +28 connections, confidence 99.9%; ",
+	"    growth +60.0/min over 28.0s, a steady trend (confidence 99.9%); ",
 	"exhausts role app_tests's limit of 40 in 4m10s\n"
 	"    24 sessions held by pid 4244 (app_tests), started by the "
 	"wrapped command\n",
@@ -319,6 +319,126 @@ static void test_variants(void **state)
 
 /* Narrow terminals lose numbers before names become unreadable, and the
  * connection count is never dropped. */
+/*
+ * One fact, one number: the verdict and the count's trend told apart
+ * (no "confidence 0.0%" beside LEAK), no trend from one sample ("growth
+ * +0.0/min over 0ms" in --once), no slope-times-span estimate above the
+ * count ("+12 connections" for a group holding 9), and in wrap mode
+ * "still open" only for what is open (not "22 more" beside CONN 0).
+ */
+struct fact_case {
+	const char *what;
+	bool trend_flagged;
+	double slope_per_min;
+	double span_s;
+	size_t points;
+	bool wrapped;
+	int connections;
+	int leaked;
+	int open_after;
+	const char *present;
+	const char *absent[3];
+};
+
+static const struct fact_case fact_cases[] = {
+	{"stuck pool, flat count",
+	 false,
+	 0,
+	 20,
+	 21,
+	 false,
+	 30,
+	 0,
+	 0,
+	 "count +0.0/min over 20.0s, no steady trend\n",
+	 {"confidence", "growth +", NULL}},
+	{"one sample",
+	 false,
+	 0,
+	 0,
+	 1,
+	 false,
+	 30,
+	 0,
+	 0,
+	 "\n    none reused, one more left every ~11.5s\n    24 sessions",
+	 {"over 0ms", "/min", "confidence"}},
+	{"estimate above the count",
+	 true,
+	 60,
+	 12,
+	 13,
+	 false,
+	 9,
+	 0,
+	 0,
+	 "growth +60.0/min over 12.0s, a steady trend (confidence 99.9%)",
+	 {"+12 connections", "connections, confidence", NULL}},
+	{"wrap, all closed at exit",
+	 true,
+	 60,
+	 28,
+	 29,
+	 true,
+	 0,
+	 22,
+	 0,
+	 "the command left 24 sessions unused",
+	 {"Still open after the command", "22 more than", NULL}},
+	{"wrap, some still open",
+	 true,
+	 60,
+	 28,
+	 29,
+	 true,
+	 3,
+	 22,
+	 3,
+	 "Still open after the command:\n  app_tests/app_tests: 3 more than "
+	 "the 0 before it ran\n",
+	 {"22 more than", NULL, NULL}},
+};
+
+static void test_one_number_per_fact(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < COUNT(fact_cases); i++) {
+		const struct fact_case *c = &fact_cases[i];
+		struct report r;
+		struct report_group *g;
+		char *out;
+
+		support_build_report(&r, "app_tests");
+		g = &r.groups[0];
+		g->trend.flagged = c->trend_flagged;
+		g->trend.slope_per_min = c->slope_per_min;
+		g->trend.net_growth = c->slope_per_min / 60 * c->span_s;
+		g->trend.span_s = c->span_s;
+		g->trend.points = c->points;
+		g->trend.confidence = c->trend_flagged ? 0.999 : 0;
+		g->forecast_s = c->trend_flagged ? 250 : INFINITY;
+		r.wrapped = c->wrapped;
+		g->connections = c->connections;
+		g->baseline = 0;
+		g->leaked = c->leaked;
+		g->open_after = c->open_after;
+		out = render(&r, 0, true, false);
+		if (strstr(out, c->present) == NULL) {
+			fail_msg("%s: missing \"%s\" in:\n%s", c->what,
+				 c->present, out);
+		}
+		for (size_t k = 0; k < COUNT(c->absent); k++) {
+			if (c->absent[k] != NULL &&
+			    strstr(out, c->absent[k]) != NULL) {
+				fail_msg("%s: unexpected \"%s\" in:\n%s",
+					 c->what, c->absent[k], out);
+			}
+		}
+		free(out);
+		report_finish(&r);
+	}
+}
+
 static void test_narrow(void **state)
 {
 	struct report r;
@@ -474,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_sentences),
 		cmocka_unit_test(test_variants),
+		cmocka_unit_test(test_one_number_per_fact),
 		cmocka_unit_test(test_narrow),
 		cmocka_unit_test(test_unlimited),
 		cmocka_unit_test(test_unevaluated),
