@@ -569,17 +569,6 @@ static bool check_fleet(const struct options *opts, struct errbuf *err)
 	return true;
 }
 
-const char *cli_mode_name(enum run_mode mode)
-{
-	static const char *const names[] = {
-		[RUN_MODE_WATCH] = "watch",      [RUN_MODE_LIVE] = "live",
-		[RUN_MODE_ONCE] = "once",        [RUN_MODE_WRAP] = "wrap",
-		[RUN_MODE_DRAIN] = "wait-drain", [RUN_MODE_REPLAY] = "replay",
-	};
-
-	return (unsigned)mode < PGD_ARRAY_LEN(names) ? names[mode] : "watch";
-}
-
 /* The mode, once for every caller: the live view is the watch mode on
  * a terminal, unless --no-live (several servers have no live view). */
 static bool decide_mode(struct options *opts, bool terminal, struct errbuf *err)
@@ -789,22 +778,6 @@ enum cli_status cli_parse_for(int argc, char **argv, bool terminal,
 		return CLI_USAGE;
 	}
 	return decide_mode(opts, terminal, err) ? CLI_OK : CLI_USAGE;
-}
-
-void cli_options_finish(struct options *opts)
-{
-	if (opts == NULL) {
-		return;
-	}
-	match_filter_finish(&opts->filter);
-	for (size_t i = 0; i < opts->target_count; i++) {
-		if (opts->targets[i].owned) {
-			free((char *)(uintptr_t)opts->targets[i].conninfo);
-		}
-	}
-	free(opts->targets);
-	opts->targets = NULL;
-	opts->target_count = 0;
 }
 
 static const struct {

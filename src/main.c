@@ -1,10 +1,10 @@
 /*
  * main.c - pgdrip's entry point: locale, the out-of-memory policy, the
- * command line, then the run of the mode it asks for (run.c).
+ * command line, then the run of the mode it asks for (dispatch.c).
  */
 #include "cli.h"
 #include "config.h"
-#include "run.h"
+#include "dispatch.h"
 #include "testmark.h"
 
 #include <locale.h>
@@ -36,25 +36,25 @@ int main(int argc, char **argv)
 	if (cli_parse(argc, argv, &opts, &err) != CLI_OK) {
 		fprintf(stderr, "pgdrip: %s\n", err.msg);
 		fprintf(stderr, "pgdrip: hint: try \"pgdrip --help\"\n");
-		cli_options_finish(&opts);
+		options_finish(&opts);
 		return PGD_EXIT_USAGE;
 	}
 	if (opts.test_mark != NULL) {
 		status = testmark_client(opts.test_mark);
-		cli_options_finish(&opts);
+		options_finish(&opts);
 		return status;
 	}
 	if (opts.show_help) {
 		cli_write_help(stdout);
-		cli_options_finish(&opts);
+		options_finish(&opts);
 		return fflush(stdout) == 0 ? PGD_EXIT_OK : PGD_EXIT_UNAVAILABLE;
 	}
 	if (opts.show_version) {
 		printf("pgdrip %s\n", PGDRIP_VERSION);
-		cli_options_finish(&opts);
+		options_finish(&opts);
 		return fflush(stdout) == 0 ? PGD_EXIT_OK : PGD_EXIT_UNAVAILABLE;
 	}
-	status = run_main(&opts);
-	cli_options_finish(&opts);
+	status = dispatch_run(&opts);
+	options_finish(&opts);
 	return status;
 }

@@ -65,7 +65,7 @@ static void analyze(struct run *run, struct live *lv)
 	struct run_facts facts;
 	struct target *t = run_target(run);
 
-	pipeline_facts_init(&facts, cli_mode_name(run->opts->mode));
+	pipeline_facts_init(&facts, options_mode_name(run->opts->mode));
 	facts.ended_epoch_s = clock_wall_s();
 	if (run->listener != NULL) {
 		facts.listening = true;

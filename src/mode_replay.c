@@ -139,7 +139,7 @@ static int report_replay(const struct options *opts, const struct pipeline *p,
 		return PGD_EXIT_USAGE;
 	}
 	snprintf(label, sizeof(label), "replay of %s", opts->replay_file);
-	pipeline_facts_init(&facts, cli_mode_name(opts->mode));
+	pipeline_facts_init(&facts, options_mode_name(opts->mode));
 	facts.server_label = label;
 	if (reader->truncated_last_line) {
 		warnings[nwarnings++] = "the record's last line was cut short "

@@ -6,7 +6,7 @@
 #ifndef PGDRIP_OUTPUT_H
 #define PGDRIP_OUTPUT_H
 
-#include "cli.h"
+#include "options.h"
 #include "core/report.h"
 
 #include <stdio.h>

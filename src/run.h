@@ -1,13 +1,14 @@
 /*
  * run.h - one run of pgdrip: the servers it watches (targets), the
  * outputs it writes at the end, the wrapped command, and what the loop
- * learnt from signals.  Every mode works on a struct run; run_main()
- * picks the mode the command line decided.
+ * learnt from signals.  Every mode works on a struct run, which
+ * dispatch.c sets up; the functions here are services below the modes
+ * and the loop, and call neither.
  */
 #ifndef PGDRIP_RUN_H
 #define PGDRIP_RUN_H
 
-#include "cli.h"
+#include "options.h"
 #include "listen.h"
 #include "output.h"
 #include "target.h"
@@ -41,10 +42,6 @@ struct run {
 	bool done;
 	int status;
 };
-
-/* Runs the mode opts->mode names; returns the exit status.  Prints its
- * own messages. */
-int run_main(const struct options *opts);
 
 /* The first (and, but for --once and watch, only) server. */
 struct target *run_target(const struct run *run);

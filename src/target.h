@@ -12,7 +12,7 @@
 #ifndef PGDRIP_TARGET_H
 #define PGDRIP_TARGET_H
 
-#include "cli.h"
+#include "options.h"
 #include "poll.h"
 
 #include "core/pipeline.h"

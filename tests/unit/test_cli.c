@@ -90,7 +90,7 @@ static void test_mode(void **state)
 		} else {
 			assert_non_null(strstr(err.msg, "needs a terminal"));
 		}
-		cli_options_finish(&o);
+		options_finish(&o);
 	}
 }
 
@@ -139,7 +139,7 @@ static void test_defaults(void **state)
 	assert_false(o.show_help);
 	assert_false(o.show_version);
 	assert_null(o.command);
-	cli_options_finish(&o);
+	options_finish(&o);
 }
 
 /* NO_COLOR: any non-empty value turns colours off; empty does not. */
@@ -167,7 +167,7 @@ static void test_no_color_env(void **state)
 		}
 		assert_int_equal(parse("", &b, &o, &err), CLI_OK);
 		assert_int_equal(o.no_color, cases[i].no_color);
-		cli_options_finish(&o);
+		options_finish(&o);
 	}
 	unsetenv("NO_COLOR");
 }
@@ -372,7 +372,7 @@ static void test_good_values(void **state)
 				 err.msg);
 		}
 		check_good(&good[i], &o);
-		cli_options_finish(&o);
+		options_finish(&o);
 	}
 }
 
@@ -392,7 +392,7 @@ static void test_borrowed(void **state)
 	assert_ptr_equal(o.targets[1].conninfo,
 			 b.argv[3] + strlen("--dbname="));
 	assert_ptr_equal(o.output_file, b.argv[5]);
-	cli_options_finish(&o);
+	options_finish(&o);
 }
 
 static void test_group_by(void **state)
@@ -406,11 +406,11 @@ static void test_group_by(void **state)
 	assert_int_equal(o.group_keys.count, 2);
 	assert_int_equal(o.group_keys.keys[0], GROUP_KEY_DB);
 	assert_int_equal(o.group_keys.keys[1], GROUP_KEY_STATE);
-	cli_options_finish(&o);
+	options_finish(&o);
 	assert_int_equal(parse("--group-by=client", &b, &o, &err), CLI_OK);
 	assert_int_equal(o.group_keys.count, 1);
 	assert_int_equal(o.group_keys.keys[0], GROUP_KEY_CLIENT);
-	cli_options_finish(&o);
+	options_finish(&o);
 }
 
 struct command_case {
@@ -451,7 +451,7 @@ static void test_command(void **state)
 		assert_ptr_equal(o.command, b.argv + b.argc - n);
 		assert_false(o.once);
 		assert_false(o.show_help);
-		cli_options_finish(&o);
+		options_finish(&o);
 	}
 }
 
@@ -474,7 +474,7 @@ static void test_test_mark(void **state)
 	assert_null(o.test_mark[4]);
 	assert_null(o.command);
 	assert_false(o.once);
-	cli_options_finish(&o);
+	options_finish(&o);
 }
 
 struct bad_case {
@@ -623,7 +623,7 @@ static void test_bad_input(void **state)
 		assert_null(strchr(err.msg, '\n'));
 		assert_true(strncmp(err.msg, "pgdrip", 6) != 0);
 		assert_true(err.msg[strlen(err.msg) - 1] != '.');
-		cli_options_finish(&o);
+		options_finish(&o);
 	}
 }
 
@@ -656,11 +656,11 @@ static void test_listen(void **state)
 		}
 		assert_string_equal(o.listen_host, cases[i].host);
 		assert_string_equal(o.listen_port, cases[i].port);
-		cli_options_finish(&o);
+		options_finish(&o);
 	}
 }
 
-/* cli_options_finish() accepts NULL and a finished struct. */
+/* options_finish() accepts NULL and a finished struct. */
 static void test_finish(void **state)
 {
 	struct options o;
@@ -668,11 +668,11 @@ static void test_finish(void **state)
 	struct argv_buf b;
 
 	(void)state;
-	cli_options_finish(NULL);
+	options_finish(NULL);
 	assert_int_equal(parse("--app a --app b --exclude-db c", &b, &o, &err),
 			 CLI_OK);
-	cli_options_finish(&o);
-	cli_options_finish(&o);
+	options_finish(&o);
+	options_finish(&o);
 }
 
 static char *help_text(void)
@@ -769,7 +769,7 @@ static void test_help_options_known(void **state)
 			fail_msg("help lists %s, the parser refuses it: %s",
 				 name, err.msg);
 		}
-		cli_options_finish(&o);
+		options_finish(&o);
 		found++;
 	}
 	/* 37 options when this was written; more may come. */
