@@ -6,6 +6,7 @@
 #include "report.h"
 
 #include "mask.h"
+#include "report_checks.h"
 #include "report_judge.h"
 #include "report_sessions.h"
 #include "report_pooler.h"
@@ -16,107 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *report_limit_kind_name(enum limit_kind kind)
-{
-	switch (kind) {
-	case LIMIT_KIND_SERVER:
-		return "server";
-	case LIMIT_KIND_ROLE:
-		return "role";
-	case LIMIT_KIND_DATABASE:
-		return "database";
-	case LIMIT_KIND_CLIENTS:
-	case LIMIT_KIND_POOL:
-	case LIMIT_KIND_POOL_DATABASE:
-	case LIMIT_KIND_POOL_USER:
-	case LIMIT_KIND_CLIENT_DATABASE:
-	case LIMIT_KIND_CLIENT_USER:
-		return report_pooler_limit_kind_name(kind);
-	}
-	return "server";
-}
-
-void report_init(struct report *report)
-{
-	memset(report, 0, sizeof(*report));
-	check_list_init(&report->checks);
-	arena_init(&report->arena);
-	report->server.idle_session_timeout_s = NAN;
-	report->server_label = "";
-	report->mode = "once";
-	report->sessions_opened_total = NAN;
-	report->sessions_opened_per_min = NAN;
-	report->command_status = -1;
-	report->self_cpu_s = NAN;
-	report->listen_refused_total = NAN;
-	report->last_sample_s = NAN;
-	report->last_sample_epoch_s = NAN;
-	report->client_idle_timeout_s = NAN;
-}
-
-void report_finish(struct report *report)
-{
-	if (report == NULL) {
-		return;
-	}
-	free(report->groups);
-	free(report->breakdown);
-	free(report->idle_tx);
-	free(report->detail);
-	free(report->limits);
-	free(report->pools);
-	free(report->warnings);
-	check_list_finish(&report->checks);
-	arena_finish(&report->arena);
-	report_init(report);
-}
-
 static const char *keep(struct report *report, const char *s)
 {
 	return arena_strdup(&report->arena, s);
-}
-
-void report_add_warning(struct report *report, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	report->warnings = xrealloc(report->warnings,
-				    (report->warning_count + 1) *
-					    sizeof(*report->warnings));
-	report->warnings[report->warning_count++] = arena_strdup(&report->arena,
-								 buf);
-}
-
-char *report_group_label(const struct report *report,
-			 const struct report_group *group, char *buf,
-			 size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < report->keys.count; i++) {
-		const char *key = group->keys[report->keys.keys[i]];
-		int n = snprintf(buf + used, len - used, "%s%s",
-				 i > 0 ? "/" : "", key != NULL ? key : "");
-
-		if (n < 0 || (size_t)n >= len - used) {
-			break;
-		}
-		used += (size_t)n;
-	}
-	return buf;
-}
-
-static double usage_pct(int used, int limit)
-{
-	if (limit <= 0) {
-		return used > 0 ? 100.0 : 0.0;
-	}
-	return 100.0 * used / limit;
 }
 
 /* Sessions of the last sample per name (role or database), unfiltered:
@@ -136,22 +39,6 @@ static int count_by(const struct sample *sample, enum group_key key,
 	return n;
 }
 
-static void add_limit(struct report *report, enum limit_kind kind,
-		      const char *name, int limit, int used)
-{
-	struct report_limit *l;
-
-	report->limits = xrealloc(report->limits,
-				  (report->limit_count + 1) *
-					  sizeof(*report->limits));
-	l = &report->limits[report->limit_count++];
-	l->kind = kind;
-	l->name = keep(report, name);
-	l->limit = limit;
-	l->used = used;
-	l->usage_pct = usage_pct(used, limit);
-}
-
 static int compare_limits(const void *pa, const void *pb)
 {
 	const struct report_limit *a = pa;
@@ -166,45 +53,29 @@ static int compare_limits(const void *pa, const void *pb)
 static void build_limits(struct report *report, const struct sample *last)
 {
 	/* The console's clients count against max_client_conn. */
-	add_limit(report,
-		  last->server.source == SAMPLE_SOURCE_PGBOUNCER
-			  ? LIMIT_KIND_CLIENTS
-			  : LIMIT_KIND_SERVER,
-		  "", report->usable_connections, report->total_all);
+	report_add_limit(report,
+			 last->server.source == SAMPLE_SOURCE_PGBOUNCER
+				 ? LIMIT_KIND_CLIENTS
+				 : LIMIT_KIND_SERVER,
+			 "", report->usable_connections, report->total_all);
 	report_pooler_build(report, last);
 	for (size_t i = 0; i < last->role_limit_count; i++) {
 		const struct named_limit *r = &last->role_limits[i];
 
-		add_limit(report, LIMIT_KIND_ROLE, r->name, r->limit,
-			  count_by(last, GROUP_KEY_USER, r->name));
+		report_add_limit(report, LIMIT_KIND_ROLE, r->name, r->limit,
+				 count_by(last, GROUP_KEY_USER, r->name));
 	}
 	for (size_t i = 0; i < last->db_limit_count; i++) {
 		const struct named_limit *d = &last->db_limits[i];
 
-		add_limit(report, LIMIT_KIND_DATABASE, d->name, d->limit,
-			  count_by(last, GROUP_KEY_DB, d->name));
+		report_add_limit(report, LIMIT_KIND_DATABASE, d->name, d->limit,
+				 count_by(last, GROUP_KEY_DB, d->name));
 	}
 	/* The server stays first; the rest closest to exhaustion first. */
 	if (report->limit_count > 2) {
 		qsort(report->limits + 1, report->limit_count - 1,
 		      sizeof(*report->limits), compare_limits);
 	}
-}
-
-static const struct report_limit *find_limit(const struct report *report,
-					     enum limit_kind kind,
-					     const char *name)
-{
-	if (name == NULL) {
-		return NULL;
-	}
-	for (size_t i = 0; i < report->limit_count; i++) {
-		if (report->limits[i].kind == kind &&
-		    strcmp(report->limits[i].name, name) == 0) {
-			return &report->limits[i];
-		}
-	}
-	return NULL;
 }
 
 /* Picks the limit this group exhausts first at its current slope. */
@@ -221,11 +92,11 @@ static void forecast(struct report *report, struct report_group *g)
 		return;
 	}
 	candidates[n++] = &report->limits[0];
-	candidates[n] = find_limit(report, LIMIT_KIND_ROLE,
-				   g->keys[GROUP_KEY_USER]);
+	candidates[n] = report_find_limit(report, LIMIT_KIND_ROLE,
+					  g->keys[GROUP_KEY_USER]);
 	n += candidates[n] != NULL;
-	candidates[n] = find_limit(report, LIMIT_KIND_DATABASE,
-				   g->keys[GROUP_KEY_DB]);
+	candidates[n] = report_find_limit(report, LIMIT_KIND_DATABASE,
+					  g->keys[GROUP_KEY_DB]);
 	n += candidates[n] != NULL;
 	n += report_pooler_candidates(report, g, candidates + n);
 	for (size_t i = 0; i < n; i++) {
@@ -359,8 +230,10 @@ static void build_group(struct report *report, struct report_group *g,
 						      : 0;
 		g->leaked = g->open_after;
 	}
-	role = find_limit(report, LIMIT_KIND_ROLE, g->keys[GROUP_KEY_USER]);
-	db = find_limit(report, LIMIT_KIND_DATABASE, g->keys[GROUP_KEY_DB]);
+	role = report_find_limit(report, LIMIT_KIND_ROLE,
+				 g->keys[GROUP_KEY_USER]);
+	db = report_find_limit(report, LIMIT_KIND_DATABASE,
+			       g->keys[GROUP_KEY_DB]);
 	g->role_limit = role != NULL ? role->limit : -1;
 	g->role_usage_pct = role != NULL ? role->usage_pct : NAN;
 	g->db_limit = db != NULL ? db->limit : -1;
@@ -606,37 +479,6 @@ static void build_breakdown(struct report *report,
 	      sizeof(*report->breakdown), compare_breakdown);
 }
 
-/* The role pgdrip runs as, as SQL writes it: quoted unless it is a
- * plain lower-case identifier ("GRANT pg_monitor TO \"CI Bot\""). */
-static void role_identifier(const struct report *report, char *buf, size_t len)
-{
-	const char *role = report->server.current_user;
-	bool plain = (role[0] >= 'a' && role[0] <= 'z') || role[0] == '_';
-	size_t used = 0;
-
-	if (role[0] == '\0') {
-		snprintf(buf, len, "<role>");
-		return;
-	}
-	for (const char *p = role; *p != '\0'; p++) {
-		plain &= (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-			 *p == '_';
-	}
-	if (plain) {
-		snprintf(buf, len, "%s", role);
-		return;
-	}
-	buf[used++] = '"';
-	for (const char *p = role; *p != '\0' && used + 3 < len; p++) {
-		if (*p == '"') {
-			buf[used++] = '"';
-		}
-		buf[used++] = *p;
-	}
-	buf[used++] = '"';
-	buf[used] = '\0';
-}
-
 static void build_warnings(struct report *report)
 {
 	double timeout = report->server.idle_session_timeout_s;
@@ -644,7 +486,7 @@ static void build_warnings(struct report *report)
 	if (report->unknown_states > 0) {
 		char who[160];
 
-		role_identifier(report, who, sizeof(who));
+		report_role_identifier(report, who, sizeof(who));
 		/* Hidden rows lose backend_type and leader_pid too: a
 		 * parallel worker of another role's query looks like a
 		 * client session, and nothing the server shows an
@@ -670,178 +512,6 @@ static void build_warnings(struct report *report)
 		report_add_warning(report, "%zu of %zu samples failed",
 				   report->failed_samples,
 				   report->failed_samples + report->samples);
-	}
-}
-
-/* --max-per-group and friends: one result per breaching group, or one
- * passing result naming the largest value when none breaches. */
-struct group_check {
-	const char *name;
-	double limit;
-	double (*value)(const struct report_group *g);
-};
-
-static double group_connections(const struct report_group *g)
-{
-	return g->connections;
-}
-
-static double group_leaked(const struct report_group *g)
-{
-	return g->leaked;
-}
-
-static double group_flagged(const struct report_group *g)
-{
-	return g->flagged ? 1 : 0;
-}
-
-static double group_churn(const struct report_group *g)
-{
-	return isfinite(g->opened_per_min) ? g->opened_per_min : 0;
-}
-
-static double group_slope(const struct report_group *g)
-{
-	/* An insignificant slope is noise, not growth. */
-	return g->trend.p_value <= 0.05 ? g->trend.slope_per_min : 0;
-}
-
-static void check_groups(struct report *report, const struct group_check *c)
-{
-	double worst = 0;
-	bool breached = false;
-
-	for (size_t i = 0; i < report->group_count; i++) {
-		const struct report_group *g = &report->groups[i];
-		double v = c->value(g);
-		char label[500];
-		char where[600];
-
-		if (v > worst) {
-			worst = v;
-		}
-		if (v > c->limit) {
-			snprintf(where, sizeof(where), "group %s",
-				 report_group_label(report, g, label,
-						    sizeof(label)));
-			check_list_add(&report->checks, c->name, where,
-				       c->limit, v, false);
-			breached = true;
-		}
-	}
-	if (!breached) {
-		check_list_add(&report->checks, c->name, "every group",
-			       c->limit, worst, true);
-	}
-}
-
-static void check_usage(struct report *report, double max_pct)
-{
-	bool breached = false;
-	double worst = 0;
-
-	for (size_t i = 0; i < report->limit_count; i++) {
-		const struct report_limit *l = &report->limits[i];
-		char where[600];
-
-		if (l->usage_pct > worst) {
-			worst = l->usage_pct;
-		}
-		if (l->usage_pct <= max_pct) {
-			continue;
-		}
-		snprintf(where, sizeof(where), "%s%s%s",
-			 report_limit_kind_name(l->kind), l->name[0] ? " " : "",
-			 l->name);
-		check_list_add(&report->checks, "max-usage", where, max_pct,
-			       l->usage_pct, false);
-		breached = true;
-	}
-	if (!breached) {
-		check_list_add(&report->checks, "max-usage", "every limit",
-			       max_pct, worst, true);
-	}
-}
-
-/*
- * --max-idle-tx: a breach among the sessions seen fails; otherwise,
- * selected sessions whose state the server hid (other roles' sessions,
- * without pg_monitor) may be idle in transaction too, so the check is
- * not evaluated rather than passed.
- */
-static void check_idle_tx(struct report *report, int max)
-{
-	int n = 0;
-	int hidden = 0;
-	char reason[256];
-	char hint[256];
-	char who[160];
-
-	int seen = 0;
-
-	for (size_t i = 0; i < report->idle_tx_count; i++) {
-		n += report->idle_tx[i].over_age;
-	}
-	/* Not only the last sample: every session seen idle in a
-	 * transaction too long at any sample of the run (a test that left
-	 * one for a few seconds, closed since). */
-	for (size_t i = 0; i < report->group_count; i++) {
-		hidden += report->groups[i].states[SESSION_STATE_UNKNOWN];
-		seen += report->groups[i].idle_tx_over_age;
-	}
-	n = seen > n ? seen : n;
-	if (n > max || hidden == 0) {
-		check_list_add(&report->checks, "max-idle-tx",
-			       "idle in transaction", max, n, n <= max);
-		return;
-	}
-	role_identifier(report, who, sizeof(who));
-	snprintf(reason, sizeof(reason),
-		 "the server hides the state of %d selected session%s from "
-		 "role %s",
-		 hidden, hidden == 1 ? "" : "s", who);
-	snprintf(hint, sizeof(hint), "GRANT pg_monitor TO %s", who);
-	check_list_add_unevaluated(&report->checks, "max-idle-tx",
-				   "idle in transaction", max, n, reason, hint);
-}
-
-static void run_checks(struct report *report, const struct thresholds *t)
-{
-	if (t->max_total != CHECK_UNSET) {
-		check_list_add(&report->checks, "max-total", "total",
-			       t->max_total, report->total,
-			       report->total <= t->max_total);
-	}
-	if (t->max_per_group != CHECK_UNSET) {
-		struct group_check c = {"max-per-group", t->max_per_group,
-					group_connections};
-		check_groups(report, &c);
-	}
-	if (t->max_usage_pct >= 0) {
-		check_usage(report, t->max_usage_pct);
-	}
-	if (t->max_idle_tx != CHECK_UNSET) {
-		check_idle_tx(report, t->max_idle_tx);
-	}
-	if (report->wrapped && t->max_leaked != CHECK_UNSET) {
-		struct group_check c = {"max-leaked", t->max_leaked,
-					group_leaked};
-		check_groups(report, &c);
-	}
-	if (t->fail_on_growth) {
-		struct group_check c = {"fail-on-growth", 0, group_flagged};
-		check_groups(report, &c);
-	}
-	if (t->max_churn_per_min >= 0) {
-		struct group_check c = {"max-churn", t->max_churn_per_min,
-					group_churn};
-		check_groups(report, &c);
-	}
-	if (t->max_growth_per_min >= 0) {
-		struct group_check c = {"max-growth", t->max_growth_per_min,
-					group_slope};
-		check_groups(report, &c);
 	}
 }
 
@@ -916,8 +586,8 @@ void report_build(struct report *report, const struct report_input *in)
 		report->usable_connections = sample_usable_connections(
 			&in->last->server);
 		report->total_all = sample_session_total(in->last);
-		report->usage_pct = usage_pct(report->total_all,
-					      report->usable_connections);
+		report->usage_pct = report_usage_pct(
+			report->total_all, report->usable_connections);
 		for (size_t i = 0; i < in->last->session_count; i++) {
 			const struct session *s = &in->last->sessions[i];
 
@@ -937,22 +607,7 @@ void report_build(struct report *report, const struct report_input *in)
 	build_groups(report, in);
 	report_judge(report);
 	build_warnings(report);
-	run_checks(report, in->thresholds);
+	report_checks_run(report, in->thresholds);
 	report->exit_code = check_exit_status(&report->checks,
 					      in->command_status);
-}
-
-/* ---- for the pooler's part (report_pooler.c) ---- */
-
-void report_add_limit(struct report *report, enum limit_kind kind,
-		      const char *name, int limit, int used)
-{
-	add_limit(report, kind, name, limit, used);
-}
-
-const struct report_limit *report_find_limit(const struct report *report,
-					     enum limit_kind kind,
-					     const char *name)
-{
-	return find_limit(report, kind, name);
 }

@@ -359,6 +359,10 @@ void report_finish(struct report *report);
 /* Builds everything, runs the checks and sets exit_code. */
 void report_build(struct report *report, const struct report_input *in);
 
+/* used as a percentage of limit; a limit of 0 is 100% used by one
+ * session, 0% by none. */
+double report_usage_pct(int used, int limit);
+
 /* Adds a limit (name copied) with its usage. */
 void report_add_limit(struct report *report, enum limit_kind kind,
 		      const char *name, int limit, int used);
@@ -371,6 +375,11 @@ const struct report_limit *report_find_limit(const struct report *report,
 /* Adds a warning (copied); printf-style. */
 void report_add_warning(struct report *report, const char *fmt, ...)
 	PGD_PRINTF(2, 3);
+
+/* The role pgdrip runs as, as SQL writes it: quoted unless it is a
+ * plain lower-case identifier ("GRANT pg_monitor TO \"CI Bot\""), into
+ * buf (cut to fit); "<role>" when unknown. */
+void report_role_identifier(const struct report *report, char *buf, size_t len);
 
 /* A group's keys joined by "/" ("app_tests/pytest"), raw bytes, into
  * buf (cut to fit, always terminated).  Returns buf. */

@@ -15,16 +15,14 @@
 
 static const struct {
 	enum limit_kind kind;
-	const char *name;
 	const char *setting;
 } kinds[] = {
-	{LIMIT_KIND_CLIENTS, "clients", "max_client_conn"},
-	{LIMIT_KIND_POOL, "pool", "pool_size"},
-	{LIMIT_KIND_POOL_DATABASE, "pool_database", "max_db_connections"},
-	{LIMIT_KIND_POOL_USER, "pool_user", "max_user_connections"},
-	{LIMIT_KIND_CLIENT_DATABASE, "client_database",
-	 "max_db_client_connections"},
-	{LIMIT_KIND_CLIENT_USER, "client_user", "max_user_client_connections"},
+	{LIMIT_KIND_CLIENTS, "max_client_conn"},
+	{LIMIT_KIND_POOL, "pool_size"},
+	{LIMIT_KIND_POOL_DATABASE, "max_db_connections"},
+	{LIMIT_KIND_POOL_USER, "max_user_connections"},
+	{LIMIT_KIND_CLIENT_DATABASE, "max_db_client_connections"},
+	{LIMIT_KIND_CLIENT_USER, "max_user_client_connections"},
 };
 
 /* The console's own pool is no limit on anyone. */
@@ -38,16 +36,6 @@ bool report_pooler_is_limit_kind(enum limit_kind kind)
 		}
 	}
 	return false;
-}
-
-const char *report_pooler_limit_kind_name(enum limit_kind kind)
-{
-	for (size_t i = 0; i < PGD_ARRAY_LEN(kinds); i++) {
-		if (kinds[i].kind == kind) {
-			return kinds[i].name;
-		}
-	}
-	return "server";
 }
 
 const char *report_pooler_setting(enum limit_kind kind)

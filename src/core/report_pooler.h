@@ -16,11 +16,8 @@
 /* The most pooler limits one group's forecast weighs. */
 enum { REPORT_POOLER_CANDIDATES = 6 };
 
-/* The JSON and text name of a pooler limit kind ("clients", "pool",
- * "pool_database", "pool_user", "client_database", "client_user"). */
-const char *report_pooler_limit_kind_name(enum limit_kind kind);
-
-/* True for the kinds above. */
+/* True for the pooler's limit kinds (LIMIT_KIND_CLIENTS and after; their
+ * names are report_limit_kind_name()'s). */
 bool report_pooler_is_limit_kind(enum limit_kind kind);
 
 /* PgBouncer's setting behind a kind ("max_client_conn", "pool_size",
