@@ -1,300 +1,20 @@
 /*
- * report_text.c - the human report: a header, the groups table fitted
- * to the width, then idle-in-transaction sessions, leaks with their
- * forecast, limits, warnings and checks.  Every server string goes
- * through text.c.
+ * report_text.c - the human report: a header, the groups table
+ * (report_text_table.c), then idle-in-transaction sessions, leaks with
+ * their forecast, limits, warnings and checks.  Every server string
+ * goes through text.c.
  */
 #include "report_text.h"
 
 #include "report_judge.h"
 #include "report_pooler.h"
+#include "report_text_table.h"
 #include "units.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define SGR_RED "\033[1;31m"
-#define SGR_YELLOW "\033[33m"
-#define SGR_RESET "\033[0m"
-
-enum column_id {
-	COL_CONN,
-	COL_ACTIVE,
-	COL_IDLE,
-	COL_IDLE_TX,
-	COL_BASE,
-	COL_PEAK,
-	COL_DELTA,
-	COL_TREND,
-	COL_COUNT
-};
-
-struct column {
-	const char *header;
-	int width;
-	int drop_order; /* dropped first when narrow: highest */
-	bool over_time; /* only meaningful with more than one sample */
-};
-
-static const struct column columns[COL_COUNT] = {
-	[COL_CONN] = {"CONN", 5, 0, false},
-	[COL_ACTIVE] = {"ACTIVE", 6, 3, false},
-	[COL_IDLE] = {"IDLE", 5, 2, false},
-	[COL_IDLE_TX] = {"IDLE-TX", 7, 1, false},
-	[COL_BASE] = {"BASE", 5, 6, true},
-	[COL_PEAK] = {"PEAK", 5, 5, true},
-	[COL_DELTA] = {"+/-", 5, 7, true},
-	[COL_TREND] = {"TREND/MIN", 9, 4, true},
-};
-
-struct layout {
-	bool shown[COL_COUNT];
-	int key_width[GROUP_KEY_COUNT];
-	int flags_width;
-};
-
-/* The words in a group's FLAGS cell (report_judge.h); they read
- * without colour too. */
-static void group_flags(const struct report_group *g, char *buf, size_t len)
-{
-	(void)report_judge_flags_text(g->flags, buf, len);
-}
-
-/* Columns of s once sanitized; an escape takes up to 4 per byte. */
-static int key_display_width(const char *s, bool utf8)
-{
-	size_t len = s != NULL ? strlen(s) : 0;
-	char *buf = xmalloc(4 * len + 1);
-	int width = text_sanitize(buf, 4 * len + 1, s ? s : "", len, utf8);
-
-	free(buf);
-	return width;
-}
-
-/* The width to fit, or 0 when nothing is ever cut (off a terminal). */
-static int fit_width(const struct text_style *st)
-{
-	if (st->width < 0) {
-		return 0;
-	}
-	return st->width > 0 ? st->width : 80;
-}
-
-/* How far text after `used` columns may run before it is cut: -1 (the
- * text_write_cut() "never") off a terminal, else what is left of the
- * width but never less than min, so a narrow terminal still shows a
- * readable start. */
-static int room_after(const struct text_style *st, int used, int min)
-{
-	int width = fit_width(st);
-
-	if (width == 0) {
-		return -1;
-	}
-	return width - used < min ? min : width - used;
-}
-
-/*
- * Shares avail columns among the keys (each with its separator): a key
- * that needs less than an even share gets what it needs, the rest split
- * what is left, none below 6.  Short keys stay whole beside a long one.
- */
-static void squeeze_keys(const struct report *r, struct layout *lay, int avail)
-{
-	bool done[GROUP_KEY_COUNT] = {false};
-	int left = avail - (int)r->keys.count;
-	int open = (int)r->keys.count;
-	bool changed = true;
-
-	while (changed && open > 0) {
-		changed = false;
-		for (size_t k = 0; k < r->keys.count; k++) {
-			enum group_key key = r->keys.keys[k];
-
-			if (!done[key] && lay->key_width[key] <= left / open) {
-				done[key] = true;
-				left -= lay->key_width[key];
-				open--;
-				changed = true;
-			}
-		}
-	}
-	for (size_t k = 0; k < r->keys.count && open > 0; k++) {
-		enum group_key key = r->keys.keys[k];
-
-		if (!done[key]) {
-			lay->key_width[key] = left / open < 6 ? 6 : left / open;
-		}
-	}
-}
-
-static void plan_layout(const struct report *r, const struct text_style *st,
-			struct layout *lay)
-{
-	int width = fit_width(st);
-	int fixed = 0;
-	int keys_need = 0;
-	int avail;
-	char flags[64];
-
-	memset(lay, 0, sizeof(*lay));
-	lay->flags_width = 5;
-	for (size_t i = 0; i < r->group_count; i++) {
-		group_flags(&r->groups[i], flags, sizeof(flags));
-		if ((int)strlen(flags) > lay->flags_width) {
-			lay->flags_width = (int)strlen(flags);
-		}
-	}
-	for (int c = 0; c < COL_COUNT; c++) {
-		lay->shown[c] = !columns[c].over_time || r->samples > 1;
-		fixed += lay->shown[c] ? columns[c].width + 1 : 0;
-	}
-	/* Each key as wide as its widest value: a 63-byte name stays
-	 * whole whenever the width allows it. */
-	for (size_t k = 0; k < r->keys.count; k++) {
-		enum group_key key = r->keys.keys[k];
-		int w = (int)strlen(match_group_key_name(key));
-
-		for (size_t i = 0; i < r->group_count; i++) {
-			int kw = key_display_width(r->groups[i].keys[key],
-						   st->utf8);
-
-			w = kw > w ? kw : w;
-		}
-		lay->key_width[key] = w;
-		keys_need += lay->key_width[key] + 1;
-	}
-	if (width == 0) {
-		return;
-	}
-	/* Narrow: drop the least useful numbers before squeezing names
-	 * below 12 columns each. */
-	for (int order = 7; order > 0; order--) {
-		avail = width - fixed - lay->flags_width;
-		if (avail >= keys_need || avail >= (int)r->keys.count * 13) {
-			break;
-		}
-		for (int c = 0; c < COL_COUNT; c++) {
-			if (lay->shown[c] && columns[c].drop_order == order) {
-				lay->shown[c] = false;
-				fixed -= columns[c].width + 1;
-			}
-		}
-	}
-	avail = width - fixed - lay->flags_width;
-	if (avail < keys_need && r->keys.count > 0) {
-		squeeze_keys(r, lay, avail);
-	}
-}
-
-static void write_upper(FILE *out, const char *s, int width, bool first)
-{
-	char buf[64];
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i < sizeof(buf) - 1; i++) {
-		buf[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
-	}
-	buf[i] = '\0';
-	fprintf(out, "%s%-*s", first ? "" : " ", width, buf);
-}
-
-static void write_header_row(FILE *out, const struct report *r,
-			     const struct layout *lay)
-{
-	for (size_t k = 0; k < r->keys.count; k++) {
-		enum group_key key = r->keys.keys[k];
-
-		write_upper(out, match_group_key_name(key), lay->key_width[key],
-			    k == 0);
-	}
-	for (int c = 0; c < COL_COUNT; c++) {
-		if (lay->shown[c]) {
-			fprintf(out, " %*s", columns[c].width,
-				columns[c].header);
-		}
-	}
-	fputs(" FLAGS\n", out);
-}
-
-static void write_cell_value(FILE *out, const struct report_group *g, int c)
-{
-	char buf[32];
-	int width = columns[c].width;
-	int unknown = g->states[SESSION_STATE_UNKNOWN];
-
-	switch (c) {
-	case COL_CONN:
-		fprintf(out, " %*d", width, g->connections);
-		return;
-	case COL_ACTIVE:
-		snprintf(buf, sizeof(buf), "%d",
-			 g->states[SESSION_STATE_ACTIVE]);
-		break;
-	case COL_IDLE:
-		snprintf(buf, sizeof(buf), "%d", g->states[SESSION_STATE_IDLE]);
-		break;
-	case COL_IDLE_TX:
-		snprintf(buf, sizeof(buf), "%d",
-			 g->states[SESSION_STATE_IDLE_TX] +
-				 g->states[SESSION_STATE_IDLE_TX_ABORTED]);
-		break;
-	case COL_BASE:
-		fprintf(out, " %*d", width, g->baseline);
-		return;
-	case COL_PEAK:
-		fprintf(out, " %*d", width, g->peak);
-		return;
-	case COL_DELTA:
-		fprintf(out, " %+*d", width, g->connections - g->baseline);
-		return;
-	default:
-		fprintf(out, " %+*.1f", width, g->trend.slope_per_min);
-		return;
-	}
-	/* States the server hid from us are unknown, never 0: "2?" means
-	 * at least 2, maybe more. */
-	if (unknown > 0) {
-		strncat(buf, "?", sizeof(buf) - strlen(buf) - 1);
-	}
-	fprintf(out, " %*s", width, buf);
-}
-
-static void write_group_row(FILE *out, const struct report *r,
-			    const struct report_group *g,
-			    const struct layout *lay,
-			    const struct text_style *st)
-{
-	char flags[64];
-
-	for (size_t k = 0; k < r->keys.count; k++) {
-		enum group_key key = r->keys.keys[k];
-
-		if (k > 0) {
-			fputc(' ', out);
-		}
-		text_write_cell(out, g->keys[key], lay->key_width[key], false,
-				st->utf8);
-	}
-	for (int c = 0; c < COL_COUNT; c++) {
-		if (lay->shown[c]) {
-			write_cell_value(out, g, c);
-		}
-	}
-	group_flags(g, flags, sizeof(flags));
-	if (flags[0] != '\0') {
-		fputc(' ', out);
-	}
-	if (st->color && flags[0] != '\0') {
-		fprintf(out, "%s%s%s", g->flagged ? SGR_RED : SGR_YELLOW, flags,
-			SGR_RESET);
-	} else {
-		fputs(flags, out);
-	}
-	fputc('\n', out);
-}
 
 static void write_header(FILE *out, const struct report *r,
 			 const struct text_style *st)
@@ -312,15 +32,16 @@ static void write_header(FILE *out, const struct report *r,
 	if (r->server.current_user[0] != '\0') {
 		fputs(", as ", out);
 		text_write_cut(out, r->server.current_user,
-			       room_after(st, used + 5, 32), st->utf8);
+			       report_text_room_after(st, used + 5, 32),
+			       st->utf8);
 	}
 	fputc('\n', out);
 	if (r->server_label != NULL && r->server_label[0] != '\0') {
 		fputs("server: ", out);
 		/* On a terminal a long socket directory is cut rather than
 		 * wrapped; a file gets it whole. */
-		text_write_cut(out, r->server_label, room_after(st, 8, 20),
-			       st->utf8);
+		text_write_cut(out, r->server_label,
+			       report_text_room_after(st, 8, 20), st->utf8);
 		fputc('\n', out);
 	}
 	if (r->samples > 1) {
@@ -357,26 +78,9 @@ static void write_header(FILE *out, const struct report *r,
 	}
 	if (r->wrapped) {
 		fputs("command: ", out);
-		text_write_cut(out, r->command, room_after(st, 30, 20),
-			       st->utf8);
+		text_write_cut(out, r->command,
+			       report_text_room_after(st, 30, 20), st->utf8);
 		fprintf(out, " (exit status %d)\n", r->command_status);
-	}
-}
-
-static void write_groups(FILE *out, const struct report *r,
-			 const struct text_style *st)
-{
-	struct layout lay;
-
-	fputc('\n', out);
-	if (r->group_count == 0) {
-		fputs("No client sessions match.\n", out);
-		return;
-	}
-	plan_layout(r, st, &lay);
-	write_header_row(out, r, &lay);
-	for (size_t i = 0; i < r->group_count; i++) {
-		write_group_row(out, r, &r->groups[i], &lay, st);
 	}
 }
 
@@ -399,7 +103,8 @@ static void write_process(FILE *out, const char *lead,
 				   relation[p->relation]);
 	snprintf(line, sizeof(line), "%s%s", lead, what);
 	fprintf(out, "%*s", indent, "");
-	text_write_cut(out, line, room_after(st, indent, 20), st->utf8);
+	text_write_cut(out, line, report_text_room_after(st, indent, 20),
+		       st->utf8);
 	fputc('\n', out);
 }
 
@@ -441,7 +146,8 @@ static void write_idle_tx(FILE *out, const struct report *r,
 			s->state == SESSION_STATE_IDLE_TX_ABORTED ? "aborted"
 								  : "idle-tx",
 			idle, xact);
-		text_write_cut(out, who, room_after(st, 42, 20), st->utf8);
+		text_write_cut(out, who, report_text_room_after(st, 42, 20),
+			       st->utf8);
 		fputc('\n', out);
 		if (s->client.pid > 0 || report_pooler_is_via(&s->client)) {
 			write_process(out, "client: ", &s->client, 11, st);
@@ -575,7 +281,7 @@ static void write_evidence(FILE *out, const struct report *r,
 		const struct report_evidence *e = &g->evidence[i];
 		char opened[48];
 		char unused[32];
-		int query_width = room_after(st, 60, 20);
+		int query_width = report_text_room_after(st, 60, 20);
 
 		units_format_utc(opened, sizeof(opened), e->opened_epoch_s,
 				 UTC_TIME_ZONE);
@@ -666,7 +372,8 @@ static void write_leftovers(FILE *out, const struct report *r,
 		}
 		report_group_label(r, g, label, sizeof(label));
 		fputs("  ", out);
-		text_write_cut(out, label, room_after(st, 40, 20), st->utf8);
+		text_write_cut(out, label, report_text_room_after(st, 40, 20),
+			       st->utf8);
 		fprintf(out, ": %d more than the %d before it ran\n",
 			g->open_after, g->baseline);
 		write_holder(out, g, st);
@@ -715,7 +422,7 @@ static void write_leaking_test(FILE *out, const struct report_test *t,
 	}
 	snprintf(line, sizeof(line), "%s +%d (%s)", t->name, t->leaked, holder);
 	fputs("  ", out);
-	text_write_cut(out, line, room_after(st, 2, 40), st->utf8);
+	text_write_cut(out, line, report_text_room_after(st, 2, 40), st->utf8);
 	fputc('\n', out);
 }
 
@@ -793,7 +500,7 @@ static const char *limit_label(const struct report_limit *l)
 static int limit_name_width(const struct report *r, bool all,
 			    const struct text_style *st)
 {
-	int room = room_after(st, 43, 24);
+	int room = report_text_room_after(st, 43, 24);
 	int w = 24;
 
 	for (size_t i = 0; i < r->limit_count; i++) {
@@ -803,7 +510,7 @@ static int limit_name_width(const struct report *r, bool all,
 		if (!limit_shown(l, all)) {
 			continue;
 		}
-		lw = key_display_width(limit_label(l), st->utf8);
+		lw = report_text_key_width(limit_label(l), st->utf8);
 		w = lw > w ? lw : w;
 	}
 	return room >= 0 && w > room ? room : w;
@@ -884,14 +591,15 @@ void report_text_write(FILE *out, const struct report *report,
 		/* Never reached (one server of several): no figures to
 		 * show, only why. */
 		fputs("pgdrip: server ", out);
-		text_write_cut(out, r->server_label, room_after(style, 30, 20),
+		text_write_cut(out, r->server_label,
+			       report_text_room_after(style, 30, 20),
 			       style->utf8);
 		fputs(" could not be sampled\n", out);
 		write_footer(out, r, style);
 		return;
 	}
 	write_header(out, r, style);
-	write_groups(out, r, style);
+	report_text_table_write(out, r, style);
 	write_idle_tx(out, r, style);
 	write_leaks(out, r, style);
 	write_tests(out, r, style);
