@@ -12,6 +12,8 @@
 #include "notice.h"
 #include "tui.h"
 
+#include "core/view.h"
+
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -191,7 +193,7 @@ static bool act(struct run *run, struct live *lv, enum tui_action a,
 				    now_ms);
 		break;
 	case TUI_REGROUP:
-		tui_next_group_keys(&lv->keys);
+		view_next_group_keys(&lv->keys);
 		pipeline_set_grouping(target_pipeline(t), &lv->keys);
 		analyze(run, lv);
 		break;
@@ -259,7 +261,7 @@ static void follow_groupings(struct pipeline *p, struct group_keys keys)
 	struct group_keys k = keys;
 
 	for (int i = 0; i < PIPELINE_MAX_GROUPINGS - 1; i++) {
-		tui_next_group_keys(&k);
+		view_next_group_keys(&k);
 		if (k.count == keys.count &&
 		    memcmp(k.keys, keys.keys, k.count * sizeof(k.keys[0])) ==
 			    0) {

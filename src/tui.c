@@ -11,6 +11,7 @@
 #include "core/report_pooler.h"
 #include "core/text.h"
 #include "core/units.h"
+#include "core/view.h"
 #include "output.h"
 
 #include <curses.h>
@@ -21,17 +22,6 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
-
-enum sort_mode {
-	SORT_CONNECTIONS,
-	SORT_GROWTH,
-	SORT_IDLE_TX,
-	SORT_NAME,
-	SORT_COUNT
-};
-
-static const char *const sort_names[SORT_COUNT] = {"connections", "growth",
-						   "idle-tx age", "name"};
 
 enum { PAIR_LEAK = 1, PAIR_WARN, PAIR_OK, PAIR_DIM };
 
@@ -46,7 +36,7 @@ static struct {
 	int selected;
 	bool detail;
 	bool help;
-	enum sort_mode sort;
+	enum view_sort sort;
 	char filter[128];
 	bool typing;
 	size_t detail_top;    /* first session shown in the pane */
@@ -139,31 +129,6 @@ void tui_resize(void)
 	}
 }
 
-void tui_next_group_keys(struct group_keys *keys)
-{
-	static const char *const cycle[] = {"user,app", "user",        "app",
-					    "db",       "user,app,db", "state"};
-	char now[64] = "";
-	size_t next = 0;
-	struct errbuf err;
-
-	for (size_t i = 0; i < keys->count; i++) {
-		static const char *const short_names[] = {"user", "app", "db",
-							  "client", "state"};
-
-		snprintf(now + strlen(now), sizeof(now) - strlen(now), "%s%s",
-			 i ? "," : "", short_names[keys->keys[i]]);
-	}
-	for (size_t i = 0; i < PGD_ARRAY_LEN(cycle); i++) {
-		if (strcmp(cycle[i], now) == 0) {
-			next = (i + 1) % PGD_ARRAY_LEN(cycle);
-		}
-	}
-	if (!match_parse_group_keys(cycle[next], keys, &err)) {
-		match_default_group_keys(keys);
-	}
-}
-
 /* A sanitized cell of exactly width columns (see text_write_cell). */
 static void put_cell(const char *s, int width, bool right)
 {
@@ -189,140 +154,6 @@ static void put_text(int y, const char *s)
 	move(y, 0);
 	clrtoeol();
 	put_cell(s, COLS - 1, false);
-}
-
-static bool group_visible(const struct report *r, const struct report_group *g)
-{
-	char label[600];
-	char pattern[sizeof(ui.filter) + 2];
-
-	if (ui.filter[0] == '\0') {
-		return true;
-	}
-	/* Without a wildcard, a filter means "contains". */
-	if (strpbrk(ui.filter, "*?[") == NULL) {
-		snprintf(pattern, sizeof(pattern), "*%s*", ui.filter);
-	} else {
-		snprintf(pattern, sizeof(pattern), "%s", ui.filter);
-	}
-	for (size_t k = 0; k < r->keys.count; k++) {
-		const char *v = g->keys[r->keys.keys[k]];
-
-		if (v != NULL && match_glob(pattern, v)) {
-			return true;
-		}
-	}
-	return match_glob(pattern,
-			  report_group_label(r, g, label, sizeof(label)));
-}
-
-static enum sort_mode sort_by;
-static const struct report *sort_report;
-
-static int compare_rows(const void *pa, const void *pb)
-{
-	const struct report_group *a =
-		&sort_report->groups[*(const size_t *)pa];
-	const struct report_group *b =
-		&sort_report->groups[*(const size_t *)pb];
-	double x = 0;
-	double y = 0;
-	char la[600];
-	char lb[600];
-
-	switch (sort_by) {
-	case SORT_GROWTH:
-		x = a->trend.slope_per_min, y = b->trend.slope_per_min;
-		break;
-	case SORT_IDLE_TX:
-		x = isnan(a->oldest_idle_tx_s) ? -1 : a->oldest_idle_tx_s;
-		y = isnan(b->oldest_idle_tx_s) ? -1 : b->oldest_idle_tx_s;
-		break;
-	case SORT_NAME:
-		return strcmp(report_group_label(sort_report, a, la,
-						 sizeof(la)),
-			      report_group_label(sort_report, b, lb,
-						 sizeof(lb)));
-	default:
-		x = a->connections, y = b->connections;
-		break;
-	}
-	if (x != y) {
-		return x > y ? -1 : 1;
-	}
-	return (a > b) - (a < b);
-}
-
-/* Visible groups, in the chosen order; caller frees. */
-static size_t *visible_rows(const struct report *r, size_t *count)
-{
-	size_t *rows = calloc(r->group_count + 1, sizeof(*rows));
-	size_t n = 0;
-
-	for (size_t i = 0; rows != NULL && i < r->group_count; i++) {
-		if (group_visible(r, &r->groups[i])) {
-			rows[n++] = i;
-		}
-	}
-	sort_by = ui.sort;
-	sort_report = r;
-	if (rows != NULL) {
-		qsort(rows, n, sizeof(*rows), compare_rows);
-	}
-	*count = n;
-	return rows;
-}
-
-static void sparkline(char *buf, size_t size, const struct report_group *g,
-		      int width)
-{
-	static const char *const blocks[] = {"\u2581", "\u2582", "\u2583",
-					     "\u2584", "\u2585", "\u2586",
-					     "\u2587", "\u2588"};
-	static const char ascii[] = "_.-=+*#@";
-	size_t n = g->recent_count;
-	size_t from = n > (size_t)width ? n - (size_t)width : 0;
-	double lo = INFINITY;
-	double hi = -INFINITY;
-
-	buf[0] = '\0';
-	for (size_t i = from; i < n; i++) {
-		lo = fmin(lo, g->recent[i]);
-		hi = fmax(hi, g->recent[i]);
-	}
-	for (size_t i = from; i < n && strlen(buf) + 4 < size; i++) {
-		double x = g->recent[i];
-		int level = hi > lo ? (int)lrint(7 * (x - lo) / (hi - lo)) : 0;
-
-		if (ui.utf8) {
-			strcat(buf, blocks[level]);
-		} else {
-			size_t len = strlen(buf);
-
-			buf[len] = ascii[level];
-			buf[len + 1] = '\0';
-		}
-	}
-}
-
-/* The report's flag words (report_judge.h), LEAK with the time to the
- * nearest limit when there is one. */
-static void flags_of(char *buf, size_t size, const struct report_group *g)
-{
-	char when[32];
-	size_t len;
-
-	buf[0] = '\0';
-	if ((g->flags & REPORT_FLAG_LEAK) && isfinite(g->forecast_s)) {
-		units_format_duration(when, sizeof(when), g->forecast_s);
-		snprintf(buf, size, "%s full in %s ",
-			 report_judge_flag_word(REPORT_FLAG_LEAK), when);
-	}
-	len = strlen(buf);
-	(void)report_judge_flags_text(
-		buf[0] != '\0' ? g->flags & ~(unsigned)REPORT_FLAG_LEAK
-			       : g->flags,
-		buf + len, size - len);
 }
 
 static void draw_header(const struct tui_view *v)
@@ -378,92 +209,15 @@ static void draw_header(const struct tui_view *v)
 	}
 }
 
-/* Column widths, narrowest first dropped: spark, oldest, delta, trend. */
-struct columns {
-	int key;
-	bool spark;
-	bool oldest;
-	bool delta;
-	bool trend;
-};
-
-/* The widest sanitized value of the grouped keys, at least the header. */
-static int widest_key(const struct report *r)
-{
-	char buf[1024];
-	int w = 6;
-
-	for (size_t k = 0; k < r->keys.count; k++) {
-		int hw = (int)strlen(match_group_key_name(r->keys.keys[k]));
-
-		w = hw > w ? hw : w;
-	}
-	for (size_t i = 0; i < r->group_count; i++) {
-		for (size_t k = 0; k < r->keys.count; k++) {
-			const char *v = r->groups[i].keys[r->keys.keys[k]];
-			int kw = text_sanitize(buf, sizeof(buf), v ? v : "",
-					       v ? strlen(v) : 0, ui.utf8);
-
-			w = kw > w ? kw : w;
-		}
-	}
-	return w;
-}
-
-static void plan(const struct report *r, struct columns *c)
-{
-	int widest = widest_key(r);
-	int want = widest < 12 ? widest : 12;
-	int nkeys = (int)(r->keys.count ? r->keys.count : 1);
-	int flags = 5;
-	int fixed;
-	char buf[96];
-
-	for (size_t i = 0; i < r->group_count; i++) {
-		flags_of(buf, sizeof(buf), &r->groups[i]);
-		flags = (int)strlen(buf) > flags ? (int)strlen(buf) : flags;
-	}
-	c->spark = c->oldest = c->delta = c->trend = true;
-	/* Narrow: the change since baseline goes first, then the sparkline,
-	 * the idle-tx age and the trend; names keep 12 columns if they can. */
-	for (;;) {
-		fixed = 6 + 6 + 6 + 6 + (c->oldest ? 8 : 0) +
-			(c->delta ? 6 : 0) + (c->trend ? 9 : 0) +
-			(c->spark ? 13 : 0) + flags;
-		if (COLS - fixed >= nkeys * (want + 1)) {
-			break;
-		}
-		if (c->delta) {
-			c->delta = false;
-		} else if (c->spark) {
-			c->spark = false;
-		} else if (c->oldest) {
-			c->oldest = false;
-		} else if (c->trend) {
-			c->trend = false;
-		} else {
-			break;
-		}
-	}
-	c->key = (COLS - fixed) / nkeys - 1;
-	c->key = c->key > widest ? widest : c->key;
-	/* Up to 100 columns names stop at 28, leaving the flags room; a
-	 * wider terminal shows them whole. */
-	if (COLS <= 100) {
-		c->key = c->key > 28 ? 28 : c->key;
-	}
-	c->key = c->key < 6 ? 6 : c->key;
-}
-
 static void draw_groups(const struct tui_view *v, int top, int height,
 			const size_t *rows, size_t n)
 {
 	const struct report *r = v->report;
-	struct columns c;
+	struct view_columns c;
 	char buf[512];
 	int first;
 
-	plan(r, &c);
+	view_plan_columns(r, COLS, ui.utf8, &c);
 	move(top, 0);
 	clrtoeol();
 	/* Underlined, not reversed: the selected row (reversed) must never
@@ -512,8 +266,8 @@ static void draw_groups(const struct tui_view *v, int top, int height,
 			addch(' ');
 		}
 		units_format_duration(when, sizeof(when), g->oldest_idle_tx_s);
-		sparkline(spark, sizeof(spark), g, 12);
-		flags_of(flags, sizeof(flags), g);
+		view_sparkline(spark, sizeof(spark), g, 12, ui.utf8);
+		view_flags(flags, sizeof(flags), g);
 		snprintf(buf, sizeof(buf), "%5d %5d %5d %4d%s ", g->connections,
 			 g->states[SESSION_STATE_ACTIVE],
 			 g->states[SESSION_STATE_IDLE],
@@ -552,23 +306,8 @@ static void draw_groups(const struct tui_view *v, int top, int height,
 	}
 }
 
-/* The pane's columns: the client and process widen with the terminal,
- * the query takes the rest. */
-struct detail_columns {
-	int client;
-	int process;
-};
-
-static void plan_detail(struct detail_columns *c)
-{
-	int extra = COLS > 120 ? (COLS - 120) / 3 : 0;
-
-	c->client = 21 + (extra > 18 ? 18 : extra);
-	c->process = 22 + extra;
-}
-
 static void draw_session(const struct report_session *s,
-			 const struct detail_columns *c)
+			 const struct view_detail_columns *c)
 {
 	static const char *const short_state[SESSION_STATE_COUNT] = {
 		[SESSION_STATE_ACTIVE] = "active",
@@ -627,13 +366,13 @@ static void draw_detail(const struct tui_view *v, int top, int height,
 	const struct report *r = v->report;
 	size_t n = r->detail_count;
 	int rows = height - 2;
-	struct detail_columns c;
+	struct view_detail_columns c;
 	char label[600];
 	char head[160];
 	char more[64] = "";
 	char buf[1400];
 
-	plan_detail(&c);
+	view_plan_detail(COLS, &c);
 	ui.detail_rows = rows > 0 ? rows : 0;
 	if (ui.detail_top + (size_t)ui.detail_rows > n) {
 		ui.detail_top = n > (size_t)ui.detail_rows
@@ -725,17 +464,6 @@ static void draw_help(void)
 	}
 }
 
-/* Appends part to the footer if it fits with room left for the tail. */
-static void footer_add(char *buf, size_t size, const char *part, int room)
-{
-	size_t len = strlen(buf);
-
-	if ((int)(len + strlen(part) + 2) <= room &&
-	    len + strlen(part) + 3 < size) {
-		snprintf(buf + len, size - len, "%s%s", len ? "  " : "", part);
-	}
-}
-
 /*
  * The footer: keys, most useful first, as many as fit, and "? help"
  * always last; a message (a server notice, an error) comes first.
@@ -758,23 +486,24 @@ static void draw_footer(const struct tui_view *v, char *buf, size_t size)
 			      sizeof(part) > (size_t)room + 1 ? (size_t)room + 1
 							      : sizeof(part),
 			      v->message, strlen(v->message), ui.utf8);
-		footer_add(buf, size, part, room);
+		view_footer_add(buf, size, part, room);
 	}
-	footer_add(buf, size, "q quit", room);
-	footer_add(buf, size, "j/k select", room);
-	footer_add(buf, size,
-		   ui.detail ? "Enter hide sessions" : "Enter show sessions",
-		   room);
-	snprintf(part, sizeof(part), "s sort:%s", sort_names[ui.sort]);
-	footer_add(buf, size, part, room);
-	footer_add(buf, size, "g group", room);
+	view_footer_add(buf, size, "q quit", room);
+	view_footer_add(buf, size, "j/k select", room);
+	view_footer_add(buf, size,
+			ui.detail ? "Enter hide sessions"
+				  : "Enter show sessions",
+			room);
+	snprintf(part, sizeof(part), "s sort:%s", view_sort_name(ui.sort));
+	view_footer_add(buf, size, part, room);
+	view_footer_add(buf, size, "g group", room);
 	snprintf(part, sizeof(part), "/ filter%s%s", ui.filter[0] ? ":" : "",
 		 ui.filter);
-	footer_add(buf, size, part, room);
-	footer_add(buf, size, v->paused ? "p resume" : "p pause", room);
-	footer_add(buf, size, "PgUp/PgDn scroll", room);
-	footer_add(buf, size, "b baseline", room);
-	footer_add(buf, size, "+/- interval", room);
+	view_footer_add(buf, size, part, room);
+	view_footer_add(buf, size, v->paused ? "p resume" : "p pause", room);
+	view_footer_add(buf, size, "PgUp/PgDn scroll", room);
+	view_footer_add(buf, size, "b baseline", room);
+	view_footer_add(buf, size, "+/- interval", room);
 	snprintf(buf + strlen(buf), size - strlen(buf), "%s%s",
 		 buf[0] ? "  " : "", tail);
 }
@@ -782,7 +511,7 @@ static void draw_footer(const struct tui_view *v, char *buf, size_t size)
 void tui_draw(const struct tui_view *v)
 {
 	size_t n;
-	size_t *rows = visible_rows(v->report, &n);
+	size_t *rows = view_rows(v->report, ui.filter, ui.sort, &n);
 	int table_h;
 	char footer[256];
 
@@ -825,7 +554,7 @@ bool tui_selected_group(const struct report *report,
 	if (!ui.active) {
 		return false;
 	}
-	rows = visible_rows(report, &n);
+	rows = view_rows(report, ui.filter, ui.sort, &n);
 	shown = rows != NULL && detail_shown(n);
 	if (shown) {
 		size_t pick = ui.selected < (int)n ? (size_t)ui.selected
@@ -895,7 +624,7 @@ static enum tui_action one_key(int ch)
 		ui.detail = !ui.detail;
 		return TUI_REDRAW;
 	case 's':
-		ui.sort = (ui.sort + 1) % SORT_COUNT;
+		ui.sort = (ui.sort + 1) % VIEW_SORT_COUNT;
 		return TUI_REDRAW;
 	case 'g':
 		ui.selected = 0;

@@ -53,9 +53,6 @@ void tui_resize(void);
  * until false, acting on each: "p p g" typed fast is three actions. */
 bool tui_next_key(enum tui_action *action);
 
-/* Cycles user,app -> user -> app -> db -> user,app,db -> state. */
-void tui_next_group_keys(struct group_keys *keys);
-
 /*
  * The group whose sessions the detail pane shows, by its values (into
  * values, pointing into report); false when the pane shows none.  The

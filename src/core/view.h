@@ -1,0 +1,88 @@
+/*
+ * view.h - the live view's plan, pure: which groups show and in what
+ * order, which columns fit the terminal's width, a group's sparkline and
+ * FLAGS cell, the footer's parts.  tui.c draws what this decides with
+ * curses; the rules live here, unit-tested without a terminal.
+ */
+#ifndef PGDRIP_VIEW_H
+#define PGDRIP_VIEW_H
+
+#include "report.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum view_sort {
+	VIEW_SORT_CONNECTIONS,
+	VIEW_SORT_GROWTH,
+	VIEW_SORT_IDLE_TX,
+	VIEW_SORT_NAME,
+	VIEW_SORT_COUNT
+};
+
+/* "connections", "growth", "idle-tx age", "name". */
+const char *view_sort_name(enum view_sort sort);
+
+/*
+ * True when g passes filter ("" shows all): a glob against each key and
+ * the "/"-joined label; without a wildcard it means "contains".
+ */
+bool view_group_visible(const struct report *r, const struct report_group *g,
+			const char *filter);
+
+/*
+ * The indexes into r->groups of the visible groups in sort's order (the
+ * most first; ties in the report's order), *count of them; the caller
+ * frees the array (never NULL, memory failure is fatal as everywhere).
+ */
+size_t *view_rows(const struct report *r, const char *filter,
+		  enum view_sort sort, size_t *count);
+
+/*
+ * The newest width points of g's recent history as a sparkline into buf
+ * (UTF-8 blocks, or "_.-=+*#@" without UTF-8): the scale runs from zero
+ * to the highest point shown, so a flat 3 is not drawn as a flat 0 and
+ * 10 -> 11 is one step, not the whole height.
+ */
+void view_sparkline(char *buf, size_t size, const struct report_group *g,
+		    int width, bool utf8);
+
+/* The FLAGS cell: the report's flag words (report_judge.h), LEAK with
+ * the time to the nearest limit when there is one ("LEAK full in 4m10s
+ * IDLE-TX"). */
+void view_flags(char *buf, size_t size, const struct report_group *g);
+
+/* The groups pane's columns for a terminal cols wide. */
+struct view_columns {
+	int key; /* each grouped key's width */
+	bool spark;
+	bool oldest;
+	bool delta;
+	bool trend;
+};
+
+/*
+ * Fits the pane to cols: the change since baseline is dropped first,
+ * then the sparkline, the idle-tx age and the trend, so names keep 12
+ * columns where they can; CONN, the states and FLAGS always stay.
+ */
+void view_plan_columns(const struct report *r, int cols, bool utf8,
+		       struct view_columns *c);
+
+/* The sessions pane's widening columns (the query takes the rest). */
+struct view_detail_columns {
+	int client;
+	int process;
+};
+
+void view_plan_detail(int cols, struct view_detail_columns *c);
+
+/* The grouping the g key moves to: user,app -> user -> app -> db ->
+ * user,app,db -> state -> user,app (any other goes to user,app). */
+void view_next_group_keys(struct group_keys *keys);
+
+/* Appends part to buf (two blanks between parts) when buf stays within
+ * room columns and size bytes; otherwise leaves buf as it was. */
+void view_footer_add(char *buf, size_t size, const char *part, int room);
+
+#endif
