@@ -5,6 +5,7 @@
  * client processes, the pipeline).
  */
 #include "target.h"
+#include "target_private.h"
 
 #include "attrib.h"
 #include "clock.h"
@@ -13,6 +14,7 @@
 
 #include "core/bouncer.h"
 #include "core/record.h"
+#include "core/schedule.h"
 #include "core/text.h"
 #include "output.h"
 
@@ -21,80 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-enum {
-	BACKOFF_FIRST_MS = 250,
-	BACKOFF_MAX_MS = 5000,
-	/* A sample may take longer than the interval (it is then late),
-	 * but never longer than this: the session is dropped. */
-	SAMPLE_DEADLINE_MIN_MS = 5000,
-	TARGET_WARNINGS = 8,
-};
-
-struct target {
-	const struct options *opts;
-	bool one_shot;
-	target_outcome_fn *on_outcome;
-	target_link_fn *on_sample;
-	void *ctx;
-
-	struct conn_params params;
-	char password[256];
-	bool prompted;
-	struct poller *poller;
-	struct pipeline pipeline;
-	struct sample sample;      /* the one being filled */
-	struct attributor *attrib; /* NULL: --no-attribution */
-	struct trace_policy policy;
-	target_sample_fn *sample_hook;
-	void *sample_ctx;
-	uint64_t sent; /* sample queries sent */
-	bool *wanted;
-	size_t wanted_cap;
-	char label[256];
-
-	/* The schedule: a slot every interval; each ends in one outcome. */
-	int64_t interval_ms;
-	int64_t due_ms;
-	bool started;
-	bool paused;
-	bool held;              /* target_hold(): no slot begins */
-	bool slot_pending;      /* a slot began, its outcome is still to come */
-	double slot_wall_s;     /* when it began: a failure is dated so */
-	int64_t phase_since_ms; /* connecting or sampling since */
-
-	/* The connection's story. */
-	int64_t next_connect_ms; /* backing off until */
-	int64_t backoff_ms;
-	bool ever_connected;
-	bool up;
-	int64_t failing_since_ms; /* 0 while samples succeed */
-	enum poll_failure failure;
-	char error[600];
-	bool said_pooler;
-
-	/* Wrap mode's command events, for the next sample's record line. */
-	double command_started;
-	char *command_line; /* owned */
-	double command_ended;
-	int command_status;
-
-	/* --record */
-	struct record_writer record;
-	bool recording;
-	bool output_failed;
-};
-
-static int64_t next_slot(int64_t due_ms, int64_t interval_ms, int64_t now_ms)
-{
-	/* A slow sample does not shift the slots after it; slots missed
-	 * are skipped, not bunched up. */
-	due_ms += interval_ms;
-	if (due_ms <= now_ms) {
-		due_ms = now_ms + interval_ms - (now_ms - due_ms) % interval_ms;
-	}
-	return due_ms;
-}
 
 static bool open_record(struct target *t, struct errbuf *err)
 {
@@ -201,12 +129,9 @@ void target_start(struct target *t, int64_t now_ms)
 
 void target_set_interval(struct target *t, int64_t interval_ms, int64_t now_ms)
 {
-	/* The slot after the last one, under the new interval: a faster
-	 * rate takes effect now, not when the old slot would have come. */
-	int64_t last = t->due_ms - t->interval_ms;
-
+	t->due_ms = schedule_retime(t->due_ms, t->interval_ms, interval_ms,
+				    now_ms);
 	t->interval_ms = interval_ms;
-	t->due_ms = last + interval_ms > now_ms ? last + interval_ms : now_ms;
 }
 
 int64_t target_interval_ms(const struct target *t)
@@ -243,12 +168,6 @@ void target_pollfd(const struct target *t, struct pollfd *pfd)
 	}
 }
 
-static int64_t sample_deadline_ms(const struct target *t)
-{
-	return t->interval_ms > SAMPLE_DEADLINE_MIN_MS ? t->interval_ms
-						       : SAMPLE_DEADLINE_MIN_MS;
-}
-
 int64_t target_next_wake_ms(const struct target *t)
 {
 	int64_t wake = INT64_MAX;
@@ -261,7 +180,8 @@ int64_t target_next_wake_ms(const struct target *t)
 		int64_t limit = phase == POLL_PHASE_CONNECTING
 					? poll_connect_timeout_ms(t->poller)
 				: phase == POLL_PHASE_SAMPLING
-					? sample_deadline_ms(t)
+					? schedule_sample_deadline_ms(
+						  t->interval_ms)
 					: -1;
 
 		if (limit >= 0 && t->phase_since_ms + limit < wake) {
@@ -320,10 +240,7 @@ static void drop_session(struct target *t)
 
 static void back_off(struct target *t, int64_t now_ms)
 {
-	t->backoff_ms = t->backoff_ms ? t->backoff_ms * 2 : BACKOFF_FIRST_MS;
-	if (t->backoff_ms > BACKOFF_MAX_MS) {
-		t->backoff_ms = BACKOFF_MAX_MS;
-	}
+	t->backoff_ms = schedule_backoff_ms(t->backoff_ms);
 	t->next_connect_ms = now_ms + t->backoff_ms;
 }
 
@@ -615,14 +532,15 @@ static void check_deadlines(struct target *t, int64_t now_ms)
 			 (now_ms - t->phase_since_ms) / 1000.0);
 		connect_failed(t, POLL_FAILURE_DOWN, msg, now_ms);
 	} else if (phase == POLL_PHASE_SAMPLING &&
-		   now_ms - t->phase_since_ms >= sample_deadline_ms(t)) {
+		   now_ms - t->phase_since_ms >=
+			   schedule_sample_deadline_ms(t->interval_ms)) {
 		/* No PQcancel(): it blocks on a network that stalls, which
 		 * is one reason to get here.  The sample's own
 		 * statement_timeout ends the query on the server. */
 		snprintf(msg, sizeof(msg),
 			 "sample took longer than %.1fs: the session was "
 			 "dropped",
-			 sample_deadline_ms(t) / 1000.0);
+			 schedule_sample_deadline_ms(t->interval_ms) / 1000.0);
 		note_failure(t, POLL_FAILURE_LOST, msg);
 		drop_session(t);
 		fail_slot(t, now_ms);
@@ -642,86 +560,10 @@ void target_step(struct target *t, short revents, int64_t now_ms)
 		start_connect(t, now_ms);
 	}
 	if (t->started && !t->paused && !t->held && now_ms >= t->due_ms) {
-		t->due_ms = next_slot(t->due_ms, t->interval_ms, now_ms);
+		t->due_ms = schedule_next_slot(t->due_ms, t->interval_ms,
+					       now_ms);
 		begin_slot(t, now_ms);
 	}
-}
-
-void target_set_sample_hook(struct target *t, target_sample_fn *fn, void *ctx)
-{
-	t->sample_hook = fn;
-	t->sample_ctx = ctx;
-}
-
-uint64_t target_samples_sent(const struct target *t)
-{
-	return t->sent;
-}
-
-void target_set_trace_policy(struct target *t,
-			     const struct trace_policy *policy)
-{
-	t->policy = *policy;
-}
-
-void target_note_command_start(struct target *t, double epoch_s,
-			       const char *line)
-{
-	t->command_started = epoch_s;
-	free(t->command_line);
-	t->command_line = xstrdup(line != NULL ? line : "");
-}
-
-void target_note_command_end(struct target *t, double epoch_s, int status)
-{
-	t->command_ended = epoch_s;
-	t->command_status = status;
-}
-
-void target_set_wrapped(struct target *t, int pid)
-{
-	if (t->attrib != NULL) {
-		attributor_set_wrapped(t->attrib, pid);
-	}
-}
-
-struct pipeline *target_pipeline(struct target *t)
-{
-	return &t->pipeline;
-}
-
-const char *target_label(const struct target *t)
-{
-	return t->label;
-}
-
-bool target_ever_connected(const struct target *t)
-{
-	return t->ever_connected;
-}
-
-bool target_up(const struct target *t)
-{
-	return t->up;
-}
-
-enum poll_failure target_failure(const struct target *t, const char **msg)
-{
-	if (msg != NULL) {
-		*msg = t->error;
-	}
-	return t->failure;
-}
-
-bool target_connecting(const struct target *t)
-{
-	return t->poller != NULL &&
-	       poll_phase(t->poller) == POLL_PHASE_CONNECTING;
-}
-
-int64_t target_failing_for_ms(const struct target *t, int64_t now_ms)
-{
-	return t->failing_since_ms != 0 ? now_ms - t->failing_since_ms : 0;
 }
 
 void target_give_up(struct target *t, bool stopped)
@@ -747,49 +589,4 @@ void target_give_up(struct target *t, bool stopped)
 	t->slot_pending = false;
 	drop_session(t);
 	t->started = false;
-}
-
-int64_t target_sample_wait_ms(const struct target *t, int64_t now_ms)
-{
-	if (t->poller == NULL || poll_phase(t->poller) != POLL_PHASE_SAMPLING) {
-		return 0;
-	}
-	return now_ms - t->phase_since_ms;
-}
-
-void target_report(const struct target *t, struct run_facts *facts,
-		   struct report *out)
-{
-	char lines[TARGET_WARNINGS][512];
-	const char *pointers[TARGET_WARNINGS + 8];
-	size_t n = 0;
-
-	for (size_t i = 0;
-	     i < facts->warning_count && n < PGD_ARRAY_LEN(pointers); i++) {
-		pointers[n++] = facts->warnings[i];
-	}
-	if (t->attrib != NULL) {
-		size_t got = attributor_warnings(t->attrib, lines,
-						 TARGET_WARNINGS);
-
-		for (size_t i = 0; i < got && n < PGD_ARRAY_LEN(pointers);
-		     i++) {
-			pointers[n++] = lines[i];
-		}
-	}
-	if (t->output_failed && n < PGD_ARRAY_LEN(pointers)) {
-		pointers[n++] = "the record could not be written completely "
-				"(see the error above)";
-	}
-	facts->server_label = t->label;
-	facts->warnings = pointers;
-	facts->warning_count = n;
-	pipeline_report(&t->pipeline, facts, out);
-	facts->warnings = NULL;
-	facts->warning_count = 0;
-}
-
-bool target_output_failed(const struct target *t)
-{
-	return t->output_failed;
 }

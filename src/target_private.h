@@ -1,0 +1,72 @@
+/*
+ * target_private.h - a target's state, shared by target.c (the schedule
+ * and the connection) and target_query.c (what the run asks of it);
+ * nothing else includes it.
+ */
+#ifndef PGDRIP_TARGET_PRIVATE_H
+#define PGDRIP_TARGET_PRIVATE_H
+
+#include "attrib.h"
+#include "target.h"
+
+#include "core/record.h"
+
+enum {
+	TARGET_WARNINGS = 8,
+};
+
+struct target {
+	const struct options *opts;
+	bool one_shot;
+	target_outcome_fn *on_outcome;
+	target_link_fn *on_sample;
+	void *ctx;
+
+	struct conn_params params;
+	char password[256];
+	bool prompted;
+	struct poller *poller;
+	struct pipeline pipeline;
+	struct sample sample;      /* the one being filled */
+	struct attributor *attrib; /* NULL: --no-attribution */
+	struct trace_policy policy;
+	target_sample_fn *sample_hook;
+	void *sample_ctx;
+	uint64_t sent; /* sample queries sent */
+	bool *wanted;
+	size_t wanted_cap;
+	char label[256];
+
+	/* The schedule: a slot every interval; each ends in one outcome. */
+	int64_t interval_ms;
+	int64_t due_ms;
+	bool started;
+	bool paused;
+	bool held;              /* target_hold(): no slot begins */
+	bool slot_pending;      /* a slot began, its outcome is still to come */
+	double slot_wall_s;     /* when it began: a failure is dated so */
+	int64_t phase_since_ms; /* connecting or sampling since */
+
+	/* The connection's story. */
+	int64_t next_connect_ms; /* backing off until */
+	int64_t backoff_ms;
+	bool ever_connected;
+	bool up;
+	int64_t failing_since_ms; /* 0 while samples succeed */
+	enum poll_failure failure;
+	char error[600];
+	bool said_pooler;
+
+	/* Wrap mode's command events, for the next sample's record line. */
+	double command_started;
+	char *command_line; /* owned */
+	double command_ended;
+	int command_status;
+
+	/* --record */
+	struct record_writer record;
+	bool recording;
+	bool output_failed;
+};
+
+#endif
