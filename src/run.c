@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "notice.h"
 
+#include "core/exitcode.h"
 #include "core/report_fold.h"
 
 #include <math.h>
@@ -75,11 +76,10 @@ int run_unreachable(const struct target *t)
 	notice_say("%s", msg);
 	if (failure == POLL_FAILURE_SLOTS) {
 		/* Out of slots is the finding pgdrip exists for, not an
-		 * outage: exit 1, and say how to get in anyway. */
+		 * outage: say how to get in anyway. */
 		notice_say("hint: the server or role is out of connection "
 			   "slots; a superuser can still connect through the "
 			   "reserved slots");
-		return PGD_EXIT_CHECK_FAILED;
 	}
 	if (failure == POLL_FAILURE_PASSWORD) {
 		notice_say("hint: give the password in PGPASSWORD or "
@@ -91,26 +91,7 @@ int run_unreachable(const struct target *t)
 		notice_say("hint: PgBouncer's admin console takes only the "
 			   "users of its admin_users and stats_users");
 	}
-	return PGD_EXIT_UNAVAILABLE;
-}
-
-/*
- * One exit status for several servers: a failed check anywhere is 1
- * (the finding); otherwise a server never reached is 3; else 0.
- */
-static int fleet_status(const struct report *reports, size_t count)
-{
-	int status = PGD_EXIT_OK;
-
-	for (size_t i = 0; i < count; i++) {
-		if (reports[i].exit_code == PGD_EXIT_CHECK_FAILED) {
-			return PGD_EXIT_CHECK_FAILED;
-		}
-		if (reports[i].exit_code != PGD_EXIT_OK) {
-			status = reports[i].exit_code;
-		}
-	}
-	return status;
+	return exitcode_unreached(failure == POLL_FAILURE_SLOTS);
 }
 
 /* A server never sampled has no figures to judge: its own exit code
@@ -119,11 +100,8 @@ static void judge_unreached(struct report *report, const struct target *t)
 {
 	if (pipeline_last(target_pipeline((struct target *)(uintptr_t)t)) ==
 	    NULL) {
-		enum poll_failure failure = target_failure(t, NULL);
-
-		report->exit_code = failure == POLL_FAILURE_SLOTS
-					    ? PGD_EXIT_CHECK_FAILED
-					    : PGD_EXIT_UNAVAILABLE;
+		report->exit_code = exitcode_unreached(
+			target_failure(t, NULL) == POLL_FAILURE_SLOTS);
 	}
 }
 
@@ -131,6 +109,7 @@ int run_finish(struct run *run, FILE *fallback)
 {
 	struct report *reports = xcalloc(run->target_count, sizeof(*reports));
 	const struct report **each = xcalloc(run->target_count, sizeof(*each));
+	int *codes = xcalloc(run->target_count, sizeof(*codes));
 	struct errbuf err;
 	int status;
 
@@ -143,14 +122,14 @@ int run_finish(struct run *run, FILE *fallback)
 		}
 		judge_unreached(&reports[i], run->targets[i]);
 		each[i] = &reports[i];
+		codes[i] = reports[i].exit_code;
 	}
-	status = run->target_count == 1
-			 ? reports[0].exit_code
-			 : fleet_status(reports, run->target_count);
+	status = exitcode_fleet(codes, run->target_count);
+	free(codes);
 	if (!output_reports(run->opts, each, run->target_count, status,
 			    fallback, &err)) {
 		notice_say("%s", err.msg);
-		status = status ? status : PGD_EXIT_UNAVAILABLE;
+		status = exitcode_after_write_error(status);
 	}
 	if (run->target_count == 1 &&
 	    !output_plot_write(&run->plot, &reports[0],
@@ -158,11 +137,11 @@ int run_finish(struct run *run, FILE *fallback)
 				       target_pipeline(run->targets[0])),
 			       &err)) {
 		notice_say("%s", err.msg);
-		status = status ? status : PGD_EXIT_UNAVAILABLE;
+		status = exitcode_after_write_error(status);
 	}
 	for (size_t i = 0; i < run->target_count; i++) {
 		if (target_output_failed(run->targets[i])) {
-			status = status ? status : PGD_EXIT_UNAVAILABLE;
+			status = exitcode_after_write_error(status);
 		}
 		report_finish(&reports[i]);
 	}
