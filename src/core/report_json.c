@@ -5,6 +5,8 @@
 #include "report_json.h"
 
 #include "json.h"
+#include "report_json_parts.h"
+#include "report_json_tests.h"
 #include "report_judge.h"
 #include "report_pooler.h"
 
@@ -45,38 +47,6 @@ static void write_server(struct json_writer *w, const struct report *r)
 	json_key(w, "can_read_all_stats");
 	json_bool(w, r->server.can_read_all_stats);
 	json_end_object(w);
-}
-
-/* An ISO 8601 UTC timestamp, computed without the C library's time
- * functions so the core stays free of the clock and the locale. */
-static void write_time(struct json_writer *w, double epoch_s)
-{
-	long long t, days, secs;
-	long long z, era, doe, yoe, y, doy, mp, d, m;
-	char buf[128];
-
-	/* Unknown (no sample) or absurd: converting it would be undefined. */
-	if (!isfinite(epoch_s) || epoch_s < 0 || epoch_s > 253402300799.0) {
-		json_null(w);
-		return;
-	}
-	t = (long long)floor(epoch_s);
-	days = t / 86400;
-	secs = t % 86400;
-	/* Howard Hinnant's days-to-civil algorithm. */
-	z = days + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
-		 y, m, d, secs / 3600, secs / 60 % 60, secs % 60);
-	json_string(w, buf);
 }
 
 static void write_states(struct json_writer *w, const int *states)
@@ -169,28 +139,6 @@ static void write_limit(struct json_writer *w, const struct report_group *g)
 	json_end_object(w);
 }
 
-/* "pid", "command", and "relation" unless there is nothing to relate
- * to. */
-static void process_members(struct json_writer *w, int pid, const char *command,
-			    enum client_relation relation, bool with_relation)
-{
-	json_key(w, "pid");
-	json_int(w, pid);
-	json_key(w, "command");
-	json_string(w, command);
-	if (with_relation) {
-		json_key(w, "relation");
-		json_string(w, sample_relation_name(relation));
-	}
-}
-
-void report_json_process_members(struct json_writer *w, int pid,
-				 const char *command,
-				 enum client_relation relation)
-{
-	process_members(w, pid, command, relation, true);
-}
-
 /* {pid, command, relation}, or null when no process was traced.  The
  * relation is to the wrapped command: without one it says nothing and
  * is left out. */
@@ -203,7 +151,8 @@ static void write_process(struct json_writer *w, const struct report *r,
 		return;
 	}
 	json_begin_object(w);
-	process_members(w, p->pid, p->command, p->relation, r->wrapped);
+	report_json_process_fields(w, p->pid, p->command, p->relation,
+				   r->wrapped);
 	json_end_object(w);
 }
 
@@ -217,8 +166,8 @@ static void write_holder(struct json_writer *w, const struct report *r,
 		return;
 	}
 	json_begin_object(w);
-	process_members(w, g->holder.pid, g->holder.command, g->holder.relation,
-			r->wrapped);
+	report_json_process_fields(w, g->holder.pid, g->holder.command,
+				   g->holder.relation, r->wrapped);
 	report_pooler_via_json(w, &g->holder);
 	json_key(w, "sessions");
 	json_int(w, g->holder_sessions);
@@ -242,14 +191,14 @@ static void write_evidence(struct json_writer *w, const struct report *r,
 		json_key(w, "database");
 		json_string(w, e->database);
 		json_key(w, "opened_at");
-		write_time(w, e->opened_epoch_s);
+		report_json_time(w, e->opened_epoch_s);
 		json_key(w, "last_used_at");
-		write_time(w, e->last_used_epoch_s);
+		report_json_time(w, e->last_used_epoch_s);
 		json_key(w, "unused_s");
 		json_double(w, e->unused_s, 1);
 		json_key(w, "closed_at");
 		if (isfinite(e->closed_epoch_s)) {
-			write_time(w, e->closed_epoch_s);
+			report_json_time(w, e->closed_epoch_s);
 		} else {
 			json_null(w);
 		}
@@ -483,131 +432,6 @@ static void write_command(struct json_writer *w, const struct report *r)
 	json_end_object(w);
 }
 
-/* ---- per-test sessions (report_tests.c) ---- */
-
-/* Seconds from the run's first sample on the server's clock; null
- * when unknown or never (a session still open has no closed_s). */
-static void write_test_moment(struct json_writer *w, const struct report *r,
-			      const char *key, double epoch_s)
-{
-	json_key(w, key);
-	json_double(w, epoch_s - r->tests.base_epoch_s, 3);
-}
-
-static void write_test_session(struct json_writer *w, const struct report *r,
-			       const struct report_test_session *s)
-{
-	json_begin_object(w);
-	json_key(w, "pid");
-	json_int(w, s->pid);
-	json_key(w, "user");
-	json_string(w, s->user);
-	json_key(w, "application");
-	json_string(w, s->app);
-	json_key(w, "database");
-	json_string(w, s->db);
-	json_key(w, "state");
-	json_string(w, sample_state_key(s->state));
-	json_key(w, "fate");
-	json_string(w, s->fate);
-	json_key(w, "opened_at");
-	write_time(w, s->opened_epoch_s);
-	write_test_moment(w, r, "opened_s", s->opened_epoch_s);
-	write_test_moment(w, r, "last_used_s", s->last_use_epoch_s);
-	write_test_moment(w, r, "closed_s", s->closed_epoch_s);
-	json_key(w, "query");
-	json_string(w, s->query);
-	if (s->client.pid > 0) {
-		json_key(w, "client_process");
-		json_begin_object(w);
-		report_json_process_members(w, s->client.pid, s->client.command,
-					    s->client.relation);
-		json_end_object(w);
-	}
-	json_end_object(w);
-}
-
-/* Whole-number members, in order. */
-struct test_count {
-	const char *key;
-	long long value;
-};
-
-static void write_test_counts(struct json_writer *w, const struct test_count *c,
-			      size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		json_key(w, c[i].key);
-		json_int(w, c[i].value);
-	}
-}
-
-static void write_test(struct json_writer *w, const struct report *r,
-		       const struct report_test *t)
-{
-	const struct test_count counts[] = {
-		{"before", t->before},       {"after", t->after},
-		{"opened", t->opened},       {"closed", t->closed},
-		{"left_open", t->left_open}, {"leaked", t->leaked},
-	};
-
-	json_begin_object(w);
-	json_key(w, "name");
-	json_string(w, t->name);
-	json_key(w, "process");
-	json_int(w, t->pid);
-	json_key(w, "started_at");
-	write_time(w, t->started_epoch_s);
-	json_key(w, "ended_at");
-	write_time(w, t->ended_epoch_s);
-	json_key(w, "started_s");
-	json_double(w, t->started_s, 3);
-	json_key(w, "ended_s");
-	json_double(w, t->ended_s, 3);
-	json_key(w, "ended");
-	json_bool(w, t->ended);
-	write_test_counts(w, counts, PGD_ARRAY_LEN(counts));
-	json_key(w, "sessions");
-	json_begin_array(w);
-	for (size_t i = 0; i < t->session_count; i++) {
-		write_test_session(w, r, &t->sessions[i]);
-	}
-	json_end_array(w);
-	json_end_object(w);
-}
-
-/* "tests" (always an array), "test_setups", "tests_summary". */
-static void write_tests(struct json_writer *w, const struct report *r)
-{
-	const struct report_tests *rt = &r->tests;
-	const struct test_count summary[] = {
-		{"tests", (long long)rt->tests},
-		{"leaking", (long long)rt->leaking},
-		{"leaked_sessions", (long long)rt->leaked},
-		{"processes", (long long)rt->processes},
-		{"unfinished", (long long)rt->unfinished},
-		{"sessions_outside_tests", (long long)rt->outside},
-		{"sessions_unattributed", (long long)rt->unattributed},
-	};
-
-	for (int setups = 0; setups < 2; setups++) {
-		json_key(w, setups ? "test_setups" : "tests");
-		json_begin_array(w);
-		for (size_t i = 0; i < rt->count; i++) {
-			if (rt->items[i].setup == (setups == 1)) {
-				write_test(w, r, &rt->items[i]);
-			}
-		}
-		json_end_array(w);
-	}
-	json_key(w, "tests_summary");
-	json_begin_object(w);
-	json_key(w, "reported");
-	json_bool(w, rt->reported);
-	write_test_counts(w, summary, PGD_ARRAY_LEN(summary));
-	json_end_object(w);
-}
-
 static void write_pgdrip(struct json_writer *w, const struct report *r,
 			 const char *pgdrip_version)
 {
@@ -630,9 +454,9 @@ static void write_report(struct json_writer *w, const struct report *r,
 	json_key(w, "up");
 	json_bool(w, r->up);
 	json_key(w, "started_at");
-	write_time(w, r->started_epoch_s);
+	report_json_time(w, r->started_epoch_s);
 	json_key(w, "ended_at");
-	write_time(w, r->ended_epoch_s);
+	report_json_time(w, r->ended_epoch_s);
 	json_key(w, "samples");
 	json_int(w, (long long)r->samples);
 	json_key(w, "failed_samples");
@@ -677,7 +501,7 @@ static void write_report(struct json_writer *w, const struct report *r,
 	}
 	json_end_array(w);
 	write_command(w, r);
-	write_tests(w, r);
+	report_json_tests_write(w, r);
 	json_key(w, "self");
 	json_begin_object(w);
 	json_key(w, "cpu_s");
