@@ -6,7 +6,6 @@
 #include "target.h"
 #include "target_private.h"
 
-
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
