@@ -211,8 +211,8 @@ build_pgdrip() {
 	rm -f "$dir.build.log"
 }
 
-CLUSTER_DIR=
-CLUSTER_USER=
+CLUSTER_DIR=${CLUSTER_DIR:-}
+CLUSTER_USER=${CLUSTER_USER:-}
 
 as_cluster_user() {
 	if [ -n "$CLUSTER_USER" ]; then
@@ -222,13 +222,17 @@ as_cluster_user() {
 	fi
 }
 
-# free_port: the first port from 24400 nothing listens on.  Below the
-# kernel's ephemeral range (32768-60999): a client's outgoing connection
-# never holds it, so a test server stopped and started again can always
-# bind it back.
+# free_port: a port from 24400 nothing listens on, the search starting
+# at a random one so that scripts running at once (and other runs on
+# this machine) seldom pick the same; a bind can still lose a race, and
+# cluster_launch tries another port when it does.  Below the kernel's
+# ephemeral range (32768-60999): a client's outgoing connection never
+# holds it, so a test server stopped and started again can always bind
+# it back.
 free_port() {
-	local port
-	for port in $(seq 24400 24999); do
+	local port i first=$((RANDOM % 600))
+	for ((i = 0; i < 600; i++)); do
+		port=$((24400 + (first + i) % 600))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return 0
@@ -247,43 +251,93 @@ cluster_dir() {
 	echo "$dir"
 }
 
-# cluster_create DIR PORT [SETTING...]: initdb into DIR/data and start a
-# server on PORT, its socket in DIR, listening on loopback; SETTINGs are
-# extra postgres -c options (a later one wins).
-cluster_create() {
-	local dir=$1 port=$2 opts="" setting
-	shift 2
-	for setting in "$@"; do
-		opts="$opts -c $setting"
-	done
+# cluster_init DIR: DIR/data, a new cluster's files: a copy of
+# $CLUSTER_TEMPLATE (a data directory cluster_init made before, for the
+# same binaries) when it is set, else initdb's (a second each, on a
+# loaded machine several: scripts/test makes one template for all).
+cluster_init() {
+	local dir=$1
+	if [ -n "${CLUSTER_TEMPLATE:-}" ] && [ -f "$CLUSTER_TEMPLATE/PG_VERSION" ] &&
+		[ "$PG_BINDIR" = "${CLUSTER_TEMPLATE_BINDIR:-}" ]; then
+		cp -a "$CLUSTER_TEMPLATE" "$dir/data" && return 0
+		rm -rf "$dir/data"
+	fi
 	as_cluster_user "'$PG_BINDIR/initdb' -A trust -N -U postgres -D '$dir/data'" \
 		>"$dir/initdb.log" 2>&1 ||
 		{ cat "$dir/initdb.log" >&2; return 1; }
-	as_cluster_user "'$PG_BINDIR/pg_ctl' -D '$dir/data' -l '$dir/log' -w -t 60 \
-		-o \"-k '$dir' -p $port -c listen_addresses=127.0.0.1 -c fsync=off \
-		-c max_connections=200 $opts\" start" >/dev/null ||
-		{ cat "$dir/log" >&2; return 1; }
+}
+
+# cluster_launch DIR [SETTING...]: starts the server of DIR/data, its
+# socket in DIR, listening on loopback on a free port, and echoes the
+# port.  Another server (another script's, another run's) may bind the
+# port between the choice and the start: then it tries another, up to 20
+# times.  SETTINGs are extra postgres -c options (a later one wins).
+cluster_launch() {
+	local dir=$1 port=${CLUSTER_PORT:-} opts="" setting try
+	shift
+	for setting in "$@"; do
+		opts="$opts -c $setting"
+	done
+	for try in $(seq 20); do
+		[ -n "${CLUSTER_PORT:-}" ] || port=$(free_port) || return 1
+		: >"$dir/log"
+		[ -n "$CLUSTER_USER" ] && chown "$CLUSTER_USER" "$dir/log"
+		if as_cluster_user "'$PG_BINDIR/pg_ctl' -D '$dir/data' -l '$dir/log' -w -t 120 \
+			-o \"-k '$dir' -p $port -c listen_addresses=127.0.0.1 -c fsync=off \
+			-c max_connections=200 $opts\" start" >/dev/null 2>&1; then
+			echo "$port"
+			return 0
+		fi
+		# A fixed port, or a failure other than the address: no retry.
+		if [ -n "${CLUSTER_PORT:-}" ] ||
+			! grep -qE 'could not (bind|create any TCP/IP)|already in use' \
+				"$dir/log"; then
+			break
+		fi
+	done
+	cat "$dir/log" >&2
+	return 1
+}
+
+# cluster_create DIR PORT [SETTING...]: initdb into DIR/data and start a
+# server on PORT (empty: a free one, see cluster_launch), its socket in
+# DIR, listening on loopback; echoes the port.
+cluster_create() {
+	local dir=$1 port=$2
+	shift 2
+	cluster_init "$dir" || return 1
+	CLUSTER_PORT=$port cluster_launch "$dir" "$@"
 }
 
 # cluster_start [extra postgres -c settings...]: a throwaway cluster with
-# its socket in a temp dir, on port CLUSTER_PORT or the first free one
-# from 24400; exports PGHOST, PGPORT, PGUSER, PGDATABASE.
+# its socket in a temp dir, on port CLUSTER_PORT or a free one from
+# 24400; exports PGHOST, PGPORT, PGUSER, PGDATABASE.
 cluster_start() {
-	local port=${CLUSTER_PORT:-}
-	PG_BINDIR=$(pg_bindir) || die "no PostgreSQL server binaries found"
+	local port
+	PG_BINDIR=${PG_BINDIR:-$(pg_bindir)} || die "no PostgreSQL server binaries found"
 	if [ "$(id -u)" -eq 0 ]; then
 		# initdb refuses root: the server runs as postgres.
 		CLUSTER_USER=postgres
 	fi
 	CLUSTER_DIR=$(cluster_dir) || die "cannot make a temp dir in ${CLUSTER_PARENT:-/tmp}"
-	if [ -z "$port" ]; then
-		port=$(free_port) || die "no free port in 24400-24999"
-	fi
-	cluster_create "$CLUSTER_DIR" "$port" "$@" ||
+	cluster_init "$CLUSTER_DIR" || die "the test cluster's initdb failed"
+	port=$(cluster_launch "$CLUSTER_DIR" "$@") ||
 		die "the test cluster did not start"
 	export PGHOST=$CLUSTER_DIR PGPORT=$port PGUSER=postgres PGDATABASE=postgres
 	unset PGSERVICE PGPASSWORD PGAPPNAME
 	export PG_BINDIR CLUSTER_DIR CLUSTER_USER
+}
+
+# cluster_template DIR: an initdb'd data directory in DIR/data for
+# cluster_init to copy; exports CLUSTER_TEMPLATE and the binaries it is
+# for (CLUSTER_TEMPLATE_BINDIR).
+cluster_template() {
+	PG_BINDIR=${PG_BINDIR:-$(pg_bindir)} || die "no PostgreSQL server binaries found"
+	[ "$(id -u)" -eq 0 ] && CLUSTER_USER=postgres
+	chmod 755 "$1"
+	[ -n "$CLUSTER_USER" ] && chown "$CLUSTER_USER" "$1"
+	CLUSTER_TEMPLATE= cluster_init "$1" || die "initdb failed"
+	export CLUSTER_TEMPLATE=$1/data CLUSTER_TEMPLATE_BINDIR=$PG_BINDIR
 }
 
 cluster_stop() {

@@ -1,19 +1,23 @@
 # shellcheck shell=bash
-# TAP helpers for the integration tests.  Each test script sources this,
-# runs against the cluster scripts/test started (PGHOST etc. set), and
-# ends with done_testing.  $PGDRIP and $WORKLOAD name the binaries.
+# TAP helpers for the integration tests.  Each test script sources this
+# and ends with done_testing.  $PGDRIP and $WORKLOAD name the binaries.
+#
+# Each script runs against a cluster of its own, started here (a copy
+# of scripts/test's template when there is one) and removed at exit, so
+# that what one script leaves behind (roles, sessions, a stopped
+# postmaster) never meets another running beside it; PGHOST, PGPORT,
+# PGUSER, PGDATABASE and CLUSTER_DIR name it.  A script that needs other
+# server settings sets T_CLUSTER_SETTINGS (an array of postgres -c
+# options) before sourcing this.
 set -u
-# Shared with the scripts: as_cluster_user, free_port, cluster_create.
-# (It resets the cluster's variables that scripts/test exported.)
-T_CLUSTER=("${CLUSTER_DIR:-}" "${CLUSTER_USER:-}")
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
-CLUSTER_DIR=${T_CLUSTER[0]}
-CLUSTER_USER=${T_CLUSTER[1]}
 
 T_N=0
-export PGOPTIONS="-c client_min_messages=warning"
 T_PIDS=()
 T_TMP=$(mktemp -d /tmp/pgdrip-it.XXXXXX)
+cluster_start ${T_CLUSTER_SETTINGS[@]+"${T_CLUSTER_SETTINGS[@]}"}
+T_CLUSTER_DIR=$CLUSTER_DIR
+export PGOPTIONS="-c client_min_messages=warning"
 
 pass() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
 fail() { T_N=$((T_N + 1)); echo "not ok $T_N - $*"; }
@@ -69,6 +73,9 @@ cleanup_tests() {
 	done
 	if [ -n "${T_KEEP:-}" ]; then cp -r "$T_TMP" "$T_KEEP"; fi
 	rm -rf "$T_TMP"
+	# The script's own cluster, by its directory (a script may have
+	# started another since: CLUSTER_DIR is not trusted here).
+	CLUSTER_DIR=$T_CLUSTER_DIR cluster_stop
 }
 trap cleanup_tests EXIT
 
@@ -108,14 +115,47 @@ stop_workload() {
 
 # poll_until SECONDS COMMAND...: true once the command succeeds; the
 # machine is shared and slow, so waits are polls, never fixed sleeps.
+# SECONDS only guard against waiting forever: make them generous (a
+# loaded machine is slow, never that slow); at expiry a TAP comment says
+# what was waited for.
 poll_until() {
-	local end=$((SECONDS + $1))
+	local limit=$1 end=$((SECONDS + $1))
 	shift
 	while [ "$SECONDS" -lt "$end" ]; do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.3
 	done
+	echo "# gave up after ${limit}s waiting for: $*"
 	return 1
+}
+
+# ended PID: the process is gone, or a zombie (a child not yet waited
+# for, which kill -0 still finds).
+ended() {
+	local state
+	kill -0 "$1" 2>/dev/null || return 0
+	state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -z "$state" ] || [ "$state" = Z ]
+}
+
+# reap PID [SECONDS]: waits for the child PID to end and returns its
+# status.  SECONDS (default 300) only guard against a hang, never time a
+# test: past them the process group is killed, a TAP comment says so,
+# and the status is 124.
+reap() {
+	if ! poll_until "${2:-300}" ended "$1"; then
+		echo "# pid $1 still running after ${2:-300}s: killed"
+		kill -KILL -- "-$1" 2>/dev/null || kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+		return 124
+	fi
+	wait "$1"
+}
+
+# report_span JSON: the seconds from a report's first sample to its end,
+# as pgdrip recorded them (whole seconds each: one second either way).
+report_span() {
+	jq -r '(.ended_at | fromdate) - (.started_at | fromdate)' "$1"
 }
 
 # listening PORT: something accepts on 127.0.0.1:PORT.
@@ -144,9 +184,10 @@ cluster_ctl() {
 # main one (same binaries and user); SETTINGs are postgres -c options.
 # Sets X_DIR and X_PORT; the cluster is removed at exit.
 start_extra_cluster() {
-	X_DIR=$(cluster_dir) && X_PORT=$(free_port) || return 1
+	X_DIR=$(cluster_dir) || return 1
 	at_exit "as_cluster_user \"'$PG_BINDIR/pg_ctl' -D '$X_DIR/data' -m immediate stop\"; rm -rf '$X_DIR'"
-	cluster_create "$X_DIR" "$X_PORT" "$@" >/dev/null 2>&1
+	cluster_init "$X_DIR" >/dev/null 2>&1 &&
+		X_PORT=$(CLUSTER_PORT= cluster_launch "$X_DIR" "$@" 2>/dev/null)
 }
 
 # ascii_db NAME: a SQL_ASCII database, made anew: role and database

@@ -3,12 +3,8 @@
 # over 500 role/application groups.  --once counts match the server's own
 # count exactly, watch mode keeps its interval, and pgdrip's footprint is
 # one session, never idle in a transaction, holding no locks.
+T_CLUSTER_SETTINGS=(max_connections=3000 shared_buffers=32MB)
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/../../scripts/lib/common.sh"
-
-# A second cluster, just for this test; the shared one is left alone.
-cluster_start max_connections=3000 shared_buffers=32MB
-trap 'cleanup_tests; cluster_stop' EXIT
 
 psql -XAtq -c "SELECT format('CREATE ROLE l_role%s LOGIN;', g) FROM generate_series(0, 99) g" |
 	psql -XAtq >/dev/null || fail "create 100 roles"

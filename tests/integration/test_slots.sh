@@ -2,11 +2,9 @@
 # A server out of connection slots, the failure pgdrip exists for: a fresh
 # --once refused with "too many clients" exits 1 and says so with a hint;
 # a superuser still gets in through the reserved slots and sees 100 %.
+T_CLUSTER_SETTINGS=(max_connections=6 superuser_reserved_connections=2)
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/../../scripts/lib/common.sh"
 
-cluster_start max_connections=6 superuser_reserved_connections=2
-trap 'cleanup_tests; cluster_stop' EXIT
 sql "CREATE ROLE z_app LOGIN" >/dev/null
 start_workload idle:z_app:hog:4 || { fail "fill the server"; done_testing; exit 1; }
 
