@@ -11,22 +11,29 @@ screen() { tm capture-pane -p -t live; }
 # report printed on exit can be longer than the pane).
 scrollback() { tm capture-pane -p -S -2000 -t live; }
 
-# wait_for REGEX [SECONDS]: until the screen shows it (polled every 10 ms,
-# so the time it took says how fast the view answered).
+# wait_for REGEX [SECONDS]: until the screen shows it, polled every 50
+# ms.  SECONDS only guard against waiting forever, never time the view:
+# a loaded machine is slow, so they are at least 60.
 wait_for() {
-	for _ in $(seq $((${2:-10} * 100))); do
-		screen | grep -qE -- "$1" && return 0
-		sleep 0.01
-	done
-	return 1
+	wait_screen screen "$@"
 }
 
 # wait_in_scrollback REGEX [SECONDS]: wait_for, looking at the scrollback.
 wait_in_scrollback() {
-	for _ in $(seq $((${2:-10} * 100))); do
-		scrollback | grep -qE -- "$1" && return 0
-		sleep 0.01
+	wait_screen scrollback "$@"
+}
+
+# wait_screen HOW REGEX [SECONDS]: until HOW's text shows REGEX.
+wait_screen() {
+	local how=$1 regex=$2 limit=${3:-60}
+	[ "$limit" -lt 60 ] && limit=60
+	local end=$((SECONDS + limit))
+	while [ "$SECONDS" -lt "$end" ]; do
+		"$how" | grep -qE -- "$regex" && return 0
+		sleep 0.05
 	done
+	echo "# gave up after ${limit}s waiting for /$regex/ on the screen:"
+	"$how" | sed 's/^/#   /'
 	return 1
 }
 
