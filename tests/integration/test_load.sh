@@ -21,20 +21,30 @@ is "$(jq '[.groups[] | select(.connections == 5)] | length' "$T_TMP/once.json")"
 is "$(jq -r '.groups[] | select(.application=="l_app42") | .user' "$T_TMP/once.json")" l_role42 \
 	"a group's keys are right"
 
-"$PGDRIP" --duration 6s --interval 200ms --format json --record "$T_TMP/rec.jsonl" \
+"$PGDRIP" --duration 8s --interval 200ms --format json --record "$T_TMP/rec.jsonl" \
 	>"$T_TMP/watch.json" &
 pid=$!
-sleep 2
-is "$(psql -XAtqc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgdrip'")" 1 \
-	"pgdrip holds one session"
-is "$(psql -XAtqc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgdrip' AND state LIKE 'idle in transaction%'")" 0 \
-	"never idle in a transaction"
+# Both counts from one look, once pgdrip samples (whenever a loaded
+# machine lets it).
+sampling() {
+	[ -s "$T_TMP/rec.jsonl" ] || return 1
+	seen=$(psql -XAtq -c "SELECT count(*), count(*) FILTER (WHERE state LIKE 'idle in transaction%')
+		FROM pg_stat_activity WHERE application_name = 'pgdrip'")
+	[ "${seen%%|*}" -ge 1 ]
+}
+seen="0|0"
+poll_until 120 sampling
+is "${seen%%|*}" 1 "pgdrip holds one session"
+is "${seen##*|}" 0 "never idle in a transaction"
 # Locks: a sample's query takes share locks on the catalogs while it runs,
 # and none outlives it.  pg_locks and pg_stat_activity are not one
 # snapshot, so probe repeatedly: most probes must find none, and none may
 # find a lock stronger than AccessShareLock.
 free=0 strong=0
+probes=0
 for _ in $(seq 20); do
+	ended "$pid" && break
+	probes=$((probes + 1))
 	n=$(psql -XAtqc "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
 		WHERE a.application_name = 'pgdrip' AND l.locktype <> 'virtualxid'")
 	s=$(psql -XAtqc "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
@@ -44,30 +54,39 @@ for _ in $(seq 20); do
 	strong=$((strong + s))
 	sleep 0.05
 done
-check "holds no locks between samples ($free of 20 probes found none)" test "$free" -ge 12
+check "holds no locks between samples ($free of $probes probes while it ran found none)" \
+	test "$probes" -ge 5 -a "$free" -ge $((probes * 3 / 5))
 is "$strong" 0 "never more than AccessShareLock"
-wait "$pid"
+reap "$pid"
 is "$?" 0 "watch mode with 2500 sessions"
-check "watch keeps its 200 ms interval ($(jq .samples "$T_TMP/watch.json") samples in 6s)" \
-	jq -e '.samples >= 26' "$T_TMP/watch.json"
-check "no late samples ($(jq -s 'map(.elapsed_ms) | max' "$T_TMP/rec.jsonl") ms at most)" \
-	jq -e '[.warnings[] | select(test("longer than the interval"))] | length == 0' "$T_TMP/watch.json"
+# The interval kept, by the samples' times as pgdrip recorded them: one
+# a 200 ms slot over the span, but for a slot or two a loaded machine may
+# cost (a sample's cost decides the rest: see the next case).
+slots=$(jq -s '(map(.t) | max - min) / 0.2 | round + 1' "$T_TMP/rec.jsonl")
+check "watch keeps its 200 ms interval ($(jq .samples "$T_TMP/watch.json") samples for $slots slots)" \
+	jq -e --argjson n "$slots" '.samples >= $n - 2' "$T_TMP/watch.json"
+# A sample of 2,500 sessions fits its 200 ms slot: the median well
+# inside it, as pgdrip timed them.  How long a sample takes is CPU time,
+# which a loaded machine shares out: a few may run late there (pgdrip
+# flags them "late"), never one in five.
+stats=$(jq -s -r '(map(.elapsed_ms) | sort | .[length / 2 | floor] | round | tostring)
+	+ " " + (map(select(.status == "late")) | length | tostring)
+	+ " " + (length | tostring)' "$T_TMP/rec.jsonl")
+read -r median late total <<<"$stats"
+check "samples fit the interval (median ${median} ms, $late of $total late)" \
+	test "$median" -lt 200 -a $((late * 5)) -lt "$total"
 # The live view renders 500 groups and quits cleanly.
 export TERM=xterm-256color
 sock="$T_TMP/tmux.sock"
 tmux -S "$sock" -f /dev/null new-session -d -s live -x 120 -y 40 \
 	"env PGHOST='$PGHOST' PGPORT='$PGPORT' PGUSER=postgres LANG=C.UTF-8 '$PGDRIP' --interval 500ms --user 'l_role*'; echo EXIT=\$?; sleep 30"
-for _ in $(seq 100); do
-	tmux -S "$sock" capture-pane -p -t live | grep -q '^connections 2500/' && break
-	sleep 0.1
-done
-check "the live view renders with 2500 sessions" \
-	bash -c "tmux -S '$sock' capture-pane -p -t live | grep -qE '^l_role[0-9]+ +l_app[0-9]+ +5 '"
+at_exit "tmux -S '$sock' kill-server"
+pane() { tmux -S "$sock" capture-pane -p -t live; }
+rendered() { pane | grep -qE '^l_role[0-9]+ +l_app[0-9]+ +5 '; }
+check "the live view renders with 2500 sessions" poll_until 120 rendered
 tmux -S "$sock" send-keys -t live q
-for _ in $(seq 100); do
-	tmux -S "$sock" capture-pane -p -t live | grep -q 'EXIT=' && break
-	sleep 0.1
-done
+quit() { pane | grep -q 'EXIT='; }
+poll_until 120 quit
 check "...and quits cleanly" bash -c "tmux -S '$sock' capture-pane -p -t live | grep -q 'EXIT=0'"
 tmux -S "$sock" kill-server
 COLUMNS=80 "$PGDRIP" --once --user 'l_role*' >"$T_TMP/once.txt"

@@ -45,11 +45,18 @@ check "...no slope-times-span estimate beside the count" \
 	-- "$WORKLOAD" suite:w_tests:suite:25:250:close 2>"$T_TMP/err" >/dev/null
 is "$?" 0 "the same suite closing its connections passes"
 
+# The command leaves its 3 sessions behind once the server has them all
+# (however long a loaded machine takes: 600 x 0.1 s only guard a hang);
+# the workload is stopped by its pid afterwards.
 "$PGDRIP" --interval 200ms --settle 3s --format json -o "$T_TMP/left.json" \
-	-- sh -c "'$WORKLOAD' leak:w_tests:left:100:3 & sleep 1.5; echo started" 2>"$T_TMP/err" >"$T_TMP/out"
+	-- sh -c "'$WORKLOAD' leak:w_tests:left:100:3 & echo \$! >'$T_TMP/left.pid'
+		for i in \$(seq 600); do
+			[ \"\$(psql -XAtqc \"SELECT count(*) FROM pg_stat_activity WHERE application_name = 'left'\")\" -ge 3 ] && break
+			sleep 0.1
+		done; echo started" 2>"$T_TMP/err" >"$T_TMP/out"
 is "$?" 1 "connections left after the command fail --max-leaked 0 (the default)"
 is "$(jq '.groups[] | select(.application=="left") | .leaked' "$T_TMP/left.json")" 3 "3 leaked"
-pkill -f 'leak:w_tests:left' 2>/dev/null
+kill "$(cat "$T_TMP/left.pid")" 2>/dev/null
 
 out=$("$PGDRIP" --interval 200ms --settle 1s -- sh -c 'echo hello; exit 7' 2>"$T_TMP/err")
 is "$?" 7 "the command's non-zero status wins"
@@ -63,9 +70,11 @@ is "$?" 127 "a missing command exits 127, as a shell would"
 # SIGTERM to pgdrip reaches the command.
 "$PGDRIP" --interval 200ms --settle 1s -o "$T_TMP/sig.txt" -- sh -c 'trap "exit 42" TERM; sleep 30 & wait' 2>/dev/null &
 pid=$!
-sleep 1
+# Once the command runs (the sleep is its child's child).
+command_runs() { pgrep -P "$(pgrep -P "$pid" | head -1)" -x sleep; }
+poll_until 120 command_runs
 kill -TERM "$pid"
-wait "$pid"
+reap "$pid"
 is "$?" 42 "SIGTERM is forwarded to the command"
 check "and the report is still written" grep -q "wrap report" "$T_TMP/sig.txt"
 done_testing
