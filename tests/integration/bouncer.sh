@@ -19,7 +19,7 @@ chmod 755 "$T_TMP"
 # T_TMP/NAME, in pool MODE with default_pool_size POOL_SIZE, on a free
 # port of 127.0.0.1 and a unix socket in its directory; postgres is its
 # admin.  Sets B_PORT, B_DIR, B_PID; NAME_PORT etc. are the caller's to
-# keep.  Fails when it does not come up within 5 s.
+# keep.  Fails when it does not come up (within 2 minutes: a guard).
 start_bouncer() {
 	local name=$1 mode=$2 size=$3 setting i
 	shift 3
@@ -49,7 +49,8 @@ start_bouncer() {
 	[ -n "${CLUSTER_USER:-}" ] && chown -R "$CLUSTER_USER" "$B_DIR"
 	as_cluster_user "pgbouncer -d '$B_DIR/pgbouncer.ini'" ||
 		{ echo "# pgbouncer did not start: $(tail -3 "$B_DIR/pgbouncer.log")"; return 1; }
-	for i in $(seq 1 100); do
+	# 2400 x 0.05 s only guard a hang: a loaded machine is slow.
+	for i in $(seq 1 2400); do
 		if [ -s "$B_DIR/pgbouncer.pid" ] &&
 			(exec 3<>"/dev/tcp/127.0.0.1/$B_PORT") 2>/dev/null; then
 			B_PID=$(cat "$B_DIR/pgbouncer.pid")

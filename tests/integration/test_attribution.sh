@@ -156,10 +156,22 @@ time.sleep(120)
 	done
 	once_after=$(fds_read --once)
 	watch_after=$(fds_read --duration 1s --interval 200ms)
-	check "--once reads no other user's process before the client's ($once_before, then $once_after processes)" \
-		test "${once_after:-99}" -lt $((${once_before:-0} + 5))
-	check "the first sample of a watch does not either ($watch_before, then $watch_after)" \
-		test "${watch_after:-99}" -lt $((${watch_before:-0} + 5))
+	# Root's processes newer than the client (other tests', other work
+	# on a shared machine) are rightly read first, and come and go: the
+	# counts are taken again once the 30 are gone, and the larger
+	# baseline is compared with what was read beside them (all 30
+	# would be read, each newer than the client, were they not passed
+	# over; 7 then 44 with four scripts beside it and 30 of them alive).
+	kill "${others[@]}" 2>/dev/null
+	for pid in "${others[@]}"; do poll_until 60 ended "$pid"; done
+	once_gone=$(fds_read --once)
+	watch_gone=$(fds_read --duration 1s --interval 200ms)
+	once_base=$(( ${once_gone:-0} > ${once_before:-0} ? ${once_gone:-0} : ${once_before:-0} ))
+	watch_base=$(( ${watch_gone:-0} > ${watch_before:-0} ? ${watch_gone:-0} : ${watch_before:-0} ))
+	check "--once reads no other user's process before the client's ($once_before, then $once_after processes beside them, $once_gone once gone)" \
+		test "${once_after:-99}" -lt $((once_base + 15))
+	check "the first sample of a watch does not either ($watch_before, then $watch_after, $watch_gone)" \
+		test "${watch_after:-99}" -lt $((watch_base + 15))
 	"$PGDRIP" --once --format json --app attr_owner >"$T_TMP/owner.json"
 	is "$(held_by attr_owner "$T_TMP/owner.json")" "$owner_pid - 2" \
 		"...and the client is named all the same"

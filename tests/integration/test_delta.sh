@@ -25,17 +25,20 @@ echo "SELECT 1;" >&8
 open_session c d_waiter
 exec 9>"$T_TMP/c.in"
 echo "SELECT 1;" >&9
-for _ in $(seq 100); do
-	[ "$(psql_count "application_name LIKE 'd\\_%'")" -eq 3 ] && break
-	sleep 0.1
-done
+three_open() { [ "$(psql_count "application_name LIKE 'd\\_%'")" -eq 3 ]; }
+poll_until 120 three_open
 pid_a=$(psql -XAtqc "SELECT pid FROM pg_stat_activity WHERE application_name = 'd_start'")
 pid_c=$(psql -XAtqc "SELECT pid FROM pg_stat_activity WHERE application_name = 'd_waiter'")
 
-"$PGDRIP" --interval 100ms --duration 9s --format json \
+# The run lasts until the last change is recorded, whatever time a
+# loaded machine takes over the steps below, and is then ended by
+# SIGTERM (with its report, exit 0); each step's sleep only lets samples
+# (every 100 ms) come between the changes.
+"$PGDRIP" --interval 100ms --duration 600s --format json \
 	--record "$T_TMP/rec.jsonl" >"$T_TMP/live.json" 2>"$T_TMP/err" &
 drip=$!
-sleep 1.5
+poll_until 120 test -s "$T_TMP/rec.jsonl"
+sleep 0.5
 # An idle session renamed: SET is a query, its moments move.
 echo "SET application_name = 'd_two';" >&7
 sleep 1
@@ -53,7 +56,15 @@ PGAPPNAME=d_late psql -Xqc "SELECT pg_sleep(1)" >/dev/null 2>&1 &
 echo "COMMIT;" >&8
 sleep 0.5
 exec 8>&-
-wait "$drip"
+# Until the record has the late session come and the locker go.
+late_seen() {
+	jq -se '([.[] | (.open // [])[] | select(.application == "d_late")] | length == 1)
+		and ([.[] | (.gone // [])[]] | length >= 1)' "$T_TMP/rec.jsonl"
+}
+poll_until 120 late_seen
+sleep 0.5
+kill -TERM "$drip"
+reap "$drip"
 is "$?" 0 "the run ends well"
 
 changes() {
@@ -91,15 +102,24 @@ is "$(jq -c '[.groups[] | {application, connections, states}] | sort_by(.applica
 # everything again (a pid of the server's list it could not place, its
 # own backend's or a background process's, would make it ask again).
 start_workload idle:postgres:d_idle:20
-"$PGDRIP" --interval 200ms --duration 6s --format json >/dev/null 2>&1 &
+# Looked at once the record spans the margin (2 s) and a second more,
+# and while pgdrip still runs: it runs until SIGTERM, not for a
+# --duration that ten looks on a loaded machine could outlast (they did:
+# "got 2, want 10", the run over after the second).
+"$PGDRIP" --interval 200ms --duration 600s --format json \
+	--record "$T_TMP/margin.jsonl" >/dev/null 2>&1 &
 drip=$!
-sleep 4
+past_margin() {
+	jq -se '(map(.t) | max) - (map(.t) | min) > 3' "$T_TMP/margin.jsonl"
+}
+poll_until 120 past_margin
 asked=$(for _ in $(seq 10); do
 	psql -XAtqc "SELECT substring(query FROM 'pgdrip_sample\(([0-9.]+)\)')
 		FROM pg_stat_activity WHERE application_name = 'pgdrip'"
 	sleep 0.1
 done)
-wait "$drip"
+kill -TERM "$drip"
+reap "$drip"
 is "$(printf '%s\n' "$asked" | grep -c .)" 10 "pgdrip's session seen running its prepared sample (${asked//$'\n'/ })"
 is "$(printf '%s\n' "$asked" | grep -c '^0\.0*$')" 0 "...each one asking only for what changed"
 exec 7>&- 9>&-

@@ -40,18 +40,31 @@ app() {
 	T_PIDS+=("$APP_PID")
 }
 
+# app_ready NAME: the app listens and has started its load (its truth
+# log's "start" line): node's start-up takes seconds on a loaded machine,
+# and a watch begun before it would see a shorter leak.
+app_ready() {
+	grep -q '"start"' "$T_TMP/$1.truth" 2>/dev/null
+}
+
 # ---- a pool leak, in transaction and in session pooling ----
 
 # Light load: the pool's working clients are one or two, so each leak
 # takes a connection of its own even on a busy machine (a pool with idle
 # clients to spare leaks them first, and its count grows in steps).
+# The apps run until stopped (their --duration only guards against a
+# leftover): each watch starts once they run, and ends while they still
+# do, however slow the machine (with the apps' own 14 s from their start,
+# a node slow to start ended its leak inside the watches under load: 12
+# cases failed then, none alone).
 app "$TXN_PORT" bouncer-api --max 40 --rate 4 --work-ms 20 --leak-every 0.5 \
-	--duration 14
+	--duration 600
 txn_app=$APP_PID
 app "$SESS_PORT" session-api --max 40 --rate 4 --work-ms 20 --leak-every 0.5 \
-	--duration 14
+	--duration 600
 sess_app=$APP_PID
-sleep 0.5
+poll_until 120 app_ready bouncer-api
+poll_until 120 app_ready session-api
 "$PGDRIP" --duration 12s --interval 500ms --fail-on-growth --app bouncer-api \
 	--format json -o "$T_TMP/console.json" -d "$(console "$TXN_PORT")" 2>/dev/null &
 c_drip=$!
@@ -88,14 +101,22 @@ is "$(jq -r "$group | .growth.forecast.limit_kind + \" \" + .growth.forecast.lim
 	"pool postgres/app_api" "...forecast to fill its pool's pool_size (each client holds a server)"
 is "$(jq -r '.limits[] | select(.kind == "pool" and .name == "postgres/app_api") | .used >= 8' "$T_TMP/session.json")" \
 	true "...whose server connections it takes"
-wait "$txn_app" "$sess_app" 2>/dev/null
+stop_workload "$txn_app"
+stop_workload "$sess_app"
 
 # ---- leaked transactions pin server connections: both watched ----
 
 app "$PIN_PORT" pin-api --max 10 --rate 5 --work-ms 20 --leak-every 1 \
-	--leak-kind idle-tx --conn-timeout 1000 --duration 9
+	--leak-kind idle-tx --conn-timeout 1000 --duration 600
 pin_app=$APP_PID
-sleep 4.5
+poll_until 120 app_ready pin-api
+# Once its leaked transactions pin the pool's three servers (one a
+# second from the app's start: the watch is what is tested, not how fast
+# a loaded machine gets there).
+pinned() {
+	[ "$(psql_count "application_name = 'pin-api' AND state = 'idle in transaction'")" -ge 3 ]
+}
+poll_until 120 pinned
 "$PGDRIP" --duration 2s --interval 500ms --app pin-api --format json \
 	-o "$T_TMP/both.json" -d "dbname=postgres" -d "$(console "$PIN_PORT")" \
 	2>/dev/null
@@ -114,6 +135,6 @@ is "$(jq -r "[$console_tx] | length" "$T_TMP/both.json")" 3 \
 	"on the console, the pinning clients are idle in transaction"
 is "$(jq -r '.servers[1].pooler.waiting_clients > 0' "$T_TMP/both.json")" true \
 	"...and the app's next requests wait for a server ($(jq -r '.servers[1].pooler.waiting_clients' "$T_TMP/both.json") waiting)"
-wait "$pin_app" 2>/dev/null
+stop_workload "$pin_app"
 
 done_testing

@@ -120,8 +120,13 @@ check "churn: the sessions it opened, as the samples saw them ($(field churn .ch
 	jq -e "$(g churn) | .churn.opened_per_min > 1" "$final"
 check "...their median lifetime short ($(field churn .churn.median_lifetime_s "$final") s)" \
 	jq -e "$(g churn) | .churn.median_lifetime_s < 2" "$final"
-check "...and every one the server opened, from pg_stat_database ($(jq .total.sessions_opened_per_min "$final")/min; pgbench alone opens 2400)" \
-	jq -e '.total.sessions_opened_per_min > 2000' "$final"
+# pgbench -C asks for 2,400 a minute, which a loaded machine does not
+# keep up (1,676 at a load of 39 on 2 cores): the server's count is
+# checked against what the samples could see of them (a session of a few
+# ms is seldom caught by a sample a second), not against pgbench's ask.
+check "...and every one the server opened, from pg_stat_database ($(jq .total.sessions_opened_per_min "$final")/min; the samples saw $(field churn .churn.opened_per_min "$final")/min of them)" \
+	jq -e "(.total.sessions_opened_per_min > 600) and
+		(.total.sessions_opened_per_min >= 4 * ($(g churn) | .churn.opened_per_min))" "$final"
 check "a ramp really grew ($(field ramp .peak "$final") sessions at its peak)" \
 	jq -e "$(g ramp) | .peak >= 10" "$final"
 

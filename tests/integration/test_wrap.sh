@@ -46,14 +46,29 @@ check "...no slope-times-span estimate beside the count" \
 is "$?" 0 "the same suite closing its connections passes"
 
 # The command leaves its 3 sessions behind once the server has them all
-# (however long a loaded machine takes: 600 x 0.1 s only guard a hang);
-# the workload is stopped by its pid afterwards.
-"$PGDRIP" --interval 200ms --settle 3s --format json -o "$T_TMP/left.json" \
-	-- sh -c "'$WORKLOAD' leak:w_tests:left:100:3 & echo \$! >'$T_TMP/left.pid'
-		for i in \$(seq 600); do
-			[ \"\$(psql -XAtqc \"SELECT count(*) FROM pg_stat_activity WHERE application_name = 'left'\")\" -ge 3 ] && break
-			sleep 0.1
-		done; echo started" 2>"$T_TMP/err" >"$T_TMP/out"
+# and pgdrip has sampled twice since (its session's query_start moves on
+# each sample), however long a loaded machine takes: the 600 x 0.1 s
+# only guard a hang.  The workload is stopped by its pid afterwards.
+cat >"$T_TMP/leave.sh" <<'EOF'
+#!/bin/sh
+"$WORKLOAD" leak:w_tests:left:100:3 &
+echo $! >"$LEFT_PID"
+q() { psql -XAtqc "$1"; }
+for i in $(seq 600); do
+	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'left'")" -ge 3 ] && break
+	sleep 0.1
+done
+for n in 1 2; do
+	t=$(q "SELECT now()")
+	for i in $(seq 600); do
+		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgdrip' AND query_start > '$t'")" -ge 1 ] && break
+		sleep 0.1
+	done
+done
+echo started
+EOF
+LEFT_PID=$T_TMP/left.pid "$PGDRIP" --interval 200ms --settle 3s --format json -o "$T_TMP/left.json" \
+	-- sh "$T_TMP/leave.sh" 2>"$T_TMP/err" >"$T_TMP/out"
 is "$?" 1 "connections left after the command fail --max-leaked 0 (the default)"
 is "$(jq '.groups[] | select(.application=="left") | .leaked' "$T_TMP/left.json")" 3 "3 leaked"
 kill "$(cat "$T_TMP/left.pid")" 2>/dev/null

@@ -68,16 +68,23 @@ fails_with "watch mode --record /dev/full, said once" "$full" \
 # back.
 rec=$T_TMP/out/run.jsonl
 : >"$rec"
-"$PGDRIP" --duration 3s --interval 100ms --no-live --record "$rec" >/dev/null 2>"$T_TMP/err" &
+# Each step waits for what pgdrip wrote, not for a fixed time (the run
+# lasts until SIGTERM, once a sample after the room came back is in).
+"$PGDRIP" --duration 600s --interval 100ms --no-live --record "$rec" >/dev/null 2>"$T_TMP/err" &
 pid=$!
 T_PIDS+=("$pid")
-sleep 0.8
+poll_until 120 test -s "$rec"
 # The soft limit only: the hard one, once lowered, could not be raised.
 prlimit --pid "$pid" --fsize="$(($(stat -c %s "$rec") + 200)):"
-sleep 0.8
+poll_until 120 grep -q "File too large" "$T_TMP/err"
 lifted=$(date +%s.%N)
 prlimit --pid "$pid" --fsize=unlimited:
-wait "$pid"
+after_lift() {
+	awk -v a="$(tail -1 "$rec" | jq .t)" -v b="$lifted" 'BEGIN { exit !(a > b) }'
+}
+poll_until 120 after_lift
+kill -TERM "$pid"
+reap "$pid"
 is "$?" 3 "a --record file that filled up during the run exits 3"
 is "$(cat "$T_TMP/err")" "pgdrip: cannot write \"$rec\": File too large" "...said in one line, once"
 "$PGDRIP" --replay "$rec" --format json >"$T_TMP/replay.json"
