@@ -21,7 +21,9 @@ is "$(jq '[.groups[] | select(.connections == 5)] | length' "$T_TMP/once.json")"
 is "$(jq -r '.groups[] | select(.application=="l_app42") | .user' "$T_TMP/once.json")" l_role42 \
 	"a group's keys are right"
 
-"$PGDRIP" --duration 8s --interval 200ms --format json --record "$T_TMP/rec.jsonl" \
+# The watch runs until the probes below are done (then SIGTERM: its
+# report, exit 0), however slow they are on a loaded machine.
+"$PGDRIP" --duration 600s --interval 200ms --format json --record "$T_TMP/rec.jsonl" \
 	>"$T_TMP/watch.json" &
 pid=$!
 # Both counts from one look, once pgdrip samples (whenever a loaded
@@ -43,7 +45,6 @@ is "${seen##*|}" 0 "never idle in a transaction"
 free=0 strong=0
 probes=0
 for _ in $(seq 20); do
-	ended "$pid" && break
 	probes=$((probes + 1))
 	n=$(psql -XAtqc "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
 		WHERE a.application_name = 'pgdrip' AND l.locktype <> 'virtualxid'")
@@ -54,9 +55,10 @@ for _ in $(seq 20); do
 	strong=$((strong + s))
 	sleep 0.05
 done
-check "holds no locks between samples ($free of $probes probes while it ran found none)" \
-	test "$probes" -ge 5 -a "$free" -ge $((probes * 3 / 5))
+check "holds no locks between samples ($free of 20 probes found none)" \
+	test "$free" -ge 12
 is "$strong" 0 "never more than AccessShareLock"
+kill -TERM "$pid"
 reap "$pid"
 is "$?" 0 "watch mode with 2500 sessions"
 # The interval kept, by the samples' times as pgdrip recorded them: one
