@@ -152,6 +152,27 @@ reap() {
 	wait "$1"
 }
 
+# stopped PID: the process is stopped (SIGSTOP).
+stopped() {
+	[ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" = T ]
+}
+
+# pgdrip_seen [FILE]: waits until pgdrip's session is in (and FILE, a
+# --record, has a sample), then sets PGDRIP_SESSIONS and PGDRIP_IDLE_TX
+# from one look: its sessions, and those idle in a transaction.
+pgdrip_seen() {
+	PGDRIP_SESSIONS=0 PGDRIP_IDLE_TX=0
+	poll_until 120 pgdrip_look "${1:-}"
+}
+pgdrip_look() {
+	local seen
+	[ -z "$1" ] || [ -s "$1" ] || return 1
+	seen=$(psql -XAtq -c "SELECT count(*), count(*) FILTER (WHERE state LIKE 'idle in%')
+		FROM pg_stat_activity WHERE application_name = 'pgdrip'")
+	PGDRIP_SESSIONS=${seen%%|*} PGDRIP_IDLE_TX=${seen##*|}
+	[ "$PGDRIP_SESSIONS" -ge 1 ]
+}
+
 # report_span JSON: the seconds from a report's first sample to its end,
 # as pgdrip recorded them (whole seconds each: one second either way).
 report_span() {

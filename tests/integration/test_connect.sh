@@ -77,15 +77,9 @@ is "$(jq '[.groups[] | select(.application=="pgdrip")] | length' "$T_TMP/r.json"
 pid=$!
 # Both counts from one look, taken once pgdrip is in (whenever a loaded
 # machine lets it in).
-pgdrip_in() {
-	seen=$(psql -XAtq -c "SELECT count(*), count(*) FILTER (WHERE state LIKE 'idle in%')
-		FROM pg_stat_activity WHERE application_name = 'pgdrip'")
-	[ "${seen%%|*}" -ge 1 ]
-}
-seen="0|0"
-poll_until 120 pgdrip_in
-is "${seen%%|*}" 1 "one session named pgdrip while watching"
-is "${seen##*|}" 0 "never idle in a transaction"
+pgdrip_seen
+is "$PGDRIP_SESSIONS" 1 "one session named pgdrip while watching"
+is "$PGDRIP_IDLE_TX" 0 "never idle in a transaction"
 reap "$pid"
 is "$?" 0 "watch mode ends after --duration"
 done_testing

@@ -22,11 +22,6 @@ connecting() {
 	find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | grep -q .
 }
 
-# stopped PID: the process is stopped (SIGSTOP).
-stopped() {
-	[ "$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)" = T ]
-}
-
 # on_time NAME JSON DURATION [STALL_END]: the run's report spans no more
 # than DURATION, or the stall (ended at epoch STALL_END) if it ended
 # later, with 3 s to spare; the span is pgdrip's own (its first sample to

@@ -28,16 +28,9 @@ is "$(jq -r '.groups[] | select(.application=="l_app42") | .user' "$T_TMP/once.j
 pid=$!
 # Both counts from one look, once pgdrip samples (whenever a loaded
 # machine lets it).
-sampling() {
-	[ -s "$T_TMP/rec.jsonl" ] || return 1
-	seen=$(psql -XAtq -c "SELECT count(*), count(*) FILTER (WHERE state LIKE 'idle in transaction%')
-		FROM pg_stat_activity WHERE application_name = 'pgdrip'")
-	[ "${seen%%|*}" -ge 1 ]
-}
-seen="0|0"
-poll_until 120 sampling
-is "${seen%%|*}" 1 "pgdrip holds one session"
-is "${seen##*|}" 0 "never idle in a transaction"
+pgdrip_seen "$T_TMP/rec.jsonl"
+is "$PGDRIP_SESSIONS" 1 "pgdrip holds one session"
+is "$PGDRIP_IDLE_TX" 0 "never idle in a transaction"
 # Locks: a sample's query takes share locks on the catalogs while it runs,
 # and none outlives it.  pg_locks and pg_stat_activity are not one
 # snapshot, so probe repeatedly: most probes must find none, and none may

@@ -4,10 +4,6 @@
 . "$(dirname "$0")/lib.sh"
 
 backend=
-# stopped PID: the process is stopped (SIGSTOP).
-stopped() {
-	[ "$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)" = T ]
-}
 trap '[ -n "$backend" ] && kill -CONT "$backend" 2>/dev/null; tm kill-server 2>/dev/null; cleanup_tests' EXIT
 
 tm -f /dev/null new-session -d -s live -x 120 -y 30 \
