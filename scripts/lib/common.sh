@@ -74,6 +74,12 @@ CLIENT_PACKAGES=(
 	python3-pytest:py:pytest python3-pytest-xdist:py:xdist
 	pgbouncer:pgbouncer nodejs:node npm:npm
 )
+# The other Python libraries the client hooks are tested on
+# (tests/integration/test_hooks_client.sh).
+HOOK_PACKAGES=(
+	python3-psycopg:py:psycopg python3-psycopg-pool:py:psycopg_pool
+	python3-asyncpg:py:asyncpg
+)
 
 # The npm packages the node workloads use; tests/clients/node's
 # package.json and package-lock.json pin the same versions.

@@ -18,6 +18,7 @@ own connection, and pgdrip tells them apart by their pid.
 """
 import os
 import socket
+import sys
 
 import pytest
 
@@ -70,10 +71,22 @@ class _Endpoint:
 _endpoint = _Endpoint()
 
 
+def _publish(name):
+    """The current test for pgdrip's client hooks, when they are loaded
+    (their events carry it)."""
+    hooks = sys.modules.get("pgdrip_hooks")
+    if hooks is not None:
+        hooks.current_test = name
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_protocol(item, nextitem):
     _endpoint.mark("start", item.nodeid)
-    yield
+    _publish(item.nodeid)
+    try:
+        yield
+    finally:
+        _publish(None)
     _endpoint.mark("end", item.nodeid)
 
 
