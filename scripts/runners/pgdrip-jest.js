@@ -17,6 +17,31 @@ const marks = require(path.join(__dirname, 'pgdrip-marks.js'));
 
 const file = path.relative(process.cwd(), expect.getState().testPath || '');
 
+// pgdrip's client hooks (pgdrip-hooks.js, loaded by NODE_OPTIONS) live
+// outside the context jest runs the tests in, and jest loads 'pg' into
+// that context itself: the hooks are handed the copy the tests get and
+// told the current test through the API they leave on the 'net' module.
+const hooks = require('net')[Symbol.for('pgdrip.hooks')];
+
+function publish(name) {
+	globalThis.__pgdrip_current_test = name;
+	if (hooks) {
+		hooks.setTest(name);
+	}
+}
+
+if (hooks) {
+	try {
+		const dirs = [process.cwd()];
+		if (file) {
+			dirs.unshift(path.dirname(path.resolve(file)));
+		}
+		hooks.patchPg(require(require.resolve('pg', { paths: dirs })));
+	} catch (err) {
+		// No pg for these tests: nothing to hook.
+	}
+}
+
 function nameOf(test) {
 	const names = [];
 	for (let t = test; t && t.parent; t = t.parent) {
@@ -31,16 +56,21 @@ const handlers = globalThis[Symbol.for('EVENT_HANDLERS')];
 if (Array.isArray(handlers)) {
 	handlers.push(async (event) => {
 		if (event.name === 'test_started') {
+			publish(nameOf(event.test));
 			await marks.mark('start', nameOf(event.test));
 		} else if (event.name === 'test_done') {
 			await marks.mark('end', nameOf(event.test));
+			publish(undefined);
 		}
 	});
 } else {
 	// Another runner than jest-circus: the hooks jest gives every test.
 	const current = () =>
 		(file ? `${file}::` : '') + expect.getState().currentTestName;
-	beforeEach(() => marks.mark('start', current()));
-	afterEach(() => marks.mark('end', current()));
+	beforeEach(() => {
+		publish(current());
+		return marks.mark('start', current());
+	});
+	afterEach(() => marks.mark('end', current()).then(() => publish(undefined)));
 }
 afterAll(() => marks.close());

@@ -7,7 +7,9 @@
 //   require: [process.env.PGDRIP_MOCHA_HOOKS].filter(Boolean)
 //
 // Each test is one window, from before its first beforeEach hook to
-// after its last afterEach hook ("FILE::full title").  Works with
+// after its last afterEach hook ("FILE::full title"), which is also the
+// current test the client hooks name (globalThis.__pgdrip_current_test).
+// Works with
 // --parallel: each worker process reports its own tests.  Outside pgdrip
 // (PGDRIP_TESTS unset) it does nothing.
 
@@ -19,12 +21,17 @@ function nameOf(test) {
 	return (file ? `${file}::` : '') + test.fullTitle();
 }
 
+// The current test is also published for pgdrip's client hooks
+// (pgdrip-hooks.js), whose events carry it.
 async function startTest() {
-	await marks.mark('start', nameOf(this.currentTest));
+	const name = nameOf(this.currentTest);
+	globalThis.__pgdrip_current_test = name;
+	await marks.mark('start', name);
 }
 
 async function endTest() {
 	await marks.mark('end', nameOf(this.currentTest));
+	globalThis.__pgdrip_current_test = undefined;
 }
 
 // Root hooks run in the order they were registered: ours must be the

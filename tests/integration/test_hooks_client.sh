@@ -200,25 +200,65 @@ for plugin in pgdrip_pytest ""; do
 	done
 done
 
-# A listener that never reads: the client is never blocked, drops what
-# does not fit, and says how many later; nothing is lost unaccounted.
-listener flood --stall-until "$T_TMP/flood.read"
-HOOKS_GO=$T_TMP/flood.go with_hooks "$T_TMP/flood.sock" $PY py_flood.py \
-	>"$T_TMP/flood.out" 2>&1 &
-FLOOD=$!
-if poll_until 300 grep -q flooded "$T_TMP/flood.out"; then
-	pass "flood: 4,000 checkouts done while nothing was read"
-else
-	fail "flood: the client did not get through its checkouts"
-fi
-touch "$T_TMP/flood.read" "$T_TMP/flood.go"
-wait "$FLOOD"
-is "$?" 0 "flood: the program ended well"
-poll_until 60 ended flood 1
+# flood NAME COMMAND...: a listener that never reads: the client is never
+# blocked, drops what does not fit, and says how many later; nothing is
+# lost unaccounted.
+flood() {
+	local name=$1 pid
+	shift
+	listener "$name" --stall-until "$T_TMP/$name.read"
+	HOOKS_GO=$T_TMP/$name.go with_hooks "$T_TMP/$name.sock" "$@" \
+		>"$T_TMP/$name.out" 2>&1 &
+	pid=$!
+	if poll_until 300 grep -q flooded "$T_TMP/$name.out"; then
+		pass "$name: 4,000 checkouts done while nothing was read"
+	else
+		fail "$name: the client did not get through its checkouts"
+	fi
+	touch "$T_TMP/$name.read" "$T_TMP/$name.go"
+	wait "$pid"
+	is "$?" 0 "$name: the program ended well"
+	poll_until 60 ended "$name" 1
+	stop_listener
+	# hello, open, 4,050 takes and gives, close.
+	is "$(jq -s '[length, ([.[] | .dropped // 0] | add)] |
+		[(.[0] + .[1]), (.[1] > 0)] | @text' "$T_TMP/$name.lines")" '"[8103,true]"' \
+		"$name: lines read plus those counted as dropped are all 8,103"
+}
+flood flood $PY py_flood.py
+
+# ---- Node ----
+
+need_npm ""
+BIN=$NPM_DIR/node_modules/.bin
+checked_run node_pg node_pg.js node node_pg.js "password=$SECRET" \
+	"postgresql://u:$SECRET@localhost/db" --password "$SECRET"
+is "$CHECKED_RC" 3 "node_pg: its own exit status under the hooks"
+same_run node_pg node node_pg.js
+flood flood-node node node_flood.js
+
+# mocha and jest name the test each checkout was taken in (jest loads pg
+# into the tests' own context: its setup file hands it to the hooks).
+runner_names() {
+	is "$(jq -s --arg f "$2" '[.[] | select(.ev == "take") |
+		.test == $f + "::pool " + .stack[0].func] | [length, all] | @text' \
+		"$T_TMP/$1.lines")" '"[3,true]"' \
+		"$1: each of the 3 checkouts names the test whose line took it"
+}
+listener mocha
+with_hooks "$T_TMP/mocha.sock" "$BIN/mocha" --require "$RUNNERS/pgdrip-mocha.js" \
+	--exit 'mocha/*.spec.js' >"$T_TMP/mocha.out" 2>&1
+is "$?" 0 "mocha: the suite passes"
+poll_until 60 ended mocha 1
 stop_listener
-# hello, open, 4,050 takes and gives, close.
-is "$(jq -s '[length, ([.[] | .dropped // 0] | add)] |
-	[(.[0] + .[1]), (.[1] > 0)] | @text' "$T_TMP/flood.lines")" '"[8103,true]"' \
-	"flood: lines read plus those counted as dropped are all 8,103"
+runner_names mocha mocha/pool.spec.js
+listener jest
+(cd jest && with_hooks "$T_TMP/jest.sock" "$BIN/jest" --forceExit \
+	--cacheDirectory "$T_TMP/jest-cache" \
+	--setupFilesAfterEnv "$RUNNERS/pgdrip-jest.js") >"$T_TMP/jest.out" 2>&1
+is "$?" 0 "jest: the suite passes"
+poll_until 60 ended jest 1
+stop_listener
+runner_names jest pool.test.js
 
 done_testing

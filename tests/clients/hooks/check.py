@@ -43,8 +43,9 @@ def main():
               e.get("pid") == int(os_pid) for e in events),
           "%s: every line has v 1, t and the program's pid %s" %
           (name, os_pid))
+    lang = "node" if program.endswith(".js") else "python"
     check(events and events[0].get("ev") == "hello" and
-          events[0].get("lang") == "python" and
+          events[0].get("lang") == lang and
           sum(e.get("ev") == "hello" for e in events) == 1,
           "%s: one hello, first" % name)
     leaks = [w for w in (secret, "host=", "dbname=", "postgresql://",
@@ -61,7 +62,7 @@ def main():
     shown = os.path.relpath(os.path.abspath(program), cwd)
     src = open(program).read().splitlines()
     for number, text in enumerate(src, 1):
-        m = re.search(r"# @hook (\S+) (\S+) (\S+) (\S+)(?: (\d+))?", text)
+        m = re.search(r"(?:#|//) @hook (\S+) (\S+) (\S+) (\S+)(?: (\d+))?", text)
         if m:
             check_marker(events, shown, number, m.groups(), pids, name)
     for line in results:
