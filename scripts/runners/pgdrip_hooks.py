@@ -37,6 +37,10 @@ import time
 
 current_test = None
 
+# The process id, kept anew in a forked child (os.register_at_fork):
+# os.getpid() is a syscall, several an event.
+_pid = [os.getpid()]
+
 _VERSION = 1
 _LINE_MAX = 16 * 1024
 _BUFFER_MAX = 256 * 1024
@@ -124,7 +128,7 @@ class _Channel:
         self.owner = None
         self.sock = None
         self.state = None
-        self.pid = os.getpid()
+        self.pid = _pid[0] = os.getpid()
         self.out = bytearray()
         self.dropped = 0
         self.later = []
@@ -187,8 +191,6 @@ class _Channel:
         """Sends one event (a dict), now or, when the channel is busy in
         this very thread (a collector callback in the middle of a send),
         with the next one.  Never raises, never blocks on the socket."""
-        if self.pid != os.getpid():
-            self.reset()
         if self.state == "dead":
             return
         me = threading.get_ident()
@@ -203,9 +205,11 @@ class _Channel:
                 return
             if self.out:
                 self._flush()
-            pending, self.later = self.later, []
-            for ev, et in pending + [(event, t)]:
-                self._queue(ev, et)
+            if self.later:
+                pending, self.later = self.later, []
+                for ev, et in pending:
+                    self._queue(ev, et)
+            self._queue(event, t)
             if self.state == "up":
                 self._flush()
         except Exception:
@@ -215,22 +219,29 @@ class _Channel:
             self.lock.release()
 
 
+_encoder = []
+
+
+def _encode(rec):
+    if not _encoder:
+        import json
+
+        # One encoder: json.dumps with options makes one a call.
+        _encoder.append(json.JSONEncoder(ensure_ascii=False,
+                                         separators=(",", ":")).encode)
+    return (_encoder[0](rec) + "\n").encode("utf-8", "backslashreplace")
+
+
 def _line(event, t, dropped):
     """One protocol line (bytes), at most _LINE_MAX: the stack is cut to
     fit, then long strings; None when nothing fits."""
-    import json
-
-    rec = {"v": _VERSION, "ev": event["ev"], "pid": os.getpid(), "t": t}
+    rec = {"v": _VERSION, "ev": event["ev"], "pid": _pid[0], "t": t}
     rec.update(event)
-    test = rec.get("test", _test_name())
-    if test is not None:
-        rec["test"] = _clean(test)
-    else:
-        rec.pop("test", None)
+    if rec.get("test") is not None:
+        rec["test"] = _clean(rec["test"])
     if dropped:
         rec["dropped"] = dropped
-    data = (json.dumps(rec, ensure_ascii=False, separators=(",", ":")) +
-            "\n").encode("utf-8", "backslashreplace")
+    data = _encode(rec)
     while len(data) > _LINE_MAX:
         stack = rec.get("stack")
         if stack:
@@ -241,8 +252,7 @@ def _line(event, t, dropped):
                     rec[k] = v[:256]
         else:
             return None
-        data = (json.dumps(rec, ensure_ascii=False, separators=(",", ":")) +
-                "\n").encode("utf-8", "backslashreplace")
+        data = _encode(rec)
     return data
 
 
@@ -251,21 +261,21 @@ _channel = _Channel()
 
 def _emit(event, deferred=False):
     """Sends an event dict (ev and its fields); t is taken now."""
-    if _channel.state == "dead" and _channel.pid == os.getpid():
+    if _channel.state == "dead":
         return
     t = time.time()
-    if "test" not in event:
-        test = _test_name()
-        if test is not None:
-            event["test"] = test
+    test = _test_name()
+    if test is not None:
+        event["test"] = test
     _channel.send(event, t, deferred)
 
 
 # ---- the stack: frames in the user's code only ----
 
 _files = {}
-_files_cwd = [None]
+_files_cwd = [None, 0.0]
 _skip_dirs = []
+_CWD_EVERY_S = 1.0
 
 
 def _skip_roots():
@@ -300,13 +310,18 @@ def _stack(skip=2):
     """At most _STACK_MAX frames of the user's code, innermost first."""
     if not _skip_dirs:
         _skip_dirs.append(_skip_roots())
-    try:
-        cwd = os.getcwd()
-    except OSError:
-        cwd = None
-    if cwd != _files_cwd[0]:
-        _files.clear()
-        _files_cwd[0] = cwd
+    now = time.monotonic()
+    if now - _files_cwd[1] >= _CWD_EVERY_S:
+        # The current directory, looked at once a second at most (a
+        # syscall a checkout would be most of the cost).
+        _files_cwd[1] = now
+        try:
+            cwd = os.getcwd()
+        except OSError:
+            cwd = None
+        if cwd != _files_cwd[0]:
+            _files.clear()
+            _files_cwd[0] = cwd
     frames = []
     try:
         f = sys._getframe(skip)
@@ -360,7 +375,7 @@ class _Conn:
         self.closed = False
         self.pool = None
         self.fairy = None
-        self.pid = os.getpid()
+        self.pid = _pid[0]
 
 
 _conns = {}  # id(driver connection) -> _Conn, while it lives
@@ -392,7 +407,7 @@ def _backend_of(conn):
 def _gone(key, rec):
     """weakref.finalize: the driver connection was collected."""
     _conns.pop(key, None)
-    if rec.pid != os.getpid():
+    if rec.pid != _pid[0]:
         return
     if rec.pool is not None:
         _emit({"ev": "lost", "conn": rec.cid, "backend": rec.backend,
@@ -434,7 +449,7 @@ def _opened(conn, lib, stack):
 def _closed(conn, how="close"):
     try:
         rec = _conns.get(id(conn))
-        if rec is None or rec.closed or rec.pid != os.getpid():
+        if rec is None or rec.closed or rec.pid != _pid[0]:
             return
         rec.closed = True
         _emit({"ev": "close", "conn": rec.cid, "backend": rec.backend,
@@ -472,7 +487,7 @@ def _take(conn, pool, prefix, lib, stack):
 def _give(conn):
     try:
         rec = _conns.get(id(conn))
-        if rec is None or rec.pool is None or rec.pid != os.getpid():
+        if rec is None or rec.pool is None or rec.pid != _pid[0]:
             return
         pool, rec.pool = rec.pool, None
         _emit({"ev": "give", "conn": rec.cid, "backend": rec.backend,
@@ -483,7 +498,7 @@ def _give(conn):
 
 def _at_exit():
     """Connections still open when the interpreter ends."""
-    me = os.getpid()
+    me = _pid[0]
     for rec in list(_conns.values()):
         if not rec.closed and rec.pid == me:
             rec.closed = True
@@ -578,6 +593,13 @@ def _patch_psycopg2_pool(mod):
 
     cls._getconn = _wraps(orig_get, _getconn)
     cls._putconn = _wraps(orig_put, _putconn)
+    # SimpleConnectionPool's getconn and putconn are these very functions
+    # (class attributes bound at its definition).
+    for sub in (mod.SimpleConnectionPool,):
+        if sub.__dict__.get("getconn") is orig_get:
+            sub.getconn = cls._getconn
+        if sub.__dict__.get("putconn") is orig_put:
+            sub.putconn = cls._putconn
 
 
 def _patch_psycopg(mod):

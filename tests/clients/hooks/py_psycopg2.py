@@ -1,6 +1,7 @@
 """psycopg2 under pgdrip's hooks: connect and close, a connection left
 to the garbage collector, one open at exit, a ThreadedConnectionPool's
-checkouts (returned, and one never returned), a failing connect.
+checkouts (returned, and one never returned), a SimpleConnectionPool's
+checkout, a failing connect.
 A "@hook" comment marks the line an event's stack must start at
 (tests/clients/hooks/check.py reads them)."""
 import gc
@@ -27,6 +28,9 @@ def main():
     cur = c.cursor()
     cur.execute("SELECT 41 + 1")
     say("answer", cur.fetchone()[0])
+    simple = psycopg2.pool.SimpleConnectionPool(1, 2, application_name="hk-p2-simple")  # @hook open psycopg2 hk-p2-simple take
+    s = simple.getconn()  # @hook take psycopg2.pool.SimpleConnectionPool hk-p2-simple give
+    simple.putconn(s)
     checkpoint()
     pool.putconn(c)
     leaked = pool.getconn()  # @hook take psycopg2.pool.ThreadedConnectionPool hk-p2-pool close:exit
