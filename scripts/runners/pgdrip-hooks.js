@@ -5,11 +5,12 @@
 //
 //   NODE_OPTIONS="--require /path/to/pgdrip-hooks.js"   (pgdrip sets it)
 //
-// node-postgres ('pg', whatever copy the app loads) is patched when it is
-// first required: Client connect/end, Pool connect (and so pool.query's
-// implicit checkout) and the pool's release of a client (client.release(),
-// with or without an error; a client the pool then removes is ended, so
-// its close follows).  Each event is one JSON line on ONE unix stream
+// node-postgres ('pg', whatever copy the app loads, by require, by an ES
+// module's import, or by jest's own require) is patched when it is first
+// loaded: Client connect/end, Pool connect (and so pool.query's implicit
+// checkout) and the pool's release of a client (client.release(), with
+// or without an error; a client the pool then removes is ended, so its
+// close follows).  Each event is one JSON line on ONE unix stream
 // connection a process to $PGDRIP_HOOKS, opened at the first event:
 // hello, open, close (close, gc, exit), take, give, lost, unhooked.
 //
@@ -418,12 +419,41 @@ function unhooked(lib, err) {
 	emit({ ev: 'unhooked', lib, why: String(err && err.message || err).slice(0, 200) });
 }
 
+// pg's main file, as an ES module's import of it reaches the CommonJS
+// loader (by its path, not by 'pg').
+const PG_MAIN = /(^|[\\/])node_modules[\\/]pg[\\/]lib[\\/]index\.js$/;
+
+// Jest loads the tests' modules itself, into a context of their own,
+// never through Module._load: its runtime's require is watched instead,
+// so that a suite is hooked without pgdrip's setup file too.
+function patchJestRuntime(exports) {
+	const Runtime = exports && (exports.default || exports);
+	const proto = Runtime && Runtime.prototype;
+	if (!proto || typeof proto.requireModuleOrMock !== 'function' ||
+	    patchedProtos.has(proto)) {
+		return;
+	}
+	patchedProtos.add(proto);
+	const orig = proto.requireModuleOrMock;
+	proto.requireModuleOrMock = function (from, moduleName) {
+		const result = orig.apply(this, arguments);
+		if (moduleName === 'pg' && state !== 'dead') {
+			patchPg(result);
+		}
+		return result;
+	};
+}
+
 function install() {
 	const origLoad = Module._load;
 	Module._load = function (request) {
 		const exports = origLoad.apply(this, arguments);
-		if (request === 'pg' && state !== 'dead') {
-			patchPg(exports);
+		if (state !== 'dead' && typeof request === 'string') {
+			if (request === 'pg' || PG_MAIN.test(request)) {
+				patchPg(exports);
+			} else if (request === 'jest-runtime') {
+				patchJestRuntime(exports);
+			}
 		}
 		return exports;
 	};

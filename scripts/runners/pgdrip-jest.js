@@ -18,9 +18,9 @@ const marks = require(path.join(__dirname, 'pgdrip-marks.js'));
 const file = path.relative(process.cwd(), expect.getState().testPath || '');
 
 // pgdrip's client hooks (pgdrip-hooks.js, loaded by NODE_OPTIONS) live
-// outside the context jest runs the tests in, and jest loads 'pg' into
-// that context itself: the hooks are handed the copy the tests get and
-// told the current test through the API they leave on the 'net' module.
+// outside the context jest runs the tests in: they are told the current
+// test through the API they leave on the 'net' module, and handed the
+// copy of 'pg' the tests get (they also watch jest's require for it).
 const hooks = require('net')[Symbol.for('pgdrip.hooks')];
 
 function publish(name) {

@@ -237,6 +237,24 @@ is "$CHECKED_RC" 3 "node_pg: its own exit status under the hooks"
 same_run node_pg node node_pg.js
 flood flood-node node node_flood.js
 
+# An ES module's import of pg (ES modules do not read NODE_PATH: the
+# program runs from a directory with node_modules beside it).
+mkdir -p "$T_TMP/esm"
+cp node_esm.mjs "$T_TMP/esm/"
+ln -s "$NPM_DIR/node_modules" "$T_TMP/esm/node_modules"
+listener esm
+(cd "$T_TMP/esm" && with_hooks "$T_TMP/esm.sock" node node_esm.mjs) \
+	>"$T_TMP/esm.out" 2>&1
+is "$?:$(cat "$T_TMP/esm.out")" "0:answer 42" "esm: the program ran"
+poll_until 60 ended esm 1
+stop_listener
+line=$(grep -n '@hook open' node_esm.mjs | cut -d: -f1)
+is "$(jq -c 'select(.ev == "open" or .ev == "close") |
+	[.ev, .how // .stack[0].file + ":" + (.stack[0].line | tostring)]' \
+	"$T_TMP/esm.lines" | tr '\n' ' ')" \
+	"[\"open\",\"node_esm.mjs:$line\"] [\"close\",\"close\"] " \
+	"esm: pg imported by an ES module reports its open (at its line) and close"
+
 # mocha and jest name the test each checkout was taken in (jest loads pg
 # into the tests' own context: its setup file hands it to the hooks).
 runner_names() {
@@ -260,5 +278,16 @@ is "$?" 0 "jest: the suite passes"
 poll_until 60 ended jest 1
 stop_listener
 runner_names jest pool.test.js
+# Without pgdrip's setup file, jest's require of pg is hooked all the
+# same (no test names then).
+listener jest-bare
+(cd jest && with_hooks "$T_TMP/jest-bare.sock" "$BIN/jest" --forceExit \
+	--cacheDirectory "$T_TMP/jest-cache") >"$T_TMP/jest-bare.out" 2>&1
+is "$?" 0 "jest without the setup file: the suite passes"
+poll_until 60 ended jest-bare 1
+stop_listener
+is "$(jq -r 'select(.ev == "take") | .stack[0].func' "$T_TMP/jest-bare.lines" | sort | tr '\n' ' ')" \
+	"never_returned queried returned " \
+	"jest without the setup file: the 3 checkouts reported, each at its test's line"
 
 done_testing
