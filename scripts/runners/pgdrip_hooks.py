@@ -153,6 +153,7 @@ class _Channel:
             self.state = "dead"
             return False
         self.sock = sock
+        self.flags = getattr(socket, "MSG_NOSIGNAL", 0)
         self.state = "up"
         hello = {"ev": "hello", "lang": "python", "argv": _masked_argv(),
                  "libs": sorted(_hooked)}
@@ -166,17 +167,24 @@ class _Channel:
         if data is None or len(self.out) + len(data) > _BUFFER_MAX:
             self.dropped += 1
             return
-        self.out += data
         self.dropped = 0
-
-    def _flush(self):
-        import socket
-
-        while self.out:
-            try:
-                n = self.sock.send(self.out, socket.MSG_NOSIGNAL)
-            except BlockingIOError:
+        if not self.out and self.state == "up":
+            # Nothing waiting: straight to the socket, the usual case.
+            n = self._send(data)
+            if n >= len(data):
                 return
+            data = data[n:]
+        self.out += data
+
+    def _send(self, data):
+        """Bytes of data the socket took (all of them once it is dead:
+        they are thrown away)."""
+        while True:
+            try:
+                # MSG_NOSIGNAL: no SIGPIPE, whatever the program set.
+                return self.sock.send(data, self.flags)
+            except BlockingIOError:
+                return 0
             except InterruptedError:
                 continue
             except OSError:
@@ -184,6 +192,12 @@ class _Channel:
                 self.state = "dead"
                 self.out = bytearray()
                 self.sock.close()
+                return len(data)
+
+    def _flush(self):
+        while self.out and self.state == "up":
+            n = self._send(self.out)
+            if n == 0:
                 return
             del self.out[:n]
 
@@ -210,8 +224,6 @@ class _Channel:
                 for ev, et in pending:
                     self._queue(ev, et)
             self._queue(event, t)
-            if self.state == "up":
-                self._flush()
         except Exception:
             pass
         finally:
