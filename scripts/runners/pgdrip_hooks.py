@@ -103,7 +103,7 @@ def _mask_arg(arg, after_flag):
 def _masked_argv():
     out = []
     flag = False
-    for arg in list(sys.argv)[:_ARGV_MAX]:
+    for arg in list(getattr(sys, "argv", None) or [])[:_ARGV_MAX]:
         out.append(_mask_arg(arg, flag))
         low = str(arg).lower().lstrip("-")
         flag = (str(arg).startswith("-") and "=" not in low and
