@@ -2,7 +2,8 @@
  * record_parse.h - the parse tree of one --record line and the checked
  * accessors that map its fields onto a sample: the private interface of
  * the record readers (record_read.c for the lines, record_sessions.c for
- * format 3's session deltas).  Not for use outside them.
+ * format 3's session deltas), also read by clientfacts.c for the client
+ * hooks' JSON lines.  Not for use outside them.
  */
 #ifndef PGDRIP_RECORD_PARSE_H
 #define PGDRIP_RECORD_PARSE_H

@@ -6,7 +6,7 @@ seconds=${FUZZ_SECONDS:-20}
 corpus_root=$(cd "$(dirname "$0")" && pwd)/corpus
 n=0
 echo "1..7"
-for name in units text json record plot prom mask; do
+for name in units text json record plot prom mask clientfacts; do
 	n=$((n + 1))
 	work=$(mktemp -d)
 	cp "$corpus_root/$name/"* "$work/"

@@ -1,0 +1,399 @@
+/*
+ * clientfacts.c - the client hooks' lines parsed and folded into one
+ * table of client connections (see clientfacts.h).  The JSON is read by
+ * the record reader's parser (record_parse.c), which bounds nesting.
+ */
+#include "clientfacts.h"
+
+#include "record_parse.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const event_names[] = {
+	[CLIENTFACTS_HELLO] = "hello",       [CLIENTFACTS_OPEN] = "open",
+	[CLIENTFACTS_CLOSE] = "close",       [CLIENTFACTS_TAKE] = "take",
+	[CLIENTFACTS_GIVE] = "give",         [CLIENTFACTS_LOST] = "lost",
+	[CLIENTFACTS_UNHOOKED] = "unhooked",
+};
+
+const char *clientfacts_event_name(enum clientfacts_event ev)
+{
+	return event_names[ev];
+}
+
+/* ---- parsing ---- */
+
+/* The string at key: *out NULL when absent or null; false for another
+ * type. */
+static bool get_str(const struct node *obj, const char *key, const char **out,
+		    struct errbuf *err)
+{
+	const struct node *n = record_parse_member(obj, key);
+
+	*out = NULL;
+	if (n == NULL || n->type == NODE_NULL) {
+		return true;
+	}
+	if (n->type != NODE_STRING) {
+		errbuf_set(err, "\"%s\" is not a string", key);
+		return false;
+	}
+	*out = n->str;
+	return true;
+}
+
+/* A whole number in [lo, hi] at key; dflt when absent. */
+static bool get_whole(const struct node *obj, const char *key, double lo,
+		      double hi, double dflt, double *out, struct errbuf *err)
+{
+	const struct node *n = record_parse_member(obj, key);
+
+	*out = dflt;
+	if (n == NULL || n->type == NODE_NULL) {
+		return true;
+	}
+	if (n->type != NODE_NUMBER || !(n->num >= lo && n->num <= hi) ||
+	    n->num != floor(n->num)) {
+		errbuf_set(err, "\"%s\" is not a whole number in range", key);
+		return false;
+	}
+	*out = n->num;
+	return true;
+}
+
+static bool parse_event(const struct node *root, struct clientfacts_line *out,
+			struct errbuf *err)
+{
+	const char *ev;
+
+	if (!get_str(root, "ev", &ev, err)) {
+		return false;
+	}
+	for (size_t i = 0; ev != NULL && i < PGD_ARRAY_LEN(event_names); i++) {
+		if (strcmp(ev, event_names[i]) == 0) {
+			out->ev = (enum clientfacts_event)i;
+			return true;
+		}
+	}
+	errbuf_set(err, "no known \"ev\"");
+	return false;
+}
+
+/* "stack": frames past CLIENTFACTS_STACK_MAX and malformed ones are
+ * left out (the line still counts). */
+static void parse_stack(const struct node *root, struct clientfacts_stack *st)
+{
+	const struct node *a = record_parse_member(root, "stack");
+
+	st->count = 0;
+	if (a == NULL || a->type != NODE_ARRAY) {
+		return;
+	}
+	for (const struct node *f = a->child;
+	     f != NULL && st->count < CLIENTFACTS_STACK_MAX; f = f->next) {
+		const struct node *file = record_parse_member(f, "file");
+		const struct node *line = record_parse_member(f, "line");
+		const struct node *func = record_parse_member(f, "func");
+		struct clientfacts_frame *fr = &st->frames[st->count];
+
+		if (file == NULL || file->type != NODE_STRING) {
+			continue;
+		}
+		fr->file = file->str;
+		fr->line = line != NULL && line->type == NODE_NUMBER &&
+					   line->num >= 0 && line->num < 1e9
+				   ? (int)line->num
+				   : 0;
+		fr->func = func != NULL && func->type == NODE_STRING ? func->str
+								     : "";
+		st->count++;
+	}
+}
+
+static bool parse_fields(const struct node *root, struct clientfacts_line *out,
+			 struct errbuf *err)
+{
+	double v;
+	double pid;
+	double backend;
+	double dropped;
+	const struct node *t = record_parse_member(root, "t");
+
+	if (!get_whole(root, "v", 1, 1, 0, &v, err) || v != 1) {
+		errbuf_set(err, "not \"v\":1");
+		return false;
+	}
+	if (!parse_event(root, out, err) ||
+	    !get_whole(root, "pid", 1, INT32_MAX, 0, &pid, err) ||
+	    !get_whole(root, "backend", 1, INT32_MAX, 0, &backend, err) ||
+	    !get_whole(root, "dropped", 0, 1e15, 0, &dropped, err)) {
+		return false;
+	}
+	if (pid == 0) {
+		errbuf_set(err, "no \"pid\"");
+		return false;
+	}
+	if (t == NULL || t->type != NODE_NUMBER || !(t->num > 0) ||
+	    t->num > PLAUSIBLE_S) {
+		errbuf_set(err, "no plausible \"t\"");
+		return false;
+	}
+	out->pid = (int)pid;
+	out->backend = (int)backend;
+	out->dropped = (long long)dropped;
+	out->t = t->num;
+	return get_str(root, "test", &out->test, err) &&
+	       get_str(root, "lib", &out->lib, err) &&
+	       get_str(root, "conn", &out->conn, err) &&
+	       get_str(root, "pool", &out->pool, err) &&
+	       get_str(root, "how", &out->how, err) &&
+	       get_str(root, "why", &out->why, err) &&
+	       get_str(root, "lang", &out->lang, err);
+}
+
+bool clientfacts_parse_line(const char *line, size_t len, struct arena *arena,
+			    struct clientfacts_line *out, struct errbuf *err)
+{
+	struct node root;
+	const char *why = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (len >= CLIENTFACTS_LINE_MAX) {
+		errbuf_set(err, "line too long");
+		return false;
+	}
+	if (!record_parse_line(line, len, arena, &root, &why)) {
+		errbuf_set(err, "not JSON: %s", why != NULL ? why : "?");
+		return false;
+	}
+	if (root.type != NODE_OBJECT) {
+		errbuf_set(err, "not a JSON object");
+		return false;
+	}
+	if (!parse_fields(&root, out, err)) {
+		return false;
+	}
+	parse_stack(&root, &out->stack);
+	if (out->ev != CLIENTFACTS_HELLO && out->ev != CLIENTFACTS_UNHOOKED &&
+	    out->conn == NULL) {
+		errbuf_set(err, "\"%s\" without \"conn\"",
+			   event_names[out->ev]);
+		return false;
+	}
+	return true;
+}
+
+/* ---- the table ---- */
+
+void clientfacts_init(struct clientfacts *f)
+{
+	memset(f, 0, sizeof(*f));
+	arena_init(&f->arena);
+}
+
+void clientfacts_finish(struct clientfacts *f)
+{
+	if (f == NULL) {
+		return;
+	}
+	free(f->conns);
+	arena_finish(&f->arena);
+	memset(f, 0, sizeof(*f));
+}
+
+bool clientfacts_any(const struct clientfacts *f)
+{
+	return f->lines > 0;
+}
+
+/* A copy in the table's arena; NULL stays NULL. */
+static const char *keep(struct clientfacts *f, const char *s)
+{
+	return s != NULL ? arena_strdup(&f->arena, s) : NULL;
+}
+
+/* s, or old when it says the same: a checkout taken again and again
+ * from the same line adds nothing to the arena. */
+static const char *keep_again(struct clientfacts *f, const char *old,
+			      const char *s)
+{
+	if (old != NULL && s != NULL && strcmp(old, s) == 0) {
+		return old;
+	}
+	return keep(f, s);
+}
+
+static void keep_stack(struct clientfacts *f, struct clientfacts_stack *dst,
+		       const struct clientfacts_stack *src)
+{
+	for (size_t i = 0; i < src->count; i++) {
+		struct clientfacts_frame *d = &dst->frames[i];
+		bool had = i < dst->count;
+
+		d->file = keep_again(f, had ? d->file : NULL,
+				     src->frames[i].file);
+		d->func = keep_again(f, had ? d->func : NULL,
+				     src->frames[i].func);
+		d->line = src->frames[i].line;
+	}
+	dst->count = src->count;
+}
+
+/* The newest entry of (pid, conn); a new one when there is none or the
+ * one there was closed (an id a process reuses is a new connection). */
+static struct clientfacts_conn *find_conn(struct clientfacts *f,
+					  const struct clientfacts_line *l,
+					  bool may_add)
+{
+	struct clientfacts_conn *c;
+
+	for (size_t i = f->count; i-- > 0;) {
+		c = &f->conns[i];
+		if (c->pid == l->pid && strcmp(c->conn, l->conn) == 0) {
+			if (c->close_how == NULL || !may_add) {
+				return c;
+			}
+			break;
+		}
+	}
+	if (!may_add || f->count >= CLIENTFACTS_MAX_CONNS) {
+		f->overflow += may_add;
+		return NULL;
+	}
+	xgrow((void **)&f->conns, &f->cap, f->count + 1, sizeof(*f->conns));
+	c = &f->conns[f->count++];
+	memset(c, 0, sizeof(*c));
+	c->pid = l->pid;
+	c->conn = keep(f, l->conn);
+	c->lib = "";
+	c->first_t = l->t;
+	c->opened_t = NAN;
+	c->closed_t = NAN;
+	c->taken_t = NAN;
+	c->lost_t = NAN;
+	return c;
+}
+
+static void add_lib(struct clientfacts *f, const struct clientfacts_line *l)
+{
+	const char *lib = l->lib != NULL ? l->lib : "";
+
+	for (size_t i = 0; i < f->lib_count; i++) {
+		if (strcmp(f->libs[i].lib, lib) == 0) {
+			return;
+		}
+	}
+	if (f->lib_count >= CLIENTFACTS_MAX_LIBS) {
+		f->overflow++;
+		return;
+	}
+	f->libs[f->lib_count].lib = keep(f, lib);
+	f->libs[f->lib_count].why = keep(f, l->why != NULL ? l->why : "");
+	f->lib_count++;
+}
+
+/* An event about a connection, on its entry. */
+static void apply(struct clientfacts *f, struct clientfacts_conn *c,
+		  const struct clientfacts_line *l)
+{
+	if (l->backend != 0) {
+		c->backend = l->backend;
+	}
+	if (l->lib != NULL && c->lib[0] == '\0') {
+		c->lib = keep(f, l->lib);
+	}
+	switch (l->ev) {
+	case CLIENTFACTS_OPEN:
+		c->opened = true;
+		c->opened_t = l->t;
+		c->open_test = keep(f, l->test);
+		keep_stack(f, &c->open_stack, &l->stack);
+		break;
+	case CLIENTFACTS_CLOSE:
+		c->close_how = keep(f, l->how != NULL ? l->how : "close");
+		c->closed_t = l->t;
+		break;
+	case CLIENTFACTS_TAKE:
+		c->takes++;
+		c->pool = keep_again(f, c->pool,
+				     l->pool != NULL ? l->pool : "");
+		c->out = true;
+		c->lost = false;
+		c->taken_t = l->t;
+		c->take_test = keep_again(f, c->take_test, l->test);
+		keep_stack(f, &c->take_stack, &l->stack);
+		break;
+	case CLIENTFACTS_GIVE:
+		c->out = false;
+		break;
+	case CLIENTFACTS_LOST:
+		c->lost = true;
+		c->lost_t = l->t;
+		break;
+	case CLIENTFACTS_HELLO:
+	case CLIENTFACTS_UNHOOKED:
+		break;
+	}
+}
+
+void clientfacts_add(struct clientfacts *f, const struct clientfacts_line *l)
+{
+	struct clientfacts_conn *c;
+
+	f->lines++;
+	f->dropped += l->dropped;
+	if (l->ev == CLIENTFACTS_HELLO) {
+		f->processes++;
+		return;
+	}
+	if (l->ev == CLIENTFACTS_UNHOOKED) {
+		add_lib(f, l);
+		return;
+	}
+	/* A connection is new at its open or its first take; anything
+	 * else names one already known (or one whose open was lost). */
+	c = find_conn(f, l,
+		      l->ev == CLIENTFACTS_OPEN || l->ev == CLIENTFACTS_TAKE);
+	if (c == NULL) {
+		c = find_conn(f, l, true);
+	}
+	if (c != NULL) {
+		apply(f, c, l);
+	}
+}
+
+bool clientfacts_checkout_leaked(const struct clientfacts_conn *c)
+{
+	return c->takes > 0 && c->out;
+}
+
+bool clientfacts_unclosed(const struct clientfacts_conn *c)
+{
+	return c->takes == 0 && c->opened &&
+	       (c->close_how == NULL || strcmp(c->close_how, "close") != 0);
+}
+
+size_t clientfacts_match(const struct clientfacts_conn *c, double t,
+			 const struct clientfacts_session *sessions, size_t n)
+{
+	size_t best = SIZE_MAX;
+
+	if (c->backend <= 0) {
+		return SIZE_MAX;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct clientfacts_session *s = &sessions[i];
+
+		if (s->pid != c->backend || !(s->backend_start <= t)) {
+			continue;
+		}
+		if (best == SIZE_MAX ||
+		    s->backend_start > sessions[best].backend_start) {
+			best = i;
+		}
+	}
+	return best;
+}

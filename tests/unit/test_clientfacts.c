@@ -1,0 +1,245 @@
+/*
+ * test_clientfacts.c - the client hooks' lines: parsing (good lines,
+ * garbage, wrong types, a cut stack), the table they fold into (a
+ * checkout given back, one never given back and collected, a plain
+ * connection never closed, an id reused after its close) and matching a
+ * connection to a session by backend pid and time.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "clientfacts.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct parse_case {
+	const char *line;
+	bool ok;
+	enum clientfacts_event ev;
+	int backend;
+	size_t frames;
+};
+
+static const struct parse_case parse_cases[] = {
+	{"{\"v\":1,\"ev\":\"hello\",\"pid\":10,\"t\":1700000000.5,"
+	 "\"lang\":\"python\",\"argv\":[\"pytest\"],\"libs\":[\"psycopg\"]}",
+	 true, CLIENTFACTS_HELLO, 0, 0},
+	{"{\"v\":1,\"ev\":\"take\",\"pid\":10,\"t\":1700000001,\"conn\":\"c1\","
+	 "\"backend\":4242,\"pool\":\"p#1\",\"test\":\"t.py::test_a\","
+	 "\"stack\":[{\"file\":\"t.py\",\"line\":11,\"func\":\"reserve\"},"
+	 "{\"file\":\"t.py\",\"line\":20,\"func\":\"test_a\"}]}",
+	 true, CLIENTFACTS_TAKE, 4242, 2},
+	/* An unknown key and a frame with no file are ignored. */
+	{"{\"v\":1,\"ev\":\"open\",\"pid\":1,\"t\":1,\"conn\":\"x\",\"new\":[1]"
+	 ","
+	 "\"stack\":[{\"line\":3},{\"file\":\"a.py\"}]}",
+	 true, CLIENTFACTS_OPEN, 0, 1},
+	{"{\"v\":1,\"ev\":\"unhooked\",\"pid\":1,\"t\":1,\"lib\":\"asyncpg\","
+	 "\"why\":\"version 9\"}",
+	 true, CLIENTFACTS_UNHOOKED, 0, 0},
+	{"", false, 0, 0, 0},
+	{"garbage", false, 0, 0, 0},
+	{"[1,2]", false, 0, 0, 0},
+	{"{\"v\":2,\"ev\":\"hello\",\"pid\":1,\"t\":1}", false, 0, 0, 0},
+	{"{\"ev\":\"hello\",\"pid\":1,\"t\":1}", false, 0, 0, 0},
+	{"{\"v\":1,\"ev\":\"jump\",\"pid\":1,\"t\":1}", false, 0, 0, 0},
+	{"{\"v\":1,\"ev\":\"hello\",\"t\":1}", false, 0, 0, 0},
+	{"{\"v\":1,\"ev\":\"hello\",\"pid\":-3,\"t\":1}", false, 0, 0, 0},
+	{"{\"v\":1,\"ev\":\"hello\",\"pid\":1.5,\"t\":1}", false, 0, 0, 0},
+	{"{\"v\":1,\"ev\":\"hello\",\"pid\":1}", false, 0, 0, 0},
+	{"{\"v\":1,\"ev\":\"hello\",\"pid\":1,\"t\":1e300}", false, 0, 0, 0},
+	{"{\"v\":1,\"ev\":\"close\",\"pid\":1,\"t\":1}", false, 0, 0, 0},
+	{"{\"v\":1,\"ev\":\"take\",\"pid\":1,\"t\":1,\"conn\":7}", false, 0, 0,
+	 0},
+	{"{\"v\":1,\"ev\":\"take\",\"pid\":1,\"t\":1,\"conn\":\"a\","
+	 "\"backend\":\"x\"}",
+	 false, 0, 0, 0},
+	{"{\"v\":1,\"ev\":\"hello\",\"pid\":1,\"t\":1} x", false, 0, 0, 0},
+};
+
+static void test_parse(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]);
+	     i++) {
+		const struct parse_case *c = &parse_cases[i];
+		struct arena arena;
+		struct clientfacts_line l;
+		struct errbuf err;
+		bool ok;
+
+		arena_init(&arena);
+		ok = clientfacts_parse_line(c->line, strlen(c->line), &arena,
+					    &l, &err);
+		if (ok != c->ok) {
+			fail_msg("case %zu \"%s\": %s", i, c->line,
+				 ok ? "taken" : err.msg);
+		}
+		if (ok) {
+			assert_int_equal(l.ev, c->ev);
+			assert_int_equal(l.backend, c->backend);
+			assert_int_equal(l.stack.count, c->frames);
+		}
+		arena_finish(&arena);
+	}
+}
+
+static void test_parse_fields(void **state)
+{
+	struct arena arena;
+	struct clientfacts_line l;
+	struct errbuf err;
+	const char *line = parse_cases[1].line;
+
+	(void)state;
+	arena_init(&arena);
+	assert_true(
+		clientfacts_parse_line(line, strlen(line), &arena, &l, &err));
+	assert_int_equal(l.pid, 10);
+	assert_true(fabs(l.t - 1700000001) < 1e-9);
+	assert_string_equal(l.conn, "c1");
+	assert_string_equal(l.pool, "p#1");
+	assert_string_equal(l.test, "t.py::test_a");
+	assert_string_equal(l.stack.frames[0].file, "t.py");
+	assert_int_equal(l.stack.frames[0].line, 11);
+	assert_string_equal(l.stack.frames[0].func, "reserve");
+	assert_null(l.how);
+	arena_finish(&arena);
+}
+
+/* A stack longer than the bound keeps its innermost frames; a line at
+ * the bound is refused whatever it holds. */
+static void test_parse_bounds(void **state)
+{
+	struct arena arena;
+	struct clientfacts_line l;
+	struct errbuf err;
+	char *line = malloc(CLIENTFACTS_LINE_MAX + 64);
+	size_t n;
+
+	(void)state;
+	arena_init(&arena);
+	n = (size_t)sprintf(line, "{\"v\":1,\"ev\":\"take\",\"pid\":2,\"t\":3,"
+				  "\"conn\":\"c\",\"stack\":[");
+	for (int i = 0; i < 30; i++) {
+		n += (size_t)sprintf(line + n,
+				     "%s{\"file\":\"f%d\",\"line\":%d}",
+				     i > 0 ? "," : "", i, i);
+	}
+	n += (size_t)sprintf(line + n, "]}");
+	assert_true(clientfacts_parse_line(line, n, &arena, &l, &err));
+	assert_int_equal(l.stack.count, CLIENTFACTS_STACK_MAX);
+	assert_string_equal(l.stack.frames[0].file, "f0");
+	memset(line, ' ', CLIENTFACTS_LINE_MAX);
+	memcpy(line, "{\"v\":1}", 7);
+	assert_false(clientfacts_parse_line(line, CLIENTFACTS_LINE_MAX, &arena,
+					    &l, &err));
+	free(line);
+	arena_finish(&arena);
+}
+
+static void add(struct clientfacts *f, const char *line)
+{
+	struct arena arena;
+	struct clientfacts_line l;
+	struct errbuf err;
+
+	arena_init(&arena);
+	if (!clientfacts_parse_line(line, strlen(line), &arena, &l, &err)) {
+		fail_msg("\"%s\": %s", line, err.msg);
+	}
+	clientfacts_add(f, &l);
+	arena_finish(&arena);
+}
+
+#define EV(ev, rest) "{\"v\":1,\"ev\":\"" ev "\",\"pid\":7,\"t\":100," rest "}"
+
+static void test_table(void **state)
+{
+	struct clientfacts f;
+
+	(void)state;
+	clientfacts_init(&f);
+	assert_false(clientfacts_any(&f));
+	add(&f, EV("hello", "\"lang\":\"python\""));
+	/* Pooled: opened by the pool, taken, given back, taken, lost. */
+	add(&f,
+	    EV("open", "\"conn\":\"a\",\"backend\":11,\"lib\":\"psycopg\""));
+	add(&f, EV("take", "\"conn\":\"a\",\"backend\":11,\"pool\":\"P\","
+			   "\"test\":\"t1\",\"stack\":[{\"file\":\"x.py\","
+			   "\"line\":3,\"func\":\"f\"}]"));
+	add(&f, EV("give", "\"conn\":\"a\",\"pool\":\"P\""));
+	assert_false(clientfacts_checkout_leaked(&f.conns[0]));
+	add(&f, EV("take", "\"conn\":\"a\",\"backend\":11,\"pool\":\"P\","
+			   "\"test\":\"t2\",\"stack\":[{\"file\":\"y.py\","
+			   "\"line\":9,\"func\":\"g\"}]"));
+	add(&f, EV("lost", "\"conn\":\"a\",\"pool\":\"P\",\"how\":\"gc\""));
+	add(&f, EV("close", "\"conn\":\"a\",\"how\":\"gc\""));
+	/* Plain: opened, never closed by the code. */
+	add(&f, EV("open", "\"conn\":\"b\",\"backend\":12,\"test\":\"t3\""));
+	add(&f, EV("close", "\"conn\":\"b\",\"how\":\"exit\""));
+	/* Plain, closed; then the id again: a new connection. */
+	add(&f, EV("open", "\"conn\":\"c\",\"backend\":13"));
+	add(&f, EV("close", "\"conn\":\"c\",\"how\":\"close\""));
+	add(&f, EV("open", "\"conn\":\"c\",\"backend\":14"));
+	add(&f, EV("unhooked", "\"lib\":\"asyncpg\",\"why\":\"old\""));
+	add(&f, EV("unhooked", "\"lib\":\"asyncpg\",\"why\":\"old\""));
+	assert_int_equal(f.count, 4);
+	assert_int_equal(f.processes, 1);
+	assert_int_equal(f.lib_count, 1);
+	assert_true(clientfacts_checkout_leaked(&f.conns[0]));
+	assert_true(f.conns[0].lost);
+	assert_int_equal(f.conns[0].takes, 2);
+	assert_string_equal(f.conns[0].take_test, "t2");
+	assert_string_equal(f.conns[0].take_stack.frames[0].file, "y.py");
+	assert_string_equal(f.conns[0].close_how, "gc");
+	assert_false(clientfacts_unclosed(&f.conns[0]));
+	assert_true(clientfacts_unclosed(&f.conns[1]));
+	assert_string_equal(f.conns[1].open_test, "t3");
+	assert_false(clientfacts_unclosed(&f.conns[2]));
+	assert_true(clientfacts_unclosed(&f.conns[3]));
+	assert_int_equal(f.conns[3].backend, 14);
+	clientfacts_finish(&f);
+	clientfacts_finish(NULL);
+}
+
+static void test_match(void **state)
+{
+	const struct clientfacts_session sessions[] = {
+		{11, 50}, {12, 90}, {11, 95}, {11, 120}, {13, 10},
+	};
+	struct clientfacts_conn c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.backend = 11;
+	/* The newest with that pid started at or before the time. */
+	assert_int_equal(clientfacts_match(&c, 100, sessions, 5), 2);
+	assert_int_equal(clientfacts_match(&c, 95, sessions, 5), 2);
+	assert_int_equal(clientfacts_match(&c, 60, sessions, 5), 0);
+	assert_int_equal(clientfacts_match(&c, 40, sessions, 5), SIZE_MAX);
+	c.backend = 99;
+	assert_int_equal(clientfacts_match(&c, 100, sessions, 5), SIZE_MAX);
+	c.backend = 0;
+	assert_int_equal(clientfacts_match(&c, 100, sessions, 5), SIZE_MAX);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_fields),
+		cmocka_unit_test(test_parse_bounds),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_match),
+	};
+
+	return cmocka_run_group_tests_name("clientfacts", tests, NULL, NULL);
+}
