@@ -16,8 +16,9 @@
 #include <poll.h>
 #include <stdint.h>
 
-/* At most this many descriptors of a mode's own (mode_ops.pollfds). */
-enum { LOOP_EXTRA_FDS = 260 };
+/* At most this many descriptors of a mode's own (mode_ops.pollfds): wrap
+ * mode's runners' socket and 256 connections, and as many for the hooks. */
+enum { LOOP_EXTRA_FDS = 520 };
 
 struct mode_ops {
 	/* After each slot's outcome of target t (ok: a sample came). */

@@ -8,14 +8,13 @@
 #include "testmark.h"
 
 #include "attrib.h"
-#include "config.h"
+#include "hooks.h"
 #include "notice.h"
 
 #include "core/tests.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +84,7 @@ struct testmark {
 	size_t known_count;
 	size_t known_cap;
 	int command_pid;
+	struct hooks *hooks; /* the client hooks' socket; NULL when off */
 };
 
 /* ---- the socket ---- */
@@ -136,6 +136,22 @@ static bool make_socket(struct testmark *m, struct errbuf *err)
 	return true;
 }
 
+/* The client hooks' socket beside the tests', unless
+ * PGDRIP_CLIENT_HOOKS=0; without it the run goes on, saying why. */
+static void open_hooks(struct testmark *m)
+{
+	const char *off = getenv("PGDRIP_CLIENT_HOOKS");
+	struct errbuf err;
+
+	if (off != NULL && strcmp(off, "0") == 0) {
+		return;
+	}
+	m->hooks = hooks_open(m->dir, &err);
+	if (m->hooks == NULL) {
+		notice_say("%s: the client hooks are off", err.msg);
+	}
+}
+
 struct testmark *testmark_open(struct target *t, struct errbuf *err)
 {
 	struct testmark *m = xcalloc(1, sizeof(*m));
@@ -147,6 +163,7 @@ struct testmark *testmark_open(struct target *t, struct errbuf *err)
 		return NULL;
 	}
 	target_set_sample_hook(t, on_sample, m);
+	open_hooks(m);
 	return m;
 }
 
@@ -171,6 +188,7 @@ void testmark_close(struct testmark *m)
 	if (m->listen_fd >= 0) {
 		close(m->listen_fd);
 	}
+	hooks_close(m->hooks);
 	if (m->path[0] != '\0') {
 		unlink(m->path);
 	}
@@ -192,6 +210,9 @@ void testmark_stop(struct testmark *m)
 	if (m->listen_fd >= 0) {
 		close(m->listen_fd);
 		m->listen_fd = -1;
+	}
+	if (m->hooks != NULL) {
+		hooks_stop(m->hooks);
 	}
 }
 
@@ -339,6 +360,10 @@ size_t testmark_pollfds(struct testmark *m, struct pollfd *fds, size_t max)
 			m->slots[m->slot_count++] = (int)i;
 		}
 	}
+	/* The hooks' descriptors last: ready() hands them over. */
+	if (m->hooks != NULL) {
+		n += hooks_pollfds(m->hooks, fds + n, max - n);
+	}
 	return n;
 }
 
@@ -366,6 +391,9 @@ void testmark_ready(struct testmark *m, const struct pollfd *fds, size_t n,
 		} else {
 			read_conn(m, &m->conns[m->slots[i]], now_ms);
 		}
+	}
+	if (m->hooks != NULL && n > m->slot_count) {
+		hooks_ready(m->hooks, fds + m->slot_count, n - m->slot_count);
 	}
 	reap(m);
 	/* Last: accepting may move the connections array. */
@@ -429,6 +457,9 @@ static void on_sample(struct target *t, struct sample *sample, uint64_t ordinal,
 
 	(void)t;
 	note_parents(m, sample);
+	if (m->hooks != NULL) {
+		hooks_attach(m->hooks, sample);
+	}
 	for (size_t i = 0; i < m->count; i++) {
 		struct request *r = &m->conns[i].req;
 
@@ -547,206 +578,14 @@ int64_t testmark_next_wake_ms(const struct testmark *m)
 	return wake;
 }
 
-/* ---- the command's environment ---- */
+/* ---- for the environment's export (testmark_env.c) ---- */
 
-/* The directory of the runner plugins: beside an installed binary
- * (BIN/../share/pgdrip/runners), where meson installs them, or in the
- * build tree (BUILD/src/pgdrip -> BUILD/scripts/runners). */
-static bool runners_dir(char *out, size_t size)
+const char *testmark_tests_path(const struct testmark *m)
 {
-	static const char probe_name[] = "/pgdrip_pytest.py";
-	char exe[PATH_MAX];
-	char dir[PATH_MAX];
-	char real[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	const char *bin;
-
-	exe[n > 0 ? n : 0] = '\0';
-	bin = n > 0 ? dirname(exe) : ".";
-	for (int i = 0; i < 3; i++) {
-		size_t len;
-
-		if (i == 1) {
-			snprintf(dir, sizeof(dir), "%s/runners",
-				 PGDRIP_DATADIR);
-		} else {
-			snprintf(dir, sizeof(dir), "%s%s", bin,
-				 i == 0 ? "/../share/pgdrip/runners"
-					: "/../scripts/runners");
-		}
-		len = strlen(dir);
-		if (len + sizeof(probe_name) > sizeof(dir)) {
-			continue;
-		}
-		memcpy(dir + len, probe_name, sizeof(probe_name));
-		if (access(dir, R_OK) != 0) {
-			continue;
-		}
-		dir[len] = '\0';
-		if (realpath(dir, real) != NULL && strlen(real) < size) {
-			memcpy(out, real, strlen(real) + 1);
-			return true;
-		}
-	}
-	return false;
+	return m->path;
 }
 
-/* name=value, or name=value SEP old when name is set already. */
-static void set_joined(const char *name, const char *value, const char *sep,
-		       bool value_first)
+const char *testmark_hooks_path(const struct testmark *m)
 {
-	const char *old = getenv(name);
-	char *joined;
-	size_t len;
-
-	if (old == NULL || old[0] == '\0') {
-		setenv(name, value, 1);
-		return;
-	}
-	len = strlen(old) + strlen(value) + strlen(sep) + 1;
-	joined = xmalloc(len);
-	snprintf(joined, len, "%s%s%s", value_first ? value : old, sep,
-		 value_first ? old : value);
-	setenv(name, joined, 1);
-	free(joined);
-}
-
-static void export_plugins(void)
-{
-	const char *plugins = getenv("PYTEST_PLUGINS");
-	char dir[PATH_MAX];
-	char path[PATH_MAX + 32];
-
-	if (!runners_dir(dir, sizeof(dir))) {
-		notice_say("the test runner plugins are not installed: tests "
-			   "are named only by runners told by hand (see TESTS "
-			   "in pgdrip(1))");
-		return;
-	}
-	if (plugins == NULL || strstr(plugins, "pgdrip_pytest") == NULL) {
-		set_joined("PYTEST_PLUGINS", "pgdrip_pytest", ",", false);
-	}
-	set_joined("PYTHONPATH", dir, ":", true);
-	snprintf(path, sizeof(path), "%s/pgdrip-mocha.js", dir);
-	setenv("PGDRIP_MOCHA_HOOKS", path, 1);
-	snprintf(path, sizeof(path), "%s/pgdrip-jest.js", dir);
-	setenv("PGDRIP_JEST_SETUP", path, 1);
-}
-
-void testmark_export(const struct testmark *m)
-{
-	const char *off = getenv("PGDRIP_TEST_PLUGINS");
-
-	setenv("PGDRIP_TESTS", m->path, 1);
-	if (off == NULL || strcmp(off, "0") != 0) {
-		export_plugins();
-	}
-}
-
-/* ---- pgdrip --test-mark VERB NAME... ---- */
-
-/* "VERB@PPID NAME\n", the words of the name joined by spaces and any
- * newline in them made a space (a line is the protocol's unit). */
-static char *client_line(char *const words[], struct errbuf *err)
-{
-	struct tests_line parsed;
-	size_t len = 32;
-	char *line;
-	size_t used;
-
-	for (size_t i = 0; words[i] != NULL; i++) {
-		len += strlen(words[i]) + 1;
-	}
-	line = xmalloc(len);
-	used = (size_t)snprintf(line, len, "%s@%d", words[0], (int)getppid());
-	for (size_t i = 1; words[i] != NULL; i++) {
-		used += (size_t)snprintf(line + used, len - used, " %s",
-					 words[i]);
-	}
-	for (char *p = line; *p != '\0'; p++) {
-		*p = *p == '\n' || *p == '\r' ? ' ' : *p;
-	}
-	if (used + 1 >= TESTS_LINE_MAX ||
-	    !tests_parse_line(line, used, &parsed, err)) {
-		if (used + 1 >= TESTS_LINE_MAX) {
-			errbuf_set(err, "the test name is too long");
-		}
-		free(line);
-		return NULL;
-	}
-	line[used] = '\n';
-	line[used + 1] = '\0';
-	return line;
-}
-
-static bool send_line(const char *path, const char *line, char *reply,
-		      size_t size, struct errbuf *err)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	struct pollfd pfd;
-	size_t got = 0;
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-	if (fd < 0 ||
-	    connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
-	    write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
-		errbuf_set(err, "cannot reach the tests' socket \"%s\": %s",
-			   path, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-		}
-		return false;
-	}
-	pfd = (struct pollfd){.fd = fd, .events = POLLIN};
-	while (got + 1 < size && memchr(reply, '\n', got) == NULL &&
-	       poll(&pfd, 1, 60000) > 0) {
-		ssize_t n = read(fd, reply + got, size - 1 - got);
-
-		if (n <= 0) {
-			break;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	reply[got] = '\0';
-	reply[strcspn(reply, "\n")] = '\0';
-	if (strncmp(reply, "ok", 2) != 0) {
-		errbuf_set(err, "the tests' socket answered \"%s\"",
-			   got > 0 ? reply : "nothing");
-		return false;
-	}
-	return true;
-}
-
-int testmark_client(char *const words[])
-{
-	const char *path = getenv("PGDRIP_TESTS");
-	struct errbuf err;
-	char reply[512];
-	char *line;
-	bool ok;
-
-	if (words[0] == NULL) {
-		notice_say("--test-mark needs a verb (start, end, setup or "
-			   "setup-end) and a test name");
-		return PGD_EXIT_USAGE;
-	}
-	line = client_line(words, &err);
-	if (line == NULL) {
-		notice_say("--test-mark: %s", err.msg);
-		return PGD_EXIT_USAGE;
-	}
-	if (path == NULL || path[0] == '\0') {
-		/* Not under pgdrip: a suite runs as it would without it. */
-		free(line);
-		return PGD_EXIT_OK;
-	}
-	ok = send_line(path, line, reply, sizeof(reply), &err);
-	free(line);
-	if (!ok) {
-		notice_say("--test-mark: %s", err.msg);
-		return PGD_EXIT_UNAVAILABLE;
-	}
-	return PGD_EXIT_OK;
+	return m->hooks != NULL ? hooks_path(m->hooks) : NULL;
 }

@@ -44,9 +44,17 @@ void testmark_close(struct testmark *m);
  * PGDRIP_TEST_PLUGINS=0, the runner plugins pgdrip ships: pytest's
  * loaded at once (PYTEST_PLUGINS, PYTHONPATH), mocha's root hooks and
  * jest's setup file named (PGDRIP_MOCHA_HOOKS, PGDRIP_JEST_SETUP).
+ * Unless PGDRIP_CLIENT_HOOKS=0, the client hooks' socket too
+ * (PGDRIP_HOOKS, hooks.h) and the hooks loaded in every Python and Node
+ * process (PYTHONPATH, NODE_OPTIONS, after what the user set).
  * Sets pgdrip's own environment, which the command inherits.
  */
 void testmark_export(const struct testmark *m);
+
+/* The tests' socket; the hooks' (NULL when PGDRIP_CLIENT_HOOKS=0 or it
+ * could not be made).  Valid until testmark_close(). */
+const char *testmark_tests_path(const struct testmark *m);
+const char *testmark_hooks_path(const struct testmark *m);
 
 /* The wrapped command's pid: process parents are followed up to it. */
 void testmark_set_command(struct testmark *m, int pid);

@@ -200,6 +200,7 @@ void clientfacts_finish(struct clientfacts *f)
 		return;
 	}
 	free(f->conns);
+	pidmap_finish(&f->by_backend);
 	arena_finish(&f->arena);
 	memset(f, 0, sizeof(*f));
 }
@@ -299,8 +300,9 @@ static void add_lib(struct clientfacts *f, const struct clientfacts_line *l)
 static void apply(struct clientfacts *f, struct clientfacts_conn *c,
 		  const struct clientfacts_line *l)
 {
-	if (l->backend != 0) {
+	if (l->backend != 0 && c->backend != l->backend) {
 		c->backend = l->backend;
+		pidmap_put(&f->by_backend, c->backend, (size_t)(c - f->conns));
 	}
 	if (l->lib != NULL && c->lib[0] == '\0') {
 		c->lib = keep(f, l->lib);
@@ -396,4 +398,53 @@ size_t clientfacts_match(const struct clientfacts_conn *c, double t,
 		}
 	}
 	return best;
+}
+
+/* The session is the client connection's: started at or before the
+ * client first spoke of it. */
+static bool owns(const struct clientfacts_conn *c, const struct session *s)
+{
+	return c->backend == s->pid && (!isfinite(s->backend_start_epoch_s) ||
+					s->backend_start_epoch_s <= c->first_t);
+}
+
+void clientfacts_absorb(struct clientfacts *f, struct sample *sample)
+{
+	struct arena scratch;
+	size_t idx;
+
+	arena_init(&scratch);
+	for (size_t i = 0; i < sample->hook_line_count; i++) {
+		const struct sample_hook_line *h = &sample->hook_lines[i];
+		struct clientfacts_line l;
+		struct errbuf err;
+
+		if (clientfacts_parse_line(h->text, h->len, &scratch, &l,
+					   &err)) {
+			clientfacts_add(f, &l);
+		} else {
+			f->refused++;
+		}
+		arena_reset(&scratch);
+	}
+	arena_finish(&scratch);
+	for (size_t i = 0; f->count > 0 && i < sample->session_count; i++) {
+		struct session *s = &sample->sessions[i];
+		const struct clientfacts_conn *c;
+
+		if (!pidmap_get(&f->by_backend, s->pid, &idx)) {
+			continue;
+		}
+		c = &f->conns[idx];
+		if (!owns(c, s)) {
+			continue;
+		}
+		if (s->client_pid != c->pid) {
+			s->client_pid = c->pid;
+			s->client_command = "";
+		}
+		if (s->client_relation == CLIENT_RELATION_UNRELATED) {
+			s->client_relation = CLIENT_RELATION_DESCENDANT;
+		}
+	}
 }

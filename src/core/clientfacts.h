@@ -19,6 +19,8 @@
 
 #include "arena.h"
 #include "common.h"
+#include "pidmap.h"
+#include "sample.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -123,11 +125,12 @@ struct clientfacts {
 	size_t cap;
 	struct clientfacts_lib libs[CLIENTFACTS_MAX_LIBS]; /* unhooked */
 	size_t lib_count;
-	size_t processes;  /* hello lines */
-	long long dropped; /* the clients' own drops, summed */
-	size_t refused;    /* lines that did not parse (the edge's) */
-	size_t overflow;   /* facts past the bounds */
-	size_t lines;      /* lines taken */
+	size_t processes;         /* hello lines */
+	long long dropped;        /* the clients' own drops, summed */
+	size_t refused;           /* lines that did not parse (the edge's) */
+	size_t overflow;          /* facts past the bounds */
+	size_t lines;             /* lines taken */
+	struct pidmap by_backend; /* backend pid -> its newest conn */
 	struct arena arena;
 };
 
@@ -136,6 +139,15 @@ void clientfacts_finish(struct clientfacts *f);
 
 /* Folds one parsed line in (its strings are copied). */
 void clientfacts_add(struct clientfacts *f, const struct clientfacts_line *l);
+
+/*
+ * Folds in the hook lines sample carries (a line that does not parse is
+ * counted in refused), then makes each session of sample that a client
+ * reported (clientfacts_match) that client's: client_pid the client's,
+ * related to the wrapped command, whatever socket matching said (a TCP
+ * proxy between them hides the client).  Before the tracker sees it.
+ */
+void clientfacts_absorb(struct clientfacts *f, struct sample *sample);
 
 /* True once any line came. */
 bool clientfacts_any(const struct clientfacts *f);

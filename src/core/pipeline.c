@@ -28,6 +28,7 @@ void pipeline_init(struct pipeline *p, const struct pipeline_config *config)
 	tracker_default_params(&params, config->interval_s, config->wrap);
 	tracker_init(&p->tracker, &params);
 	tests_init(&p->tests);
+	clientfacts_init(&p->clientfacts);
 	history_init(&p->histories[0], &config->keys, config->window_s,
 		     config->interval_s);
 	p->grouping_count = 1;
@@ -47,6 +48,7 @@ void pipeline_finish(struct pipeline *p)
 	sample_finish(&p->last);
 	tracker_finish(&p->tracker);
 	tests_finish(&p->tests);
+	clientfacts_finish(&p->clientfacts);
 	free(p->member);
 	memset(p, 0, sizeof(*p));
 }
@@ -100,6 +102,9 @@ void pipeline_absorb(struct pipeline *p, struct sample *sample)
 	xgrow((void **)&p->member, &p->member_cap, p->last.session_count + 1,
 	      sizeof(*p->member));
 	note_opened(p, &p->last);
+	/* The clients' own word on whose a session is, before the tracker
+	 * takes its holder. */
+	clientfacts_absorb(&p->clientfacts, &p->last);
 	tracker_add(&p->tracker, &p->last);
 	tests_add(&p->tests, &p->last);
 	for (size_t i = 0; i < p->grouping_count; i++) {

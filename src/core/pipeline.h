@@ -13,6 +13,7 @@
 #define PGDRIP_PIPELINE_H
 
 #include "check.h"
+#include "clientfacts.h"
 #include "history.h"
 #include "match.h"
 #include "report.h"
@@ -37,10 +38,11 @@ struct pipeline {
 	struct pipeline_config config;
 	struct history histories[PIPELINE_MAX_GROUPINGS];
 	size_t grouping_count;
-	size_t active;          /* the grouping reported */
-	struct tracker tracker; /* every session, by identity */
-	struct tests tests;     /* a runner's test windows (tests.h) */
-	struct sample last;     /* the last successful sample; owned */
+	size_t active;                  /* the grouping reported */
+	struct tracker tracker;         /* every session, by identity */
+	struct tests tests;             /* a runner's test windows (tests.h) */
+	struct clientfacts clientfacts; /* the client hooks' (wrap mode) */
+	struct sample last;             /* the last successful sample; owned */
 	bool have_last;
 	size_t *member; /* per session of last: its group in the active
 			 * history, or GROUP_NONE; owned */

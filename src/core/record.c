@@ -11,6 +11,7 @@
 #include "group.h"
 #include "json.h"
 #include "record_sessions.h"
+#include "record_hooks.h"
 #include "record_pooler.h"
 #include "report_json.h"
 
@@ -126,6 +127,7 @@ static void write_sample_line(FILE *out, struct record_delta *d,
 	record_delta_write(&w, d, sample);
 	record_pooler_write(&w, sample);
 	write_test_marks(&w, sample);
+	record_hooks_write(&w, sample);
 	json_end_object(&w);
 	fputc('\n', out);
 }

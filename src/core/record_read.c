@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "json.h"
+#include "record_hooks.h"
 #include "record_pooler.h"
 #include "text.h"
 
@@ -262,7 +263,9 @@ static bool read_sample(struct record_reader *reader, struct node *root,
 			record_pooler_read(record_parse_member(root, "pooler"),
 					   out, why)) &&
 		       read_test_marks(record_parse_member(root, "tests"), out,
-				       why);
+				       why) &&
+		       record_hooks_read(record_parse_member(root, "hooks"),
+					 out, why);
 	}
 	return record_parse_server(record_parse_member(root, "server"),
 				   &out->server, why) &&

@@ -147,6 +147,17 @@ void sample_add_mark(struct sample *sample, enum sample_mark_kind kind, int pid,
 	m->name = sample_strdup(sample, name != NULL ? name : "");
 }
 
+void sample_add_hook_line(struct sample *sample, const char *text, size_t len)
+{
+	struct sample_hook_line *h;
+
+	xgrow((void **)&sample->hook_lines, &sample->hook_line_cap,
+	      sample->hook_line_count + 1, sizeof(*sample->hook_lines));
+	h = &sample->hook_lines[sample->hook_line_count++];
+	h->text = arena_strndup(&sample->arena, text, len);
+	h->len = len;
+}
+
 int sample_session_total(const struct sample *sample)
 {
 	int total = 0;
@@ -196,6 +207,7 @@ void sample_finish(struct sample *sample)
 	free(sample->role_limits);
 	free(sample->db_limits);
 	free(sample->marks);
+	free(sample->hook_lines);
 	free(sample->pooler.pools);
 	free(sample->pooler.servers);
 	free(sample->pooler.limits);
@@ -209,6 +221,7 @@ void sample_reset(struct sample *sample)
 	sample->role_limit_count = 0;
 	sample->db_limit_count = 0;
 	sample->mark_count = 0;
+	sample->hook_line_count = 0;
 	sample->taken_at_epoch_s = 0;
 	sample->elapsed_ms = 0;
 	sample->server_epoch_s = NAN;
@@ -422,6 +435,10 @@ void sample_copy(struct sample *dst, const struct sample *src)
 		const struct sample_mark *m = &src->marks[i];
 
 		sample_add_mark(dst, m->kind, m->pid, m->ppid, m->name);
+	}
+	for (size_t i = 0; i < src->hook_line_count; i++) {
+		sample_add_hook_line(dst, src->hook_lines[i].text,
+				     src->hook_lines[i].len);
 	}
 	copy_pooler(dst, &src->pooler);
 }

@@ -234,6 +234,14 @@ const char *sample_mark_name(enum sample_mark_kind kind);
 /* From that spelling; false when unknown. */
 bool sample_mark_parse(const char *name, enum sample_mark_kind *out);
 
+/* A line a client hook sent (wrap mode's PGDRIP_HOOKS, clientfacts.h),
+ * its bytes as they came, carried by the next sample so that --record
+ * keeps it and a replay folds it in at the same point. */
+struct sample_hook_line {
+	const char *text; /* the sample's arena; NUL-terminated */
+	size_t len;
+};
+
 struct sample {
 	double taken_at_epoch_s; /* wall clock when the query returned */
 	double elapsed_ms;       /* query round trip */
@@ -259,6 +267,9 @@ struct sample {
 	struct sample_mark *marks; /* owned; in the order they came */
 	size_t mark_count;
 	size_t mark_cap;
+	struct sample_hook_line *hook_lines; /* owned; in the order they came */
+	size_t hook_line_count;
+	size_t hook_line_cap;
 	/* Wrap mode: the wrapped command started or ended since the last
 	 * sample (wall clock epoch seconds; NAN when not), its line (masked)
 	 * and exit status.  What --record keeps so that a replay judges the
@@ -292,6 +303,8 @@ void sample_add_db_limit(struct sample *sample, const char *name, int limit);
 /* Appends a runner's mark (name copied; NULL gives ""). */
 void sample_add_mark(struct sample *sample, enum sample_mark_kind kind, int pid,
 		     int ppid, const char *name);
+/* Appends a client hook's line (len bytes of text copied). */
+void sample_add_hook_line(struct sample *sample, const char *text, size_t len);
 /* Appends a pool (counts -1, strings "", maxwait NAN), a server
  * (zeroed, strings "") or a pooler limit, to fill in. */
 struct pooler_pool *sample_add_pool(struct sample *sample);
