@@ -757,9 +757,11 @@ enum cli_status cli_parse_for(int argc, char **argv, bool terminal,
 	if (opts->command != NULL && !opts->max_leaked_set) {
 		opts->thresholds.max_leaked = 0;
 	}
-	/* Implied by the leak checks: 0, when the runner reports tests. */
+	/* Implied by the leak checks and by wrap mode (a test that leaked
+	 * fails the run): 0, when the runner reports tests. */
 	if (!opts->max_leaked_per_test_set &&
-	    (opts->thresholds.fail_on_growth || opts->max_leaked_set)) {
+	    (opts->command != NULL || opts->thresholds.fail_on_growth ||
+	     opts->max_leaked_set)) {
 		opts->thresholds.max_leaked_per_test = 0;
 		opts->thresholds.max_leaked_per_test_implied = true;
 	}

@@ -335,8 +335,9 @@ void pipeline_report(const struct pipeline *p, const struct run_facts *facts,
 			(p->opened_last - p->opened_first) * 60 /
 			(p->opened_last_epoch_s - p->opened_first_epoch_s);
 	}
-	report_tests_build(out, &p->tests, &p->tracker, p->config.filter,
-			   p->config.thresholds, facts->command_status);
+	report_tests_build(out, &p->tests, &p->tracker, &p->clientfacts,
+			   p->config.filter, p->config.thresholds,
+			   facts->command_status);
 	for (size_t i = 0; i < facts->warning_count; i++) {
 		report_add_warning(out, "%s", facts->warnings[i]);
 	}

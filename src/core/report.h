@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "check.h"
+#include "clientfacts.h"
 #include "history.h"
 #include "tracker.h"
 #include "match.h"
@@ -225,6 +226,10 @@ struct report_test {
 	int closed;
 	int left_open;
 	int leaked; /* left open and never used again */
+	/* Of leaked, those the client hooks named (report->hooks.leaks
+	 * with this test): the server's own word is then left out for the
+	 * sessions a client spoke of. */
+	int client_leaked;
 	struct report_test_session *sessions; /* the arena */
 	size_t session_count;
 };
@@ -245,6 +250,51 @@ struct report_tests {
 	size_t unfinished;
 	size_t outside;      /* runner sessions opened between tests */
 	size_t unattributed; /* command sessions of no runner process */
+};
+
+/* What a client hook said leaked (report_hooks.c): a checkout never
+ * given back, or a connection (no pool) never closed.  Strings in the
+ * report's arena. */
+struct report_client_leak {
+	bool checkout;     /* taken from pool, never returned; else a
+			    * connection never closed */
+	const char *test;  /* the test it is blamed on; NULL none */
+	size_t test_index; /* into tests.items; SIZE_MAX none */
+	int pid;           /* the client process */
+	int backend_pid;   /* 0 unknown */
+	const char *lib;
+	const char *pool;      /* "" for a connection */
+	double at_epoch_s;     /* taken (opened), the client's clock */
+	bool lost;             /* the garbage collector saw it out */
+	const char *closed_by; /* "close", "gc", "exit"; NULL still open */
+	struct clientfacts_frame *stack; /* the arena */
+	size_t stack_count;
+	/* The server's side: its session (by backend pid and start). */
+	bool matched;
+	bool server_knew;         /* it judged the session unused or idle in a
+				   * transaction on its own */
+	enum session_state state; /* as last seen */
+	double idle_tx_s;         /* longest idle in transaction; NAN */
+	double unused_s;          /* since its last use; NAN */
+};
+
+/* The client hooks' word on the command's connections. */
+struct report_hooks {
+	bool reported; /* a client hook said anything */
+	size_t processes;
+	size_t connections;
+	size_t checkouts_out; /* leaked checkouts, of leaks */
+	size_t unclosed;      /* connections never closed, of leaks */
+	struct report_client_leak *leaks; /* the arena; in the order seen */
+	size_t leak_count;
+	size_t leaks_left_out; /* past REPORT_HOOKS_MAX_LEAKS */
+	/* Sessions the server alone would have called a test's leak and a
+	 * client said were resting in its pool or closed by the code. */
+	size_t cleared;
+	const char **unhooked; /* "lib: why", the arena */
+	size_t unhooked_count;
+	long long dropped; /* lines the clients could not send */
+	size_t refused;    /* lines pgdrip could not read */
 };
 
 struct report {
@@ -320,6 +370,7 @@ struct report {
 	double listen_refused_total;
 
 	struct report_tests tests;
+	struct report_hooks hooks;
 
 	int exit_code;
 	struct arena arena; /* owns every string above */

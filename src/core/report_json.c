@@ -5,6 +5,7 @@
 #include "report_json.h"
 
 #include "json.h"
+#include "report_hooks.h"
 #include "report_json_parts.h"
 #include "report_json_tests.h"
 #include "report_judge.h"
@@ -502,6 +503,7 @@ static void write_report(struct json_writer *w, const struct report *r,
 	json_end_array(w);
 	write_command(w, r);
 	report_json_tests_write(w, r);
+	report_hooks_write_json(w, r);
 	json_key(w, "self");
 	json_begin_object(w);
 	json_key(w, "cpu_s");

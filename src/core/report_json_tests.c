@@ -73,6 +73,7 @@ static void write_test(struct json_writer *w, const struct report *r,
 		{"before", t->before},       {"after", t->after},
 		{"opened", t->opened},       {"closed", t->closed},
 		{"left_open", t->left_open}, {"leaked", t->leaked},
+		{"client_leaked", t->client_leaked},
 	};
 
 	json_begin_object(w);

@@ -5,6 +5,8 @@
  */
 #include "report_tests.h"
 
+#include "report_hooks.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,15 +168,19 @@ static void check_per_test(struct report *r, const struct thresholds *th)
 }
 
 void report_tests_build(struct report *report, const struct tests *t,
-			const struct tracker *tr, const struct filter *filter,
+			const struct tracker *tr,
+			const struct clientfacts *facts,
+			const struct filter *filter,
 			const struct thresholds *th, int command_status)
 {
 	report->tests.base_epoch_s = tr->started;
 	if (tests_reported(t)) {
 		build_tests(report, t, tr, filter);
 	}
+	report_hooks_build(report, facts, t, tr);
 	if (th != NULL) {
 		check_per_test(report, th);
+		report_hooks_check(report);
 		report->exit_code = check_exit_status(&report->checks,
 						      command_status);
 	}

@@ -8,12 +8,15 @@
 #ifndef PGDRIP_REPORT_TESTS_H
 #define PGDRIP_REPORT_TESTS_H
 
+#include "clientfacts.h"
 #include "report.h"
 #include "tests.h"
 #include "tracker.h"
 
 /*
- * Fills report->tests from t and tr (sessions passing filter), adds the
+ * Fills report->tests from t and tr (sessions passing filter), and
+ * report->hooks from facts (the client hooks' word, report_hooks.h;
+ * NULL none), adds the
  * --max-leaked-per-test check of th and sets report->exit_code again
  * (command_status as report_build() took it).  Call after
  * report_build().  With no test reported, an explicit
@@ -21,7 +24,9 @@
  * data); an implied one is left out.
  */
 void report_tests_build(struct report *report, const struct tests *t,
-			const struct tracker *tr, const struct filter *filter,
+			const struct tracker *tr,
+			const struct clientfacts *facts,
+			const struct filter *filter,
 			const struct thresholds *th, int command_status);
 
 /* "closed", "reused", "pooled", "unused". */

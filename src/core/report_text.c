@@ -6,6 +6,7 @@
  */
 #include "report_text.h"
 
+#include "report_hooks.h"
 #include "report_judge.h"
 #include "report_pooler.h"
 #include "report_text_table.h"
@@ -420,7 +421,8 @@ static void write_leaking_test(FILE *out, const struct report_test *t,
 	if (s != NULL) {
 		holder_text(holder, sizeof(holder), s);
 	}
-	snprintf(line, sizeof(line), "%s +%d (%s)", t->name, t->leaked, holder);
+	snprintf(line, sizeof(line), s != NULL ? "%s +%d (%s)" : "%s +%d",
+		 t->name, t->leaked, holder);
 	fputs("  ", out);
 	text_write_cut(out, line, report_text_room_after(st, 2, 40), st->utf8);
 	fputc('\n', out);
@@ -440,6 +442,7 @@ static void write_tests_reported(FILE *out, const struct report *r,
 	for (size_t i = 0; i < rt->count; i++) {
 		if (!rt->items[i].setup && rt->items[i].leaked > 0) {
 			write_leaking_test(out, &rt->items[i], st);
+			report_hooks_write_text_test(out, r, i, st);
 		}
 	}
 	if (rt->unfinished > 0) {
@@ -603,6 +606,7 @@ void report_text_write(FILE *out, const struct report *report,
 	write_idle_tx(out, r, style);
 	write_leaks(out, r, style);
 	write_tests(out, r, style);
+	report_hooks_write_text(out, r, style);
 	write_leftovers(out, r, style);
 	report_pooler_write_text(out, r, style);
 	write_limits(out, r, style);

@@ -304,7 +304,9 @@ static const struct good_case good[] = {
 	INT("--max-leaked-per-test 2 -- ls", thresholds.max_leaked_per_test, 2),
 	INT("--replay f --max-leaked-per-test 1",
 	    thresholds.max_leaked_per_test, 1),
-	INT("-- ls", thresholds.max_leaked_per_test, CHECK_UNSET),
+	/* Wrap mode: a test that leaked fails the run (implied 0). */
+	INT("-- ls", thresholds.max_leaked_per_test, 0),
+	FLAG("-- ls", thresholds.max_leaked_per_test_implied),
 	INT("--fail-on-growth -- ls", thresholds.max_leaked_per_test, 0),
 	FLAG("--fail-on-growth -- ls", thresholds.max_leaked_per_test_implied),
 	INT("--max-leaked 1 -- ls", thresholds.max_leaked_per_test, 0),
