@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The client hooks' receiving side (pgdrip(1), CLIENT HOOKS): the socket
+# and environment a wrapped command gets, a pool suite whose tests leak
+# checkouts (one kept referenced and idle in a transaction, one closed by
+# the garbage collector) and a connection, blamed on their tests with
+# their lines; its healthy twin; hostile lines; --record and --replay;
+# and a session behind a userland TCP proxy, the command's own by its
+# backend pid while a neighbour's through the same proxy is context.
+# The lines come from tests/integration/hooks_client.py, a scripted
+# client on real connections.
+. "$(dirname "$0")/lib.sh"
+
+need_packages socat:socat jq:jq python3-psycopg2:py:psycopg2
+
+CLIENT="/usr/bin/python3 $(dirname "$0")/hooks_client.py"
+export HOOKS_HOLD_S=1.5
+
+# What the command is given.
+cat >"$T_TMP/env.sh" <<'EOF'
+#!/bin/sh
+echo "hooks=$PGDRIP_HOOKS"
+[ -S "$PGDRIP_HOOKS" ] && echo "socket=yes"
+[ "$(dirname "$PGDRIP_HOOKS")" = "$(dirname "$PGDRIP_TESTS")" ] && echo "beside=yes"
+echo "node=$NODE_OPTIONS"
+EOF
+chmod +x "$T_TMP/env.sh"
+NODE_OPTIONS=--no-warnings "$PGDRIP" --interval 200ms --settle 1s \
+	-- "$T_TMP/env.sh" >"$T_TMP/env.out" 2>/dev/null
+env=$(cat "$T_TMP/env.out")
+like "$env" "socket=yes" "PGDRIP_HOOKS names a socket"
+like "$env" "beside=yes" "...beside the tests' socket"
+like "$env" "node=--no-warnings" "NODE_OPTIONS keeps what the user set"
+check "...the socket removed after the run" \
+	test ! -e "$(sed -n 's/^hooks=//p' "$T_TMP/env.out")"
+PGDRIP_CLIENT_HOOKS=0 "$PGDRIP" --interval 200ms --settle 1s \
+	-- "$T_TMP/env.sh" >"$T_TMP/env.out" 2>/dev/null
+like "$(cat "$T_TMP/env.out")" "hooks=$" "PGDRIP_CLIENT_HOOKS=0: no PGDRIP_HOOKS"
+
+# A pool suite where three tests leak: two checkouts never returned, one
+# connection never closed.
+"$PGDRIP" --app hooks_suite --interval 200ms --settle 2s --format json \
+	-o "$T_TMP/leaky.json" --record "$T_TMP/leaky.jsonl" \
+	-- $CLIENT leaky >"$T_TMP/leaky.out" 2>"$T_TMP/leaky.err"
+is "$?" 1 "a checkout never returned fails the run"
+like "$(cat "$T_TMP/leaky.err")" \
+	"check leaked-checkouts failed: checkout taken at tests/test_stock.py:11 \\(reserve\\) during tests/test_stock.py::test_reserve_pear_short" \
+	"...one line per checkout, naming its line and test"
+j="$T_TMP/leaky.json"
+is "$(jq -c '[.tests[] | select(.leaked > 0) | .name]' "$j")" \
+	'["tests/test_stock.py::test_reserve_pear_short","tests/test_stock.py::test_restock","tests/test_report.py::test_report"]' \
+	"the three leaking tests, and only them (the pool's idle members are not leaks)"
+is "$(jq -c '[.tests[] | .client_leaked]' "$j")" '[0,1,1,1,0]' \
+	"...each on the client's word"
+is "$(jq '.client_hooks.checkouts_never_returned' "$j")" 2 "two checkouts never returned"
+is "$(jq '.client_hooks.connections_never_closed' "$j")" 1 "one connection never closed"
+rb=$(sed -n 's/^backend c //p' "$T_TMP/leaky.out" | head -1)
+pb=$(sed -n 's/^backend p //p' "$T_TMP/leaky.out")
+l1='.client_hooks.leaks[] | select(.test == "tests/test_stock.py::test_reserve_pear_short")'
+is "$(jq "$l1 | .backend_pid" "$j")" "$rb" "the leaked checkout's backend pid"
+is "$(jq -c "$l1 | .stack" "$j")" \
+	'[{"file":"tests/test_stock.py","line":11,"func":"reserve"},{"file":"tests/test_stock.py","line":30,"func":"tests/test_stock.py::test_reserve_pear_short"}]' \
+	"...and the stack that took it"
+is "$(jq -r "$l1 | .knew + \" \" + .server.state" "$j")" "both idle_in_transaction" \
+	"...the server knew too: idle in a transaction"
+l2='.client_hooks.leaks[] | select(.test == "tests/test_stock.py::test_restock")'
+is "$(jq -r "$l2 | [.kind, .closed_by, .collected] | join(\" \")" "$j")" "checkout gc true" \
+	"a checkout the garbage collector closed is still a checkout never returned"
+l3='.client_hooks.leaks[] | select(.kind == "connection")'
+is "$(jq -r "$l3 | .test" "$j")" "tests/test_report.py::test_report" \
+	"a connection never closed is blamed on the test that opened it"
+is "$(jq "$l3 | .backend_pid" "$j")" "$pb" "...by its backend pid"
+"$PGDRIP" --app hooks_suite --replay "$T_TMP/leaky.jsonl" >"$T_TMP/leaky.txt" 2>/dev/null
+txt=$(cat "$T_TMP/leaky.txt")
+like "$txt" "taken at tests/test_stock.py:11 \\(reserve\\) during tests/test_stock.py::test_reserve_pear_short, never returned; idle in transaction [0-9.]+s \\(the client and the server knew\\)" \
+	"the text report: where it was taken, during which test, the server's evidence"
+like "$txt" "taken at tests/test_stock.py:17 \\(restock\\) during tests/test_stock.py::test_restock, closed by the garbage collector, never returned" \
+	"...closed by the garbage collector, never returned"
+like "$txt" "opened at tests/test_report.py:5 \\(report\\) during tests/test_report.py::test_report, never closed" \
+	"...a connection never closed"
+"$PGDRIP" --app hooks_suite --replay "$T_TMP/leaky.jsonl" --format json \
+	-o "$T_TMP/replay.json" 2>/dev/null
+is "$(jq -c '.client_hooks.leaks' "$T_TMP/replay.json")" \
+	"$(jq -c '.client_hooks.leaks' "$j")" "--replay reports the same leaks"
+
+# Its healthy twin.
+"$PGDRIP" --app hooks_suite --interval 200ms --settle 2s --format json \
+	-o "$T_TMP/healthy.json" -- $CLIENT healthy >/dev/null 2>"$T_TMP/healthy.err"
+is "$?" 0 "every checkout given back: exit 0"
+is "$(jq '[.tests[] | .leaked] | add' "$T_TMP/healthy.json")" 0 "...no test leaked"
+is "$(jq '.client_hooks.leaks | length' "$T_TMP/healthy.json")" 0 "...no leak listed"
+is "$(jq '.client_hooks.processes' "$T_TMP/healthy.json")" 1 "...one process said hello"
+
+# Hostile lines between good ones: refused, the rest taken.
+"$PGDRIP" --app hooks_suite --interval 200ms --settle 2s --format json \
+	-o "$T_TMP/garbage.json" -- $CLIENT garbage >/dev/null 2>"$T_TMP/garbage.err"
+is "$?" 0 "garbage lines never break pgdrip"
+like "$(cat "$T_TMP/garbage.err")" "1 too long, 4 not understood" "...what was not taken is said"
+is "$(jq '.client_hooks.connections' "$T_TMP/garbage.json")" 5 "...the good lines are taken"
+is "$(jq -r '.client_hooks.unhooked[0]' "$T_TMP/garbage.json")" \
+	$'asyncpg: \e[2Jno Pool.acquire' "a library not hooked is named"
+"$PGDRIP" --app hooks_suite --interval 200ms --settle 2s \
+	-- $CLIENT garbage >"$T_TMP/garbage.txt" 2>/dev/null
+check "...once, with no control byte" test "$(grep -c 'not hooked: asyncpg: \\e\[2Jno' "$T_TMP/garbage.txt")" = 1
+
+# Behind a userland TCP proxy, as Docker's port mapping puts one: the
+# session is the command's by its backend pid; a neighbour outside the
+# command leaking through the same proxy, under the same name, is not.
+port=$(free_port)
+start_group proxy socat "TCP-LISTEN:$port,fork,reuseaddr,bind=127.0.0.1" "TCP:127.0.0.1:$PGPORT"
+poll_until 10 listening "$port" || echo "# the proxy did not listen"
+dsn="host=127.0.0.1 port=$port dbname=${PGDATABASE:-postgres} user=${PGUSER:-postgres}"
+start_group neighbour psql "$dsn application_name=hooks_proxy" -XAtq -c "SELECT 'neighbour'" -c "SELECT pg_sleep(60)"
+neighbour_in() { [ "$(psql_count "application_name = 'hooks_proxy'")" = 1 ]; }
+poll_until 10 neighbour_in || echo "# the neighbour did not connect"
+"$PGDRIP" --app hooks_proxy --interval 200ms --settle 2s --format json \
+	-o "$T_TMP/proxy.json" -- $CLIENT proxy "$dsn" >"$T_TMP/proxy.out" 2>/dev/null
+is "$?" 1 "through a proxy: the test's connection never closed fails it"
+xb=$(sed -n 's/^backend x //p' "$T_TMP/proxy.out")
+p1='.tests[0].sessions[0]'
+is "$(jq -c "[$p1.pid, $p1.client_process.relation]" "$T_TMP/proxy.json")" "[$xb,\"descendant\"]" \
+	"...its session is the command's, by its backend pid"
+is "$(jq -c "[(.tests[0].sessions | length), .tests[0].leaked]" "$T_TMP/proxy.json")" "[1,1]" \
+	"...the neighbour's session through the same proxy is not the test's"
+PGDRIP_CLIENT_HOOKS=0 "$PGDRIP" --app hooks_proxy --interval 200ms --settle 2s --format json \
+	-o "$T_TMP/proxy0.json" -- $CLIENT proxy "$dsn" >/dev/null 2>&1
+is "$(jq '.tests[0].sessions | length' "$T_TMP/proxy0.json")" 0 \
+	"...without the hooks the proxy hides it (the test opened nothing)"
+
+done_testing
