@@ -11,6 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
+static const char *plural(size_t n, const char *suffix)
+{
+	return n == 1 ? "" : suffix;
+}
+
 /* How leaks ended, as the report says it. */
 static const char *ending(const struct report_client_leak *l)
 {
@@ -95,10 +100,12 @@ void report_hooks_write_text(FILE *out, const struct report *r,
 		return;
 	}
 	fprintf(out,
-		"\nClient hooks: %zu processes, %zu connections; %zu "
-		"checkouts never returned, %zu connections never closed%s\n",
-		h->processes, h->connections, h->checkouts_out, h->unclosed,
-		h->cleared > 0 ? "" : ".");
+		"\nClient hooks: %zu process%s, %zu connection%s; %zu "
+		"checkout%s never returned, %zu connection%s never closed%s\n",
+		h->processes, plural(h->processes, "es"), h->connections,
+		plural(h->connections, "s"), h->checkouts_out,
+		plural(h->checkouts_out, "s"), h->unclosed,
+		plural(h->unclosed, "s"), h->cleared > 0 ? "" : ".");
 	if (h->cleared > 0) {
 		fprintf(out,
 			"  (%zu sessions the server saw unused were resting "

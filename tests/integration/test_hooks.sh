@@ -71,7 +71,7 @@ is "$(jq -r "$l3 | .test" "$j")" "tests/test_report.py::test_report" \
 is "$(jq "$l3 | .backend_pid" "$j")" "$pb" "...by its backend pid"
 "$PGDRIP" --app hooks_suite --replay "$T_TMP/leaky.jsonl" >"$T_TMP/leaky.txt" 2>/dev/null
 txt=$(cat "$T_TMP/leaky.txt")
-like "$txt" "taken at tests/test_stock.py:11 \\(reserve\\) during tests/test_stock.py::test_reserve_pear_short, never returned; idle in transaction [0-9.]+s \\(the client and the server knew\\)" \
+like "$txt" "taken at tests/test_stock.py:11 \\(reserve\\) during tests/test_stock.py::test_reserve_pear_short, never returned \\(still out at exit\\); idle in transaction [0-9.]+s \\(the client and the server knew\\)" \
 	"the text report: where it was taken, during which test, the server's evidence"
 like "$txt" "taken at tests/test_stock.py:17 \\(restock\\) during tests/test_stock.py::test_restock, closed by the garbage collector, never returned" \
 	"...closed by the garbage collector, never returned"
@@ -99,7 +99,8 @@ is "$(jq '.client_hooks.connections' "$T_TMP/garbage.json")" 5 "...the good line
 is "$(jq -r '.client_hooks.unhooked[0]' "$T_TMP/garbage.json")" \
 	$'asyncpg: \e[2Jno Pool.acquire' "a library not hooked is named"
 "$PGDRIP" --app hooks_suite --interval 200ms --settle 2s \
-	-- $CLIENT garbage >"$T_TMP/garbage.txt" 2>/dev/null
+	-- $CLIENT garbage >/dev/null 2>"$T_TMP/garbage.txt"
+is "$?" 0 "...in the text report too (on stderr, as wrap mode's)"
 check "...once, with no control byte" test "$(grep -c 'not hooked: asyncpg: \\e\[2Jno' "$T_TMP/garbage.txt")" = 1
 
 # Behind a userland TCP proxy, as Docker's port mapping puts one: the
