@@ -50,7 +50,7 @@ struct hooks {
 	size_t refused_conns;
 };
 
-static bool set_nonblocking(int fd)
+bool hooks_fd_nonblocking(int fd)
 {
 	int flags = fcntl(fd, F_GETFL);
 
@@ -75,7 +75,7 @@ struct hooks *hooks_open(const char *dir, struct errbuf *err)
 	}
 	memcpy(addr.sun_path, h->path, strlen(h->path) + 1);
 	h->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (h->listen_fd < 0 || !set_nonblocking(h->listen_fd) ||
+	if (h->listen_fd < 0 || !hooks_fd_nonblocking(h->listen_fd) ||
 	    bind(h->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
 	    listen(h->listen_fd, 128) != 0) {
 		errbuf_set(err, "cannot make the hooks' socket \"%s\": %s",
@@ -149,7 +149,7 @@ static void accept_all(struct hooks *h)
 	while ((fd = accept(h->listen_fd, NULL, NULL)) >= 0) {
 		struct hook_conn *c;
 
-		if (h->count >= HOOKS_MAX_CONNS || !set_nonblocking(fd)) {
+		if (h->count >= HOOKS_MAX_CONNS || !hooks_fd_nonblocking(fd)) {
 			h->refused_conns++;
 			close(fd);
 			continue;

@@ -45,6 +45,10 @@ void hooks_close(struct hooks *h);
 size_t hooks_pollfds(struct hooks *h, struct pollfd *fds, size_t max);
 void hooks_ready(struct hooks *h, const struct pollfd *fds, size_t n);
 
+/* Makes fd non-blocking and close-on-exec (the command must not inherit
+ * it); false when fcntl fails.  testmark.c's sockets use it too. */
+bool hooks_fd_nonblocking(int fd);
+
 /* Moves the lines read since the last call onto sample. */
 void hooks_attach(struct hooks *h, struct sample *sample);
 

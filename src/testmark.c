@@ -14,7 +14,6 @@
 #include "core/tests.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,14 +88,6 @@ struct testmark {
 
 /* ---- the socket ---- */
 
-static bool set_nonblocking(int fd)
-{
-	int flags = fcntl(fd, F_GETFL);
-
-	return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 &&
-	       fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
-}
-
 static void on_sample(struct target *t, struct sample *sample, uint64_t ordinal,
 		      void *ctx);
 
@@ -126,7 +117,7 @@ static bool make_socket(struct testmark *m, struct errbuf *err)
 	}
 	memcpy(addr.sun_path, m->path, strlen(m->path) + 1);
 	m->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (m->listen_fd < 0 || !set_nonblocking(m->listen_fd) ||
+	if (m->listen_fd < 0 || !hooks_fd_nonblocking(m->listen_fd) ||
 	    bind(m->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
 	    listen(m->listen_fd, 64) != 0) {
 		errbuf_set(err, "cannot make the tests' socket \"%s\": %s",
@@ -236,7 +227,8 @@ static void accept_all(struct testmark *m)
 	while ((fd = accept(m->listen_fd, NULL, NULL)) >= 0) {
 		struct conn *c;
 
-		if (m->count >= TESTMARK_MAX_CONNS || !set_nonblocking(fd)) {
+		if (m->count >= TESTMARK_MAX_CONNS ||
+		    !hooks_fd_nonblocking(fd)) {
 			close(fd);
 			continue;
 		}

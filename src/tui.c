@@ -355,6 +355,13 @@ static void draw_session(const struct report_session *s,
 	addch(' ');
 	put_cell(wait, 13, false);
 	addch(' ');
+	if (s->client_line != NULL) {
+		/* The client hooks' word on it first (CLIENT HOOKS). */
+		int room = COLS - getcurx(stdscr) - 3;
+
+		put_cell(s->client_line, room < 60 ? room : 60, false);
+		addstr(": ");
+	}
 	put_cell(s->query, COLS - getcurx(stdscr) - 1, false);
 }
 

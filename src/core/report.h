@@ -189,6 +189,9 @@ struct report_session {
 	bool abandoned;        /* passed over and unused past its threshold */
 	const char *wait_event_type;
 	const char *wait_event;
+	/* What its client's hooks said of it: "taken at tests/t.py:11
+	 * (reserve) during T, never returned"; NULL when none spoke. */
+	const char *client_line;
 };
 
 /* A session a test (or a shared set-up) opened; strings in the report's

@@ -267,6 +267,43 @@ static void retally(struct report *r, const struct clientfacts *f)
 	}
 }
 
+/* "taken at X during T, never returned", "opened at X": what the
+ * client said of a connection, for the live view's session pane. */
+static const char *conn_line(struct report *r, const struct clientfacts_conn *c)
+{
+	const struct clientfacts_stack *st = c->takes > 0 ? &c->take_stack
+							  : &c->open_stack;
+	const char *test = c->takes > 0 ? c->take_test : c->open_test;
+	const struct clientfacts_frame *f = &st->frames[0];
+	char buf[1200];
+
+	snprintf(buf, sizeof(buf), "%s at %s:%d%s%s%s%s%s%s",
+		 c->takes > 0 ? "taken" : "opened",
+		 st->count > 0 ? f->file : "?", st->count > 0 ? f->line : 0,
+		 st->count > 0 && f->func[0] != '\0' ? " (" : "",
+		 st->count > 0 ? f->func : "",
+		 st->count > 0 && f->func[0] != '\0' ? ")" : "",
+		 test != NULL ? " during " : "", test != NULL ? test : "",
+		 clientfacts_checkout_leaked(c) ? ", never returned"
+		 : c->takes > 0                 ? ", returned"
+						: "");
+	return arena_strdup(&r->arena, buf);
+}
+
+static void annotate_detail(struct report *r, const struct clientfacts *f)
+{
+	for (size_t i = 0; i < r->detail_count; i++) {
+		struct report_session *s = &r->detail[i];
+		size_t idx;
+
+		if (pidmap_get(&f->by_backend, s->pid, &idx) &&
+		    f->conns[idx].backend == s->pid &&
+		    !(s->opened_epoch_s > f->conns[idx].first_t)) {
+			s->client_line = conn_line(r, &f->conns[idx]);
+		}
+	}
+}
+
 void report_hooks_build(struct report *report, const struct clientfacts *f,
 			const struct tests *t, const struct tracker *tr)
 {
@@ -283,6 +320,7 @@ void report_hooks_build(struct report *report, const struct clientfacts *f,
 	build_leaks(report, f, t, tr);
 	build_unhooked(report, f);
 	retally(report, f);
+	annotate_detail(report, f);
 	if (h->dropped > 0) {
 		report_add_warning(report,
 				   "the client hooks could not send %lld lines "

@@ -3,7 +3,9 @@
  * garbage, wrong types, a cut stack), the table they fold into (a
  * checkout given back, one never given back and collected, a plain
  * connection never closed, an id reused after its close) and matching a
- * connection to a session by backend pid and time.
+ * connection to a session by backend pid and time; and through the
+ * pipeline, a session a proxy hid made the client's and its checkout
+ * never returned in the report, the live view's line and the verdict.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,8 @@
 #include <cmocka.h>
 
 #include "clientfacts.h"
+#include "pipeline.h"
+#include "support.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -231,6 +235,81 @@ static void test_match(void **state)
 	assert_int_equal(clientfacts_match(&c, 100, sessions, 5), SIZE_MAX);
 }
 
+/* ---- through the pipeline: a proxy's session, a leaked checkout ---- */
+
+static void fill_proxied(struct sample *s, double t, const char *line)
+{
+	struct session *ss;
+
+	sample_reset(s);
+	s->taken_at_epoch_s = t;
+	s->elapsed_ms = 2;
+	snprintf(s->server.version, sizeof(s->server.version), "15.18");
+	s->server.max_connections = 100;
+	s->server.can_read_all_stats = true;
+	ss = sample_add_session(s);
+	ss->pid = 103;
+	ss->user = "app";
+	ss->app = "shop";
+	ss->db = "shop";
+	ss->state = SESSION_STATE_IDLE_TX;
+	ss->state_age_s = 1;
+	ss->backend_age_s = 5;
+	ss->backend_start_epoch_s = 95;
+	ss->state_change_epoch_s = 96;
+	/* Socket matching saw the proxy, a process outside the command. */
+	ss->client_pid = 555;
+	ss->client_command = "socat";
+	ss->client_relation = CLIENT_RELATION_UNRELATED;
+	if (line != NULL) {
+		sample_add_hook_line(s, line, strlen(line));
+	}
+}
+
+static void test_pipeline(void **state)
+{
+	static const char take[] =
+		EV("take", "\"conn\":\"a\",\"backend\":103,\"pool\":\"P#1\","
+			   "\"test\":\"t1\",\"stack\":[{\"file\":\"x.py\","
+			   "\"line\":3,\"func\":\"f\"}]");
+	struct support_run run;
+	struct run_facts facts;
+	const struct report_hooks *h = &run.report.hooks;
+
+	(void)state;
+	support_run_init(&run);
+	fill_proxied(&run.sample, 100, NULL);
+	sample_add_hook_line(&run.sample, "garbage", 7);
+	support_run_absorb(&run);
+	assert_int_equal(run.pipeline.tracker.live[0].client_pid, 555);
+	fill_proxied(&run.sample, 101, take);
+	support_run_absorb(&run);
+	/* The client's word: its session, whatever the socket said. */
+	assert_int_equal(run.pipeline.tracker.live[0].client_pid, 7);
+	assert_int_equal(run.pipeline.tracker.live[0].client_relation,
+			 CLIENT_RELATION_DESCENDANT);
+	assert_int_equal(run.pipeline.clientfacts.refused, 1);
+	pipeline_facts_init(&facts, "wrap");
+	facts.wrapped = true;
+	facts.command_status = 0;
+	facts.detail = true;
+	facts.detail_values[GROUP_KEY_USER] = "app";
+	facts.detail_values[GROUP_KEY_APP] = "shop";
+	support_run_report(&run, &facts);
+	assert_true(h->reported);
+	assert_int_equal(h->checkouts_out, 1);
+	assert_int_equal(h->leaks[0].backend_pid, 103);
+	assert_true(h->leaks[0].matched);
+	assert_true(h->leaks[0].server_knew); /* idle in a transaction */
+	assert_string_equal(h->leaks[0].test, "t1");
+	assert_int_equal(run.report.detail_count, 1);
+	assert_string_equal(run.report.detail[0].client_line,
+			    "taken at x.py:3 (f) during t1, never returned");
+	/* A checkout never returned fails a wrapped run. */
+	assert_int_equal(run.report.exit_code, 1);
+	support_run_finish(&run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_parse_bounds),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_pipeline),
 	};
 
 	return cmocka_run_group_tests_name("clientfacts", tests, NULL, NULL);
