@@ -191,6 +191,7 @@ bool clientfacts_parse_line(const char *line, size_t len, struct arena *arena,
 void clientfacts_init(struct clientfacts *f)
 {
 	memset(f, 0, sizeof(*f));
+	group_index_init(&f->by_conn);
 	arena_init(&f->arena);
 }
 
@@ -201,6 +202,8 @@ void clientfacts_finish(struct clientfacts *f)
 	}
 	free(f->conns);
 	pidmap_finish(&f->by_backend);
+	pidmap_finish(&f->per_process);
+	group_index_finish(&f->by_conn);
 	arena_finish(&f->arena);
 	memset(f, 0, sizeof(*f));
 }
@@ -243,27 +246,66 @@ static void keep_stack(struct clientfacts *f, struct clientfacts_stack *dst,
 	dst->count = src->count;
 }
 
+/* FNV-1a over the client's pid and its connection id. */
+static uint64_t conn_hash(int pid, const char *conn)
+{
+	uint64_t h = 1469598103934665603ULL;
+	unsigned upid = (unsigned)pid;
+
+	for (int i = 0; i < 4; i++, upid >>= 8) {
+		h = (h ^ (upid & 0xffu)) * 1099511628211ULL;
+	}
+	for (const unsigned char *p = (const unsigned char *)conn; *p != 0;
+	     p++) {
+		h = (h ^ *p) * 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The newest entry of (pid, conn) in the table; NULL none. */
+static struct clientfacts_conn *newest(struct clientfacts *f,
+				       const struct clientfacts_line *l,
+				       uint64_t hash)
+{
+	struct clientfacts_conn *best = NULL;
+	size_t cursor = 0;
+	size_t i;
+
+	while ((i = group_index_find(&f->by_conn, hash, &cursor)) !=
+	       (size_t)GROUP_NONE) {
+		struct clientfacts_conn *c = &f->conns[i];
+
+		if (c->pid == l->pid && strcmp(c->conn, l->conn) == 0 &&
+		    (best == NULL || c > best)) {
+			best = c;
+		}
+	}
+	return best;
+}
+
 /* The newest entry of (pid, conn); a new one when there is none or the
  * one there was closed (an id a process reuses is a new connection). */
 static struct clientfacts_conn *find_conn(struct clientfacts *f,
 					  const struct clientfacts_line *l,
 					  bool may_add)
 {
-	struct clientfacts_conn *c;
+	uint64_t hash = conn_hash(l->pid, l->conn);
+	struct clientfacts_conn *c = newest(f, l, hash);
+	size_t mine;
 
-	for (size_t i = f->count; i-- > 0;) {
-		c = &f->conns[i];
-		if (c->pid == l->pid && strcmp(c->conn, l->conn) == 0) {
-			if (c->close_how == NULL || !may_add) {
-				return c;
-			}
-			break;
-		}
+	if (c != NULL && (c->close_how == NULL || !may_add)) {
+		return c;
 	}
-	if (!may_add || f->count >= CLIENTFACTS_MAX_CONNS) {
+	if (!may_add || !pidmap_get(&f->per_process, l->pid, &mine)) {
+		mine = 0;
+	}
+	if (!may_add || f->count >= CLIENTFACTS_MAX_CONNS ||
+	    mine >= CLIENTFACTS_MAX_CONNS_PER_PROCESS) {
 		f->overflow += may_add;
 		return NULL;
 	}
+	pidmap_put(&f->per_process, l->pid, mine + 1);
+	group_index_add(&f->by_conn, hash, f->count);
 	xgrow((void **)&f->conns, &f->cap, f->count + 1, sizeof(*f->conns));
 	c = &f->conns[f->count++];
 	memset(c, 0, sizeof(*c));
@@ -357,9 +399,10 @@ void clientfacts_add(struct clientfacts *f, const struct clientfacts_line *l)
 	}
 	/* A connection is new at its open or its first take; anything
 	 * else names one already known (or one whose open was lost). */
-	c = find_conn(f, l,
-		      l->ev == CLIENTFACTS_OPEN || l->ev == CLIENTFACTS_TAKE);
-	if (c == NULL) {
+	bool starts = l->ev == CLIENTFACTS_OPEN || l->ev == CLIENTFACTS_TAKE;
+
+	c = find_conn(f, l, starts);
+	if (c == NULL && !starts) {
 		c = find_conn(f, l, true);
 	}
 	if (c != NULL) {

@@ -11,7 +11,9 @@
  * A connection is matched to a server session by backend pid: the
  * session with that pid whose backend_start is at or before the line's
  * time, the newest such (clientfacts_match).  Memory is bounded: at
- * most CLIENTFACTS_MAX_CONNS connections and CLIENTFACTS_MAX_LIBS
+ * most CLIENTFACTS_MAX_CONNS connections (CLIENTFACTS_MAX_CONNS_PER_PROCESS
+ * of one process; a connection taken again and again from the same
+ * line adds nothing) and CLIENTFACTS_MAX_LIBS
  * unhooked libraries are kept; what comes after is counted, not kept.
  */
 #ifndef PGDRIP_CLIENTFACTS_H
@@ -19,6 +21,7 @@
 
 #include "arena.h"
 #include "common.h"
+#include "group.h"
 #include "pidmap.h"
 #include "sample.h"
 
@@ -30,6 +33,8 @@ enum {
 	CLIENTFACTS_LINE_MAX = 16384,
 	CLIENTFACTS_STACK_MAX = 20,
 	CLIENTFACTS_MAX_CONNS = 65536,
+	/* One process may not take the whole table. */
+	CLIENTFACTS_MAX_CONNS_PER_PROCESS = 16384,
 	CLIENTFACTS_MAX_LIBS = 32,
 };
 
@@ -125,12 +130,14 @@ struct clientfacts {
 	size_t cap;
 	struct clientfacts_lib libs[CLIENTFACTS_MAX_LIBS]; /* unhooked */
 	size_t lib_count;
-	size_t processes;         /* hello lines */
-	long long dropped;        /* the clients' own drops, summed */
-	size_t refused;           /* lines that did not parse (the edge's) */
-	size_t overflow;          /* facts past the bounds */
-	size_t lines;             /* lines taken */
-	struct pidmap by_backend; /* backend pid -> its newest conn */
+	size_t processes;           /* hello lines */
+	long long dropped;          /* the clients' own drops, summed */
+	size_t refused;             /* lines that did not parse (the edge's) */
+	size_t overflow;            /* facts past the bounds */
+	size_t lines;               /* lines taken */
+	struct pidmap by_backend;   /* backend pid -> its newest conn */
+	struct pidmap per_process;  /* client pid -> its connections */
+	struct group_index by_conn; /* (pid, conn) -> its entries */
 	struct arena arena;
 };
 

@@ -321,6 +321,20 @@ void report_hooks_build(struct report *report, const struct clientfacts *f,
 	build_unhooked(report, f);
 	retally(report, f);
 	annotate_detail(report, f);
+	if (f->overflow > 0) {
+		report_add_warning(report,
+				   "%zu connections and libraries the client "
+				   "hooks named were past what pgdrip follows "
+				   "(%d, %d a process): left out",
+				   f->overflow, CLIENTFACTS_MAX_CONNS,
+				   CLIENTFACTS_MAX_CONNS_PER_PROCESS);
+	}
+	if (h->refused > 0) {
+		report_add_warning(report,
+				   "%zu lines of the client hooks were not "
+				   "understood: left out",
+				   h->refused);
+	}
 	if (h->dropped > 0) {
 		report_add_warning(report,
 				   "the client hooks could not send %lld lines "

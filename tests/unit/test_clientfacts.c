@@ -235,6 +235,44 @@ static void test_match(void **state)
 	assert_int_equal(clientfacts_match(&c, 100, sessions, 5), SIZE_MAX);
 }
 
+/* One process may hold at most its share of the table; the rest is
+ * counted.  Each id is found again among them all (the index). */
+static void test_bounds(void **state)
+{
+	struct clientfacts f;
+	struct clientfacts_line l;
+	char id[32];
+	const int n = CLIENTFACTS_MAX_CONNS_PER_PROCESS + 100;
+
+	(void)state;
+	clientfacts_init(&f);
+	memset(&l, 0, sizeof(l));
+	l.pid = 9;
+	l.t = 100;
+	l.conn = id;
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "k%d", i);
+		l.ev = CLIENTFACTS_OPEN;
+		l.backend = 1000 + i;
+		clientfacts_add(&f, &l);
+	}
+	assert_int_equal(f.count, CLIENTFACTS_MAX_CONNS_PER_PROCESS);
+	assert_int_equal(f.overflow, 100);
+	snprintf(id, sizeof(id), "k%d", 77);
+	l.ev = CLIENTFACTS_CLOSE;
+	l.how = "close";
+	l.backend = 0;
+	clientfacts_add(&f, &l);
+	assert_string_equal(f.conns[77].close_how, "close");
+	assert_int_equal(f.count, CLIENTFACTS_MAX_CONNS_PER_PROCESS);
+	/* Another process still has room. */
+	l.pid = 10;
+	l.ev = CLIENTFACTS_OPEN;
+	clientfacts_add(&f, &l);
+	assert_int_equal(f.count, CLIENTFACTS_MAX_CONNS_PER_PROCESS + 1);
+	clientfacts_finish(&f);
+}
+
 /* ---- through the pipeline: a proxy's session, a leaked checkout ---- */
 
 static void fill_proxied(struct sample *s, double t, const char *line)
@@ -318,6 +356,7 @@ int main(void)
 		cmocka_unit_test(test_parse_bounds),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_pipeline),
 	};
 
