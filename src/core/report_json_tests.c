@@ -70,9 +70,12 @@ static void write_test(struct json_writer *w, const struct report *r,
 		       const struct report_test *t)
 {
 	const struct test_count counts[] = {
-		{"before", t->before},       {"after", t->after},
-		{"opened", t->opened},       {"closed", t->closed},
-		{"left_open", t->left_open}, {"leaked", t->leaked},
+		{"before", t->before},
+		{"after", t->after},
+		{"opened", t->opened},
+		{"closed", t->closed},
+		{"left_open", t->left_open},
+		{"leaked", t->leaked},
 		{"client_leaked", t->client_leaked},
 	};
 

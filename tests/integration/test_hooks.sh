@@ -110,7 +110,10 @@ port=$(free_port)
 start_group proxy socat "TCP-LISTEN:$port,fork,reuseaddr,bind=127.0.0.1" "TCP:127.0.0.1:$PGPORT"
 poll_until 10 listening "$port" || echo "# the proxy did not listen"
 dsn="host=127.0.0.1 port=$port dbname=${PGDATABASE:-postgres} user=${PGUSER:-postgres}"
-start_group neighbour psql "$dsn application_name=hooks_proxy" -XAtq -c "SELECT 'neighbour'" -c "SELECT pg_sleep(60)"
+# Idle, not sleeping in a query: its backend leaves as soon as the
+# client end closes, so no later test sees it.
+start_group neighbour bash -c "{ echo \"SELECT 'neighbour';\"; sleep 120; } | psql '$dsn application_name=hooks_proxy' -XAtq"
+at_exit "psql -XAtqc \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'hooks_proxy'\""
 neighbour_in() { [ "$(psql_count "application_name = 'hooks_proxy'")" = 1 ]; }
 poll_until 10 neighbour_in || echo "# the neighbour did not connect"
 "$PGDRIP" --app hooks_proxy --interval 200ms --settle 2s --format json \
