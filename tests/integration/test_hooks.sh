@@ -12,7 +12,9 @@
 
 need_packages socat:socat jq:jq python3-psycopg2:py:psycopg2
 
-CLIENT="/usr/bin/python3 $(dirname "$0")/hooks_client.py"
+# -I: the real hooks (sitecustomize.py on PYTHONPATH) stay out of the
+# scripted client, whose lines are the only ones.
+CLIENT="/usr/bin/python3 -I $(dirname "$0")/hooks_client.py"
 export HOOKS_HOLD_S=1.5
 
 # What the command is given.
