@@ -10,7 +10,8 @@
 # client on real connections.
 . "$(dirname "$0")/lib.sh"
 
-need_packages socat:socat jq:jq python3-psycopg2:py:psycopg2
+need_packages socat:socat jq:jq python3-psycopg2:py:psycopg2 \
+	python3-psycopg-pool:py:psycopg_pool python3-pytest:py:pytest
 
 # -I: the real hooks (sitecustomize.py on PYTHONPATH) stay out of the
 # scripted client, whose lines are the only ones.
@@ -104,6 +105,46 @@ is "$(jq -r '.client_hooks.unhooked[0]' "$T_TMP/garbage.json")" \
 	-- $CLIENT garbage >/dev/null 2>"$T_TMP/garbage.txt"
 is "$?" 0 "...in the text report too (on stderr, as wrap mode's)"
 check "...once, with no control byte" test "$(grep -c 'not hooked: asyncpg: \\e\[2Jno' "$T_TMP/garbage.txt")" = 1
+
+# The real hooks in a real pytest suite on psycopg_pool (hooksuite/):
+# two tests leak a checkout, one kept referenced, one collected; the
+# pool's idle members, warmed in a fixture, are no test's leak.
+cp -r "$(dirname "$0")/hooksuite" "$T_TMP/suite"
+run_suite() { # NAME [ENV=VALUE...]
+	local name=$1
+	shift
+	(cd "$T_TMP/suite" && env "$@" "$PGDRIP" --app hooksuite --interval 200ms \
+		--settle 2s --format json -o "$T_TMP/$name.json" \
+		-- /usr/bin/python3 -m pytest -q -p no:cacheprovider test_stock.py \
+		>"$T_TMP/$name.out" 2>"$T_TMP/$name.err")
+}
+run_suite pool
+is "$?" 1 "pytest on psycopg_pool, two checkouts never returned: exit 1"
+s="$T_TMP/pool.json"
+is "$(jq -c '[.tests[] | select(.leaked > 0) | .name]' "$s")" \
+	'["test_stock.py::test_reserve_pear_short","test_stock.py::test_restock"]' \
+	"...the two tests that took them, and only them"
+is "$(jq -c '[.client_hooks.leaks[] | .stack[0] | "\(.file):\(.line) (\(.func))"] | unique' "$s")" \
+	'["test_stock.py:12 (reserve)"]' "...each taken at reserve's line"
+is "$(jq -c '.client_hooks.leaks[] | select(.test == "test_stock.py::test_restock") | [.collected, .closed_by]' "$s")" \
+	'[true,"gc"]' "...the one the garbage collector took is said so"
+is "$(grep -c 'check leaked-checkouts failed: checkout taken at test_stock.py:12 (reserve) during' "$T_TMP/pool.err")" 2 \
+	"...one failure line per checkout"
+is "$(jq '.client_hooks.leaks[] | select(.test == "test_stock.py::test_reserve_pear_short") | .backend_pid > 0' "$s")" true \
+	"...with its backend pid"
+run_suite healthy HOOKSUITE_HEALTHY=1
+is "$?" 0 "its healthy twin: exit 0"
+is "$(jq '[.tests[] | .leaked] | add' "$T_TMP/healthy.json")" 0 \
+	"...no test leaked, the pool's idle members neither"
+run_suite nohooks PGDRIP_CLIENT_HOOKS=0
+is "$(jq '.client_hooks.reported' "$T_TMP/nohooks.json")" false \
+	"PGDRIP_CLIENT_HOOKS=0: the hooks are not loaded"
+
+# A plain script: its connection never closed is named with its line.
+(cd "$T_TMP/suite" && "$PGDRIP" --app hooksapp --interval 200ms --settle 2s \
+	-- /usr/bin/python3 app.py >/dev/null 2>"$T_TMP/app.err")
+like "$(cat "$T_TMP/app.err")" "opened at app.py:6 \\(main\\), never closed" \
+	"python app.py: the connection it never closed, with its line"
 
 # Behind a userland TCP proxy, as Docker's port mapping puts one: the
 # session is the command's by its backend pid; a neighbour outside the
