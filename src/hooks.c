@@ -58,28 +58,43 @@ bool hooks_fd_nonblocking(int fd)
 	       fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
 }
 
+int hooks_listen(const char *path, const char *what, int backlog,
+		 struct errbuf *err)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		errbuf_set(err, "the %s socket path is too long: \"%s\"", what,
+			   path);
+		return -1;
+	}
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || !hooks_fd_nonblocking(fd) ||
+	    bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
+	    listen(fd, backlog) != 0) {
+		errbuf_set(err, "cannot make the %s socket \"%s\": %s", what,
+			   path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+		}
+		return -1;
+	}
+	return fd;
+}
+
 struct hooks *hooks_open(const char *dir, struct errbuf *err)
 {
 	struct hooks *h = xcalloc(1, sizeof(*h));
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 
 	arena_init(&h->scratch);
-	h->listen_fd = -1;
 	snprintf(h->path, sizeof(h->path), "%s/hooks", dir);
-	if (strlen(h->path) >= sizeof(addr.sun_path)) {
-		errbuf_set(err, "the hooks' socket path is too long: \"%s\"",
-			   h->path);
+	h->listen_fd = hooks_listen(h->path, "hooks'", 128, err);
+	if (h->listen_fd < 0) {
+		/* Nothing was bound when the path was too long: a failed
+		 * bind leaves no file either. */
 		h->path[0] = '\0';
-		hooks_close(h);
-		return NULL;
-	}
-	memcpy(addr.sun_path, h->path, strlen(h->path) + 1);
-	h->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (h->listen_fd < 0 || !hooks_fd_nonblocking(h->listen_fd) ||
-	    bind(h->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
-	    listen(h->listen_fd, 128) != 0) {
-		errbuf_set(err, "cannot make the hooks' socket \"%s\": %s",
-			   h->path, strerror(errno));
 		hooks_close(h);
 		return NULL;
 	}

@@ -45,6 +45,12 @@ void hooks_close(struct hooks *h);
 size_t hooks_pollfds(struct hooks *h, struct pollfd *fds, size_t max);
 void hooks_ready(struct hooks *h, const struct pollfd *fds, size_t n);
 
+/* A unix stream socket listening at path, non-blocking and close-on-exec;
+ * -1 with err ("cannot make the WHAT socket ...") when it cannot be
+ * made.  testmark.c's socket is made by it too. */
+int hooks_listen(const char *path, const char *what, int backlog,
+		 struct errbuf *err);
+
 /* Makes fd non-blocking and close-on-exec (the command must not inherit
  * it); false when fcntl fails.  testmark.c's sockets use it too. */
 bool hooks_fd_nonblocking(int fd);

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 enum {
@@ -93,7 +92,6 @@ static void on_sample(struct target *t, struct sample *sample, uint64_t ordinal,
 
 static bool make_socket(struct testmark *m, struct errbuf *err)
 {
-	struct sockaddr_un addr;
 	const char *tmp = getenv("TMPDIR");
 
 	snprintf(m->dir, sizeof(m->dir), "%s/pgdrip-XXXXXX",
@@ -108,23 +106,8 @@ static bool make_socket(struct testmark *m, struct errbuf *err)
 		return false;
 	}
 	snprintf(m->path, sizeof(m->path), "%s/tests.sock", m->dir);
-	memset(&addr, 0, sizeof(addr));
-	addr.sun_family = AF_UNIX;
-	if (strlen(m->path) >= sizeof(addr.sun_path)) {
-		errbuf_set(err, "the tests' socket path is too long: \"%s\"",
-			   m->path);
-		return false;
-	}
-	memcpy(addr.sun_path, m->path, strlen(m->path) + 1);
-	m->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (m->listen_fd < 0 || !hooks_fd_nonblocking(m->listen_fd) ||
-	    bind(m->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
-	    listen(m->listen_fd, 64) != 0) {
-		errbuf_set(err, "cannot make the tests' socket \"%s\": %s",
-			   m->path, strerror(errno));
-		return false;
-	}
-	return true;
+	m->listen_fd = hooks_listen(m->path, "tests'", 64, err);
+	return m->listen_fd >= 0;
 }
 
 /* The client hooks' socket beside the tests', unless
