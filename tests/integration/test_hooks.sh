@@ -173,4 +173,24 @@ PGDRIP_CLIENT_HOOKS=0 "$PGDRIP" --app hooks_proxy --interval 200ms --settle 2s -
 is "$(jq '.tests[0].sessions | length' "$T_TMP/proxy0.json")" 0 \
 	"...without the hooks the proxy hides it (the test opened nothing)"
 
+# The same with the real hooks: a pytest test leaks a connection opened
+# through the proxy; the hooks' backend pid makes it the test's.
+proxy_suite() { # NAME [ENV=VALUE...]
+	local name=$1
+	shift
+	(cd "$T_TMP/suite" && env "$@" HOOKSUITE_DSN="$dsn application_name=hooks_proxy" \
+		"$PGDRIP" --app hooks_proxy --interval 200ms --settle 2s --format json \
+		-o "$T_TMP/$name.json" -- /usr/bin/python3 -m pytest -q \
+		-p no:cacheprovider test_proxy.py >/dev/null 2>&1)
+}
+proxy_suite realproxy
+is "$?" 1 "pytest through the proxy, a connection never closed: exit 1"
+is "$(jq -c '[.tests[0].leaked, .tests[0].client_leaked, (.tests[0].sessions | length)]' "$T_TMP/realproxy.json")" \
+	"[1,1,1]" "...the test's session, by the hooks' backend pid, the neighbour's not"
+is "$(jq -r '.tests[0].sessions[0].client_process.relation' "$T_TMP/realproxy.json")" descendant \
+	"...the command's, though socket matching saw the proxy"
+proxy_suite realproxy0 PGDRIP_CLIENT_HOOKS=0
+is "$(jq '.tests[0].sessions | length' "$T_TMP/realproxy0.json")" 0 \
+	"...without the hooks the proxy hides it"
+
 done_testing
