@@ -9,7 +9,9 @@ done
 start_workload idle:o_api:api:5 active:o_tests:pytest:2 idle:o_tests:pytest:3 \
 	idle-tx:o_worker:stuck:2 aborted:o_worker:stuck:1 ||
 	{ fail "workload"; done_testing; exit 1; }
-sleep 0.3
+# The active ones' query is sent without waiting for it: until it runs.
+running() { [ "$(psql_count "application_name = 'pytest' AND state = 'active'")" -ge 2 ]; }
+poll_until 120 running
 
 "$PGDRIP" --once --format json --user 'o_*' >"$T_TMP/r.json"
 is "$?" 0 "--once exits 0 with no checks"
