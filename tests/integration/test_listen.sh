@@ -16,10 +16,7 @@ port=$(($(free_port) + 300))
 	>/dev/null 2>"$T_TMP/err" &
 pgdrip_pid=$!
 T_PIDS+=("$pgdrip_pid")
-for _ in $(seq 1 100); do
-	curl -sf -o /dev/null "http://127.0.0.1:$port/metrics" && break
-	sleep 0.1
-done
+poll_until 60 curl -sf -o /dev/null "http://127.0.0.1:$port/metrics"
 check "/metrics answers" curl -sf -o /dev/null "http://127.0.0.1:$port/metrics"
 
 # 8 s: past the 5 s a request may take, so the trickling connection

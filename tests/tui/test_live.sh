@@ -55,13 +55,13 @@ check "s cycles the sort" wait_for "sort:growth"
 tm send-keys -t live j
 check "j moves the selection (detail follows)" wait_for "^t_app/[a-z]+: [0-9]+ sessions|^t_evil"
 tm send-keys -t live Enter
-sleep 0.5
-check "Enter hides the detail pane" bash -c "! tmux -S '$SOCK' capture-pane -p -t live | grep -q 'oldest first'"
+detail_hidden() { ! screen | grep -q 'oldest first'; }
+check "Enter hides the detail pane" poll_until 60 detail_hidden
 tm send-keys -t live Enter
 tm send-keys -t live / s t u c k
 check "/ filters the groups" wait_for "filter: /stuck_"
-sleep 0.5
-rows=$(screen | grep -cE '^t_app +[a-z]+ +[0-9]+')
+app_rows() { rows=$(screen | grep -cE '^t_app +[a-z]+ +[0-9]+'); [ "$rows" -eq 1 ]; }
+poll_until 60 app_rows
 is "$rows" 1 "...to the matching group only"
 tm send-keys -t live Escape
 check "Esc clears the filter" wait_for "leaky"
@@ -76,12 +76,14 @@ tm send-keys -t live '?'
 check "? shows the help" wait_for "make the current counts the baseline"
 tm send-keys -t live '?'
 
+# Each size once the view has redrawn for it (however long a loaded
+# machine takes): the footer drawn at the new width, the wide columns.
 tm resize-window -t live -x 80 -y 24
-sleep 1
+redrawn_80() { [ "$(screen | wc -L)" -le 80 ] && screen | grep -q "q quit"; }
+poll_until 60 redrawn_80
 check "80x24: still drawn" wait_for "q quit"
 check "80x24: no line wider than 80 columns ($(screen | wc -L))" test "$(screen | wc -L)" -le 80
 tm resize-window -t live -x 200 -y 60
-sleep 1
 check "200x60: redrawn wide" wait_for "HISTORY"
 is "$(screen | wc -l)" 60 "200x60: the whole pane is used"
 

@@ -49,11 +49,9 @@ tm -f /dev/null new-session -d -s live -x 100 -y 30 \
 check "the view starts with SIGHUP ignored" wait_for "q quit"
 pid=$(pane_pgdrip)
 tm kill-server
-for _ in $(seq 50); do
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
-if kill -0 "$pid" 2>/dev/null; then
+# 60 s only guard against a view that never ends.
+poll_until 60 ended "$pid"
+if ! ended "$pid"; then
 	fail "the view ends when its terminal goes away"
 	kill -KILL "$pid"
 else
