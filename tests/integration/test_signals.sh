@@ -36,17 +36,20 @@ is "$?" 1 "watch: a breached check still fails after SIGINT"
 
 "$PGDRIP" --interval 200ms -o "$T_TMP/wrap.txt" -- sleep 30 2>/dev/null &
 pid=$!
-sleep 1
+# Once the command runs (pgdrip starts it after its first sample).
+command_runs() { pgrep -P "$pid" -x sleep; }
+poll_until 120 command_runs
 kill -INT "$pid"
-wait "$pid"
+reap "$pid"
 is "$?" 130 "wrap: SIGINT is forwarded; the command's 128+2 wins"
 check "wrap: the report is written" grep -q "wrap report" "$T_TMP/wrap.txt"
 
-"$PGDRIP" --app held --wait-drain 60s --interval 200ms 2>"$T_TMP/drain.err" &
+"$PGDRIP" --app held --wait-drain 600s --interval 200ms 2>"$T_TMP/drain.err" &
 pid=$!
-sleep 1
+# Once it waits: its session is in.
+pgdrip_seen
 kill -TERM "$pid"
-wait "$pid"
+reap "$pid"
 is "$?" 1 "wait-drain: SIGTERM stops waiting with exit 1"
 like "$(cat "$T_TMP/drain.err")" "still connected" "wait-drain: names who is left"
 
