@@ -193,4 +193,13 @@ proxy_suite realproxy0 PGDRIP_CLIENT_HOOKS=0
 is "$(jq '.tests[0].sessions | length' "$T_TMP/realproxy0.json")" 0 \
 	"...without the hooks the proxy hides it"
 
+# The default verdict, hooks or not: a test that leaked fails the run
+# (no --max-leaked-per-test given; "2 of 6 tests leaked" exited 0).
+(cd "$T_TMP/suite" && PGDRIP_CLIENT_HOOKS=0 HOOKSUITE_DSN="application_name=hooks_direct" \
+	"$PGDRIP" --app hooks_direct --interval 200ms --settle 2s \
+	-- /usr/bin/python3 -m pytest -q -p no:cacheprovider test_proxy.py \
+	>/dev/null 2>"$T_TMP/direct.err")
+is "$?" 1 "a test that leaked fails the run by default"
+like "$(cat "$T_TMP/direct.err")" "1 of 1 tests leaked" "...as the report says"
+
 done_testing
