@@ -5,7 +5,7 @@ set -u
 seconds=${FUZZ_SECONDS:-20}
 corpus_root=$(cd "$(dirname "$0")" && pwd)/corpus
 n=0
-echo "1..7"
+echo "1..8"
 for name in units text json record plot prom mask clientfacts; do
 	n=$((n + 1))
 	work=$(mktemp -d)
