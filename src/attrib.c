@@ -23,6 +23,7 @@
 #include "core/clientproc.h"
 #include "core/common.h"
 #include "core/pidmap.h"
+#include "core/session.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,9 +52,8 @@ enum untraced {
 
 /* A session traced once, answered from the cache afterwards. */
 struct traced {
-	int backend_pid;
-	int client_port;
-	int client_pid; /* 0: not found */
+	struct session_id id; /* the session traced (session.h) */
+	int client_pid;       /* 0: not found */
 	enum client_relation relation;
 	char *command; /* owned */
 	int misses;    /* looked for and not found, so far */
@@ -97,7 +97,7 @@ struct attributor {
 	struct traced *cache; /* in the last sample's order */
 	size_t cache_count;
 	size_t cache_cap;
-	struct pidmap cache_index; /* backend_pid -> its cache entry */
+	struct pidmap cache_index; /* the session's pid -> its cache entry */
 	size_t cache_next;         /* the entry likely asked for next */
 	struct proc_memo *memo;    /* processes read in this call */
 	size_t memo_count;
@@ -279,14 +279,15 @@ static struct traced *cache_find(struct attributor *a, const struct session *s)
 	/* The cache is in the last sample's order, which the server keeps:
 	 * the entry after the last one found is nearly always it. */
 	i = a->cache_next;
-	if (i >= a->cache_count || a->cache[i].backend_pid != s->pid) {
+	if (i >= a->cache_count || a->cache[i].id.pid != s->pid) {
 		if (!pidmap_get(&a->cache_index, s->pid, &i)) {
 			return NULL;
 		}
 	}
 	a->cache_next = i + 1;
-	/* A pid reused by a new backend comes with another client port. */
-	return a->cache[i].client_port == s->client_port ? &a->cache[i] : NULL;
+	/* A pid reused by a new backend is another session. */
+	return session_id_equal(a->cache[i].id, session_id_of(s)) ? &a->cache[i]
+								  : NULL;
 }
 
 static void apply(struct sample *sample, struct session *s,
@@ -767,8 +768,7 @@ static struct traced *add_fresh(struct traced *fresh, size_t *count,
 	struct traced *t = &fresh[(*count)++];
 
 	memset(t, 0, sizeof(*t));
-	t->backend_pid = s->pid;
-	t->client_port = s->client_port;
+	t->id = session_id_of(s);
 	return t;
 }
 
@@ -914,7 +914,7 @@ void attributor_run(struct attributor *a, struct sample *sample,
 	}
 	pidmap_reset(&a->cache_index, fresh_count);
 	for (size_t i = 0; i < fresh_count; i++) {
-		pidmap_put(&a->cache_index, fresh[i].backend_pid, i);
+		pidmap_put(&a->cache_index, fresh[i].id.pid, i);
 	}
 	/* The two buffers swap roles. */
 	a->spare = a->cache;

@@ -19,6 +19,7 @@
 #include "notice.h"
 
 #include "core/pidmap.h"
+#include "core/session.h"
 #include "core/units.h"
 
 #include <errno.h>
@@ -764,8 +765,8 @@ static void add_session(struct sample *sample, PGresult *res, int row)
 	s->wait_event_type = sample_strdup(sample,
 					   value(res, row, COL_WAIT_TYPE));
 	s->wait_event = sample_strdup(sample, value(res, row, COL_WAIT));
-	s->backend_start_epoch_s = units_parse_number(
-		value(res, row, COL_BACKEND_START));
+	s->backend_start_us = session_start_us(
+		units_parse_number(value(res, row, COL_BACKEND_START)));
 	s->xact_start_epoch_s = units_parse_number(
 		value(res, row, COL_XACT_START));
 	s->state_change_epoch_s = units_parse_number(

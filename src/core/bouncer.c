@@ -5,6 +5,7 @@
  * from a server's sessions to the pooler's clients.
  */
 #include "bouncer.h"
+#include "session.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -583,7 +584,8 @@ static void add_client(struct sample *sample, const struct bouncer_table *t,
 	s->state = client_state(cell(t, r, c->state), wait_s > 0,
 				link != NULL && link[0] != '\0',
 				pool != NULL ? pool->mode : NULL, admin);
-	s->backend_start_epoch_s = epoch_cell(t, r, c->connect_time, offset);
+	s->backend_start_us = session_start_us(
+		epoch_cell(t, r, c->connect_time, offset));
 	s->state_change_epoch_s = epoch_cell(t, r, c->request_time, offset);
 	s->query_start_epoch_s = s->state == SESSION_STATE_ACTIVE ||
 						 s->state ==
@@ -670,10 +672,10 @@ void bouncer_sample_end(struct sample *sample)
 	for (size_t i = 0; i < sample->session_count; i++) {
 		struct session *s = &sample->sessions[i];
 
-		s->backend_start_epoch_s = to_us(s->backend_start_epoch_s);
 		s->state_change_epoch_s = to_us(s->state_change_epoch_s);
 		s->query_start_epoch_s = to_us(s->query_start_epoch_s);
-		s->backend_age_s = now - s->backend_start_epoch_s;
+		s->backend_age_s = now -
+				   session_start_epoch_s(s->backend_start_us);
 		s->state_age_s = now - s->state_change_epoch_s;
 		s->query_age_s = now - s->query_start_epoch_s;
 	}

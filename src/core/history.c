@@ -317,14 +317,18 @@ static int compare_tracks(const void *pa, const void *pb)
 	const struct idle_tx_track *a = pa;
 	const struct idle_tx_track *b = pb;
 
-	return (a->pid > b->pid) - (a->pid < b->pid);
+	if (a->id.pid != b->id.pid) {
+		return (a->id.pid > b->id.pid) - (a->id.pid < b->id.pid);
+	}
+	return (a->id.backend_start_us > b->id.backend_start_us) -
+	       (a->id.backend_start_us < b->id.backend_start_us);
 }
 
 static bool same_transaction(const struct idle_tx_track *track,
 			     const struct session *s)
 {
-	/* Aborted transactions have no xact_start: the pid staying idle in
-	 * an aborted transaction is the best identity there is. */
+	/* Aborted transactions have no xact_start: the session staying
+	 * idle in an aborted transaction is the best identity there is. */
 	if (isnan(track->xact_start_epoch_s) || isnan(s->xact_start_epoch_s)) {
 		return isnan(track->xact_start_epoch_s) &&
 		       isnan(s->xact_start_epoch_s);
@@ -345,7 +349,7 @@ static void track_idle_tx(struct history *history, const struct sample *sample,
 
 	for (size_t i = 0; i < sample->session_count; i++) {
 		const struct session *s = &sample->sessions[i];
-		struct idle_tx_track key = {.pid = s->pid};
+		struct idle_tx_track key = {.id = session_id_of(s)};
 		const struct idle_tx_track *prev;
 		struct idle_tx_track *t;
 
@@ -355,7 +359,7 @@ static void track_idle_tx(struct history *history, const struct sample *sample,
 		}
 		xgrow((void **)&fresh, &cap, count + 1, sizeof(*fresh));
 		t = &fresh[count++];
-		t->pid = s->pid;
+		t->id = key.id;
 		t->xact_start_epoch_s = s->xact_start_epoch_s;
 		t->first_seen_s = t_s;
 		t->samples_seen = 1;
@@ -427,9 +431,10 @@ void history_rebaseline(struct history *history)
 	}
 }
 
-double history_idle_tx_since_s(const struct history *history, int pid)
+double history_idle_tx_since_s(const struct history *history,
+			       struct session_id id)
 {
-	struct idle_tx_track key = {.pid = pid};
+	struct idle_tx_track key = {.id = id};
 	const struct idle_tx_track *t;
 
 	if (history->idle_tx_count == 0) {

@@ -3,7 +3,7 @@
  * filtered and counted into their group (found through group.h's one
  * index), and each group keeps its whole-run figures (baseline, peak,
  * minimum, last), the window and run series, and the detector's verdict.
- * Sessions idle in transaction are followed by pid.
+ * Sessions idle in transaction are followed by identity (session.h).
  *
  * Groups that disappear are kept (at 0) so the report can say where they
  * went.  Memory is bounded by the number of groups, not run length.
@@ -14,6 +14,7 @@
 #include "group.h"
 #include "sample.h"
 #include "series.h"
+#include "session.h"
 #include "trend.h"
 
 enum group_verdict {
@@ -84,9 +85,10 @@ struct group_history {
 	int analyzed_value;   /* the count it saw then */
 };
 
-/* A session idle in transaction, followed across samples by pid. */
+/* A session idle in transaction, followed across samples by its
+ * identity (session.h) and its transaction's start. */
 struct idle_tx_track {
-	int pid;
+	struct session_id id;
 	double xact_start_epoch_s; /* NAN for aborted ones (none reported) */
 	double first_seen_s;       /* run-relative */
 	int samples_seen;
@@ -143,8 +145,9 @@ const struct group_history *history_find(
 size_t history_group_of(const struct history *history,
 			const struct session *session);
 
-/* Seconds (run-relative) since pid was first seen idle in the same
+/* Seconds (run-relative) since session id was first seen idle in the same
  * transaction; NAN when not tracked. */
-double history_idle_tx_since_s(const struct history *history, int pid);
+double history_idle_tx_since_s(const struct history *history,
+			       struct session_id id);
 
 #endif

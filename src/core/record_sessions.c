@@ -8,20 +8,13 @@
 #include "group.h"
 #include "record.h"
 #include "report_json.h"
+#include "session.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- shared ---- */
-
-static uint64_t identity_hash(int pid, double start)
-{
-	uint64_t us = (uint64_t)llround(start * 1e6);
-
-	return ((uint64_t)(uint32_t)pid * 0x9E3779B97F4A7C15ULL) ^
-	       (us * 0xBF58476D1CE4E5B9ULL);
-}
 
 static bool same_moment(double a, double b)
 {
@@ -49,8 +42,7 @@ static void format_wait(char *buf, size_t size, const struct session *s)
 
 /* A session as last written: enough to see what changed. */
 struct written {
-	int pid;
-	double start;
+	struct session_id id;
 	enum session_state state;
 	double state_change;
 	double query_start;
@@ -101,18 +93,17 @@ void record_delta_reset(struct record_delta *d)
 
 static bool has_identity(const struct session *s)
 {
-	return s->weight == 1 && isfinite(s->backend_start_epoch_s);
+	return s->weight == 1 && session_id_known(session_id_of(s));
 }
 
-static size_t find_written(const struct record_delta *d, int pid, double start)
+static size_t find_written(const struct record_delta *d, struct session_id id)
 {
 	size_t cursor = 0;
 	size_t i;
 
-	while ((i = group_index_find(&d->index, identity_hash(pid, start),
+	while ((i = group_index_find(&d->index, session_id_hash(id),
 				     &cursor)) != (size_t)GROUP_NONE) {
-		if (d->sessions[i].pid == pid &&
-		    d->sessions[i].start == start) {
+		if (session_id_equal(d->sessions[i].id, id)) {
 			return i;
 		}
 	}
@@ -124,8 +115,7 @@ static void remember(struct written *w, const struct session *s)
 	char wait[256];
 
 	format_wait(wait, sizeof(wait), s);
-	w->pid = s->pid;
-	w->start = s->backend_start_epoch_s;
+	w->id = session_id_of(s);
 	w->state = s->state;
 	w->state_change = s->state_change_epoch_s;
 	w->query_start = s->query_start_epoch_s;
@@ -138,12 +128,14 @@ static void remember(struct written *w, const struct session *s)
 	w->relation = s->client_relation;
 }
 
-static void write_identity(struct json_writer *w, int pid, double start)
+/* The start as epoch seconds with six decimals, as the server sends it
+ * and every version of the record holds it: exact to the microsecond. */
+static void write_identity(struct json_writer *w, struct session_id id)
 {
 	json_key(w, "pid");
-	json_int(w, pid);
+	json_int(w, id.pid);
 	json_key(w, "start");
-	json_double(w, start, 6);
+	json_double(w, session_start_epoch_s(id.backend_start_us), 6);
 }
 
 static void write_client_process(struct json_writer *w, const struct session *s)
@@ -183,7 +175,7 @@ static void write_wait(struct json_writer *w, const struct session *s)
 static void write_open(struct json_writer *w, const struct session *s)
 {
 	json_begin_object(w);
-	write_identity(w, s->pid, s->backend_start_epoch_s);
+	write_identity(w, session_id_of(s));
 	json_key(w, "user");
 	json_string(w, s->user);
 	json_key(w, "application");
@@ -235,17 +227,16 @@ static bool write_change(struct json_writer *w, const struct written *was,
 	bool begun = false;
 
 	remember(&now, s);
-#define FIELD_CHANGED(cond, write)                                        \
-	do {                                                              \
-		if (cond) {                                               \
-			if (!begun) {                                     \
-				json_begin_object(w);                     \
-				write_identity(w, s->pid,                 \
-					       s->backend_start_epoch_s); \
-				begun = true;                             \
-			}                                                 \
-			write;                                            \
-		}                                                         \
+#define FIELD_CHANGED(cond, write)                                   \
+	do {                                                         \
+		if (cond) {                                          \
+			if (!begun) {                                \
+				json_begin_object(w);                \
+				write_identity(w, session_id_of(s)); \
+				begun = true;                        \
+			}                                            \
+			write;                                       \
+		}                                                    \
 	} while (0)
 	FIELD_CHANGED(now.app != was->app,
 		      (json_key(w, "application"), json_string(w, s->app)));
@@ -369,8 +360,7 @@ static void write_sessions(struct json_writer *w, struct record_delta *d,
 		const struct session *ss = &s->sessions[i];
 
 		if (has_identity(ss) &&
-		    find_written(d, ss->pid, ss->backend_start_epoch_s) ==
-			    (size_t)GROUP_NONE) {
+		    find_written(d, session_id_of(ss)) == (size_t)GROUP_NONE) {
 			if (!any) {
 				json_key(w, "open");
 				json_begin_array(w);
@@ -381,11 +371,9 @@ static void write_sessions(struct json_writer *w, struct record_delta *d,
 			      sizeof(*d->sessions));
 			remember(&d->sessions[d->count], ss);
 			d->sessions[d->count].seen = true;
-			group_index_add(
-				&d->index,
-				identity_hash(ss->pid,
-					      ss->backend_start_epoch_s),
-				d->count++);
+			group_index_add(&d->index,
+					session_id_hash(session_id_of(ss)),
+					d->count++);
 		}
 	}
 	if (any) {
@@ -399,7 +387,7 @@ static void write_sessions(struct json_writer *w, struct record_delta *d,
 		if (!has_identity(ss)) {
 			continue;
 		}
-		at = find_written(d, ss->pid, ss->backend_start_epoch_s);
+		at = find_written(d, session_id_of(ss));
 		if (d->sessions[at].seen) {
 			continue; /* just opened, or a duplicate row */
 		}
@@ -432,8 +420,11 @@ static void write_gone(struct json_writer *w, struct record_delta *d)
 				begun = true;
 			}
 			json_begin_array(w);
-			json_int(w, d->sessions[i].pid);
-			json_double(w, d->sessions[i].start, 6);
+			json_int(w, d->sessions[i].id.pid);
+			json_double(w,
+				    session_start_epoch_s(
+					    d->sessions[i].id.backend_start_us),
+				    6);
 			json_end_array(w);
 			continue;
 		}
@@ -446,9 +437,7 @@ static void write_gone(struct json_writer *w, struct record_delta *d)
 		group_index_clear(&d->index);
 		for (size_t i = 0; i < d->count; i++) {
 			group_index_add(&d->index,
-					identity_hash(d->sessions[i].pid,
-						      d->sessions[i].start),
-					i);
+					session_id_hash(d->sessions[i].id), i);
 		}
 	}
 }
@@ -516,8 +505,7 @@ void record_delta_write(struct json_writer *w, struct record_delta *d,
 
 /* A session as the reader holds it: its own copies of the strings. */
 struct held {
-	int pid;
-	double start;
+	struct session_id id;
 	char *user;
 	char *app;
 	char *db;
@@ -588,15 +576,14 @@ void record_table_destroy(struct record_table *t)
 	free(t);
 }
 
-static size_t find_held(const struct record_table *t, int pid, double start)
+static size_t find_held(const struct record_table *t, struct session_id id)
 {
 	size_t cursor = 0;
 	size_t i;
 
-	while ((i = group_index_find(&t->index, identity_hash(pid, start),
+	while ((i = group_index_find(&t->index, session_id_hash(id),
 				     &cursor)) != (size_t)GROUP_NONE) {
-		if (t->sessions[i].pid == pid &&
-		    t->sessions[i].start == start) {
+		if (session_id_equal(t->sessions[i].id, id)) {
 			return i;
 		}
 	}
@@ -676,46 +663,53 @@ static bool take_fields(struct held *h, const struct node *obj,
 	       take_process(h, obj, why);
 }
 
-static bool read_identity(const struct node *obj, int *pid, double *start,
+/* pid and start; the start, a JSON number of epoch seconds in every
+ * version of the record, rounded to the microsecond here, once. */
+static bool read_identity(const struct node *obj, struct session_id *id,
 			  struct errbuf *why)
 {
+	double start;
+
 	if (record_parse_member(obj, "pid") == NULL ||
 	    record_parse_member(obj, "start") == NULL) {
 		errbuf_set(why, "a session without its pid and start");
 		return false;
 	}
-	return record_parse_int(obj, "pid", &RECORD_RANGE_COUNT, 0, pid, why) &&
-	       record_parse_num(obj, "start", &RECORD_RANGE_EPOCH, NAN, start,
-				why);
+	if (!record_parse_int(obj, "pid", &RECORD_RANGE_COUNT, 0, &id->pid,
+			      why) ||
+	    !record_parse_num(obj, "start", &RECORD_RANGE_EPOCH, NAN, &start,
+			      why)) {
+		return false;
+	}
+	id->backend_start_us = session_start_us(start);
+	return true;
 }
 
 static bool apply_open(struct record_table *t, const struct node *obj,
 		       struct errbuf *why)
 {
 	struct held *h;
-	int pid;
-	double start;
+	struct session_id id;
 
-	if (!read_identity(obj, &pid, &start, why)) {
+	if (!read_identity(obj, &id, why)) {
 		return false;
 	}
-	if (find_held(t, pid, start) != (size_t)GROUP_NONE) {
-		errbuf_set(why, "session %d opened twice", pid);
+	if (find_held(t, id) != (size_t)GROUP_NONE) {
+		errbuf_set(why, "session %d opened twice", id.pid);
 		return false;
 	}
 	xgrow((void **)&t->sessions, &t->cap, t->count + 1,
 	      sizeof(*t->sessions));
 	h = &t->sessions[t->count];
 	memset(h, 0, sizeof(*h));
-	h->pid = pid;
-	h->start = start;
+	h->id = id;
 	h->state_change = h->query_start = h->xact_start = NAN;
 	take_string(&h->user, obj, "user");
 	take_string(&h->db, obj, "database");
 	take_string(&h->client, obj, "client");
 	take_string(&h->ptr, obj, "ptr");
 	take_string(&h->client_command, NULL, "");
-	group_index_add(&t->index, identity_hash(pid, start), t->count++);
+	group_index_add(&t->index, session_id_hash(id), t->count++);
 	return record_parse_int(obj, "client_port", &RECORD_RANGE_PORT, 0,
 				&h->client_port, why) &&
 	       take_fields(h, obj, why);
@@ -724,16 +718,15 @@ static bool apply_open(struct record_table *t, const struct node *obj,
 static bool apply_change(struct record_table *t, const struct node *obj,
 			 struct errbuf *why)
 {
-	int pid;
-	double start;
+	struct session_id id;
 	size_t at;
 
-	if (!read_identity(obj, &pid, &start, why)) {
+	if (!read_identity(obj, &id, why)) {
 		return false;
 	}
-	at = find_held(t, pid, start);
+	at = find_held(t, id);
 	if (at == (size_t)GROUP_NONE) {
-		errbuf_set(why, "session %d changed before it opened", pid);
+		errbuf_set(why, "session %d changed before it opened", id.pid);
 		return false;
 	}
 	return take_fields(&t->sessions[at], obj, why);
@@ -758,7 +751,10 @@ static bool apply_gone(struct record_table *t, const struct node *list,
 			errbuf_set(why, "\"gone\" holds no [pid, start]");
 			return false;
 		}
-		at = find_held(t, (int)pid->num, start->num);
+		at = find_held(t, (struct session_id){
+					  .pid = (int)pid->num,
+					  .backend_start_us = session_start_us(
+						  start->num)});
 		if (at == (size_t)GROUP_NONE || t->sessions[at].gone) {
 			errbuf_set(why, "session %.0f gone before it opened",
 				   pid->num);
@@ -780,9 +776,7 @@ static bool apply_gone(struct record_table *t, const struct node *list,
 	t->count = kept;
 	group_index_clear(&t->index);
 	for (size_t i = 0; i < t->count; i++) {
-		group_index_add(&t->index,
-				identity_hash(t->sessions[i].pid,
-					      t->sessions[i].start),
+		group_index_add(&t->index, session_id_hash(t->sessions[i].id),
 				i);
 	}
 	return true;
@@ -847,8 +841,8 @@ static void emit_session(struct sample *out, const struct held *h)
 	struct session *s = sample_add_session(out);
 	const char *colon = strchr(h->wait, ':');
 
-	s->pid = h->pid;
-	s->backend_start_epoch_s = h->start;
+	s->pid = h->id.pid;
+	s->backend_start_us = h->id.backend_start_us;
 	s->user = sample_strdup(out, h->user);
 	s->app = sample_strdup(out, h->app);
 	s->db = sample_strdup(out, h->db);

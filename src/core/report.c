@@ -300,7 +300,7 @@ static void keep_session(struct report *report, struct report_session *r,
 			 const struct session *s, const struct report_input *in)
 {
 	double age_s = in->thresholds->idle_tx_age_ms / 1000.0;
-	double since = history_idle_tx_since_s(in->history, s->pid);
+	double since = history_idle_tx_since_s(in->history, session_id_of(s));
 
 	r->pid = s->pid;
 	r->user = keep(report, s->user);
@@ -322,10 +322,10 @@ static void keep_session(struct report *report, struct report_session *r,
 	r->client.via_pid = s->pooler_pid;
 	r->client.via_client = keep(report, s->pooler_client);
 	r->backend_age_s = s->backend_age_s;
-	r->opened_epoch_s = s->backend_start_epoch_s;
+	r->opened_epoch_s = session_start_epoch_s(s->backend_start_us);
 	if (in->tracker != NULL) {
-		const struct tracked *t = tracker_find(
-			in->tracker, s->pid, s->backend_start_epoch_s);
+		const struct tracked *t = tracker_find(in->tracker,
+						       session_id_of(s));
 
 		r->abandoned = t != NULL && tracker_abandoned(in->tracker, t);
 	}

@@ -3,6 +3,7 @@
  * with every string in one arena so a sample is freed (or reused) at once.
  */
 #include "sample.h"
+#include "session.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -251,7 +252,8 @@ struct session *sample_add_session(struct sample *sample)
 	s->state = SESSION_STATE_UNKNOWN;
 	s->backend_age_s = s->xact_age_s = s->state_age_s = NAN;
 	s->query_age_s = s->xact_start_epoch_s = NAN;
-	s->backend_start_epoch_s = s->state_change_epoch_s = NAN;
+	s->backend_start_us = SESSION_START_UNKNOWN;
+	s->state_change_epoch_s = NAN;
 	s->query_start_epoch_s = NAN;
 	return s;
 }
@@ -450,7 +452,8 @@ void sample_set_ages(struct sample *sample)
 	for (size_t i = 0; i < sample->session_count; i++) {
 		struct session *s = &sample->sessions[i];
 
-		s->backend_age_s = now - s->backend_start_epoch_s;
+		s->backend_age_s = now -
+				   session_start_epoch_s(s->backend_start_us);
 		s->xact_age_s = now - s->xact_start_epoch_s;
 		s->state_age_s = now - s->state_change_epoch_s;
 		s->query_age_s = now - s->query_start_epoch_s;

@@ -12,6 +12,8 @@
 #include "arena.h"
 #include "common.h"
 
+#include <stdint.h>
+
 /* Query text is cut to this many bytes at ingest (the SQL cuts first). */
 enum { SAMPLE_QUERY_MAX = 256 };
 
@@ -75,10 +77,11 @@ struct session {
 	double state_age_s;        /* now - state_change: "idle for" */
 	double query_age_s;        /* now - query_start */
 	double xact_start_epoch_s; /* identifies the transaction; NAN if none */
-	/* The same moments as server wall-clock seconds (NAN unknown): a
-	 * session is backend_start + pid; its last use moves query_start
-	 * and state_change. */
-	double backend_start_epoch_s;
+	/* The session's identity with pid (session.h): when the server
+	 * started it, in epoch microseconds, SESSION_START_UNKNOWN when
+	 * hidden.  Then moments as server wall-clock seconds (NAN unknown):
+	 * its last use moves query_start and state_change. */
+	int64_t backend_start_us;
 	double state_change_epoch_s;
 	double query_start_epoch_s;
 	const char *query; /* at most SAMPLE_QUERY_MAX bytes */

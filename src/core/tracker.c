@@ -63,39 +63,24 @@ static const char *intern(struct tracker *t, const char *s)
 
 /* ---- identity, fine keys and scopes ---- */
 
-static uint64_t identity_hash(int pid, double backend_start)
-{
-	uint64_t us = (uint64_t)llround(backend_start * 1e6);
-	uint64_t h = (uint64_t)(uint32_t)pid * 0x9E3779B97F4A7C15ULL;
-
-	h ^= us + 0x632BE59BD9B4E019ULL + (h << 6) + (h >> 2);
-	return h * 0xBF58476D1CE4E5B9ULL;
-}
-
-static bool same_start(double a, double b)
-{
-	return fabs(a - b) < 1e-6;
-}
-
-static size_t find_live(const struct tracker *t, int pid, double start)
+static size_t find_live(const struct tracker *t, struct session_id id)
 {
 	size_t cursor = 0;
 	size_t i;
 
-	while ((i = group_index_find(&t->by_identity, identity_hash(pid, start),
+	while ((i = group_index_find(&t->by_identity, session_id_hash(id),
 				     &cursor)) != (size_t)GROUP_NONE) {
-		if (t->live[i].pid == pid &&
-		    same_start(t->live[i].backend_start, start)) {
+		if (session_id_equal(t->live[i].id, id)) {
 			return i;
 		}
 	}
 	return (size_t)GROUP_NONE;
 }
 
-const struct tracked *tracker_find(const struct tracker *t, int pid,
-				   double backend_start)
+const struct tracked *tracker_find(const struct tracker *t,
+				   struct session_id id)
 {
-	size_t i = find_live(t, pid, backend_start);
+	size_t i = find_live(t, id);
 
 	return i == (size_t)GROUP_NONE ? NULL : &t->live[i];
 }
@@ -298,7 +283,8 @@ static double use_moment(const struct session *s, double now)
 				  s->query_start_epoch_s > moment)) {
 		moment = s->query_start_epoch_s;
 	}
-	return isfinite(moment) ? moment : s->backend_start_epoch_s;
+	return isfinite(moment) ? moment
+				: session_start_epoch_s(s->backend_start_us);
 }
 
 static void set_keys(struct tracker *t, struct tracked *tr,
@@ -328,8 +314,9 @@ static struct tracked *open_session(struct tracker *t, const struct session *s)
 	      sizeof(*t->live));
 	tr = &t->live[t->live_count];
 	memset(tr, 0, sizeof(*tr));
+	tr->id = session_id_of(s);
 	tr->pid = s->pid;
-	tr->backend_start = s->backend_start_epoch_s;
+	tr->backend_start = session_start_epoch_s(s->backend_start_us);
 	set_keys(t, tr, s);
 	tr->first_seen = t->now;
 	tr->closed_at = NAN;
@@ -341,8 +328,7 @@ static struct tracked *open_session(struct tracker *t, const struct session *s)
 	tr->client_command = intern(t, "");
 	tr->query = intern(t, s->query);
 	tr->fine_index = (size_t)(fine_for(t, tr->fine) - t->fine);
-	group_index_add(&t->by_identity,
-			identity_hash(tr->pid, tr->backend_start),
+	group_index_add(&t->by_identity, session_id_hash(tr->id),
 			t->live_count);
 	if (t->samples > 0) {
 		t->opened_total++;
@@ -451,9 +437,7 @@ static void reindex(struct tracker *t)
 {
 	group_index_clear(&t->by_identity);
 	for (size_t i = 0; i < t->live_count; i++) {
-		group_index_add(&t->by_identity,
-				identity_hash(t->live[i].pid,
-					      t->live[i].backend_start),
+		group_index_add(&t->by_identity, session_id_hash(t->live[i].id),
 				i);
 	}
 }
@@ -495,11 +479,11 @@ void tracker_add(struct tracker *t, const struct sample *sample)
 		size_t at;
 		struct tracked *tr;
 
-		if (s->weight != 1 || !isfinite(s->backend_start_epoch_s)) {
+		if (s->weight != 1 || !session_id_known(session_id_of(s))) {
 			continue; /* no identity: counts only */
 		}
 		t->identities = true;
-		at = find_live(t, s->pid, s->backend_start_epoch_s);
+		at = find_live(t, session_id_of(s));
 		if (at == (size_t)GROUP_NONE) {
 			tr = open_session(t, s);
 			at = t->live_count - 1;

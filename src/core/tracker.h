@@ -25,6 +25,7 @@
 #include "arena.h"
 #include "group.h"
 #include "sample.h"
+#include "session.h"
 
 #include <stdint.h>
 
@@ -51,8 +52,11 @@ void tracker_default_params(struct tracker_params *params, double interval_s,
 /* What is known of one session.  Strings are interned by the tracker
  * (equal strings are the same pointer) and live as long as it does. */
 struct tracked {
+	struct session_id id; /* the identity */
+	/* Its pid and start again, the start as server epoch seconds for
+	 * the arithmetic of moments. */
 	int pid;
-	double backend_start; /* server epoch seconds; the identity */
+	double backend_start;
 	const char *keys[GROUP_KEY_COUNT]; /* user, app, db, client, state */
 	/* Moments on the server's clock (epoch seconds), as its
 	 * timestamps are. */
@@ -144,8 +148,8 @@ void tracker_add(struct tracker *t, const struct sample *sample);
 
 /* The tracked session of a live session of the last sample; NULL when
  * it has no identity. */
-const struct tracked *tracker_find(const struct tracker *t, int pid,
-				   double backend_start);
+const struct tracked *tracker_find(const struct tracker *t,
+				   struct session_id id);
 
 /* Seconds unused at the last sample (0 while in use). */
 double tracker_unused_s(const struct tracker *t, const struct tracked *s);

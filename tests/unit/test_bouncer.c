@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "bouncer.h"
+#include "session.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -278,8 +279,10 @@ static void test_118_clients(void **state)
 	/* The identity: the ptr's bits, connect_time. */
 	assert_int_equal(in_tx->pid,
 			 (int)((0x55ec898801d0ULL >> 4) & 0x7fffffffULL));
-	assert_true(in_tx->backend_start_epoch_s == T_12_07_14 - 1);
-	assert_true(idle->backend_start_epoch_s == T_12_07_14 - 11);
+	assert_true(session_start_epoch_s(in_tx->backend_start_us) ==
+		    T_12_07_14 - 1);
+	assert_true(session_start_epoch_s(idle->backend_start_us) ==
+		    T_12_07_14 - 11);
 	/* Last use: request_time; ages against the sample's moment. */
 	assert_true(idle->state_change_epoch_s == T_12_07_14 - 1);
 	assert_true(fabs(idle->state_age_s - 1.5) < 1e-6);
@@ -400,7 +403,8 @@ static void test_123_columns_and_zone(void **state)
 	/* Linked in session pooling: the link is the session's, idle. */
 	assert_int_equal(idle->state, SESSION_STATE_IDLE);
 	/* 13:00:00 CET is 12:00:00 UTC. */
-	assert_true(idle->backend_start_epoch_s == T_12_07_14 - 434);
+	assert_true(session_start_epoch_s(idle->backend_start_us) ==
+		    T_12_07_14 - 434);
 	assert_true(fabs(idle->state_age_s - 134.25) < 1e-6);
 	assert_int_equal(by_app(&s, "web-queued")->state,
 			 SESSION_STATE_WAITING);
@@ -482,8 +486,10 @@ static void test_124_125(void **state)
 	assert_int_equal(s.sessions[0].state, SESSION_STATE_IDLE);
 	assert_int_equal(s.sessions[1].state, SESSION_STATE_ACTIVE);
 	assert_string_equal(s.sessions[0].client_addr, "::1");
-	assert_true(s.sessions[0].backend_start_epoch_s == T_12_07_14 - 73.5);
-	assert_true(s.sessions[1].backend_start_epoch_s == T_12_07_14 - 73);
+	assert_true(session_start_epoch_s(s.sessions[0].backend_start_us) ==
+		    T_12_07_14 - 73.5);
+	assert_true(session_start_epoch_s(s.sessions[1].backend_start_us) ==
+		    T_12_07_14 - 73);
 	/* No SHOW CONFIG: max_client_conn unknown, the clients seen. */
 	assert_int_equal(s.pooler.max_client_conn, -1);
 	assert_int_equal(s.server.max_connections, 2);
@@ -522,7 +528,7 @@ static void test_missing_columns(void **state)
 	assert_true(isnan(s.pooler.pools[0].maxwait_s));
 	assert_int_equal(s.session_count, 1);
 	assert_int_equal(s.sessions[0].state, SESSION_STATE_IDLE);
-	assert_true(isnan(s.sessions[0].backend_start_epoch_s));
+	assert_true(s.sessions[0].backend_start_us == SESSION_START_UNKNOWN);
 	assert_true(isnan(s.sessions[0].state_age_s));
 	assert_int_equal(s.sessions[0].pid, 1);
 	sample_finish(&s);
@@ -594,7 +600,8 @@ static void test_zone_fallback(void **state)
 	read_sample(&s, "1.18.0/bouncer", T_12_07_14, &shows, &me);
 	assert_int_equal(s.session_count, 1);
 	assert_true(s.sessions[0].state_change_epoch_s == T_12_07_14);
-	assert_true(s.sessions[0].backend_start_epoch_s == T_12_07_14 - 434);
+	assert_true(session_start_epoch_s(s.sessions[0].backend_start_us) ==
+		    T_12_07_14 - 434);
 	sample_finish(&s);
 }
 

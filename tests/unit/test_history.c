@@ -142,13 +142,23 @@ static void idle_tx_sample(struct run *r, int pid, double xact_start,
 	sample_reset(&r->sample);
 	r->sample.taken_at_epoch_s = r->t;
 	s = sample_add_session(&r->sample);
-	s->pid = pid;
+	/* A pid above 1000 is a second session of pid - 1000, which the
+	 * kernel gave the same pid: another start. */
+	s->backend_start_us = pid > 1000 ? 800000000 : 700000000;
+	s->pid = pid > 1000 ? pid - 1000 : pid;
 	s->user = "w";
 	s->app = "stuck";
 	s->state = st;
 	s->xact_start_epoch_s = xact_start;
 	history_add(&r->history, &r->sample, &r->filter, NULL);
 	r->t += 1;
+}
+
+static double since(const struct run *r, int pid, int64_t start_us)
+{
+	return history_idle_tx_since_s(
+		&r->history,
+		(struct session_id){.pid = pid, .backend_start_us = start_us});
 }
 
 static void test_idle_tx_tracking(void **state)
@@ -160,16 +170,23 @@ static void test_idle_tx_tracking(void **state)
 	idle_tx_sample(&r, 42, 900, SESSION_STATE_IDLE_TX);
 	idle_tx_sample(&r, 42, 900, SESSION_STATE_IDLE_TX);
 	idle_tx_sample(&r, 42, 900, SESSION_STATE_IDLE_TX);
-	assert_float_equal(history_idle_tx_since_s(&r.history, 42), 0, 1e-9);
-	/* A new transaction on the same pid starts a new track. */
+	assert_float_equal(since(&r, 42, 700000000), 0, 1e-9);
+	/* Named by the whole identity: another start is another session. */
+	assert_true(isnan(since(&r, 42, 800000000)));
+	/* A new transaction on the same session starts a new track. */
 	idle_tx_sample(&r, 42, 950, SESSION_STATE_IDLE_TX);
-	assert_float_equal(history_idle_tx_since_s(&r.history, 42), 3, 1e-9);
-	/* Aborted: no xact_start; the pid is the identity. */
+	assert_float_equal(since(&r, 42, 700000000), 3, 1e-9);
+	/* Aborted: no xact_start; the session is the identity. */
 	idle_tx_sample(&r, 42, NAN, SESSION_STATE_IDLE_TX_ABORTED);
 	idle_tx_sample(&r, 42, NAN, SESSION_STATE_IDLE_TX_ABORTED);
-	assert_float_equal(history_idle_tx_since_s(&r.history, 42), 4, 1e-9);
-	idle_tx_sample(&r, 42, NAN, SESSION_STATE_IDLE);
-	assert_true(isnan(history_idle_tx_since_s(&r.history, 42)));
+	assert_float_equal(since(&r, 42, 700000000), 4, 1e-9);
+	/* The pid closed and given to a new session, idle in an aborted
+	 * transaction too: a new track, not the old one's time. */
+	idle_tx_sample(&r, 1042, NAN, SESSION_STATE_IDLE_TX_ABORTED);
+	assert_float_equal(since(&r, 42, 800000000), 6, 1e-9);
+	assert_true(isnan(since(&r, 42, 700000000)));
+	idle_tx_sample(&r, 1042, NAN, SESSION_STATE_IDLE);
+	assert_true(isnan(since(&r, 42, 800000000)));
 	run_finish(&r);
 }
 

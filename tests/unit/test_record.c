@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "record.h"
+#include "session.h"
 #include "support.h"
 
 #include <errno.h>
@@ -95,7 +96,7 @@ static struct session *add(struct sample *s, const char *name, const char *addr,
 	x->client_addr = sample_strdup(s, addr);
 	x->client_port = port;
 	x->state = state;
-	x->backend_start_epoch_s = NOW - 3600 + x->pid / 1000.0;
+	x->backend_start_us = session_start_us(NOW - 3600 + x->pid / 1000.0);
 	x->query_start_epoch_s = NOW - 61;
 	x->state_change_epoch_s = NOW - 60;
 	s->server_epoch_s = NOW;
@@ -109,7 +110,7 @@ static struct session *add_hidden(struct sample *s, const char *name,
 	struct session *x = add(s, name, "", -1, state);
 
 	x->weight = weight;
-	x->backend_start_epoch_s = NAN;
+	x->backend_start_us = session_start_us(NAN);
 	x->query_start_epoch_s = NAN;
 	x->state_change_epoch_s = NAN;
 	return x;
@@ -183,7 +184,7 @@ static void test_roundtrip_hostile(void **state)
 		tx->pid = 4242;
 		tx->state_change_epoch_s = NOW - 75.25;
 		tx->xact_start_epoch_s = NOW - 80.5;
-		tx->backend_start_epoch_s = NOW - 3600;
+		tx->backend_start_us = session_start_us(NOW - 3600);
 		tx->query = sample_strdup(&in, name);
 		sample_add_role_limit(&in, name, 40);
 		sample_add_db_limit(&in, name, -1);
@@ -234,7 +235,8 @@ static void test_roundtrip_hostile(void **state)
 		assert_true(fabs(got->xact_age_s - 80.5) < 1e-6);
 		assert_true(fabs(got->backend_age_s - 3600) < 1e-6);
 		assert_true(got->xact_start_epoch_s == NOW - 80.5);
-		assert_true(got->backend_start_epoch_s == NOW - 3600);
+		assert_true(session_start_epoch_s(got->backend_start_us) ==
+			    NOW - 3600);
 
 		assert_int_equal(back.role_limit_count, 1);
 		assert_string_equal(back.role_limits[0].name, name);
@@ -396,7 +398,7 @@ static void test_deltas(void **state)
 		const struct session *b = &back.sessions[i];
 
 		assert_true(b->weight == 1 &&
-			    isfinite(b->backend_start_epoch_s));
+			    b->backend_start_us != SESSION_START_UNKNOWN);
 		if (b->pid == 102) {
 			assert_string_equal(b->query, "SELECT 2");
 			assert_string_equal(b->app, "busy-renamed");
@@ -773,7 +775,7 @@ static void test_rounded_times_survive(void **state)
 	in.server_epoch_s = 1795429418.120511;
 	tx->state_change_epoch_s = 1795429343.001234;
 	tx->query_start_epoch_s = 1795429343.000001;
-	tx->backend_start_epoch_s = 1795425818.119999;
+	tx->backend_start_us = session_start_us(1795425818.119999);
 	tx->xact_start_epoch_s = 1795429337.123456;
 	/* What the poller does: ages from the server's clock, rounded. */
 	sample_set_ages(&in);
@@ -789,8 +791,7 @@ static void test_rounded_times_survive(void **state)
 	assert_true(back.sessions[0].backend_age_s == tx->backend_age_s);
 	assert_true(back.sessions[0].xact_start_epoch_s ==
 		    tx->xact_start_epoch_s);
-	assert_true(back.sessions[0].backend_start_epoch_s ==
-		    tx->backend_start_epoch_s);
+	assert_true(back.sessions[0].backend_start_us == tx->backend_start_us);
 	assert_true(back.sessions[0].state_change_epoch_s ==
 		    tx->state_change_epoch_s);
 	assert_true(back.server_epoch_s == in.server_epoch_s);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "bouncer.h"
+#include "session.h"
 #include "record.h"
 #include "report_json.h"
 #include "report_pooler.h"
@@ -447,7 +448,7 @@ static void test_server_via(void **state)
 		s->state = SESSION_STATE_IDLE_TX;
 		s->state_change_epoch_s = T0 - 60;
 		s->state_age_s = 60 + k;
-		s->backend_start_epoch_s = T0 - 100;
+		s->backend_start_us = session_start_us(T0 - 100);
 		s->client_pid = 4321;
 		s->client_command = "node app.js";
 		s->pooler_pid = 77;

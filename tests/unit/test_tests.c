@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "report_json.h"
+#include "session.h"
 #include "report_sessions.h"
 #include "report_text.h"
 #include "support.h"
@@ -150,7 +151,7 @@ static void fill(struct sample *sp, const struct s_step *st)
 		x->app = sample_strdup(&s, "suite");
 		x->db = sample_strdup(&s, "postgres");
 		x->state = SESSION_STATE_IDLE;
-		x->backend_start_epoch_s = st->sess[i].start;
+		x->backend_start_us = session_start_us(st->sess[i].start);
 		x->state_change_epoch_s = st->sess[i].used;
 		x->query_start_epoch_s = st->sess[i].used;
 		x->query = sample_strdup(&s, "SELECT 1");
