@@ -63,26 +63,12 @@ static const char *intern(struct tracker *t, const char *s)
 
 /* ---- identity, fine keys and scopes ---- */
 
-static size_t find_live(const struct tracker *t, struct session_id id)
-{
-	size_t cursor = 0;
-	size_t i;
-
-	while ((i = group_index_find(&t->by_identity, session_id_hash(id),
-				     &cursor)) != (size_t)GROUP_NONE) {
-		if (session_id_equal(t->live[i].id, id)) {
-			return i;
-		}
-	}
-	return (size_t)GROUP_NONE;
-}
-
 const struct tracked *tracker_find(const struct tracker *t,
 				   struct session_id id)
 {
-	size_t i = find_live(t, id);
+	size_t i = session_table_find(&t->table, id);
 
-	return i == (size_t)GROUP_NONE ? NULL : &t->live[i];
+	return i == SIZE_MAX ? NULL : session_table_payload(&t->table, i);
 }
 
 static size_t find_fine(const struct tracker *t, const char *key)
@@ -168,7 +154,7 @@ void tracker_init(struct tracker *t, const struct tracker_params *params)
 {
 	memset(t, 0, sizeof(*t));
 	t->params = *params;
-	group_index_init(&t->by_identity);
+	session_table_init(&t->table, sizeof(struct tracked));
 	group_index_init(&t->by_fine);
 	group_index_init(&t->by_scope);
 	group_index_init(&t->intern.index);
@@ -200,12 +186,11 @@ void tracker_finish(struct tracker *t)
 	if (t == NULL) {
 		return;
 	}
-	free(t->live);
+	session_table_finish(&t->table);
 	free(t->closed);
 	free(t->fine);
 	free(t->scopes);
 	free(t->intern.strings);
-	group_index_finish(&t->by_identity);
 	group_index_finish(&t->by_fine);
 	group_index_finish(&t->by_scope);
 	group_index_finish(&t->intern.index);
@@ -306,14 +291,10 @@ static void set_keys(struct tracker *t, struct tracked *tr,
 	tr->scope = intern(t, fine);
 }
 
-static struct tracked *open_session(struct tracker *t, const struct session *s)
+/* A session first seen: its payload in the table, zeroed, filled. */
+static void open_session(struct tracker *t, struct tracked *tr,
+			 const struct session *s)
 {
-	struct tracked *tr;
-
-	xgrow((void **)&t->live, &t->live_cap, t->live_count + 1,
-	      sizeof(*t->live));
-	tr = &t->live[t->live_count];
-	memset(tr, 0, sizeof(*tr));
 	tr->id = session_id_of(s);
 	tr->pid = s->pid;
 	tr->backend_start = session_start_epoch_s(s->backend_start_us);
@@ -328,14 +309,11 @@ static struct tracked *open_session(struct tracker *t, const struct session *s)
 	tr->client_command = intern(t, "");
 	tr->query = intern(t, s->query);
 	tr->fine_index = (size_t)(fine_for(t, tr->fine) - t->fine);
-	group_index_add(&t->by_identity, session_id_hash(tr->id),
-			t->live_count);
 	if (t->samples > 0) {
 		t->opened_total++;
 		t->fine[tr->fine_index].opened++;
 	}
 	note_open(t, 0, tr->scope, tr->backend_start);
-	return &t->live[t->live_count++];
 }
 
 /* A use since the last sample: the idle gap it ended is one of the
@@ -410,11 +388,9 @@ static void update_session(struct tracker *t, struct tracked *tr,
 	note_client(t, tr, s);
 }
 
-static void close_session(struct tracker *t, size_t i)
+/* A session gone: into the ring of closed ones (the table drops it). */
+static void close_session(struct tracker *t, struct tracked *tr)
 {
-	struct tracked *tr = &t->live[i];
-	size_t last = t->live_count - 1;
-
 	tr->closed_at = t->now;
 	fine_for(t, tr->fine)->closed++;
 	t->closed_total++;
@@ -424,21 +400,6 @@ static void close_session(struct tracker *t, size_t i)
 		if (t->closed_count < t->params.closed_cap) {
 			t->closed_count++;
 		}
-	}
-	if (i != last) {
-		t->live[i] = t->live[last];
-	}
-	t->live_count--;
-}
-
-/* The index is rebuilt after closes moved sessions: cheaper than
- * fixing each slot, and closes are rarer than samples. */
-static void reindex(struct tracker *t)
-{
-	group_index_clear(&t->by_identity);
-	for (size_t i = 0; i < t->live_count; i++) {
-		group_index_add(&t->by_identity, session_id_hash(t->live[i].id),
-				i);
 	}
 }
 
@@ -464,52 +425,45 @@ static void mark_passed_over(struct tracker *t, struct tracked *tr)
 	}
 }
 
+/* One event of the table's merge. */
+static void follow(struct tracker *t, const struct sample *sample,
+		   const struct session_event *e)
+{
+	struct tracked *tr = session_table_payload(&t->table, e->entry);
+	const struct session *s;
+
+	if (e->change == SESSION_GONE) {
+		close_session(t, tr);
+		return;
+	}
+	s = &sample->sessions[e->row];
+	t->identities = true;
+	if (e->change == SESSION_OPENED && tr->fine == NULL) {
+		open_session(t, tr, s); /* not on a second row of it */
+	}
+	update_session(t, tr, s);
+	tr->weak = !isfinite(s->state_change_epoch_s);
+}
+
 void tracker_add(struct tracker *t, const struct sample *sample)
 {
-	bool closed_any = false;
-	char *present = xcalloc(t->live_count + sample->session_count + 1, 1);
-
 	t->now = isfinite(sample->server_epoch_s) ? sample->server_epoch_s
 						  : sample->taken_at_epoch_s;
 	if (t->samples == 0) {
 		t->started = t->now;
 	}
-	for (size_t i = 0; i < sample->session_count; i++) {
-		const struct session *s = &sample->sessions[i];
-		size_t at;
-		struct tracked *tr;
-
-		if (s->weight != 1 || !session_id_known(session_id_of(s))) {
-			continue; /* no identity: counts only */
-		}
-		t->identities = true;
-		at = find_live(t, session_id_of(s));
-		if (at == (size_t)GROUP_NONE) {
-			tr = open_session(t, s);
-			at = t->live_count - 1;
-		} else {
-			tr = &t->live[at];
-		}
-		update_session(t, tr, s);
-		tr->weak = !isfinite(s->state_change_epoch_s);
-		present[at] = 1;
+	/* Sessions new, seen again, then gone (the last entry first);
+	 * rows without an identity are counts only, no event. */
+	session_table_merge(&t->table, sample);
+	for (size_t i = 0; i < t->table.event_count; i++) {
+		follow(t, sample, &t->table.events[i]);
 	}
-	/* Gone since the last sample: closed (from the end, as a close
-	 * moves the last session into its place). */
-	for (size_t i = t->live_count; i-- > 0;) {
-		if (!present[i]) {
-			present[i] = present[t->live_count - 1];
-			close_session(t, i);
-			closed_any = true;
-		}
-	}
-	if (closed_any) {
-		reindex(t);
-	}
+	session_table_sweep(&t->table);
+	t->live = session_table_payload(&t->table, 0);
+	t->live_count = t->table.count;
 	for (size_t i = 0; i < t->live_count; i++) {
-		mark_passed_over(t, &t->live[i]);
+		mark_passed_over(t, session_table_payload(&t->table, i));
 	}
-	free(present);
 	t->samples++;
 }
 

@@ -98,15 +98,18 @@ struct tracker {
 	double now;     /* the server's clock at the last sample */
 	double started; /* ... at the first one */
 	size_t samples;
-	struct tracked *live; /* owned */
+	/* The live sessions: the session table's entries, each with its
+	 * struct tracked as the entry's payload. */
+	struct session_table table;
+	/* The table's payloads as an array, live_count of them, in the
+	 * table's order (a view, set anew by every tracker_add). */
+	const struct tracked *live;
 	size_t live_count;
-	size_t live_cap;
-	struct group_index by_identity; /* live sessions */
-	struct tracked *closed;         /* owned; a ring of closed_cap */
-	size_t closed_count;            /* held, at most closed_cap */
-	size_t closed_next;             /* where the next one goes */
-	size_t closed_total;            /* every close seen */
-	size_t opened_total; /* every open seen (after the first sample) */
+	struct tracked *closed; /* owned; a ring of closed_cap */
+	size_t closed_count;    /* held, at most closed_cap */
+	size_t closed_next;     /* where the next one goes */
+	size_t closed_total;    /* every close seen */
+	size_t opened_total;    /* every open seen (after the first sample) */
 	struct tracker_fine *fine; /* owned */
 	size_t fine_count;
 	size_t fine_cap;
