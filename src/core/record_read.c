@@ -227,6 +227,19 @@ static bool read_test_marks(const struct node *list, struct sample *out,
 	return true;
 }
 
+/* A format 3 line's sessions, through the table of what the lines so
+ * far held; then its times at the record's precision, as the live run
+ * analysed them. */
+static bool read_sessions(struct record_reader *reader, const struct node *root,
+			  struct sample *out, struct errbuf *why)
+{
+	if (!record_table_read(reader->table, root, out, why)) {
+		return false;
+	}
+	record_round_times(out);
+	return true;
+}
+
 /* Maps a parsed line onto a sample. */
 static bool read_sample(struct record_reader *reader, struct node *root,
 			struct sample *out, struct errbuf *why)
@@ -258,7 +271,7 @@ static bool read_sample(struct record_reader *reader, struct node *root,
 		}
 		return read_command(record_parse_member(root, "command"), out,
 				    why) &&
-		       record_table_read(reader->table, root, out, why) &&
+		       read_sessions(reader, root, out, why) &&
 		       (out->server.source != SAMPLE_SOURCE_PGBOUNCER ||
 			record_pooler_read(record_parse_member(root, "pooler"),
 					   out, why)) &&
