@@ -1,7 +1,7 @@
 /*
  * record_parse.h - the parse tree of one --record line and the checked
  * accessors that map its fields onto a sample: the private interface of
- * the record readers (record_read.c for the lines, record_sessions.c for
+ * the record readers (record_read.c for the lines, record_table.c for
  * format 3's session deltas), also read by clientfacts.c for the client
  * hooks' JSON lines.  Not for use outside them.
  */

@@ -3,7 +3,7 @@
  * written whole into every --record line and read back: pools, server
  * connections, limits and settings (see record.h for the format).  The
  * clients are the line's sessions, followed by identity like a server's
- * (record_sessions.c).
+ * (record_table.c).
  */
 #include "record_pooler.h"
 
