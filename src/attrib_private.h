@@ -1,8 +1,9 @@
 /*
- * attrib_private.h - the attributor's state, shared by attrib.c (the
- * call, the cache, the host's addresses) and attrib_find.c (the sockets'
- * inodes and their holders from /proc, and the read-ahead's answers),
- * and no other file.
+ * attrib_private.h - the attributor's state, shared by its three files
+ * and no other, each above the ones before: attrib.c (its life, the
+ * host's addresses, its own socket), attrib_find.c (the sockets' inodes
+ * and their holders from /proc, and the read-ahead's answers) and
+ * attrib_run.c (one call, and the cache by session identity).
  */
 #ifndef PGDRIP_ATTRIB_PRIVATE_H
 #define PGDRIP_ATTRIB_PRIVATE_H
@@ -96,6 +97,10 @@ struct attributor {
 	size_t fds_read; /* processes whose fds this call read */
 	char remote_example[64];
 };
+
+/* True when addr is one of this host's: loopback or an interface's
+ * (read once a call). */
+bool attrib_is_local_addr(struct attributor *a, const struct ip_addr *addr);
 
 /* The inode of pgdrip's own socket to the server; 0 when not one. */
 unsigned long attrib_socket_inode(int fd);

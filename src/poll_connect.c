@@ -30,35 +30,6 @@ static const char setup_sql[] =
 	"pg_has_role(current_user, 'pg_read_all_stats', 'USAGE'), "
 	"current_user, pg_backend_pid()";
 
-/* libpq's message on one line: newlines folded, control bytes gone,
- * the password scrubbed (before folding too, for a password that holds
- * a tab or a newline). */
-void poll_one_line(char *dst, size_t size, const char *msg,
-		   const char *password)
-{
-	char raw[1024];
-	size_t used = 0;
-
-	snprintf(raw, sizeof(raw), "%s", msg ? msg : "");
-	conninfo_scrub(raw, sizeof(raw), password);
-	for (const char *p = raw; *p != '\0' && used + 1 < size; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '\n' || c == '\t' || c == '\r') {
-			if (used > 0 && dst[used - 1] != ' ') {
-				dst[used++] = ' ';
-			}
-		} else if (c >= 0x20 && c != 0x7F) {
-			dst[used++] = (char)c;
-		}
-	}
-	while (used > 0 && dst[used - 1] == ' ') {
-		used--;
-	}
-	dst[used] = '\0';
-	conninfo_scrub(dst, size, password);
-}
-
 static void remember_password(struct poller *p)
 {
 	PQconninfoOption *opts = PQconninfo(p->conn);
@@ -314,67 +285,6 @@ void poll_destroy(struct poller *poller)
 	memset(poller->password, 0, sizeof(poller->password));
 	wire_delta_finish(&poller->delta);
 	free(poller);
-}
-
-enum poll_phase poll_phase(const struct poller *poller)
-{
-	return poller->phase;
-}
-
-int poll_socket(const struct poller *poller)
-{
-	return PQsocket(poller->conn);
-}
-
-short poll_events(const struct poller *poller)
-{
-	return poller->events;
-}
-
-int64_t poll_connect_timeout_ms(const struct poller *poller)
-{
-	return poller->connect_timeout_ms;
-}
-
-bool poll_needs_password(const struct poller *poller)
-{
-	return poller->needs_password;
-}
-
-bool poll_through_pooler(const struct poller *poller)
-{
-	return poller->pooled;
-}
-
-bool poll_socket_dir(const struct poller *poller, char *out, size_t size)
-{
-	const char *host = PQhost(poller->conn);
-
-	if (host == NULL || host[0] != '/' || strlen(host) >= size) {
-		return false;
-	}
-	memcpy(out, host, strlen(host) + 1);
-	return true;
-}
-
-int poll_server_backend_pid(const struct poller *poller)
-{
-	return poller->console || poller->pooled ? 0
-						 : poller->server_backend_pid;
-}
-
-int poll_server_port(const struct poller *poller)
-{
-	const char *port = PQport(poller->conn);
-	int n = port != NULL ? atoi(port) : 0;
-
-	/* An empty port is libpq's compiled-in default. */
-	return n > 0 ? n : 5432;
-}
-
-const char *poll_server_label(const struct poller *poller)
-{
-	return poller->label;
 }
 
 /* Sends text as one simple query, without blocking on a full socket. */

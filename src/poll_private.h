@@ -1,8 +1,9 @@
 /*
- * poll_private.h - the poller's state, shared by its three files and no
- * other: poll.c (the sample's round trip), poll_connect.c (connecting,
- * the server's settings, the prepared statement) and poll_console.c
- * (PgBouncer's admin console).
+ * poll_private.h - the poller's state, shared by its four files and no
+ * other (see poll.c): poll.c (the accessors and the services below),
+ * poll_console.c (PgBouncer's admin console), poll_connect.c
+ * (connecting, the server's settings, the prepared statement) and
+ * poll_sample.c (the sample's round trip), each above the ones before.
  */
 #ifndef PGDRIP_POLL_PRIVATE_H
 #define PGDRIP_POLL_PRIVATE_H
@@ -61,7 +62,7 @@ struct poller {
 };
 
 /* libpq's message on one line: newlines folded, control bytes gone,
- * the password scrubbed (poll_connect.c). */
+ * the password scrubbed (poll.c). */
 void poll_one_line(char *dst, size_t size, const char *msg,
 		   const char *password);
 

@@ -25,7 +25,7 @@
 #include "arena.h"
 #include "group.h"
 #include "sample.h"
-#include "session.h"
+#include "session_table.h"
 
 #include <stdint.h>
 

@@ -9,7 +9,7 @@
  * Input: per sample, a byte of row count (low 4 bits), then per row
  * three bytes: pid (1-8), start (1-4, 0 hidden), state and moment.
  */
-#include "session.h"
+#include "session_table.h"
 
 #include <assert.h>
 #include <math.h>

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "session.h"
+#include "session_table.h"
 
 #include <math.h>
 #include <stdio.h>

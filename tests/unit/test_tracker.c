@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "session.h"
+#include "session_table.h"
 #include "tracker.h"
 
 #include <math.h>
