@@ -94,8 +94,10 @@ void *session_table_payload(const struct session_table *t, size_t i)
 static void move_entry(struct session_table *t, size_t to, size_t from)
 {
 	t->entries[to] = t->entries[from];
-	memcpy(session_table_payload(t, to), session_table_payload(t, from),
-	       t->payload_size);
+	if (t->payload_size > 0) {
+		memcpy(session_table_payload(t, to),
+		       session_table_payload(t, from), t->payload_size);
+	}
 }
 
 static void reindex(struct session_table *t)
@@ -186,7 +188,9 @@ static size_t open_entry(struct session_table *t, struct session_id id)
 	e->id = id;
 	e->client.checked_out_epoch_s = NAN;
 	e->client.returned_epoch_s = NAN;
-	memset(session_table_payload(t, t->count), 0, t->payload_size);
+	if (t->payload_size > 0) {
+		memset(session_table_payload(t, t->count), 0, t->payload_size);
+	}
 	group_index_add(&t->by_id, session_id_hash(id), t->count);
 	return t->count++;
 }
