@@ -6,6 +6,7 @@
 #include "clientfacts.h"
 
 #include "record_parse.h"
+#include "session.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -447,8 +448,10 @@ size_t clientfacts_match(const struct clientfacts_conn *c, double t,
  * client first spoke of it. */
 static bool owns(const struct clientfacts_conn *c, const struct session *s)
 {
-	return c->backend == s->pid && (!isfinite(s->backend_start_epoch_s) ||
-					s->backend_start_epoch_s <= c->first_t);
+	double start = session_start_epoch_s(s->backend_start_us);
+
+	return c->backend == s->pid &&
+	       (!isfinite(start) || start <= c->first_t);
 }
 
 void clientfacts_absorb(struct clientfacts *f, struct sample *sample)

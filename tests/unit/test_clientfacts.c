@@ -16,6 +16,7 @@
 
 #include "clientfacts.h"
 #include "pipeline.h"
+#include "session.h"
 #include "support.h"
 
 #include <math.h>
@@ -293,7 +294,7 @@ static void fill_proxied(struct sample *s, double t, const char *line)
 	ss->state = SESSION_STATE_IDLE_TX;
 	ss->state_age_s = 1;
 	ss->backend_age_s = 5;
-	ss->backend_start_epoch_s = 95;
+	ss->backend_start_us = session_start_us(95);
 	ss->state_change_epoch_s = 96;
 	/* Socket matching saw the proxy, a process outside the command. */
 	ss->client_pid = 555;
