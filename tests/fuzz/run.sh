@@ -5,8 +5,8 @@ set -u
 seconds=${FUZZ_SECONDS:-20}
 corpus_root=$(cd "$(dirname "$0")" && pwd)/corpus
 n=0
-echo "1..8"
-for name in units text json record plot prom mask clientfacts; do
+echo "1..9"
+for name in units text json record plot prom mask clientfacts session; do
 	n=$((n + 1))
 	work=$(mktemp -d)
 	cp "$corpus_root/$name/"* "$work/"
