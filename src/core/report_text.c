@@ -117,8 +117,9 @@ static void write_holder(FILE *out, const struct report_group *g,
 	if (g->holder.pid <= 0) {
 		return;
 	}
-	snprintf(lead, sizeof(lead), "%d session%s held %s", g->holder_sessions,
-		 g->holder_sessions == 1 ? "" : "s",
+	/* The most it held at once, not the sessions the verdict counts
+	 * ("up to 23" beside "left 22 unused"). */
+	snprintf(lead, sizeof(lead), "up to %d held %s", g->holder_sessions,
 		 report_pooler_is_via(&g->holder) ? "" : "by ");
 	write_process(out, lead, &g->holder, 4, st);
 }

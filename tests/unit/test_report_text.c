@@ -231,11 +231,11 @@ static const char *const expected[] = {
 	"    none reused, one more left every ~11.5s\n"
 	"    growth +60.0/min over 28.0s, a steady trend (confidence 99.9%); ",
 	"exhausts role app_tests's limit of 40 in 4m10s\n"
-	"    24 sessions held by pid 4244 (app_tests), started by the "
-	"wrapped command\n",
+	"    up to 24 held by pid 4244 (app_tests), started by the wrapped "
+	"command\n",
 	"\n           client: pid 4243 (app_tests), the wrapped command\n",
-	"    24 sessions held by pid 4244 (app_tests), started by the "
-	"wrapped command\n"
+	"    up to 24 held by pid 4244 (app_tests), started by the wrapped "
+	"command\n"
 	"    pid 5000 opened 12:01:00 UTC, unused 5m10s: app_tests (held by "
 	"pid 4244)\n"
 	"    pid 5001 opened 12:01:12 UTC, unused 4m58s: app_tests (held by "
@@ -361,7 +361,7 @@ static const struct fact_case fact_cases[] = {
 	 30,
 	 0,
 	 0,
-	 "\n    none reused, one more left every ~11.5s\n    24 sessions",
+	 "\n    none reused, one more left every ~11.5s\n    up to 24 held",
 	 {"over 0ms", "/min", "confidence"}},
 	{"estimate above the count",
 	 true,
