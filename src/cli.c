@@ -4,6 +4,7 @@
  * the parser cannot drift apart.
  */
 #include "cli.h"
+#include "cli_spec.h"
 
 #include "core/report_fold.h"
 #include "core/units.h"
@@ -15,29 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-enum arg_kind {
-	ARG_NONE,     /* a flag */
-	ARG_STRING,   /* borrowed from argv */
-	ARG_DURATION, /* int64_t milliseconds */
-	ARG_COUNT,    /* int >= 0 */
-	ARG_PERCENT,  /* double */
-	ARG_RATE,     /* double per minute */
-	ARG_PATTERN,  /* appended to a pattern list */
-	ARG_SPECIAL,  /* handled in apply_special() */
-};
-
-struct option_spec {
-	const char *name; /* long name without dashes */
-	char short_name;  /* 0: none */
-	enum arg_kind kind;
-	size_t offset; /* of the field in struct options */
-	const char *arg_name;
-	const char *help;
-};
-
 #define FIELD(f) offsetof(struct options, f)
 
-static const struct option_spec specs[] = {
+const struct option_spec cli_specs[] = {
 	{"dbname", 'd', ARG_SPECIAL, 0, "NAME|CONNINFO|URI",
 	 "database, conninfo or URI (repeatable)"},
 	{"targets", 0, ARG_STRING, FIELD(targets_file), "FILE",
@@ -130,6 +111,8 @@ static const struct option_spec specs[] = {
 	 "show the version"},
 };
 
+const size_t cli_spec_count = PGD_ARRAY_LEN(cli_specs);
+
 static void *field(struct options *opts, const struct option_spec *spec)
 {
 	return (char *)opts + spec->offset;
@@ -151,52 +134,15 @@ static void set_defaults(struct options *opts)
 	check_thresholds_init(&opts->thresholds);
 }
 
-static void add_target(struct options *opts, const char *target, bool owned)
-{
-	xgrow((void **)&opts->targets, &opts->target_cap,
-	      opts->target_count + 1, sizeof(*opts->targets));
-	opts->targets[opts->target_count].conninfo = target;
-	opts->targets[opts->target_count++].owned = owned;
-}
-
-/*
- * -p: a port, or a comma list of them for several -h hosts, as libpq
- * takes it; each 1-65535 in decimal digits.  Checked here so that a typo
- * is a usage error (exit 2) and not a failed connection (exit 3).  Ports
- * inside a conninfo string, PGPORT and service files stay libpq's to
- * judge: pgdrip does not parse them.
- */
-static bool check_port(const char *value, struct errbuf *err)
-{
-	const char *p = value;
-
-	for (;;) {
-		size_t len = strspn(p, "0123456789");
-		long n = len > 0 && len <= 5 ? strtol(p, NULL, 10) : 0;
-
-		if (n < 1 || n > 65535 || (p[len] != ',' && p[len] != '\0')) {
-			errbuf_set(err,
-				   "invalid port \"%s\": expected a "
-				   "number from 1 to 65535",
-				   value);
-			return false;
-		}
-		if (p[len] == '\0') {
-			return true;
-		}
-		p += len + 1;
-	}
-}
-
 static bool apply_special(struct options *opts, const char *name,
 			  const char *value, struct errbuf *err)
 {
 	if (strcmp(name, "port") == 0) {
 		opts->port = value;
-		return check_port(value, err);
+		return cli_check_port(value, err);
 	}
 	if (strcmp(name, "dbname") == 0) {
-		add_target(opts, value, false);
+		cli_add_target(opts, value, false);
 		return true;
 	}
 	if (strcmp(name, "group-by") == 0) {
@@ -302,10 +248,10 @@ static bool apply(struct options *opts, const struct option_spec *spec,
 
 static const struct option_spec *find_long(const char *name, size_t len)
 {
-	for (size_t i = 0; i < PGD_ARRAY_LEN(specs); i++) {
-		if (strlen(specs[i].name) == len &&
-		    strncmp(specs[i].name, name, len) == 0) {
-			return &specs[i];
+	for (size_t i = 0; i < cli_spec_count; i++) {
+		if (strlen(cli_specs[i].name) == len &&
+		    strncmp(cli_specs[i].name, name, len) == 0) {
+			return &cli_specs[i];
 		}
 	}
 	return NULL;
@@ -313,9 +259,9 @@ static const struct option_spec *find_long(const char *name, size_t len)
 
 static const struct option_spec *find_short(char c)
 {
-	for (size_t i = 0; i < PGD_ARRAY_LEN(specs); i++) {
-		if (specs[i].short_name == c) {
-			return &specs[i];
+	for (size_t i = 0; i < cli_spec_count; i++) {
+		if (cli_specs[i].short_name == c) {
+			return &cli_specs[i];
 		}
 	}
 	return NULL;
@@ -421,55 +367,6 @@ static bool check_modes(const struct options *opts, struct errbuf *err)
 	return true;
 }
 
-bool cli_parse_listen(const char *text, char *host, size_t host_size,
-		      char *port, size_t port_size, struct errbuf *err)
-{
-	const char *colon = strrchr(text, ':');
-	const char *h = text;
-	size_t hlen;
-	char *end;
-	long n;
-
-	if (colon == NULL) {
-		errbuf_set(err,
-			   "\"%s\" is not ADDR:PORT (e.g. 127.0.0.1:9187, "
-			   "[::1]:9187 or :9187)",
-			   text);
-		return false;
-	}
-	hlen = (size_t)(colon - text);
-	if (text[0] == '[') {
-		/* [IPV6]:PORT: the bracket must close right before ':'. */
-		if (hlen < 3 || text[hlen - 1] != ']') {
-			errbuf_set(err, "\"%s\": expected [IPV6]:PORT", text);
-			return false;
-		}
-		h = text + 1;
-		hlen -= 2;
-	} else if (memchr(text, ':', hlen) != NULL) {
-		errbuf_set(err,
-			   "\"%s\": put an IPv6 address in brackets, "
-			   "e.g. [::1]:9187",
-			   text);
-		return false;
-	}
-	errno = 0;
-	n = strtol(colon + 1, &end, 10);
-	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 ||
-	    n < 1 || n > 65535) {
-		errbuf_set(err, "\"%s\": the port must be 1-65535", text);
-		return false;
-	}
-	if (hlen >= host_size || memchr(h, '\0', hlen) != NULL) {
-		errbuf_set(err, "\"%s\": address too long", text);
-		return false;
-	}
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	snprintf(port, port_size, "%ld", n);
-	return true;
-}
-
 /* The mode given, as the user spelt it; NULL for watch (and the live
  * view), which --duration ends. */
 static const char *mode_option(const struct options *opts)
@@ -492,58 +389,6 @@ static bool check_listen(const struct options *opts, struct errbuf *err)
 			   "--listen and %s cannot be combined: it serves "
 			   "the watch mode and the live view",
 			   with);
-		return false;
-	}
-	return true;
-}
-
-/* One line of a --targets file: blank lines and # comments skipped. */
-static char *target_line(char *line)
-{
-	size_t len;
-
-	while (*line == ' ' || *line == '\t') {
-		line++;
-	}
-	len = strcspn(line, "\r\n");
-	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t')) {
-		len--;
-	}
-	line[len] = '\0';
-	return line[0] == '\0' || line[0] == '#' ? NULL : line;
-}
-
-/* --targets FILE: one conninfo string or URI per line, after any -d. */
-static bool read_targets(struct options *opts, const char *path,
-			 struct errbuf *err)
-{
-	FILE *in = fopen(path, "r");
-	char line[4096];
-	size_t before = opts->target_count;
-	unsigned lineno = 0;
-
-	if (in == NULL) {
-		errbuf_set(err, "--targets \"%s\": %s", path, strerror(errno));
-		return false;
-	}
-	while (fgets(line, sizeof(line), in) != NULL) {
-		char *target;
-
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(in)) {
-			errbuf_set(err, "--targets \"%s\": line %u is too long",
-				   path, lineno);
-			fclose(in);
-			return false;
-		}
-		target = target_line(line);
-		if (target != NULL) {
-			add_target(opts, xstrdup(target), true);
-		}
-	}
-	fclose(in);
-	if (opts->target_count == before) {
-		errbuf_set(err, "--targets \"%s\" names no server", path);
 		return false;
 	}
 	return true;
@@ -766,7 +611,7 @@ enum cli_status cli_parse_for(int argc, char **argv, bool terminal,
 		opts->thresholds.max_leaked_per_test_implied = true;
 	}
 	if (opts->targets_file != NULL &&
-	    !read_targets(opts, opts->targets_file, err)) {
+	    !cli_read_targets(opts, opts->targets_file, err)) {
 		return CLI_USAGE;
 	}
 	opts->dbname = opts->target_count > 0 ? opts->targets[0].conninfo
@@ -780,81 +625,4 @@ enum cli_status cli_parse_for(int argc, char **argv, bool terminal,
 		return CLI_USAGE;
 	}
 	return decide_mode(opts, terminal, err) ? CLI_OK : CLI_USAGE;
-}
-
-static const struct {
-	const char *title;
-	const char *first; /* long name of the section's first option */
-} sections[] = {
-	{"Connection (libpq conventions; PG* variables, ~/.pgpass work)",
-	 "dbname"},
-	{"Modes (default: live view on a terminal, else watch)", "once"},
-	{"Timing", "interval"},
-	{"Selection and grouping", "app"},
-	{"Output", "format"},
-	{"Checks (each breach: one line on stderr, exit 1)", "max-total"},
-	{"Other", "help"},
-};
-
-static const struct {
-	const char *command;
-	const char *what;
-} examples[] = {
-	{"pgdrip --once", "who holds how many, now"},
-	{"pgdrip -- pytest tests/", "watch a test suite for leaks"},
-	{"pgdrip --once --max-total 10 --max-idle-tx 0", "a CI gate"},
-	{"pgdrip --fail-on-growth -- pytest tests/", "fail on steady growth"},
-	{"pgdrip --app my-api --wait-drain 30s", "check a shutdown drained"},
-	{"pgdrip --no-live --listen :9187", "a Prometheus exporter"},
-};
-
-static void write_option(FILE *out, const struct option_spec *spec)
-{
-	char left[64];
-
-	if (spec->short_name != 0) {
-		snprintf(left, sizeof(left), "-%c, --%s%s%s", spec->short_name,
-			 spec->name, spec->arg_name ? " " : "",
-			 spec->arg_name ? spec->arg_name : "");
-	} else {
-		snprintf(left, sizeof(left), "    --%s%s%s", spec->name,
-			 spec->arg_name ? " " : "",
-			 spec->arg_name ? spec->arg_name : "");
-	}
-	if (strlen(left) > 26) {
-		fprintf(out, "  %s\n  %-26s  %s\n", left, "", spec->help);
-	} else {
-		fprintf(out, "  %-26s  %s\n", left, spec->help);
-	}
-}
-
-void cli_write_help(FILE *out)
-{
-	fputs("pgdrip finds PostgreSQL connection leaks.\n\n"
-	      "Usage: pgdrip [OPTION]... [-- COMMAND [ARG]...]\n",
-	      out);
-	for (size_t i = 0; i < PGD_ARRAY_LEN(specs); i++) {
-		for (size_t s = 0; s < PGD_ARRAY_LEN(sections); s++) {
-			if (strcmp(sections[s].first, specs[i].name) == 0) {
-				fprintf(out, "\n%s:\n", sections[s].title);
-			}
-		}
-		write_option(out, &specs[i]);
-	}
-	fputs("\nDurations: 250ms, 2s, 1.5m, 1h (a bare number is seconds).\n"
-	      "\nExit status:\n"
-	      "  0  monitored, every check passed\n"
-	      "  1  a check failed, or the server/role is out of connection "
-	      "slots\n"
-	      "  2  usage error\n"
-	      "  3  could not monitor (cannot connect, server lost), or a "
-	      "check\n"
-	      "     could not be evaluated (too little privilege)\n"
-	      "  wrap mode: the command's own non-zero status wins\n"
-	      "\nExamples:\n",
-	      out);
-	for (size_t i = 0; i < PGD_ARRAY_LEN(examples); i++) {
-		fprintf(out, "  %-45s %s\n", examples[i].command,
-			examples[i].what);
-	}
 }
