@@ -5,6 +5,7 @@
  * or the locale, so the same plot gives the same bytes.
  */
 #include "plot.h"
+#include "plot_svg.h"
 
 #include "text.h"
 #include "units.h"
@@ -14,74 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-enum {
-	WIDTH = 960,
-	HEIGHT = 540,
-	PLOT_LEFT = 58,
-	PLOT_RIGHT = 700,
-	PLOT_TOP = 84,
-	PLOT_BOTTOM = 456,
-	LEGEND_X = 718,
-	MAX_MARKED_POINTS = 40, /* fewer points than this get dots */
-	MAX_NOTES = 4,
-};
-
-#define LEAK_COLOR "#d62728"
-#define LIMIT_COLOR "#7b1f4b"
-#define MUTED_COLOR "#555555"
-
-/* ---- escaping ---- */
-
-/*
- * Writes raw server bytes as XML text or attribute value: text.c makes
- * them valid UTF-8 with every control character a visible escape, then
- * the markup characters are escaped and the two code points XML forbids
- * (U+FFFE, U+FFFF) replaced.  At most max_chars characters; a cut ends
- * in "…".
- */
-static void put_text(FILE *out, const char *raw, size_t max_chars)
-{
-	size_t len = raw != NULL ? strlen(raw) : 0;
-	size_t cap = 4 * len + 1; /* "\xNN" per byte at worst */
-	char *clean = xmalloc(cap);
-	const unsigned char *s;
-	size_t chars = 0;
-	size_t keep;
-
-	text_sanitize(clean, cap, raw != NULL ? raw : "", len, true);
-	for (s = (const unsigned char *)clean; *s != '\0'; s++) {
-		chars += (*s & 0xC0) != 0x80;
-	}
-	keep = chars > max_chars ? max_chars - 1 : chars;
-	s = (const unsigned char *)clean;
-	for (size_t i = 0; i < keep && *s != '\0'; i++) {
-		unsigned cp = 0xFFFD;
-		size_t n = utf8_decode(s, strlen((const char *)s), &cp);
-
-		n = n == 0 ? 1 : n;
-		if (cp == '&') {
-			fputs("&amp;", out);
-		} else if (cp == '<') {
-			fputs("&lt;", out);
-		} else if (cp == '>') {
-			fputs("&gt;", out);
-		} else if (cp == '"') {
-			fputs("&quot;", out);
-		} else if (cp == '\'') {
-			fputs("&#39;", out);
-		} else if (cp == 0xFFFE || cp == 0xFFFF || cp == 0xFFFD) {
-			fputs("\xef\xbf\xbd", out);
-		} else {
-			fwrite(s, 1, n, out);
-		}
-		s += n;
-	}
-	if (chars > max_chars) {
-		fputs("\xe2\x80\xa6", out);
-	}
-	free(clean);
-}
 
 /* ---- coordinates and labels ---- */
 
@@ -140,20 +73,6 @@ static double nice_time_step(double span_s)
 	return span_s / 8;
 }
 
-/* "server limit 97", "role app limit 20": opened here, the name (raw)
- * is written by the caller through put_text(). */
-static void put_limit_name(FILE *out, enum limit_kind kind, const char *name,
-			   int limit)
-{
-	if (kind == LIMIT_KIND_SERVER) {
-		fprintf(out, "server limit %d", limit);
-		return;
-	}
-	fprintf(out, "%s ", report_limit_kind_name(kind));
-	put_text(out, name, 24);
-	fprintf(out, " limit %d", limit);
-}
-
 /* ---- the SVG ---- */
 
 static void write_head(FILE *out, const struct plot *p)
@@ -170,7 +89,7 @@ static void write_head(FILE *out, const struct plot *p)
 		"font-family=\"sans-serif\" font-size=\"12\">\n",
 		WIDTH, HEIGHT, WIDTH, HEIGHT);
 	fprintf(out, "<title>pgdrip %s: ", r->mode);
-	put_text(out, r->server_label, 120);
+	plot_svg_put_text(out, r->server_label, 120);
 	fputs("</title>\n", out);
 	fprintf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n",
 		WIDTH, HEIGHT);
@@ -180,7 +99,7 @@ static void write_head(FILE *out, const struct plot *p)
 		r->mode);
 	if (r->server_label[0] != '\0') {
 		fputs(" \xc2\xb7 ", out);
-		put_text(out, r->server_label, 90);
+		plot_svg_put_text(out, r->server_label, 90);
 	}
 	fputs("</text>\n", out);
 	units_format_utc(from, sizeof(from), r->started_epoch_s, UTC_DATE_TIME);
@@ -204,7 +123,7 @@ static void write_head(FILE *out, const struct plot *p)
 			"<text class=\"subtitle\" x=\"16\" y=\"63\" "
 			"fill=\"%s\">command: ",
 			MUTED_COLOR);
-		put_text(out, r->command, 100);
+		plot_svg_put_text(out, r->command, 100);
 		if (r->command_status >= 0) {
 			fprintf(out, " \xc2\xb7 exit %d", r->command_status);
 		}
@@ -293,7 +212,7 @@ static void write_limits(FILE *out, const struct plot *p)
 			report_limit_kind_name(l->kind), l->limit, PLOT_LEFT,
 			PLOT_RIGHT, y, y, LIMIT_COLOR, PLOT_RIGHT - 4, label_y,
 			LIMIT_COLOR);
-		put_limit_name(out, l->kind, l->name, l->limit);
+		plot_svg_put_limit_name(out, l->kind, l->name, l->limit);
 		fputs("</text>\n</g>\n", out);
 	}
 }
@@ -365,7 +284,7 @@ static void write_tests(FILE *out, const struct plot *p)
 			continue;
 		}
 		fputs("<line class=\"test\" data-test=\"", out);
-		put_text(out, t->name, 200);
+		plot_svg_put_text(out, t->name, 200);
 		fprintf(out,
 			"\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" "
 			"stroke=\"%s\" stroke-width=\"0.5\"/>\n",
@@ -383,7 +302,7 @@ static void write_tests(FILE *out, const struct plot *p)
 			"<g class=\"test-leak\" data-leaked=\"%d\" "
 			"data-test=\"",
 			t->leaked);
-		put_text(out, t->name, 200);
+		plot_svg_put_text(out, t->name, 200);
 		fprintf(out,
 			"\">\n<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
 			"height=\"%d\" fill=\"%s\" fill-opacity=\"0.15\"/>\n",
@@ -396,7 +315,7 @@ static void write_tests(FILE *out, const struct plot *p)
 				"%d)\">",
 				x0 + 3, PLOT_BOTTOM - 8, LEAK_COLOR, x0 + 3,
 				PLOT_BOTTOM - 8);
-			put_text(out, short_test_name(t->name), 60);
+			plot_svg_put_text(out, short_test_name(t->name), 60);
 			fprintf(out, " +%d</text>\n", t->leaked);
 		}
 		fputs("</g>\n", out);
@@ -425,7 +344,7 @@ static void write_line(FILE *out, const struct plot *p,
 	bool flagged = line->group != NULL && line->group->flagged;
 
 	fputs("<g class=\"series\" data-group=\"", out);
-	put_text(out, line->label, 200);
+	plot_svg_put_text(out, line->label, 200);
 	fprintf(out,
 		"\" data-kind=\"%s\" data-flagged=\"%s\" "
 		"data-peak=\"%.0f\"%s>\n",
@@ -486,13 +405,6 @@ static const struct series_point *leak_point(const struct plot_line *line)
 	return best;
 }
 
-/* "+143/min", "+2.5/min": tenths only where they matter. */
-static void put_slope(FILE *out, double slope_per_min)
-{
-	fprintf(out, fabs(slope_per_min) >= 10 ? "%+.0f/min" : "%+.1f/min",
-		slope_per_min);
-}
-
 struct leak_label {
 	const struct plot_line *line;
 	double x;
@@ -506,12 +418,12 @@ static void put_leak_text(FILE *out, const struct report_group *g)
 	char when[32];
 
 	fputs("LEAK ", out);
-	put_slope(out, g->trend.slope_per_min);
+	plot_svg_put_slope(out, g->trend.slope_per_min);
 	if (isfinite(g->forecast_s)) {
 		units_format_duration(when, sizeof(when), g->forecast_s);
 		fputs(" \xc2\xb7 hits ", out);
-		put_limit_name(out, g->forecast_kind, g->forecast_name,
-			       g->forecast_limit);
+		plot_svg_put_limit_name(out, g->forecast_kind, g->forecast_name,
+					g->forecast_limit);
 		fprintf(out, " in %s", when);
 	}
 }
@@ -561,7 +473,7 @@ static void write_leaks(FILE *out, const struct plot *p)
 		bool left = l->x > PLOT_LEFT + 300;
 
 		fputs("<g class=\"leak\" data-group=\"", out);
-		put_text(out, l->line->label, 200);
+		plot_svg_put_text(out, l->line->label, 200);
 		fprintf(out,
 			"\">\n<circle cx=\"%.1f\" cy=\"%.1f\" r=\"7\" "
 			"fill=\"none\" stroke=\"%s\" "
@@ -575,171 +487,6 @@ static void write_leaks(FILE *out, const struct plot *p)
 		put_leak_text(out, l->line->group);
 		fputs("</text>\n</g>\n", out);
 	}
-}
-
-/* A legend entry: swatch and label, the group's figures, and for a leak
- * a third line with its slope (the column is too narrow for one line).
- * Returns the entry's height. */
-static double write_legend_entry(FILE *out, const struct plot_line *line,
-				 double y)
-{
-	const struct report_group *g = line->group;
-	bool flagged = g != NULL && g->flagged;
-
-	fprintf(out,
-		"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
-		"y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>\n"
-		"<text x=\"%d\" y=\"%.1f\">",
-		LEGEND_X, LEGEND_X + 24, y, y, line->color, LEGEND_X + 30,
-		y + 4);
-	put_text(out, line->label, 30);
-	fprintf(out,
-		"</text>\n<text x=\"%d\" y=\"%.1f\" font-size=\"10.5\" "
-		"fill=\"%s\">",
-		LEGEND_X + 30, y + 18, MUTED_COLOR);
-	if (g == NULL) {
-		fprintf(out, "%zu more groups, summed \xc2\xb7 base %.0f",
-			line->members, line->baseline);
-		if (!line->on_scale) {
-			fprintf(out,
-				"</text>\n<text x=\"%d\" y=\"%.1f\" "
-				"font-size=\"10.5\" fill=\"%s\">peak "
-				"%.0f: off scale, not drawn</text>\n",
-				LEGEND_X + 30, y + 31, MUTED_COLOR, line->peak);
-			return 47;
-		}
-	} else {
-		fprintf(out, "base %d \xc2\xb7 peak %d \xc2\xb7 last %d",
-			g->baseline, g->peak, g->connections);
-	}
-	fputs("</text>\n", out);
-	if (!flagged) {
-		return 34;
-	}
-	fprintf(out,
-		"<text x=\"%d\" y=\"%.1f\" font-size=\"10.5\" "
-		"font-weight=\"bold\" fill=\"%s\">LEAK ",
-		LEGEND_X + 30, y + 31, LEAK_COLOR);
-	put_slope(out, g->trend.slope_per_min);
-	fputs("</text>\n", out);
-	return 47;
-}
-
-/* The keys to the marks: baseline, limit, failed samples, command. */
-static double write_legend_keys(FILE *out, const struct plot *p, double y)
-{
-	bool any_limit = false;
-
-	for (size_t i = 0; i < p->limit_count; i++) {
-		any_limit |= p->limits[i].on_scale;
-	}
-	fprintf(out,
-		"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
-		"stroke=\"#333333\" stroke-dasharray=\"2 3\"/>\n<text "
-		"x=\"%d\" y=\"%.1f\">baseline (first sample)</text>\n",
-		LEGEND_X, LEGEND_X + 24, y, y, LEGEND_X + 30, y + 4);
-	y += 18;
-	if (any_limit) {
-		fprintf(out,
-			"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
-			"y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\" "
-			"stroke-dasharray=\"8 4\"/>\n<text x=\"%d\" "
-			"y=\"%.1f\">connection limit</text>\n",
-			LEGEND_X, LEGEND_X + 24, y, y, LIMIT_COLOR,
-			LEGEND_X + 30, y + 4);
-		y += 18;
-	}
-	if (p->gap_count > 0) {
-		fprintf(out,
-			"<rect x=\"%d\" y=\"%.1f\" width=\"24\" "
-			"height=\"12\" fill=\"#bbbbbb\" "
-			"fill-opacity=\"0.35\"/>\n<text x=\"%d\" "
-			"y=\"%.1f\">failed samples</text>\n",
-			LEGEND_X, y - 6, LEGEND_X + 30, y + 4);
-		y += 18;
-	}
-	return y;
-}
-
-static void write_legend(FILE *out, const struct plot *p)
-{
-	double y = PLOT_TOP + 4;
-
-	fputs("<g class=\"legend\">\n", out);
-	for (size_t i = 0; i < p->line_count; i++) {
-		y += write_legend_entry(out, &p->lines[i], y);
-	}
-	if (p->line_count == 0) {
-		fprintf(out,
-			"<text x=\"%d\" y=\"%.1f\" fill=\"%s\">no "
-			"selected sessions</text>\n",
-			LEGEND_X, y + 4, MUTED_COLOR);
-		y += 34;
-	}
-	write_legend_keys(out, p, y);
-	fputs("</g>\n", out);
-}
-
-/* Below the axis: what the picture leaves out or draws specially. */
-static void write_notes(FILE *out, const struct plot *p)
-{
-	int y = PLOT_BOTTOM + 50;
-	size_t off = 0;
-	int notes = 0;
-	const struct plot_line *other =
-		p->line_count > 0 && p->lines[p->line_count - 1].group == NULL
-			? &p->lines[p->line_count - 1]
-			: NULL;
-
-	fprintf(out, "<g class=\"notes\" font-size=\"11\" fill=\"%s\">\n",
-		MUTED_COLOR);
-	for (size_t i = 0; i < p->limit_count; i++) {
-		const struct plot_limit *l = &p->limits[i];
-
-		if (l->on_scale) {
-			continue;
-		}
-		if (off++ == 0) {
-			fprintf(out, "<text class=\"note\" x=\"%d\" y=\"%d\">",
-				PLOT_LEFT, y);
-		} else {
-			fputs(", ", out);
-		}
-		put_limit_name(out, l->kind, l->name, l->limit);
-		if (off == 4) {
-			break;
-		}
-	}
-	if (off > 0) {
-		fputs(" (off scale, far above the counts)</text>\n", out);
-		y += 14;
-		notes++;
-	}
-	if (other != NULL && !other->on_scale) {
-		fprintf(out,
-			"<text class=\"note\" x=\"%d\" y=\"%d\">other "
-			"(%zu groups summed) peaks at %.0f: off scale, "
-			"not drawn</text>\n",
-			PLOT_LEFT, y, other->members, other->peak);
-		y += 14;
-		notes++;
-	}
-	if (p->history->samples == 1 && notes < MAX_NOTES) {
-		fprintf(out,
-			"<text class=\"note\" x=\"%d\" y=\"%d\">one "
-			"sample: each group is a dot</text>\n",
-			PLOT_LEFT, y);
-		y += 14;
-		notes++;
-	}
-	if (p->gap_count > 0 && notes < MAX_NOTES) {
-		fprintf(out,
-			"<text class=\"note\" x=\"%d\" y=\"%d\">%zu "
-			"failed samples: shaded, lines broken there"
-			"</text>\n",
-			PLOT_LEFT, y, p->report->failed_samples);
-	}
-	fputs("</g>\n", out);
 }
 
 bool plot_write_svg(FILE *out, const struct report *report,
@@ -759,8 +506,8 @@ bool plot_write_svg(FILE *out, const struct report *report,
 		write_line(out, &p, &p.lines[i]);
 	}
 	write_leaks(out, &p);
-	write_legend(out, &p);
-	write_notes(out, &p);
+	plot_svg_write_legend(out, &p);
+	plot_svg_write_notes(out, &p);
 	fputs("</svg>\n", out);
 	plot_finish(&p);
 	if (ferror(out)) {

@@ -1,0 +1,51 @@
+/*
+ * plot_svg.h - what plot_svg.c, plot_svg_text.c and plot_svg_legend.c
+ * share: the canvas, the colours, the text writers, the legend.
+ */
+#ifndef PGDRIP_PLOT_SVG_H
+#define PGDRIP_PLOT_SVG_H
+
+#include "plot.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum {
+	WIDTH = 960,
+	HEIGHT = 540,
+	PLOT_LEFT = 58,
+	PLOT_RIGHT = 700,
+	PLOT_TOP = 84,
+	PLOT_BOTTOM = 456,
+	LEGEND_X = 718,
+	MAX_MARKED_POINTS = 40, /* fewer points than this get dots */
+	MAX_NOTES = 4,
+};
+
+#define LEAK_COLOR "#d62728"
+#define LIMIT_COLOR "#7b1f4b"
+#define MUTED_COLOR "#555555"
+
+/*
+ * Writes raw server bytes as XML text or attribute value: valid UTF-8
+ * with every control character a visible escape, markup escaped, the
+ * two code points XML forbids replaced.  At most max_chars characters;
+ * a cut ends in "\u2026".
+ */
+void plot_svg_put_text(FILE *out, const char *raw, size_t max_chars);
+
+/* "server limit 97", "role app limit 20" (the name through
+ * plot_svg_put_text()). */
+void plot_svg_put_limit_name(FILE *out, enum limit_kind kind, const char *name,
+			     int limit);
+
+/* "+143/min", "+2.5/min": tenths only where they matter. */
+void plot_svg_put_slope(FILE *out, double slope_per_min);
+
+/* The legend at the right of the plot area. */
+void plot_svg_write_legend(FILE *out, const struct plot *p);
+
+/* Below the axis: what the picture leaves out or draws specially. */
+void plot_svg_write_notes(FILE *out, const struct plot *p);
+
+#endif

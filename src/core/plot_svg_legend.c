@@ -1,0 +1,174 @@
+/*
+ * plot_svg_legend.c - the SVG's legend (a line per group with its
+ * figures, the keys to the marks) and the notes below the axis.
+ */
+#include "plot_svg.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A legend entry: swatch and label, the group's figures, and for a leak
+ * a third line with its slope (the column is too narrow for one line).
+ * Returns the entry's height. */
+static double write_legend_entry(FILE *out, const struct plot_line *line,
+				 double y)
+{
+	const struct report_group *g = line->group;
+	bool flagged = g != NULL && g->flagged;
+
+	fprintf(out,
+		"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
+		"y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>\n"
+		"<text x=\"%d\" y=\"%.1f\">",
+		LEGEND_X, LEGEND_X + 24, y, y, line->color, LEGEND_X + 30,
+		y + 4);
+	plot_svg_put_text(out, line->label, 30);
+	fprintf(out,
+		"</text>\n<text x=\"%d\" y=\"%.1f\" font-size=\"10.5\" "
+		"fill=\"%s\">",
+		LEGEND_X + 30, y + 18, MUTED_COLOR);
+	if (g == NULL) {
+		fprintf(out, "%zu more groups, summed \xc2\xb7 base %.0f",
+			line->members, line->baseline);
+		if (!line->on_scale) {
+			fprintf(out,
+				"</text>\n<text x=\"%d\" y=\"%.1f\" "
+				"font-size=\"10.5\" fill=\"%s\">peak "
+				"%.0f: off scale, not drawn</text>\n",
+				LEGEND_X + 30, y + 31, MUTED_COLOR, line->peak);
+			return 47;
+		}
+	} else {
+		fprintf(out, "base %d \xc2\xb7 peak %d \xc2\xb7 last %d",
+			g->baseline, g->peak, g->connections);
+	}
+	fputs("</text>\n", out);
+	if (!flagged) {
+		return 34;
+	}
+	fprintf(out,
+		"<text x=\"%d\" y=\"%.1f\" font-size=\"10.5\" "
+		"font-weight=\"bold\" fill=\"%s\">LEAK ",
+		LEGEND_X + 30, y + 31, LEAK_COLOR);
+	plot_svg_put_slope(out, g->trend.slope_per_min);
+	fputs("</text>\n", out);
+	return 47;
+}
+
+/* The keys to the marks: baseline, limit, failed samples, command. */
+static double write_legend_keys(FILE *out, const struct plot *p, double y)
+{
+	bool any_limit = false;
+
+	for (size_t i = 0; i < p->limit_count; i++) {
+		any_limit |= p->limits[i].on_scale;
+	}
+	fprintf(out,
+		"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
+		"stroke=\"#333333\" stroke-dasharray=\"2 3\"/>\n<text "
+		"x=\"%d\" y=\"%.1f\">baseline (first sample)</text>\n",
+		LEGEND_X, LEGEND_X + 24, y, y, LEGEND_X + 30, y + 4);
+	y += 18;
+	if (any_limit) {
+		fprintf(out,
+			"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
+			"y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\" "
+			"stroke-dasharray=\"8 4\"/>\n<text x=\"%d\" "
+			"y=\"%.1f\">connection limit</text>\n",
+			LEGEND_X, LEGEND_X + 24, y, y, LIMIT_COLOR,
+			LEGEND_X + 30, y + 4);
+		y += 18;
+	}
+	if (p->gap_count > 0) {
+		fprintf(out,
+			"<rect x=\"%d\" y=\"%.1f\" width=\"24\" "
+			"height=\"12\" fill=\"#bbbbbb\" "
+			"fill-opacity=\"0.35\"/>\n<text x=\"%d\" "
+			"y=\"%.1f\">failed samples</text>\n",
+			LEGEND_X, y - 6, LEGEND_X + 30, y + 4);
+		y += 18;
+	}
+	return y;
+}
+
+void plot_svg_write_legend(FILE *out, const struct plot *p)
+{
+	double y = PLOT_TOP + 4;
+
+	fputs("<g class=\"legend\">\n", out);
+	for (size_t i = 0; i < p->line_count; i++) {
+		y += write_legend_entry(out, &p->lines[i], y);
+	}
+	if (p->line_count == 0) {
+		fprintf(out,
+			"<text x=\"%d\" y=\"%.1f\" fill=\"%s\">no "
+			"selected sessions</text>\n",
+			LEGEND_X, y + 4, MUTED_COLOR);
+		y += 34;
+	}
+	write_legend_keys(out, p, y);
+	fputs("</g>\n", out);
+}
+
+/* Below the axis: what the picture leaves out or draws specially. */
+void plot_svg_write_notes(FILE *out, const struct plot *p)
+{
+	int y = PLOT_BOTTOM + 50;
+	size_t off = 0;
+	int notes = 0;
+	const struct plot_line *other =
+		p->line_count > 0 && p->lines[p->line_count - 1].group == NULL
+			? &p->lines[p->line_count - 1]
+			: NULL;
+
+	fprintf(out, "<g class=\"notes\" font-size=\"11\" fill=\"%s\">\n",
+		MUTED_COLOR);
+	for (size_t i = 0; i < p->limit_count; i++) {
+		const struct plot_limit *l = &p->limits[i];
+
+		if (l->on_scale) {
+			continue;
+		}
+		if (off++ == 0) {
+			fprintf(out, "<text class=\"note\" x=\"%d\" y=\"%d\">",
+				PLOT_LEFT, y);
+		} else {
+			fputs(", ", out);
+		}
+		plot_svg_put_limit_name(out, l->kind, l->name, l->limit);
+		if (off == 4) {
+			break;
+		}
+	}
+	if (off > 0) {
+		fputs(" (off scale, far above the counts)</text>\n", out);
+		y += 14;
+		notes++;
+	}
+	if (other != NULL && !other->on_scale) {
+		fprintf(out,
+			"<text class=\"note\" x=\"%d\" y=\"%d\">other "
+			"(%zu groups summed) peaks at %.0f: off scale, "
+			"not drawn</text>\n",
+			PLOT_LEFT, y, other->members, other->peak);
+		y += 14;
+		notes++;
+	}
+	if (p->history->samples == 1 && notes < MAX_NOTES) {
+		fprintf(out,
+			"<text class=\"note\" x=\"%d\" y=\"%d\">one "
+			"sample: each group is a dot</text>\n",
+			PLOT_LEFT, y);
+		y += 14;
+		notes++;
+	}
+	if (p->gap_count > 0 && notes < MAX_NOTES) {
+		fprintf(out,
+			"<text class=\"note\" x=\"%d\" y=\"%d\">%zu "
+			"failed samples: shaded, lines broken there"
+			"</text>\n",
+			PLOT_LEFT, y, p->report->failed_samples);
+	}
+	fputs("</g>\n", out);
+}
