@@ -1,8 +1,9 @@
 /*
  * bouncer.c - PgBouncer's admin console read into samples (see
  * bouncer.h): one reader per SHOW command, each finding its columns by
- * name, then the clients' states from their pool's mode, and the link
- * from a server's sessions to the pooler's clients.
+ * name, then the clients' states from their pool's mode.  The console's
+ * times are bouncer_time.c's, the link from a server's sessions to the
+ * pooler's clients bouncer_link.c's.
  */
 #include "bouncer.h"
 #include "session.h"
@@ -121,69 +122,6 @@ static const char *str_cell(struct sample *sample,
 			    const struct bouncer_table *t, size_t row, int col)
 {
 	return sample_strdup(sample, cell(t, row, col));
-}
-
-/* ---- times ---- */
-
-/* Days from 1970-01-01 to y-m-d (Howard Hinnant's days_from_civil). */
-static long long days_from_civil(long long y, long long m, long long d)
-{
-	long long era;
-	long long yoe;
-	long long doy;
-	long long doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* "+01", "-0530", "+05:30"; false when not an offset. */
-static bool numeric_zone(const char *z, long *offset_s)
-{
-	int h = 0;
-	int m = 0;
-	int n = 0;
-
-	if ((z[0] != '+' && z[0] != '-') ||
-	    (sscanf(z + 1, "%2d:%2d%n", &h, &m, &n) != 2 &&
-	     sscanf(z + 1, "%2d%2d%n", &h, &m, &n) != 2 &&
-	     sscanf(z + 1, "%2d%n", &h, &n) != 1) ||
-	    z[1 + n] != '\0' || h > 15 || m > 59) {
-		return false;
-	}
-	*offset_s = (z[0] == '-' ? -1L : 1L) * (h * 3600L + m * 60L);
-	return true;
-}
-
-bool bouncer_parse_time(const char *text, double *naive_s, long *offset_s,
-			bool *zone_known)
-{
-	int y, mo, d, h, mi, n = 0;
-	double sec;
-	const char *zone;
-
-	if (text == NULL ||
-	    sscanf(text, "%4d-%2d-%2d %2d:%2d:%lf%n", &y, &mo, &d, &h, &mi,
-		   &sec, &n) != 6 ||
-	    mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    !(sec >= 0 && sec < 61)) {
-		return false;
-	}
-	*naive_s = (double)days_from_civil(y, mo, d) * 86400.0 + h * 3600.0 +
-		   mi * 60.0 + sec;
-	zone = text + n;
-	while (*zone == ' ') {
-		zone++;
-	}
-	*offset_s = 0;
-	*zone_known = *zone == '\0' || strcmp(zone, "UTC") == 0 ||
-		      strcmp(zone, "GMT") == 0 || strcmp(zone, "Z") == 0 ||
-		      numeric_zone(zone, offset_s);
-	return true;
 }
 
 /* ---- the readers ---- */
@@ -679,116 +617,4 @@ void bouncer_sample_end(struct sample *sample)
 		s->state_age_s = now - s->state_change_epoch_s;
 		s->query_age_s = now - s->query_start_epoch_s;
 	}
-}
-
-/* ---- pooled server sessions ---- */
-
-bool bouncer_command_is_pooler(const char *command)
-{
-	size_t len;
-	const char *base = command;
-
-	if (command == NULL) {
-		return false;
-	}
-	len = strcspn(command, " ");
-	for (size_t i = 0; i < len; i++) {
-		if (command[i] == '/') {
-			base = command + i + 1;
-		}
-	}
-	len -= (size_t)(base - command);
-	return len == 9 && strncmp(base, "pgbouncer", 9) == 0;
-}
-
-void bouncer_mark_pooled(struct sample *sample)
-{
-	for (size_t i = 0; i < sample->session_count; i++) {
-		struct session *s = &sample->sessions[i];
-
-		if (s->client_pid > 0 &&
-		    bouncer_command_is_pooler(s->client_command)) {
-			s->pooler_pid = s->client_pid;
-		}
-	}
-}
-
-static const struct pooler_server *server_of(const struct sample *console,
-					     const struct session *s)
-{
-	for (size_t i = 0; i < console->pooler.server_count; i++) {
-		const struct pooler_server *v = &console->pooler.servers[i];
-
-		/* The user too: a pooler in front of several servers may
-		 * hold a backend of another one with the same pid. */
-		if (((v->remote_pid > 0 && v->remote_pid == s->pid) ||
-		     (v->remote_pid <= 0 && v->local_port > 0 &&
-		      v->local_port == s->client_port)) &&
-		    strcmp(v->user, s->user) == 0) {
-			return v;
-		}
-	}
-	return NULL;
-}
-
-static const struct session *client_of(const struct sample *console,
-				       const char *ptr)
-{
-	for (size_t i = 0; i < console->session_count; i++) {
-		if (strcmp(console->sessions[i].pooler_ptr, ptr) == 0) {
-			return &console->sessions[i];
-		}
-	}
-	return NULL;
-}
-
-/* The client as the pooler sees it, and its own process if traced. */
-static void take_client(struct sample *server, struct session *s,
-			const struct session *client)
-{
-	char who[300];
-
-	if (client->client_port == -1) {
-		snprintf(who, sizeof(who), "local");
-	} else {
-		snprintf(who, sizeof(who), "%s:%d", client->client_addr,
-			 client->client_port);
-	}
-	s->pooler_client = sample_strdup(server, who);
-	if (client->client_pid > 0 && client->client_command[0] != '\0') {
-		s->client_pid = client->client_pid;
-		s->client_command = sample_strdup(server,
-						  client->client_command);
-		s->client_relation = client->client_relation;
-	}
-}
-
-size_t bouncer_link(struct sample *server, const struct sample *console)
-{
-	size_t linked = 0;
-
-	if (console == NULL ||
-	    console->server.source != SAMPLE_SOURCE_PGBOUNCER ||
-	    server->server.source != SAMPLE_SOURCE_SERVER) {
-		return 0;
-	}
-	for (size_t i = 0; i < server->session_count; i++) {
-		struct session *s = &server->sessions[i];
-		const struct pooler_server *v = server_of(console, s);
-		const struct session *client;
-
-		if (v == NULL) {
-			continue;
-		}
-		if (s->pooler_pid == 0) {
-			s->pooler_pid = -1;
-		}
-		client = v->link[0] != '\0' ? client_of(console, v->link)
-					    : NULL;
-		if (client != NULL) {
-			take_client(server, s, client);
-			linked++;
-		}
-	}
-	return linked;
 }
