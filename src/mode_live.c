@@ -34,6 +34,7 @@ struct live {
 	struct group_keys keys; /* the grouping shown */
 	bool first_done;        /* the first sample (or the reason for none) */
 	char listen_summary[256]; /* --listen's refusals, for the footer */
+	char said[128];           /* the answer to the last key that has one */
 };
 
 /* Fatal signals: give the terminal back, then die as we would have. */
@@ -155,6 +156,8 @@ static void draw(struct run *run, struct live *lv, int64_t now_ms)
 		view.message = lv->listen_summary;
 	} else if (lv->listen_summary[0] != '\0') {
 		view.message = lv->listen_summary;
+	} else if (lv->said[0] != '\0') {
+		view.message = lv->said;
 	} else if (notice_latest(held, sizeof(held)) > 0) {
 		view.message = held;
 	}
@@ -172,6 +175,7 @@ static bool act(struct run *run, struct live *lv, enum tui_action a,
 	int64_t interval = target_interval_ms(t);
 
 	lv->dirty = true;
+	lv->said[0] = '\0';
 	switch (a) {
 	case TUI_QUIT:
 		return false;
@@ -182,6 +186,11 @@ static bool act(struct run *run, struct live *lv, enum tui_action a,
 	case TUI_REBASELINE:
 		pipeline_rebaseline(target_pipeline(t));
 		analyze(run, lv);
+		/* Said, or b looks like it did nothing: the +/- column
+		 * reads 0 where the counts held still. */
+		snprintf(lv->said, sizeof(lv->said),
+			 "baseline reset at %llds: +/- counts from here",
+			 (long long)((now_ms - run->started_ms) / 1000));
 		break;
 	case TUI_FASTER:
 		target_set_interval(t, interval / 2 < 100 ? 100 : interval / 2,

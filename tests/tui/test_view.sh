@@ -80,6 +80,8 @@ else
 	pass "the table's heading is not reverse video (it would merge with the selection)"
 fi
 
+tm send-keys -t live b
+check "b answers: the baseline is reset from now" wait_for "baseline reset at [0-9]+s: \+/- counts from here"
 tm send-keys -t live p
 check "p pauses, and the footer offers to resume" wait_for "p resume"
 tm send-keys -t live p
