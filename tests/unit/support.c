@@ -4,7 +4,9 @@
  */
 #include "support.h"
 
+#include "report_json.h"
 #include "report_judge.h"
+#include "report_text.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -408,4 +410,28 @@ void support_run_finish(struct support_run *run)
 	pipeline_finish(&run->pipeline);
 	match_filter_finish(&run->filter);
 	sample_finish(&run->sample);
+}
+
+char *support_render_text(const struct report *r, int width, bool utf8,
+			  bool color)
+{
+	struct text_style st = {utf8, color, width};
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	report_text_write(f, r, &st);
+	fclose(f);
+	return out;
+}
+
+char *support_render_json(const struct report *r)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	report_json_write(f, r, "0.1.0");
+	fclose(f);
+	return out;
 }

@@ -28,6 +28,12 @@ extern const size_t support_hostile_count;
  * warnings named after name. */
 void support_build_report(struct report *r, const char *name);
 
+/* The text report of r (text_style width, utf8, color) and its JSON
+ * (version "0.1.0"), as strings the caller frees. */
+char *support_render_text(const struct report *r, int width, bool utf8,
+			  bool color);
+char *support_render_json(const struct report *r);
+
 /*
  * The core pipeline a report comes out of, for tests that feed it
  * samples: default grouping, no filter, default thresholds, a 300 s

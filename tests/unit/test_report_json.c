@@ -20,13 +20,7 @@
 
 static char *render(const struct report *r)
 {
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-
-	report_json_write(f, r, "0.1.0");
-	fclose(f);
-	return out;
+	return support_render_json(r);
 }
 
 /* No raw byte below 0x20 but the pretty printer's newlines. */

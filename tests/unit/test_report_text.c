@@ -23,14 +23,7 @@
 /* Names a client can send; every one must come out harmless. */
 static char *render(const struct report *r, int width, bool utf8, bool color)
 {
-	struct text_style st = {utf8, color, width};
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-
-	report_text_write(f, r, &st);
-	fclose(f);
-	return out;
+	return support_render_text(r, width, utf8, color);
 }
 
 static char *render_breaches(const struct report *r, bool utf8)
