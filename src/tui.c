@@ -471,48 +471,20 @@ static void draw_help(void)
 	}
 }
 
-/*
- * The footer: keys, most useful first, as many as fit, and "? help"
- * always last; a message (a server notice, an error) comes first.
- * Every label says what its key does now.
- */
+/* The footer (view_footer()) from the view's and the keys' state. */
 static void draw_footer(const struct tui_view *v, char *buf, size_t size)
 {
-	static const char tail[] = "? help";
-	int room = COLS - 1 - (int)sizeof(tail) - 1;
-	char part[200];
+	struct view_footer_state f = {
+		.message = v->message,
+		.typing = ui.typing,
+		.filter = ui.filter,
+		.detail = ui.detail,
+		.sort = ui.sort,
+		.paused = v->paused,
+		.utf8 = ui.utf8,
+	};
 
-	buf[0] = '\0';
-	if (ui.typing) {
-		snprintf(buf, size, "filter: /%s_  (Enter keeps, Esc clears)",
-			 ui.filter);
-		return;
-	}
-	if (v->message != NULL) {
-		text_sanitize(part,
-			      sizeof(part) > (size_t)room + 1 ? (size_t)room + 1
-							      : sizeof(part),
-			      v->message, strlen(v->message), ui.utf8);
-		view_footer_add(buf, size, part, room);
-	}
-	view_footer_add(buf, size, "q quit", room);
-	view_footer_add(buf, size, "j/k select", room);
-	view_footer_add(buf, size,
-			ui.detail ? "Enter hide sessions"
-				  : "Enter show sessions",
-			room);
-	snprintf(part, sizeof(part), "s sort:%s", view_sort_name(ui.sort));
-	view_footer_add(buf, size, part, room);
-	view_footer_add(buf, size, "g group", room);
-	snprintf(part, sizeof(part), "/ filter%s%s", ui.filter[0] ? ":" : "",
-		 ui.filter);
-	view_footer_add(buf, size, part, room);
-	view_footer_add(buf, size, v->paused ? "p resume" : "p pause", room);
-	view_footer_add(buf, size, "PgUp/PgDn scroll", room);
-	view_footer_add(buf, size, "b baseline", room);
-	view_footer_add(buf, size, "+/- interval", room);
-	snprintf(buf + strlen(buf), size - strlen(buf), "%s%s",
-		 buf[0] ? "  " : "", tail);
+	view_footer(buf, size, COLS, &f);
 }
 
 void tui_draw(const struct tui_view *v)

@@ -292,7 +292,9 @@ void view_next_group_keys(struct group_keys *keys)
 	}
 }
 
-void view_footer_add(char *buf, size_t size, const char *part, int room)
+/* Appends part to buf when buf stays within room columns and size
+ * bytes; otherwise leaves buf as it was. */
+static void footer_add(char *buf, size_t size, const char *part, int room)
 {
 	size_t len = strlen(buf);
 
@@ -300,4 +302,54 @@ void view_footer_add(char *buf, size_t size, const char *part, int room)
 	    len + strlen(part) + 3 < size) {
 		snprintf(buf + len, size - len, "%s%s", len ? "  " : "", part);
 	}
+}
+
+/*
+ * The footer: keys, most useful first, as many as fit, and "? help"
+ * always last; a message (a server notice, an error) comes first.
+ * Every label says what its key does now.
+ */
+void view_footer(char *buf, size_t size, int cols,
+		 const struct view_footer_state *f)
+{
+	static const char tail[] = "? help";
+	int room = cols - 1 - (int)sizeof(tail) - 1;
+	char part[200];
+
+	buf[0] = '\0';
+	if (f->typing) {
+		snprintf(buf, size, "filter: /%s_  (Enter keeps, Esc clears)",
+			 f->filter);
+		return;
+	}
+	if (f->message != NULL) {
+		text_sanitize(part,
+			      sizeof(part) > (size_t)room + 1 ? (size_t)room + 1
+							      : sizeof(part),
+			      f->message, strlen(f->message), f->utf8);
+		footer_add(buf, size, part, room);
+	}
+	if (f->filter[0] != '\0') {
+		/* An active filter hides groups: it is said before the
+		 * keys, so a narrow terminal does not drop it. */
+		snprintf(part, sizeof(part), "/ filter:%s", f->filter);
+		footer_add(buf, size, part, room);
+	}
+	footer_add(buf, size, "q quit", room);
+	footer_add(buf, size, "j/k select", room);
+	footer_add(buf, size,
+		   f->detail ? "Enter hide sessions" : "Enter show sessions",
+		   room);
+	snprintf(part, sizeof(part), "s sort:%s", view_sort_name(f->sort));
+	footer_add(buf, size, part, room);
+	footer_add(buf, size, "g group", room);
+	if (f->filter[0] == '\0') {
+		footer_add(buf, size, "/ filter", room);
+	}
+	footer_add(buf, size, f->paused ? "p resume" : "p pause", room);
+	footer_add(buf, size, "PgUp/PgDn scroll", room);
+	footer_add(buf, size, "b baseline", room);
+	footer_add(buf, size, "+/- interval", room);
+	snprintf(buf + strlen(buf), size - strlen(buf), "%s%s",
+		 buf[0] ? "  " : "", tail);
 }

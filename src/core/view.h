@@ -81,8 +81,25 @@ void view_plan_detail(int cols, struct view_detail_columns *c);
  * user,app,db -> state -> user,app (any other goes to user,app). */
 void view_next_group_keys(struct group_keys *keys);
 
-/* Appends part to buf (two blanks between parts) when buf stays within
- * room columns and size bytes; otherwise leaves buf as it was. */
-void view_footer_add(char *buf, size_t size, const char *part, int room);
+/* What the footer says, from the view's and the keys' state. */
+struct view_footer_state {
+	const char *message; /* a server notice or an error; NULL none */
+	bool typing;         /* a filter is being typed after '/' */
+	const char *filter;  /* the active filter, "" none */
+	bool detail;         /* the sessions pane is on */
+	enum view_sort sort;
+	bool paused;
+	bool utf8;
+};
+
+/*
+ * The footer for a terminal cols wide, into buf: while typing, the
+ * filter being typed; else the message first, then the active filter
+ * (a narrow terminal never drops it), then the keys, most useful first,
+ * as many as fit, and "? help" always last.  Every label says what its
+ * key does now.
+ */
+void view_footer(char *buf, size_t size, int cols,
+		 const struct view_footer_state *f);
 
 #endif

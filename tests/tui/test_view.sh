@@ -110,8 +110,10 @@ check "...at once: the next samples come a second apart (gaps: $gaps s)" \
 	awk -v g="$gaps" 'BEGIN { n = split(g, a, " "); if (n != 3 || a[1] > 4) exit 1;
 		for (i = 2; i <= 3; i++) if (a[i] > 2.5) exit 1 }'
 
+tm send-keys -t live / c r o w d Enter
 tm resize-window -t live -x 80 -y 24
 check "80x24: the footer still offers ? help" wait_for "\? help *$"
+check "80x24: the active filter is still said" wait_for "/ filter:crowd .*\? help *$"
 tm resize-window -t live -x 220 -y 40
 wide_shows_command() {
 	wide=$(screen | grep -m1 -E '^[0-9]+ +(idle|abandoned)' | cut -c60-)

@@ -2,7 +2,8 @@
  * test_view.c - the live view's plan without a terminal: the FLAGS cell,
  * which columns fit 40 to 200 columns and in what order they go, the
  * sparkline's scale from zero, the rows a filter and a sort give, the
- * grouping cycle and the footer's fitting.
+ * grouping cycle and the footer's fitting (the active filter kept at
+ * 80 columns).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -177,16 +178,54 @@ static void test_group_cycle(void **state)
 	assert_int_equal(keys.count, 2); /* back to user,app */
 }
 
+struct footer_case {
+	const char *what;
+	int cols;
+	const char *message;
+	bool typing;
+	const char *filter;
+	const char *footer;
+};
+
+static const struct footer_case footer_cases[] = {
+	{"wide", 200, NULL, false, "",
+	 "q quit  j/k select  Enter hide sessions  s sort:connections  g group"
+	 "  / filter  p pause  PgUp/PgDn scroll  b baseline  +/- interval  ? "
+	 "help"},
+	{"80 columns", 80, NULL, false, "",
+	 "q quit  j/k select  Enter hide sessions  s sort:connections  g group"
+	 "  ? help"},
+	{"80 columns keep the filter", 80, NULL, false, "crowd",
+	 "/ filter:crowd  q quit  j/k select  Enter hide sessions  g group  ? "
+	 "help"},
+	{"a message first", 80, "server restarted", false, "",
+	 "server restarted  q quit  j/k select  Enter hide sessions  g group  "
+	 "? help"},
+	{"typing", 80, "server restarted", true, "cro",
+	 "filter: /cro_  (Enter keeps, Esc clears)"},
+	{"too narrow for any key", 12, NULL, false, "", "? help"},
+};
+
 static void test_footer(void **state)
 {
-	char buf[64] = "";
-
 	(void)state;
-	view_footer_add(buf, sizeof(buf), "q quit", 20);
-	view_footer_add(buf, sizeof(buf), "j/k select", 20);
-	assert_string_equal(buf, "q quit  j/k select");
-	view_footer_add(buf, sizeof(buf), "g group", 20);
-	assert_string_equal(buf, "q quit  j/k select");
+	for (size_t i = 0; i < COUNT(footer_cases); i++) {
+		const struct footer_case *c = &footer_cases[i];
+		struct view_footer_state f = {
+			.message = c->message,
+			.typing = c->typing,
+			.filter = c->filter,
+			.detail = true,
+			.sort = VIEW_SORT_CONNECTIONS,
+		};
+		char buf[256];
+
+		view_footer(buf, sizeof(buf), c->cols, &f);
+		if (strcmp(buf, c->footer) != 0) {
+			fail_msg("%s: \"%s\"", c->what, buf);
+		}
+		assert_true((int)strlen(buf) < c->cols || c->cols < 12 + 1);
+	}
 }
 
 int main(void)
