@@ -309,15 +309,6 @@ static void draw_groups(const struct tui_view *v, int top, int height,
 static void draw_session(const struct report_session *s,
 			 const struct view_detail_columns *c)
 {
-	static const char *const short_state[SESSION_STATE_COUNT] = {
-		[SESSION_STATE_ACTIVE] = "active",
-		[SESSION_STATE_IDLE] = "idle",
-		[SESSION_STATE_IDLE_TX] = "idle-tx",
-		[SESSION_STATE_IDLE_TX_ABORTED] = "aborted",
-		[SESSION_STATE_OTHER] = "other",
-		[SESSION_STATE_WAITING] = "waiting",
-		[SESSION_STATE_UNKNOWN] = "?",
-	};
 	char in_state[32];
 	char age[32];
 	char client[96];
@@ -336,8 +327,7 @@ static void draw_session(const struct report_session *s,
 	snprintf(wait, sizeof(wait), "%s%s%s", s->wait_event_type,
 		 s->wait_event[0] ? ":" : "", s->wait_event);
 	snprintf(buf, sizeof(buf), "%-7d %-9s %8s %8s ", s->pid,
-		 s->abandoned ? "abandoned" : short_state[s->state], in_state,
-		 age);
+		 view_session_state(s), in_state, age);
 	addstr(buf);
 	put_cell(client, c->client, false);
 	addch(' ');

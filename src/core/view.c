@@ -353,3 +353,25 @@ void view_footer(char *buf, size_t size, int cols,
 	snprintf(buf + strlen(buf), size - strlen(buf), "%s%s",
 		 buf[0] ? "  " : "", tail);
 }
+
+const char *view_session_state(const struct report_session *s)
+{
+	static const char *const short_state[SESSION_STATE_COUNT] = {
+		[SESSION_STATE_ACTIVE] = "active",
+		[SESSION_STATE_IDLE] = "idle",
+		[SESSION_STATE_IDLE_TX] = "idle-tx",
+		[SESSION_STATE_IDLE_TX_ABORTED] = "aborted",
+		[SESSION_STATE_OTHER] = "other",
+		[SESSION_STATE_WAITING] = "waiting",
+		[SESSION_STATE_UNKNOWN] = "?",
+	};
+	bool in_tx = s->state == SESSION_STATE_IDLE_TX ||
+		     s->state == SESSION_STATE_IDLE_TX_ABORTED;
+
+	if ((unsigned)s->state >= SESSION_STATE_COUNT) {
+		return "?";
+	}
+	/* A transaction left open is the more urgent news, and the ITX
+	 * column counts it: abandoned never hides it. */
+	return s->abandoned && !in_tx ? "abandoned" : short_state[s->state];
+}

@@ -81,6 +81,12 @@ void view_plan_detail(int cols, struct view_detail_columns *c);
  * user,app,db -> state -> user,app (any other goes to user,app). */
 void view_next_group_keys(struct group_keys *keys);
 
+/* A session's STATE cell in the sessions pane: "abandoned" for one
+ * passed over and unused, except that "idle-tx" and "aborted" are never
+ * hidden by it (the ITX column counts them); else the state's short
+ * name ("idle", "active", ...). */
+const char *view_session_state(const struct report_session *s);
+
 /* What the footer says, from the view's and the keys' state. */
 struct view_footer_state {
 	const char *message; /* a server notice or an error; NULL none */

@@ -228,6 +228,26 @@ static void test_footer(void **state)
 	}
 }
 
+static void test_session_state(void **state)
+{
+	struct report_session s;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.state = SESSION_STATE_IDLE;
+	assert_string_equal(view_session_state(&s), "idle");
+	s.abandoned = true;
+	assert_string_equal(view_session_state(&s), "abandoned");
+	/* Idle in a transaction stays said, abandoned or not. */
+	s.state = SESSION_STATE_IDLE_TX;
+	assert_string_equal(view_session_state(&s), "idle-tx");
+	s.state = SESSION_STATE_IDLE_TX_ABORTED;
+	assert_string_equal(view_session_state(&s), "aborted");
+	s.abandoned = false;
+	s.state = SESSION_STATE_ACTIVE;
+	assert_string_equal(view_session_state(&s), "active");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_group_cycle),
 		cmocka_unit_test(test_footer),
+		cmocka_unit_test(test_session_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
