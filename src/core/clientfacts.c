@@ -418,7 +418,9 @@ bool clientfacts_checkout_leaked(const struct clientfacts_conn *c)
 
 bool clientfacts_unclosed(const struct clientfacts_conn *c)
 {
-	return c->takes == 0 && c->opened &&
+	/* Opened by the user's code (a stack): a pool filling itself on
+	 * its own thread shows none, and its idle members are no leak. */
+	return c->takes == 0 && c->opened && c->open_stack.count > 0 &&
 	       (c->close_how == NULL || strcmp(c->close_how, "close") != 0);
 }
 

@@ -163,8 +163,9 @@ bool clientfacts_any(const struct clientfacts *f);
  * returned (whether or not it was collected or closed since). */
 bool clientfacts_checkout_leaked(const struct clientfacts_conn *c);
 
-/* A connection never taken from a pool, that the code never closed
- * (still open at exit, or collected). */
+/* A connection never taken from a pool, opened by the user's code (its
+ * open line has a stack), that the code never closed (still open at
+ * exit, or collected). */
 bool clientfacts_unclosed(const struct clientfacts_conn *c);
 
 /* A session as matching sees it: its pid and backend_start (epoch

@@ -208,52 +208,87 @@ static void build_unhooked(struct report *r, const struct clientfacts *f)
 
 /* ---- the tests' tally ---- */
 
-/* A session the server counted as a test's leak that a client spoke
- * of: its word stands instead (the client's leaks are counted apart). */
-static bool client_knows(const struct clientfacts *f,
-			 const struct report_test_session *s, bool *resting)
+/* The client connection a session the server counted is, if a client
+ * spoke of it; NULL none. */
+static const struct clientfacts_conn *client_conn(
+	const struct clientfacts *f, const struct report_test_session *s)
 {
 	size_t idx;
 	const struct clientfacts_conn *c;
 
 	if (!pidmap_get(&f->by_backend, s->pid, &idx)) {
-		return false;
+		return NULL;
 	}
 	c = &f->conns[idx];
 	if (c->backend != s->pid || !(s->opened_epoch_s <= c->first_t)) {
-		return false;
+		return NULL;
 	}
-	*resting = c->takes > 0 && !clientfacts_checkout_leaked(c);
-	return true;
+	return c;
+}
+
+/* A client leak of the same session already blamed on test k: counted
+ * once.  Its index, or SIZE_MAX. */
+static size_t same_leak(const struct report *r, int backend, size_t k)
+{
+	for (size_t i = 0; i < r->hooks.leak_count; i++) {
+		if (r->hooks.leaks[i].backend_pid == backend &&
+		    r->hooks.leaks[i].test_index == k) {
+			return i;
+		}
+	}
+	return SIZE_MAX;
+}
+
+/*
+ * The server's unused sessions a client spoke of: one given back to a
+ * pool that another test (or none) took it from is resting in a shared
+ * pool, no leak of this test; one a client leak already blames on this
+ * test is counted once.  Anything else keeps the server's word (a pool
+ * made and left in one test, as an engine never disposed, is a leak).
+ */
+static void clear_server(struct report *r, const struct clientfacts *f,
+			 size_t k, bool *counted)
+{
+	struct report_test *x = &r->tests.items[k];
+
+	for (size_t j = 0; j < x->session_count; j++) {
+		struct report_test_session *s = &x->sessions[j];
+		const struct clientfacts_conn *c;
+		size_t same;
+
+		if (strcmp(s->fate, "unused") != 0 ||
+		    (c = client_conn(f, s)) == NULL) {
+			continue;
+		}
+		same = same_leak(r, s->pid, k);
+		if (same != SIZE_MAX) {
+			counted[same] = true;
+		} else if (c->takes > 0 && !clientfacts_checkout_leaked(c) &&
+			   (c->take_test == NULL ||
+			    strcmp(c->take_test, x->name) != 0)) {
+			x->leaked--;
+			r->hooks.cleared++;
+			s->fate = "pooled";
+		}
+	}
 }
 
 static void retally(struct report *r, const struct clientfacts *f)
 {
 	struct report_tests *rt = &r->tests;
+	bool *counted = arena_alloc(&r->arena, r->hooks.leak_count + 1);
 
+	memset(counted, 0, r->hooks.leak_count + 1);
 	for (size_t i = 0; i < rt->count; i++) {
-		struct report_test *x = &rt->items[i];
-
-		for (size_t j = 0; j < x->session_count && !x->setup; j++) {
-			struct report_test_session *s = &x->sessions[j];
-			bool resting = false;
-
-			if (strcmp(s->fate, "unused") != 0 ||
-			    !client_knows(f, s, &resting)) {
-				continue;
-			}
-			x->leaked--;
-			r->hooks.cleared += resting;
-			if (resting) {
-				s->fate = "pooled";
-			}
+		if (!rt->items[i].setup) {
+			clear_server(r, f, i, counted);
 		}
 	}
 	for (size_t i = 0; i < r->hooks.leak_count; i++) {
 		size_t k = r->hooks.leaks[i].test_index;
 
 		if (k != SIZE_MAX) {
-			rt->items[k].leaked++;
+			rt->items[k].leaked += !counted[i];
 			rt->items[k].client_leaked++;
 		}
 	}

@@ -188,15 +188,20 @@ static void test_table(void **state)
 	add(&f, EV("lost", "\"conn\":\"a\",\"pool\":\"P\",\"how\":\"gc\""));
 	add(&f, EV("close", "\"conn\":\"a\",\"how\":\"gc\""));
 	/* Plain: opened, never closed by the code. */
-	add(&f, EV("open", "\"conn\":\"b\",\"backend\":12,\"test\":\"t3\""));
+	add(&f, EV("open", "\"conn\":\"b\",\"backend\":12,\"test\":\"t3\","
+			   "\"stack\":[{\"file\":\"r.py\",\"line\":5}]"));
 	add(&f, EV("close", "\"conn\":\"b\",\"how\":\"exit\""));
 	/* Plain, closed; then the id again: a new connection. */
 	add(&f, EV("open", "\"conn\":\"c\",\"backend\":13"));
 	add(&f, EV("close", "\"conn\":\"c\",\"how\":\"close\""));
-	add(&f, EV("open", "\"conn\":\"c\",\"backend\":14"));
+	add(&f, EV("open", "\"conn\":\"c\",\"backend\":14,"
+			   "\"stack\":[{\"file\":\"r.py\",\"line\":8}]"));
+	/* Opened with no user frame (a pool filling itself): no leak. */
+	add(&f, EV("open", "\"conn\":\"d\",\"backend\":15"));
 	add(&f, EV("unhooked", "\"lib\":\"asyncpg\",\"why\":\"old\""));
 	add(&f, EV("unhooked", "\"lib\":\"asyncpg\",\"why\":\"old\""));
-	assert_int_equal(f.count, 4);
+	assert_int_equal(f.count, 5);
+	assert_false(clientfacts_unclosed(&f.conns[4]));
 	assert_int_equal(f.processes, 1);
 	assert_int_equal(f.lib_count, 1);
 	assert_true(clientfacts_checkout_leaked(&f.conns[0]));
