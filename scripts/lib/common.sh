@@ -80,6 +80,16 @@ HOOK_PACKAGES=(
 	python3-psycopg:py:psycopg python3-psycopg-pool:py:psycopg_pool
 	python3-asyncpg:py:asyncpg
 )
+# Pools seen from the server alone (test_pools_*): a JVM pool (HikariCP
+# on pgjdbc), asyncpg's pool, Go's database/sql on pgx built offline.
+CLIENT_PACKAGES+=(
+	openjdk-17-jdk-headless:javac
+	libhikaricp-java:file:/usr/share/java/HikariCP.jar
+	libpostgresql-jdbc-java:file:/usr/share/java/postgresql.jar
+	libslf4j-java:file:/usr/share/java/slf4j-nop.jar
+	python3-asyncpg:py:asyncpg golang-go:go
+	golang-github-jackc-pgx-v4-dev:file:/usr/share/gocode/src/github.com/jackc/pgx/v4
+)
 
 # The npm packages the node workloads use; tests/clients/node's
 # package.json and package-lock.json pin the same versions.

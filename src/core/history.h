@@ -31,6 +31,10 @@ struct group_sessions {
 	int passed_over; /* passed over, not yet past it */
 	int unused_long; /* not passed over, yet unused well past it */
 	int busy;        /* in use, or used within the threshold */
+	/* Unused past the threshold yet not counted, and why: */
+	int listeners;       /* their last statement was LISTEN */
+	int resting;         /* no sibling went on without them: a pool at rest,
+			      * a pre-filled pool's untouched members */
 	double unused_min_s; /* of those and the long unused; NAN none */
 	double unused_max_s;
 	double every_s;           /* mean spacing of their last uses; NAN */

@@ -67,6 +67,8 @@ static void sessions_add(struct report_group *o, const struct report_group *g)
 	os->abandoned += gs->abandoned;
 	os->passed_over += gs->passed_over;
 	os->unused_long += gs->unused_long;
+	os->listeners += gs->listeners;
+	os->resting += gs->resting;
 	os->busy += gs->busy;
 	os->recent += gs->recent;
 	os->exonerated += gs->exonerated;

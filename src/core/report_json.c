@@ -253,6 +253,14 @@ static void write_verdict(struct json_writer *w, const struct report *r,
 	json_key(w, "idle_in_transaction_over_age");
 	json_int(w, g->idle_tx_over_age);
 	write_evidence(w, r, g);
+	/* Unused past the threshold, not counted, and why. */
+	json_key(w, "not_counted");
+	json_begin_object(w);
+	json_key(w, "listeners");
+	json_int(w, s->listeners);
+	json_key(w, "resting");
+	json_int(w, s->resting);
+	json_end_object(w);
 	json_end_object(w);
 	json_key(w, "churn");
 	json_begin_object(w);

@@ -44,12 +44,6 @@ static int compare_double(const void *pa, const void *pb)
 
 /* The command's own: traced to it or its descendants, or not traced at
  * all (a container, another host: then the filter decides). */
-static bool of_command(const struct tracked *s)
-{
-	return s->client_relation == CLIENT_RELATION_COMMAND ||
-	       s->client_relation == CLIENT_RELATION_DESCENDANT ||
-	       s->client_pid <= 0;
-}
 
 bool report_sessions_left_by_command(const struct tracker *t,
 				     const struct tracked *s, double cmd_start,
@@ -57,7 +51,8 @@ bool report_sessions_left_by_command(const struct tracker *t,
 {
 	double until = isfinite(s->closed_at) ? s->last_seen : t->now;
 
-	if (!of_command(s) || s->backend_start < cmd_start - 0.5 || s->in_use) {
+	if (!tracker_of_command(s) || s->backend_start < cmd_start - 0.5 ||
+	    s->in_use) {
 		return false;
 	}
 	/* Still open when the run ended (past --settle): left behind. */
@@ -117,7 +112,7 @@ static void place(struct judge *j, struct report *report,
 {
 	size_t g = group_of(j, s);
 	struct report_group *rg;
-	bool judged = !j->wrapped || of_command(s);
+	bool judged = !j->wrapped || tracker_of_command(s);
 	bool evidence;
 
 	if (g == (size_t)GROUP_NONE) {

@@ -354,6 +354,46 @@ static void write_leaks(FILE *out, const struct report *r,
 	}
 }
 
+/* Groups with sessions unused past their wait yet not counted as
+ * leaked, and why (sessions.listeners, sessions.resting). */
+static void write_not_counted(FILE *out, const struct report *r,
+			      const struct text_style *st)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < r->group_count; i++) {
+		const struct report_group *g = &r->groups[i];
+		const struct group_sessions *s = &g->sessions;
+		char label[500];
+
+		if (s->listeners + s->resting == 0) {
+			continue;
+		}
+		if (!any) {
+			fputs("\nUnused, not counted as leaked:\n", out);
+			any = true;
+		}
+		report_group_label(r, g, label, sizeof(label));
+		fputs("  ", out);
+		text_write_cut(out, label, report_text_room_after(st, 40, 20),
+			       st->utf8);
+		fputs(":", out);
+		if (s->listeners > 0) {
+			fprintf(out,
+				" %d listening (LISTEN, waiting for "
+				"notifications)%s",
+				s->listeners, s->resting > 0 ? ";" : "");
+		}
+		if (s->resting > 0) {
+			fprintf(out,
+				" %d resting (the pool went quiet with "
+				"them, or never handed them out)",
+				s->resting);
+		}
+		fputc('\n', out);
+	}
+}
+
 static void write_leftovers(FILE *out, const struct report *r,
 			    const struct text_style *st)
 {
@@ -606,6 +646,7 @@ void report_text_write(FILE *out, const struct report *report,
 	report_text_table_write(out, r, style);
 	write_idle_tx(out, r, style);
 	write_leaks(out, r, style);
+	write_not_counted(out, r, style);
 	write_tests(out, r, style);
 	report_hooks_write_text(out, r, style);
 	write_leftovers(out, r, style);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void tracker_default_params(struct tracker_params *params, double interval_s,
 			    bool wrap)
@@ -133,8 +134,12 @@ static struct tracker_scope *scope_for(struct tracker *t, int pid,
 	}
 	xgrow((void **)&t->scopes, &t->scope_cap, t->scope_count + 1,
 	      sizeof(*t->scopes));
-	t->scopes[t->scope_count] = (struct tracker_scope){
-		.pid = pid, .key = key, .last_open = -INFINITY};
+	t->scopes[t->scope_count] =
+		(struct tracker_scope){.pid = pid,
+				       .key = key,
+				       .first_open = INFINITY,
+				       .last_open = -INFINITY,
+				       .last_use = -INFINITY};
 	group_index_add(&t->by_scope, h, t->scope_count);
 	return &t->scopes[t->scope_count++];
 }
@@ -143,9 +148,50 @@ static void note_open(struct tracker *t, int pid, const char *key, double start)
 {
 	struct tracker_scope *scope = scope_for(t, pid, key, true);
 
-	if (start > scope->last_open) {
-		scope->last_open = start;
+	scope->last_open = fmax(scope->last_open, start);
+	scope->first_open = fmin(scope->first_open, start);
+}
+
+/* The scope (its process's when known) a session falls in; NULL when
+ * none was noted. */
+static const struct tracker_scope *scope_of(const struct tracker *t,
+					    const struct tracked *tr)
+{
+	struct tracker *mut = (struct tracker *)(uintptr_t)t;
+
+	return tr->client_pid > 0 ? scope_for(mut, tr->client_pid, NULL, false)
+				  : scope_for(mut, 0, tr->scope, false);
+}
+
+/* A use begun at start by a session of these scopes. */
+static void note_scope_use(struct tracker *t, const struct tracked *tr,
+			   double start)
+{
+	struct tracker_scope *scope = scope_for(t, 0, tr->scope, true);
+
+	scope->last_use = fmax(scope->last_use, start);
+	if (tr->client_pid > 0) {
+		scope = scope_for(t, tr->client_pid, NULL, true);
+		scope->last_use = fmax(scope->last_use, start);
 	}
+}
+
+bool tracker_of_command(const struct tracked *s)
+{
+	return s->client_relation == CLIENT_RELATION_COMMAND ||
+	       s->client_relation == CLIENT_RELATION_DESCENDANT ||
+	       s->client_pid <= 0;
+}
+
+bool tracker_listen_query(const char *query)
+{
+	const char *p = query != NULL ? query : "";
+
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+		p++;
+	}
+	return strncasecmp(p, "listen", 6) == 0 &&
+	       (p[6] == ' ' || p[6] == '\t' || p[6] == '\n' || p[6] == '"');
 }
 
 /* ---- life cycle ---- */
@@ -190,6 +236,7 @@ void tracker_finish(struct tracker *t)
 	free(t->closed);
 	free(t->fine);
 	free(t->scopes);
+	free(t->opened);
 	free(t->intern.strings);
 	group_index_finish(&t->by_fine);
 	group_index_finish(&t->by_scope);
@@ -302,18 +349,22 @@ static void open_session(struct tracker *t, struct tracked *tr,
 	tr->first_seen = t->now;
 	tr->closed_at = NAN;
 	tr->passed_over_at = NAN;
+	tr->sidelined_at = NAN;
 	tr->idle_tx_since = NAN;
 	tr->max_idle_tx_s = -1; /* never seen idle in a transaction */
 	tr->last_use = use_moment(s, t->now);
 	tr->uses = isfinite(s->query_start_epoch_s) ? 1 : 0;
 	tr->client_command = intern(t, "");
 	tr->query = intern(t, s->query);
+	tr->listener = tracker_listen_query(s->query);
+	/* Used well after it opened: it served before we looked. */
+	tr->taken = tr->uses > 0 &&
+		    tr->last_use > tr->backend_start + TRACKER_SETUP_S;
 	tr->fine_index = (size_t)(fine_for(t, tr->fine) - t->fine);
 	if (t->samples > 0) {
 		t->opened_total++;
 		t->fine[tr->fine_index].opened++;
 	}
-	note_open(t, 0, tr->scope, tr->backend_start);
 }
 
 /* A use since the last sample: the idle gap it ended is one of the
@@ -331,21 +382,29 @@ static void note_use(struct tracker *t, struct tracked *tr, double moment,
 		double gap = start - tr->last_use;
 
 		/* Unused past what made it look abandoned, and back: its
-		 * kind may sit that long, and is not leaked for it. */
-		if (isfinite(tr->passed_over_at) ||
-		    gap >= tracker_threshold_s(t, tr->fine)) {
+		 * kind may sit that long, and is not leaked for it.  A
+		 * spare member handed out for the first time is back from
+		 * nothing: its wait says nothing of the group's reuse. */
+		if (tr->taken && (isfinite(tr->passed_over_at) ||
+				  gap >= tracker_threshold_s(t, tr->fine))) {
 			f->longest_return_s = fmax(f->longest_return_s, gap);
 		}
 		if (isfinite(tr->passed_over_at)) {
 			tr->exonerated = true;
 			f->exonerated++;
 		}
-		note_gap(t, tr->fine, gap);
+		if (tr->taken) {
+			note_gap(t, tr->fine, gap);
+		}
 		tr->reused = true;
 	}
 	tr->passed_over_at = NAN;
+	tr->sidelined_at = NAN;
 	tr->uses++;
 	tr->query = intern(t, s->query);
+	tr->listener = tracker_listen_query(s->query);
+	tr->taken |= start > tr->backend_start + TRACKER_SETUP_S;
+	note_scope_use(t, tr, start);
 }
 
 static void note_client(struct tracker *t, struct tracked *tr,
@@ -357,8 +416,11 @@ static void note_client(struct tracker *t, struct tracked *tr,
 	tr->client_pid = s->client_pid;
 	tr->client_command = intern(t, s->client_command);
 	tr->client_relation = s->client_relation;
-	/* Its holder is known from now on: the process's own scope. */
-	note_open(t, tr->client_pid, NULL, tr->backend_start);
+	/* Its holder is known from now on: the process's own scope (for
+	 * one opened in this sample, once the sample's closes are known). */
+	if (tr->first_seen != t->now) {
+		note_open(t, tr->client_pid, NULL, tr->backend_start);
+	}
 }
 
 static void update_session(struct tracker *t, struct tracked *tr,
@@ -388,9 +450,68 @@ static void update_session(struct tracker *t, struct tracked *tr,
 	note_client(t, tr, s);
 }
 
+/* One close more for the scope's next open to replace. */
+static void add_credit(struct tracker *t, int pid, const char *key)
+{
+	struct tracker_scope *scope = scope_for(t, pid, key, true);
+
+	if (scope->credit_sample + 1 < t->samples) {
+		scope->credit = 0; /* a replacement comes at once */
+	}
+	scope->credit++;
+	scope->credit_sample = t->samples;
+}
+
+/* True when an open in the scope replaces a recent close (and uses its
+ * credit up). */
+static bool take_credit(struct tracker *t, int pid, const char *key)
+{
+	struct tracker_scope *scope = scope_for(t, pid, key, false);
+
+	if (scope == NULL || scope->credit == 0 ||
+	    scope->credit_sample + 1 < t->samples) {
+		return false;
+	}
+	scope->credit--;
+	return true;
+}
+
+/* The sample's opens, told to their scopes: a replacement of a close
+ * in the same scope is no open that passes others over. */
+static void note_opens(struct tracker *t)
+{
+	for (size_t i = 0; i < t->opened_count; i++) {
+		const struct tracker_opened *o = &t->opened[i];
+		bool replaced = take_credit(t, 0, o->scope);
+
+		if (o->client_pid > 0) {
+			replaced = take_credit(t, o->client_pid, NULL) ||
+				   replaced;
+		}
+		if (replaced) {
+			continue;
+		}
+		note_open(t, 0, o->scope, o->start);
+		if (o->client_pid > 0) {
+			note_open(t, o->client_pid, NULL, o->start);
+		}
+	}
+	t->opened_count = 0;
+}
+
 /* A session gone: into the ring of closed ones (the table drops it). */
 static void close_session(struct tracker *t, struct tracked *tr)
 {
+	/* A member retired after a long service (a maximum lifetime) is
+	 * replaced; a short-lived client (one per request, per test) is
+	 * not: the next one is a new need. */
+	if (t->now - tr->backend_start >= fmax(t->params.floor_s, 10)) {
+		add_credit(t, 0, tr->scope);
+		if (tr->client_pid > 0) {
+			add_credit(t, tr->client_pid, NULL);
+		}
+	}
+
 	tr->closed_at = t->now;
 	fine_for(t, tr->fine)->closed++;
 	t->closed_total++;
@@ -403,25 +524,22 @@ static void close_session(struct tracker *t, struct tracked *tr)
 	}
 }
 
-/* Passed over: its scope opened a session after its last use. */
+/* Passed over: its scope opened a session after its last use.
+ * Sidelined: taken, and a sibling's use began after its last use. */
 static void mark_passed_over(struct tracker *t, struct tracked *tr)
 {
-	const struct tracker_scope *scope;
-	double last_open = -INFINITY;
+	const struct tracker_scope *scope = scope_of(t, tr);
+	double after = tr->last_use + t->params.passed_margin_s;
 
-	if (tr->in_use || isfinite(tr->passed_over_at)) {
+	if (tr->in_use || scope == NULL) {
 		return;
 	}
-	if (tr->client_pid > 0) {
-		scope = scope_for(t, tr->client_pid, NULL, false);
-	} else {
-		scope = scope_for(t, 0, tr->scope, false);
+	if (!isfinite(tr->passed_over_at) && scope->last_open > after) {
+		tr->passed_over_at = scope->last_open;
 	}
-	if (scope != NULL) {
-		last_open = scope->last_open;
-	}
-	if (last_open > tr->last_use + t->params.passed_margin_s) {
-		tr->passed_over_at = last_open;
+	if (!isfinite(tr->sidelined_at) && tr->taken &&
+	    scope->last_use > after) {
+		tr->sidelined_at = scope->last_use;
 	}
 }
 
@@ -440,8 +558,14 @@ static void follow(struct tracker *t, const struct sample *sample,
 	t->identities = true;
 	if (e->change == SESSION_OPENED && tr->fine == NULL) {
 		open_session(t, tr, s); /* not on a second row of it */
+		update_session(t, tr, s);
+		xgrow((void **)&t->opened, &t->opened_cap, t->opened_count + 1,
+		      sizeof(*t->opened));
+		t->opened[t->opened_count++] = (struct tracker_opened){
+			tr->scope, tr->client_pid, tr->backend_start};
+	} else {
+		update_session(t, tr, s);
 	}
-	update_session(t, tr, s);
 	tr->weak = !isfinite(s->state_change_epoch_s);
 }
 
@@ -458,6 +582,9 @@ void tracker_add(struct tracker *t, const struct sample *sample)
 	for (size_t i = 0; i < t->table.event_count; i++) {
 		follow(t, sample, &t->table.events[i]);
 	}
+	/* Opens told to their scopes once the sample's closes are known
+	 * (a replacement passes no one over). */
+	note_opens(t);
 	session_table_sweep(&t->table);
 	t->live = session_table_payload(&t->table, 0);
 	t->live_count = t->table.count;
@@ -478,7 +605,16 @@ double tracker_unused_s(const struct tracker *t, const struct tracked *s)
 bool tracker_passed_over(const struct tracker *t, const struct tracked *s)
 {
 	(void)t;
-	return isfinite(s->passed_over_at) && !s->in_use;
+	return isfinite(s->passed_over_at) && !s->in_use && !s->listener;
+}
+
+/* How long s's scope went on opening sessions: a pool warming up opens
+ * its members within moments, a leak opens one after another. */
+static double opened_over_s(const struct tracker *t, const struct tracked *s)
+{
+	const struct tracker_scope *scope = scope_of(t, s);
+
+	return scope != NULL ? scope->last_open - scope->first_open : 0;
 }
 
 bool tracker_abandoned(const struct tracker *t, const struct tracked *s)
@@ -491,7 +627,14 @@ bool tracker_abandoned(const struct tracker *t, const struct tracked *s)
 	/* A closed one: unused from its last use until it was last seen. */
 	unused = isfinite(s->closed_at) ? fmax(0, s->last_seen - s->last_use)
 					: tracker_unused_s(t, s);
-	return unused >= tracker_threshold_s(t, s->fine);
+	return unused >= tracker_threshold_s(t, s->fine) &&
+	       opened_over_s(t, s) >= t->params.floor_s;
+}
+
+bool tracker_sidelined(const struct tracker *t, const struct tracked *s)
+{
+	(void)t;
+	return isfinite(s->sidelined_at) && !s->in_use && !s->listener;
 }
 
 const struct tracked *tracker_closed_at(const struct tracker *t, size_t i)

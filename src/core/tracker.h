@@ -14,7 +14,17 @@
  *                process, or without that the same user, application,
  *                database and client address) after its last use;
  *   abandoned    passed over, not used since, and unused longer than
- *                its group's own reuse gaps explain (with a floor).
+ *                its group's own reuse gaps explain (with a floor),
+ *                in a scope that went on opening sessions for that
+ *                long (a pool warming up opens a few in a burst and
+ *                passes over none for good);
+ *   sidelined    taken (used after its opening) and then left while
+ *                another session of its scope was used after its last
+ *                use: a pool that is full opens no more, yet a member
+ *                leaked from it falls out of use while the others
+ *                serve;
+ *   listener     its last statement was LISTEN: held on purpose to
+ *                wait for notifications, never a leak.
  *
  * Memory is bounded by the live sessions plus a fixed ring of recently
  * closed ones, whatever the length of the run.
@@ -31,6 +41,11 @@
 
 /* Reuse gaps on a log scale: bucket i holds gaps below 0.1 s * 1.5^i. */
 enum { TRACKER_GAP_BUCKETS = 32 };
+
+/* A use within this long of a session's start is its opening's own
+ * set-up (a driver's settings, a pool's validation query), not a
+ * checkout: seconds. */
+#define TRACKER_SETUP_S 1.0
 
 struct tracker_params {
 	/* A session opened this long after another's last use passed it
@@ -70,6 +85,9 @@ struct tracked {
 	bool reused;           /* seen used again after sitting idle */
 	bool exonerated;       /* once abandoned-looking, then used */
 	bool weak;             /* times hidden (no pg_read_all_stats) */
+	bool taken;            /* used after its opening's own set-up */
+	bool listener;         /* its last statement was LISTEN */
+	double sidelined_at;   /* server epoch; NAN when not sidelined */
 	enum session_state state;
 	double max_idle_tx_s; /* longest idle in a transaction seen; -1 never */
 	double idle_tx_since; /* server epoch the current one began; NAN */
@@ -117,10 +135,26 @@ struct tracker {
 	/* Scopes: the newest session opened per client process and per
 	 * user/app/db/client, for "passed over". */
 	struct tracker_scope {
-		int pid;          /* 0: keyed by the strings */
-		const char *key;  /* interned; NULL when keyed by pid */
-		double last_open; /* server epoch */
-	} * scopes;               /* owned */
+		int pid;           /* 0: keyed by the strings */
+		const char *key;   /* interned; NULL when keyed by pid */
+		double first_open; /* server epoch */
+		double last_open;
+		double last_use; /* the latest use begun by any of them */
+		/* Closes not yet replaced, as of sample credit_sample: an
+		 * open that replaces a close (a pool retiring a member at
+		 * its maximum lifetime) passes no one over. */
+		int credit;
+		size_t credit_sample;
+	} * scopes; /* owned */
+	/* The sessions the sample being folded in opened (their scopes are
+	 * told once its closes are known). */
+	struct tracker_opened {
+		const char *scope;
+		int client_pid;
+		double start;
+	} * opened; /* owned */
+	size_t opened_count;
+	size_t opened_cap;
 	size_t scope_count;
 	size_t scope_cap;
 	struct group_index by_scope;
@@ -169,8 +203,20 @@ double tracker_gap_p95_s(const struct tracker *t, const char *fine);
  * longest a passed-over session of it sat before it was used again). */
 double tracker_threshold_s(const struct tracker *t, const char *fine);
 
-/* Passed over and unused past its threshold. */
+/* Passed over and unused past its threshold, in a scope that opened
+ * sessions over at least that long. */
 bool tracker_abandoned(const struct tracker *t, const struct tracked *s);
+
+/* True when s was taken, then sidelined (see above) and not used
+ * since. */
+bool tracker_sidelined(const struct tracker *t, const struct tracked *s);
+
+/* True when a wrapped command's process tree holds s, or its holder is
+ * unknown (a proxy, a container: it may be the command's). */
+bool tracker_of_command(const struct tracked *s);
+
+/* True when query (a session's last statement) is a LISTEN. */
+bool tracker_listen_query(const char *query);
 
 /* The fine-key record, NULL if none. */
 const struct tracker_fine *tracker_fine_of(const struct tracker *t,

@@ -82,6 +82,12 @@ static double idle_long_s(double threshold_s)
 	return fmax(1.5 * threshold_s, threshold_s + 10);
 }
 
+static void count_unused(struct group_sessions *gs, double unused)
+{
+	gs->unused_min_s = nan_min(gs->unused_min_s, unused);
+	gs->unused_max_s = nan_max(gs->unused_max_s, unused);
+}
+
 static void count(struct group_sessions *gs, const struct tracker *t,
 		  const struct tracked *s, double threshold_s,
 		  double interval_s, bool *abandoned, bool *idle)
@@ -94,31 +100,34 @@ static void count(struct group_sessions *gs, const struct tracker *t,
 	gs->busy += s->in_use || unused < threshold_s;
 	*abandoned = false;
 	*idle = false;
-	if (s->weak) {
-		return;
-	}
-	if (tracker_passed_over(t, s)) {
-		if (unused >= threshold_s) {
-			*abandoned = true;
-			gs->abandoned++;
-			gs->unused_min_s = nan_min(gs->unused_min_s, unused);
-			gs->unused_max_s = nan_max(gs->unused_max_s, unused);
-			gs->recent += s->passed_over_at > t->started;
-		} else {
-			gs->passed_over++;
-		}
-	} else if (!s->in_use && unused >= idle_long_s(threshold_s)) {
-		/* A pool that reached its size before it leaked opens no
-		 * more: its sessions are never passed over, yet they fall
-		 * out of use one after another while the others serve. */
-		gs->unused_long++;
-		gs->unused_min_s = nan_min(gs->unused_min_s, unused);
-		gs->unused_max_s = nan_max(gs->unused_max_s, unused);
-		*idle = true;
-	}
-	if (!s->reused && s->uses <= 1 && !s->in_use &&
+	if (!s->reused && s->uses <= 1 && !s->in_use && !s->listener &&
 	    s->first_seen > t->started && unused >= 2 * interval_s) {
 		gs->unused_new++;
+	}
+	if (s->weak || s->in_use || unused < threshold_s) {
+		gs->passed_over += !s->weak && tracker_passed_over(t, s);
+		return;
+	}
+	if (s->listener) {
+		gs->listeners++;
+	} else if (tracker_abandoned(t, s)) {
+		*abandoned = true;
+		gs->abandoned++;
+		count_unused(gs, unused);
+		gs->recent += s->passed_over_at > t->started;
+	} else if (tracker_sidelined(t, s) &&
+		   unused >= idle_long_s(threshold_s)) {
+		/* A pool that reached its size before it leaked opens no
+		 * more: its leaked members are passed over by none, yet
+		 * they fall out of use one after another while the others
+		 * serve. */
+		gs->unused_long++;
+		count_unused(gs, unused);
+		*idle = true;
+	} else {
+		/* Nothing went on without it (a pool at rest), or it was
+		 * never taken (a pre-filled pool's spare member). */
+		gs->resting++;
 	}
 }
 
@@ -153,12 +162,16 @@ static void judge_spread(struct group_sessions *gs, const struct last_use *l,
 {
 	size_t counted;
 	size_t most = most_in_window(l, n, window_s, false, &counted);
+	/* Members falling out of use are judged against the group's own
+	 * wait: a pool whose load fell goes quiet within it, a leak keeps
+	 * losing one member after another. */
+	double idle_window_s = fmax(window_s, gs->threshold_s / 2);
 	double first = NAN;
 	double last = NAN;
 
 	gs->spread = counted >= VERDICT_MIN_SESSIONS &&
 		     (double)most <= VERDICT_BURST_SHARE * (double)counted;
-	most = most_in_window(l, n, window_s, true, &counted);
+	most = most_in_window(l, n, idle_window_s, true, &counted);
 	gs->spread_idle = counted >= VERDICT_MIN_SESSIONS &&
 			  (double)most <= VERDICT_BURST_SHARE * (double)counted;
 	for (size_t i = 0; i < n; i++) {
@@ -171,9 +184,19 @@ static void judge_spread(struct group_sessions *gs, const struct last_use *l,
 /* The group's verdict from its evidence and the trend. */
 static void decide(struct group_history *g, double t_s)
 {
-	const struct group_sessions *gs = &g->sessions;
+	struct group_sessions *gs = &g->sessions;
 	bool was = g->flagged;
-	int unused = gs->abandoned + gs->unused_long;
+	int unused;
+
+	if (was && gs->busy == 0 &&
+	    gs->abandoned + gs->unused_long >= VERDICT_MIN_SESSIONS) {
+		/* A leaking pool drained down to none: its last members
+		 * went quiet with nothing left to go on without them, and
+		 * are the leak's too. */
+		gs->unused_long += gs->resting;
+		gs->resting = 0;
+	}
+	unused = gs->abandoned + gs->unused_long;
 	bool by_sessions = gs->abandoned >= VERDICT_MIN_SESSIONS && gs->spread;
 	/* Falling out of use one after another while the group still
 	 * serves: a pool leaking at its full size. */
@@ -193,7 +216,8 @@ static void decide(struct group_history *g, double t_s)
 	}
 	g->verdict = !g->flagged ? VERDICT_OK
 		     : unused >= VERDICT_MIN_SESSIONS &&
-				     5 * unused >= 4 * gs->tracked
+				     5 * unused >=
+					     4 * (gs->tracked - gs->listeners)
 			     ? VERDICT_STUCK
 			     : VERDICT_LEAKING;
 	if (g->flagged && isnan(g->first_flagged_s)) {
@@ -279,4 +303,23 @@ void verdict_update(struct history *history, const struct tracker *tracker,
 	free(threshold);
 	free(lasts);
 	free(group_of_fine);
+}
+
+size_t verdict_command_open(const struct tracker *tracker,
+			    const struct filter *filter, double cmd_start)
+{
+	size_t open = 0;
+
+	for (size_t i = 0; i < tracker->live_count; i++) {
+		const struct tracked *s = &tracker->live[i];
+
+		/* The same half second of slack as the report's judgement:
+		 * a session the command opened at once. */
+		open += tracker_of_command(s) &&
+			s->backend_start >= cmd_start - 0.5 &&
+			match_filter_accepts(filter, s->keys[GROUP_KEY_USER],
+					     s->keys[GROUP_KEY_APP],
+					     s->keys[GROUP_KEY_DB]);
+	}
+	return open;
 }

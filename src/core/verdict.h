@@ -43,4 +43,9 @@ void verdict_update(struct history *history, const struct tracker *tracker,
 size_t verdict_group_of(const struct history *history,
 			const struct tracked *session);
 
+/* The open sessions the wrapped command opened since cmd_start (server
+ * epoch) that filter passes: --settle waits for none to be left. */
+size_t verdict_command_open(const struct tracker *tracker,
+			    const struct filter *filter, double cmd_start);
+
 #endif

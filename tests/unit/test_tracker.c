@@ -195,8 +195,10 @@ static void test_ring_capacity(void **state)
 }
 
 /* A client process opens a session, uses it once and goes on with a
- * second: the first is passed over, then abandoned past the floor (10
- * s); used again, it is neither. */
+ * second, and a third 11 s later: the first is passed over, then
+ * abandoned past the floor (10 s), its process having gone on opening
+ * sessions that long (a pool warming up opens its members in a burst);
+ * used again, it is neither. */
 static void test_evidence(void **state)
 {
 	static const struct {
@@ -221,13 +223,15 @@ static void test_evidence(void **state)
 		 1},
 		{115,
 		 {{1, 99, SESSION_STATE_IDLE, 99.5, 50},
-		  {2, 100.5, SESSION_STATE_IDLE, 106, 50}},
+		  {2, 100.5, SESSION_STATE_IDLE, 106, 50},
+		  {3, 110, SESSION_STATE_IDLE, 110.1, 50}},
 		 true,
 		 true,
 		 1},
 		{116,
 		 {{1, 99, SESSION_STATE_ACTIVE, 115.5, 50},
-		  {2, 100.5, SESSION_STATE_IDLE, 106, 50}},
+		  {2, 100.5, SESSION_STATE_IDLE, 106, 50},
+		  {3, 110, SESSION_STATE_IDLE, 110.1, 50}},
 		 false,
 		 false,
 		 2},

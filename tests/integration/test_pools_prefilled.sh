@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Pools pre-filled to their max, seen from the server alone (a watch):
+# HikariCP in its default shape (minimumIdle = maximumPoolSize) on
+# pgjdbc under openjdk, and asyncpg's default create_pool (min_size =
+# max_size = 10).  Each leaks one connection every 25th request on an
+# error path, drains and is exhausted (every request then times out):
+# flagged before it is exhausted, still flagged at the plateau
+# ("stuck"), although it never opens a new session.  The same pools
+# releasing properly, a few members reused and the rest untouched, are
+# never flagged, and the report says why their idle members are not
+# counted.
+. "$(dirname "$0")/lib.sh"
+
+need_packages "${CLIENT_PACKAGES[@]}" >&2
+CLIENTS=$(cd "$(dirname "$0")/../clients" && pwd)
+RUN=80
+for r in pp_java pp_py; do
+	sql "DROP ROLE IF EXISTS $r; CREATE ROLE $r LOGIN" >/dev/null
+done
+
+# The JVM service, compiled here against Debian's jars.
+J=/usr/share/java
+CP="$J/HikariCP.jar:$J/postgresql.jar:$J/slf4j-api.jar:$J/slf4j-nop.jar"
+javac -d "$T_TMP/java" -cp "$CP" "$CLIENTS/java/PoolApp.java" 2>"$T_TMP/javac.err"
+is "$?" 0 "PoolApp compiles with javac against HikariCP and pgjdbc"
+
+"$PGDRIP" --no-live --interval 1s --duration ${RUN}s --user 'pp_*' \
+	--record "$T_TMP/run.jsonl" --format json -o "$T_TMP/run.json" \
+	2>"$T_TMP/pgdrip.err" &
+pgdrip_pid=$!
+T_PIDS+=("$pgdrip_pid")
+poll_until 30 test -s "$T_TMP/run.jsonl" || fail "pgdrip's first sample"
+
+# 5 requests a second, 20 ms each: a leak every 5 s drains 10 members
+# in 50 s.  JDBC speaks TCP (PGHOST is a socket directory).
+java_app() {
+	start_group "$1" env PGUSER=pp_java PGHOST=127.0.0.1 java -cp "$CP:$T_TMP/java" \
+		PoolApp --app "$1" --size 10 --rate 5 --duration $((RUN + 5)) "${@:2}"
+}
+py_app() {
+	start_group "$1" env PGUSER=pp_py /usr/bin/python3 "$CLIENTS/python/asyncpg_app.py" \
+		--app "$1" --rate 5 --duration $((RUN + 5)) "${@:2}"
+}
+java_app pp-hikari-leak --leak-every 25
+java_app pp-hikari-ok
+py_app pp-asyncpg-leak --leak-every 25
+py_app pp-asyncpg-ok
+
+wait "$pgdrip_pid"
+is "$?" 0 "the watch ends with --duration"
+final=$T_TMP/run.json
+g() { printf '.groups[] | select(.application == "%s")' "$1"; }
+field() { jq -r "$(g "$1") | $2" "$final"; }
+# exhausted APP: seconds from the client's start to its first request
+# that timed out (it started after the watch: the watch's clock is ahead).
+exhausted() { awk '$1 == "exhausted" { print $2 }' "$T_TMP/$1.out"; }
+
+for app in pp-hikari-leak pp-asyncpg-leak; do
+	is "$(grep -c '^leak' "$T_TMP/$app.out")" 10 "$app: the pool leaked all its 10 members"
+	check "$app: then requests timed out (from $(exhausted "$app") s)" \
+		grep -q '^exhausted' "$T_TMP/$app.out"
+	check "$app: flagged before it was exhausted (flagged at $(field "$app" .growth.first_flagged_s) s of the watch, exhausted $(exhausted "$app") s into the client)" \
+		jq -e "$(g "$app") | .growth.first_flagged_s != null and .growth.first_flagged_s < $(exhausted "$app")" "$final"
+	is "$(field "$app" .verdict.state)" stuck "$app: still flagged at the plateau, 'stuck'"
+	check "$app: ...its sessions unused for half a minute ($(field "$app" .verdict.unused_max_s) s)" \
+		jq -e "$(g "$app") | .verdict.unused_max_s > 25" "$final"
+done
+for app in pp-hikari-ok pp-asyncpg-ok; do
+	is "$(field "$app" .growth.first_flagged_s)" null "$app: a pre-filled pool at rest is never flagged"
+	is "$(field "$app" .connections)" 10 "$app: ...all its 10 members open"
+	check "$app: ...its untouched members not counted, as resting ($(field "$app" .verdict.not_counted.resting))" \
+		jq -e "$(g "$app") | .verdict.not_counted.resting >= 5" "$final"
+done
+"$PGDRIP" --replay "$T_TMP/run.jsonl" --user 'pp_*' --format text >"$T_TMP/replay.txt" 2>&1
+like "$(cat "$T_TMP/replay.txt")" "pp-hikari-ok.*: [0-9]+ resting" "the text report says why the resting members are not counted"
+is "$("$PGDRIP" --replay "$T_TMP/run.jsonl" --user 'pp_*' --format json |
+	jq -r "$(g pp-hikari-leak) | .verdict.state")" stuck "a replay of the record reaches the same verdict"
+done_testing
