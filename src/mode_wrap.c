@@ -1,7 +1,7 @@
 /*
  * mode_wrap.c - -- COMMAND: a baseline sample, then the command runs
  * while pgdrip samples; when it exits, pgdrip samples on for --settle
- * (until every group is back at its baseline) and reports to stderr, so
+ * (until none of its own sessions is open) and reports to stderr, so
  * the report never mixes with the command's own output.
  *
  * A stop signal is passed on to the command (the terminal already sent
@@ -16,6 +16,7 @@
 #include "notice.h"
 #include "sig.h"
 #include "testmark.h"
+#include "verdict.h"
 
 #include <math.h>
 #include <signal.h>
@@ -37,16 +38,28 @@ struct wrap {
 	struct testmark *marks; /* the runner's endpoint; NULL without */
 };
 
-static bool settled(struct target *t)
+/* Settled when none of the command's own sessions (its process tree's,
+ * or held by no process known here) is open: a neighbour's sessions
+ * decide nothing. */
+static bool settled(const struct run *run, struct target *t)
 {
-	const struct history *h = pipeline_history(target_pipeline(t));
+	const struct pipeline *p = target_pipeline(t);
+	double cmd_start = p->tracker.started + run->command_started_s;
 
-	for (size_t i = 0; i < h->group_count; i++) {
-		if (h->groups[i].last > h->groups[i].baseline) {
-			return false;
+	if (!p->tracker.identities) {
+		/* Sessions without identities (a pooler's console): by the
+		 * groups' counts, back at their baselines. */
+		const struct history *h = pipeline_history(p);
+
+		for (size_t i = 0; i < h->group_count; i++) {
+			if (h->groups[i].last > h->groups[i].baseline) {
+				return false;
+			}
 		}
+		return true;
 	}
-	return true;
+	return verdict_command_open(&p->tracker, p->config.filter, cmd_start) ==
+	       0;
 }
 
 static void start_command(struct run *run, struct wrap *w)
@@ -102,7 +115,7 @@ static void wrap_outcome(struct run *run, struct target *t, bool ok)
 		/* The baseline: taken before the command opens anything. */
 		start_command(run, w);
 	} else if (w->phase == WRAP_SETTLING &&
-		   (settled(t) || clock_mono_ms() >= w->settle_end_ms)) {
+		   (settled(run, t) || clock_mono_ms() >= w->settle_end_ms)) {
 		run->done = true;
 	}
 }
