@@ -22,6 +22,9 @@
 #include <signal.h>
 #include <stdio.h>
 
+/* The sampling interval while the command runs, at most: milliseconds. */
+enum { WRAP_FAST_MS = 250 };
+
 enum wrap_phase {
 	WRAP_BASELINE, /* waiting for the first sample */
 	WRAP_RUNNING,  /* the command runs */
@@ -84,6 +87,12 @@ static void start_command(struct run *run, struct wrap *w)
 		run->done = true;
 		w->start_failed = true;
 		return;
+	}
+	/* Sessions shorter than a sample are half seen or missed: while
+	 * the command runs, sample at least every WRAP_FAST_MS, whatever
+	 * --interval says (the verdict's waits still follow it). */
+	if (run->opts->interval_ms > WRAP_FAST_MS) {
+		target_set_interval(t, WRAP_FAST_MS, clock_mono_ms());
 	}
 	target_set_wrapped(t, run->child.pid);
 	target_note_command_start(t, clock_wall_s(), run->command_line);

@@ -42,14 +42,12 @@ static int compare_double(const void *pa, const void *pb)
 	return (a > b) - (a < b);
 }
 
-/* The command's own: traced to it or its descendants, or not traced at
- * all (a container, another host: then the filter decides). */
-
 bool report_sessions_left_by_command(const struct tracker *t,
 				     const struct tracked *s, double cmd_start,
-				     bool ended)
+				     double cmd_end)
 {
 	double until = isfinite(s->closed_at) ? s->last_seen : t->now;
+	bool ended = isfinite(cmd_end);
 
 	if (!tracker_of_command(s) || s->backend_start < cmd_start - 0.5 ||
 	    s->in_use) {
@@ -65,6 +63,20 @@ bool report_sessions_left_by_command(const struct tracker *t,
 	if (s->reused && until - s->last_use < s->last_use - s->backend_start) {
 		return false;
 	}
+	/* Held until the command ended: used again and again, a handle
+	 * shared by many tests (closed at the end, idle between them and
+	 * while others ran), given the benefit of the doubt; used once at
+	 * most and passed over, a handle per test never closed, however
+	 * short its life (a compiled test binary's sessions live about a
+	 * second). */
+	if (ended && until >= cmd_end - REPORT_SESSIONS_END_SLACK_S) {
+		if (s->reused) {
+			return false;
+		}
+		if (s->uses <= 1 && isfinite(s->passed_over_at)) {
+			return true;
+		}
+	}
 	return isfinite(s->passed_over_at) &&
 	       until - s->last_use >= t->params.floor_s;
 }
@@ -75,6 +87,7 @@ struct judge {
 	const struct tracker *t;
 	bool wrapped;
 	double cmd_start; /* server epoch */
+	double cmd_end;   /* server epoch; NAN while it runs */
 	double idle_tx_age_s;
 	int untraced;  /* wrap: the command's sessions judged by filter */
 	size_t counts; /* groups whose verdict rests on counts */
@@ -130,9 +143,9 @@ static void place(struct judge *j, struct report *report,
 	if (closed) {
 		add_lifetime(j, g, s->last_seen - s->backend_start);
 	}
-	evidence = j->wrapped ? report_sessions_left_by_command(
-					j->t, s, j->cmd_start,
-					isfinite(j->in->command_ended_s))
+	evidence = j->wrapped ? report_sessions_left_by_command(j->t, s,
+								j->cmd_start,
+								j->cmd_end)
 			      : !closed && tracker_abandoned(j->t, s);
 	if (evidence) {
 		j->evidence = xrealloc(j->evidence, (j->evidence_count +
@@ -296,6 +309,7 @@ void report_sessions_build(struct report *report, const struct report_input *in)
 	j.cmd_start = j.t->started + (isfinite(in->command_started_s)
 					      ? in->command_started_s
 					      : 0);
+	j.cmd_end = j.t->started + in->command_ended_s;
 	j.lifetimes = xcalloc(n, sizeof(*j.lifetimes));
 	j.lifetime_count = xcalloc(n, sizeof(*j.lifetime_count));
 	j.opened = xcalloc(n, sizeof(*j.opened));

@@ -19,15 +19,20 @@
 void report_sessions_build(struct report *report,
 			   const struct report_input *in);
 
+/* A session seen this long before the command's end was held to it:
+ * seconds (two samples of a wrapped run). */
+#define REPORT_SESSIONS_END_SLACK_S 0.5
+
 /*
  * Wrap mode: true when s belongs to the wrapped command and was left by
  * it: opened during its run (from cmd_start, server epoch), and either
- * still open once the command ended (ended true), or passed over while
- * its holder went on, never used again and unused at least the
- * tracker's floor until it closed.
+ * still open once the command ended (cmd_end, server epoch; NAN while
+ * it runs), or passed over while its holder went on and never used
+ * again: unused at least the tracker's floor until it closed, or used
+ * once at most and held until the command ended.
  */
 bool report_sessions_left_by_command(const struct tracker *t,
 				     const struct tracked *s, double cmd_start,
-				     bool ended);
+				     double cmd_end);
 
 #endif

@@ -212,7 +212,7 @@ bool tracker_abandoned(const struct tracker *t, const struct tracked *s);
 bool tracker_sidelined(const struct tracker *t, const struct tracked *s);
 
 /* True when a wrapped command's process tree holds s, or its holder is
- * unknown (a proxy, a container: it may be the command's). */
+ * unknown (a proxy, a container, another host: the filter decides). */
 bool tracker_of_command(const struct tracked *s);
 
 /* True when query (a session's last statement) is a LISTEN. */

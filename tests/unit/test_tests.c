@@ -609,9 +609,9 @@ static void test_warm_pool_spare(void **state)
 	steps[13].t = 3.5; /* the runner exited: all closed */
 	feed_all(&tr, &t, steps, COUNT(steps));
 	assert_false(report_sessions_left_by_command(&tr, closed_pid(&tr, 10),
-						     0, true));
+						     0, 3.5));
 	assert_true(report_sessions_left_by_command(&tr, closed_pid(&tr, 50), 0,
-						    true));
+						    3.5));
 	tests_finish(&t);
 	tracker_finish(&tr);
 }
