@@ -354,6 +354,25 @@ static void write_leaks(FILE *out, const struct report *r,
 	}
 }
 
+/* A section's line for group g, "  label" (the heading first, when
+ * *any is still false). */
+static void write_group_line(FILE *out, const struct report *r,
+			     const struct report_group *g,
+			     const struct text_style *st, const char *heading,
+			     bool *any)
+{
+	char label[500];
+
+	if (!*any) {
+		fputs(heading, out);
+		*any = true;
+	}
+	report_group_label(r, g, label, sizeof(label));
+	fputs("  ", out);
+	text_write_cut(out, label, report_text_room_after(st, 40, 20),
+		       st->utf8);
+}
+
 /* Groups with sessions unused past their wait yet not counted as
  * leaked, and why (sessions.listeners, sessions.resting). */
 static void write_not_counted(FILE *out, const struct report *r,
@@ -364,19 +383,12 @@ static void write_not_counted(FILE *out, const struct report *r,
 	for (size_t i = 0; i < r->group_count; i++) {
 		const struct report_group *g = &r->groups[i];
 		const struct group_sessions *s = &g->sessions;
-		char label[500];
 
 		if (s->listeners + s->resting == 0) {
 			continue;
 		}
-		if (!any) {
-			fputs("\nUnused, not counted as leaked:\n", out);
-			any = true;
-		}
-		report_group_label(r, g, label, sizeof(label));
-		fputs("  ", out);
-		text_write_cut(out, label, report_text_room_after(st, 40, 20),
-			       st->utf8);
+		write_group_line(out, r, g, st,
+				 "\nUnused, not counted as leaked:\n", &any);
 		fputs(":", out);
 		if (s->listeners > 0) {
 			fprintf(out,
@@ -401,21 +413,14 @@ static void write_leftovers(FILE *out, const struct report *r,
 
 	for (size_t i = 0; i < r->group_count; i++) {
 		const struct report_group *g = &r->groups[i];
-		char label[500];
 
 		/* Not leaked (left unused, closed or not, in Leaks above):
 		 * what is open at the end, as the CONN column shows. */
 		if (g->open_after <= 0) {
 			continue;
 		}
-		if (!any) {
-			fputs("\nStill open after the command:\n", out);
-			any = true;
-		}
-		report_group_label(r, g, label, sizeof(label));
-		fputs("  ", out);
-		text_write_cut(out, label, report_text_room_after(st, 40, 20),
-			       st->utf8);
+		write_group_line(out, r, g, st,
+				 "\nStill open after the command:\n", &any);
 		fprintf(out, ": %d more than the %d before it ran\n",
 			g->open_after, g->baseline);
 		write_holder(out, g, st);
