@@ -63,14 +63,15 @@ bool report_sessions_left_by_command(const struct tracker *t,
 	if (s->reused && until - s->last_use < s->last_use - s->backend_start) {
 		return false;
 	}
-	/* Held until the command ended: used again and again, a handle
-	 * shared by many tests (closed at the end, idle between them and
-	 * while others ran), given the benefit of the doubt; used once at
-	 * most and passed over, a handle per test never closed, however
-	 * short its life (a compiled test binary's sessions live about a
-	 * second). */
+	/* Held until the command ended: used again and again, and unused
+	 * for less than twice its time in service, a handle shared by
+	 * many tests (closed at the end, idle while the last ones ran),
+	 * given the benefit of the doubt; used once at most and passed
+	 * over, a handle per test never closed, however short its life (a
+	 * compiled test binary's sessions live about a second). */
 	if (ended && until >= cmd_end - REPORT_SESSIONS_END_SLACK_S) {
-		if (s->reused) {
+		if (s->reused && until - s->last_use <
+					 2 * (s->last_use - s->backend_start)) {
 			return false;
 		}
 		if (s->uses <= 1 && isfinite(s->passed_over_at)) {
