@@ -657,35 +657,37 @@ def _patch_psycopg(mod):
     mod.connect = sync_cls.connect
 
 
+def _pool_methods(orig_get, orig_put, is_async):
+    """psycopg_pool's getconn and putconn, wrapped (no parameter added)."""
+    if is_async:
+        async def getconn(self, timeout=None):
+            stack = _stack()
+            conn = await orig_get(self, timeout=timeout)
+            _take(conn, self, "psycopg_pool", "psycopg", stack)
+            return conn
+
+        async def putconn(self, conn):
+            _give(conn)
+            return await orig_put(self, conn)
+    else:
+        def getconn(self, timeout=None):
+            stack = _stack()
+            conn = orig_get(self, timeout=timeout)
+            _take(conn, self, "psycopg_pool", "psycopg", stack)
+            return conn
+
+        def putconn(self, conn):
+            _give(conn)
+            return orig_put(self, conn)
+    return _wraps(orig_get, getconn), _wraps(orig_put, putconn)
+
+
 def _patch_psycopg_pool(mod):
     for cls, is_async in ((mod.ConnectionPool, False),
                           (getattr(mod, "AsyncConnectionPool", None), True)):
-        if cls is None:
-            continue
-        orig_get = cls.getconn
-        orig_put = cls.putconn
-        if is_async:
-            async def getconn(self, timeout=None, _orig=orig_get):
-                stack = _stack()
-                conn = await _orig(self, timeout=timeout)
-                _take(conn, self, "psycopg_pool", "psycopg", stack)
-                return conn
-
-            async def putconn(self, conn, _orig=orig_put):
-                _give(conn)
-                return await _orig(self, conn)
-        else:
-            def getconn(self, timeout=None, _orig=orig_get):
-                stack = _stack()
-                conn = _orig(self, timeout=timeout)
-                _take(conn, self, "psycopg_pool", "psycopg", stack)
-                return conn
-
-            def putconn(self, conn, _orig=orig_put):
-                _give(conn)
-                return _orig(self, conn)
-        cls.getconn = _wraps(orig_get, getconn)
-        cls.putconn = _wraps(orig_put, putconn)
+        if cls is not None:
+            cls.getconn, cls.putconn = _pool_methods(cls.getconn,
+                                                     cls.putconn, is_async)
 
 
 def _patch_asyncpg(mod):
