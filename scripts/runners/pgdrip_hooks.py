@@ -51,10 +51,21 @@ LIBS = ("psycopg2", "psycopg", "psycopg_pool", "asyncpg", "sqlalchemy")
 # ---- the current test ----
 
 
+# os.environ's own bytes dict (POSIX), which os.environ[...] = updates in
+# place: a lookup there is a tenth of os.environ.get's, once an event.
+_ENV = getattr(os.environ, "_data", None) if os.name == "posix" else None
+if not isinstance(_ENV, dict):
+    _ENV = None
+
+
 def _test_name():
     if current_test is not None:
         return current_test
-    name = os.environ.get("PYTEST_CURRENT_TEST")
+    if _ENV is not None:
+        raw = _ENV.get(b"PYTEST_CURRENT_TEST")
+        name = os.fsdecode(raw) if raw else None
+    else:
+        name = os.environ.get("PYTEST_CURRENT_TEST")
     if not name:
         return None
     # "tests/test_x.py::test_y (call)": the node id without its phase.
@@ -234,13 +245,22 @@ class _Channel:
 _encoder = []
 
 
+def _make_encoder():
+    """The JSON encoder, made once (json.dumps with options makes one a
+    call): C's own when there is one."""
+    import json
+    import json.encoder as je
+
+    if je.c_make_encoder is not None:
+        c_enc = je.c_make_encoder(None, None, je.encode_basestring, None,
+                                  ":", ",", False, False, True)
+        return lambda rec: "".join(c_enc(rec, 0))
+    return json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _encode(rec):
     if not _encoder:
-        import json
-
-        # One encoder: json.dumps with options makes one a call.
-        _encoder.append(json.JSONEncoder(ensure_ascii=False,
-                                         separators=(",", ":")).encode)
+        _encoder.append(_make_encoder())
     return (_encoder[0](rec) + "\n").encode("utf-8", "backslashreplace")
 
 
