@@ -295,11 +295,16 @@ def _emit(event, deferred=False):
     """Sends an event dict (ev and its fields); t is taken now."""
     if _channel.state == "dead":
         return
-    t = time.time()
-    test = _test_name()
-    if test is not None:
-        event["test"] = test
-    _channel.send(event, t, deferred)
+    try:
+        t = time.time()
+        test = _test_name()
+        if test is not None:
+            event["test"] = test
+        _channel.send(event, t, deferred)
+    except Exception:
+        # Never raised into the program, nor printed by a finalizer or
+        # atexit (even at interpreter shutdown).
+        pass
 
 
 # ---- the stack: frames in the user's code only ----
@@ -438,17 +443,20 @@ def _backend_of(conn):
 
 def _gone(key, rec):
     """weakref.finalize: the driver connection was collected."""
-    _conns.pop(key, None)
-    if rec.pid != _pid[0]:
-        return
-    if rec.pool is not None:
-        _emit({"ev": "lost", "conn": rec.cid, "backend": rec.backend,
-               "pool": rec.pool, "how": "gc"}, deferred=True)
-        rec.pool = None
-    if not rec.closed:
-        rec.closed = True
-        _emit({"ev": "close", "conn": rec.cid, "backend": rec.backend,
-               "how": "gc"}, deferred=True)
+    try:
+        _conns.pop(key, None)
+        if rec.pid != _pid[0]:
+            return
+        if rec.pool is not None:
+            _emit({"ev": "lost", "conn": rec.cid, "backend": rec.backend,
+                   "pool": rec.pool, "how": "gc"}, deferred=True)
+            rec.pool = None
+        if not rec.closed:
+            rec.closed = True
+            _emit({"ev": "close", "conn": rec.cid, "backend": rec.backend,
+                   "how": "gc"}, deferred=True)
+    except Exception:
+        pass
 
 
 def _track(conn, lib, stack=None):
@@ -530,12 +538,15 @@ def _give(conn):
 
 def _at_exit():
     """Connections still open when the interpreter ends."""
-    me = _pid[0]
-    for rec in list(_conns.values()):
-        if not rec.closed and rec.pid == me:
-            rec.closed = True
-            _emit({"ev": "close", "conn": rec.cid, "backend": rec.backend,
-                   "how": "exit"})
+    try:
+        me = _pid[0]
+        for rec in list(_conns.values()):
+            if not rec.closed and rec.pid == me:
+                rec.closed = True
+                _emit({"ev": "close", "conn": rec.cid,
+                       "backend": rec.backend, "how": "exit"})
+    except Exception:
+        pass
 
 
 def _unhooked(lib, why):
