@@ -131,7 +131,8 @@ int dispatch_run(const struct options *opts)
 		return status;
 	}
 	/* Like --record: an unwritable path is known before the run. */
-	if (!output_plot_open(opts, &run.plot, &err)) {
+	if (!output_check_path(opts, &err) ||
+	    !output_plot_open(opts, &run.plot, &err)) {
 		notice_say("%s", err.msg);
 		finish_run(&run);
 		return PGD_EXIT_USAGE;

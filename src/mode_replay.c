@@ -134,7 +134,8 @@ static int report_replay(const struct options *opts, const struct pipeline *p,
 	struct errbuf err;
 	int status;
 
-	if (!output_plot_open(opts, &plot, &err)) {
+	if (!output_check_path(opts, &err) ||
+	    !output_plot_open(opts, &plot, &err)) {
 		notice_say("%s", err.msg);
 		return PGD_EXIT_USAGE;
 	}

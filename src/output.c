@@ -11,6 +11,7 @@
 #include "core/report_json.h"
 #include "core/report_prom.h"
 #include "core/report_text.h"
+#include "safepath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -119,14 +120,21 @@ static bool finish_stream(FILE *out, bool close_it, int *error)
 /* Writes to an existing non-regular file (/dev/stdout, a FIFO) in
  * place: there is nothing to rename over. */
 static bool write_in_place(const struct options *opts,
+			   const struct safepath *sp,
 			   const struct reports *report, struct errbuf *err)
 {
 	const char *path = opts->output_file;
-	FILE *out = fopen(path, "w");
+	int fd = safepath_open(sp, path, O_WRONLY | O_TRUNC, 0666, err);
+	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
 	int error;
 
+	if (fd < 0) {
+		return false;
+	}
 	if (out == NULL) {
-		return write_failed(path, errno, err);
+		error = errno;
+		close(fd);
+		return write_failed(path, error, err);
 	}
 	write_report(out, opts, report);
 	return finish_stream(out, true, &error) ||
@@ -134,17 +142,18 @@ static bool write_in_place(const struct options *opts,
 }
 
 /*
- * A file that replaces path when committed: a temporary file beside it
- * (rename(2) only replaces within one file system), hidden and not
+ * A file that replaces sp->path when committed: a temporary file beside
+ * it (rename(2) only replaces within one file system), hidden and not
  * ending in .prom so the textfile collector never reads it.  A symbolic
- * link to an existing file is followed: that file is replaced, not the
- * link.
+ * link to an existing file is followed where safepath_resolve() allows
+ * it (the user's own link, or one outside a sticky shared directory):
+ * that file is replaced, not the link.  shown names it in err.
  */
-static bool replacement_open(struct output_replacement *r, const char *path,
+static bool replacement_open(struct output_replacement *r,
+			     const struct safepath *sp, const char *shown,
 			     struct errbuf *err)
 {
-	char *real = realpath(path, NULL);
-	const char *target = real != NULL ? real : path;
+	const char *target = sp->path;
 	char *dir = xstrdup(target);
 	char *base = xstrdup(target);
 	size_t len = strlen(target) + 32;
@@ -157,7 +166,6 @@ static bool replacement_open(struct output_replacement *r, const char *path,
 	r->target = xstrdup(target);
 	r->tmp = xmalloc(len);
 	snprintf(r->tmp, len, "%s/.%s.XXXXXX", dirname(dir), basename(base));
-	free(real);
 	free(dir);
 	free(base);
 	fd = mkstemp(r->tmp);
@@ -175,9 +183,25 @@ static bool replacement_open(struct output_replacement *r, const char *path,
 		free(r->tmp);
 		free(r->target);
 		memset(r, 0, sizeof(*r));
-		return write_failed(path, error, err);
+		return write_failed(shown, error, err);
 	}
 	return true;
+}
+
+/* replacement_open() for path, resolved first. */
+static bool replacement_open_path(struct output_replacement *r,
+				  const char *path, struct errbuf *err)
+{
+	struct safepath sp;
+	bool ok;
+
+	memset(r, 0, sizeof(*r));
+	if (!safepath_resolve(path, &sp, err)) {
+		return false;
+	}
+	ok = replacement_open(r, &sp, path, err);
+	safepath_finish(&sp);
+	return ok;
 }
 
 /* Drops the temporary file; accepts one already committed or dropped. */
@@ -209,6 +233,13 @@ static bool replacement_commit(struct output_replacement *r, const char *path,
 		ok = false;
 	}
 	r->out = NULL;
+	if (ok && !safepath_still_no_link(r->target, path, err)) {
+		/* rename(2) would replace the link, not follow it, but a
+		 * link planted meanwhile is a sign to stop. */
+		unlink(r->tmp);
+		replacement_abandon(r);
+		return false;
+	}
 	if (ok && rename(r->tmp, r->target) != 0) {
 		error = errno;
 		ok = false;
@@ -222,11 +253,12 @@ static bool replacement_commit(struct output_replacement *r, const char *path,
 }
 
 static bool write_atomically(const struct options *opts,
+			     const struct safepath *sp,
 			     const struct reports *report, struct errbuf *err)
 {
 	struct output_replacement r;
 
-	if (!replacement_open(&r, opts->output_file, err)) {
+	if (!replacement_open(&r, sp, opts->output_file, err)) {
 		return false;
 	}
 	write_report(r.out, opts, report);
@@ -255,14 +287,16 @@ static bool output(const struct options *opts, const struct reports *set,
 		   FILE *fallback, struct errbuf *err)
 {
 	bool ok = true;
-	struct stat st;
+	struct safepath sp;
 
 	if (opts->output_file != NULL) {
-		if (stat(opts->output_file, &st) == 0 && !S_ISREG(st.st_mode)) {
-			ok = write_in_place(opts, set, err);
-		} else {
-			ok = write_atomically(opts, set, err);
+		ok = safepath_resolve(opts->output_file, &sp, err);
+		if (ok && sp.exists && !S_ISREG(sp.mode)) {
+			ok = write_in_place(opts, &sp, set, err);
+		} else if (ok) {
+			ok = write_atomically(opts, &sp, set, err);
 		}
+		safepath_finish(&sp);
 	} else {
 		ok = write_stream(fallback, opts, set, err);
 	}
@@ -293,7 +327,7 @@ bool output_reports(const struct options *opts,
 bool output_plot_open(const struct options *opts, struct plot_file *plot,
 		      struct errbuf *err)
 {
-	struct stat st;
+	struct safepath sp;
 	int fd;
 
 	memset(plot, 0, sizeof(*plot));
@@ -301,28 +335,41 @@ bool output_plot_open(const struct options *opts, struct plot_file *plot,
 		return true;
 	}
 	plot->path = opts->plot_file;
-	if (stat(plot->path, &st) != 0 || S_ISREG(st.st_mode)) {
+	if (!safepath_resolve(plot->path, &sp, err)) {
+		return false;
+	}
+	if (!sp.exists || S_ISREG(sp.mode)) {
 		/* The temporary file now: it proves the directory can take
 		 * the picture before anything is sampled. */
-		if (!replacement_open(&plot->repl, plot->path, err)) {
-			return false;
+		if (replacement_open(&plot->repl, &sp, plot->path, err)) {
+			plot->out = plot->repl.out;
 		}
-		plot->out = plot->repl.out;
+	} else if (S_ISDIR(sp.mode)) {
+		write_failed(plot->path, EISDIR, err);
+	} else {
+		/* A pipe or /dev/stdout takes the SVG as it comes. */
+		fd = safepath_open(&sp, plot->path, O_WRONLY, 0666, err);
+		if (fd >= 0 && (plot->out = fdopen(fd, "w")) == NULL) {
+			write_failed(plot->path, errno, err);
+			close(fd);
+		}
+		plot->in_place = true;
+	}
+	safepath_finish(&sp);
+	return plot->out != NULL;
+}
+
+bool output_check_path(const struct options *opts, struct errbuf *err)
+{
+	struct safepath sp;
+
+	if (opts->output_file == NULL) {
 		return true;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		return write_failed(plot->path, EISDIR, err);
+	if (!safepath_resolve(opts->output_file, &sp, err)) {
+		return false;
 	}
-	/* A pipe or /dev/stdout takes the SVG as it comes.  O_CLOEXEC: a
-	 * wrapped command must not inherit it. */
-	fd = open(plot->path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0 && (plot->out = fdopen(fd, "w")) == NULL) {
-		close(fd);
-	}
-	if (plot->out == NULL) {
-		return write_failed(plot->path, errno, err);
-	}
-	plot->in_place = true;
+	safepath_finish(&sp);
 	return true;
 }
 
@@ -354,7 +401,7 @@ bool output_plot_write(struct plot_file *plot, const struct report *report,
 		ok = replacement_commit(&plot->repl, plot->path, err);
 	}
 	/* Ready for another picture, should one be drawn. */
-	plot->out = replacement_open(&plot->repl, plot->path, &inner)
+	plot->out = replacement_open_path(&plot->repl, plot->path, &inner)
 			    ? plot->repl.out
 			    : NULL;
 	return ok;

@@ -34,7 +34,8 @@ PGD_NODISCARD bool output_reports(const struct options *opts,
 struct output_replacement {
 	FILE *out;    /* NULL when none is open */
 	char *tmp;    /* owned: the hidden temporary file */
-	char *target; /* owned: the file it replaces, links followed */
+	char *target; /* owned: the file it replaces, links followed where
+		       * safepath.h allows */
 };
 
 /*
@@ -52,6 +53,14 @@ struct plot_file {
 	struct output_replacement repl; /* a regular file: out is repl.out */
 	bool in_place; /* a FIFO or a device, opened as it is */
 };
+
+/*
+ * Checks before a run that --output's path leads nowhere pgdrip refuses
+ * to write (safepath.h: another user's link in a sticky directory, a
+ * dangling link); true without --output.  False with err.
+ */
+PGD_NODISCARD bool output_check_path(const struct options *opts,
+				     struct errbuf *err);
 
 /* Opens opts->plot_file if given; false with err ("cannot write ..."). */
 PGD_NODISCARD bool output_plot_open(const struct options *opts,

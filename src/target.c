@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "notice.h"
 #include "prompt.h"
+#include "safepath.h"
 
 #include "core/bouncer.h"
 #include "core/record.h"
@@ -19,6 +20,7 @@
 #include "output.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +28,20 @@
 
 static bool open_record(struct target *t, struct errbuf *err)
 {
+	int fd;
+
 	record_writer_init(&t->record);
 	if (t->opts->record_file == NULL) {
 		return true;
 	}
-	t->recording = record_writer_open(&t->record, t->opts->record_file,
-					  err);
+	/* Opened at the edge (safepath.h: no planted link followed, a
+	 * FIFO without a reader said at once, 0600: it holds other roles'
+	 * query text), appended to by the core. */
+	fd = safepath_open_path(t->opts->record_file, O_WRONLY | O_APPEND, 0600,
+				err);
+	t->recording = fd >= 0 &&
+		       record_writer_attach(&t->record, t->opts->record_file,
+					    fd, err);
 	return t->recording;
 }
 

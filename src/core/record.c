@@ -234,18 +234,16 @@ static bool repair_tail(struct record_writer *w, off_t size, struct errbuf *err)
 	return true;
 }
 
-bool record_writer_open(struct record_writer *w, const char *path,
-			struct errbuf *err)
+bool record_writer_attach(struct record_writer *w, const char *path, int fd,
+			  struct errbuf *err)
 {
 	struct stat st;
 
 	record_writer_init(w);
 	w->path = xstrdup(path);
 	w->delta = record_delta_create();
-	/* O_APPEND: after a cut, the next line goes to the new end.
-	 * O_CLOEXEC: a wrapped command must not inherit it. */
-	w->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-	if (w->fd >= 0 && fstat(w->fd, &st) == 0) {
+	w->fd = fd;
+	if (fstat(w->fd, &st) == 0) {
 		w->regular = S_ISREG(st.st_mode);
 		if (!w->regular || repair_tail(w, st.st_size, err)) {
 			return true;
@@ -255,6 +253,24 @@ bool record_writer_open(struct record_writer *w, const char *path,
 	}
 	(void)record_writer_close(w, NULL);
 	return false;
+}
+
+bool record_writer_open(struct record_writer *w, const char *path,
+			struct errbuf *err)
+{
+	/* O_APPEND: after a cut, the next line goes to the new end.
+	 * O_CLOEXEC: a wrapped command must not inherit it.  0600: the
+	 * record holds other roles' query text. */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		record_writer_init(w);
+		w->path = xstrdup(path);
+		(void)fail(w, errno, err);
+		(void)record_writer_close(w, NULL);
+		return false;
+	}
+	return record_writer_attach(w, path, fd, err);
 }
 
 /* record_writer_cut_back(), which a failed write tries at once without

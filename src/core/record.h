@@ -101,7 +101,18 @@ struct record_writer {
 void record_writer_init(struct record_writer *w);
 
 /*
- * Opens path for appending (created 0666 less the umask), close-on-exec.
+ * Takes fd, opened for appending (O_APPEND) and close-on-exec by the
+ * caller, as the writer of path (named in messages): a regular file that
+ * ends inside a line of ours is first cut back to its last whole line.
+ * fd is owned from now on, closed on failure too.  False with err
+ * ("cannot write \"PATH\": ...") and w closed.
+ */
+PGD_NODISCARD bool record_writer_attach(struct record_writer *w,
+					const char *path, int fd,
+					struct errbuf *err);
+
+/*
+ * Opens path for appending (created 0600 less the umask), close-on-exec.
  * A regular file that ends inside a line of ours (a recorder killed
  * mid-write) is first cut back to its last whole line.  False with err
  * ("cannot write \"PATH\": ...") and w closed.
