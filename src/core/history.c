@@ -23,18 +23,24 @@ void history_init(struct history *history, const struct group_keys *keys,
 	trend_default_params(&history->trend_params);
 }
 
+/* Frees what one group owns. */
+static void group_free(struct group_history *g)
+{
+	for (int k = 0; k < GROUP_KEY_COUNT; k++) {
+		free(g->keys[k]);
+	}
+	free(g->holder_command);
+	series_free(&g->window);
+	series_free(&g->run);
+}
+
 void history_finish(struct history *history)
 {
 	if (history == NULL) {
 		return;
 	}
 	for (size_t i = 0; i < history->group_count; i++) {
-		for (int k = 0; k < GROUP_KEY_COUNT; k++) {
-			free(history->groups[i].keys[k]);
-		}
-		free(history->groups[i].holder_command);
-		series_free(&history->groups[i].window);
-		series_free(&history->groups[i].run);
+		group_free(&history->groups[i]);
 	}
 	free(history->groups);
 	free(history->idle_tx);
@@ -420,6 +426,53 @@ void history_add_failure(struct history *history)
 		series_mark_gap(&history->groups[i].window);
 		series_mark_gap(&history->groups[i].run);
 	}
+}
+
+/* Gone for a whole window (so nothing of it is in the window's series)
+ * and nothing to report against it. */
+static bool group_retirable(const struct history *history,
+			    const struct group_history *g)
+{
+	return g->last == 0 && !g->flagged && !g->trend.flagged &&
+	       g->verdict == VERDICT_OK &&
+	       history->last_t_s - g->last_seen_s > history->window_s;
+}
+
+static void retire(struct history_retired *r, struct group_history *g)
+{
+	r->groups++;
+	r->baseline += g->baseline;
+	if (g->peak > r->peak) {
+		r->peak = g->peak;
+	}
+	group_free(g);
+}
+
+size_t history_retire_idle(struct history *history)
+{
+	size_t kept = 0;
+	size_t retired = 0;
+
+	for (size_t i = 0; i < history->group_count; i++) {
+		struct group_history *g = &history->groups[i];
+
+		if (group_retirable(history, g)) {
+			retire(&history->retired, g);
+			retired++;
+		} else {
+			history->groups[kept++] = *g;
+		}
+	}
+	if (retired == 0) {
+		return 0;
+	}
+	history->group_count = kept;
+	/* The index holds positions: rebuilt, as the groups moved. */
+	group_index_clear(&history->index);
+	for (size_t i = 0; i < kept; i++) {
+		group_index_add(&history->index, history->groups[i].hash, i);
+	}
+	return retired;
 }
 
 void history_rebaseline(struct history *history)

@@ -6,7 +6,11 @@
  * Sessions idle in transaction are followed by identity (session.h).
  *
  * Groups that disappear are kept (at 0) so the report can say where they
- * went.  Memory is bounded by the number of groups, not run length.
+ * went, for a --window; then, outside a wrapped run,
+ * history_retire_idle() folds them into one retired total, so memory
+ * and the cost of a sample are bounded by the groups of the last window,
+ * not by every name ever seen (clients that put a pid or a request id in
+ * application_name).
  */
 #ifndef PGDRIP_HISTORY_H
 #define PGDRIP_HISTORY_H
@@ -98,6 +102,13 @@ struct idle_tx_track {
 	int samples_seen;
 };
 
+/* The groups history_retire_idle() dropped, summed. */
+struct history_retired {
+	size_t groups;
+	long long baseline; /* their baselines added up */
+	int peak;           /* the highest any of them reached */
+};
+
 struct history {
 	struct group_keys keys;
 	double window_s;
@@ -115,6 +126,7 @@ struct history {
 	size_t idle_tx_count;
 	size_t idle_tx_cap;
 	struct trend_params trend_params;
+	struct history_retired retired;
 };
 
 void history_init(struct history *history, const struct group_keys *keys,
@@ -134,6 +146,15 @@ void history_add(struct history *history, const struct sample *sample,
 
 /* Records a failed sample: a gap in every series. */
 void history_add_failure(struct history *history);
+
+/*
+ * Retires the groups with no session at the last sample, none seen for
+ * a whole --window and no leak verdict standing: their keys and series
+ * are freed, their figures summed into history->retired.  The groups'
+ * order is kept; their indices change (member maps are filled anew by
+ * the next history_add()).  Returns how many were retired.
+ */
+size_t history_retire_idle(struct history *history);
 
 /* Makes the current counts the new baseline (live view 'b'). */
 void history_rebaseline(struct history *history);

@@ -108,6 +108,11 @@ void pipeline_absorb(struct pipeline *p, struct sample *sample)
 	tracker_add(&p->tracker, &p->last);
 	tests_add(&p->tests, &p->last);
 	for (size_t i = 0; i < p->grouping_count; i++) {
+		if (!p->config.wrap) {
+			/* A wrapped command is judged on every group of its
+			 * run; a watch on those of its window. */
+			(void)history_retire_idle(&p->histories[i]);
+		}
 		history_add(&p->histories[i], &p->last, p->config.filter,
 			    i == p->active ? p->member : NULL);
 		verdict_update(&p->histories[i], &p->tracker, p->config.filter,
@@ -279,6 +284,8 @@ void pipeline_facts_init(struct run_facts *facts, const char *mode)
 /* What the samples themselves say about the run. */
 static void add_run_warnings(const struct pipeline *p, struct report *out)
 {
+	const struct history *h = pipeline_history(p);
+
 	if (p->reconnects > 0) {
 		report_add_warning(out,
 				   "the connection was lost and "
@@ -291,6 +298,13 @@ static void add_run_warnings(const struct pipeline *p, struct report *out)
 				   "%zu samples took longer than the "
 				   "interval (%gs)",
 				   p->late_samples, p->config.interval_s);
+	}
+	if (h->retired.groups > 0) {
+		report_add_warning(out,
+				   "%zu groups with no session for a whole "
+				   "--window (%gs) were retired: summed in "
+				   "the report's \"retired\"",
+				   h->retired.groups, h->window_s);
 	}
 	if (!p->have_last && p->last_error[0] != '\0') {
 		report_add_warning(out, "no sample could be taken: %s",
@@ -329,6 +343,9 @@ void pipeline_report(const struct pipeline *p, const struct run_facts *facts,
 	};
 
 	report_build(out, &in);
+	out->retired_groups = h->retired.groups;
+	out->retired_baseline = h->retired.baseline;
+	out->retired_peak = h->retired.peak;
 	out->sessions_opened_total = p->opened_last;
 	if (p->opened_last_epoch_s - p->opened_first_epoch_s >= 1) {
 		out->sessions_opened_per_min =

@@ -330,6 +330,12 @@ struct report {
 
 	struct report_group *groups; /* owned; sorted by connections desc */
 	size_t group_count;
+	/* Groups retired for having no session for a whole window
+	 * (history_retire_idle): how many, their baselines added up and
+	 * the highest peak of any. */
+	size_t retired_groups;
+	long long retired_baseline;
+	int retired_peak;
 	struct report_breakdown *breakdown; /* owned; most sessions first */
 	size_t breakdown_count;
 	struct report_session *idle_tx; /* owned; oldest first */

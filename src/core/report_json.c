@@ -499,6 +499,15 @@ static void write_report(struct json_writer *w, const struct report *r,
 		write_group(w, r, &r->groups[i]);
 	}
 	json_end_array(w);
+	json_key(w, "retired");
+	json_begin_object(w);
+	json_key(w, "groups");
+	json_int(w, (long long)r->retired_groups);
+	json_key(w, "baseline");
+	json_int(w, r->retired_baseline);
+	json_key(w, "peak");
+	json_int(w, r->retired_peak);
+	json_end_object(w);
 	write_idle_tx(w, r);
 	write_limits(w, r);
 	report_pooler_write_json(w, r);

@@ -27,7 +27,9 @@
  *                wait for notifications, never a leak.
  *
  * Memory is bounded by the live sessions plus a fixed ring of recently
- * closed ones, whatever the length of the run.
+ * closed ones, whatever the length of the run: the scopes, fine records
+ * and interned strings of names no such session holds are forgotten
+ * as they pile up.
  */
 #ifndef PGDRIP_TRACKER_H
 #define PGDRIP_TRACKER_H
@@ -166,7 +168,11 @@ struct tracker {
 		struct arena arena;
 	} intern;
 	bool identities; /* the samples carry identities (not a v1 record) */
+	size_t prune_at; /* interned strings that trigger forgetting */
 };
+
+/* Interned strings below which nothing is forgotten (tracker.c). */
+enum { TRACKER_PRUNE_MIN = 4096 };
 
 void tracker_init(struct tracker *t, const struct tracker_params *params);
 

@@ -10,6 +10,11 @@
  *   aborted:ROLE:APP:N      N sessions in a failed transaction
  *   leak:ROLE:APP:MS[:MAX]  one more idle session every MS ms, never closed
  *   churn:ROLE:APP:MS       connect, SELECT 1, disconnect, every MS ms
+ *   names:ROLE:APP:N:MS     N sessions, every one named anew every MS ms
+ *                           (APP0, APP1, ...): the oldest is replaced by a
+ *                           new session, the others rename themselves (an
+ *                           application putting a pid or a request id in
+ *                           its name); prints "names K" every 100 names
  *   many:ROLE:APP:GROUPS:PER
  *                           GROUPS groups of PER idle sessions: roles ROLE0..
  *                           ROLE99 (cycling), applications APP0..APPn-1
@@ -32,7 +37,7 @@
 
 enum { MAX_SPECS = 32, MAX_CONNS = 4096 };
 
-enum kind { IDLE, ACTIVE, IDLE_TX, ABORTED, MANY, LEAK, CHURN, SUITE };
+enum kind { IDLE, ACTIVE, IDLE_TX, ABORTED, MANY, LEAK, CHURN, SUITE, NAMES };
 
 struct spec {
 	enum kind kind;
@@ -41,7 +46,8 @@ struct spec {
 	long n;        /* sessions, or the period in ms */
 	long max;      /* leak: at most this many; suite: tests */
 	bool keep;     /* suite: leak the test's connection */
-	long done;     /* opened so far */
+	long done;     /* opened so far (names: names given) */
+	long opened;   /* names: sessions opened */
 	double due_ms; /* next action */
 };
 
@@ -49,6 +55,8 @@ static volatile sig_atomic_t stop;
 static const char *conninfo = "";
 static PGconn *conns[MAX_CONNS];
 static size_t nconns;
+/* names: the sessions of the newest names, oldest replaced first. */
+static PGconn *named[MAX_CONNS];
 
 static void on_signal(int signo)
 {
@@ -154,6 +162,54 @@ static bool open_fixed(const struct spec *s)
 	return true;
 }
 
+/* names: the held session renames itself to the next name (set_config,
+ * as an application that names each request does). */
+static void rename_session(PGconn *conn, struct spec *s)
+{
+	char name[160];
+	const char *values[] = {name};
+	PGresult *res;
+
+	snprintf(name, sizeof(name), "%s%ld", s->app, s->done++);
+	res = PQexecParams(conn,
+			   "SELECT set_config('application_name', $1, false)",
+			   1, NULL, values, NULL, NULL, 0);
+	PQclear(res);
+}
+
+/* names: a session with a name never seen before replaces the oldest
+ * held, and every other held session takes a new name too. */
+static bool step_names(struct spec *s)
+{
+	struct spec one = *s;
+	PGconn **slot = &named[s->opened % s->max];
+	long before = s->done;
+	PGconn *conn;
+
+	snprintf(one.app, sizeof(one.app), "%s%ld", s->app, s->done++);
+	conn = open_session(&one);
+	if (conn == NULL) {
+		return false;
+	}
+	exec_ok(conn, "SELECT 1", false);
+	if (*slot != NULL) {
+		PQfinish(*slot);
+	}
+	*slot = conn;
+	s->opened++;
+	for (long i = 0; i < s->max; i++) {
+		if (named[i] != NULL && named[i] != conn) {
+			rename_session(named[i], s);
+		}
+	}
+	s->due_ms += s->n;
+	if (s->done / 100 != before / 100) {
+		printf("names %ld\n", s->done / 100 * 100);
+		fflush(stdout);
+	}
+	return true;
+}
+
 /* Runs the timed specs due now; returns false when every suite is done
  * and there is nothing else to wait for. */
 static bool step(struct spec *specs, size_t n, double t, bool *suites_left)
@@ -168,6 +224,12 @@ static bool step(struct spec *specs, size_t n, double t, bool *suites_left)
 		}
 		if (s->kind == SUITE && s->done < s->max) {
 			*suites_left = true;
+		}
+		if (s->kind == NAMES) {
+			if (t >= s->due_ms && !step_names(s)) {
+				return false;
+			}
+			continue;
 		}
 		if (t < s->due_ms || (s->kind != CHURN && s->done >= s->max)) {
 			continue;
@@ -197,6 +259,7 @@ static bool parse_kind(const char *name, enum kind *out)
 		[IDLE_TX] = "idle-tx", [ABORTED] = "aborted",
 		[MANY] = "many",       [LEAK] = "leak",
 		[CHURN] = "churn",     [SUITE] = "suite",
+		[NAMES] = "names",
 	};
 
 	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
@@ -234,6 +297,15 @@ static bool parse_spec(const char *text, struct spec *s)
 		s->n = s->max;
 		s->max = tests;
 		s->keep = strcmp(last, "leak") == 0;
+	} else if (s->kind == NAMES) {
+		/* names:ROLE:APP:N:MS */
+		long held = s->n;
+
+		s->n = s->max;
+		s->max = held;
+		if (held <= 0 || held > MAX_CONNS) {
+			return false;
+		}
 	} else if (s->kind == LEAK && s->max < 0) {
 		s->max = MAX_CONNS;
 	}
@@ -288,6 +360,11 @@ int main(int argc, char **argv)
 			break;
 		}
 		nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
+	}
+	for (size_t i = 0; i < MAX_CONNS; i++) {
+		if (named[i] != NULL) {
+			PQfinish(named[i]);
+		}
 	}
 	for (size_t i = 0; i < nconns; i++) {
 		/* A backend in pg_sleep() would not notice the client left

@@ -190,6 +190,44 @@ static void test_idle_tx_tracking(void **state)
 	run_finish(&r);
 }
 
+/* A group gone for a whole window is retired into the totals; one seen
+ * within it, or with sessions, stays, and lookups still find the rest. */
+static void test_idle_groups_retire(void **state)
+{
+	const char *api[GROUP_KEY_COUNT] = {"u", "api"};
+	struct run r;
+	size_t retired = 0;
+
+	(void)state;
+	run_init(&r);
+	step(&r, 5, 2);
+	step(&r, 5, 3);
+	/* Up to 300 s (the window) after "leak" was last seen: kept. */
+	for (int i = 0; i < 301; i++) {
+		retired += history_retire_idle(&r.history);
+		step(&r, 5, 0);
+	}
+	assert_int_equal(retired, 0);
+	assert_non_null(find(&r, "leak"));
+	/* Past it: retired, its figures summed. */
+	step(&r, 5, 0);
+	assert_int_equal(history_retire_idle(&r.history), 1);
+	assert_null(find(&r, "leak"));
+	assert_int_equal(r.history.group_count, 1);
+	assert_int_equal(r.history.retired.groups, 1);
+	assert_int_equal(r.history.retired.baseline, 2);
+	assert_int_equal(r.history.retired.peak, 3);
+	/* The group left is found through the rebuilt index. */
+	assert_ptr_equal(history_find(&r.history, api), &r.history.groups[0]);
+	assert_int_equal(history_retire_idle(&r.history), 0);
+	/* The name back: a new group, from zero. */
+	step(&r, 5, 1);
+	assert_int_equal(find(&r, "leak")->last, 1);
+	assert_int_equal(find(&r, "leak")->baseline, 0);
+	assert_int_equal(find(&r, "api")->last, 5);
+	run_finish(&r);
+}
+
 static void test_failures_are_gaps(void **state)
 {
 	struct run r;
@@ -215,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_leak_is_flagged),
 		cmocka_unit_test(test_idle_tx_tracking),
 		cmocka_unit_test(test_failures_are_gaps),
+		cmocka_unit_test(test_idle_groups_retire),
 	};
 
 	return cmocka_run_group_tests_name("history", tests, NULL, NULL);

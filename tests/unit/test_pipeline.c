@@ -243,6 +243,87 @@ static void test_detail(void **state)
 	support_run_finish(&run);
 }
 
+/* Every sample a stable "api" session and two of names never seen again
+ * (a request id in application_name), each closed the next sample. */
+static void fill_churn(struct sample *s, double t, int k)
+{
+	char *names;
+
+	sample_reset(s);
+	names = arena_alloc(&s->arena, 64);
+	s->taken_at_epoch_s = t;
+	s->server_epoch_s = t;
+	s->server.can_read_all_stats = true;
+	snprintf(names, 32, "req%d", 2 * k);
+	snprintf(names + 32, 32, "req%d", 2 * k + 1);
+	for (int i = 0; i < 3; i++) {
+		struct session *ss = sample_add_session(s);
+
+		ss->pid = i == 0 ? 100 : 1000 + 2 * k + i;
+		ss->user = "u";
+		ss->db = "d";
+		ss->app = i == 0 ? "api" : names + 32 * (i - 1);
+		ss->state = SESSION_STATE_IDLE;
+		ss->backend_start_us = session_start_us(i == 0 ? 1 : t);
+		ss->state_change_epoch_s = t;
+		ss->query_start_epoch_s = t;
+		ss->query = "SELECT 1";
+	}
+}
+
+/* 16,000 names pass: the groups are the window's, the tracker's records
+ * and strings stay bounded, and what is kept is still found. */
+static void test_names_churn_is_bounded(void **state)
+{
+	struct pipeline_config config = {.window_s = 10, .interval_s = 1};
+	struct filter filter;
+	struct thresholds thresholds;
+	struct pipeline p;
+	struct sample s;
+	struct run_facts facts;
+	struct report r;
+	const struct tracked *api;
+
+	(void)state;
+	match_default_group_keys(&config.keys);
+	match_filter_init(&filter);
+	check_thresholds_init(&thresholds);
+	config.filter = &filter;
+	config.thresholds = &thresholds;
+	pipeline_init(&p, &config);
+	sample_init(&s);
+	for (int k = 0; k < 8000; k++) {
+		fill_churn(&s, 1000 + k, k);
+		pipeline_absorb(&p, &s);
+	}
+	/* 2 names a second for a 10 s window, and "api". */
+	assert_in_range(pipeline_history(&p)->group_count, 3, 25);
+	assert_in_range(pipeline_history(&p)->retired.groups, 15970, 15998);
+	/* The closed sessions remembered (4,096) hold a name each, three
+	 * strings; what came since the last prune at most doubles that. */
+	assert_true(p.tracker.fine_count < 3 * p.tracker.params.closed_cap);
+	assert_true(p.tracker.scope_count < 8 * p.tracker.params.closed_cap);
+	assert_true(p.tracker.intern.count < 8 * p.tracker.params.closed_cap);
+	api = tracker_find(&p.tracker,
+			   (struct session_id){100, session_start_us(1)});
+	assert_non_null(api);
+	assert_string_equal(api->keys[GROUP_KEY_APP], "api");
+	assert_string_equal(tracker_fine_of(&p.tracker, api->fine)->key,
+			    "u\x1f"
+			    "api\x1f"
+			    "d");
+	pipeline_facts_init(&facts, "watch");
+	report_init(&r);
+	pipeline_report(&p, &facts, &r);
+	assert_in_range(r.retired_groups, 15970, 15998);
+	assert_true(has_warning(&r, "were retired"));
+	assert_non_null(group(&r, "api"));
+	report_finish(&r);
+	sample_finish(&s);
+	pipeline_finish(&p);
+	match_filter_finish(&filter);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_regroup_keeps_history),
 		cmocka_unit_test(test_wanted),
 		cmocka_unit_test(test_detail),
+		cmocka_unit_test(test_names_churn_is_bounded),
 	};
 
 	return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);
