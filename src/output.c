@@ -277,6 +277,12 @@ static bool write_stream(FILE *out, const struct options *opts,
 	}
 	/* Said once: later writes to it would fail the same way. */
 	clearerr(out);
+	if (error == EPIPE) {
+		/* The reader is gone (pgdrip --once | head -1): it had what
+		 * it wanted.  Quiet, as git and psql are; the checks still
+		 * decide the exit code. */
+		return true;
+	}
 	errbuf_set(err, "cannot write to standard %s: %s",
 		   out == stderr ? "error" : "output",
 		   strerror(error != 0 ? error : EIO));

@@ -93,4 +93,27 @@ is "$(jq '[.warnings[] | select(test("cut short"))] | length' "$T_TMP/replay.jso
 check "...with samples from after the room came back" \
 	awk -v a="$(tail -1 "$rec" | jq .t)" -v b="$lifted" 'BEGIN { exit !(a > b) }'
 
+# A closed standard output (pgdrip --once | head -1, | true) ends pgdrip
+# quietly with the checks' exit code, as git and psql do.  The pipe's
+# read end is closed before pgdrip starts, so its write fails for sure.
+closed_stdout() {
+	python3 -c 'import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+sys.exit(subprocess.call(sys.argv[1:], stdout=w))' "$@"
+}
+closed_stdout "$PGDRIP" --once 2>"$T_TMP/err"
+is "$?:$(cat "$T_TMP/err")" "0:" "--once to a closed pipe: exit 0, nothing said"
+closed_stdout "$PGDRIP" --once --format json 2>"$T_TMP/err"
+is "$?:$(cat "$T_TMP/err")" "0:" "...in JSON too"
+start_workload idle:-:app:2
+closed_stdout "$PGDRIP" --once --max-total 1 2>"$T_TMP/err"
+is "$?" 1 "...a failed check still exits 1"
+is "$(cat "$T_TMP/err")" \
+	"pgdrip: check max-total failed: total: 2 connections (limit 1)" \
+	"...with its line, and no other"
+stop_workload "$WL_PID"
+"$PGDRIP" --once | head -1 >"$T_TMP/head" 2>"$T_TMP/err"
+is "${PIPESTATUS[0]}:$(cat "$T_TMP/err")" "0:" "pgdrip --once | head -1: exit 0, quiet"
+
 done_testing
