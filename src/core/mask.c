@@ -203,6 +203,54 @@ static bool uri_password(const char *s, size_t len, bool whole, bool cut,
 }
 
 /*
+ * A quoted key just before the ':' at s[colon] (JSON's "key": or a
+ * Python dict's 'key':), not reaching back before floor: true with
+ * [*key, *key + *key_len) its name.
+ */
+static bool quoted_key(const char *s, size_t floor, size_t colon, size_t *key,
+		       size_t *key_len)
+{
+	size_t end = colon;
+	size_t start;
+
+	while (end > floor && is_space(s[end - 1])) {
+		end--;
+	}
+	if (end < floor + 2 || (s[end - 1] != '"' && s[end - 1] != '\'')) {
+		return false;
+	}
+	start = end - 1;
+	/* A key is short (is_password_key() takes 63 bytes at most): the
+	 * look back stops there, so many ':' cost no more than many '='. */
+	while (start > floor && end - start < 70 &&
+	       s[start - 1] != s[end - 1]) {
+		start--;
+	}
+	if (start == floor || s[start - 1] != s[end - 1]) {
+		return false; /* no opening quote */
+	}
+	*key = start;
+	*key_len = end - 1 - start;
+	return true;
+}
+
+/* Where a JSON value at s ends: a quoted one after its quote, else at
+ * ',', '}', ']' or whitespace. */
+static size_t json_value_end(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	if (len > 0 && (s[0] == '"' || s[0] == '\'')) {
+		return value_end(s, len, false, POLICY_ANY);
+	}
+	while (i < len && s[i] != ',' && s[i] != '}' && s[i] != ']' &&
+	       !is_space(s[i])) {
+		i++;
+	}
+	return i;
+}
+
+/*
  * Copies s (len bytes, NUL bytes allowed) with every password masked.
  * Under POLICY_LIBPQ a URI is only the whole text; under POLICY_ANY one
  * may start anywhere a word does.
@@ -230,6 +278,19 @@ static void mask_text(struct out *o, const char *s, size_t len,
 				put(o, stars, strlen(stars));
 				i = copied = floor = i + to;
 			}
+			continue;
+		}
+		if (s[i] == ':' && policy == POLICY_ANY &&
+		    quoted_key(s, floor, i, &from, &to) &&
+		    is_password_key(s + from, to, policy)) {
+			size_t v = i + 1;
+
+			while (v < len && is_space(s[v])) {
+				v++;
+			}
+			put(o, s + copied, v - copied);
+			put(o, stars, strlen(stars));
+			i = copied = floor = v + json_value_end(s + v, len - v);
 			continue;
 		}
 		if (s[i] == '=') {
@@ -278,19 +339,21 @@ void mask_conninfo(char *dst, size_t dst_size, const char *text)
 	}
 }
 
-/* An option whose value, the next argument, is a password. */
+/* An option whose value, the next argument, is a password: named like
+ * one ("--password", "-pass", "--dbpass", "--db-pwd"), but not a
+ * "--no-..." switch (psql's --no-password takes nothing). */
 static bool takes_password(const char *arg, size_t len)
 {
-	static const char *const names[] = {"--password", "--passwd", "--pass",
-					    "-password", "-pass"};
+	size_t dashes = 0;
 
-	for (size_t i = 0; i < PGD_ARRAY_LEN(names); i++) {
-		if (len == strlen(names[i]) &&
-		    memcmp(arg, names[i], len) == 0) {
-			return true;
-		}
+	while (dashes < len && arg[dashes] == '-') {
+		dashes++;
 	}
-	return false;
+	if (dashes == 0 || dashes == len || memchr(arg, '=', len) != NULL ||
+	    (len - dashes >= 3 && memcmp(arg + dashes, "no-", 3) == 0)) {
+		return false;
+	}
+	return is_password_key(arg, len, POLICY_ANY);
 }
 
 /* Digits, or a comma list of them: what psql's -p takes. */

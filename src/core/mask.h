@@ -34,8 +34,11 @@ void mask_conninfo(char *dst, size_t dst_size, const char *text);
  *   "passw" or ends in "pass" or "pwd": "password=***",
  *   "--password=***", "PGPASSWORD=***", "DB_PASS=***", "?password=***",
  *   a quoted value ('a b', "a b") whole;
- * - the argument after "--password", "--passwd" or "--pass" unless it
- *   is an option itself;
+ * - "KEY": VALUE where KEY, quoted (JSON, a Python dict), is such a
+ *   key: '{"password":"***"}' shows as '{"password":***}';
+ * - the argument after an option named so ("--password", "--passwd",
+ *   "--pass", "--dbpass", "--db-pwd"; not a "--no-..." switch) unless
+ *   it is an option itself;
  * - "-pVALUE" in one argument: mysql's and mariadb's password, and
  *   psql's port.  Masked unless VALUE is a port (digits, or a comma
  *   list of them) and the program is not mysql* or mariadb*, so psql's

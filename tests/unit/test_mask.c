@@ -99,6 +99,23 @@ static const struct line_case lines[] = {
 	{{"psql", "-c", "passive = true"}, "psql -c passive = true"},
 	{{"ssh", "-p2222", "host"}, "ssh -p2222 host"},
 	{{"x", "", "a"}, "x  a"},
+	/* any option named like a password takes the next argument */
+	{{"tool", "--dbpass", "sEcret"}, "tool --dbpass ***"},
+	{{"tool", "--db-pwd", "sEcret", "-v"}, "tool --db-pwd *** -v"},
+	{{"tool", "--no-passwd", "db"}, "tool --no-passwd db"},
+	{{"tool", "--passfile", "/etc/pgpass"}, "tool --passfile /etc/pgpass"},
+	/* JSON and Python dicts: a password key's value */
+	{{"node", "app.js", "{\"password\":\"sEcret\"}"},
+	 "node app.js {\"password\":***}"},
+	{{"x",
+	  "{\"user\": \"u\", \"db_password\": \"a sEcr\\\" t\", \"h\": 1}"},
+	 "x {\"user\": \"u\", \"db_password\": ***, \"h\": 1}"},
+	{{"python3", "-c", "connect(**{'password': 'sEcret'})"},
+	 "python3 -c connect(**{'password': ***})"},
+	{{"x", "{\"PASSWORD\":12345sEcr,\"a\":1}"},
+	 "x {\"PASSWORD\":***,\"a\":1}"},
+	{{"x", "{\"passive\":\"yes\",\"url\":\"h:1\"}"},
+	 "x {\"passive\":\"yes\",\"url\":\"h:1\"}"},
 };
 
 /* Joins argv as /proc/PID/cmdline holds it; returns its length. */
