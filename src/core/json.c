@@ -178,6 +178,18 @@ size_t json_unescape_value(char *s, size_t len)
 	return out;
 }
 
+/* \uXXXX, a surrogate pair beyond the BMP (tags, U+E0000 on). */
+static void write_u_escape(FILE *out, unsigned cp)
+{
+	if (cp > 0xFFFF) {
+		cp -= 0x10000;
+		fprintf(out, "\\u%04x\\u%04x", 0xD800 + (cp >> 10),
+			0xDC00 + (cp & 0x3FF));
+		return;
+	}
+	fprintf(out, "\\u%04x", cp);
+}
+
 void json_write_escaped(FILE *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -205,10 +217,11 @@ void json_write_escaped(FILE *out, const char *s, size_t len)
 		} else if (c < 0x80) {
 			fputc(c, out);
 		} else if ((n = utf8_decode(p + i, len - i, &cp)) > 0) {
-			/* U+2028/9 break JavaScript string literals. */
+			/* U+2028/9 break JavaScript string literals; the
+			 * invisible ones are escaped as in every output. */
 			if (cp == 0x2028 || cp == 0x2029 ||
-			    (cp >= 0x80 && cp < 0xA0)) {
-				fprintf(out, "\\u%04x", cp);
+			    (cp >= 0x80 && cp < 0xA0) || utf8_is_hidden(cp)) {
+				write_u_escape(out, cp);
 			} else {
 				fwrite(p + i, 1, n, out);
 			}

@@ -41,12 +41,13 @@ static size_t escape_one(FILE *out, const unsigned char *p, size_t len)
 		return 1;
 	}
 	n = p[0] >= 0x80 ? utf8_decode(p, len, &cp) : 0;
-	if (n > 0 && cp >= 0xA0) {
+	if (n > 0 && cp >= 0xA0 && !utf8_is_hidden(cp)) {
 		fwrite(p, 1, n, out);
 		return n;
 	}
 	/* C0, DEL and C1 controls are allowed raw by the format, but a
-	 * terminal showing a scrape would obey them; bytes that are not
+	 * terminal showing a scrape would obey them (and the invisible
+	 * ones of utf8_is_hidden hide or move text); bytes that are not
 	 * UTF-8 cannot go out raw at all: the text \xNN for each byte. */
 	n = n > 0 ? n : 1;
 	for (size_t k = 0; k < n; k++) {

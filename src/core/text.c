@@ -34,19 +34,6 @@ static const struct range double_width[] = {
 	{0x1F900, 0x1F9FF}, {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD},
 };
 
-/*
- * Passed as escapes although valid: bidirectional controls reorder the
- * rest of a line on terminals that implement bidi (a name could make a
- * report line read differently from its bytes), and the line and
- * paragraph separators break lines on some.
- */
-static const struct range escaped_format[] = {
-	{0x061C, 0x061C},
-	{0x200E, 0x200F},
-	{0x2028, 0x202E},
-	{0x2066, 0x2069},
-};
-
 static bool in_ranges(const struct range *r, size_t n, unsigned cp)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -131,10 +118,10 @@ static void next_piece(const unsigned char *s, size_t len, bool utf8,
 	/* C1 controls are as dangerous as C0 on many terminals; each byte
 	 * of a refused sequence is escaped on its own (the rest are then
 	 * lone continuation bytes). */
-	if (n > 0 && cp >= 0xA0 &&
-	    !in_ranges(escaped_format,
-		       sizeof(escaped_format) / sizeof(escaped_format[0]),
-		       cp)) {
+	/* Valid but invisible or line-moving (utf8_is_hidden): a bidi
+	 * control could make a line read differently from its bytes, a
+	 * zero-width space hide a difference between two names. */
+	if (n > 0 && cp >= 0xA0 && !utf8_is_hidden(cp)) {
 		p->in_len = p->out_len = n;
 		memcpy(p->out, s, n);
 		p->width = char_width(cp);

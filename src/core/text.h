@@ -21,11 +21,12 @@ struct text_style {
  * Writes a sanitized copy of src (len bytes) into dst (NUL-terminated,
  * cut at a character boundary if dst is too small).  Escapes: \e for
  * ESC, \n \r \t, \xNN for other C0/DEL/C1 bytes and invalid UTF-8,
- * and \xNN for each byte of a bidi control or U+2028/U+2029 (they
- * reorder or break a line); a backslash is doubled (\\), so every
- * escape stands for one byte and two names that differ never print
- * alike: the byte 0xFF is \xff, the four characters \xff are \\xff.
- * Returns the display width (columns) of what was written.
+ * and \xNN for each byte of an invisible or bidi character
+ * (utf8_is_hidden: zero-width and format characters, bidi controls,
+ * U+2028/U+2029; they hide a difference, reorder or break a line); a backslash
+ * is doubled (\\), so every escape stands for one byte and two names that
+ * differ never print alike: the byte 0xFF is \xff, the four characters \xff are
+ * \\xff. Returns the display width (columns) of what was written.
  */
 int text_sanitize(char *dst, size_t dst_size, const char *src, size_t len,
 		  bool utf8);

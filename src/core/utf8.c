@@ -36,3 +36,20 @@ size_t utf8_decode(const unsigned char *s, size_t len, unsigned *cp)
 	*cp = c;
 	return n;
 }
+
+bool utf8_is_hidden(unsigned cp)
+{
+	static const unsigned ranges[][2] = {
+		{0x00AD, 0x00AD},   {0x061C, 0x061C}, {0x180E, 0x180E},
+		{0x200B, 0x200F},   {0x2028, 0x202E}, {0x2060, 0x2064},
+		{0x2066, 0x206F},   {0xFEFF, 0xFEFF}, {0xFFF9, 0xFFFB},
+		{0xE0000, 0xE007F},
+	};
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		if (cp >= ranges[i][0] && cp <= ranges[i][1]) {
+			return true;
+		}
+	}
+	return false;
+}

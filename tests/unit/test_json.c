@@ -53,6 +53,11 @@ static const struct escape_case escapes[] = {
 	CASE("bad\xff", "\"bad\\\\xff\""),
 	CASE("\xc0\xaf", "\"\\\\xc0\\\\xaf\""),
 	CASE("\xe2\x80\xa8", "\"\\u2028\""),
+	/* invisible and bidi characters: \u escapes, valid JSON */
+	CASE("z\xe2\x80\x8bw", "\"z\\u200bw\""),
+	CASE("a\xe2\x80\xae", "\"a\\u202e\""),
+	CASE("\xef\xbb\xbf", "\"\\ufeff\""),
+	CASE("\xf3\xa0\x80\x81", "\"\\udb40\\udc01\""),
 	CASE("\xc2\x9b", "\"\\u009b\""),
 	CASE("nul\0in", "\"nul\\u0000in\""),
 	CASE("\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\""),

@@ -341,6 +341,8 @@ static const struct {
 	{"esc\x1b[2J\a\r\t", "esc\\\\x1b[2J\\\\x07\\\\x0d\\\\x09"},
 	{"bad\xff\xc0\xaf", "bad\\\\xff\\\\xc0\\\\xaf"},
 	{"c1 \xc2\x9b", "c1 \\\\xc2\\\\x9b"},
+	{"rtl\xe2\x80\xae", "rtl\\\\xe2\\\\x80\\\\xae"},
+	{"z\xe2\x80\x8bw", "z\\\\xe2\\\\x80\\\\x8bw"},
 	{"del\x7f", "del\\\\x7f"},
 	{"名前 é", "名前 é"},
 	{"", ""},

@@ -47,8 +47,13 @@ static const struct sanitize_case cases[] = {
 	 25},
 	{"\xe2\x80\xa8", true, "\\xe2\\x80\\xa8", 12},
 	{"\xe2\x80\x8f", true, "\\xe2\\x80\\x8f", 12},
-	/* zero-width joiner and no-break space pass */
-	{"\xe2\x80\x8d\xc2\xa0", true, "\xe2\x80\x8d\xc2\xa0", 1},
+	/* zero-width and format characters: escaped, so "z\u200bw" never
+	 * prints as "zw" (the joiners too); a no-break space passes */
+	{"z\xe2\x80\x8bw", true, "z\\xe2\\x80\\x8bw", 14},
+	{"\xe2\x80\x8d\xc2\xa0", true, "\\xe2\\x80\\x8d\xc2\xa0", 13},
+	{"\xef\xbb\xbf\xc2\xad\xe2\x81\xa0", true,
+	 "\\xef\\xbb\\xbf\\xc2\\xad\\xe2\\x81\\xa0", 32},
+	{"tag\xf3\xa0\x80\x81", true, "tag\\xf3\\xa0\\x80\\x81", 19},
 	/* A backslash is doubled: every escape then stands for one byte,
 	 * and the text \xff cannot pass for the byte 0xFF. */
 	{"back\\slash", true, "back\\\\slash", 11},
