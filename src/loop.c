@@ -149,10 +149,35 @@ static size_t mode_pollfds(struct run *run, const struct mode_ops *ops,
 	return n;
 }
 
+static int64_t max_ms(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * Continued after a stop (SIGSTOP, ^Z): the stop began in one of the
+ * waits since the last look (a wait woken by the signal may end before
+ * the signal's byte is read), so the longest of them, longest_ms, is how
+ * long no sample could be taken; it goes in every report.  Returns what
+ * longest_ms is from now on: 0 after a stop was noted.
+ */
+static int64_t note_stopped(struct run *run, int64_t longest_ms)
+{
+	if (!sig_take_continued()) {
+		return longest_ms;
+	}
+	for (size_t i = 0; i < run->target_count; i++) {
+		pipeline_note_stopped(target_pipeline(run->targets[i]),
+				      (double)longest_ms / 1000);
+	}
+	return 0;
+}
+
 void loop_run(struct run *run, const struct mode_ops *ops)
 {
 	size_t base = run->target_count + 2;
 	struct pollfd *fds = xcalloc(base + LOOP_EXTRA_FDS, sizeof(*fds));
+	int64_t longest_ms = 0; /* the longest wait since a stop was noted */
 
 	current = ops;
 	/* A mode running the loop again (the live view after its first
@@ -184,9 +209,11 @@ void loop_run(struct run *run, const struct mode_ops *ops)
 		}
 		extra = mode_pollfds(run, ops, fds + base);
 		wait_events(run, ops, fds, base + extra);
+		longest_ms = max_ms(longest_ms, clock_mono_ms() - now);
 		now = clock_mono_ms();
 		if (fds[0].revents != 0) {
 			take_signals(run);
+			longest_ms = note_stopped(run, longest_ms);
 		}
 		for (size_t i = 0; i < run->target_count && !run->done; i++) {
 			if (fds[i + 2].fd >= 0 && fds[i + 2].revents != 0) {

@@ -13,6 +13,7 @@ static int pipe_fds[2] = {-1, -1};
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t child_flag;
 static volatile sig_atomic_t winch_flag;
+static volatile sig_atomic_t cont_flag;
 static volatile sig_atomic_t stop_from_process;
 static volatile sig_atomic_t stop_count;
 
@@ -27,6 +28,12 @@ static void on_signal(int signo, siginfo_t *info, void *context)
 		child_flag = 1;
 	} else if (signo == SIGWINCH) {
 		winch_flag = 1;
+	} else if (signo == SIGCONT) {
+		cont_flag = 1;
+	} else if (signo == SIGUSR1 || signo == SIGUSR2) {
+		/* Not ours to act on; their default would end pgdrip
+		 * without a report.  (A handler, not SIG_IGN: a wrapped
+		 * command gets the default back at exec.) */
 	} else {
 		if (stop_signal == 0) {
 			stop_signal = signo;
@@ -51,8 +58,8 @@ static bool set_nonblocking(int fd)
 
 bool sig_install(void)
 {
-	static const int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD,
-				      SIGWINCH};
+	static const int signals[] = {SIGINT,   SIGTERM, SIGHUP,  SIGCHLD,
+				      SIGWINCH, SIGCONT, SIGUSR1, SIGUSR2};
 	struct sigaction sa;
 
 	if (pipe_fds[0] < 0) {
@@ -121,6 +128,14 @@ bool sig_take_child(void)
 	bool was = child_flag != 0;
 
 	child_flag = 0;
+	return was;
+}
+
+bool sig_take_continued(void)
+{
+	bool was = cont_flag != 0;
+
+	cont_flag = 0;
 	return was;
 }
 

@@ -9,7 +9,8 @@
 #include <signal.h>
 #include <stdbool.h>
 
-/* Installs handlers for SIGINT, SIGTERM, SIGHUP, SIGCHLD and SIGWINCH,
+/* Installs handlers for SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGWINCH,
+ * SIGCONT, SIGUSR1 and SIGUSR2,
  * ignores SIGPIPE and SIGXFSZ (a write then fails with EPIPE or EFBIG).
  * Returns false (errno set) if the pipe fails. */
 bool sig_install(void);
@@ -34,5 +35,10 @@ bool sig_stop_from_process(void);
 /* True once since the last call if SIGCHLD / SIGWINCH arrived. */
 bool sig_take_child(void);
 bool sig_take_winch(void);
+
+/* True once since the last call if SIGCONT arrived: pgdrip was stopped
+ * (SIGSTOP, ^Z) and goes on.  SIGUSR1 and SIGUSR2 are caught and do
+ * nothing: their default would end pgdrip without its report. */
+bool sig_take_continued(void);
 
 #endif

@@ -149,6 +149,12 @@ void pipeline_note_reconnect(struct pipeline *p)
 	p->reconnects++;
 }
 
+void pipeline_note_stopped(struct pipeline *p, double stopped_s)
+{
+	p->stops++;
+	p->stopped_s += stopped_s > 0 ? stopped_s : 0;
+}
+
 static size_t find_grouping(const struct pipeline *p,
 			    const struct group_keys *keys)
 {
@@ -292,6 +298,13 @@ static void add_run_warnings(const struct pipeline *p, struct report *out)
 				   "re-established %zu times; the gaps "
 				   "are left out of the growth analysis",
 				   p->reconnects);
+	}
+	if (p->stops > 0) {
+		report_add_warning(out,
+				   "pgdrip itself was stopped %zu times "
+				   "(SIGSTOP or ^Z, then continued), for up "
+				   "to %.1fs in all: no sample was taken then",
+				   p->stops, p->stopped_s);
 	}
 	if (p->late_samples > 0) {
 		report_add_warning(out,

@@ -55,6 +55,8 @@ struct pipeline {
 	double opened_last_epoch_s;
 	size_t late_samples;
 	size_t reconnects;
+	size_t stops;         /* pgdrip stopped and continued */
+	double stopped_s;     /* for this long in all, at most */
 	bool last_failed;     /* the last attempt failed (up = 0) */
 	char last_error[512]; /* why, raw; "" none */
 	double last_failed_epoch_s;
@@ -79,6 +81,10 @@ void pipeline_set_wrap(struct pipeline *p);
 
 /* The session was lost and made anew (a warning in the report). */
 void pipeline_note_reconnect(struct pipeline *p);
+
+/* pgdrip itself did not run for up to stopped_s seconds (stopped by
+ * SIGSTOP or ^Z, then continued): a gap the report mentions. */
+void pipeline_note_stopped(struct pipeline *p, double stopped_s);
 
 /*
  * Reports keys from now on.  A grouping followed before keeps its

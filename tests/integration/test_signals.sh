@@ -56,4 +56,32 @@ like "$(cat "$T_TMP/drain.err")" "still connected" "wait-drain: names who is lef
 "$PGDRIP" --once --user s_app 2>"$T_TMP/pipe.err" | head -1 >/dev/null
 is "${PIPESTATUS[0]}" 0 "--once | head: exits 0"
 is "$(cat "$T_TMP/pipe.err")" "" "--once | head: nothing on stderr"
+
+# SIGUSR1 and SIGUSR2 are not pgdrip's: they no longer end it without a
+# report (exit 138).  A stop of pgdrip itself (SIGSTOP, then SIGCONT) is
+# a gap the report names, with its length.
+"$PGDRIP" --interval 200ms --format json -o "$T_TMP/usr.json" \
+	--record "$T_TMP/usr.jsonl" 2>"$T_TMP/usr.err" &
+pid=$!
+T_PIDS+=("$pid")
+poll_until 60 lines_at_least 2 "$T_TMP/usr.jsonl"
+kill -USR1 "$pid"
+kill -USR2 "$pid"
+lines=$(wc -l <"$T_TMP/usr.jsonl")
+poll_until 60 lines_at_least $((lines + 2)) "$T_TMP/usr.jsonl"
+check "SIGUSR1 and SIGUSR2: pgdrip samples on" kill -0 "$pid"
+kill -STOP "$pid"
+sleep 3
+kill -CONT "$pid"
+lines=$(wc -l <"$T_TMP/usr.jsonl")
+poll_until 60 lines_at_least $((lines + 2)) "$T_TMP/usr.jsonl"
+kill -TERM "$pid"
+wait "$pid"
+is "$?:$(cat "$T_TMP/usr.err")" "0:" "...and ends on SIGTERM with exit 0, nothing said"
+stopped=$(jq -r '.warnings[] | select(test("pgdrip itself was stopped"))' "$T_TMP/usr.json")
+like "$stopped" "^pgdrip itself was stopped 1 times .*for up to [0-9.]+s in all: no sample was taken then" \
+	"a 3 s SIGSTOP is named in the report"
+secs=$(printf '%s' "$stopped" | sed -nE 's/.*up to ([0-9.]+)s in all.*/\1/p')
+check "...for at least the 3 s it lasted (${secs}s)" \
+	awk -v s="$secs" 'BEGIN { exit !(s >= 3) }'
 done_testing
