@@ -32,6 +32,11 @@ struct replayed_command {
 	double ended_epoch_s; /* NAN while it ran */
 	int status;
 	char line[1024];
+	/* Not the command's: lines skipped for repeating the moment of the
+	 * line before (two samples at one moment are a rate over no time),
+	 * and that moment. */
+	size_t repeated;
+	double last_t_s;
 };
 
 static void note_command(struct replayed_command *c, struct pipeline *p,
@@ -53,6 +58,11 @@ static void note_command(struct replayed_command *c, struct pipeline *p,
 static void replay_one(struct pipeline *p, struct sample *sample,
 		       struct replayed_command *c)
 {
+	if (sample->taken_at_epoch_s == c->last_t_s) {
+		c->repeated++;
+		return;
+	}
+	c->last_t_s = sample->taken_at_epoch_s;
 	if (sample->status == SAMPLE_STATUS_FAILED) {
 		pipeline_absorb_failure(p, sample->taken_at_epoch_s, "");
 		return;
@@ -97,6 +107,10 @@ static int read_all(struct record_reader *reader, struct pipeline *p,
 			replay_one(p, &second, c);
 		}
 	}
+	/* The connection made anew as often as live: the same warning. */
+	for (size_t i = 0; i < reader->reconnects; i++) {
+		pipeline_note_reconnect(p);
+	}
 	sample_finish(&first);
 	sample_finish(&second);
 	return got;
@@ -128,7 +142,9 @@ static int report_replay(const struct options *opts, const struct pipeline *p,
 	struct run_facts facts;
 	struct report report;
 	const struct report *each = &report;
-	const char *warnings[2];
+	const char *warnings[4];
+	char unwritten[160];
+	char repeated[160];
 	size_t nwarnings = 0;
 	char label[300];
 	struct errbuf err;
@@ -151,6 +167,20 @@ static int report_replay(const struct options *opts, const struct pipeline *p,
 		warnings[nwarnings++] = "this record is of format 1 or 2, "
 					"which kept no session's identity: its "
 					"verdict rests on counts alone";
+	}
+	if (reader->unwritten > 0) {
+		snprintf(unwritten, sizeof(unwritten),
+			 "%zu samples could not be written to the record (a "
+			 "full disk?): the replay has gaps there",
+			 reader->unwritten);
+		warnings[nwarnings++] = unwritten;
+	}
+	if (c->repeated > 0) {
+		snprintf(repeated, sizeof(repeated),
+			 "%zu lines repeated the moment of the line before "
+			 "and were skipped",
+			 c->repeated);
+		warnings[nwarnings++] = repeated;
 	}
 	facts.warnings = warnings;
 	facts.warning_count = nwarnings;

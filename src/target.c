@@ -354,6 +354,8 @@ static void connected(struct target *t, int64_t now_ms)
 		notice_say("reconnected after %.1fs",
 			   (now_ms - t->failing_since_ms) / 1000.0);
 		pipeline_note_reconnect(&t->pipeline);
+		/* ... and in the record, so a replay says it too. */
+		record_writer_note_reconnect(&t->record);
 	}
 	t->ever_connected = true;
 	t->backoff_ms = 0;

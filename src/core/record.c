@@ -45,8 +45,16 @@ void record_round_times(struct sample *sample)
 	}
 }
 
+/* What happened between this line and the last one written: how many
+ * lines could not be written (a full disk), whether the connection was
+ * made anew.  Omitted when nothing did. */
+struct line_marks {
+	size_t unwritten;
+	bool reconnected;
+};
+
 static void begin_line(struct json_writer *w, FILE *out, double t,
-		       const char *status)
+		       const char *status, const struct line_marks *marks)
 {
 	json_init(w, out, false);
 	json_begin_object(w);
@@ -56,6 +64,14 @@ static void begin_line(struct json_writer *w, FILE *out, double t,
 	json_double(w, t, 3);
 	json_key(w, "status");
 	json_string(w, status);
+	if (marks != NULL && marks->unwritten > 0) {
+		json_key(w, "unwritten");
+		json_int(w, (long long)marks->unwritten);
+	}
+	if (marks != NULL && marks->reconnected) {
+		json_key(w, "reconnected");
+		json_bool(w, true);
+	}
 }
 
 /* Wrap mode: the command's start or end since the last line. */
@@ -115,12 +131,13 @@ static void write_test_marks(struct json_writer *w, const struct sample *sample)
 
 /* A sample's line, its sessions against what d last wrote. */
 static void write_sample_line(FILE *out, struct record_delta *d,
-			      const struct sample *sample)
+			      const struct sample *sample,
+			      const struct line_marks *marks)
 {
 	struct json_writer w;
 
 	begin_line(&w, out, sample->taken_at_epoch_s,
-		   sample->status == SAMPLE_STATUS_LATE ? "late" : "ok");
+		   sample->status == SAMPLE_STATUS_LATE ? "late" : "ok", marks);
 	json_key(&w, "elapsed_ms");
 	json_double(&w, sample->elapsed_ms, 3);
 	write_command(&w, sample);
@@ -144,19 +161,25 @@ void record_write_sample(FILE *out, const struct sample *sample)
 	}
 	/* On its own, a line is whole. */
 	d = record_delta_create();
-	write_sample_line(out, d, sample);
+	write_sample_line(out, d, sample, NULL);
 	record_delta_destroy(d);
 }
 
-void record_write_failure(FILE *out, double epoch_s, const char *error)
+static void write_failure_line(FILE *out, double epoch_s, const char *error,
+			       const struct line_marks *marks)
 {
 	struct json_writer w;
 
-	begin_line(&w, out, epoch_s, "failed");
+	begin_line(&w, out, epoch_s, "failed", marks);
 	json_key(&w, "error");
 	json_string(&w, error);
 	json_end_object(&w);
 	fputc('\n', out);
+}
+
+void record_write_failure(FILE *out, double epoch_s, const char *error)
+{
+	write_failure_line(out, epoch_s, error, NULL);
 }
 
 /* ---- the --record file: whole lines or nothing ---- */
@@ -346,17 +369,21 @@ static bool write_formatted(struct record_writer *w, const struct sample *s,
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&buf, &len);
+	struct line_marks marks;
 	bool ok;
 
 	if (mem == NULL) {
+		w->unwritten++;
 		return fail(w, errno, err);
 	}
+	marks = (struct line_marks){w->unwritten, w->reconnected};
 	if (s != NULL && s->status != SAMPLE_STATUS_FAILED) {
-		write_sample_line(mem, w->delta, s);
+		write_sample_line(mem, w->delta, s, &marks);
 	} else if (s != NULL) {
-		record_write_failure(mem, s->taken_at_epoch_s, "sample failed");
+		write_failure_line(mem, s->taken_at_epoch_s, "sample failed",
+				   &marks);
 	} else {
-		record_write_failure(mem, epoch_s, error);
+		write_failure_line(mem, epoch_s, error, &marks);
 	}
 	if (fclose(mem) != 0) {
 		free(buf);
@@ -365,8 +392,13 @@ static bool write_formatted(struct record_writer *w, const struct sample *s,
 	}
 	ok = write_line(w, buf, len, err);
 	if (!ok) {
-		/* The reader will not see this line: the next is whole. */
+		/* The reader will not see this line: the next is whole,
+		 * and says how many went missing. */
 		record_delta_reset(w->delta);
+		w->unwritten++;
+	} else {
+		w->unwritten = 0;
+		w->reconnected = false;
 	}
 	free(buf);
 	return ok;
@@ -376,6 +408,11 @@ bool record_writer_sample(struct record_writer *w, const struct sample *sample,
 			  struct errbuf *err)
 {
 	return write_formatted(w, sample, 0, NULL, err);
+}
+
+void record_writer_note_reconnect(struct record_writer *w)
+{
+	w->reconnected = true;
 }
 
 bool record_writer_failure(struct record_writer *w, double epoch_s,

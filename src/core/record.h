@@ -95,6 +95,8 @@ struct record_writer {
 	long long good_size; /* the size before the last write began */
 	int last_errno;      /* of the last failure; 0 before any */
 	struct record_delta *delta; /* owned: what the last line said */
+	size_t unwritten;           /* lines lost since the last one written */
+	bool reconnected;           /* the connection was made anew since */
 };
 
 /* A writer that is not open (fd -1), for record_writer_close(). */
@@ -125,6 +127,12 @@ PGD_NODISCARD bool record_writer_open(struct record_writer *w, const char *path,
 PGD_NODISCARD bool record_writer_sample(struct record_writer *w,
 					const struct sample *sample,
 					struct errbuf *err);
+
+/* The connection was lost and made anew: the next line written says so
+ * ("reconnected": true), so a replay counts it as the live run did.
+ * Lines that could not be written are counted the same way
+ * ("unwritten": N on the next line written). */
+void record_writer_note_reconnect(struct record_writer *w);
 
 /* One failure line ({"status":"failed","error":...}); as above. */
 PGD_NODISCARD bool record_writer_failure(struct record_writer *w,
@@ -160,6 +168,8 @@ struct record_reader {
 	double version;           /* the format version of the last line read */
 	struct record_table *table; /* owned: format 3\'s sessions so far */
 	double latest_t_s; /* the latest "t" read so far; 0 before any */
+	size_t reconnects; /* lines saying "reconnected" so far */
+	size_t unwritten;  /* lines the recorder could not write, so far */
 };
 
 void record_reader_init(struct record_reader *reader, FILE *in);

@@ -131,6 +131,25 @@ static bool read_limits(const struct node *list, struct sample *out, bool roles,
 /* "v": a format this reader knows (absent in no file pgdrip wrote, read
  * as 1); "t": a plausible time, less than RECORD_CLOCK_SLACK_S before
  * the latest line's. */
+/* What the recorder noted since the line before (record.c): lines it
+ * could not write, a connection made anew. */
+static bool read_marks(struct record_reader *reader, const struct node *root,
+		       struct errbuf *why)
+{
+	const struct node *again = record_parse_member(root, "reconnected");
+	double unwritten;
+
+	if (!record_parse_num(root, "unwritten", &RECORD_RANGE_TOTAL, 0,
+			      &unwritten, why)) {
+		return false;
+	}
+	reader->unwritten += (size_t)unwritten;
+	if (again != NULL && again->type == NODE_BOOL && again->boolean) {
+		reader->reconnects++;
+	}
+	return true;
+}
+
 static bool read_header(struct record_reader *reader, const struct node *root,
 			struct sample *out, struct errbuf *why)
 {
@@ -169,7 +188,8 @@ static bool read_header(struct record_reader *reader, const struct node *root,
 	}
 	reader->latest_t_s = fmax(reader->latest_t_s, out->taken_at_epoch_s);
 	return record_parse_num(root, "elapsed_ms", &RECORD_RANGE_MILLIS, 0,
-				&out->elapsed_ms, why);
+				&out->elapsed_ms, why) &&
+	       read_marks(reader, root, why);
 }
 
 /* Wrap mode's command, started or ended since the line before. */

@@ -92,4 +92,16 @@ like "$(cat "$T_TMP/err")" 'line 1: not a pgdrip record' "JSON that is not a rec
 is "$?" 2 "an empty file exits 2"
 "$PGDRIP" --replay "$T_TMP/missing.jsonl" >/dev/null 2>"$T_TMP/err"
 is "$?" 2 "a missing file exits 2"
+# Two lines at one moment (a copy, a clock that stood still): the second
+# is skipped with a warning, never a rate over no time.
+"$PGDRIP" --interval 100ms --duration 1s -o /dev/null --record "$T_TMP/same.jsonl"
+awk 'NR == 3 { print; print; next } { print }' "$T_TMP/same.jsonl" >"$T_TMP/same2.jsonl"
+"$PGDRIP" --replay "$T_TMP/same2.jsonl" --format json >"$T_TMP/same.json" 2>"$T_TMP/same.err"
+is "$?:$(cat "$T_TMP/same.err")" "0:" "a record repeating a line's moment replays"
+like "$(jq -r '.warnings[]' "$T_TMP/same.json")" \
+	"^1 lines repeated the moment of the line before and were skipped" \
+	"...saying the repeated line was skipped"
+is "$(jq .samples "$T_TMP/same.json")" "$(wc -l <"$T_TMP/same.jsonl")" \
+	"...and counting it once"
+
 done_testing

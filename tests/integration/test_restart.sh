@@ -33,6 +33,13 @@ for mode in fast immediate; do
 	like "$(j '.warnings[]')" "re-established" "restart -m $mode: the report says so"
 	check "restart -m $mode: the gap is in the record" \
 		grep -q '"status":"failed"' "$T_TMP/$mode.jsonl"
+	# The replay says it as the live run did: the record marks the
+	# sample after the reconnection.
+	"$PGDRIP" --replay "$T_TMP/$mode.jsonl" --format json \
+		>"$T_TMP/$mode.replay.json" 2>/dev/null
+	again() { jq -r '.warnings[] | select(test("re-established"))' "$1"; }
+	is "$(again "$T_TMP/$mode.replay.json")" "$(again "$T_TMP/$mode.json")" \
+		"restart -m $mode: the replay says it reconnected, as often"
 	stop_workload "$WL_PID"
 done
 

@@ -90,6 +90,9 @@ is "$(cat "$T_TMP/err")" "pgdrip: cannot write \"$rec\": File too large" "...sai
 "$PGDRIP" --replay "$rec" --format json >"$T_TMP/replay.json"
 is "$?" 0 "...and the record replays, no half line in it"
 is "$(jq '[.warnings[] | select(test("cut short"))] | length' "$T_TMP/replay.json")" 0 "...not even at its end"
+like "$(jq -r '.warnings[]' "$T_TMP/replay.json")" \
+	"^[0-9]+ samples could not be written to the record" \
+	"...and it says how many samples could not be written"
 check "...with samples from after the room came back" \
 	awk -v a="$(tail -1 "$rec" | jq .t)" -v b="$lifted" 'BEGIN { exit !(a > b) }'
 
