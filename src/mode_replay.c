@@ -134,6 +134,16 @@ static void wrap_facts(struct run_facts *facts, const struct pipeline *p,
 					 : NAN;
 }
 
+/* "COUNT TEXT" into buf as the next warning, when count is not 0. */
+static void count_warning(const char **warnings, size_t *n, char *buf,
+			  size_t size, size_t count, const char *text)
+{
+	if (count > 0) {
+		snprintf(buf, size, "%zu %s", count, text);
+		warnings[(*n)++] = buf;
+	}
+}
+
 static int report_replay(const struct options *opts, const struct pipeline *p,
 			 const struct record_reader *reader,
 			 const struct replayed_command *c)
@@ -168,20 +178,14 @@ static int report_replay(const struct options *opts, const struct pipeline *p,
 					"which kept no session's identity: its "
 					"verdict rests on counts alone";
 	}
-	if (reader->unwritten > 0) {
-		snprintf(unwritten, sizeof(unwritten),
-			 "%zu samples could not be written to the record (a "
-			 "full disk?): the replay has gaps there",
-			 reader->unwritten);
-		warnings[nwarnings++] = unwritten;
-	}
-	if (c->repeated > 0) {
-		snprintf(repeated, sizeof(repeated),
-			 "%zu lines repeated the moment of the line before "
-			 "and were skipped",
-			 c->repeated);
-		warnings[nwarnings++] = repeated;
-	}
+	count_warning(warnings, &nwarnings, unwritten, sizeof(unwritten),
+		      reader->unwritten,
+		      "samples could not be written to the record (a full "
+		      "disk?): the replay has gaps there");
+	count_warning(warnings, &nwarnings, repeated, sizeof(repeated),
+		      c->repeated,
+		      "lines repeated the moment of the line before and were "
+		      "skipped");
 	facts.warnings = warnings;
 	facts.warning_count = nwarnings;
 	wrap_facts(&facts, p, c);
