@@ -201,9 +201,10 @@ static int bind_one(const struct addrinfo *ai)
 	return -1;
 }
 
-/* A name binds its first address that works, in the resolver's order;
- * every interface ("") tries the IPv6 wildcard first (dual stack), then
- * the IPv4 one. */
+/* A name binds its first address that works, in the resolver's order.
+ * No address (":9187") is loopback only, 127.0.0.1: the metrics name
+ * roles, applications and databases, and a scraper elsewhere is asked
+ * for by name (0.0.0.0, or [::] for IPv6 and IPv4 alike). */
 static int bind_address(const char *host, const char *port, int *family,
 			enum listen_failure *failure, struct errbuf *err)
 {
@@ -213,29 +214,25 @@ static int bind_address(const char *host, const char *port, int *family,
 		.ai_socktype = SOCK_STREAM,
 	};
 	struct addrinfo *list;
-	int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &list);
+	int rc;
 	int fd = -1;
 	int saved = 0;
 
+	host = host[0] != '\0' ? host : "127.0.0.1";
+	rc = getaddrinfo(host, port, &hints, &list);
 	*failure = LISTEN_FAILURE_ADDRESS;
 	if (rc != 0) {
 		errbuf_set(err, "cannot listen on \"%s\": %s", host,
 			   gai_strerror(rc));
 		return -1;
 	}
-	for (int pass = 0; pass < (host[0] ? 1 : 2) && fd < 0; pass++) {
-		for (struct addrinfo *ai = list; ai != NULL && fd < 0;
-		     ai = ai->ai_next) {
-			if (host[0] == '\0' &&
-			    (ai->ai_family == AF_INET6) != (pass == 0)) {
-				continue;
-			}
-			fd = bind_one(ai);
-			if (fd >= 0) {
-				*family = ai->ai_family;
-			} else if (errno != EAFNOSUPPORT || saved == 0) {
-				saved = errno;
-			}
+	for (struct addrinfo *ai = list; ai != NULL && fd < 0;
+	     ai = ai->ai_next) {
+		fd = bind_one(ai);
+		if (fd >= 0) {
+			*family = ai->ai_family;
+		} else if (errno != EAFNOSUPPORT || saved == 0) {
+			saved = errno;
 		}
 	}
 	freeaddrinfo(list);

@@ -56,4 +56,25 @@ like "$(head -1 "$T_TMP/err")" \
 	"...a summary saying what was refused and why"
 like "$(cat "$T_TMP/err")" "closed: no whole request within 5s" \
 	"...and what was closed for slowness"
+# No address (":PORT") listens on loopback only: the metrics name roles,
+# applications and databases.  Every interface is asked for by name.
+# listened PORT: the local address listening on PORT, from the kernel.
+listened() {
+	awk -v p=":$(printf '%04X' "$1")" \
+		'$4 == "0A" && substr($2, length($2) - 4) == p { print $2 }' \
+		/proc/net/tcp /proc/net/tcp6
+}
+for want in ":0100007F" "0.0.0.0:00000000"; do
+	addr=${want%%:*}
+	lport=$(($(free_port) + 310))
+	"$PGDRIP" --no-live --interval 500ms --listen "$addr:$lport" \
+		>/dev/null 2>&1 &
+	pid=$!
+	T_PIDS+=("$pid")
+	poll_until 60 listening "$lport"
+	is "$(listened "$lport")" "${want#*:}:$(printf '%04X' "$lport")" \
+		"--listen ${addr:-(none)}:PORT binds ${addr:-127.0.0.1}"
+	kill "$pid"
+	wait "$pid"
+done
 done_testing

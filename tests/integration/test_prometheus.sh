@@ -129,12 +129,13 @@ is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$LPORT/nope")" 40
 is "$?" 3 "a port in use exits 3"
 like "$(cat "$T_TMP/err")" "cannot listen on 127.0.0.1:$LPORT: Address already in use" "...saying so in one line"
 
-# Every interface (":PORT"): IPv4, and IPv6 where the machine has it.
+# Every interface, asked for by name ("[::]:PORT"; ":PORT" is loopback
+# only, test_listen): IPv4, and IPv6 where the machine has it.
 APORT=$(free_tcp_port)
-"$PGDRIP" --no-live --user p_leak --listen ":$APORT" >/dev/null 2>&1 &
+"$PGDRIP" --no-live --user p_leak --listen "[::]:$APORT" >/dev/null 2>&1 &
 APID=$!
 T_PIDS+=("$APID")
-check ":PORT answers on 127.0.0.1" poll_until 30 curl -sf "http://127.0.0.1:$APORT/metrics"
+check "[::]:PORT answers on 127.0.0.1" poll_until 30 curl -sf "http://127.0.0.1:$APORT/metrics"
 if grep -qs '^0\{31\}1 ' /proc/net/if_inet6; then
 	check "...and on [::1] (dual stack)" curl -sfg "http://[::1]:$APORT/metrics"
 	kill "$APID"
