@@ -111,6 +111,11 @@ static int read_all(struct record_reader *reader, struct pipeline *p,
 	for (size_t i = 0; i < reader->reconnects; i++) {
 		pipeline_note_reconnect(p);
 	}
+	if (reader->clock_steps > 0) {
+		/* The steps as one: their sum is what the report says. */
+		pipeline_note_clock_step(p, reader->clock_step_s);
+		p->clock_steps = reader->clock_steps;
+	}
 	sample_finish(&first);
 	sample_finish(&second);
 	return got;

@@ -454,6 +454,25 @@ static void attach_command_events(struct target *t)
 	}
 }
 
+/* The wall clock stepped (NTP, a VM resumed): pgdrip's times stay on the
+ * monotonic clock (clock.h), and the step is said, and noted in the
+ * report and the record. */
+static void note_clock_step(struct target *t)
+{
+	double step = clock_wall_step_s();
+	double by = step - t->clock_step_s;
+
+	if (fabs(by) < 1) {
+		return;
+	}
+	notice_say("the wall clock was stepped by %+.1fs: pgdrip's times "
+		   "follow the monotonic clock",
+		   by);
+	pipeline_note_clock_step(&t->pipeline, by);
+	record_writer_note_clock_step(&t->record, by);
+	t->clock_step_s = step;
+}
+
 /* A sample came in: trace, record, fold in. */
 static void sampled(struct target *t)
 {
@@ -478,6 +497,7 @@ static void sampled(struct target *t)
 		 * sent. */
 		t->sample_hook(t, &t->sample, t->sent, t->sample_ctx);
 	}
+	note_clock_step(t);
 	if (t->recording) {
 		struct errbuf err;
 

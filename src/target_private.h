@@ -16,6 +16,7 @@ enum {
 };
 
 struct target {
+	double clock_step_s; /* the wall clock's step already noted */
 	const struct options *opts;
 	bool one_shot;
 	target_outcome_fn *on_outcome;

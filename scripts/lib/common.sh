@@ -63,6 +63,7 @@ TEST_PACKAGES=(
 	bash-completion:pc:bash-completion
 	clang:clang clang-format:clang-format
 	libclang-rt-14-dev:file:/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
+	faketime:faketime
 )
 
 # The real clients the session-verdict tests drive (tests/clients/): the

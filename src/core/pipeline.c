@@ -149,6 +149,12 @@ void pipeline_note_reconnect(struct pipeline *p)
 	p->reconnects++;
 }
 
+void pipeline_note_clock_step(struct pipeline *p, double step_s)
+{
+	p->clock_steps++;
+	p->clock_step_s += step_s;
+}
+
 void pipeline_note_stopped(struct pipeline *p, double stopped_s)
 {
 	p->stops++;
@@ -298,6 +304,14 @@ static void add_run_warnings(const struct pipeline *p, struct report *out)
 				   "re-established %zu times; the gaps "
 				   "are left out of the growth analysis",
 				   p->reconnects);
+	}
+	if (p->clock_steps > 0) {
+		report_add_warning(out,
+				   "the wall clock was stepped %zu times, by "
+				   "%+.1fs in all, during the run: pgdrip's "
+				   "times follow the monotonic clock from the "
+				   "run's start",
+				   p->clock_steps, p->clock_step_s);
 	}
 	if (p->stops > 0) {
 		report_add_warning(out,

@@ -55,6 +55,8 @@ struct pipeline {
 	double opened_last_epoch_s;
 	size_t late_samples;
 	size_t reconnects;
+	size_t clock_steps;   /* the wall clock stepped during the run */
+	double clock_step_s;  /* by this much in all */
 	size_t stops;         /* pgdrip stopped and continued */
 	double stopped_s;     /* for this long in all, at most */
 	bool last_failed;     /* the last attempt failed (up = 0) */
@@ -81,6 +83,10 @@ void pipeline_set_wrap(struct pipeline *p);
 
 /* The session was lost and made anew (a warning in the report). */
 void pipeline_note_reconnect(struct pipeline *p);
+
+/* The wall clock was stepped by step_s (NTP, a VM resumed); pgdrip's own
+ * times kept to the monotonic clock.  A warning in the report. */
+void pipeline_note_clock_step(struct pipeline *p, double step_s);
 
 /* pgdrip itself did not run for up to stopped_s seconds (stopped by
  * SIGSTOP or ^Z, then continued): a gap the report mentions. */

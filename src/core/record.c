@@ -51,6 +51,7 @@ void record_round_times(struct sample *sample)
 struct line_marks {
 	size_t unwritten;
 	bool reconnected;
+	double clock_step_s; /* the wall clock's step; 0 none */
 };
 
 static void begin_line(struct json_writer *w, FILE *out, double t,
@@ -71,6 +72,10 @@ static void begin_line(struct json_writer *w, FILE *out, double t,
 	if (marks != NULL && marks->reconnected) {
 		json_key(w, "reconnected");
 		json_bool(w, true);
+	}
+	if (marks != NULL && marks->clock_step_s != 0) {
+		json_key(w, "clock_step_s");
+		json_double(w, marks->clock_step_s, 3);
 	}
 }
 
@@ -376,7 +381,8 @@ static bool write_formatted(struct record_writer *w, const struct sample *s,
 		w->unwritten++;
 		return fail(w, errno, err);
 	}
-	marks = (struct line_marks){w->unwritten, w->reconnected};
+	marks = (struct line_marks){w->unwritten, w->reconnected,
+				    w->clock_step_s};
 	if (s != NULL && s->status != SAMPLE_STATUS_FAILED) {
 		write_sample_line(mem, w->delta, s, &marks);
 	} else if (s != NULL) {
@@ -399,6 +405,7 @@ static bool write_formatted(struct record_writer *w, const struct sample *s,
 	} else {
 		w->unwritten = 0;
 		w->reconnected = false;
+		w->clock_step_s = 0;
 	}
 	free(buf);
 	return ok;
@@ -413,6 +420,11 @@ bool record_writer_sample(struct record_writer *w, const struct sample *sample,
 void record_writer_note_reconnect(struct record_writer *w)
 {
 	w->reconnected = true;
+}
+
+void record_writer_note_clock_step(struct record_writer *w, double step_s)
+{
+	w->clock_step_s += step_s;
 }
 
 bool record_writer_failure(struct record_writer *w, double epoch_s,

@@ -97,6 +97,7 @@ struct record_writer {
 	struct record_delta *delta; /* owned: what the last line said */
 	size_t unwritten;           /* lines lost since the last one written */
 	bool reconnected;           /* the connection was made anew since */
+	double clock_step_s;        /* the wall clock stepped since, by this */
 };
 
 /* A writer that is not open (fd -1), for record_writer_close(). */
@@ -134,6 +135,10 @@ PGD_NODISCARD bool record_writer_sample(struct record_writer *w,
  * ("unwritten": N on the next line written). */
 void record_writer_note_reconnect(struct record_writer *w);
 
+/* The wall clock was stepped by step_s: the next line written says so
+ * ("clock_step_s"); its "t" stays on the monotonic clock. */
+void record_writer_note_clock_step(struct record_writer *w, double step_s);
+
 /* One failure line ({"status":"failed","error":...}); as above. */
 PGD_NODISCARD bool record_writer_failure(struct record_writer *w,
 					 double epoch_s, const char *error,
@@ -167,9 +172,11 @@ struct record_reader {
 	struct arena parse_arena; /* one line's parse tree, reused */
 	double version;           /* the format version of the last line read */
 	struct record_table *table; /* owned: format 3\'s sessions so far */
-	double latest_t_s; /* the latest "t" read so far; 0 before any */
-	size_t reconnects; /* lines saying "reconnected" so far */
-	size_t unwritten;  /* lines the recorder could not write, so far */
+	double latest_t_s;   /* the latest "t" read so far; 0 before any */
+	size_t reconnects;   /* lines saying "reconnected" so far */
+	size_t unwritten;    /* lines the recorder could not write, so far */
+	size_t clock_steps;  /* lines saying the wall clock stepped */
+	double clock_step_s; /* by this much in all */
 };
 
 void record_reader_init(struct record_reader *reader, FILE *in);

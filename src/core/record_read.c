@@ -136,14 +136,25 @@ static bool read_limits(const struct node *list, struct sample *out, bool roles,
 static bool read_marks(struct record_reader *reader, const struct node *root,
 		       struct errbuf *why)
 {
+	static const struct range step_range = {-1e9, 1e9, false,
+						"a clock step in seconds"};
 	const struct node *again = record_parse_member(root, "reconnected");
 	double unwritten;
+	double step;
 
 	if (!record_parse_num(root, "unwritten", &RECORD_RANGE_TOTAL, 0,
 			      &unwritten, why)) {
 		return false;
 	}
 	reader->unwritten += (size_t)unwritten;
+	if (!record_parse_num(root, "clock_step_s", &step_range, 0, &step,
+			      why)) {
+		return false;
+	}
+	if (step != 0) {
+		reader->clock_steps++;
+		reader->clock_step_s += step;
+	}
 	if (again != NULL && again->type == NODE_BOOL && again->boolean) {
 		reader->reconnects++;
 	}
