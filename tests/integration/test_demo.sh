@@ -82,4 +82,54 @@ for pkg in prometheus libcmocka-dev valgrind tmux python3-pytest; do
 		pass "the demo does not install $pkg"
 	fi
 done
+# A fresh machine has no cmocka until scripts/test installs it: the
+# demo's build must not need it.  A pkg-config search path with every
+# module but cmocka, a new build directory, off a terminal.
+mkdir -p "$T_TMP/pc"
+for dir in $(pkg-config --variable pc_path pkg-config | tr : ' '); do
+	for pc in "$dir"/*.pc; do
+		[ -f "$pc" ] && [ "$(basename "$pc")" != cmocka.pc ] &&
+			ln -sf "$pc" "$T_TMP/pc/"
+	done
+done
+check "the search path hides cmocka" \
+	bash -c "! PKG_CONFIG_LIBDIR='$T_TMP/pc' pkg-config --exists cmocka"
+PKG_CONFIG_LIBDIR=$T_TMP/pc PGDRIP_DEMO_DIR=$demo_dir \
+	PGDRIP_DEMO_BUILD=$T_TMP/nocmocka PGDRIP_DEMO_DURATION=2s \
+	PGDRIP_DEMO_WARMUP=2 bash "$PGDRIP_ROOT/scripts/demo" \
+	>"$T_TMP/nocmocka.out" 2>&1 </dev/null
+is "$?" 0 "without cmocka the demo builds and runs to its end"
+like "$(cat "$T_TMP/nocmocka.out")" "app_tests +pytest-suite .* LEAK" \
+	"...catching the wrapped suite's leak"
+check "...with pgdrip built" test -x "$T_TMP/nocmocka/src/pgdrip"
+check "...and no unit test" bash -c "! ls '$T_TMP/nocmocka/tests'/test_trend* 2>/dev/null"
+# Its build directory's "meson test" does not pass with no unit tests.
+meson test -C "$T_TMP/nocmocka" --suite unit >"$T_TMP/nocmocka.test" 2>&1
+rc=$?
+check "...where meson test's unit suite fails (exit $rc)" test "$rc" -ne 0
+like "$(cat "$T_TMP/nocmocka/meson-logs/testlog.txt")" \
+	"the unit tests need cmocka: apt-get install libcmocka-dev" \
+	"...saying what to install"
+
+# As a user, a missing package is named with the line that installs it.
+mkdir -p "$T_TMP/bin"
+for prog in /usr/bin/* /usr/local/bin/*; do
+	[ -x "$prog" ] && [ "$(basename "$prog")" != scdoc ] &&
+		ln -sf "$prog" "$T_TMP/bin/"
+done
+chmod 755 "$T_TMP/bin"
+as_user() {
+	if [ "$(id -u)" -eq 0 ]; then
+		su nobody -s /bin/bash -c "$1"
+	else
+		bash -c "$1"
+	fi
+}
+as_user "PATH='$T_TMP/bin' PGDRIP_DEMO_BUILD='$T_TMP/nobody' \
+	bash '$PGDRIP_ROOT/scripts/demo'" >"$T_TMP/user.out" 2>&1 </dev/null
+rc=$?
+check "as a user without scdoc the demo stops (exit $rc)" test "$rc" -ne 0
+is "$(tail -1 "$T_TMP/user.out")" \
+	"pgdrip: missing packages; run: sudo apt-get install -y scdoc" \
+	"...saying exactly what to install"
 done_testing
