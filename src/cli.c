@@ -94,6 +94,10 @@ const struct option_spec cli_specs[] = {
 	 "fail above N sessions idle in transaction"},
 	{"idle-tx-age", 0, ARG_DURATION, FIELD(thresholds.idle_tx_age_ms),
 	 "DURATION", "count idle-tx sessions this old (default 30s)"},
+	{"max-unused", 0, ARG_DURATION, FIELD(thresholds.max_unused_ms),
+	 "DURATION", "fail when a group has sessions unused this long"},
+	{"max-unused-count", 0, ARG_SPECIAL, 0, "N",
+	 "...more than N of them (default 0)"},
 	{"max-leaked", 0, ARG_SPECIAL, 0, "N",
 	 "wrap: fail when a group ends N above baseline"},
 	{"max-leaked-per-test", 0, ARG_SPECIAL, 0, "N",
@@ -187,6 +191,12 @@ static bool apply_special(struct options *opts, const char *name,
 		errbuf_set(err, "put the verb and the test's name after "
 				"--test-mark as words, and nothing after them");
 		return false;
+	}
+	if (strcmp(name, "max-unused-count") == 0) {
+		opts->max_unused_count_set = true;
+		return units_parse_count(value,
+					 &opts->thresholds.max_unused_count,
+					 err);
 	}
 	if (strcmp(name, "max-leaked-per-test") == 0) {
 		opts->max_leaked_per_test_set = true;
@@ -446,6 +456,7 @@ static const char *first_check(const struct thresholds *t)
 	       : t->fail_on_growth               ? "--fail-on-growth"
 	       : t->max_growth_per_min >= 0      ? "--max-growth"
 	       : t->max_churn_per_min >= 0       ? "--max-churn"
+	       : t->max_unused_ms >= 0           ? "--max-unused"
 						 : NULL;
 }
 
@@ -463,7 +474,8 @@ static bool check_mode_options(const struct options *opts, struct errbuf *err)
 
 	if (opts->once && opts->thresholds.fail_on_growth) {
 		errbuf_set(err, "--once and --fail-on-growth cannot be "
-				"combined: one sample cannot show growth");
+				"combined: one sample cannot show growth (the "
+				"one-shot leak gate is --max-unused AGE)");
 		return false;
 	}
 	if (opts->once && opts->thresholds.max_churn_per_min >= 0) {
@@ -483,6 +495,11 @@ static bool check_mode_options(const struct options *opts, struct errbuf *err)
 			   "--wait-drain checks only that the sessions "
 			   "are gone",
 			   first_check(&opts->thresholds));
+		return false;
+	}
+	if (opts->max_unused_count_set && opts->thresholds.max_unused_ms < 0) {
+		errbuf_set(err, "--max-unused-count needs --max-unused: it "
+				"counts the sessions unused that long");
 		return false;
 	}
 	if (opts->max_leaked_set && opts->command == NULL) {

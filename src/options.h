@@ -92,6 +92,7 @@ struct options {
 	struct thresholds thresholds;
 	bool max_leaked_set; /* --max-leaked given (else 0 in wrap mode) */
 	bool max_leaked_per_test_set;
+	bool max_unused_count_set;
 
 	bool show_help;
 	bool show_version;

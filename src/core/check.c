@@ -21,6 +21,8 @@ void check_thresholds_init(struct thresholds *t)
 	t->max_leaked_per_test = CHECK_UNSET;
 	t->max_leaked_per_test_implied = false;
 	t->max_churn_per_min = -1;
+	t->max_unused_ms = -1;
+	t->max_unused_count = 0;
 }
 
 bool check_any_set(const struct thresholds *t)
@@ -29,7 +31,7 @@ bool check_any_set(const struct thresholds *t)
 	       t->max_usage_pct >= 0 || t->max_idle_tx != CHECK_UNSET ||
 	       t->max_leaked != CHECK_UNSET || t->fail_on_growth ||
 	       t->max_growth_per_min >= 0 || t->max_churn_per_min >= 0 ||
-	       t->max_leaked_per_test != CHECK_UNSET;
+	       t->max_leaked_per_test != CHECK_UNSET || t->max_unused_ms >= 0;
 }
 
 void check_list_init(struct check_list *list)

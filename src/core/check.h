@@ -27,6 +27,11 @@ struct thresholds {
 	 * only when the runner reported tests. */
 	int max_leaked_per_test;
 	bool max_leaked_per_test_implied;
+	/* --max-unused: a group may hold max_unused_count open sessions
+	 * (default 0) unused for max_unused_ms or longer; what one sample
+	 * shows of a leak.  max_unused_ms < 0: unset. */
+	int64_t max_unused_ms;
+	int max_unused_count;
 };
 
 void check_thresholds_init(struct thresholds *t);

@@ -150,6 +150,11 @@ struct report_group {
 	/* Sessions seen idle in a transaction past --idle-tx-age at any
 	 * sample (wrap mode: the command's). */
 	int idle_tx_over_age;
+	/* --max-unused: open sessions (wrap mode: the command's) unused for
+	 * its age or longer at the last sample, and those whose last use
+	 * the server hid (no pg_read_all_stats). */
+	int unused_over_age;
+	int unused_hidden;
 };
 
 /* The key value of the group (and breakdown row) that sums the rest. */

@@ -32,6 +32,11 @@ static double group_flagged(const struct report_group *g)
 	return g->flagged ? 1 : 0;
 }
 
+static double group_unused(const struct report_group *g)
+{
+	return g->unused_over_age;
+}
+
 static double group_churn(const struct report_group *g)
 {
 	return isfinite(g->opened_per_min) ? g->opened_per_min : 0;
@@ -142,6 +147,46 @@ static void check_idle_tx(struct report *report, int max)
 				   "idle in transaction", max, n, reason, hint);
 }
 
+/*
+ * --max-unused: a group breaches with more open sessions unused past the
+ * age than allowed.  Without a breach, sessions whose last use the server
+ * hid may be unused too: not evaluated rather than passed, as for
+ * --max-idle-tx.
+ */
+static void check_unused(struct report *report, int max)
+{
+	struct group_check c = {"max-unused", max, group_unused};
+	int hidden = 0;
+	size_t before = report->checks.count;
+	double worst;
+	char reason[256];
+	char hint[256];
+	char who[160];
+
+	check_groups(report, &c);
+	/* Rows the server hid whole (no identity, no times) are never
+	 * tracked: the states it hid count them. */
+	for (size_t i = 0; i < report->group_count; i++) {
+		hidden += report->groups[i].unused_hidden +
+			  report->groups[i].states[SESSION_STATE_UNKNOWN];
+	}
+	/* One passing result means no group breached. */
+	if (hidden == 0 || report->checks.count != before + 1 ||
+	    !report->checks.items[before].ok) {
+		return;
+	}
+	worst = report->checks.items[before].value;
+	report->checks.count = before;
+	report_role_identifier(report, who, sizeof(who));
+	snprintf(reason, sizeof(reason),
+		 "the server hides when %d selected session%s last used "
+		 "from role %s",
+		 hidden, hidden == 1 ? " was" : "s were", who);
+	snprintf(hint, sizeof(hint), "GRANT pg_read_all_stats TO %s", who);
+	check_list_add_unevaluated(&report->checks, "max-unused", "every group",
+				   max, worst, reason, hint);
+}
+
 void report_checks_run(struct report *report, const struct thresholds *t)
 {
 	if (t->max_total != CHECK_UNSET) {
@@ -168,6 +213,9 @@ void report_checks_run(struct report *report, const struct thresholds *t)
 	if (t->fail_on_growth) {
 		struct group_check c = {"fail-on-growth", 0, group_flagged};
 		check_groups(report, &c);
+	}
+	if (t->max_unused_ms >= 0) {
+		check_unused(report, t->max_unused_count);
 	}
 	if (t->max_churn_per_min >= 0) {
 		struct group_check c = {"max-churn", t->max_churn_per_min,

@@ -84,6 +84,8 @@ static void sessions_add(struct report_group *o, const struct report_group *g)
 	o->opened_per_min = add_known(o->opened_per_min, g->opened_per_min);
 	o->closed_seen += g->closed_seen;
 	o->idle_tx_over_age += g->idle_tx_over_age;
+	o->unused_over_age += g->unused_over_age;
+	o->unused_hidden += g->unused_hidden;
 }
 
 /* Counts and slopes add up (the sum of the series grows at the sum of

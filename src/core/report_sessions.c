@@ -90,8 +90,9 @@ struct judge {
 	double cmd_start; /* server epoch */
 	double cmd_end;   /* server epoch; NAN while it runs */
 	double idle_tx_age_s;
-	int untraced;  /* wrap: the command's sessions judged by filter */
-	size_t counts; /* groups whose verdict rests on counts */
+	double max_unused_s; /* < 0: --max-unused unset */
+	int untraced;        /* wrap: the command's sessions judged by filter */
+	size_t counts;       /* groups whose verdict rests on counts */
 	struct placed *evidence;
 	size_t evidence_count;
 	double **lifetimes; /* per group */
@@ -120,6 +121,18 @@ static void add_lifetime(struct judge *j, size_t g, double lifetime)
 	j->lifetime_count[g] = n + 1;
 }
 
+/* --max-unused: an open session unused that long, or one whose last use
+ * the server hid (its times are not shown to pgdrip's role). */
+static void count_unused(const struct judge *j, struct report_group *rg,
+			 const struct tracked *s)
+{
+	if (s->weak) {
+		rg->unused_hidden++;
+	} else if (!s->in_use && tracker_unused_s(j->t, s) >= j->max_unused_s) {
+		rg->unused_over_age++;
+	}
+}
+
 /* One session, open or closed, into its group's figures. */
 static void place(struct judge *j, struct report *report,
 		  const struct tracked *s, bool closed)
@@ -136,6 +149,9 @@ static void place(struct judge *j, struct report *report,
 	if (judged && s->max_idle_tx_s >= j->idle_tx_age_s &&
 	    (!j->wrapped || s->backend_start >= j->cmd_start - 0.5)) {
 		rg->idle_tx_over_age++;
+	}
+	if (judged && !closed && j->max_unused_s >= 0) {
+		count_unused(j, rg, s);
 	}
 	if (s->first_seen > j->t->started) {
 		j->opened[g]++;
@@ -301,6 +317,7 @@ void report_sessions_build(struct report *report, const struct report_input *in)
 		.t = in->tracker,
 		.wrapped = in->wrapped,
 		.idle_tx_age_s = in->thresholds->idle_tx_age_ms / 1000.0,
+		.max_unused_s = in->thresholds->max_unused_ms / 1000.0,
 	};
 
 	copy_verdicts(report, h);

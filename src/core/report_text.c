@@ -681,6 +681,11 @@ static void format_value(char *buf, size_t len, const struct check_result *c)
 			 "%.0f session%s left open and never used again "
 			 "(limit %.0f)",
 			 c->value, c->value == 1 ? "" : "s", c->limit);
+	} else if (strcmp(c->name, "max-unused") == 0) {
+		snprintf(buf, len,
+			 "%.0f open session%s unused for --max-unused's age "
+			 "or longer (limit %.0f)",
+			 c->value, c->value == 1 ? "" : "s", c->limit);
 	} else if (strcmp(c->name, "max-leaked") == 0) {
 		snprintf(buf, len, "%.0f leaked connections (limit %.0f)",
 			 c->value, c->limit);

@@ -61,4 +61,47 @@ is "$(jq -r '.limits[] | select(.name=="c_lim") | .usage_pct' "$T_TMP/r.json")" 
 is "$?" 1 "connecting as a role out of slots exits 1"
 like "$(cat "$T_TMP/err")" "too many connections for role" "...and says why"
 like "$(cat "$T_TMP/err")" "hint: .*superuser" "...with a hint"
+# --max-unused: the one-shot leak gate, on what one sample shows (how
+# long each open session has gone unused).  Ages are lower bounds: the
+# sessions above have been idle for at least the 0.3 s waited.
+start_workload active:c_app:busy:2 || fail "busy sessions"
+run_check 0 "--max-unused 1h (nothing unused that long)" --max-unused 1h
+run_check 1 "--max-unused 0s --app web" --max-unused 0s --app web
+is "$(cat "$T_TMP/err")" \
+	"pgdrip: check max-unused failed: group c_app/web: 4 open sessions unused for --max-unused's age or longer (limit 0)" \
+	"...one line naming the group and how many"
+run_check 0 "--max-unused 0s --max-unused-count 4 --app web (4 allowed)" \
+	--max-unused 0s --max-unused-count 4 --app web
+run_check 1 "--max-unused 0s --max-unused-count 3 --app web" \
+	--max-unused 0s --max-unused-count 3 --app web
+run_check 0 "sessions running a query are in use, never unused" \
+	--max-unused 0s --app busy
+run_check 1 "--max-unused 0s over every group" --max-unused 0s
+is "$(grep -c 'max-unused failed' "$T_TMP/err")" 4 \
+	"...a line per group holding unused sessions (web, job, limited, indb)"
+sleep 1.2
+run_check 1 "--max-unused 1s, once the sessions sat that long" --max-unused 1s --app web
+"$PGDRIP" --once --format json --user 'c_*' --app web --max-unused 0s \
+	--max-unused-count 1 >"$T_TMP/r.json" 2>/dev/null
+is "$(jq -c '[.checks[] | select(.name=="max-unused") | .where, .value, .limit, .ok]' "$T_TMP/r.json")" \
+	'["group c_app/web",4,1,false]' "...in the JSON's checks"
+# Other roles' sessions hide their times from an unprivileged role.
+"$PGDRIP" --once -U c_app --user 'c_*' --max-unused 1h >/dev/null 2>"$T_TMP/err"
+is "$?" 3 "hidden times and no breach: not evaluated (exit 3)"
+like "$(cat "$T_TMP/err")" "^pgdrip: check max-unused not evaluated: every group: the server hides when [0-9]+ selected sessions were last used from role c_app" \
+	"...saying why"
+like "$(cat "$T_TMP/err")" "hint: GRANT pg_read_all_stats TO c_app" "...and the GRANT"
+"$PGDRIP" --once -U c_app --user 'c_*' --max-unused 0s >/dev/null 2>"$T_TMP/err"
+is "$?" 1 "...while a breach among the sessions seen still fails"
+"$PGDRIP" --once --max-unused-count 2 >/dev/null 2>"$T_TMP/err"
+is "$?" 2 "--max-unused-count without --max-unused is a usage error"
+is "$(head -1 "$T_TMP/err")" \
+	"pgdrip: --max-unused-count needs --max-unused: it counts the sessions unused that long" \
+	"...saying why"
+"$PGDRIP" --once --fail-on-growth >/dev/null 2>"$T_TMP/err"
+is "$?" 2 "--once --fail-on-growth stays refused"
+like "$(head -1 "$T_TMP/err")" "one sample cannot show growth \(the one-shot leak gate is --max-unused AGE\)" \
+	"...naming the one-shot gate"
+"$PGDRIP" --once --max-unused soon >/dev/null 2>"$T_TMP/err"
+is "$?" 2 "a bad --max-unused is a usage error"
 done_testing

@@ -50,7 +50,7 @@ is "$?" 2 "--once with a command is a usage error"
 # before anything connects.
 "$PGDRIP" --once --fail-on-growth -h /nonexistent >/dev/null 2>"$T_TMP/err"
 is "$?" 2 "--once --fail-on-growth is a usage error, not a pass"
-is "$(head -1 "$T_TMP/err")" "pgdrip: --once and --fail-on-growth cannot be combined: one sample cannot show growth" \
+is "$(head -1 "$T_TMP/err")" "pgdrip: --once and --fail-on-growth cannot be combined: one sample cannot show growth (the one-shot leak gate is --max-unused AGE)" \
 	"...naming the conflict"
 "$PGDRIP" --once --duration 10s >/dev/null 2>"$T_TMP/err"
 like "$(cat "$T_TMP/err")" "--once and --duration cannot be combined" "--once --duration names the conflict"

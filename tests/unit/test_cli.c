@@ -583,6 +583,10 @@ static const struct bad_case bad[] = {
 	{"--once --fail-on-growth", "--once and --fail-on-growth cannot be "
 				    "combined: one sample cannot show growth"},
 	{"--fail-on-growth --once", "--once and --fail-on-growth"},
+	{"--once --fail-on-growth",
+	 "(the one-shot leak gate is --max-unused AGE)"},
+	{"--max-unused-count 2", "--max-unused-count needs --max-unused"},
+	{"--once --max-unused soon", "--max-unused: "},
 	{"--once --max-growth 5/min",
 	 "--once and --max-growth cannot be "
 	 "combined: one sample cannot show growth"},
