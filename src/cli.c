@@ -76,6 +76,8 @@ const struct option_spec cli_specs[] = {
 	 "serve /metrics for Prometheus (watch, live view)"},
 	{"max-groups", 0, ARG_COUNT, FIELD(max_groups), "N",
 	 "Prometheus: sum groups past N as other (def. 500)"},
+	{"junit", 0, ARG_STRING, FIELD(junit_file), "FILE",
+	 "also write the checks (and tests) as JUnit XML"},
 	{"plot", 0, ARG_STRING, FIELD(plot_file), "FILE",
 	 "at the end, draw the run as an SVG picture in FILE"},
 	{"no-color", 0, ARG_NONE, FIELD(no_color), NULL,

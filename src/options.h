@@ -79,7 +79,8 @@ struct options {
 	enum output_format format;
 	const char *output_file;
 	const char *record_file;
-	const char *plot_file; /* --plot: an SVG of the run, at the end */
+	const char *plot_file;  /* --plot: an SVG of the run, at the end */
+	const char *junit_file; /* --junit: JUnit XML, written as -o is */
 	bool no_color;
 	bool progress;
 	bool no_attribution; /* --no-attribution */

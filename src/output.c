@@ -9,6 +9,7 @@
 #include "config.h"
 #include "core/plot.h"
 #include "core/report_json.h"
+#include "core/report_junit.h"
 #include "core/report_prom.h"
 #include "core/report_text.h"
 #include "safepath.h"
@@ -117,13 +118,24 @@ static bool finish_stream(FILE *out, bool close_it, int *error)
 	return ok;
 }
 
+/* What goes into a file: the report (--output) or its JUnit XML. */
+typedef void (*output_writer)(FILE *out, const struct options *opts,
+			      const struct reports *set);
+
+static void write_junit(FILE *out, const struct options *opts,
+			const struct reports *set)
+{
+	(void)opts;
+	report_junit_write(out, set->each, set->count);
+}
+
 /* Writes to an existing non-regular file (/dev/stdout, a FIFO) in
  * place: there is nothing to rename over. */
-static bool write_in_place(const struct options *opts,
+static bool write_in_place(const char *path, output_writer writer,
+			   const struct options *opts,
 			   const struct safepath *sp,
 			   const struct reports *report, struct errbuf *err)
 {
-	const char *path = opts->output_file;
 	int fd = safepath_open(sp, path, O_WRONLY | O_TRUNC, 0666, err);
 	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
 	int error;
@@ -136,7 +148,7 @@ static bool write_in_place(const struct options *opts,
 		close(fd);
 		return write_failed(path, error, err);
 	}
-	write_report(out, opts, report);
+	writer(out, opts, report);
 	return finish_stream(out, true, &error) ||
 	       write_failed(path, error, err);
 }
@@ -252,17 +264,37 @@ static bool replacement_commit(struct output_replacement *r, const char *path,
 	return ok;
 }
 
-static bool write_atomically(const struct options *opts,
+static bool write_atomically(const char *path, output_writer writer,
+			     const struct options *opts,
 			     const struct safepath *sp,
 			     const struct reports *report, struct errbuf *err)
 {
 	struct output_replacement r;
 
-	if (!replacement_open(&r, sp, opts->output_file, err)) {
+	if (!replacement_open(&r, sp, path, err)) {
 		return false;
 	}
-	write_report(r.out, opts, report);
-	return replacement_commit(&r, opts->output_file, err);
+	writer(r.out, opts, report);
+	return replacement_commit(&r, path, err);
+}
+
+/* A file the user named (--output, --junit), through safepath: a
+ * regular one (or a new one) replaced atomically, a FIFO or a device
+ * written in place. */
+static bool write_file(const char *path, output_writer writer,
+		       const struct options *opts, const struct reports *set,
+		       struct errbuf *err)
+{
+	struct safepath sp;
+	bool ok = safepath_resolve(path, &sp, err);
+
+	if (ok && sp.exists && !S_ISREG(sp.mode)) {
+		ok = write_in_place(path, writer, opts, &sp, set, err);
+	} else if (ok) {
+		ok = write_atomically(path, writer, opts, &sp, set, err);
+	}
+	safepath_finish(&sp);
+	return ok;
 }
 
 /* Standard output (standard error in wrap mode), named as such. */
@@ -292,23 +324,31 @@ static bool write_stream(FILE *out, const struct options *opts,
 static bool output(const struct options *opts, const struct reports *set,
 		   FILE *fallback, struct errbuf *err)
 {
+	const char *github = getenv("GITHUB_ACTIONS");
+	struct errbuf junit_err;
 	bool ok = true;
-	struct safepath sp;
 
 	if (opts->output_file != NULL) {
-		ok = safepath_resolve(opts->output_file, &sp, err);
-		if (ok && sp.exists && !S_ISREG(sp.mode)) {
-			ok = write_in_place(opts, &sp, set, err);
-		} else if (ok) {
-			ok = write_atomically(opts, &sp, set, err);
-		}
-		safepath_finish(&sp);
+		ok = write_file(opts->output_file, write_report, opts, set,
+				err);
 	} else {
 		ok = write_stream(fallback, opts, set, err);
+	}
+	/* The report's own failure is said first; a --junit failure
+	 * alone is said too. */
+	if (opts->junit_file != NULL &&
+	    !write_file(opts->junit_file, write_junit, opts, set,
+			ok ? err : &junit_err)) {
+		ok = false;
 	}
 	for (size_t i = 0; i < set->count; i++) {
 		report_text_write_breaches(stderr, set->each[i],
 					   output_locale_is_utf8());
+		/* GitHub Actions reads workflow commands from the step's
+		 * output, stderr included: stdout stays the report's. */
+		if (github != NULL && strcmp(github, "true") == 0) {
+			report_junit_write_github(stderr, set->each[i]);
+		}
 	}
 	return ok;
 }

@@ -13,10 +13,12 @@
 
 /*
  * Writes report to --output (replaced atomically; a FIFO or a device in
- * place) or to fallback, in the chosen format, then one line per failed
- * check to stderr.  Returns false with err when any of it cannot be
- * written, a full disk included: "cannot write \"FILE\": ERROR", or
- * "cannot write to standard output: ERROR" for fallback.
+ * place) or to fallback, in the chosen format, its JUnit XML to --junit
+ * (likewise), then one line per failed check to stderr and, with
+ * GITHUB_ACTIONS=true, a ::error workflow command per failure there.  Returns
+ * false with err when any of it cannot be written, a full disk included:
+ * "cannot write \"FILE\": ERROR", or "cannot write to standard output: ERROR"
+ * for fallback.
  */
 PGD_NODISCARD bool output_report(const struct options *opts,
 				 const struct report *report, FILE *fallback,

@@ -660,7 +660,8 @@ void report_text_write(FILE *out, const struct report *report,
 	write_footer(out, r, style);
 }
 
-static void format_value(char *buf, size_t len, const struct check_result *c)
+void report_text_format_check(char *buf, size_t len,
+			      const struct check_result *c)
 {
 	if (strcmp(c->name, "max-usage") == 0) {
 		snprintf(buf, len, "%.1f%% used (limit %.1f%%)", c->value,
@@ -732,7 +733,7 @@ void report_text_write_breaches(FILE *out, const struct report *report,
 			write_unevaluated(out, c, where, utf8);
 			continue;
 		}
-		format_value(value, sizeof(value), c);
+		report_text_format_check(value, sizeof(value), c);
 		fprintf(out, "pgdrip: check %s failed: %s: %s\n", c->name,
 			where, value);
 	}

@@ -24,6 +24,12 @@
 void report_text_write(FILE *out, const struct report *report,
 		       const struct text_style *style);
 
+/* A breached check's values as its line on stderr says them: "11
+ * connections (limit 10)", "75.0% used (limit 70.0%)".  Into buf (len
+ * bytes, always terminated). */
+void report_text_format_check(char *buf, size_t len,
+			      const struct check_result *c);
+
 /*
  * One line per failed check, "pgdrip: check max-total failed: total: 42
  * connections (limit 10)" style, sanitized, to out (stderr); a check
