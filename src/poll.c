@@ -31,26 +31,59 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* libpq's message on one line: newlines folded, control bytes gone,
- * the password scrubbed (before folding too, for a password that holds
- * a tab or a newline). */
+/* Where libpq's lines meet: a sentence that ended without punctuation
+ * ("...failed: Connection refused" then "Is the server running...?")
+ * gets its full stop. */
+static size_t join_lines(char *dst, size_t used, size_t size)
+{
+	if (used > 0 && strchr(".:;,!?", dst[used - 1]) == NULL &&
+	    used + 2 < size) {
+		dst[used++] = '.';
+	}
+	if (used > 0 && used + 1 < size) {
+		dst[used++] = ' ';
+	}
+	return used;
+}
+
+/* libpq's message on one line: its lines joined as sentences, tabs and
+ * control bytes gone, the password scrubbed (before folding too, for a
+ * password that holds a tab or a newline). */
 void poll_one_line(char *dst, size_t size, const char *msg,
 		   const char *password)
 {
 	char raw[1024];
 	size_t used = 0;
+	bool line_ended = false;
 
 	snprintf(raw, sizeof(raw), "%s", msg ? msg : "");
 	conninfo_scrub(raw, sizeof(raw), password);
 	for (const char *p = raw; *p != '\0' && used + 1 < size; p++) {
 		unsigned char c = (unsigned char)*p;
 
-		if (c == '\n' || c == '\t' || c == '\r') {
-			if (used > 0 && dst[used - 1] != ' ') {
+		if (c == '\n' || c == '\r') {
+			line_ended = used > 0;
+		} else if (c == '\t') {
+			if (!line_ended && used > 0 && dst[used - 1] != ' ') {
 				dst[used++] = ' ';
 			}
-		} else if (c >= 0x20 && c != 0x7F) {
-			dst[used++] = (char)c;
+		} else if (c == ' ') {
+			/* Kept as libpq wrote it ("FATAL:  not allowed"),
+			 * but not at a line's start. */
+			if (!line_ended && used > 0) {
+				dst[used++] = ' ';
+			}
+		} else if (c > 0x20 && c != 0x7F) {
+			if (line_ended) {
+				while (used > 0 && dst[used - 1] == ' ') {
+					used--;
+				}
+				used = join_lines(dst, used, size);
+				line_ended = false;
+			}
+			if (used + 1 < size) {
+				dst[used++] = (char)c;
+			}
 		}
 	}
 	while (used > 0 && dst[used - 1] == ' ') {

@@ -85,6 +85,13 @@ int run_unreachable(const struct target *t)
 		notice_say("hint: give the password in PGPASSWORD or "
 			   "~/.pgpass, or run pgdrip on a terminal (-W asks "
 			   "for it)");
+	} else if (strstr(msg, "password authentication failed") != NULL) {
+		/* A password was given and refused: say where it came from
+		 * (libpq's line names only the role). */
+		notice_say("hint: the server refused the password given; "
+			   "check PGPASSWORD, ~/.pgpass (host:port:db:role:"
+			   "password) and any password in -d, or use -W to "
+			   "type it");
 	}
 	if (strstr(msg, "FATAL:  not allowed") != NULL) {
 		/* PgBouncer's refusal of its console to other users. */

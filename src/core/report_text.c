@@ -17,6 +17,69 @@
 #include <string.h>
 #include <time.h>
 
+/* True when a shell reads arg as the word it is, unquoted. */
+static bool shell_plain(const char *arg)
+{
+	if (arg[0] == '\0') {
+		return false;
+	}
+	for (const char *p = arg; *p != '\0'; p++) {
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY"
+			   "Z"
+			   "0123456789_@%+=:,./-",
+			   *p) == NULL) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * The wrapped command as a shell would take it back: each argument
+ * apart, single-quoted when it is not a plain word, so "sh -c 'exit 3'"
+ * is shown so and not as "sh -c exit 3".  A quote inside is '"'"' (no
+ * backslash, which the text door would show doubled).  The joined line
+ * when the arguments are unknown (a replay).  Allocated.
+ */
+static char *command_quoted(const struct report *r)
+{
+	size_t size = 1;
+	size_t used = 0;
+	char *line;
+
+	if (r->argv == NULL) {
+		return xstrdup(r->command != NULL ? r->command : "");
+	}
+	for (size_t i = 0; i < r->argc; i++) {
+		size += 5 * strlen(r->argv[i]) + 3;
+	}
+	line = xmalloc(size);
+	for (size_t i = 0; i < r->argc; i++) {
+		const char *a = r->argv[i];
+
+		if (i > 0) {
+			line[used++] = ' ';
+		}
+		if (shell_plain(a)) {
+			memcpy(line + used, a, strlen(a));
+			used += strlen(a);
+			continue;
+		}
+		line[used++] = '\'';
+		for (const char *p = a; *p != '\0'; p++) {
+			if (*p == '\'') {
+				memcpy(line + used, "'\"'\"'", 5);
+				used += 5;
+			} else {
+				line[used++] = *p;
+			}
+		}
+		line[used++] = '\'';
+	}
+	line[used] = '\0';
+	return line;
+}
+
 static void write_header(FILE *out, const struct report *r,
 			 const struct text_style *st)
 {
@@ -78,9 +141,12 @@ static void write_header(FILE *out, const struct report *r,
 			span);
 	}
 	if (r->wrapped) {
+		char *line = command_quoted(r);
+
 		fputs("command: ", out);
-		text_write_cut(out, r->command,
-			       report_text_room_after(st, 30, 20), st->utf8);
+		text_write_cut(out, line, report_text_room_after(st, 30, 20),
+			       st->utf8);
+		free(line);
 		fprintf(out, " (exit status %d)\n", r->command_status);
 	}
 }
