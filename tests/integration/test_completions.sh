@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The bash, zsh and fish completions the build made from "pgdrip --help":
 # each lists exactly the options --help lists, and each completes in its
-# own shell (bash and fish driven directly, zsh through tmux).  No server
-# needed.  PGDRIP names the binary; the completions are in the same build
-# tree, under scripts/completions.
+# own shell (bash and fish driven directly, zsh through tmux).  -U
+# completes the roles of the test cluster (PGHOST...), and nothing when
+# no server answers.  PGDRIP names the binary; the completions are in the
+# same build tree, under scripts/completions.
 . "$(dirname "$0")/lib.sh"
 
 COMPDIR=$(dirname "$PGDRIP")/../scripts/completions
@@ -87,6 +88,17 @@ bash_complete() {
 is "$(bash_complete pgdrip --for)" "--format " "bash: --for completes to --format"
 is "$(bash_complete pgdrip --format "")" "json prometheus text " "bash: --format's values"
 is "$(bash_complete pgdrip --group-by user,d)" "user,db " "bash: --group-by completes a comma list"
+is "$(bash_complete pgdrip --group-by user,)" "user,app user,client user,db user,state " \
+	"bash: ...each key once (no user,user)"
+is "$(bash_complete pgdrip --group-by app,state,)" "app,state,client app,state,db app,state,user " \
+	"bash: ...whatever the list holds"
+sql "DROP ROLE IF EXISTS m_comp_role; CREATE ROLE m_comp_role LOGIN" >/dev/null
+sql "DROP ROLE IF EXISTS m_comp_group; CREATE ROLE m_comp_group NOLOGIN" >/dev/null
+is "$(bash_complete pgdrip -U m_comp)" "m_comp_role " "bash: -U completes the server's login roles"
+is "$(bash_complete pgdrip -p "$PGPORT" --username m_comp)" "m_comp_role " \
+	"bash: ...of the server -p names"
+is "$(bash_complete pgdrip -h 127.0.0.1 -p 1 -U m_comp)" "" \
+	"bash: ...and nothing when no server answers there"
 mkdir -p "$T_TMP/dir" && : >"$T_TMP/dir/rec.jsonl"
 is "$(bash_complete pgdrip --replay "$T_TMP/dir/r")" "$T_TMP/dir/rec.jsonl " "bash: --replay completes files"
 is "$(bash_complete pgdrip --interval "")" "" "bash: a duration offers nothing"
@@ -101,6 +113,9 @@ fish_complete() {
 is "$(fish_complete 'pgdrip --for')" "--format " "fish: --for completes to --format"
 is "$(fish_complete 'pgdrip --format ')" "json prometheus text " "fish: --format's values"
 is "$(fish_complete 'pgdrip --group-by user,d')" "user,db " "fish: --group-by completes a comma list"
+is "$(fish_complete 'pgdrip -U m_comp')" "m_comp_role " "fish: -U completes the server's login roles"
+is "$(PGPORT=1 PGHOST=127.0.0.1 fish_complete 'pgdrip -U m_comp')" "" \
+	"fish: ...nothing when no server answers"
 is "$(fish_complete "pgdrip --replay $T_TMP/dir/r")" "$T_TMP/dir/rec.jsonl " "fish: --replay completes files"
 like "$(fish_complete 'pgdrip --once -- ech')" "(^| )echo " "fish: after -- a command"
 like "$(fish_complete 'pgdrip --once -- ls --colo')" "--color" "fish: ...and its own options"
@@ -112,7 +127,8 @@ cp "$COMPDIR/_pgdrip" "$T_TMP/fpath/"
 sock=$T_TMP/tmux.sock
 at_exit "tmux -S '$sock' kill-server"
 tmux -S "$sock" new-session -d -x 120 -y 30 -s z \
-	"env -i HOME='$T_TMP' TERM=xterm PATH=/usr/bin:/bin zsh -f"
+	"env -i HOME='$T_TMP' TERM=xterm PATH=/usr/bin:/bin PGHOST='$PGHOST' \
+	PGPORT='$PGPORT' PGUSER='$PGUSER' PGDATABASE='$PGDATABASE' zsh -f"
 # zsh_pane: the screen, blank lines dropped, on one line.
 zsh_pane() {
 	tmux -S "$sock" capture-pane -p -t z | grep -v '^$' | tr -s ' ' | tr '\n' ' '
@@ -146,6 +162,8 @@ done
 like "$(zsh_complete 'pgdrip --for' "% pgdrip --format=")" "% pgdrip --format=" "zsh: --for completes to --format="
 like "$(zsh_complete 'pgdrip --format=' "json prometheus text")" "json prometheus text" "zsh: --format's values"
 like "$(zsh_complete 'pgdrip --group-by user,' "app client db state")" "app client db state" "zsh: --group-by completes a comma list"
+like "$(zsh_complete 'pgdrip -U m_comp' "m_comp_role")" "pgdrip -U m_comp_role" \
+	"zsh: -U completes the server's login roles"
 like "$(zsh_complete "pgdrip --replay $T_TMP/dir/r" "rec.jsonl")" "rec.jsonl" "zsh: --replay completes files"
 like "$(zsh_complete 'pgdrip --once -- ech' "% pgdrip --once -- echo")" "% pgdrip --once -- echo" "zsh: after -- a command"
 done_testing
