@@ -64,7 +64,12 @@ TEST_PACKAGES=(
 	clang:clang clang-format:clang-format
 	libclang-rt-14-dev:file:/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
 	faketime:faketime
+	dpkg-dev:dpkg-shlibdeps lintian:lintian man-db:man
 )
+
+# What scripts/package adds to the build: dpkg-deb, dpkg-buildflags and
+# dpkg-shlibdeps; lintian when it is asked to check (and in the tests).
+PACKAGE_PACKAGES=(dpkg-dev:dpkg-shlibdeps)
 
 # The real clients the session-verdict tests drive (tests/clients/): the
 # Python libraries, runners and PgBouncer from Debian.  Node is

@@ -2,7 +2,9 @@
 # What "meson install" puts where, and the two things a build may lack:
 # without libmicrohttpd pgdrip builds and refuses --listen saying why;
 # without scdoc meson setup stops with a message instead of installing
-# no man page.  PGDRIP names the binary of the build tree to install.
+# no man page; scripts/package's Debian package (lintian, a fresh dpkg
+# root, pgdrip --version and man pgdrip).  PGDRIP names the binary of
+# the build tree to install.
 . "$(dirname "$0")/lib.sh"
 
 BUILD_DIR=$(cd "$(dirname "$PGDRIP")/.." && pwd)
@@ -78,4 +80,44 @@ rc=$?
 check "meson setup without scdoc fails (exit $rc)" test "$rc" -ne 0
 like "$(cat "$T_TMP/noscdoc.log")" "ERROR: .*scdoc is needed to build the man page" \
 	"...saying scdoc is needed"
+# scripts/package: a Debian package from "meson install" that lintian
+# passes, installed into a fresh dpkg root (this machine's own stays as
+# it is), whose pgdrip runs and whose page man shows.
+need_packages dpkg-dev:dpkg-shlibdeps lintian:lintian man-db:man
+PGDRIP_PACKAGE_LINTIAN=1 "$PGDRIP_ROOT/scripts/package" "$T_TMP/pkg" \
+	>"$T_TMP/pkg.out" 2>"$T_TMP/pkg.err"
+is "$?" 0 "scripts/package builds a package, lintian included"
+deb=$(tail -1 "$T_TMP/pkg.out")
+like "$deb" "/pgdrip_${version}_$(dpkg --print-architecture)\.deb$" "...named pgdrip_VERSION_ARCH.deb"
+check "...which is there" test -s "$deb"
+lintian --tag-display-limit 0 "$deb" >"$T_TMP/lintian.out" 2>&1
+is "$(grep -c '^E: ' "$T_TMP/lintian.out")" 0 "lintian reports no error"
+is "$(grep -c '^W: ' "$T_TMP/lintian.out")" 0 "...nor warning"
+is "$(dpkg-deb -f "$deb" Package Version Section | tr '\n' ' ')" \
+	"Package: pgdrip Version: $version Section: database " "its control fields"
+like "$(dpkg-deb -f "$deb" Depends)" "libpq5.*libtinfo6|libpq5" "...its libraries as dependencies (dpkg-shlibdeps)"
+contents=$(dpkg-deb -c "$deb" | awk '{print $2, $6}')
+for f in ./usr/bin/pgdrip ./usr/share/man/man1/pgdrip.1.gz \
+	./usr/share/doc/pgdrip/copyright ./usr/share/doc/pgdrip/changelog.gz \
+	./usr/share/bash-completion/completions/pgdrip \
+	./usr/share/zsh/vendor-completions/_pgdrip \
+	./usr/share/pgdrip/pgdrip-alerts.yml \
+	./usr/share/pgdrip/runners/pgdrip_pytest.py; do
+	like "$contents" "^root/root $f$" "the package holds $f, owned by root"
+done
+check "...and its binary is stripped" bash -c \
+	"dpkg-deb --fsys-tarfile '$deb' | tar -xO ./usr/bin/pgdrip >'$T_TMP/bin' && ! readelf -S '$T_TMP/bin' | grep -q '\.symtab'"
+apt-get -s install "$deb" >"$T_TMP/apt.out" 2>&1
+like "$(cat "$T_TMP/apt.out")" "^Inst pgdrip \($version " "apt can install it here (its dependencies resolve)"
+root=$T_TMP/root
+mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates"
+: >"$root/var/lib/dpkg/status"
+dpkg --root="$root" --force-depends -i "$deb" >"$T_TMP/dpkg.out" 2>&1
+is "$?" 0 "dpkg installs it into a fresh root"
+like "$(dpkg --root="$root" -s pgdrip)" "Status: install ok installed" "...where dpkg has it installed"
+is "$("$root/usr/bin/pgdrip" --version)" "pgdrip $version" "the installed pgdrip --version"
+like "$(MANPATH=$root/usr/share/man MANPAGER=cat man pgdrip 2>&1)" \
+	"pgdrip - find PostgreSQL connection leaks" "man pgdrip shows its page"
+dpkg --root="$root" --force-depends -r pgdrip >/dev/null 2>&1
+check "...and it removes cleanly" test ! -e "$root/usr/bin/pgdrip"
 done_testing
