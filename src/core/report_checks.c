@@ -106,6 +106,27 @@ static void check_usage(struct report *report, double max_pct)
 }
 
 /*
+ * A check the hidden sessions leave open: not evaluated, saying what the
+ * server hides ("the state of") of how many from pgdrip's role, and the
+ * role to grant it (c: its name, where, limit and the value seen).
+ */
+static void add_hidden(struct report *report, const struct check_result *c,
+		       int hidden, const char *what, const char *grant)
+{
+	char reason[256];
+	char hint[256];
+	char who[160];
+
+	report_role_identifier(report, who, sizeof(who));
+	snprintf(reason, sizeof(reason),
+		 "the server hides %s %d selected session%s from role %s", what,
+		 hidden, hidden == 1 ? "" : "s", who);
+	snprintf(hint, sizeof(hint), "GRANT %s TO %s", grant, who);
+	check_list_add_unevaluated(&report->checks, c->name, c->where, c->limit,
+				   c->value, reason, hint);
+}
+
+/*
  * --max-idle-tx: a breach among the sessions seen fails; otherwise,
  * selected sessions whose state the server hid (other roles' sessions,
  * without pg_monitor) may be idle in transaction too, so the check is
@@ -113,12 +134,11 @@ static void check_usage(struct report *report, double max_pct)
  */
 static void check_idle_tx(struct report *report, int max)
 {
+	struct check_result c = {.name = "max-idle-tx",
+				 .where = "idle in transaction",
+				 .limit = max};
 	int n = 0;
 	int hidden = 0;
-	char reason[256];
-	char hint[256];
-	char who[160];
-
 	int seen = 0;
 
 	for (size_t i = 0; i < report->idle_tx_count; i++) {
@@ -137,14 +157,8 @@ static void check_idle_tx(struct report *report, int max)
 			       "idle in transaction", max, n, n <= max);
 		return;
 	}
-	report_role_identifier(report, who, sizeof(who));
-	snprintf(reason, sizeof(reason),
-		 "the server hides the state of %d selected session%s from "
-		 "role %s",
-		 hidden, hidden == 1 ? "" : "s", who);
-	snprintf(hint, sizeof(hint), "GRANT pg_monitor TO %s", who);
-	check_list_add_unevaluated(&report->checks, "max-idle-tx",
-				   "idle in transaction", max, n, reason, hint);
+	c.value = n;
+	add_hidden(report, &c, hidden, "the state of", "pg_monitor");
 }
 
 /*
@@ -156,12 +170,11 @@ static void check_idle_tx(struct report *report, int max)
 static void check_unused(struct report *report, int max)
 {
 	struct group_check c = {"max-unused", max, group_unused};
+	struct check_result r = {.name = "max-unused",
+				 .where = "every group",
+				 .limit = max};
 	int hidden = 0;
 	size_t before = report->checks.count;
-	double worst;
-	char reason[256];
-	char hint[256];
-	char who[160];
 
 	check_groups(report, &c);
 	/* Rows the server hid whole (no identity, no times) are never
@@ -175,16 +188,9 @@ static void check_unused(struct report *report, int max)
 	    !report->checks.items[before].ok) {
 		return;
 	}
-	worst = report->checks.items[before].value;
+	r.value = report->checks.items[before].value;
 	report->checks.count = before;
-	report_role_identifier(report, who, sizeof(who));
-	snprintf(reason, sizeof(reason),
-		 "the server hides when %d selected session%s last used "
-		 "from role %s",
-		 hidden, hidden == 1 ? " was" : "s were", who);
-	snprintf(hint, sizeof(hint), "GRANT pg_read_all_stats TO %s", who);
-	check_list_add_unevaluated(&report->checks, "max-unused", "every group",
-				   max, worst, reason, hint);
+	add_hidden(report, &r, hidden, "the last use of", "pg_read_all_stats");
 }
 
 void report_checks_run(struct report *report, const struct thresholds *t)

@@ -17,14 +17,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* s sanitized (text.c), then with XML's five specials as entities. */
-static void xml_text(FILE *out, const char *s)
+/* s through text.c's door: every control byte and invalid UTF-8 as a
+ * visible escape.  Allocated. */
+static char *sanitized(const char *s)
 {
 	size_t len = strlen(s);
 	size_t size = 4 * len + 1;
 	char *clean = xmalloc(size);
 
 	text_sanitize(clean, size, s, len, true);
+	return clean;
+}
+
+/* s sanitized, then with XML's five specials as entities. */
+static void xml_text(FILE *out, const char *s)
+{
+	char *clean = sanitized(s);
+
 	for (const char *p = clean; *p != '\0'; p++) {
 		switch (*p) {
 		case '&':
@@ -255,11 +264,8 @@ void report_junit_write(FILE *out, const struct report *const *reports,
  */
 static void gh_text(FILE *out, const char *s, bool property)
 {
-	size_t len = strlen(s);
-	size_t size = 4 * len + 1;
-	char *clean = xmalloc(size);
+	char *clean = sanitized(s);
 
-	text_sanitize(clean, size, s, len, true);
 	for (const char *p = clean; *p != '\0'; p++) {
 		if (*p == '%' || *p == '\r' || *p == '\n' ||
 		    (property && (*p == ':' || *p == ','))) {

@@ -243,3 +243,16 @@ sql() {
 has_control_bytes() {
 	LC_ALL=C grep -qP '[\x00-\x09\x0b-\x1f\x7f]' "$1"
 }
+
+# pc_path_without DIR MODULE: fills DIR with links to every pkg-config
+# module but MODULE, for PKG_CONFIG_LIBDIR=DIR (a build that lacks it).
+pc_path_without() {
+	local dir pc
+	mkdir -p "$1"
+	for dir in $(pkg-config --variable pc_path pkg-config | tr : ' '); do
+		for pc in "$dir"/*.pc; do
+			[ -f "$pc" ] && [ "$(basename "$pc")" != "$2.pc" ] &&
+				ln -sf "$pc" "$1/"
+		done
+	done
+}

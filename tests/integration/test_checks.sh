@@ -88,7 +88,7 @@ is "$(jq -c '[.checks[] | select(.name=="max-unused") | .where, .value, .limit, 
 # Other roles' sessions hide their times from an unprivileged role.
 "$PGDRIP" --once -U c_app --user 'c_*' --max-unused 1h >/dev/null 2>"$T_TMP/err"
 is "$?" 3 "hidden times and no breach: not evaluated (exit 3)"
-like "$(cat "$T_TMP/err")" "^pgdrip: check max-unused not evaluated: every group: the server hides when [0-9]+ selected sessions were last used from role c_app" \
+like "$(cat "$T_TMP/err")" "^pgdrip: check max-unused not evaluated: every group: the server hides the last use of [0-9]+ selected sessions from role c_app" \
 	"...saying why"
 like "$(cat "$T_TMP/err")" "hint: GRANT pg_read_all_stats TO c_app" "...and the GRANT"
 "$PGDRIP" --once -U c_app --user 'c_*' --max-unused 0s >/dev/null 2>"$T_TMP/err"

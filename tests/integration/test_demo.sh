@@ -85,13 +85,7 @@ done
 # A fresh machine has no cmocka until scripts/test installs it: the
 # demo's build must not need it.  A pkg-config search path with every
 # module but cmocka, a new build directory, off a terminal.
-mkdir -p "$T_TMP/pc"
-for dir in $(pkg-config --variable pc_path pkg-config | tr : ' '); do
-	for pc in "$dir"/*.pc; do
-		[ -f "$pc" ] && [ "$(basename "$pc")" != cmocka.pc ] &&
-			ln -sf "$pc" "$T_TMP/pc/"
-	done
-done
+pc_path_without "$T_TMP/pc" cmocka
 check "the search path hides cmocka" \
 	bash -c "! PKG_CONFIG_LIBDIR='$T_TMP/pc' pkg-config --exists cmocka"
 PKG_CONFIG_LIBDIR=$T_TMP/pc PGDRIP_DEMO_DIR=$demo_dir \

@@ -40,13 +40,7 @@ like "$(cat "$PGDRIP_ROOT/NEWS")" "^$version " "NEWS has a section for $version"
 like "$(head -8 "$PGDRIP_ROOT/NEWS")" "^Unreleased$" "...after the changes not yet released"
 
 # A pkg-config search path with every module but libmicrohttpd.
-mkdir -p "$T_TMP/pc"
-for dir in $(pkg-config --variable pc_path pkg-config | tr : ' '); do
-	for pc in "$dir"/*.pc; do
-		[ -f "$pc" ] && [ "$(basename "$pc")" != libmicrohttpd.pc ] &&
-			ln -sf "$pc" "$T_TMP/pc/"
-	done
-done
+pc_path_without "$T_TMP/pc" libmicrohttpd
 PKG_CONFIG_LIBDIR=$T_TMP/pc meson setup "$T_TMP/nomhd" "$PGDRIP_ROOT" \
 	>"$T_TMP/nomhd.log" 2>&1
 is "$?" 0 "meson setup without libmicrohttpd"
@@ -106,7 +100,7 @@ for f in ./usr/bin/pgdrip ./usr/share/man/man1/pgdrip.1.gz \
 	like "$contents" "^root/root $f$" "the package holds $f, owned by root"
 done
 check "...and its binary is stripped" bash -c \
-	"dpkg-deb --fsys-tarfile '$deb' | tar -xO ./usr/bin/pgdrip >'$T_TMP/bin' && ! readelf -S '$T_TMP/bin' | grep -q '\.symtab'"
+	"dpkg-deb --fsys-tarfile '$deb' | tar -xO ./usr/bin/pgdrip >'$T_TMP/pgdrip.bin' && ! readelf -S '$T_TMP/pgdrip.bin' | grep -q '\.symtab'"
 apt-get -s install "$deb" >"$T_TMP/apt.out" 2>&1
 like "$(cat "$T_TMP/apt.out")" "^Inst pgdrip \($version " "apt can install it here (its dependencies resolve)"
 root=$T_TMP/root
