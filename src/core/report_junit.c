@@ -9,6 +9,7 @@
  */
 #include "report_junit.h"
 
+#include "report_hooks.h"
 #include "report_text.h"
 #include "text.h"
 #include "units.h"
@@ -163,15 +164,55 @@ static void write_leaked_session(FILE *out, const struct report_test_session *s)
 	fputc('\n', out);
 }
 
-static void write_test(FILE *out, const struct report_test *t)
+/* Where test i leaked, when known: the line of the user's code that
+ * took its first leak a client hook reported (a frame, *line > 0), else
+ * the file a pytest node id names (*line 0).  False when neither. */
+static bool test_where(const struct report *r, size_t i, char *file, size_t len,
+		       int *line)
 {
+	for (size_t k = 0; k < r->hooks.leak_count; k++) {
+		const struct report_client_leak *l = &r->hooks.leaks[k];
+
+		if (l->test_index == i && l->stack_count > 0 &&
+		    l->stack[0].file != NULL && l->stack[0].file[0] != '\0') {
+			snprintf(file, len, "%s", l->stack[0].file);
+			*line = l->stack[0].line > 0 ? l->stack[0].line : 0;
+			return true;
+		}
+	}
+	*line = 0;
+	return report_junit_test_file(r->tests.items[i].name, file, len);
+}
+
+/* The client hooks' leaks blamed on test i, a line each. */
+static void write_hook_leaks(FILE *out, const struct report *r, size_t i)
+{
+	char buf[1024];
+
+	for (size_t k = 0; k < r->hooks.leak_count; k++) {
+		if (r->hooks.leaks[k].test_index == i) {
+			report_hooks_describe(&r->hooks.leaks[k], buf,
+					      sizeof(buf));
+			xml_text(out, buf);
+			fputc('\n', out);
+		}
+	}
+}
+
+static void write_test(FILE *out, const struct report *r, size_t i)
+{
+	const struct report_test *t = &r->tests.items[i];
 	char file[512];
 	char message[128];
+	int line;
 
 	fputs("    <testcase classname=\"pgdrip.tests\"", out);
 	xml_attr(out, "name", t->name);
-	if (report_junit_test_file(t->name, file, sizeof(file))) {
+	if (test_where(r, i, file, sizeof(file), &line)) {
 		xml_attr(out, "file", file);
+		if (line > 0) {
+			fprintf(out, " line=\"%d\"", line);
+		}
 	}
 	fprintf(out, " time=\"%.3f\"",
 		isfinite(t->ended_s - t->started_s) && t->ended
@@ -187,11 +228,12 @@ static void write_test(FILE *out, const struct report_test *t)
 	fputs(">\n      <failure type=\"leak\"", out);
 	xml_attr(out, "message", message);
 	fputs(">", out);
-	for (size_t i = 0; i < t->session_count; i++) {
-		if (strcmp(t->sessions[i].fate, "unused") == 0) {
-			write_leaked_session(out, &t->sessions[i]);
+	for (size_t k = 0; k < t->session_count; k++) {
+		if (strcmp(t->sessions[k].fate, "unused") == 0) {
+			write_leaked_session(out, &t->sessions[k]);
 		}
 	}
+	write_hook_leaks(out, r, i);
 	fputs("</failure>\n    </testcase>\n", out);
 }
 
@@ -202,7 +244,7 @@ static void write_tests(FILE *out, const struct report *r, bool fleet)
 	suite_begin(out, "tests", r, fleet, rt->tests, rt->leaking, 0);
 	for (size_t i = 0; i < rt->count; i++) {
 		if (!rt->items[i].setup) {
-			write_test(out, &rt->items[i]);
+			write_test(out, r, i);
 		}
 	}
 	fputs("  </testsuite>\n", out);
@@ -293,16 +335,21 @@ static void gh_check(FILE *out, const struct check_result *c)
 	fputc('\n', out);
 }
 
-static void gh_test(FILE *out, const struct report_test *t)
+static void gh_test(FILE *out, const struct report *r, size_t i)
 {
+	const struct report_test *t = &r->tests.items[i];
 	char file[512];
 	char title[600];
-	char line[700];
+	char line[1024];
+	int at;
 
 	fputs("::error ", out);
-	if (report_junit_test_file(t->name, file, sizeof(file))) {
+	if (test_where(r, i, file, sizeof(file), &at)) {
 		fputs("file=", out);
 		gh_text(out, file, true);
+		if (at > 0) {
+			fprintf(out, ",line=%d", at);
+		}
 		fputc(',', out);
 	}
 	snprintf(title, sizeof(title), "pgdrip leak in %s", t->name);
@@ -312,8 +359,8 @@ static void gh_test(FILE *out, const struct report_test *t)
 	gh_text(out, t->name, false);
 	fprintf(out, " left %d session%s open and never used again", t->leaked,
 		t->leaked == 1 ? "" : "s");
-	for (size_t i = 0; i < t->session_count; i++) {
-		const struct report_test_session *s = &t->sessions[i];
+	for (size_t k = 0; k < t->session_count; k++) {
+		const struct report_test_session *s = &t->sessions[k];
 
 		if (strcmp(s->fate, "unused") != 0) {
 			continue;
@@ -324,6 +371,14 @@ static void gh_test(FILE *out, const struct report_test *t)
 			 s->user, s->app, s->db, s->query);
 		fputs("%0A", out);
 		gh_text(out, line, false);
+	}
+	for (size_t k = 0; k < r->hooks.leak_count; k++) {
+		if (r->hooks.leaks[k].test_index == i) {
+			report_hooks_describe(&r->hooks.leaks[k], line,
+					      sizeof(line));
+			fputs("%0A", out);
+			gh_text(out, line, false);
+		}
 	}
 	fputc('\n', out);
 }
@@ -344,7 +399,7 @@ void report_junit_write_github(FILE *out, const struct report *r)
 		const struct report_test *t = &r->tests.items[i];
 
 		if (!t->setup && t->leaked > 0) {
-			gh_test(out, t);
+			gh_test(out, r, i);
 		}
 	}
 }

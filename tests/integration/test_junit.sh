@@ -137,15 +137,20 @@ is "$(xpath "count($tests/testcase[1]/failure)" "$T_TMP/wrap.xml")" 0 \
 	"...the test that closed its connection passes"
 leak="$tests/testcase[@name=\"test_j.py::test_leaks\"]"
 is "$(xpath "string($leak/@file)" "$T_TMP/wrap.xml")" test_j.py "the leaking one has its file"
+is "$(xpath "string($leak/@line)" "$T_TMP/wrap.xml")" 13 \
+	"...and the line that opened the connection (the client hooks said)"
+like "$(xpath "string($leak/failure)" "$T_TMP/wrap.xml")" \
+	"opened at test_j.py:13 \(test_leaks\) during test_j.py::test_leaks, never closed" \
+	"...the hooks' word in the failure too"
 is "$(xpath "string($leak/failure/@message)" "$T_TMP/wrap.xml")" \
 	"left 1 session open and never used again" "...and a failure saying how many"
 like "$(xpath "string($leak/failure)" "$T_TMP/wrap.xml")" \
 	"^pid [0-9]+ postgres/j-suite/postgres, opened at .*: SELECT 'left behind'" \
 	"...listing its session and last query"
 leakpid=$(xpath "string($leak/failure)" "$T_TMP/wrap.xml" | sed -n 's/^pid \([0-9]*\) .*/\1/p')
-is "$(grep '^::error file=' "$T_TMP/wrap.err")" \
-	"::error file=test_j.py,title=pgdrip leak in test_j.py%3A%3Atest_leaks::test_j.py::test_leaks left 1 session open and never used again%0Apid $leakpid postgres/j-suite/postgres: SELECT 'left behind'" \
-	"the leaking test's annotation: file, title with : escaped, its session on a %0A line"
+like "$(grep '^::error file=' "$T_TMP/wrap.err")" \
+	"^::error file=test_j.py,line=13,title=pgdrip leak in test_j.py%3A%3Atest_leaks::test_j.py::test_leaks left 1 session open and never used again%0Apid $leakpid postgres/j-suite/postgres: SELECT 'left behind'%0Aopened at test_j.py:13 \(test_leaks\) during test_j.py::test_leaks, never closed [^%]*$" \
+	"the leaking test's annotation: file and line, title with : escaped, its session and the hooks' word on %0A lines"
 check "...the per-test check is not annotated twice" \
 	bash -c "! grep -q 'title=pgdrip max-leaked-per-test' '$T_TMP/wrap.err'"
 
