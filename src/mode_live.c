@@ -193,13 +193,14 @@ static bool act(struct run *run, struct live *lv, enum tui_action a,
 			 (long long)((now_ms - run->started_ms) / 1000));
 		break;
 	case TUI_FASTER:
-		target_set_interval(t, interval / 2 < 100 ? 100 : interval / 2,
-				    now_ms);
+		interval = interval / 2 < 100 ? 100 : interval / 2;
+		target_set_interval(t, interval, now_ms);
+		target_set_analysis_interval(t, interval);
 		break;
 	case TUI_SLOWER:
-		target_set_interval(t,
-				    interval * 2 > 60000 ? 60000 : interval * 2,
-				    now_ms);
+		interval = interval * 2 > 60000 ? 60000 : interval * 2;
+		target_set_interval(t, interval, now_ms);
+		target_set_analysis_interval(t, interval);
 		break;
 	case TUI_REGROUP:
 		view_next_group_keys(&lv->keys);

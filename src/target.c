@@ -71,6 +71,7 @@ struct target *target_create(const struct target_config *config,
 	t->params.connect_timeout_ms = opts->connect_timeout_ms;
 	t->params.one_shot = config->one_shot;
 	t->interval_ms = opts->interval_ms;
+	t->analysis_interval_ms = opts->interval_ms;
 	t->command_started = t->command_ended = NAN;
 	record_writer_init(&t->record);
 	pipeline_init(&t->pipeline, &pc);
@@ -147,6 +148,11 @@ void target_set_interval(struct target *t, int64_t interval_ms, int64_t now_ms)
 int64_t target_interval_ms(const struct target *t)
 {
 	return t->interval_ms;
+}
+
+void target_set_analysis_interval(struct target *t, int64_t interval_ms)
+{
+	t->analysis_interval_ms = interval_ms;
 }
 
 void target_sample_now(struct target *t, int64_t now_ms)
@@ -492,6 +498,7 @@ static void sampled(struct target *t)
 		t->on_sample(t, &t->sample, t->ctx);
 	}
 	attach_command_events(t);
+	t->sample.interval_s = t->analysis_interval_ms / 1000.0;
 	if (t->sample_hook != NULL) {
 		/* One sample is in flight at a time: this one is the last
 		 * sent. */

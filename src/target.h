@@ -53,6 +53,10 @@ void target_start(struct target *t, int64_t now_ms);
  * when it is already due under the new interval. */
 void target_set_interval(struct target *t, int64_t interval_ms, int64_t now_ms);
 int64_t target_interval_ms(const struct target *t);
+/* The interval the analysis uses from the next sample on (the live
+ * view's +/-), carried by each sample; the schedule is apart (wrap mode
+ * samples faster while the command runs). */
+void target_set_analysis_interval(struct target *t, int64_t interval_ms);
 
 /* The next slot is now (the last sample of a --duration). */
 void target_sample_now(struct target *t, int64_t now_ms);

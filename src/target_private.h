@@ -40,6 +40,7 @@ struct target {
 
 	/* The schedule: a slot every interval; each ends in one outcome. */
 	int64_t interval_ms;
+	int64_t analysis_interval_ms; /* what each sample carries */
 	int64_t due_ms;
 	bool started;
 	bool paused;

@@ -83,10 +83,30 @@ static void note_opened(struct pipeline *p, const struct sample *s)
 	p->opened_last_epoch_s = s->taken_at_epoch_s;
 }
 
+/* A sample taken under another interval than the pipeline's: from it on,
+ * the late flag, the tracker's thresholds, the verdicts and the report
+ * use the new one. */
+static void adopt_interval(struct pipeline *p, double interval_s)
+{
+	struct tracker_params params;
+
+	if (!(interval_s > 0) || interval_s == p->config.interval_s) {
+		return;
+	}
+	p->config.interval_s = interval_s;
+	p->interval_changes++;
+	tracker_default_params(&params, interval_s, p->config.wrap);
+	tracker_set_params(&p->tracker, &params);
+	for (size_t i = 0; i < p->grouping_count; i++) {
+		p->histories[i].interval_s = interval_s;
+	}
+}
+
 void pipeline_absorb(struct pipeline *p, struct sample *sample)
 {
 	struct sample spare = p->last;
 
+	adopt_interval(p, sample->interval_s);
 	if (sample->elapsed_ms > p->config.interval_s * 1000) {
 		/* Taken, but slower than the interval: the schedule skips
 		 * ahead rather than bunching samples up. */
@@ -319,6 +339,12 @@ static void add_run_warnings(const struct pipeline *p, struct report *out)
 				   "(SIGSTOP or ^Z, then continued), for up "
 				   "to %.1fs in all: no sample was taken then",
 				   p->stops, p->stopped_s);
+	}
+	if (p->interval_changes > 0) {
+		report_add_warning(out,
+				   "the interval changed %zu times during "
+				   "the run; the last was %gs",
+				   p->interval_changes, p->config.interval_s);
 	}
 	if (p->late_samples > 0) {
 		report_add_warning(out,

@@ -54,6 +54,7 @@ struct pipeline {
 	double opened_last;
 	double opened_last_epoch_s;
 	size_t late_samples;
+	size_t interval_changes; /* samples that brought a new interval */
 	size_t reconnects;
 	size_t clock_steps;   /* the wall clock stepped during the run */
 	double clock_step_s;  /* by this much in all */

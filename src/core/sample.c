@@ -228,6 +228,7 @@ void sample_reset(struct sample *sample)
 	sample->server_epoch_s = NAN;
 	sample->server_tx_epoch_s = NAN;
 	sample->sessions_opened_total = NAN;
+	sample->interval_s = 0;
 	sample->command_started_epoch_s = NAN;
 	sample->command_ended_epoch_s = NAN;
 	sample->command_line = "";

@@ -256,6 +256,10 @@ struct sample {
 	/* Sessions every database ever had (pg_stat_database.sessions,
 	 * PostgreSQL 14 on): the exact churn; NAN unknown. */
 	double sessions_opened_total;
+	/* The analysis interval in force when the sample was taken (the
+	 * configured --interval as the live view's +/- left it; not wrap
+	 * mode's faster schedule), seconds; 0 or NAN unknown. */
+	double interval_s;
 	enum sample_status status;
 	struct server_info server;
 	struct session *sessions; /* owned */

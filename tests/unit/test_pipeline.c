@@ -119,6 +119,36 @@ static void test_report_carries_every_warning(void **state)
 	support_run_finish(&run);
 }
 
+/* A sample taken under a new interval: the late flag, the tracker and
+ * the report use it from that sample on, and the report says it changed. */
+static void test_interval_travels_with_the_sample(void **state)
+{
+	struct support_run run;
+	struct run_facts facts;
+
+	(void)state;
+	support_run_init(&run);
+	fill(&run.sample, 1000, 2, 1);
+	run.sample.interval_s = 1;
+	support_run_absorb(&run);
+	fill(&run.sample, 1001, 2, 1);
+	run.sample.interval_s = 2;
+	run.sample.elapsed_ms = 1500; /* late under 1 s, not under 2 s */
+	support_run_absorb(&run);
+	assert_int_equal(run.pipeline.late_samples, 0);
+	assert_true(run.pipeline.config.interval_s == 2);
+	pipeline_facts_init(&facts, "live");
+	support_run_report(&run, &facts);
+	assert_true(run.report.interval_s == 2);
+	assert_true(has_warning(&run.report, "interval changed 1 times"));
+	/* Unknown (0) keeps the current one. */
+	fill(&run.sample, 1003, 2, 1);
+	support_run_absorb(&run);
+	assert_true(run.pipeline.config.interval_s == 2);
+	assert_int_equal(run.pipeline.interval_changes, 1);
+	support_run_finish(&run);
+}
+
 static void test_never_reached(void **state)
 {
 	struct support_run run;
@@ -329,6 +359,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_absorb_moves_the_sample),
 		cmocka_unit_test(test_report_carries_every_warning),
+		cmocka_unit_test(test_interval_travels_with_the_sample),
 		cmocka_unit_test(test_never_reached),
 		cmocka_unit_test(test_regroup_keeps_history),
 		cmocka_unit_test(test_wanted),
