@@ -4,6 +4,7 @@
  * a fixed ring; strings are interned once.
  */
 #include "tracker.h"
+#include "tracker_private.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -41,7 +42,7 @@ static uint64_t hash_string(const char *s)
 	return h;
 }
 
-static const char *intern_in(struct tracker_intern *in, const char *s)
+const char *tracker_intern_in(struct tracker_intern *in, const char *s)
 {
 	uint64_t h = hash_string(s != NULL ? s : "");
 	size_t cursor = 0;
@@ -63,7 +64,7 @@ static const char *intern_in(struct tracker_intern *in, const char *s)
 
 static const char *intern(struct tracker *t, const char *s)
 {
-	return intern_in(&t->intern, s);
+	return tracker_intern_in(&t->intern, s);
 }
 
 /* ---- identity, fine keys and scopes ---- */
@@ -114,16 +115,16 @@ const struct tracker_fine *tracker_fine_of(const struct tracker *t,
 	return i == (size_t)GROUP_NONE ? NULL : &t->fine[i];
 }
 
-static uint64_t scope_hash(int pid, const char *key)
+uint64_t tracker_scope_hash(int pid, const char *key)
 {
 	return pid != 0 ? (uint64_t)(uint32_t)pid * 0x9E3779B97F4A7C15ULL
 			: (uint64_t)(uintptr_t)key * 0xBF58476D1CE4E5B9ULL;
 }
 
-static struct tracker_scope *scope_for(struct tracker *t, int pid,
-				       const char *key, bool add)
+struct tracker_scope *tracker_scope_for(struct tracker *t, int pid,
+					const char *key, bool add)
 {
-	uint64_t h = scope_hash(pid, key);
+	uint64_t h = tracker_scope_hash(pid, key);
 	size_t cursor = 0;
 	size_t i;
 
@@ -150,7 +151,7 @@ static struct tracker_scope *scope_for(struct tracker *t, int pid,
 
 static void note_open(struct tracker *t, int pid, const char *key, double start)
 {
-	struct tracker_scope *scope = scope_for(t, pid, key, true);
+	struct tracker_scope *scope = tracker_scope_for(t, pid, key, true);
 
 	scope->last_open = fmax(scope->last_open, start);
 	scope->first_open = fmin(scope->first_open, start);
@@ -163,19 +164,20 @@ static const struct tracker_scope *scope_of(const struct tracker *t,
 {
 	struct tracker *mut = (struct tracker *)(uintptr_t)t;
 
-	return tr->client_pid > 0 ? scope_for(mut, tr->client_pid, NULL, false)
-				  : scope_for(mut, 0, tr->scope, false);
+	return tr->client_pid > 0
+		       ? tracker_scope_for(mut, tr->client_pid, NULL, false)
+		       : tracker_scope_for(mut, 0, tr->scope, false);
 }
 
 /* A use begun at start by a session of these scopes. */
 static void note_scope_use(struct tracker *t, const struct tracked *tr,
 			   double start)
 {
-	struct tracker_scope *scope = scope_for(t, 0, tr->scope, true);
+	struct tracker_scope *scope = tracker_scope_for(t, 0, tr->scope, true);
 
 	scope->last_use = fmax(scope->last_use, start);
 	if (tr->client_pid > 0) {
-		scope = scope_for(t, tr->client_pid, NULL, true);
+		scope = tracker_scope_for(t, tr->client_pid, NULL, true);
 		scope->last_use = fmax(scope->last_use, start);
 	}
 }
@@ -458,7 +460,7 @@ static void update_session(struct tracker *t, struct tracked *tr,
 /* One close more for the scope's next open to replace. */
 static void add_credit(struct tracker *t, int pid, const char *key)
 {
-	struct tracker_scope *scope = scope_for(t, pid, key, true);
+	struct tracker_scope *scope = tracker_scope_for(t, pid, key, true);
 
 	if (scope->credit_sample + 1 < t->samples) {
 		scope->credit = 0; /* a replacement comes at once */
@@ -471,7 +473,7 @@ static void add_credit(struct tracker *t, int pid, const char *key)
  * credit up). */
 static bool take_credit(struct tracker *t, int pid, const char *key)
 {
-	struct tracker_scope *scope = scope_for(t, pid, key, false);
+	struct tracker_scope *scope = tracker_scope_for(t, pid, key, false);
 
 	if (scope == NULL || scope->credit == 0 ||
 	    scope->credit_sample + 1 < t->samples) {
@@ -574,150 +576,6 @@ static void follow(struct tracker *t, const struct sample *sample,
 	tr->weak = !isfinite(s->state_change_epoch_s);
 }
 
-/* ---- forgetting names no session holds any more ---- */
-
-/* The i-th live session, to change (t->live is a read-only view). */
-static struct tracked *live_at(const struct tracker *t, size_t i)
-{
-	return session_table_payload(&t->table, i);
-}
-
-/* One session's strings, moved into the fresh intern table. */
-static void reintern_session(struct tracker_intern *in, struct tracked *tr)
-{
-	for (int k = 0; k < GROUP_KEY_COUNT; k++) {
-		if (k != GROUP_KEY_STATE && tr->keys[k] != NULL) {
-			tr->keys[k] = intern_in(in, tr->keys[k]);
-		}
-	}
-	tr->fine = intern_in(in, tr->fine);
-	tr->scope = intern_in(in, tr->scope);
-	tr->query = intern_in(in, tr->query);
-	tr->client_command = intern_in(in, tr->client_command);
-}
-
-/* Keeps the fine records a live or remembered closed session points at
- * (kept[i]), renumbered; the sessions' fine_index follow. */
-static void keep_fine(struct tracker *t, const bool *kept)
-{
-	size_t *moved = xcalloc(t->fine_count + 1, sizeof(*moved));
-	size_t n = 0;
-
-	for (size_t i = 0; i < t->fine_count; i++) {
-		if (kept[i]) {
-			moved[i] = n;
-			t->fine[n++] = t->fine[i];
-		}
-	}
-	t->fine_count = n;
-	for (size_t i = 0; i < t->live_count; i++) {
-		live_at(t, i)->fine_index = moved[live_at(t, i)->fine_index];
-	}
-	for (size_t i = 0; i < t->closed_count; i++) {
-		t->closed[i].fine_index = moved[t->closed[i].fine_index];
-	}
-	free(moved);
-}
-
-/* Keeps the scopes of live sessions (by process and by key): a scope
- * with none only ever served sessions gone, and one made anew when a
- * session opens in it starts at that session's start, as it would. */
-static void keep_scopes(struct tracker *t)
-{
-	bool *kept = xcalloc(t->scope_count + 1, sizeof(*kept));
-	size_t n = 0;
-
-	for (size_t i = 0; i < t->live_count; i++) {
-		const struct tracker_scope *by_pid =
-			live_at(t, i)->client_pid > 0
-				? scope_for(t, live_at(t, i)->client_pid, NULL,
-					    false)
-				: NULL;
-		const struct tracker_scope *by_key =
-			scope_for(t, 0, live_at(t, i)->scope, false);
-
-		if (by_pid != NULL) {
-			kept[by_pid - t->scopes] = true;
-		}
-		if (by_key != NULL) {
-			kept[by_key - t->scopes] = true;
-		}
-	}
-	for (size_t i = 0; i < t->scope_count; i++) {
-		if (kept[i]) {
-			t->scopes[n++] = t->scopes[i];
-		}
-	}
-	t->scope_count = n;
-	free(kept);
-}
-
-/*
- * Forgets what only names no session holds any more need: the scopes
- * and fine records of no live session (nor a closed one remembered),
- * and the interned strings none of what is kept points at.  Run when
- * the strings have doubled since the last time, so its cost is spread
- * over the samples: without it, clients putting a pid or a request id
- * in application_name grew the tracker, and each sample's verdict
- * (which visits every fine record), without bound.
- */
-static void prune(struct tracker *t)
-{
-	bool *kept = xcalloc(t->fine_count + 1, sizeof(*kept));
-	struct tracker_intern fresh;
-
-	keep_scopes(t);
-	for (size_t i = 0; i < t->live_count; i++) {
-		kept[live_at(t, i)->fine_index] = true;
-	}
-	for (size_t i = 0; i < t->closed_count; i++) {
-		kept[t->closed[i].fine_index] = true;
-	}
-	keep_fine(t, kept);
-	free(kept);
-	memset(&fresh, 0, sizeof(fresh));
-	group_index_init(&fresh.index);
-	arena_init(&fresh.arena);
-	for (size_t i = 0; i < t->live_count; i++) {
-		reintern_session(&fresh, live_at(t, i));
-	}
-	for (size_t i = 0; i < t->closed_count; i++) {
-		reintern_session(&fresh, &t->closed[i]);
-	}
-	/* Fine records and scopes are found by their string's address. */
-	group_index_clear(&t->by_fine);
-	for (size_t i = 0; i < t->fine_count; i++) {
-		t->fine[i].key = intern_in(&fresh, t->fine[i].key);
-		group_index_add(&t->by_fine,
-				(uint64_t)(uintptr_t)t->fine[i].key, i);
-	}
-	group_index_clear(&t->by_scope);
-	for (size_t i = 0; i < t->scope_count; i++) {
-		struct tracker_scope *sc = &t->scopes[i];
-
-		if (sc->key != NULL) {
-			sc->key = intern_in(&fresh, sc->key);
-		}
-		group_index_add(&t->by_scope, scope_hash(sc->pid, sc->key), i);
-	}
-	free(t->intern.strings);
-	group_index_finish(&t->intern.index);
-	arena_finish(&t->intern.arena);
-	t->intern = fresh;
-}
-
-/* Prunes once the interned strings doubled since the last prune. */
-static void prune_when_grown(struct tracker *t)
-{
-	if (t->intern.count < t->prune_at) {
-		return;
-	}
-	prune(t);
-	t->prune_at = 2 * t->intern.count > TRACKER_PRUNE_MIN
-			      ? 2 * t->intern.count
-			      : TRACKER_PRUNE_MIN;
-}
-
 void tracker_add(struct tracker *t, const struct sample *sample)
 {
 	t->now = isfinite(sample->server_epoch_s) ? sample->server_epoch_s
@@ -741,7 +599,7 @@ void tracker_add(struct tracker *t, const struct sample *sample)
 		mark_passed_over(t, session_table_payload(&t->table, i));
 	}
 	t->samples++;
-	prune_when_grown(t);
+	tracker_prune_when_grown(t);
 }
 
 double tracker_unused_s(const struct tracker *t, const struct tracked *s)
