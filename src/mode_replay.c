@@ -15,13 +15,17 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The recording's own spacing, from its first two samples, so the window
- * analysis sees the run as it was sampled. */
+/* The interval the run was analysed at: as its record says (later
+ * changes come with their samples), else, from a record older than that
+ * key, the spacing of its first two samples. */
 static double recorded_interval_s(const struct sample *a,
 				  const struct sample *b, double fallback)
 {
 	double dt = b->taken_at_epoch_s - a->taken_at_epoch_s;
 
+	if (a->interval_s > 0) {
+		return a->interval_s;
+	}
 	return dt > 0.001 && dt < 3600 ? dt : fallback;
 }
 
@@ -87,6 +91,9 @@ static int read_all(struct record_reader *reader, struct pipeline *p,
 	sample_init(&second);
 	got = record_reader_next(reader, &first, err);
 	have_first = got > 0;
+	if (have_first && first.interval_s > 0) {
+		pc.interval_s = first.interval_s;
+	}
 	if (got > 0) {
 		got = record_reader_next(reader, &second, err);
 		if (got > 0) {

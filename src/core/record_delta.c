@@ -58,6 +58,9 @@ struct record_delta {
 	bool full; /* the next line is whole */
 	struct server_info server;
 	uint64_t limits; /* a hash of the role and database limits */
+	/* The analysis interval last written (s); 0 none since the last
+	 * whole line, so every whole line says it again. */
+	double interval_s;
 };
 
 struct record_delta *record_delta_create(void)
@@ -83,6 +86,7 @@ void record_delta_reset(struct record_delta *d)
 	d->count = 0;
 	group_index_clear(&d->index);
 	d->full = true;
+	d->interval_s = 0;
 }
 
 static bool has_identity(const struct session *s)
@@ -489,6 +493,13 @@ void record_delta_write(struct json_writer *w, struct record_delta *d,
 	if (isfinite(sample->sessions_opened_total)) {
 		json_key(w, "opened_total");
 		json_double(w, sample->sessions_opened_total, 0);
+	}
+	/* The interval the run was analysed at (the live view's +/- change
+	 * it): written when it changes, carried forward by the reader. */
+	if (sample->interval_s > 0 && sample->interval_s != d->interval_s) {
+		json_key(w, "interval_s");
+		json_double(w, sample->interval_s, 3);
+		d->interval_s = sample->interval_s;
 	}
 	write_settings(w, d, sample);
 	write_sessions(w, d, sample);

@@ -372,6 +372,8 @@ const struct range RECORD_RANGE_AGE = {-PLAUSIBLE_S, PLAUSIBLE_S, false,
 				       "a duration in seconds"};
 const struct range RECORD_RANGE_TOTAL = {0, 9007199254740992.0, true,
 					 "a count >= 0"};
+const struct range RECORD_RANGE_INTERVAL = {0.001, 86400, false,
+					    "an interval in seconds"};
 const struct range RECORD_RANGE_MILLIS = {0, PLAUSIBLE_S * 1e3, false,
 					  "milliseconds >= 0"};
 

@@ -53,7 +53,8 @@ extern const struct range RECORD_RANGE_PORT;
 extern const struct range RECORD_RANGE_EPOCH;
 extern const struct range RECORD_RANGE_AGE;
 extern const struct range RECORD_RANGE_MILLIS;
-extern const struct range RECORD_RANGE_TOTAL; /* a counter: whole, >= 0 */
+extern const struct range RECORD_RANGE_TOTAL;    /* a counter: whole, >= 0 */
+extern const struct range RECORD_RANGE_INTERVAL; /* 1 ms to a day */
 
 /* Parses one line into root (nodes in arena); false with *error. */
 bool record_parse_line(const char *line, size_t len, struct arena *arena,

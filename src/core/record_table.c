@@ -42,6 +42,7 @@ struct record_table {
 	bool have_settings;
 	struct server_info server;
 	struct sample limits; /* the role and database limits held */
+	double interval_s;    /* the last line's "interval_s"; 0 none */
 };
 
 struct record_table *record_table_create(void)
@@ -433,6 +434,8 @@ bool record_table_read(struct record_table *t, const struct node *root,
 			      &out->server_epoch_s, why) ||
 	    !record_parse_num(root, "opened_total", &RECORD_RANGE_TOTAL, NAN,
 			      &out->sessions_opened_total, why) ||
+	    !record_parse_num(root, "interval_s", &RECORD_RANGE_INTERVAL,
+			      t->interval_s, &t->interval_s, why) ||
 	    !read_limits(t, root, why) ||
 	    !apply_list(t, record_parse_member(root, "open"), apply_open,
 			why) ||
@@ -442,6 +445,7 @@ bool record_table_read(struct record_table *t, const struct node *root,
 		return false;
 	}
 	out->server = t->server;
+	out->interval_s = t->interval_s;
 	for (size_t i = 0; i < t->limits.role_limit_count; i++) {
 		sample_add_role_limit(out, t->limits.role_limits[i].name,
 				      t->limits.role_limits[i].limit);

@@ -123,4 +123,13 @@ check "220 columns: the process column shows more of the command" \
 	poll_until 60 wide_shows_command
 tm send-keys -t live q
 check "q quits" wait_for "EXIT=0" 10
+
+# The interval travels with the samples: the record says the one each
+# sample was analysed at (250 ms at the start, 1 s after the keys), and
+# its replay reports the run at the last one, saying it changed.
+intervals=$(jq -s -c '[.[] | select(.interval_s != null) | .interval_s]' "$T_TMP/view.rec")
+like "$intervals" '^\[0\.25,.*1\]$' "the record carries the interval, from 0.25 s to 1 s ($intervals)"
+"$PGDRIP" --replay "$T_TMP/view.rec" --format json -o "$T_TMP/replayed.json" 2>/dev/null
+is "$(jq -r .interval_s "$T_TMP/replayed.json")" 1 "...and its replay reports the run at the new interval"
+like "$(jq -r '.warnings[]' "$T_TMP/replayed.json")" "interval changed" "...saying that it changed"
 done_testing

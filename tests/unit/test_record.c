@@ -420,6 +420,54 @@ static void test_deltas(void **state)
 	sample_finish(&s[1]);
 }
 
+/* The analysis interval travels with the samples: written on the first
+ * line and where it changes (the live view's +/-), carried forward by the
+ * reader, so a replay analyses each sample at the interval it had. */
+static void test_interval_travels(void **state)
+{
+	const double intervals[3] = {1.0, 1.0, 0.5};
+	struct sample s[3];
+	struct sample back;
+	struct errbuf err;
+	char *text;
+	char *line;
+	size_t len;
+	size_t two;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		sample_init(&s[i]);
+		s[i].taken_at_epoch_s = NOW + i;
+		s[i].server_epoch_s = NOW + i;
+		s[i].interval_s = intervals[i];
+		fill_server(&s[i]);
+		add(&s[i], "steady", "", -1, SESSION_STATE_IDLE);
+	}
+	text = write_through(s, 3, &len);
+	line = line_at(text, 0);
+	assert_non_null(strstr(line, "\"interval_s\":1"));
+	free(line);
+	line = line_at(text, 1);
+	assert_null(strstr(line, "interval_s"));
+	free(line);
+	line = line_at(text, 2);
+	assert_non_null(strstr(line, "\"interval_s\":0.5"));
+	free(line);
+	/* Read back up to the second line: the first line's interval is
+	 * carried to it; read whole: the change arrives with its line. */
+	two = (size_t)(strchr(strchr(text, '\n') + 1, '\n') + 1 - text);
+	sample_init(&back);
+	assert_int_equal(read_all(text, two, &back, &err, NULL), 2);
+	assert_true(back.interval_s == 1.0);
+	assert_int_equal(read_all(text, len, &back, &err, NULL), 3);
+	assert_true(back.interval_s == 0.5);
+	free(text);
+	sample_finish(&back);
+	for (int i = 0; i < 3; i++) {
+		sample_finish(&s[i]);
+	}
+}
+
 /* A steady server costs a few bytes a sample, however many sessions. */
 static void test_steady_is_small(void **state)
 {
@@ -1291,6 +1339,7 @@ int main(void)
 		cmocka_unit_test(test_lookalikes),
 		cmocka_unit_test(test_writer_full),
 		cmocka_unit_test(test_deltas),
+		cmocka_unit_test(test_interval_travels),
 		cmocka_unit_test(test_steady_is_small),
 		cmocka_unit_test(test_table_errors),
 		cmocka_unit_test(test_writer_cut_back),
