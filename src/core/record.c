@@ -32,7 +32,11 @@ static double round_to(double v, double per_second)
 
 void record_round_times(struct sample *sample)
 {
-	sample->taken_at_epoch_s = round_to(sample->taken_at_epoch_s, 1e3);
+	/* To the microsecond, as the record writes it: a runner's marks
+	 * are answered by samples taken back to back, often within a
+	 * millisecond, and a replay skips a line repeating the moment of
+	 * the one before (marks and all). */
+	sample->taken_at_epoch_s = round_to(sample->taken_at_epoch_s, 1e6);
 	sample->elapsed_ms = round_to(sample->elapsed_ms, 1e3);
 	for (size_t i = 0; i < sample->session_count; i++) {
 		struct session *s = &sample->sessions[i];
@@ -62,7 +66,7 @@ static void begin_line(struct json_writer *w, FILE *out, double t,
 	json_key(w, "v");
 	json_int(w, RECORD_VERSION);
 	json_key(w, "t");
-	json_double(w, t, 3);
+	json_double(w, t, 6);
 	json_key(w, "status");
 	json_string(w, status);
 	if (marks != NULL && marks->unwritten > 0) {

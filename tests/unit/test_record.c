@@ -828,7 +828,7 @@ static void test_rounded_times_survive(void **state)
 	/* What the poller does: ages from the server's clock, rounded. */
 	sample_set_ages(&in);
 	record_round_times(&in);
-	assert_true(in.taken_at_epoch_s == 1795429418.123);
+	assert_true(in.taken_at_epoch_s == 1795429418.123457);
 	text = capture_sample(&in, &len);
 	assert_int_equal(read_all(text, len, &back, &err, NULL), 1);
 	/* Exactly equal: not close, the same doubles. */
