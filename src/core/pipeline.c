@@ -6,6 +6,7 @@
 #include "pipeline.h"
 
 #include "report_tests.h"
+#include "tracker_prune.h"
 #include "verdict.h"
 
 #include <math.h>
@@ -126,6 +127,7 @@ void pipeline_absorb(struct pipeline *p, struct sample *sample)
 	 * takes its holder. */
 	clientfacts_absorb(&p->clientfacts, &p->last);
 	tracker_add(&p->tracker, &p->last);
+	tracker_prune_when_grown(&p->tracker);
 	tests_add(&p->tests, &p->last);
 	for (size_t i = 0; i < p->grouping_count; i++) {
 		if (!p->config.wrap) {

@@ -599,7 +599,6 @@ void tracker_add(struct tracker *t, const struct sample *sample)
 		mark_passed_over(t, session_table_payload(&t->table, i));
 	}
 	t->samples++;
-	tracker_prune_when_grown(t);
 }
 
 double tracker_unused_s(const struct tracker *t, const struct tracked *s)

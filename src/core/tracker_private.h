@@ -1,7 +1,6 @@
 /*
  * tracker_private.h - what tracker.c and tracker_prune.c share and no
- * other file needs: the intern table's lookup, the scope index, and the
- * pruning run from tracker_add.
+ * other file needs: the intern table's lookup and the scope index.
  */
 #ifndef PGDRIP_TRACKER_PRIVATE_H
 #define PGDRIP_TRACKER_PRIVATE_H
@@ -21,9 +20,5 @@ uint64_t tracker_scope_hash(int pid, const char *key);
  * when missing and add is true, NULL when missing otherwise. */
 struct tracker_scope *tracker_scope_for(struct tracker *t, int pid,
 					const char *key, bool add);
-
-/* Forgets the names no session holds any more once the interned strings
- * doubled since the last time (tracker_prune.c). */
-void tracker_prune_when_grown(struct tracker *t);
 
 #endif

@@ -3,6 +3,7 @@
  * more: scopes, fine records and interned strings of sessions gone,
  * pruned when the strings have doubled (see tracker_private.h).
  */
+#include "tracker_prune.h"
 #include "tracker_private.h"
 
 #include <stdlib.h>
