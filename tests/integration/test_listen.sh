@@ -11,12 +11,21 @@ need_packages curl:curl
 slowloris() {
 	/usr/bin/python3 "$(dirname "$0")/../helpers/slowloris.py" "$@"
 }
-port=$(($(free_port) + 300))
-"$PGDRIP" --no-live --interval 500ms --listen "127.0.0.1:$port" \
-	>/dev/null 2>"$T_TMP/err" &
-pgdrip_pid=$!
+# The port: free when looked at, but the other scripts running beside
+# this one start clusters on ports of the same range, so one taken in
+# between is tried again with another.
+for _ in $(seq 1 20); do
+	port=$(($(free_port) + 300))
+	"$PGDRIP" --no-live --interval 500ms --listen "127.0.0.1:$port" \
+		>/dev/null 2>"$T_TMP/err" &
+	pgdrip_pid=$!
+	poll_until 60 sh -c "curl -sf -o /dev/null 'http://127.0.0.1:$port/metrics' ||
+		! kill -0 $pgdrip_pid 2>/dev/null"
+	kill -0 "$pgdrip_pid" 2>/dev/null && break
+	wait "$pgdrip_pid" 2>/dev/null
+	grep -q 'Address already in use' "$T_TMP/err" || break
+done
 T_PIDS+=("$pgdrip_pid")
-poll_until 60 curl -sf -o /dev/null "http://127.0.0.1:$port/metrics"
 check "/metrics answers" curl -sf -o /dev/null "http://127.0.0.1:$port/metrics"
 
 # 8 s: past the 5 s a request may take, so the trickling connection
