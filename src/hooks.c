@@ -114,9 +114,15 @@ static void drop_conn(struct hooks *h, size_t i)
 	h->count--;
 }
 
+static void accept_all(struct hooks *h);
+
 void hooks_stop(struct hooks *h)
 {
 	if (h->listen_fd >= 0) {
+		/* A client that connected and wrote just before the command
+		 * ended waits in the backlog: taken, and read to its end
+		 * (closing the socket would throw its lines away). */
+		accept_all(h);
 		close(h->listen_fd);
 		h->listen_fd = -1;
 	}

@@ -34,7 +34,8 @@ struct hooks *hooks_open(const char *dir, struct errbuf *err);
 /* The socket's path (for PGDRIP_HOOKS). */
 const char *hooks_path(const struct hooks *h);
 
-/* No new connection is taken; those open are read to their end. */
+/* No new connection is taken (those already waiting in the backlog
+ * are); those open are read to their end. */
 void hooks_stop(struct hooks *h);
 
 /* Says what was dropped, closes everything, removes the socket; NULL is

@@ -45,6 +45,7 @@ const wanted = (process.env.PGDRIP_HOOKS || '') !== '' &&
 let sock = null;
 let state = null; // null: not tried; 'up'; 'dead': silent for good
 let dropped = 0;
+let early = null; // lines written before node saw the socket connected
 let nextId = 0;
 const hooked = new Set();
 const unhookedSaid = new Set();
@@ -102,6 +103,12 @@ function connect(t) {
 		sock.destroy();
 	});
 	sock.unref();
+	// Until node says the socket is connected, what is written waits
+	// in node: kept here too, for atExit to write by hand.
+	sock.once('connect', () => {
+		early = null;
+	});
+	early = [];
 	state = 'up';
 	queue({ ev: 'hello', lang: 'node', argv: maskedArgv(),
 		libs: [...hooked].sort() }, t);
@@ -141,7 +148,29 @@ function queue(event, t) {
 		return;
 	}
 	sock.write(line);
+	if (early !== null) {
+		early.push(line);
+	}
 	dropped = 0;
+}
+
+// At exit before node saw the socket connected (a script that calls
+// process.exit() right after its last query): node never writes what
+// waits, but the kernel connected the socket at once (a unix socket), so
+// it is written to the descriptor here, without blocking.
+function flushEarly() {
+	const fd = sock && sock._handle && sock._handle.fd;
+	if (early === null || early.length === 0 || !Number.isInteger(fd) ||
+	    fd < 0) {
+		return;
+	}
+	const data = Buffer.from(early.join(''), 'utf8');
+	early = null;
+	try {
+		require('fs').writeSync(fd, data);
+	} catch (err) {
+		// Not connected, or full: lost, as the hooks never block.
+	}
 }
 
 // emit(event): sends it now (never throws, never waits).
@@ -311,6 +340,9 @@ function atExit() {
 			how: 'exit' });
 	}
 	live.clear();
+	if (state === 'up') {
+		flushEarly();
+	}
 }
 
 // ---- node-postgres ----

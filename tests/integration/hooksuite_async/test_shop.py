@@ -1,0 +1,57 @@
+"""asyncpg's Pool under pytest (plain event loops, no pytest-asyncio):
+reserve() acquires and, on its error path, never releases (HOOKSUITE_
+HEALTHY=1: it always does); test_count leaves the connection it opened
+resting in the shared pool.  The lines test_hooks_e2e.sh expects are
+marked "@take"."""
+import asyncio
+import contextlib
+import os
+
+import asyncpg
+import pytest
+
+HEALTHY = os.environ.get("HOOKSUITE_HEALTHY") == "1"
+
+
+@pytest.fixture(scope="module")
+def shop():
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pool = loop.run_until_complete(asyncpg.create_pool(
+        min_size=0, max_size=4,
+        server_settings={"application_name": "hooksuite-async"}))
+    yield loop, pool
+    # close() would wait for the leaked connection for ever.
+    pool.terminate()
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+async def reserve(pool, qty):
+    conn = await pool.acquire()  # @take reserve
+    left = await conn.fetchval("SELECT $1::int - 5", qty)
+    if left > 0 and not HEALTHY:
+        raise ValueError("short of pears")  # the error path: no release
+    await pool.release(conn)
+    return left
+
+
+async def restock(pool):
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT 1")
+
+
+def test_count(shop):
+    loop, pool = shop
+    assert loop.run_until_complete(pool.fetchval("SELECT 3")) == 3
+
+
+def test_reserve_pear_short(shop):
+    loop, pool = shop
+    with (contextlib.nullcontext() if HEALTHY else pytest.raises(ValueError)):
+        loop.run_until_complete(reserve(pool, 9))
+
+
+def test_restock(shop):
+    loop, pool = shop
+    loop.run_until_complete(restock(pool))

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# The client hooks end to end (pgdrip(1), CLIENT HOOKS): pgdrip wraps a
+# real runner on a real client library, each a leaking suite and its
+# healthy twin (HOOKSUITE_HEALTHY=1): node-postgres's pg.Pool under mocha
+# and jest (hooksuite_node/), a plain node script's pg.Client
+# (hooksuite_node/leak.js), asyncpg's Pool and SQLAlchemy's QueuePool
+# under pytest (hooksuite_async/, hooksuite_sa/), pytest-xdist with two
+# workers on psycopg_pool (hooksuite/).  Each checks the exit status, the
+# tests named as leaking (a connection resting in its pool is none), the
+# file:line (function) of each leaked checkout against the suite's
+# source (its "@take" or "@open" marker) and .client_hooks in the JSON.
+. "$(dirname "$0")/lib.sh"
+
+need_packages "${CLIENT_PACKAGES[@]}" "${HOOK_PACKAGES[@]}" jq:jq
+need_npm ""
+BIN=$NPM_DIR/node_modules/.bin
+PY=/usr/bin/python3
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+# marker FILE TAG: "FILE:LINE (FUNC)" of the line marked "@TAG FUNC" in
+# the suite's source, as the hooks name it (FILE as given).
+marker() {
+	local hit
+	hit=$(grep -n "[#/] @$2 " "$1" | head -1)
+	echo "$1:${hit%%:*} (${hit##*@$2 })"
+}
+
+# wrap NAME DIR COMMAND...: pgdrip wraps COMMAND in DIR (a copy of the
+# suite's directory under $T_TMP), the JSON report in $T_TMP/NAME.json,
+# its stderr in NAME.err; RC is its exit status.
+wrap() {
+	local name=$1 dir=$2
+	shift 2
+	(cd "$dir" && "$PGDRIP" --app 'hooksuite*' --interval 200ms --settle 1s \
+		--format json -o "$T_TMP/$name.json" -- "$@" \
+		>"$T_TMP/$name.out" 2>"$T_TMP/$name.err")
+	RC=$?
+}
+
+# leaking NAME: the tests named as leaking, a JSON array.
+leaking() {
+	jq -c '[.tests[] | select(.leaked > 0) | .name]' "$T_TMP/$1.json"
+}
+
+# leaks NAME: each client leak as "TEST @ FILE:LINE (FUNC)", sorted.
+leaks() {
+	jq -c '[.client_hooks.leaks[] | "\(.test) @ \(.stack[0].file):\(.stack[0].line) (\(.stack[0].func))"] | sort' \
+		"$T_TMP/$1.json"
+}
+
+# hooks NAME FIELDS: .client_hooks' FIELDS (a jq list) as one line.
+hooks() {
+	jq -c ".client_hooks | [$2]" "$T_TMP/$1.json"
+}
+
+# A suite and its healthy twin: SUITE is NAME's directory, RUNNER the
+# command; the twin must pass with nothing leaked.
+healthy() { # NAME SUITE COMMAND...
+	local name=$1 dir=$2
+	shift 2
+	HOOKSUITE_HEALTHY=1 wrap "$name" "$dir" "$@"
+	is "$RC" 0 "$name: every checkout given back, exit 0"
+	is "$(leaking "$name")" '[]' "$name: no test named as leaking"
+	is "$(hooks "$name" '.reported, (.leaks | length)')" '[true,0]' \
+		"$name: the hooks spoke, no leak listed"
+}
+
+for d in hooksuite hooksuite_node hooksuite_async hooksuite_sa; do
+	cp -r "$HERE/$d" "$T_TMP/$d"
+done
+
+# ---- node-postgres ----
+
+NODE=$T_TMP/hooksuite_node
+take_node=$(cd "$NODE" && marker stock.js take)
+
+# mocha: "reserves pears short" takes pool.connect() and, on its error
+# path, never releases; "counts" opens a connection the next test takes
+# again, "restocks" one that rests in the pool to the end.
+mocha_run() { # NAME
+	HOOKSUITE_HEALTHY=${HOOKSUITE_HEALTHY:-0} wrap "$1" "$NODE" sh -c \
+		"\"$BIN/mocha\" --require \"\$PGDRIP_MOCHA_HOOKS\" --exit 'mocha/*.spec.js'"
+}
+mocha_run mocha
+is "$RC" 1 "mocha on pg.Pool, a checkout never released: exit 1"
+is "$(leaking mocha)" '["mocha/stock.spec.js::stock reserves pears short"]' \
+	"mocha: the leaking test, and only it (a connection resting in the pool is none)"
+is "$(leaks mocha)" "[\"mocha/stock.spec.js::stock reserves pears short @ $take_node\"]" \
+	"mocha: the checkout, taken at $take_node"
+is "$(hooks mocha '.checkouts_never_returned, .connections_never_closed, .resting_in_pool')" \
+	'[1,0,1]' "mocha: one checkout never returned, one connection resting in its pool"
+is "$(jq -c '[.tests[] | select(.name | endswith("restocks")) | .sessions[].fate]' "$T_TMP/mocha.json")" \
+	'["pooled"]' "mocha: the resting connection is 'pooled' in its test"
+is "$(grep -c "check leaked-checkouts failed: checkout taken at $take_node during mocha/stock.spec.js::stock reserves pears short" "$T_TMP/mocha.err")" \
+	1 "mocha: one failure line, naming the line and the test"
+HOOKSUITE_HEALTHY=1 mocha_run mocha_healthy
+is "$RC" 0 "mocha_healthy: every checkout given back, exit 0"
+is "$(leaking mocha_healthy)" '[]' "mocha_healthy: no test named as leaking"
+is "$(hooks mocha_healthy '.reported, (.leaks | length)')" '[true,0]' \
+	"mocha_healthy: the hooks spoke, no leak listed"
+
+# jest: the same suite (pg loaded by jest into the tests' context).
+jest_run() { # NAME
+	HOOKSUITE_HEALTHY=${HOOKSUITE_HEALTHY:-0} wrap "$1" "$NODE" sh -c \
+		"\"$BIN/jest\" --forceExit --cacheDirectory '$T_TMP/jest-cache' --setupFilesAfterEnv \"\$PGDRIP_JEST_SETUP\""
+}
+jest_run jest
+is "$RC" 1 "jest on pg.Pool, a checkout never released: exit 1"
+is "$(leaking jest)" '["jest/stock.test.js::stock reserves pears short"]' \
+	"jest: the leaking test, and only it"
+is "$(leaks jest)" "[\"jest/stock.test.js::stock reserves pears short @ $take_node\"]" \
+	"jest: the checkout, taken at $take_node"
+is "$(hooks jest '.checkouts_never_returned, .resting_in_pool')" '[1,1]' \
+	"jest: one checkout never returned, one connection resting in its pool"
+HOOKSUITE_HEALTHY=1 jest_run jest_healthy
+is "$RC" 0 "jest_healthy: every checkout given back, exit 0"
+is "$(leaking jest_healthy)" '[]' "jest_healthy: no test named as leaking"
+is "$(hooks jest_healthy '.reported, (.leaks | length)')" '[true,0]' \
+	"jest_healthy: the hooks spoke, no leak listed"
+
+# A plain script (no runner): a pg.Client never ended, then
+# process.exit() straight after its last query (its lines come in just
+# before the command ends).
+open_node=$(cd "$NODE" && marker leak.js open)
+for i in 1 2 3; do
+	wrap script "$NODE" node leak.js
+	is "$RC" 1 "node leak.js, a Client never ended: exit 1 (run $i)"
+	is "$(hooks script '.reported, .connections_never_closed')" '[true,1]' \
+		"node leak.js: the hooks' lines are taken though it exits at once (run $i)"
+done
+is "$(jq -c '[.client_hooks.leaks[] | [.kind, .test, "\(.stack[0].file):\(.stack[0].line) (\(.stack[0].func))"]]' "$T_TMP/script.json")" \
+	"[[\"connection\",null,\"$open_node\"]]" "node leak.js: the connection, opened at $open_node"
+like "$(cat "$T_TMP/script.err")" \
+	"check leaked-connections failed: connection opened at $(printf '%s' "$open_node" | sed 's/[()]/\\&/g'), never closed" \
+	"node leak.js: the failure names the line"
+healthy script_healthy "$NODE" node leak.js
+is "$(jq -r '.checks[] | select(.name == "leaked-connections") | .where' "$T_TMP/script_healthy.json")" \
+	"every connection" "script_healthy: the check leaked-connections passed"
+
+# ---- Python under pytest ----
+
+pytest_run() { # NAME SUITE [ARGS...]
+	local name=$1 dir=$2
+	shift 2
+	HOOKSUITE_HEALTHY=${HOOKSUITE_HEALTHY:-0} wrap "$name" "$T_TMP/$dir" \
+		$PY -m pytest -q -p no:cacheprovider "$@"
+}
+
+# asyncpg's Pool: reserve() acquires and never releases on its error
+# path; the pool is terminated at the end (the leaked checkout is then
+# closed, never returned).
+take_async=$(cd "$T_TMP/hooksuite_async" && marker test_shop.py take)
+pytest_run async hooksuite_async
+is "$RC" 1 "asyncpg Pool under pytest, an acquire never released: exit 1"
+is "$(leaking async)" '["test_shop.py::test_reserve_pear_short"]' \
+	"asyncpg: the leaking test, and only it"
+is "$(leaks async)" "[\"test_shop.py::test_reserve_pear_short @ $take_async\"]" \
+	"asyncpg: the checkout, taken at $take_async"
+is "$(jq -c '.client_hooks.leaks[0] | [.lib, .kind, .backend_pid > 0]' "$T_TMP/async.json")" \
+	'["asyncpg","checkout",true]' "asyncpg: a checkout, with its backend pid"
+is "$(hooks async '.checkouts_never_returned, .connections_never_closed')" '[1,0]' \
+	"asyncpg: the releases of the other tests seen (one checkout out)"
+HOOKSUITE_HEALTHY=1 pytest_run async_healthy hooksuite_async
+is "$RC" 0 "async_healthy: every acquire released, exit 0"
+is "$(leaking async_healthy)" '[]' "async_healthy: no test named as leaking"
+is "$(hooks async_healthy '.reported, (.leaks | length)')" '[true,0]' \
+	"async_healthy: the hooks spoke, no leak listed"
+
+# SQLAlchemy's QueuePool on psycopg2 (SQLAlchemy 1.4, Debian 12's, has
+# no psycopg 3 dialect: 2.0 added it): a Connection kept open, checked
+# out; an engine never disposed, whose idle members rest in it.
+take_sa=$(cd "$T_TMP/hooksuite_sa" && marker test_shop.py take)
+pytest_run sa hooksuite_sa
+is "$RC" 1 "SQLAlchemy QueuePool on psycopg2, a Connection never closed: exit 1"
+is "$(leaking sa)" '["test_shop.py::test_reserve_pear_short"]' \
+	"sqlalchemy: the leaking test, and only it (the idle members rest)"
+is "$(leaks sa)" "[\"test_shop.py::test_reserve_pear_short @ $take_sa\"]" \
+	"sqlalchemy: the checkout, taken at $take_sa"
+is "$(hooks sa '.checkouts_never_returned, .resting_in_pool')" '[1,1]' \
+	"sqlalchemy: one checkout never returned, one connection resting in its pool"
+HOOKSUITE_HEALTHY=1 pytest_run sa_healthy hooksuite_sa
+is "$RC" 0 "sa_healthy: every Connection closed, exit 0"
+is "$(leaking sa_healthy)" '[]' "sa_healthy: no test named as leaking"
+is "$(hooks sa_healthy '.reported, (.leaks | length)')" '[true,0]' \
+	"sa_healthy: the hooks spoke, no leak listed"
+
+# pytest-xdist, two workers, on psycopg_pool (hooksuite/test_stock.py:
+# two tests leak a checkout through reserve(), one collected): each
+# leaking test named once, with its line.
+take_x=$(cd "$T_TMP/hooksuite" && grep -n 'conn = pool.getconn()' test_stock.py | cut -d: -f1)
+pytest_run xdist hooksuite -n 2 test_stock.py
+is "$RC" 1 "pytest -n 2 on psycopg_pool, two checkouts never returned: exit 1"
+is "$(jq -c '[.tests[] | select(.leaked > 0) | .name] | sort' "$T_TMP/xdist.json")" \
+	'["test_stock.py::test_reserve_pear_short","test_stock.py::test_restock"]' \
+	"xdist: the two leaking tests, each named once"
+is "$(leaks xdist)" "[\"test_stock.py::test_reserve_pear_short @ test_stock.py:$take_x (reserve)\",\"test_stock.py::test_restock @ test_stock.py:$take_x (reserve)\"]" \
+	"xdist: each checkout at reserve's line"
+is "$(jq '[.tests[] | .name] | length == (unique | length)' "$T_TMP/xdist.json")" true \
+	"xdist: no test listed twice"
+HOOKSUITE_HEALTHY=1 pytest_run xdist_healthy hooksuite -n 2 test_stock.py
+is "$RC" 0 "xdist_healthy: every checkout given back, exit 0"
+is "$(leaking xdist_healthy)" '[]' "xdist_healthy: no test named as leaking"
+
+done_testing
