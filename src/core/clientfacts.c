@@ -339,6 +339,12 @@ static void add_lib(struct clientfacts *f, const struct clientfacts_line *l)
 	f->lib_count++;
 }
 
+/* Two tests' names the same (NULL, outside any test, only as NULL). */
+static bool same_test(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
 /* An event about a connection, on its entry. */
 static void apply(struct clientfacts *f, struct clientfacts_conn *c,
 		  const struct clientfacts_line *l)
@@ -362,6 +368,9 @@ static void apply(struct clientfacts *f, struct clientfacts_conn *c,
 		c->closed_t = l->t;
 		break;
 	case CLIENTFACTS_TAKE:
+		if (c->takes > 0 && !same_test(c->take_test, l->test)) {
+			c->takes_across_tests = true;
+		}
 		c->takes++;
 		c->pool = keep_again(f, c->pool,
 				     l->pool != NULL ? l->pool : "");

@@ -114,6 +114,8 @@ struct clientfacts_conn {
 	bool out;       /* taken and not given back (yet) */
 	double taken_t; /* the last take */
 	const char *take_test;
+	/* Taken in more than one test, or in one and outside any. */
+	bool takes_across_tests;
 	struct clientfacts_stack take_stack;
 	bool lost; /* collected while out ("lost") */
 	double lost_t;

@@ -239,12 +239,59 @@ static size_t same_leak(const struct report *r, int backend, size_t k)
 	return SIZE_MAX;
 }
 
+/* The client leak of a session, blamed on any test or none; SIZE_MAX
+ * when there is none. */
+static size_t leak_of(const struct report *r, int backend)
+{
+	for (size_t i = 0; i < r->hooks.leak_count; i++) {
+		if (r->hooks.leaks[i].backend_pid == backend) {
+			return i;
+		}
+	}
+	return SIZE_MAX;
+}
+
+/* c's pool is shared beyond the test named test: one of its
+ * connections (c's process's, under the same pool id) was taken in
+ * another test or outside any. */
+static bool pool_shared(const struct clientfacts *f,
+			const struct clientfacts_conn *c, const char *test)
+{
+	for (size_t i = 0; i < f->count; i++) {
+		const struct clientfacts_conn *o = &f->conns[i];
+
+		if (o->pid != c->pid || o->takes == 0 || o->pool == NULL ||
+		    c->pool == NULL || strcmp(o->pool, c->pool) != 0) {
+			continue;
+		}
+		if (o->takes_across_tests || o->take_test == NULL ||
+		    strcmp(o->take_test, test) != 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A session given back to its pool rests there, no leak of test: taken
+ * last in another test (or none), or from a pool other tests (or code
+ * outside tests) take from too. */
+static bool resting(const struct clientfacts *f,
+		    const struct clientfacts_conn *c, const char *test)
+{
+	if (c->takes == 0 || clientfacts_checkout_leaked(c)) {
+		return false;
+	}
+	return c->take_test == NULL || strcmp(c->take_test, test) != 0 ||
+	       pool_shared(f, c, test);
+}
+
 /*
- * The server's unused sessions a client spoke of: one given back to a
- * pool that another test (or none) took it from is resting in a shared
- * pool, no leak of this test; one a client leak already blames on this
- * test is counted once.  Anything else keeps the server's word (a pool
- * made and left in one test, as an engine never disposed, is a leak).
+ * The server's unused sessions a client spoke of: one resting in a
+ * shared pool is no leak of this test; one a client leak already blames
+ * on this test is counted once, and one it blames on another test is
+ * that test's (counted there).  Anything else keeps the server's word
+ * (a pool made and used in one test alone, as an engine never disposed,
+ * is a leak).
  */
 static void clear_server(struct report *r, const struct clientfacts *f,
 			 size_t k, bool *counted)
@@ -255,20 +302,26 @@ static void clear_server(struct report *r, const struct clientfacts *f,
 		struct report_test_session *s = &x->sessions[j];
 		const struct clientfacts_conn *c;
 		size_t same;
+		size_t other;
 
 		if (strcmp(s->fate, "unused") != 0 ||
 		    (c = client_conn(f, s)) == NULL) {
 			continue;
 		}
 		same = same_leak(r, s->pid, k);
+		other = leak_of(r, s->pid);
 		if (same != SIZE_MAX) {
 			counted[same] = true;
-		} else if (c->takes > 0 && !clientfacts_checkout_leaked(c) &&
-			   (c->take_test == NULL ||
-			    strcmp(c->take_test, x->name) != 0)) {
+		} else if (resting(f, c, x->name)) {
 			x->leaked--;
 			r->hooks.cleared++;
 			s->fate = "pooled";
+		} else if (other != SIZE_MAX &&
+			   r->hooks.leaks[other].test_index != SIZE_MAX) {
+			/* Taken again, and leaked, by another test: that
+			 * test counts it. */
+			x->leaked--;
+			s->fate = "reused";
 		}
 	}
 }
@@ -393,6 +446,39 @@ void report_hooks_where(const struct report_client_leak *leak, char *buf,
 	}
 }
 
+/* A command whose runner named no test (a plain script): each connection
+ * its code opened and never closed fails "leaked-connections" (inside a
+ * test it is that test's leak, --max-leaked-per-test's). */
+static void check_connections(struct report *report)
+{
+	const struct report_hooks *h = &report->hooks;
+	char where[900];
+	char line[600];
+	size_t failed = 0;
+
+	for (size_t i = 0; i < h->leak_count; i++) {
+		const struct report_client_leak *l = &h->leaks[i];
+
+		if (l->checkout) {
+			continue;
+		}
+		report_hooks_where(l, line, sizeof(line));
+		snprintf(where, sizeof(where),
+			 "connection opened at %s, never closed", line);
+		check_list_add(&report->checks, "leaked-connections", where, 0,
+			       1, false);
+		failed++;
+	}
+	if (h->unclosed > failed) {
+		check_list_add(&report->checks, "leaked-connections",
+			       "connections not listed", 0,
+			       (double)(h->unclosed - failed), false);
+	} else if (h->unclosed == 0) {
+		check_list_add(&report->checks, "leaked-connections",
+			       "every connection", 0, 0, true);
+	}
+}
+
 void report_hooks_check(struct report *report)
 {
 	const struct report_hooks *h = &report->hooks;
@@ -422,5 +508,8 @@ void report_hooks_check(struct report *report)
 		check_list_add(&report->checks, "leaked-checkouts",
 			       "checkouts not listed", 0,
 			       (double)h->leaks_left_out, false);
+	}
+	if (report->tests.count == 0) {
+		check_connections(report);
 	}
 }

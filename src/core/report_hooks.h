@@ -37,7 +37,10 @@ void report_hooks_build(struct report *report, const struct clientfacts *f,
 /*
  * In wrap mode, once a hook spoke: the check "leaked-checkouts" (limit
  * 0: a checkout never given back fails the run, whether or not a count
- * grew), one failing line per leaked checkout naming its test and line.
+ * grew), one failing line per leaked checkout naming its test and line;
+ * when the runner named no test (a plain script), the check
+ * "leaked-connections" too, one failing line per connection the code
+ * opened and never closed.
  */
 void report_hooks_check(struct report *report);
 

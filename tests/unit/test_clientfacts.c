@@ -220,6 +220,34 @@ static void test_table(void **state)
 	clientfacts_finish(NULL);
 }
 
+/* Whether a connection was taken in more than one test (its pool shared
+ * beyond one test: what rests there is no test's leak). */
+static void test_across_tests(void **state)
+{
+	struct clientfacts f;
+
+	(void)state;
+	clientfacts_init(&f);
+	add(&f, EV("take", "\"conn\":\"a\",\"backend\":11,\"pool\":\"P\","
+			   "\"test\":\"t1\""));
+	add(&f, EV("give", "\"conn\":\"a\",\"pool\":\"P\""));
+	add(&f, EV("take", "\"conn\":\"a\",\"backend\":11,\"pool\":\"P\","
+			   "\"test\":\"t1\""));
+	assert_false(f.conns[0].takes_across_tests);
+	add(&f, EV("give", "\"conn\":\"a\",\"pool\":\"P\""));
+	add(&f, EV("take", "\"conn\":\"a\",\"backend\":11,\"pool\":\"P\","
+			   "\"test\":\"t2\""));
+	assert_true(f.conns[0].takes_across_tests);
+	/* Outside any test, then in one. */
+	add(&f, EV("take", "\"conn\":\"b\",\"backend\":12,\"pool\":\"P\""));
+	add(&f, EV("give", "\"conn\":\"b\",\"pool\":\"P\""));
+	assert_false(f.conns[1].takes_across_tests);
+	add(&f, EV("take", "\"conn\":\"b\",\"backend\":12,\"pool\":\"P\","
+			   "\"test\":\"t1\""));
+	assert_true(f.conns[1].takes_across_tests);
+	clientfacts_finish(&f);
+}
+
 static void test_match(void **state)
 {
 	const struct clientfacts_session sessions[] = {
@@ -361,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_parse_fields),
 		cmocka_unit_test(test_parse_bounds),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_across_tests),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_pipeline),
