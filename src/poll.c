@@ -27,6 +27,9 @@
 
 #include <libpq-fe.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,4 +189,61 @@ int poll_server_port(const struct poller *poller)
 const char *poll_server_label(const struct poller *poller)
 {
 	return poller->label;
+}
+
+/* Cancels still waiting on a server, in the whole process. */
+static atomic_int cancels_waiting;
+
+static void *send_cancel(void *arg)
+{
+	PGcancel *cancel = arg;
+	char msg[256];
+
+	/* What it says is of no use: the sample's own answer tells. */
+	(void)PQcancel(cancel, msg, sizeof(msg));
+	PQfreeCancel(cancel);
+	atomic_fetch_sub(&cancels_waiting, 1);
+	return NULL;
+}
+
+/* A detached thread for cancel, with every signal blocked in it: they
+ * stay the loop's (sig.c). */
+static bool start_cancel_thread(PGcancel *cancel)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	sigset_t all;
+	sigset_t old;
+	bool started;
+
+	if (pthread_attr_init(&attr) != 0) {
+		return false;
+	}
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	started = pthread_create(&thread, &attr, send_cancel, cancel) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	return started;
+}
+
+bool poll_cancel(struct poller *poller)
+{
+	PGcancel *cancel;
+
+	if (poller->phase != POLL_PHASE_SAMPLING) {
+		return false;
+	}
+	if (atomic_fetch_add(&cancels_waiting, 1) >= POLL_CANCELS_WAITING) {
+		atomic_fetch_sub(&cancels_waiting, 1);
+		return false;
+	}
+	cancel = PQgetCancel(poller->conn);
+	if (cancel != NULL && start_cancel_thread(cancel)) {
+		return true;
+	}
+	PQfreeCancel(cancel);
+	atomic_fetch_sub(&cancels_waiting, 1);
+	return false;
 }

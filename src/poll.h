@@ -85,6 +85,18 @@ PGD_NODISCARD bool poll_sample_start(struct poller *poller,
 				     const struct sample *previous,
 				     struct errbuf *err);
 
+/*
+ * Asks the server to cancel the sample in flight, without waiting for
+ * it: the answer (an error, or the rows if the cancel came too late)
+ * still comes through poll_advance().  libpq's cancel opens a connection
+ * of its own and waits for the server to close it, so it runs on a
+ * short-lived thread of its own, signals blocked; a server that never
+ * answers keeps at most POLL_CANCELS_WAITING of them.  False when none
+ * was sent: no sample in flight, or too many cancels still waiting.
+ */
+enum { POLL_CANCELS_WAITING = 4 };
+bool poll_cancel(struct poller *poller);
+
 /* How long connecting may take: --connect-timeout, or the conninfo's
  * connect_timeout (or PGCONNECT_TIMEOUT), else 10 s; -1 for no limit
  * (connect_timeout=0). */

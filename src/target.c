@@ -195,13 +195,17 @@ int64_t target_next_wake_ms(const struct target *t)
 		enum poll_phase phase = poll_phase(t->poller);
 		int64_t limit = phase == POLL_PHASE_CONNECTING
 					? poll_connect_timeout_ms(t->poller)
-				: phase == POLL_PHASE_SAMPLING
-					? schedule_sample_deadline_ms(
-						  t->interval_ms)
 					: -1;
 
 		if (limit >= 0 && t->phase_since_ms + limit < wake) {
 			wake = t->phase_since_ms + limit;
+		}
+		if (phase == POLL_PHASE_SAMPLING) {
+			int64_t look = schedule_in_flight_wake_ms(
+				t->phase_since_ms, t->interval_ms,
+				t->cancelled || t->one_shot);
+
+			wake = look < wake ? look : wake;
 		}
 	} else if (t->slot_pending && t->next_connect_ms < wake) {
 		wake = t->next_connect_ms;
@@ -252,6 +256,8 @@ static void drop_session(struct target *t)
 {
 	poll_destroy(t->poller);
 	t->poller = NULL;
+	t->orphaned = false;
+	t->cancelled = false;
 }
 
 static void back_off(struct target *t, int64_t now_ms)
@@ -298,6 +304,53 @@ static void start_sample(struct target *t, int64_t now_ms)
 	}
 	t->sent++;
 	t->phase_since_ms = now_ms;
+	t->orphaned = false;
+	t->cancelled = false;
+}
+
+/*
+ * The slot ends with a sample still in flight (its own, or an earlier
+ * slot's): it fails now, on time, so every slot has its line however
+ * long the server hangs.  The sample may still answer: within the next
+ * slot, it is that slot's (dated when it came in, as every sample is);
+ * check_flight() cancels it, then drops the session.
+ */
+static void close_late_slot(struct target *t, int64_t now_ms)
+{
+	char msg[200];
+	int64_t age_ms = now_ms - t->phase_since_ms;
+
+	if (age_ms < t->interval_ms) {
+		/* Sent late in the slot, once connected. */
+		snprintf(msg, sizeof(msg),
+			 "no answer from the server within the slot (its "
+			 "sample was sent %.1fs before the slot's end)",
+			 age_ms / 1000.0);
+	} else {
+		snprintf(msg, sizeof(msg),
+			 "the sample took longer than the interval (%gs): no "
+			 "answer after %.1fs%s",
+			 t->interval_ms / 1000.0, age_ms / 1000.0,
+			 t->cancelled ? ", cancelled" : "");
+	}
+	note_failure(t, POLL_FAILURE_DOWN, msg);
+	t->orphaned = true;
+	fail_slot(t, now_ms);
+}
+
+/* The slot ends while connecting or backing off: no sample. */
+static void fail_connecting_slot(struct target *t, int64_t now_ms)
+{
+	if (t->poller != NULL) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg),
+			 "no answer from the server yet (connecting for "
+			 "%.1fs)",
+			 (now_ms - t->phase_since_ms) / 1000.0);
+		note_failure(t, POLL_FAILURE_DOWN, msg);
+	}
+	fail_slot(t, now_ms);
 }
 
 /* A slot begins: sample, connect, or say why neither can be. */
@@ -306,26 +359,33 @@ static void begin_slot(struct target *t, int64_t now_ms)
 	if (t->slot_pending) {
 		if (t->poller != NULL &&
 		    poll_phase(t->poller) == POLL_PHASE_SAMPLING) {
-			/* The last sample is late: this slot is skipped,
-			 * not bunched up behind it. */
-			return;
+			if (now_ms - t->slot_mono_ms < t->interval_ms) {
+				/* Asked for early (target_sample_now()):
+				 * the sample in flight is the one asked for,
+				 * and the slot keeps its end. */
+				t->due_ms = t->slot_mono_ms + t->interval_ms;
+				return;
+			}
+			if (t->one_shot) {
+				/* --once waits for its one sample. */
+				return;
+			}
+			close_late_slot(t, now_ms);
+		} else {
+			/* Still connecting (or backing off): the last slot
+			 * had no sample, and says so now, on time. */
+			fail_connecting_slot(t, now_ms);
 		}
-		/* Still connecting (or backing off): the last slot had no
-		 * sample, and says so now, on time. */
-		if (t->poller != NULL) {
-			char msg[200];
-
-			snprintf(msg, sizeof(msg),
-				 "no answer from the server yet (connecting "
-				 "for %.1fs)",
-				 (now_ms - t->phase_since_ms) / 1000.0);
-			note_failure(t, POLL_FAILURE_DOWN, msg);
+		if (!t->started) {
+			return; /* given up on that failure */
 		}
-		fail_slot(t, now_ms);
 	}
 	t->slot_pending = true;
 	t->slot_wall_s = clock_wall_s();
+	t->slot_mono_ms = now_ms;
 	if (t->poller != NULL) {
+		/* Sampling still: a closed slot's sample is in flight, and
+		 * this slot's is sent once it is answered (advance()). */
 		if (poll_phase(t->poller) == POLL_PHASE_READY) {
 			start_sample(t, now_ms);
 		}
@@ -523,6 +583,28 @@ static void sampled(struct target *t)
 	outcome(t, true);
 }
 
+/* The sample in flight failed (its cancel, or the session lost). */
+static void sample_failed(struct target *t, enum poll_failure failure,
+			  const char *msg, int64_t now_ms)
+{
+	bool orphaned = t->orphaned;
+
+	t->orphaned = false;
+	if (failure == POLL_FAILURE_LOST) {
+		note_failure(t, failure, msg);
+		drop_session(t);
+	}
+	if (!orphaned) {
+		note_failure(t, failure, msg);
+		fail_slot(t, now_ms);
+	} else if (t->slot_pending && t->poller != NULL) {
+		/* Its slot has its line: the open one gets a sample of its
+		 * own now (a lost session connects again for it in
+		 * target_step()). */
+		start_sample(t, now_ms);
+	}
+}
+
 static void advance(struct target *t, int64_t now_ms)
 {
 	enum poll_phase phase = poll_phase(t->poller);
@@ -543,14 +625,47 @@ static void advance(struct target *t, int64_t now_ms)
 		return;
 	}
 	if (status == POLL_STATUS_DONE) {
-		sampled(t);
+		/* A closed slot's sample, answered with no slot open (the
+		 * run holds its schedule): its slot has its line. */
+		if (t->slot_pending) {
+			sampled(t);
+		}
 		return;
 	}
-	note_failure(t, failure, err.msg);
-	if (failure == POLL_FAILURE_LOST) {
+	sample_failed(t, failure, err.msg, now_ms);
+}
+
+/* A sample in flight for long: cancelled (not --once: it waits for its
+ * one sample), then its session dropped. */
+static void check_flight(struct target *t, int64_t now_ms)
+{
+	char msg[200];
+	bool orphaned = t->orphaned;
+
+	switch (schedule_in_flight(now_ms - t->phase_since_ms, t->interval_ms,
+				   t->cancelled || t->one_shot)) {
+	case SCHEDULE_FLIGHT_WAIT:
+		break;
+	case SCHEDULE_FLIGHT_CANCEL:
+		/* Asked once: a server that does not act on it meets the
+		 * deadline (and the sample's own statement_timeout). */
+		t->cancelled = true;
+		(void)poll_cancel(t->poller);
+		break;
+	case SCHEDULE_FLIGHT_DROP:
+		snprintf(msg, sizeof(msg),
+			 "sample took longer than %.1fs: the session was "
+			 "dropped",
+			 schedule_sample_deadline_ms(t->interval_ms) / 1000.0);
+		note_failure(t, POLL_FAILURE_LOST, msg);
 		drop_session(t);
+		/* A closed slot's sample: the open slot connects again
+		 * (target_step()) and may still get its sample. */
+		if (!orphaned) {
+			fail_slot(t, now_ms);
+		}
+		break;
 	}
-	fail_slot(t, now_ms);
 }
 
 /* Connecting or sampling for too long: the session is given up. */
@@ -570,19 +685,8 @@ static void check_deadlines(struct target *t, int64_t now_ms)
 			 "cannot connect: timeout expired after %.1fs",
 			 (now_ms - t->phase_since_ms) / 1000.0);
 		connect_failed(t, POLL_FAILURE_DOWN, msg, now_ms);
-	} else if (phase == POLL_PHASE_SAMPLING &&
-		   now_ms - t->phase_since_ms >=
-			   schedule_sample_deadline_ms(t->interval_ms)) {
-		/* No PQcancel(): it blocks on a network that stalls, which
-		 * is one reason to get here.  The sample's own
-		 * statement_timeout ends the query on the server. */
-		snprintf(msg, sizeof(msg),
-			 "sample took longer than %.1fs: the session was "
-			 "dropped",
-			 schedule_sample_deadline_ms(t->interval_ms) / 1000.0);
-		note_failure(t, POLL_FAILURE_LOST, msg);
-		drop_session(t);
-		fail_slot(t, now_ms);
+	} else if (phase == POLL_PHASE_SAMPLING) {
+		check_flight(t, now_ms);
 	}
 }
 

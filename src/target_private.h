@@ -44,9 +44,12 @@ struct target {
 	int64_t due_ms;
 	bool started;
 	bool paused;
-	bool held;              /* target_hold(): no slot begins */
-	bool slot_pending;      /* a slot began, its outcome is still to come */
+	bool held;         /* target_hold(): no slot begins */
+	bool slot_pending; /* a slot began, its outcome is still to come */
+	bool orphaned;     /* the sample in flight is a slot's already failed */
+	bool cancelled;    /* its cancel was asked for */
 	double slot_wall_s;     /* when it began: a failure is dated so */
+	int64_t slot_mono_ms;   /* when it began, on the monotonic clock */
 	int64_t phase_since_ms; /* connecting or sampling since */
 
 	/* The connection's story. */

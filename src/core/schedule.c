@@ -28,6 +28,33 @@ int64_t schedule_sample_deadline_ms(int64_t interval_ms)
 		       : SCHEDULE_SAMPLE_DEADLINE_MIN_MS;
 }
 
+static int64_t cancel_after_ms(int64_t interval_ms)
+{
+	return interval_ms > SCHEDULE_CANCEL_MIN_MS ? interval_ms
+						    : SCHEDULE_CANCEL_MIN_MS;
+}
+
+enum schedule_flight schedule_in_flight(int64_t age_ms, int64_t interval_ms,
+					bool cancelled)
+{
+	if (age_ms >= schedule_sample_deadline_ms(interval_ms)) {
+		return SCHEDULE_FLIGHT_DROP;
+	}
+	if (!cancelled && age_ms >= cancel_after_ms(interval_ms)) {
+		return SCHEDULE_FLIGHT_CANCEL;
+	}
+	return SCHEDULE_FLIGHT_WAIT;
+}
+
+int64_t schedule_in_flight_wake_ms(int64_t sent_ms, int64_t interval_ms,
+				   bool cancelled)
+{
+	int64_t deadline = schedule_sample_deadline_ms(interval_ms);
+	int64_t cancel = cancel_after_ms(interval_ms);
+
+	return sent_ms + (cancelled || cancel >= deadline ? deadline : cancel);
+}
+
 int64_t schedule_backoff_ms(int64_t previous_ms)
 {
 	int64_t next = previous_ms > 0 ? previous_ms * 2

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# A hung server: the backend serving pgdrip is stopped (SIGSTOP).  A short
-# stall makes a late sample; a long one is cancelled at the deadline, the
-# session dropped and a new one opened.  A hung postmaster (new
+# A hung server: the backend serving pgdrip is stopped (SIGSTOP).  Every
+# 500 ms slot of the stall still has its line in the record, on time: a
+# failure when the sample in flight has not answered by the slot's end;
+# the sample is cancelled after a second, and past the 5 s deadline the
+# session is dropped and a new one opened.  A hung postmaster (new
 # connections hang): every slot still ends in a failed sample, on time,
 # and a stop signal during the connect ends pgdrip at once, with its
 # report.  Never a hang.
@@ -41,30 +43,56 @@ on_time() {
 	fi
 }
 
-# A 2 s stall at a 500 ms interval: late samples, the run ends on time.
-"$PGDRIP" --duration 8s --interval 500ms --format json >"$T_TMP/short.json" 2>"$T_TMP/short.err" &
+# every_slot NAME RECORD FROM TO: the record has a line (a sample or a
+# failure) for each 500 ms slot, by pgdrip's own dates: no gap of two
+# slots between two lines (anything shorter is a slot kept, however late
+# the machine let it start), and at least one line a slot between the
+# epochs FROM and TO (the stall, as the script timed it).
+every_slot() {
+	local gaps n want
+	gaps=$(jq -r '.t' "$2" | awk 'NR > 1 && $1 - prev >= 0.95 { n++ } { prev = $1 } END { print n + 0 }')
+	is "$gaps" 0 "$1: a line in the record for every slot (no gap of 950 ms or more)"
+	n=$(jq -s --argjson a "$3" --argjson b "$4" '[.[] | select(.t >= $a and .t < $b)] | length' "$2")
+	want=$(awk -v a="$3" -v b="$4" 'BEGIN { print int((b - a) / 0.5) - 1 }')
+	check "$1: $n lines for the $want whole slots of the stall" test "$n" -ge "$want"
+}
+
+# A 2 s stall at a 500 ms interval: the slots it spans fail on time, the
+# run ends on time.
+"$PGDRIP" --duration 8s --interval 500ms --format json --record "$T_TMP/short.rec" \
+	>"$T_TMP/short.json" 2>"$T_TMP/short.err" &
 pid=$!
 b=$(backend_of_pgdrip)
 kill -STOP "$b"
+stop=$(date +%s.%N)
 sleep 2
 kill -CONT "$b"
+cont=$(date +%s.%N)
 # On time: by the end of --duration or of the stall, whichever is later
 # (a slow machine may start the stall late).
 stall_end=$(date +%s)
 reap "$pid"
 is "$?" 0 "short stall: the run completes"
 on_time short "$T_TMP/short.json" 8 "$stall_end"
-like "$(jq -r '.warnings[]' "$T_TMP/short.json")" "took longer than the interval" "short stall: late samples reported"
+check "short stall: failed samples counted" jq -e '.failed_samples >= 2' "$T_TMP/short.json"
+like "$(jq -r '.warnings[]' "$T_TMP/short.json")" "[0-9]+ of [0-9]+ samples failed" "short stall: the report says how many slots had no sample"
+every_slot "short stall" "$T_TMP/short.rec" "$stop" "$cont"
+like "$(jq -r 'select(.status == "failed") | .error' "$T_TMP/short.rec")" \
+	"took longer than the interval \(0.5s\): no answer after [0-9.]+s, cancelled" \
+	"short stall: the sample in flight is cancelled after a second, and the record says so"
 
-# A 9 s stall: past the 5 s deadline the sample is cancelled and the
-# session replaced.
-"$PGDRIP" --duration 14s --interval 500ms --format json >"$T_TMP/long.json" 2>"$T_TMP/long.err" &
+# A 9 s stall: the sample is cancelled, and past the 5 s deadline the
+# session is replaced; every slot has its line all along.
+"$PGDRIP" --duration 14s --interval 500ms --format json --record "$T_TMP/long.rec" \
+	>"$T_TMP/long.json" 2>"$T_TMP/long.err" &
 pid=$!
 b=$(backend_of_pgdrip)
 kill -STOP "$b"
+stop=$(date +%s.%N)
 sleep 9
 check "long stall: pgdrip still running, not hung on it" kill -0 "$pid"
 kill -CONT "$b"
+cont=$(date +%s.%N)
 reap "$pid"
 is "$?" 0 "long stall: the run completes"
 on_time long "$T_TMP/long.json" 14
@@ -72,6 +100,9 @@ check "long stall: failed samples counted" jq -e '.failed_samples >= 1' "$T_TMP/
 like "$(cat "$T_TMP/long.err")" "took longer than" "long stall: says what happened"
 like "$(cat "$T_TMP/long.err")" "reconnected" "long stall: a new session took over"
 check "long stall: samples after the stall" jq -e '.samples >= 10' "$T_TMP/long.json"
+every_slot "long stall" "$T_TMP/long.rec" "$stop" "$cont"
+check "long stall: the report's samples and failures are the record's lines" \
+	test "$(jq '.samples + .failed_samples' "$T_TMP/long.json")" -eq "$(grep -c . "$T_TMP/long.rec")"
 
 # The postmaster stopped: the kernel still accepts connections, nobody
 # answers them.  pgdrip's session is ended, so it must reconnect.

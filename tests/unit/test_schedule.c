@@ -2,7 +2,7 @@
  * test_schedule.c - the sampling schedule and the reconnection backoff:
  * slots keep their spacing after a slow sample and skip the ones
  * missed, a new interval takes effect at once when faster, a sample's
- * deadline, the backoff's doubling and cap.
+ * deadline, a late sample's cancel, the backoff's doubling and cap.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -88,6 +88,51 @@ static void test_deadline(void **state)
 	assert_int_equal(schedule_sample_deadline_ms(60000), 60000);
 }
 
+struct flight_case {
+	const char *what;
+	int64_t age_ms;
+	int64_t interval_ms;
+	bool cancelled;
+	enum schedule_flight want;
+	int64_t wake_ms; /* sent at 0 */
+};
+
+static const struct flight_case flight_cases[] = {
+	{"young: wait", 400, 500, false, SCHEDULE_FLIGHT_WAIT, 1000},
+	{"past a short slot, under 1 s: wait", 700, 500, false,
+	 SCHEDULE_FLIGHT_WAIT, 1000},
+	{"1 s at 500 ms: cancel", 1000, 500, false, SCHEDULE_FLIGHT_CANCEL,
+	 1000},
+	{"cancelled: wait for the deadline", 3000, 500, true,
+	 SCHEDULE_FLIGHT_WAIT, 5000},
+	{"5 s: drop", 5000, 500, true, SCHEDULE_FLIGHT_DROP, 5000},
+	{"5 s, never cancelled: drop", 5000, 500, false, SCHEDULE_FLIGHT_DROP,
+	 1000},
+	{"2 s interval: cancel at its slot's end", 2000, 2000, false,
+	 SCHEDULE_FLIGHT_CANCEL, 2000},
+	{"10 s interval: the deadline is the slot's end", 10000, 10000, false,
+	 SCHEDULE_FLIGHT_DROP, 10000},
+};
+
+static void test_in_flight(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < COUNT(flight_cases); i++) {
+		const struct flight_case *c = &flight_cases[i];
+		enum schedule_flight got = schedule_in_flight(c->age_ms,
+							      c->interval_ms,
+							      c->cancelled);
+		int64_t wake = schedule_in_flight_wake_ms(0, c->interval_ms,
+							  c->cancelled);
+
+		if (got != c->want || wake != c->wake_ms) {
+			fail_msg("%s: %d wake %lld, expected %d wake %lld",
+				 c->what, (int)got, (long long)wake,
+				 (int)c->want, (long long)c->wake_ms);
+		}
+	}
+}
+
 static void test_backoff(void **state)
 {
 	static const int64_t expected[] = {250,  500,  1000, 2000,
@@ -107,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_next_slot),
 		cmocka_unit_test(test_retime),
 		cmocka_unit_test(test_deadline),
+		cmocka_unit_test(test_in_flight),
 		cmocka_unit_test(test_backoff),
 	};
 
