@@ -12,10 +12,12 @@ connection a process to $PGDRIP_HOOKS, opened at the first event:
 
   hello    once a connection: lang, argv (masked), libs
   open     a connection opened: lib, conn, backend, stack
-  close    how: close (by the code), gc (collected while open), exit
+  close    how: close (by the code), gc (collected while open), exit,
+           server (asyncpg: ended by the server or the network)
   take     a pool checkout: conn, backend, pool, stack
   give     returned to its pool
-  lost     a checked-out connection collected without being returned
+  lost     a checked-out connection collected (or, asyncpg, ended and
+           taken back by its pool) without being returned
   unhooked a library present that could not be hooked, and why
 
 Guarantees: results, exceptions, return types and signatures of the
@@ -404,7 +406,8 @@ def _greenlet_parent(glet):
 
 
 class _Conn:
-    __slots__ = ("cid", "backend", "closed", "pool", "fairy", "pid")
+    __slots__ = ("cid", "backend", "closed", "pool", "fairy", "pid",
+                 "lost_pool")
 
     def __init__(self, cid, backend):
         self.cid = cid
@@ -413,6 +416,7 @@ class _Conn:
         self.pool = None
         self.fairy = None
         self.pid = _pid[0]
+        self.lost_pool = None
 
 
 _conns = {}  # id(driver connection) -> _Conn, while it lives
@@ -524,14 +528,20 @@ def _take(conn, pool, prefix, lib, stack):
         return None
 
 
+def _give_rec(rec, attr):
+    """A give of rec's checkout, whose pool rec's attr names (cleared);
+    nothing when it names none."""
+    if rec is None or getattr(rec, attr) is None or rec.pid != _pid[0]:
+        return
+    pool = getattr(rec, attr)
+    setattr(rec, attr, None)
+    _emit({"ev": "give", "conn": rec.cid, "backend": rec.backend,
+           "pool": pool})
+
+
 def _give(conn):
     try:
-        rec = _conns.get(id(conn))
-        if rec is None or rec.pool is None or rec.pid != _pid[0]:
-            return
-        pool, rec.pool = rec.pool, None
-        _emit({"ev": "give", "conn": rec.cid, "backend": rec.backend,
-               "pool": pool})
+        _give_rec(_conns.get(id(conn)), "pool")
     except Exception:
         pass
 
@@ -721,12 +731,45 @@ def _patch_psycopg_pool(mod):
                                                      cls.putconn, is_async)
 
 
+_closing = set()  # id() of asyncpg connections the code is closing
+# id() of an asyncpg pool's proxy -> the record of its checkout, until
+# the code releases it (a proxy takes no weak reference).
+_proxies = {}
+
+
+def _released(proxy):
+    """The code releases an asyncpg proxy: a checkout lost meanwhile (its
+    connection ended and its pool took it back) was given back after
+    all."""
+    try:
+        _give_rec(_proxies.pop(id(proxy), None), "lost_pool")
+    except Exception:
+        pass
+
+
+def _ended(conn, how):
+    """An asyncpg connection ending (how: "close" by the code, "server"
+    by the server or the network): a checkout still out is lost (its
+    pool takes it back itself); one the code did not close is closed."""
+    rec = _conns.get(id(conn))
+    if rec is None or rec.pid != _pid[0]:
+        return
+    if rec.pool is not None:
+        pool, rec.pool = rec.pool, None
+        rec.lost_pool = pool
+        _emit({"ev": "lost", "conn": rec.cid, "backend": rec.backend,
+               "pool": pool, "how": how})
+    if how == "server":
+        _closed(conn, how)
+
+
 def _patch_asyncpg(mod):
     cu = mod.connect_utils
     orig_addr = cu._connect_addr
     conn_cls = mod.connection.Connection
     orig_close = conn_cls.close
     orig_term = conn_cls.terminate
+    orig_cleanup = conn_cls._cleanup
     pool_cls = mod.pool.Pool
     orig_acquire = pool_cls._acquire
     orig_release = pool_cls.release
@@ -739,37 +782,56 @@ def _patch_asyncpg(mod):
 
     async def close(self, *args, **kwargs):
         was_open = not self.is_closed()
+        _closing.add(id(self))
         try:
             return await orig_close(self, *args, **kwargs)
         finally:
+            _closing.discard(id(self))
             if was_open:
                 _closed(self)
 
     def terminate(self):
         was_open = not self.is_closed()
+        _closing.add(id(self))
         try:
             return orig_term(self)
         finally:
+            _closing.discard(id(self))
             if was_open:
                 _closed(self)
+
+    def _cleanup(self):
+        # Every end of a connection comes here: close(), terminate(),
+        # and the server or the network ending it.  A pool's connection
+        # ended while checked out is taken back by its pool, never
+        # released by the code: lost.
+        try:
+            _ended(self, "close" if id(self) in _closing else "server")
+        except Exception:
+            pass
+        return orig_cleanup(self)
 
     async def _acquire(self, timeout):
         stack = _stack()
         proxy = await orig_acquire(self, timeout)
         raw = getattr(proxy, "_con", None)
         if raw is not None:
-            _take(raw, self, "asyncpg", "asyncpg", stack)
+            rec = _take(raw, self, "asyncpg", "asyncpg", stack)
+            if rec is not None:
+                _proxies[id(proxy)] = rec
         return proxy
 
     async def release(self, connection, *args, **kwargs):
         raw = getattr(connection, "_con", None)
         if raw is not None:
             _give(raw)
+        _released(connection)
         return await orig_release(self, connection, *args, **kwargs)
 
     cu._connect_addr = _wraps(orig_addr, _connect_addr)
     conn_cls.close = _wraps(orig_close, close)
     conn_cls.terminate = _wraps(orig_term, terminate)
+    conn_cls._cleanup = _wraps(orig_cleanup, _cleanup)
     pool_cls._acquire = _wraps(orig_acquire, _acquire)
     pool_cls.release = _wraps(orig_release, release)
 

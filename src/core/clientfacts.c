@@ -386,6 +386,8 @@ static void apply(struct clientfacts *f, struct clientfacts_conn *c,
 	case CLIENTFACTS_LOST:
 		c->lost = true;
 		c->lost_t = l->t;
+		c->lost_how = keep_again(f, c->lost_how,
+					 l->how != NULL ? l->how : "gc");
 		break;
 	case CLIENTFACTS_HELLO:
 	case CLIENTFACTS_UNHOOKED:

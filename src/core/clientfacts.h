@@ -70,7 +70,8 @@ struct clientfacts_line {
 	const char *lib;
 	const char *conn;
 	const char *pool;
-	const char *how; /* close: close, gc, exit; lost: gc */
+	const char *how; /* close: close, gc, exit, server; lost: gc, close,
+			  * server */
 	const char *why; /* unhooked */
 	const char *lang;
 	int backend;       /* 0 unknown */
@@ -117,7 +118,9 @@ struct clientfacts_conn {
 	/* Taken in more than one test, or in one and outside any. */
 	bool takes_across_tests;
 	struct clientfacts_stack take_stack;
-	bool lost; /* collected while out ("lost") */
+	bool lost;            /* ended while out ("lost") */
+	const char *lost_how; /* how: "gc" (collected), "close" or "server"
+			       * (asyncpg: ended, its pool took it back) */
 	double lost_t;
 };
 

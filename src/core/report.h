@@ -273,7 +273,8 @@ struct report_client_leak {
 	const char *lib;
 	const char *pool;      /* "" for a connection */
 	double at_epoch_s;     /* taken (opened), the client's clock */
-	bool lost;             /* the garbage collector saw it out */
+	bool lost;             /* it ended while out (lost_how) */
+	const char *lost_how;  /* "gc", "close", "server"; NULL not lost */
 	const char *closed_by; /* "close", "gc", "exit"; NULL still open */
 	struct clientfacts_frame *stack; /* the arena */
 	size_t stack_count;

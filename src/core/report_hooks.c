@@ -156,6 +156,7 @@ static void keep_leak(struct report *r, const struct tests *t,
 	l->lib = arena_strdup(&r->arena, c->lib);
 	l->pool = arena_strdup(&r->arena, checkout ? c->pool : "");
 	l->lost = checkout && c->lost;
+	l->lost_how = l->lost ? dup_or_null(r, c->lost_how) : NULL;
 	l->closed_by = dup_or_null(r, c->close_how);
 	keep_stack(r, l, checkout ? &c->take_stack : &c->open_stack);
 	keep_server(l, tr, find_session(tr, c, l->at_epoch_s));

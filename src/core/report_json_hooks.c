@@ -7,6 +7,13 @@
 #include "report_hooks.h"
 
 #include <math.h>
+#include <string.h>
+
+/* s is the string want (NULL is none). */
+static bool is(const char *s, const char *want)
+{
+	return s != NULL && strcmp(s, want) == 0;
+}
 
 static void write_stack(struct json_writer *w,
 			const struct report_client_leak *l)
@@ -68,10 +75,11 @@ static void write_leak(struct json_writer *w,
 	json_key(w, "at_epoch_s");
 	json_double(w, l->at_epoch_s, 3);
 	json_key(w, "collected");
-	json_bool(w,
-		  l->lost || (l->closed_by != NULL && l->closed_by[0] == 'g'));
+	json_bool(w, is(l->lost_how, "gc") || is(l->closed_by, "gc"));
 	json_key(w, "closed_by");
 	json_string(w, l->closed_by);
+	json_key(w, "lost_by");
+	json_string(w, l->lost_how);
 	json_key(w, "knew");
 	json_string(w, l->server_knew ? "both" : "client");
 	write_stack(w, l);

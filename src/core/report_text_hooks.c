@@ -26,6 +26,16 @@ static const char *ending(const struct report_client_leak *l)
 			return ", closed by the garbage collector, never "
 			       "returned";
 		}
+		if (l->lost && l->lost_how != NULL &&
+		    strcmp(l->lost_how, "server") == 0) {
+			return ", ended by the server while out (its pool took "
+			       "it back), never returned";
+		}
+		if (l->lost && l->lost_how != NULL &&
+		    strcmp(l->lost_how, "close") == 0) {
+			return ", closed while out (its pool took it back), "
+			       "never returned";
+		}
 		if (l->lost) {
 			return ", collected by the garbage collector, never "
 			       "returned";
@@ -36,6 +46,9 @@ static const char *ending(const struct report_client_leak *l)
 	}
 	if (strcmp(how, "gc") == 0) {
 		return ", closed by the garbage collector, never closed";
+	}
+	if (strcmp(how, "server") == 0) {
+		return ", ended by the server, never closed";
 	}
 	return strcmp(how, "exit") == 0 ? ", never closed (open at exit)"
 					: ", never closed";

@@ -17,12 +17,12 @@ BIN=$NPM_DIR/node_modules/.bin
 PY=/usr/bin/python3
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-# marker FILE TAG: "FILE:LINE (FUNC)" of the line marked "@TAG FUNC" in
-# the suite's source, as the hooks name it (FILE as given).
+# marker FILE TAG FUNC: "FILE:LINE (FUNC)" of the line marked "@TAG
+# FUNC" in the suite's source, as the hooks name it (FILE as given).
 marker() {
 	local hit
-	hit=$(grep -n "[#/] @$2 " "$1" | head -1)
-	echo "$1:${hit%%:*} (${hit##*@$2 })"
+	hit=$(grep -n "[#/] @$2 $3\$" "$1" | head -1)
+	echo "$1:${hit%%:*} ($3)"
 }
 
 # wrap NAME DIR COMMAND...: pgdrip wraps COMMAND in DIR (a copy of the
@@ -72,7 +72,7 @@ done
 # ---- node-postgres ----
 
 NODE=$T_TMP/hooksuite_node
-take_node=$(cd "$NODE" && marker stock.js take)
+take_node=$(cd "$NODE" && marker stock.js take reserve)
 
 # mocha: "reserves pears short" takes pool.connect() and, on its error
 # path, never releases; "counts" opens a connection the next test takes
@@ -121,7 +121,7 @@ is "$(hooks jest_healthy '.reported, (.leaks | length)')" '[true,0]' \
 # A plain script (no runner): a pg.Client never ended, then
 # process.exit() straight after its last query (its lines come in just
 # before the command ends).
-open_node=$(cd "$NODE" && marker leak.js open)
+open_node=$(cd "$NODE" && marker leak.js open main)
 for i in 1 2 3; do
 	wrap script "$NODE" node leak.js
 	is "$RC" 1 "node leak.js, a Client never ended: exit 1 (run $i)"
@@ -147,21 +147,26 @@ pytest_run() { # NAME SUITE [ARGS...]
 }
 
 # asyncpg's Pool: reserve() acquires and never releases on its error
-# path; the pool is terminated at the end (the leaked checkout is then
-# closed, never returned).
-take_async=$(cd "$T_TMP/hooksuite_async" && marker test_shop.py take)
+# path, count()'s checkout is ended by the server while out (its pool
+# takes it back; the code never releases it either); the pool is
+# terminated at the end (the leaked checkout is then closed).
+take_async=$(cd "$T_TMP/hooksuite_async" && marker test_shop.py take reserve)
+take_count=$(cd "$T_TMP/hooksuite_async" && marker test_shop.py take count)
 pytest_run async hooksuite_async
-is "$RC" 1 "asyncpg Pool under pytest, an acquire never released: exit 1"
-is "$(leaking async)" '["test_shop.py::test_reserve_pear_short"]' \
-	"asyncpg: the leaking test, and only it"
-is "$(leaks async)" "[\"test_shop.py::test_reserve_pear_short @ $take_async\"]" \
-	"asyncpg: the checkout, taken at $take_async"
-is "$(jq -c '.client_hooks.leaks[0] | [.lib, .kind, .backend_pid > 0]' "$T_TMP/async.json")" \
-	'["asyncpg","checkout",true]' "asyncpg: a checkout, with its backend pid"
-is "$(hooks async '.checkouts_never_returned, .connections_never_closed')" '[1,0]' \
-	"asyncpg: the releases of the other tests seen (one checkout out)"
+is "$RC" 1 "asyncpg Pool under pytest, acquires never released: exit 1"
+is "$(leaking async)" '["test_shop.py::test_count_ended","test_shop.py::test_reserve_pear_short"]' \
+	"asyncpg: the leaking tests, and only them"
+is "$(leaks async)" "[\"test_shop.py::test_count_ended @ $take_count\",\"test_shop.py::test_reserve_pear_short @ $take_async\"]" \
+	"asyncpg: the checkouts, taken at $take_count and $take_async"
+is "$(jq -c '[.client_hooks.leaks[] | [.lib, .kind, .backend_pid > 0]] | unique' "$T_TMP/async.json")" \
+	'[["asyncpg","checkout",true]]' "asyncpg: checkouts, with their backend pids"
+is "$(jq -c '[.client_hooks.leaks[] | [.test, .lost_by, .closed_by, .collected]] | sort' "$T_TMP/async.json")" \
+	'[["test_shop.py::test_count_ended","server","server",false],["test_shop.py::test_reserve_pear_short","close","close",false]]' \
+	"asyncpg: lost, ended by the server while out, and closed by the pool's terminate()"
+is "$(hooks async '.checkouts_never_returned, .connections_never_closed')" '[2,0]' \
+	"asyncpg: the releases of the other tests seen (two checkouts out)"
 HOOKSUITE_HEALTHY=1 pytest_run async_healthy hooksuite_async
-is "$RC" 0 "async_healthy: every acquire released, exit 0"
+is "$RC" 0 "async_healthy: every acquire released (one after the server ended it), exit 0"
 is "$(leaking async_healthy)" '[]' "async_healthy: no test named as leaking"
 is "$(hooks async_healthy '.reported, (.leaks | length)')" '[true,0]' \
 	"async_healthy: the hooks spoke, no leak listed"
@@ -169,7 +174,7 @@ is "$(hooks async_healthy '.reported, (.leaks | length)')" '[true,0]' \
 # SQLAlchemy's QueuePool on psycopg2 (SQLAlchemy 1.4, Debian 12's, has
 # no psycopg 3 dialect: 2.0 added it): a Connection kept open, checked
 # out; an engine never disposed, whose idle members rest in it.
-take_sa=$(cd "$T_TMP/hooksuite_sa" && marker test_shop.py take)
+take_sa=$(cd "$T_TMP/hooksuite_sa" && marker test_shop.py take reserve)
 pytest_run sa hooksuite_sa
 is "$RC" 1 "SQLAlchemy QueuePool on psycopg2, a Connection never closed: exit 1"
 is "$(leaking sa)" '["test_shop.py::test_reserve_pear_short"]' \

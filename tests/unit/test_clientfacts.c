@@ -248,6 +248,30 @@ static void test_across_tests(void **state)
 	clientfacts_finish(&f);
 }
 
+/* asyncpg: a checkout whose connection the server ended while out is
+ * lost ("server"), a leak until the code releases it after all. */
+static void test_lost_how(void **state)
+{
+	struct clientfacts f;
+
+	(void)state;
+	clientfacts_init(&f);
+	add(&f, EV("take", "\"conn\":\"a\",\"backend\":11,\"pool\":\"P\""));
+	add(&f, EV("lost", "\"conn\":\"a\",\"pool\":\"P\",\"how\":\"server\""));
+	add(&f, EV("close", "\"conn\":\"a\",\"how\":\"server\""));
+	assert_true(f.conns[0].lost);
+	assert_string_equal(f.conns[0].lost_how, "server");
+	assert_true(clientfacts_checkout_leaked(&f.conns[0]));
+	add(&f, EV("give", "\"conn\":\"a\",\"pool\":\"P\""));
+	assert_int_equal(f.count, 1);
+	assert_false(clientfacts_checkout_leaked(&f.conns[0]));
+	/* A lost line without how: the collector, as before. */
+	add(&f, EV("take", "\"conn\":\"b\",\"backend\":12,\"pool\":\"P\""));
+	add(&f, EV("lost", "\"conn\":\"b\",\"pool\":\"P\""));
+	assert_string_equal(f.conns[1].lost_how, "gc");
+	clientfacts_finish(&f);
+}
+
 static void test_match(void **state)
 {
 	const struct clientfacts_session sessions[] = {
@@ -390,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_parse_bounds),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_across_tests),
+		cmocka_unit_test(test_lost_how),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_pipeline),

@@ -1,7 +1,9 @@
 """asyncpg's Pool under pytest (plain event loops, no pytest-asyncio):
 reserve() acquires and, on its error path, never releases (HOOKSUITE_
-HEALTHY=1: it always does); test_count leaves the connection it opened
-resting in the shared pool.  The lines test_hooks_e2e.sh expects are
+HEALTHY=1: it always does); count() takes a checkout whose connection
+the server ends while it is out (asyncpg's pool takes it back itself),
+and its error path never releases it either; test_count leaves the
+connection it opened resting in the shared pool.  The lines test_hooks_e2e.sh expects are
 marked "@take"."""
 import asyncio
 import contextlib
@@ -36,6 +38,25 @@ async def reserve(pool, qty):
     return left
 
 
+async def count(pool):
+    conn = await pool.acquire()  # @take count
+    ended = asyncio.Event()
+    conn.add_termination_listener(lambda _conn: ended.set())
+    admin = await asyncpg.connect(
+        server_settings={"application_name": "hooksuite-admin"})
+    try:
+        await admin.execute("SELECT pg_terminate_backend($1)",
+                            conn.get_server_pid())
+    finally:
+        await admin.close()
+    await ended.wait()
+    try:
+        return await conn.fetchval("SELECT count(*) FROM pg_class")
+    finally:
+        if HEALTHY:
+            await pool.release(conn)
+
+
 async def restock(pool):
     async with pool.acquire() as conn:
         await conn.execute("SELECT 1")
@@ -44,6 +65,12 @@ async def restock(pool):
 def test_count(shop):
     loop, pool = shop
     assert loop.run_until_complete(pool.fetchval("SELECT 3")) == 3
+
+
+def test_count_ended(shop):
+    loop, pool = shop
+    with pytest.raises(asyncpg.InterfaceError):
+        loop.run_until_complete(count(pool))
 
 
 def test_reserve_pear_short(shop):
