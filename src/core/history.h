@@ -47,6 +47,7 @@ struct group_sessions {
 	int recent;               /* abandoned since the run began */
 	int exonerated;           /* looked abandoned, then were used again */
 	int unused_new;           /* opened in the run, never used since */
+	bool spread_new;          /* ... and not opened in one burst */
 	double threshold_s;       /* unused this long makes one abandoned */
 	double opened_per_min;    /* sessions opened, per minute of the run */
 	double median_lifetime_s; /* of those seen closing; NAN none */

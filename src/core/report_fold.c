@@ -76,6 +76,7 @@ static void sessions_add(struct report_group *o, const struct report_group *g)
 	os->closed += gs->closed;
 	os->spread |= gs->spread;
 	os->spread_idle |= gs->spread_idle;
+	os->spread_new |= gs->spread_new;
 	os->unused_min_s = fmin(os->unused_min_s, gs->unused_min_s);
 	os->unused_max_s = fmax(os->unused_max_s, gs->unused_max_s);
 	os->threshold_s = fmin(os->threshold_s, gs->threshold_s);

@@ -35,7 +35,7 @@ size_t verdict_group_of(const struct history *history,
 #define UNKNOWN ((size_t)-2)
 
 /* An abandoned (or long unused) session's last use, by group, for the
- * spread. */
+ * spread; or a never used again session's open. */
 struct last_use {
 	size_t group;
 	double at;
@@ -88,9 +88,16 @@ static void count_unused(struct group_sessions *gs, double unused)
 	gs->unused_max_s = nan_max(gs->unused_max_s, unused);
 }
 
+/* What count() found of one session, beyond its group's counts. */
+struct counted {
+	bool abandoned;
+	bool idle;   /* unused long, not passed over */
+	bool unused; /* opened in the run, never used again since */
+};
+
 static void count(struct group_sessions *gs, const struct tracker *t,
 		  const struct tracked *s, double threshold_s,
-		  double interval_s, bool *abandoned, bool *idle)
+		  double interval_s, struct counted *found)
 {
 	double unused = tracker_unused_s(t, s);
 
@@ -98,11 +105,11 @@ static void count(struct group_sessions *gs, const struct tracker *t,
 	gs->exonerated += s->exonerated;
 	gs->threshold_s = fmax(gs->threshold_s, threshold_s);
 	gs->busy += s->in_use || unused < threshold_s;
-	*abandoned = false;
-	*idle = false;
+	*found = (struct counted){false, false, false};
 	if (!s->reused && s->uses <= 1 && !s->in_use && !s->listener &&
 	    s->first_seen > t->started && unused >= 2 * interval_s) {
 		gs->unused_new++;
+		found->unused = true;
 	}
 	if (s->weak || s->in_use || unused < threshold_s) {
 		gs->passed_over += !s->weak && tracker_passed_over(t, s);
@@ -111,7 +118,7 @@ static void count(struct group_sessions *gs, const struct tracker *t,
 	if (s->listener) {
 		gs->listeners++;
 	} else if (tracker_abandoned(t, s)) {
-		*abandoned = true;
+		found->abandoned = true;
 		gs->abandoned++;
 		count_unused(gs, unused);
 		gs->recent += s->passed_over_at > t->started;
@@ -123,7 +130,7 @@ static void count(struct group_sessions *gs, const struct tracker *t,
 		 * serve. */
 		gs->unused_long++;
 		count_unused(gs, unused);
-		*idle = true;
+		found->idle = true;
 	} else {
 		/* Nothing went on without it (a pool at rest), or it was
 		 * never taken (a pre-filled pool's spare member). */
@@ -181,6 +188,36 @@ static void judge_spread(struct group_sessions *gs, const struct last_use *l,
 	gs->every_s = n >= 2 ? (last - first) / (double)(n - 1) : NAN;
 }
 
+/* The opens of a group's never used again sessions (sorted): a leak
+ * opens them one after another; a pool that stalled (its process
+ * starved, a long pause) opens a burst of members for its backlog at
+ * once, then rests most of them until its idle timeout closes them. */
+static void judge_opens(struct group_sessions *gs, const struct last_use *l,
+			size_t n, double window_s)
+{
+	size_t counted;
+	size_t most = most_in_window(l, n, window_s, true, &counted);
+
+	gs->spread_new = counted >= VERDICT_MIN_SESSIONS &&
+			 (double)most <= VERDICT_BURST_SHARE * (double)counted;
+}
+
+/* Sorts the moments by group and hands each group's run to judge. */
+static void judge_by_group(struct history *history, struct last_use *l,
+			   size_t n, double window_s,
+			   void (*judge)(struct group_sessions *,
+					 const struct last_use *, size_t,
+					 double))
+{
+	qsort(l, n, sizeof(*l), compare_last_use);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i; j < n && l[j].group == l[i].group; j++) {
+		}
+		judge(&history->groups[l[i].group].sessions, l + i, j - i,
+		      window_s);
+	}
+}
+
 /* The group's verdict from its evidence and the trend. */
 static void decide(struct group_history *g, double t_s)
 {
@@ -204,6 +241,7 @@ static void decide(struct group_history *g, double t_s)
 		       gs->busy > 0;
 	bool by_counts = g->trend.flagged &&
 			 gs->unused_new >= VERDICT_MIN_SESSIONS &&
+			 gs->spread_new &&
 			 2.0 * gs->unused_new >= g->trend.net_growth;
 
 	if (!gs->known) {
@@ -233,7 +271,11 @@ void verdict_update(struct history *history, const struct tracker *tracker,
 				    sizeof(*threshold));
 	struct last_use *lasts = xcalloc(tracker->live_count + 1,
 					 sizeof(*lasts));
+	struct last_use *opens = xcalloc(tracker->live_count + 1,
+					 sizeof(*opens));
 	size_t nlasts = 0;
+	size_t nopens = 0;
+	double window_s = fmax(2 * interval_s, 2.0);
 	/* Grouped by user, application or database only, a session's group
 	 * follows from its fine key: looked up once a key, not a session. */
 	size_t *group_of_fine = xcalloc(tracker->fine_count + 1,
@@ -262,8 +304,7 @@ void verdict_update(struct history *history, const struct tracker *tracker,
 	for (size_t i = 0; i < tracker->live_count; i++) {
 		const struct tracked *s = &tracker->live[i];
 		size_t g;
-		bool abandoned;
-		bool idle;
+		struct counted found;
 
 		if (by_fine && group_of_fine[s->fine_index] != UNKNOWN) {
 			g = group_of_fine[s->fine_index];
@@ -283,25 +324,24 @@ void verdict_update(struct history *history, const struct tracker *tracker,
 		}
 		history->groups[g].sessions.known = true;
 		count(&history->groups[g].sessions, tracker, s,
-		      threshold[s->fine_index], interval_s, &abandoned, &idle);
-		if (abandoned || idle) {
+		      threshold[s->fine_index], interval_s, &found);
+		if (found.abandoned || found.idle) {
 			lasts[nlasts++] = (struct last_use){g, s->last_use,
-							    abandoned};
+							    found.abandoned};
+		}
+		if (found.unused) {
+			opens[nopens++] = (struct last_use){g, s->backend_start,
+							    false};
 		}
 	}
-	qsort(lasts, nlasts, sizeof(*lasts), compare_last_use);
-	for (size_t i = 0, j; i < nlasts; i = j) {
-		for (j = i; j < nlasts && lasts[j].group == lasts[i].group;
-		     j++) {
-		}
-		judge_spread(&history->groups[lasts[i].group].sessions,
-			     lasts + i, j - i, fmax(2 * interval_s, 2.0));
-	}
+	judge_by_group(history, lasts, nlasts, window_s, judge_spread);
+	judge_by_group(history, opens, nopens, window_s, judge_opens);
 	for (size_t g = 0; g < n; g++) {
 		decide(&history->groups[g], history->last_t_s);
 	}
 	free(threshold);
 	free(lasts);
+	free(opens);
 	free(group_of_fine);
 }
 

@@ -7,7 +7,9 @@
  * rather than one burst (an old pool set aside at a deploy goes quiet
  * all at once), some of them abandoned since the run began.  A count
  * that grows steadily (the trend) also flags a group when the growth is
- * made of sessions that were never used again since they opened.  A
+ * made of sessions that were never used again since they opened, opened
+ * one after another (a pool that stalled, then opened a burst of members
+ * for its backlog, rests most of them until its idle timeout).  A
  * group flagged stays flagged while its abandoned sessions remain: when
  * they are most of its sessions it is "stuck" (a pool leaked full).
  *

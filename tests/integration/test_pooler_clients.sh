@@ -56,12 +56,16 @@ app_ready() {
 # leftover): each watch starts once they run, and ends while they still
 # do, however slow the machine (with the apps' own 14 s from their start,
 # a node slow to start ended its leak inside the watches under load: 12
-# cases failed then, none alone).
+# cases failed then, none alone).  Their leaks begin when told
+# (SIGUSR2), once the console watches run: the pool of 40 is full 20 s
+# after, when the 12 s watches have ended however late they started (a
+# leak begun with the app once filled the session pool before its watch
+# began, which then saw no growth and passed).
 app "$TXN_PORT" bouncer-api --max 40 --rate 4 --work-ms 20 --leak-every 0.5 \
-	--duration 600
+	--leak-on-signal 1 --duration 600
 txn_app=$APP_PID
 app "$SESS_PORT" session-api --max 40 --rate 4 --work-ms 20 --leak-every 0.5 \
-	--duration 600
+	--leak-on-signal 1 --duration 600
 sess_app=$APP_PID
 poll_until 120 app_ready bouncer-api
 poll_until 120 app_ready session-api
@@ -71,6 +75,7 @@ c_drip=$!
 "$PGDRIP" --duration 12s --interval 500ms --fail-on-growth --app session-api \
 	--format json -o "$T_TMP/session.json" -d "$(console "$SESS_PORT")" 2>/dev/null &
 s_drip=$!
+kill -USR2 "$txn_app" "$sess_app"
 "$PGDRIP" --duration 12s --interval 500ms --fail-on-growth --app bouncer-api \
 	--format json -o "$T_TMP/server.json" 2>/dev/null
 server_rc=$?

@@ -57,6 +57,12 @@ node_app ramp --profile ramp --rate-min 1 --rate-max 40 --period 150 --work-ms 3
 node_app sawtooth --profile sawtooth --rate-min 3 --rate-max 25 --period 50 --work-ms 300 --max 15
 node_app deploy --profile deploy --rate 20 --deploy-every 60 --deploy-shift 15 --work-ms 200
 node_app walk --profile walk --rate 12 --rate-min 3 --rate-max 25 --walk-step 2 --work-ms 300
+# A healthy pool whose process stalls now and then (a loaded machine, a
+# long pause): stopped for seconds, it then opens a burst of members for
+# its backlog, most of which rest unused until pg's idle timeout (10 s)
+# closes them.  Twice in four full runs a healthy pool was flagged so.
+node_app stalled --profile walk --rate 12 --rate-min 3 --rate-max 25 --walk-step 2 --work-ms 300
+stalled_group=${T_PIDS[-1]}
 node_app noisy --profile walk --rate 14 --rate-min 6 --rate-max 22 --work-ms 300 \
 	--max 25 --leak-every 20
 background retry env PGUSER=v_py /usr/bin/python3 "$CLIENTS/python/worker.py" \
@@ -69,6 +75,17 @@ background restarted sh -c "PGUSER=v_py /usr/bin/python3 '$CLIENTS/python/leaker
 	PGUSER=v_py /usr/bin/python3 '$CLIENTS/python/leaker.py' --app restarted \
 	--every 3 --duration $((RUN - 70)) >/dev/null"
 
+(
+	sleep 20
+	for pause in 3 5 4 6 3 5 4 6 3 5; do
+		kill -STOP -- "-$stalled_group" 2>/dev/null || exit 0
+		sleep "$pause"
+		kill -CONT -- "-$stalled_group" 2>/dev/null || exit 0
+		sleep 10
+	done
+) &
+T_PIDS+=("$!")
+at_exit "kill -CONT -- -$stalled_group"
 wait "$pgdrip_pid"
 is "$?" 0 "the three-minute watch ends with --duration"
 
@@ -113,7 +130,7 @@ check "...the aborted one apart" \
 	jq -e '[.idle_in_transaction[] | select(.application == "stuck-aborted" and .state == "idle in transaction (aborted)")] | length == 1' "$final"
 
 # Never flagged.
-for app in steady healthy ramp sawtooth deploy walk churn; do
+for app in steady healthy ramp sawtooth deploy walk stalled churn; do
 	is "$(first "$app" "$final")" null "$app: never flagged"
 done
 check "churn: the sessions it opened, as the samples saw them ($(field churn .churn.opened_per_min "$final")/min)" \

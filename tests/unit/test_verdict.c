@@ -4,7 +4,8 @@
  * its max and drained by a leak (flagged before it is exhausted, "stuck"
  * at the plateau), and the healthy shapes that look like it (the same
  * pool at rest, a pool warmed and resting, a warm pool whose hot member
- * is reused now and then, LISTEN workers), with the leaks that were
+ * is reused now and then, LISTEN workers, a pool that stalled and then
+ * opened a burst of members for its backlog), with the leaks that were
  * flagged before (one a second, a growing pool) still flagged.
  */
 #include <setjmp.h>
@@ -165,6 +166,54 @@ static void fast_leak(struct pool *p, int t)
 	}
 }
 
+/* A healthy pool whose process stalls (starved on a loaded machine, a
+ * long pause) while its load ramps up: it grows from two members to
+ * twenty over the first minute, all of them serving every second; at
+ * 20 s and at 90 s the process wakes from a stall with a backlog, and
+ * the pool opens eight more members at once, each serving one request,
+ * then resting (the pool hands out its last returned first) until pg's
+ * idle timeout of 10 s closes them, late (the process is slow) at 14 s. */
+enum { RAMP_TOP = 20 };
+
+static void stalled_burst(struct pool *p, int t)
+{
+	static int ramped;
+
+	if (t == 0) {
+		ramped = 2;
+		open_member(p, 0, T0, "");
+		open_member(p, 1, T0 + 0.02, "");
+	}
+	if (t > 0 && t % 3 == 0 && ramped < RAMP_TOP) {
+		open_member(p, p->n, T0 + t - 0.95, "");
+		p->m[p->n - 1].query = "ramp"; /* one of the rotation */
+		ramped++;
+	}
+	for (int i = 0; i < p->n; i++) {
+		if (p->m[i].query != NULL && p->m[i].start > 0 &&
+		    (i < 2 || strcmp(p->m[i].query, "burst") != 0)) {
+			use(p, i, T0 + t - 0.9 + 0.01 * i, "ramp");
+		}
+	}
+	if (t == 20 || t == 90) {
+		for (int k = 0; k < 8; k++) {
+			int i = p->n;
+
+			/* Connected with no statement of its own (as
+			 * pg.Pool does), then the request's. */
+			open_member(p, i, T0 + t - 0.9 + 0.03 * k, "");
+			use(p, i, T0 + t - 0.5 + 0.02 * k, "burst");
+		}
+	}
+	for (int i = 0; i < p->n; i++) {
+		if (!p->m[i].closed && p->m[i].query != NULL &&
+		    strcmp(p->m[i].query, "burst") == 0 &&
+		    p->m[i].used < T0 + t - 14) {
+			p->m[i].closed = true;
+		}
+	}
+}
+
 /* The pool members as one sample at t. */
 static void fill(struct sample *s, const struct pool *p, int t)
 {
@@ -223,6 +272,8 @@ static const struct verdict_case cases[] = {
 	{"LISTEN workers beside a small pool", listeners, 180, false, -1, "ok",
 	 7, 0, 0},
 	{"a leak of one a second", fast_leak, 60, true, 15, "stuck", 0, 0, 25},
+	{"a pool that stalled, then opened a burst for its backlog",
+	 stalled_burst, 120, false, -1, "ok", 0, 0, 0},
 };
 
 static const struct group_history *svc_group(const struct history *h)

@@ -32,6 +32,7 @@ const opts = parseOptions(process.argv.slice(2), {
 	'leak-every': 0, // seconds between leaking requests (0: none)
 	'leak-prob': 0, // or: each request leaks with this probability
 	'leak-start': 0, // seconds before the first leak
+	'leak-on-signal': 0, // 1: the first leak when SIGUSR2 comes
 	'leak-kind': 'idle', // idle|aborted|idle-tx: what the leaked one shows
 	'deploy-every': 90, // deploy: a new pool generation every N seconds
 	'deploy-shift': 20, // seconds over which traffic moves to it
@@ -261,10 +262,15 @@ async function main() {
 	}
 	if (opts['leak-every'] > 0) {
 		const leakOnce = () => fire('bad');
-		setTimeout(() => {
+		const begin = () => {
 			leakOnce();
 			timers.push(setInterval(leakOnce, opts['leak-every'] * 1000));
-		}, (opts['leak-start'] || opts['leak-every']) * 1000);
+		};
+		if (opts['leak-on-signal']) {
+			process.once('SIGUSR2', begin);
+		} else {
+			setTimeout(begin, (opts['leak-start'] || opts['leak-every']) * 1000);
+		}
 	}
 	const stop = () => finish(server, timers);
 	process.once('SIGTERM', stop);
