@@ -193,6 +193,7 @@ void clientfacts_init(struct clientfacts *f)
 {
 	memset(f, 0, sizeof(*f));
 	group_index_init(&f->by_conn);
+	group_index_init(&f->by_pool);
 	arena_init(&f->arena);
 }
 
@@ -202,6 +203,8 @@ void clientfacts_finish(struct clientfacts *f)
 		return;
 	}
 	free(f->conns);
+	free(f->pools);
+	group_index_finish(&f->by_pool);
 	pidmap_finish(&f->by_backend);
 	pidmap_finish(&f->per_process);
 	group_index_finish(&f->by_conn);
@@ -318,6 +321,7 @@ static struct clientfacts_conn *find_conn(struct clientfacts *f,
 	c->closed_t = NAN;
 	c->taken_t = NAN;
 	c->lost_t = NAN;
+	c->pool_index = SIZE_MAX;
 	return c;
 }
 
@@ -345,6 +349,41 @@ static bool same_test(const char *a, const char *b)
 	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
 }
 
+/* The entry of (c's process, c's pool), made at its first take; a take
+ * in another test than the first (or outside any) makes it shared.
+ * SIZE_MAX past the bound (counted). */
+static size_t pool_taken(struct clientfacts *f,
+			 const struct clientfacts_conn *c, const char *test)
+{
+	uint64_t hash = conn_hash(c->pid, c->pool);
+	size_t cursor = 0;
+	size_t i;
+	struct clientfacts_pool *p;
+
+	while ((i = group_index_find(&f->by_pool, hash, &cursor)) !=
+	       (size_t)GROUP_NONE) {
+		p = &f->pools[i];
+		if (p->pid == c->pid && strcmp(p->pool, c->pool) == 0) {
+			p->shared = p->shared ||
+				    !same_test(p->first_test, test);
+			return i;
+		}
+	}
+	if (f->pool_count >= CLIENTFACTS_MAX_CONNS) {
+		f->overflow++;
+		return SIZE_MAX;
+	}
+	xgrow((void **)&f->pools, &f->pool_cap, f->pool_count + 1,
+	      sizeof(*f->pools));
+	group_index_add(&f->by_pool, hash, f->pool_count);
+	p = &f->pools[f->pool_count];
+	p->pid = c->pid;
+	p->pool = c->pool;
+	p->first_test = keep(f, test);
+	p->shared = false;
+	return f->pool_count++;
+}
+
 /* An event about a connection, on its entry. */
 static void apply(struct clientfacts *f, struct clientfacts_conn *c,
 		  const struct clientfacts_line *l)
@@ -368,9 +407,6 @@ static void apply(struct clientfacts *f, struct clientfacts_conn *c,
 		c->closed_t = l->t;
 		break;
 	case CLIENTFACTS_TAKE:
-		if (c->takes > 0 && !same_test(c->take_test, l->test)) {
-			c->takes_across_tests = true;
-		}
 		c->takes++;
 		c->pool = keep_again(f, c->pool,
 				     l->pool != NULL ? l->pool : "");
@@ -378,6 +414,7 @@ static void apply(struct clientfacts *f, struct clientfacts_conn *c,
 		c->lost = false;
 		c->taken_t = l->t;
 		c->take_test = keep_again(f, c->take_test, l->test);
+		c->pool_index = pool_taken(f, c, l->test);
 		keep_stack(f, &c->take_stack, &l->stack);
 		break;
 	case CLIENTFACTS_GIVE:
@@ -425,6 +462,13 @@ void clientfacts_add(struct clientfacts *f, const struct clientfacts_line *l)
 bool clientfacts_checkout_leaked(const struct clientfacts_conn *c)
 {
 	return c->takes > 0 && c->out;
+}
+
+bool clientfacts_pool_shared(const struct clientfacts *f,
+			     const struct clientfacts_conn *c)
+{
+	return c->takes > 0 && c->pool_index < f->pool_count &&
+	       f->pools[c->pool_index].shared;
 }
 
 bool clientfacts_unclosed(const struct clientfacts_conn *c)

@@ -115,13 +115,22 @@ struct clientfacts_conn {
 	bool out;       /* taken and not given back (yet) */
 	double taken_t; /* the last take */
 	const char *take_test;
-	/* Taken in more than one test, or in one and outside any. */
-	bool takes_across_tests;
+	size_t pool_index; /* the last take's pool, into pools; SIZE_MAX
+			    * none (no take, or past the bound) */
 	struct clientfacts_stack take_stack;
 	bool lost;            /* ended while out ("lost") */
 	const char *lost_how; /* how: "gc" (collected), "close" or "server"
 			       * (asyncpg: ended, its pool took it back) */
 	double lost_t;
+};
+
+/* A pool a client process took connections from (by its pool id). */
+struct clientfacts_pool {
+	int pid;
+	const char *pool;
+	const char *first_test; /* the first take's test; NULL outside any */
+	/* Taken from in more than one test, or in one and outside any. */
+	bool shared;
 };
 
 struct clientfacts_lib {
@@ -133,6 +142,10 @@ struct clientfacts {
 	struct clientfacts_conn *conns; /* owned, in the order first seen */
 	size_t count;
 	size_t cap;
+	struct clientfacts_pool *pools; /* owned, at most MAX_CONNS */
+	size_t pool_count;
+	size_t pool_cap;
+	struct group_index by_pool; /* (pid, pool) -> its entry */
 	struct clientfacts_lib libs[CLIENTFACTS_MAX_LIBS]; /* unhooked */
 	size_t lib_count;
 	size_t processes;           /* hello lines */
@@ -167,6 +180,12 @@ bool clientfacts_any(const struct clientfacts *f);
 /* A connection's checkout was never given back: taken last and not
  * returned (whether or not it was collected or closed since). */
 bool clientfacts_checkout_leaked(const struct clientfacts_conn *c);
+
+/* The pool c was last taken from is shared: taken from in more than one
+ * test, or in one and outside any (what rests there is no test's leak);
+ * false for a connection never taken. */
+bool clientfacts_pool_shared(const struct clientfacts *f,
+			     const struct clientfacts_conn *c);
 
 /* A connection never taken from a pool, opened by the user's code (its
  * open line has a stack), that the code never closed (still open at

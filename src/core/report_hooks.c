@@ -252,27 +252,6 @@ static size_t leak_of(const struct report *r, int backend)
 	return SIZE_MAX;
 }
 
-/* c's pool is shared beyond the test named test: one of its
- * connections (c's process's, under the same pool id) was taken in
- * another test or outside any. */
-static bool pool_shared(const struct clientfacts *f,
-			const struct clientfacts_conn *c, const char *test)
-{
-	for (size_t i = 0; i < f->count; i++) {
-		const struct clientfacts_conn *o = &f->conns[i];
-
-		if (o->pid != c->pid || o->takes == 0 || o->pool == NULL ||
-		    c->pool == NULL || strcmp(o->pool, c->pool) != 0) {
-			continue;
-		}
-		if (o->takes_across_tests || o->take_test == NULL ||
-		    strcmp(o->take_test, test) != 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
 /* A session given back to its pool rests there, no leak of test: taken
  * last in another test (or none), or from a pool other tests (or code
  * outside tests) take from too. */
@@ -283,7 +262,7 @@ static bool resting(const struct clientfacts *f,
 		return false;
 	}
 	return c->take_test == NULL || strcmp(c->take_test, test) != 0 ||
-	       pool_shared(f, c, test);
+	       clientfacts_pool_shared(f, c);
 }
 
 /*

@@ -220,31 +220,44 @@ static void test_table(void **state)
 	clientfacts_finish(NULL);
 }
 
-/* Whether a connection was taken in more than one test (its pool shared
- * beyond one test: what rests there is no test's leak). */
-static void test_across_tests(void **state)
+/* A pool is shared once it is taken from in more than one test, or in
+ * one and outside any (what rests there is no test's leak); one used by
+ * one test alone is not, nor another process's pool of the same id. */
+static void test_pool_shared(void **state)
 {
 	struct clientfacts f;
 
 	(void)state;
 	clientfacts_init(&f);
+	add(&f, EV("open", "\"conn\":\"z\",\"backend\":10"));
+	assert_false(clientfacts_pool_shared(&f, &f.conns[0]));
 	add(&f, EV("take", "\"conn\":\"a\",\"backend\":11,\"pool\":\"P\","
 			   "\"test\":\"t1\""));
 	add(&f, EV("give", "\"conn\":\"a\",\"pool\":\"P\""));
-	add(&f, EV("take", "\"conn\":\"a\",\"backend\":11,\"pool\":\"P\","
-			   "\"test\":\"t1\""));
-	assert_false(f.conns[0].takes_across_tests);
-	add(&f, EV("give", "\"conn\":\"a\",\"pool\":\"P\""));
-	add(&f, EV("take", "\"conn\":\"a\",\"backend\":11,\"pool\":\"P\","
-			   "\"test\":\"t2\""));
-	assert_true(f.conns[0].takes_across_tests);
-	/* Outside any test, then in one. */
-	add(&f, EV("take", "\"conn\":\"b\",\"backend\":12,\"pool\":\"P\""));
-	add(&f, EV("give", "\"conn\":\"b\",\"pool\":\"P\""));
-	assert_false(f.conns[1].takes_across_tests);
 	add(&f, EV("take", "\"conn\":\"b\",\"backend\":12,\"pool\":\"P\","
 			   "\"test\":\"t1\""));
-	assert_true(f.conns[1].takes_across_tests);
+	assert_false(clientfacts_pool_shared(&f, &f.conns[1]));
+	assert_false(clientfacts_pool_shared(&f, &f.conns[2]));
+	/* Another connection of the pool, in another test: both rest in a
+	 * shared pool. */
+	add(&f, EV("take", "\"conn\":\"c\",\"backend\":13,\"pool\":\"P\","
+			   "\"test\":\"t2\""));
+	assert_true(clientfacts_pool_shared(&f, &f.conns[1]));
+	assert_true(clientfacts_pool_shared(&f, &f.conns[3]));
+	/* Taken in one test, then outside any. */
+	add(&f, EV("take", "\"conn\":\"d\",\"backend\":14,\"pool\":\"Q\","
+			   "\"test\":\"t1\""));
+	assert_false(clientfacts_pool_shared(&f, &f.conns[4]));
+	add(&f, EV("give", "\"conn\":\"d\",\"pool\":\"Q\""));
+	add(&f, EV("take", "\"conn\":\"d\",\"backend\":14,\"pool\":\"Q\""));
+	assert_true(clientfacts_pool_shared(&f, &f.conns[4]));
+	/* The same pool id in another process is another pool. */
+	add(&f,
+	    "{\"v\":1,\"ev\":\"take\",\"pid\":8,\"t\":100,"
+	    "\"conn\":\"a\",\"backend\":15,\"pool\":\"P\",\"test\":\"t3\"}");
+	assert_int_equal(f.count, 6);
+	assert_false(clientfacts_pool_shared(&f, &f.conns[5]));
+	assert_int_equal(f.pool_count, 3);
 	clientfacts_finish(&f);
 }
 
@@ -413,7 +426,7 @@ int main(void)
 		cmocka_unit_test(test_parse_fields),
 		cmocka_unit_test(test_parse_bounds),
 		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_across_tests),
+		cmocka_unit_test(test_pool_shared),
 		cmocka_unit_test(test_lost_how),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_bounds),
