@@ -27,11 +27,14 @@ marker() {
 
 # wrap NAME DIR COMMAND...: pgdrip wraps COMMAND in DIR (a copy of the
 # suite's directory under $T_TMP), the JSON report in $T_TMP/NAME.json,
-# its stderr in NAME.err; RC is its exit status.
+# its stderr in NAME.err, with pgdrip's options WRAP_OPTS besides; RC is
+# its exit status.
+WRAP_OPTS=()
 wrap() {
 	local name=$1 dir=$2
 	shift 2
 	(cd "$dir" && "$PGDRIP" --app 'hooksuite*' --interval 200ms --settle 1s \
+		${WRAP_OPTS[@]+"${WRAP_OPTS[@]}"} \
 		--format json -o "$T_TMP/$name.json" -- "$@" \
 		>"$T_TMP/$name.out" 2>"$T_TMP/$name.err")
 	RC=$?
@@ -152,7 +155,9 @@ pytest_run() { # NAME SUITE [ARGS...]
 # terminated at the end (the leaked checkout is then closed).
 take_async=$(cd "$T_TMP/hooksuite_async" && marker test_shop.py take reserve)
 take_count=$(cd "$T_TMP/hooksuite_async" && marker test_shop.py take count)
+WRAP_OPTS=(--record "$T_TMP/async.jsonl")
 pytest_run async hooksuite_async
+WRAP_OPTS=()
 is "$RC" 1 "asyncpg Pool under pytest, acquires never released: exit 1"
 is "$(leaking async)" '["test_shop.py::test_count_ended","test_shop.py::test_reserve_pear_short"]' \
 	"asyncpg: the leaking tests, and only them"
@@ -165,6 +170,11 @@ is "$(jq -c '[.client_hooks.leaks[] | [.test, .lost_by, .closed_by, .collected]]
 	"asyncpg: lost, ended by the server while out, and closed by the pool's terminate()"
 is "$(hooks async '.checkouts_never_returned, .connections_never_closed')" '[2,0]' \
 	"asyncpg: the releases of the other tests seen (two checkouts out)"
+"$PGDRIP" --app 'hooksuite*' --replay "$T_TMP/async.jsonl" --format json \
+	-o "$T_TMP/async_replay.json" 2>/dev/null
+is "$(jq -c '[.client_hooks.leaks, [.tests[] | [.name, .leaked]]]' "$T_TMP/async_replay.json")" \
+	"$(jq -c '[.client_hooks.leaks, [.tests[] | [.name, .leaked]]]' "$T_TMP/async.json")" \
+	"asyncpg: --replay of its record reports the same leaks and tests"
 HOOKSUITE_HEALTHY=1 pytest_run async_healthy hooksuite_async
 is "$RC" 0 "async_healthy: every acquire released (one after the server ended it), exit 0"
 is "$(leaking async_healthy)" '[]' "async_healthy: no test named as leaking"
