@@ -2,10 +2,10 @@
 # The client hooks end to end (pgdrip(1), CLIENT HOOKS): pgdrip wraps a
 # real runner on a real client library, each a leaking suite and its
 # healthy twin (HOOKSUITE_HEALTHY=1): node-postgres's pg.Pool under mocha
-# and jest (hooksuite_node/), a plain node script's pg.Client
-# (hooksuite_node/leak.js), asyncpg's Pool and SQLAlchemy's QueuePool
-# under pytest (hooksuite_async/, hooksuite_sa/), pytest-xdist with two
-# workers on psycopg_pool (hooksuite/).  Each checks the exit status, the
+# (also through npm test) and jest (hooksuite_node/), a plain node
+# script's pg.Client (hooksuite_node/leak.js), asyncpg's Pool and
+# SQLAlchemy's QueuePool under pytest (hooksuite_async/, hooksuite_sa/),
+# pytest-xdist with two workers on psycopg_pool (hooksuite/).  Each checks the exit status, the
 # tests named as leaking (a connection resting in its pool is none), the
 # file:line (function) of each leaked checkout against the suite's
 # source (its "@take" or "@open" marker) and .client_hooks in the JSON.
@@ -101,6 +101,19 @@ is "$RC" 0 "mocha_healthy: every checkout given back, exit 0"
 is "$(leaking mocha_healthy)" '[]' "mocha_healthy: no test named as leaking"
 is "$(hooks mocha_healthy '.reported, (.leaks | length)')" '[true,0]' \
 	"mocha_healthy: the hooks spoke, no leak listed"
+
+# npm test running that mocha suite (package.json): the hooks reach
+# mocha through npm and its shell (npm finds mocha in node_modules/.bin).
+ln -s "$NPM_DIR/node_modules" "$NODE/node_modules"
+wrap npm "$NODE" npm test --silent
+is "$RC" 1 "npm test (mocha), a checkout never released: exit 1"
+is "$(leaking npm)" '["mocha/stock.spec.js::stock reserves pears short"]' \
+	"npm test: the leaking test, and only it"
+is "$(leaks npm)" "[\"mocha/stock.spec.js::stock reserves pears short @ $take_node\"]" \
+	"npm test: the checkout, taken at $take_node"
+HOOKSUITE_HEALTHY=1 wrap npm_healthy "$NODE" npm test --silent
+is "$RC" 0 "npm_healthy: every checkout given back, exit 0"
+is "$(leaking npm_healthy)" '[]' "npm_healthy: no test named as leaking"
 
 # jest: the same suite (pg loaded by jest into the tests' context).
 jest_run() { # NAME
@@ -212,6 +225,8 @@ is "$(leaks xdist)" "[\"test_stock.py::test_reserve_pear_short @ test_stock.py:$
 	"xdist: each checkout at reserve's line"
 is "$(jq '[.tests[] | .name] | length == (unique | length)' "$T_TMP/xdist.json")" true \
 	"xdist: no test listed twice"
+is "$(jq -c '[.client_hooks.processes, ([.tests[].process] | unique | length)]' "$T_TMP/xdist.json")" \
+	'[2,2]' "xdist: both workers ran tests and spoke"
 HOOKSUITE_HEALTHY=1 pytest_run xdist_healthy hooksuite -n 2 test_stock.py
 is "$RC" 0 "xdist_healthy: every checkout given back, exit 0"
 is "$(leaking xdist_healthy)" '[]' "xdist_healthy: no test named as leaking"
