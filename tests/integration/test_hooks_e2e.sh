@@ -2,7 +2,8 @@
 # The client hooks end to end (pgdrip(1), CLIENT HOOKS): pgdrip wraps a
 # real runner on a real client library, each a leaking suite and its
 # healthy twin (HOOKSUITE_HEALTHY=1): node-postgres's pg.Pool under mocha
-# (also through npm test) and jest (hooksuite_node/), a plain node
+# (also through npm test, and --parallel) and jest (also two workers;
+# hooksuite_node/), a plain node
 # script's pg.Client (hooksuite_node/leak.js), asyncpg's Pool and
 # SQLAlchemy's QueuePool under pytest (hooksuite_async/, hooksuite_sa/),
 # pytest-xdist with two workers on psycopg_pool (hooksuite/).  Each checks the exit status, the
@@ -133,6 +134,31 @@ is "$RC" 0 "jest_healthy: every checkout given back, exit 0"
 is "$(leaking jest_healthy)" '[]' "jest_healthy: no test named as leaking"
 is "$(hooks jest_healthy '.reported, (.leaks | length)')" '[true,0]' \
 	"jest_healthy: the hooks spoke, no leak listed"
+
+# Two workers, mocha --parallel and jest --maxWorkers 2, on the suite
+# and a second file of it (a copy under another describe): each worker's
+# leaking test named once, with the line.
+sed "s/describe('stock'/describe('stock2'/" "$NODE/mocha/stock.spec.js" \
+	>"$NODE/mocha/stock2.spec.js"
+sed "s/describe('stock'/describe('stock2'/" "$NODE/jest/stock.test.js" \
+	>"$NODE/jest/stock2.test.js"
+wrap mocha_par "$NODE" sh -c \
+	"\"$BIN/mocha\" --parallel --jobs 2 --require \"\$PGDRIP_MOCHA_HOOKS\" --exit 'mocha/*.spec.js'"
+is "$RC" 1 "mocha --parallel, each file leaking a checkout: exit 1"
+is "$(leaks mocha_par)" "[\"mocha/stock.spec.js::stock reserves pears short @ $take_node\",\"mocha/stock2.spec.js::stock2 reserves pears short @ $take_node\"]" \
+	"mocha --parallel: each file's checkout, at $take_node"
+is "$(jq -c '[(.tests | map(select(.leaked > 0)) | length), ([.tests[].process] | unique | length)]' "$T_TMP/mocha_par.json")" \
+	'[2,2]' "mocha --parallel: two leaking tests, from two workers"
+# A cache of its own: with the timings of fast tests jest runs them in
+# its own process.
+wrap jest_par "$NODE" sh -c \
+	"\"$BIN/jest\" --maxWorkers 2 --forceExit --cacheDirectory '$T_TMP/jest-cache-par' --setupFilesAfterEnv \"\$PGDRIP_JEST_SETUP\""
+is "$RC" 1 "jest --maxWorkers 2, each file leaking a checkout: exit 1"
+is "$(leaks jest_par)" "[\"jest/stock.test.js::stock reserves pears short @ $take_node\",\"jest/stock2.test.js::stock2 reserves pears short @ $take_node\"]" \
+	"jest --maxWorkers 2: each file's checkout, at $take_node"
+is "$(jq -c '[(.tests | map(select(.leaked > 0)) | length), ([.tests[].process] | unique | length)]' "$T_TMP/jest_par.json")" \
+	'[2,2]' "jest --maxWorkers 2: two leaking tests, from two workers"
+rm "$NODE/mocha/stock2.spec.js" "$NODE/jest/stock2.test.js"
 
 # A plain script (no runner): a pg.Client never ended, then
 # process.exit() straight after its last query (its lines come in just
