@@ -36,9 +36,10 @@
 struct conn {
 	struct sockaddr_storage addr;
 	int fd;
-	int64_t since_ms; /* accepted, or the last request answered */
+	int64_t since_ms; /* accepted, or the last request answered: its
+			   * last activity, and its deadline's start */
 	bool answered;    /* the current request arrived whole */
-	bool cut;         /* closed by us for slowness */
+	bool cut;         /* closed by us: too slow, or evicted */
 	struct conn *next;
 };
 
@@ -47,6 +48,7 @@ struct tally {
 	unsigned long long per_address;
 	unsigned long long total;
 	unsigned long long slow;
+	unsigned long long evicted;
 	unsigned long long library; /* libmicrohttpd's own messages */
 	char last_message[200];
 };
@@ -271,24 +273,88 @@ static bool same_host(const struct sockaddr *a, const struct sockaddr *b)
 	return false;
 }
 
-/* Accept or refuse, before the connection costs anything: a cap per
- * client address, so that one client cannot take every place, and one
- * in all. */
+/* The places a new connection from one address would take: the open
+ * ones (not those being closed), from that address and in all, and the
+ * least recently active of each that may be evicted (not answering a
+ * request). */
+struct census {
+	size_t same;
+	size_t open;
+	struct conn *oldest_same;
+	struct conn *oldest;
+};
+
+static bool older(const struct conn *c, const struct conn *than)
+{
+	return than == NULL || c->since_ms < than->since_ms;
+}
+
+static void take_census(const struct listener *l, const struct sockaddr *addr,
+			struct census *n)
+{
+	memset(n, 0, sizeof(*n));
+	for (struct conn *c = l->conns; c != NULL; c = c->next) {
+		bool mine;
+
+		if (c->cut) {
+			continue;
+		}
+		mine = same_host((const struct sockaddr *)&c->addr, addr);
+		n->open++;
+		n->same += mine;
+		if (c->answered) {
+			continue;
+		}
+		if (mine && older(c, n->oldest_same)) {
+			n->oldest_same = c;
+		}
+		if (older(c, n->oldest)) {
+			n->oldest = c;
+		}
+	}
+}
+
+/* Closes c to make room: shut down here, forgotten by the library at
+ * its next step (as cut_slow() does). */
+static void evict(struct listener *l, struct conn *c)
+{
+	shutdown(c->fd, SHUT_RDWR);
+	c->cut = true;
+	pthread_mutex_lock(&l->lock);
+	l->stats.evicted++;
+	l->tally.evicted++;
+	pthread_mutex_unlock(&l->lock);
+}
+
+/*
+ * Accept, before the connection costs anything, within a cap per client
+ * address (so that one client cannot take every place) and one in all.
+ * When a cap is reached, the least recently active connection under it
+ * that is not being answered is closed to make room: slow connections
+ * cannot keep a fresh scraper out, whoever holds them.  Refused only
+ * when every one is being answered.
+ */
 static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr,
 				     socklen_t addrlen)
 {
 	struct listener *l = cls;
-	size_t same = 0;
+	struct census n;
+	bool per_address;
+	struct conn *victim;
 
 	(void)addrlen;
-	for (const struct conn *c = l->conns; c != NULL; c = c->next) {
-		same += same_host((const struct sockaddr *)&c->addr, addr);
+	take_census(l, addr, &n);
+	if (n.same < LISTEN_PER_ADDRESS && n.open < LISTEN_CONNECTIONS) {
+		return MHD_YES;
 	}
-	if (same < LISTEN_PER_ADDRESS && l->conn_count < LISTEN_CONNECTIONS) {
+	per_address = n.same >= LISTEN_PER_ADDRESS;
+	victim = per_address ? n.oldest_same : n.oldest;
+	if (victim != NULL) {
+		evict(l, victim);
 		return MHD_YES;
 	}
 	pthread_mutex_lock(&l->lock);
-	if (same >= LISTEN_PER_ADDRESS) {
+	if (per_address) {
 		l->stats.refused_per_address++;
 		l->tally.per_address++;
 	} else {
@@ -417,7 +483,8 @@ static bool take_summary(struct listener *l, int64_t now, char *buf,
 	struct tally *t = &l->tally;
 	char parts[400] = "";
 
-	if (t->per_address + t->total + t->slow + t->library == 0 ||
+	if (t->per_address + t->total + t->slow + t->evicted + t->library ==
+		    0 ||
 	    (l->last_summary_ms != 0 &&
 	     now - l->last_summary_ms < LISTEN_SUMMARY_S * 1000)) {
 		return false;
@@ -429,6 +496,14 @@ static bool take_summary(struct listener *l, int64_t now, char *buf,
 		 "refused: " STR(LISTEN_CONNECTIONS) " already open");
 	add_part(parts, sizeof(parts), t->slow,
 		 "closed: no whole request within " STR(LISTEN_REQUEST_S) "s");
+	add_part(
+		parts, sizeof(parts), t->evicted,
+		"closed to make room for a newer one (the least recently "
+		"active, with " STR(
+			LISTEN_PER_ADDRESS) " open from one "
+					    "address or " STR(
+						    LISTEN_CONNECTIONS) " in "
+									"all)");
 	if (t->library > 0) {
 		size_t len = strlen(parts);
 
@@ -520,7 +595,8 @@ struct listener *listen_start(const char *host, const char *port,
 	l = xcalloc(1, sizeof(*l));
 	pthread_mutex_init(&l->lock, NULL);
 	l->wake[0] = l->wake[1] = -1;
-	/* The library's own caps sit above ours: accept_policy() refuses
+	/* The library's own caps sit above ours, with room for the
+	 * connections evicted and not yet closed: accept_policy() decides
 	 * first, counted and quiet.  Its inactivity timeout stays as a
 	 * backstop for a connection that sends nothing at all. */
 	l->daemon = MHD_start_daemon(
@@ -529,9 +605,9 @@ struct listener *listen_start(const char *host, const char *port,
 		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_CONNECTION,
 		on_connection, l, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LISTEN_REQUEST_S,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)(LISTEN_CONNECTIONS + 8),
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)(LISTEN_CONNECTIONS * 2),
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		(unsigned)(LISTEN_PER_ADDRESS + 4), MHD_OPTION_END);
+		(unsigned)(LISTEN_PER_ADDRESS * 2), MHD_OPTION_END);
 	if (l->daemon == NULL || pipe(l->wake) != 0 ||
 	    fcntl(l->wake[0], F_SETFD, FD_CLOEXEC) != 0 ||
 	    fcntl(l->wake[1], F_SETFD, FD_CLOEXEC) != 0 ||
@@ -577,7 +653,8 @@ unsigned long long listen_refused_total(struct listener *l)
 	struct listen_stats s;
 
 	listen_stats(l, &s);
-	return s.refused_per_address + s.refused_total + s.closed_slow;
+	return s.refused_per_address + s.refused_total + s.closed_slow +
+	       s.evicted;
 }
 
 void listen_hold_messages(struct listener *l, bool hold)

@@ -21,9 +21,13 @@ struct listener;
  * LISTEN_REQUEST_S of the connection (or of the last answer on a kept
  * alive one), however many bytes trickle in: libmicrohttpd's own timeout
  * starts again at every byte.  At most LISTEN_PER_ADDRESS connections
- * from one client address and LISTEN_CONNECTIONS in all; more are
- * refused at once.  Refusals and closings are counted, and summarised on
- * stderr at most once every LISTEN_SUMMARY_S (the first at once).
+ * from one client address and LISTEN_CONNECTIONS in all: a new one past
+ * a cap closes the least recently active under it (connected or last
+ * answered the longest ago) that is not being answered, so a fresh
+ * scraper is served however many slow connections are held; it is
+ * refused only when all are being answered.  Refusals, evictions and
+ * closings are counted, and summarised on stderr at most once every
+ * LISTEN_SUMMARY_S (the first at once).
  */
 #define LISTEN_REQUEST_S 5
 #define LISTEN_PER_ADDRESS 8
@@ -35,6 +39,7 @@ struct listen_stats {
 	unsigned long long refused_per_address; /* LISTEN_PER_ADDRESS open */
 	unsigned long long refused_total;       /* LISTEN_CONNECTIONS open */
 	unsigned long long closed_slow;         /* no whole request in time */
+	unsigned long long evicted; /* closed to make room for a new one */
 };
 
 enum listen_failure {

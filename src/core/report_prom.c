@@ -275,7 +275,8 @@ static const struct server_family self_families[] = {
 	 * listener's count is on each of them. */
 	{"pgdrip_listen_refused_total", "counter",
 	 "Connections to --listen refused (too many from one address, or in "
-	 "all) or closed (no whole request in time)",
+	 "all), closed to make room for a newer one, or closed (no whole "
+	 "request in time)",
 	 s_listen_refused},
 	{"pgdrip_server_max_connections", "gauge",
 	 "The server's max_connections", s_max_connections},
