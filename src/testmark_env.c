@@ -80,6 +80,19 @@ static void set_joined(const char *name, const char *value, const char *sep,
 	free(joined);
 }
 
+/* " --require PATH", the path quoted when it holds a space (NODE_OPTIONS
+ * reads double quotes as node's own command line does). */
+static void export_node_require(const char *path)
+{
+	char opt[PATH_MAX + 32];
+
+	snprintf(opt, sizeof(opt),
+		 strpbrk(path, " \t") != NULL ? "--require \"%s\""
+					      : "--require %s",
+		 path);
+	set_joined("NODE_OPTIONS", opt, " ", false);
+}
+
 static void export_plugins(void)
 {
 	const char *plugins = getenv("PYTEST_PLUGINS");
@@ -100,19 +113,11 @@ static void export_plugins(void)
 	setenv("PGDRIP_MOCHA_HOOKS", path, 1);
 	snprintf(path, sizeof(path), "%s/pgdrip-jest.js", dir);
 	setenv("PGDRIP_JEST_SETUP", path, 1);
-}
-
-/* " --require PATH", the path quoted when it holds a space (NODE_OPTIONS
- * reads double quotes as node's own command line does). */
-static void export_node_require(const char *path)
-{
-	char opt[PATH_MAX + 32];
-
-	snprintf(opt, sizeof(opt),
-		 strpbrk(path, " \t") != NULL ? "--require \"%s\""
-					      : "--require %s",
-		 path);
-	set_joined("NODE_OPTIONS", opt, " ", false);
+	/* mocha, jest and node:test found as they load (pgdrip-runners.js) */
+	snprintf(path, sizeof(path), "%s/pgdrip-runners.js", dir);
+	if (access(path, R_OK) == 0) {
+		export_node_require(path);
+	}
 }
 
 /*

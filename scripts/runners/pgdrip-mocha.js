@@ -57,6 +57,10 @@ function placeHooks() {
 	}
 }
 
+// Tagged, so that pgdrip-runners.js (which adds these hooks when the
+// suite did not) sees them there already.
+startTest[Symbol.for('pgdrip.marks')] = true;
+
 exports.mochaHooks = {
 	beforeAll: placeHooks,
 	beforeEach: startTest,

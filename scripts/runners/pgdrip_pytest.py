@@ -16,67 +16,11 @@ for pgdrip's "ok": pgdrip has then sampled the server, so the counts at
 each boundary are exact.  Every process (a pytest-xdist worker) has its
 own connection, and pgdrip tells them apart by their pid.
 """
-import os
-import socket
-import sys
-
 import pytest
 
-_LINE_MAX = 4000
-_TIMEOUT_S = 60.0
+from pgdrip_marks import Endpoint, publish as _publish
 
-
-class _Endpoint:
-    def __init__(self):
-        self.path = os.environ.get("PGDRIP_TESTS", "")
-        self.sock = None
-        self.pid = None
-        self.broken = False
-
-    def _connect(self):
-        # A forked child must not share its parent's connection.
-        if self.sock is not None and self.pid == os.getpid():
-            return True
-        self.sock = None
-        try:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.settimeout(_TIMEOUT_S)
-            sock.connect(self.path)
-        except OSError:
-            self.broken = True
-            return False
-        self.sock = sock
-        self.pid = os.getpid()
-        return True
-
-    def mark(self, verb, name):
-        """Sends one boundary and waits for pgdrip's answer."""
-        if not self.path or self.broken or not self._connect():
-            return
-        text = " ".join(str(name).splitlines()) or "?"
-        data = text.encode("utf-8", "surrogateescape")[:_LINE_MAX]
-        try:
-            self.sock.sendall(verb.encode() + b" " + data + b"\n")
-            reply = b""
-            while not reply.endswith(b"\n"):
-                chunk = self.sock.recv(256)
-                if not chunk:
-                    raise OSError("closed")
-                reply += chunk
-        except OSError:
-            # pgdrip went away (or stopped answering): the suite goes on.
-            self.broken = True
-
-
-_endpoint = _Endpoint()
-
-
-def _publish(name):
-    """The current test for pgdrip's client hooks, when they are loaded
-    (their events carry it)."""
-    hooks = sys.modules.get("pgdrip_hooks")
-    if hooks is not None:
-        hooks.current_test = name
+_endpoint = Endpoint()
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)

@@ -8,6 +8,9 @@ a virtualenv's, the user's), so that one still runs and is what
 set, PGDRIP_CLIENT_HOOKS not 0), loads pgdrip_hooks, which only
 installs an import hook: the database libraries are patched when the
 program imports them, and a program that never does pays nothing more.
+With PGDRIP_TESTS set (and PGDRIP_TEST_PLUGINS not 0) it also loads
+pgdrip_unittest, which marks each unittest test once unittest is
+imported (python -m unittest, Django's runner).
 """
 import os
 import sys
@@ -35,6 +38,11 @@ def _chain():
     spec.loader.exec_module(module)
 
 
+def _marks_wanted():
+    return (os.environ.get("PGDRIP_TESTS", "") != "" and
+            os.environ.get("PGDRIP_TEST_PLUGINS", "") != "0")
+
+
 def _hooks_wanted():
     return (os.environ.get("PGDRIP_HOOKS", "") != "" and
             os.environ.get("PGDRIP_CLIENT_HOOKS", "") != "0")
@@ -52,4 +60,11 @@ finally:
             pgdrip_hooks.install()
         except Exception:
             # The hooks never change what the program does.
+            pass
+    if _marks_wanted():
+        try:
+            import pgdrip_unittest
+
+            pgdrip_unittest.install()
+        except Exception:
             pass

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Test names from runners told nothing (pgdrip(1), TESTS): pgdrip wraps
+# suites that name pgdrip nowhere (runners_auto/) and must still name
+# the leaking test with the line of its checkout: mocha with no --require
+# (serial and --parallel; and with the --require, once per test), jest
+# with no setup file, node --test (an ES module on node:test's default
+# export, with subtests), python3 -m unittest and a Django-style runner
+# on unittest.TextTestRunner (and the same cases under pytest, marked
+# once).  Each suite has a healthy twin (RUNAUTO_HEALTHY=1): exit 0, no
+# test named.  With PGDRIP_TEST_PLUGINS=0 the runners say nothing and
+# the suite's output and exit status are its own.
+. "$(dirname "$0")/lib.sh"
+
+need_packages "${CLIENT_PACKAGES[@]}" jq:jq
+need_npm ""
+BIN=$NPM_DIR/node_modules/.bin
+PY=/usr/bin/python3
+HERE=$(cd "$(dirname "$0")" && pwd)
+SUITE=$T_TMP/runners_auto
+cp -r "$HERE/runners_auto" "$SUITE"
+
+# marker FILE TAG FUNC: "FILE:LINE (FUNC)" of the line marked "@TAG
+# FUNC" in the suite's source, as the hooks name it (FILE as given).
+marker() {
+	local hit
+	hit=$(grep -n "[#/] @$2 $3\$" "$1" | head -1)
+	echo "$1:${hit%%:*} ($3)"
+}
+
+# wrap NAME DIR COMMAND...: pgdrip wraps COMMAND in DIR, the JSON report
+# in $T_TMP/NAME.json, the command's output (stdout, then stderr) in
+# NAME.out, pgdrip's stderr in NAME.err; RC is pgdrip's exit status.
+wrap() {
+	local name=$1 dir=$2
+	shift 2
+	(cd "$dir" && "$PGDRIP" --app 'runauto*' --interval 200ms --settle 1s \
+		--format json -o "$T_TMP/$name.json" -- \
+		sh -c 'f=$1; shift; exec "$@" 2>"$f"' sh "$T_TMP/$name.cerr" "$@" \
+		>"$T_TMP/$name.out" 2>"$T_TMP/$name.err")
+	RC=$?
+	cat "$T_TMP/$name.cerr" >>"$T_TMP/$name.out"
+}
+
+# leaking NAME: the tests named as leaking, a JSON array.
+leaking() {
+	jq -c '[.tests[] | select(.leaked > 0) | .name]' "$T_TMP/$1.json"
+}
+
+# leaks NAME: each client leak as "TEST @ FILE:LINE (FUNC)".
+leaks() {
+	jq -c '[.client_hooks.leaks[] | "\(.test) @ \(.stack[0].file):\(.stack[0].line) (\(.stack[0].func))"] | sort' \
+		"$T_TMP/$1.json"
+}
+
+# suite NAME DIR TEST TAKE WANT_TESTS COMMAND...: the leaking run names
+# TEST (and only it) with its checkout at TAKE, WANT_TESTS tests told;
+# its healthy twin exits 0 naming none.
+suite() {
+	local name=$1 dir=$2 test=$3 take=$4 ntests=$5
+	shift 5
+	RUNAUTO_HEALTHY=0 wrap "$name" "$dir" "$@"
+	is "$RC" 1 "$name: a checkout never given back, exit 1"
+	is "$(leaking "$name")" "[\"$test\"]" "$name: the leaking test, and only it"
+	is "$(leaks "$name")" "[\"$test @ $take\"]" "$name: its checkout, taken at $take"
+	is "$(jq '.tests_summary.tests' "$T_TMP/$name.json")" "$ntests" \
+		"$name: $ntests tests told, each once"
+	RUNAUTO_HEALTHY=1 wrap "${name}_healthy" "$dir" "$@"
+	is "$RC" 0 "${name}_healthy: every checkout given back, exit 0"
+	is "$(leaking "${name}_healthy")" '[]' "${name}_healthy: no test named"
+	is "$(jq '.tests_summary.tests' "$T_TMP/${name}_healthy.json")" "$ntests" \
+		"${name}_healthy: $ntests tests told"
+}
+
+take_node=$(cd "$SUITE" && marker shop.js take reserve)
+take_py=$(cd "$SUITE/unit" && marker shop.py take reserve)
+
+# ---- mocha: no --require; with it, marked once ----
+
+mocha=("$BIN/mocha" --exit 'mocha/*.spec.js')
+suite mocha "$SUITE" 'mocha/shop.spec.js::shop reserves pears short' \
+	"$take_node" 3 "${mocha[@]}"
+suite mocha_parallel "$SUITE" 'mocha/shop.spec.js::shop reserves pears short' \
+	"$take_node" 3 "${mocha[@]}" --parallel --jobs 2
+is "$(jq '.tests_summary.processes' "$T_TMP/mocha_parallel.json")" 1 \
+	"mocha_parallel: the tests told by the worker that ran them"
+suite mocha_require "$SUITE" 'mocha/shop.spec.js::shop reserves pears short' \
+	"$take_node" 3 sh -c '"$0" --require "$PGDRIP_MOCHA_HOOKS" "$@"' "${mocha[@]}"
+
+# ---- jest: no setup file ----
+
+suite jest "$SUITE" 'jest/shop.test.js::shop reserves pears short' \
+	"$take_node" 3 "$BIN/jest" --forceExit --cacheDirectory "$T_TMP/jest-cache"
+suite jest_setup "$SUITE" 'jest/shop.test.js::shop reserves pears short' \
+	"$take_node" 3 sh -c \
+	'"$0" --forceExit --cacheDirectory "$1" --setupFilesAfterEnv "$PGDRIP_JEST_SETUP"' \
+	"$BIN/jest" "$T_TMP/jest-cache"
+
+# ---- node --test: an outermost test with its subtests is one ----
+
+suite nodetest "$SUITE" 'nodetest/shop.test.mjs::shop > reserves pears short' \
+	"$take_node" 3 node --test --test-force-exit nodetest/
+is "$(jq -c '[.tests[].name]' "$T_TMP/nodetest.json")" \
+	'["nodetest/shop.test.mjs::shop > counts","nodetest/shop.test.mjs::shop > reserves pears short","nodetest/shop.test.mjs::reserves apples"]' \
+	"nodetest: each outermost test by its full name, its subtest inside it"
+
+# ---- unittest: python -m unittest, a Django-style runner, pytest ----
+
+ut=test_shop.ShopTest.test_reserve_pears_short
+suite unittest "$SUITE/unit" "$ut" "$take_py" 3 $PY -m unittest test_shop
+suite djangoish "$SUITE/unit" "$ut" "$take_py" 3 $PY djangoish.py
+suite pytest_unittest "$SUITE/unit" \
+	'test_shop.py::ShopTest::test_reserve_pears_short' "$take_py" 3 \
+	$PY -m pytest -q -p no:cacheprovider test_shop.py
+
+# ---- the suite's own: output and exit status ----
+
+# plain NAME DIR COMMAND...: the command run without pgdrip, its output
+# in NAME.plain and its exit status last.
+plain() {
+	local name=$1 dir=$2
+	shift 2
+	(cd "$dir" && "$@" >"$T_TMP/$name.plain" 2>"$T_TMP/$name.perr")
+	echo "rc=$?" >>"$T_TMP/$name.perr"
+	cat "$T_TMP/$name.perr" >>"$T_TMP/$name.plain"
+}
+
+# norm FILE: the output without its timings.
+norm() {
+	sed -E 's/[0-9]+(\.[0-9]+)? ?(ms|s)\b/T/g; s/duration_ms: .*/duration_ms/; s/, estimated T//' "$1"
+}
+
+# With the marks (the leaking runs above) and with PGDRIP_TEST_PLUGINS=0
+# (no test told), the suite prints what it prints without pgdrip; the
+# leaking suites pass their own tests (exit 0).
+for what in unittest djangoish nodetest mocha jest; do
+	case $what in
+	unittest) dir=$SUITE/unit cmd=($PY -m unittest test_shop) ;;
+	djangoish) dir=$SUITE/unit cmd=($PY djangoish.py) ;;
+	nodetest) dir=$SUITE cmd=(node --test --test-force-exit nodetest/) ;;
+	mocha) dir=$SUITE cmd=("${mocha[@]}") ;;
+	jest) dir=$SUITE cmd=("$BIN/jest" --forceExit --cacheDirectory "$T_TMP/jest-cache") ;;
+	esac
+	RUNAUTO_HEALTHY=0 plain "$what" "$dir" "${cmd[@]}"
+	like "$(tail -1 "$T_TMP/$what.plain")" '^rc=0$' "$what: the suite passes its own tests"
+	is "$(diff <(norm "$T_TMP/$what.plain" | sed '$d') <(norm "$T_TMP/$what.out") | head -5)" '' \
+		"$what: its output under pgdrip's marks is its own"
+	PGDRIP_TEST_PLUGINS=0 RUNAUTO_HEALTHY=0 wrap "${what}_off" "$dir" "${cmd[@]}"
+	is "$(jq '.tests_summary.tests // 0' "$T_TMP/${what}_off.json")" 0 \
+		"${what}_off: PGDRIP_TEST_PLUGINS=0, no test told"
+	is "$(diff <(norm "$T_TMP/$what.plain" | sed '$d') <(norm "$T_TMP/${what}_off.out") | head -5)" '' \
+		"${what}_off: its output is its own"
+done
+
+done_testing
