@@ -124,9 +124,10 @@ plain() {
 	cat "$T_TMP/$name.perr" >>"$T_TMP/$name.plain"
 }
 
-# norm FILE: the output without its timings.
+# norm FILE: the output without its timings (mocha shows a slow test's,
+# jest its estimate once it has a cache).
 norm() {
-	sed -E 's/[0-9]+(\.[0-9]+)? ?(ms|s)\b/T/g; s/duration_ms: .*/duration_ms/; s/, estimated T//' "$1"
+	sed -E 's/[0-9]+(\.[0-9]+)? ?(ms|s)\b/T/g; s/duration_ms: .*/duration_ms/; s/, estimated T//; s/ \(T\)//' "$1"
 }
 
 # With the marks (the leaking runs above) and with PGDRIP_TEST_PLUGINS=0
