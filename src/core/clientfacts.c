@@ -287,18 +287,52 @@ static struct clientfacts_conn *newest(struct clientfacts *f,
 	return best;
 }
 
-/* The newest entry of (pid, conn); a new one when there is none or the
- * one there was closed (an id a process reuses is a new connection). */
+/* A take of a connection whose last checkout was lost while out, the
+ * connection still open: its pool took it back (SQLAlchemy returns a
+ * checkout the collector took), and that checkout stays a leak. */
+static bool taken_after_lost(const struct clientfacts_conn *c,
+			     const struct clientfacts_line *l)
+{
+	return l->ev == CLIENTFACTS_TAKE && c->close_how == NULL && c->out &&
+	       c->lost;
+}
+
+/* A connection's next entry, after one that holds a lost checkout: what
+ * was said of its open carries over. */
+static void carry_open(struct clientfacts *f, struct clientfacts_conn *c,
+		       const struct clientfacts_conn *from)
+{
+	c->lib = from->lib;
+	c->first_t = from->first_t;
+	c->opened = from->opened;
+	c->opened_t = from->opened_t;
+	c->open_test = from->open_test;
+	c->open_stack = from->open_stack;
+	c->backend = from->backend;
+	if (c->backend > 0) {
+		pidmap_put(&f->by_backend, c->backend, (size_t)(c - f->conns));
+	}
+	f->carried++;
+}
+
+/* The newest entry of (pid, conn); a new one when there is none, the
+ * one there was closed (an id a process reuses is a new connection), or
+ * it is taken again after a lost checkout (taken_after_lost). */
 static struct clientfacts_conn *find_conn(struct clientfacts *f,
 					  const struct clientfacts_line *l,
 					  bool may_add)
 {
 	uint64_t hash = conn_hash(l->pid, l->conn);
 	struct clientfacts_conn *c = newest(f, l, hash);
+	size_t from = SIZE_MAX;
 	size_t mine;
 
-	if (c != NULL && (c->close_how == NULL || !may_add)) {
+	if (c != NULL &&
+	    (!may_add || (c->close_how == NULL && !taken_after_lost(c, l)))) {
 		return c;
+	}
+	if (c != NULL && c->close_how == NULL) {
+		from = (size_t)(c - f->conns);
 	}
 	if (!may_add || !pidmap_get(&f->per_process, l->pid, &mine)) {
 		mine = 0;
@@ -322,6 +356,9 @@ static struct clientfacts_conn *find_conn(struct clientfacts *f,
 	c->taken_t = NAN;
 	c->lost_t = NAN;
 	c->pool_index = SIZE_MAX;
+	if (from != SIZE_MAX) {
+		carry_open(f, c, &f->conns[from]);
+	}
 	return c;
 }
 

@@ -153,6 +153,8 @@ struct clientfacts {
 	size_t refused;             /* lines that did not parse (the edge's) */
 	size_t overflow;            /* facts past the bounds */
 	size_t lines;               /* lines taken */
+	size_t carried;             /* entries carrying on a connection after
+				     * a lost checkout (not new connections) */
 	struct pidmap by_backend;   /* backend pid -> its newest conn */
 	struct pidmap per_process;  /* client pid -> its connections */
 	struct group_index by_conn; /* (pid, conn) -> its entries */

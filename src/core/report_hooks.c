@@ -382,7 +382,7 @@ void report_hooks_build(struct report *report, const struct clientfacts *f,
 	}
 	h->reported = true;
 	h->processes = f->processes;
-	h->connections = f->count;
+	h->connections = f->count - f->carried;
 	h->dropped = f->dropped;
 	h->refused = f->refused;
 	build_leaks(report, f, t, tr);

@@ -222,16 +222,21 @@ is "$(hooks async_healthy '.reported, (.leaks | length)')" '[true,0]' \
 
 # SQLAlchemy's QueuePool on psycopg2 (SQLAlchemy 1.4, Debian 12's, has
 # no psycopg 3 dialect: 2.0 added it): a Connection kept open, checked
-# out; an engine never disposed, whose idle members rest in it.
+# out; one dropped to the garbage collector (SQLAlchemy returns it to the
+# pool and the next test takes it again: the dropped checkout stays a
+# leak); an engine never disposed, whose idle members rest in it.
 take_sa=$(cd "$T_TMP/hooksuite_sa" && marker test_shop.py take reserve)
+take_browse=$(cd "$T_TMP/hooksuite_sa" && marker test_shop.py take browse)
 pytest_run sa hooksuite_sa
-is "$RC" 1 "SQLAlchemy QueuePool on psycopg2, a Connection never closed: exit 1"
-is "$(leaking sa)" '["test_shop.py::test_reserve_pear_short"]' \
-	"sqlalchemy: the leaking test, and only it (the idle members rest)"
-is "$(leaks sa)" "[\"test_shop.py::test_reserve_pear_short @ $take_sa\"]" \
-	"sqlalchemy: the checkout, taken at $take_sa"
-is "$(hooks sa '.checkouts_never_returned, .resting_in_pool')" '[1,1]' \
-	"sqlalchemy: one checkout never returned, one connection resting in its pool"
+is "$RC" 1 "SQLAlchemy QueuePool on psycopg2, Connections never closed: exit 1"
+is "$(leaking sa)" '["test_shop.py::test_browse","test_shop.py::test_reserve_pear_short"]' \
+	"sqlalchemy: the leaking tests, and only them (the idle members rest)"
+is "$(leaks sa)" "[\"test_shop.py::test_browse @ $take_browse\",\"test_shop.py::test_reserve_pear_short @ $take_sa\"]" \
+	"sqlalchemy: the checkouts, taken at $take_browse and $take_sa"
+is "$(jq -c '[.client_hooks.leaks[] | [.lost_by, .collected]]' "$T_TMP/sa.json")" \
+	'[["gc",true],[null,false]]' "sqlalchemy: the dropped one collected, the kept one not"
+is "$(hooks sa '.checkouts_never_returned, .resting_in_pool, .connections')" '[2,1,2]' \
+	"sqlalchemy: two checkouts never returned, one connection resting in its pool, two connections"
 HOOKSUITE_HEALTHY=1 pytest_run sa_healthy hooksuite_sa
 is "$RC" 0 "sa_healthy: every Connection closed, exit 0"
 is "$(leaking sa_healthy)" '[]' "sa_healthy: no test named as leaking"

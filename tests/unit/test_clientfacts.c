@@ -278,10 +278,31 @@ static void test_lost_how(void **state)
 	add(&f, EV("give", "\"conn\":\"a\",\"pool\":\"P\""));
 	assert_int_equal(f.count, 1);
 	assert_false(clientfacts_checkout_leaked(&f.conns[0]));
+	/* SQLAlchemy: a checkout the collector took, the connection back
+	 * in its pool and taken again: the lost checkout stays a leak, the
+	 * connection goes on in an entry of its own (one connection). */
+	add(&f,
+	    EV("open", "\"conn\":\"s\",\"backend\":16,\"lib\":\"sqlalchemy\","
+		       "\"stack\":[{\"file\":\"s.py\",\"line\":2}]"));
+	add(&f, EV("take", "\"conn\":\"s\",\"backend\":16,\"pool\":\"Q\","
+			   "\"test\":\"t1\""));
+	add(&f, EV("lost", "\"conn\":\"s\",\"pool\":\"Q\",\"how\":\"gc\""));
+	add(&f, EV("take", "\"conn\":\"s\",\"backend\":16,\"pool\":\"Q\","
+			   "\"test\":\"t2\""));
+	add(&f, EV("give", "\"conn\":\"s\",\"pool\":\"Q\""));
+	assert_int_equal(f.count, 3);
+	assert_int_equal(f.carried, 1);
+	assert_true(clientfacts_checkout_leaked(&f.conns[1]));
+	assert_string_equal(f.conns[1].take_test, "t1");
+	assert_false(clientfacts_checkout_leaked(&f.conns[2]));
+	assert_string_equal(f.conns[2].take_test, "t2");
+	assert_true(f.conns[2].opened);
+	assert_string_equal(f.conns[2].open_stack.frames[0].file, "s.py");
+	assert_int_equal(f.conns[2].backend, 16);
 	/* A lost line without how: the collector, as before. */
 	add(&f, EV("take", "\"conn\":\"b\",\"backend\":12,\"pool\":\"P\""));
 	add(&f, EV("lost", "\"conn\":\"b\",\"pool\":\"P\""));
-	assert_string_equal(f.conns[1].lost_how, "gc");
+	assert_string_equal(f.conns[3].lost_how, "gc");
 	clientfacts_finish(&f);
 }
 

@@ -1,10 +1,13 @@
 """SQLAlchemy's QueuePool under pytest, on the driver HOOKSUITE_DRIVER
 names (psycopg2 by default): reserve() takes a Connection and, on its
-error path, keeps it, checked out and never closed (HOOKSUITE_HEALTHY=1:
-it closes it); test_count and test_restock leave the connections they
+error path, keeps it, checked out and never closed, and browse() drops
+its Connection to the garbage collector (SQLAlchemy then returns it to
+the pool, and the next test takes it again) (HOOKSUITE_HEALTHY=1: both
+close theirs); test_count and test_restock leave the connections they
 opened resting in the shared pool, never disposed.  The lines test_hooks_e2e.sh expects are marked
 "@take"."""
 import contextlib
+import gc
 import os
 
 import pytest
@@ -30,6 +33,19 @@ def reserve(engine, qty):
         raise ValueError("short of pears")  # the error path: kept open
     conn.close()
     return left
+
+
+def browse(engine):
+    conn = engine.connect()  # @take browse
+    rows = conn.execute(sa.text("SELECT 1 UNION ALL SELECT 2")).all()
+    if HEALTHY:
+        conn.close()
+    return len(rows)
+
+
+def test_browse(engine):
+    assert browse(engine) == 2
+    gc.collect()
 
 
 def test_count(engine):
