@@ -2,6 +2,8 @@
 // pgdrip's jest setup file: tells a wrapping pgdrip where each test
 // starts and ends, so its report names the tests that leaked sessions.
 //
+// pgdrip-runners.js adds it by itself to jest-circus's setup files; or
+// by hand:
 //   jest --setupFilesAfterEnv "$PGDRIP_JEST_SETUP" [your own setup files]
 //   or in jest.config.js:
 //   setupFilesAfterEnv: [...yours,

@@ -2,6 +2,7 @@
 // pgdrip's mocha root hooks: tell a wrapping pgdrip where each test
 // starts and ends, so its report names the tests that leaked sessions.
 //
+// pgdrip-runners.js adds them by itself when mocha runs; or by hand:
 //   mocha --require "$PGDRIP_MOCHA_HOOKS" ...        (pgdrip sets it)
 //   or in .mocharc.js:
 //   require: [process.env.PGDRIP_MOCHA_HOOKS].filter(Boolean)

@@ -12,8 +12,8 @@
 //              "$PGDRIP_MOCHA_HOOKS"): serial and each --parallel worker;
 //   jest       jest-circus's adapter gets pgdrip-jest.js as the last of
 //              the project's setupFilesAfterEnv, unless named already;
-//   node:test  in each file's process of node --test (or a script named
-//              like a test) whose source names node:test, root
+//   node:test  in each file's process of node --test whose source
+//              imports or requires node:test, root
 //              beforeEach/afterEach hooks mark each outermost test
 //              ("FILE::outer > inner"); its subtests are part of it.
 //
@@ -131,21 +131,23 @@ function installNodeTest() {
 	});
 }
 
+// require('node:test'), import ... from 'node:test', import('node:test')
+const USES_NODE_TEST = /(\brequire\s*\(|\bfrom|\bimport\s*\(?)\s*['"]node:test['"]/;
+
 // Whether this process runs a node:test file: one of node --test's
-// files (NODE_TEST_CONTEXT), or a script named like a test, whose source
-// names node:test.  Its root hooks must be there before the file's
+// files (NODE_TEST_CONTEXT) whose source imports or requires node:test.  Its root hooks must be there before the file's
 // describe() blocks copy them, so before the file runs; a file that does
 // not use node:test is left as it is (a harness made for it would print).
 // node --test's own process, which only runs the files' processes, is
 // left out.
 function runsNodeTest() {
 	const main = process.argv[1];
-	if (!main || process.execArgv.includes('--test') ||
-	    (!process.env.NODE_TEST_CONTEXT && !/test/i.test(path.basename(main)))) {
+	if (!main || !process.env.NODE_TEST_CONTEXT ||
+	    process.execArgv.includes('--test')) {
 		return false;
 	}
 	try {
-		return /\bnode:test\b/.test(require('fs').readFileSync(main, 'utf8'));
+		return USES_NODE_TEST.test(require('fs').readFileSync(main, 'utf8'));
 	} catch (err) {
 		return false;
 	}
