@@ -22,6 +22,7 @@ pid=$!
 # connection it forwards: the TCP session stays open, but nothing moves.
 poll_until 120 grep -q '"status":"ok"' "$T_TMP/stall.rec"
 kill -STOP -- "-$proxy"
+stop=$(date +%s.%N)
 sleep 8
 check "pgdrip is not stuck on the stalled network (still running)" kill -0 "$pid"
 kill -CONT -- "-$proxy"
@@ -34,6 +35,16 @@ span=$(report_span "$T_TMP/stall.json")
 check "on time: ${span}s from the first sample to the report for --duration 16s" \
 	test "$span" -le 21
 check "failed samples counted" jq -e '.failed_samples >= 1' "$T_TMP/stall.json"
+# Every 500 ms slot of the stall has its line, on time: the sample in
+# flight fails its slot, then each slot while it is cancelled, the
+# session dropped and a new one waits to connect.  A failure is dated
+# when its slot began, a sample when it came in (a late answer up to two
+# slots after the failure before it): no gap of 1.2 s, and a line a slot.
+gaps=$(jq -r '.t' "$T_TMP/stall.rec" | awk 'NR > 1 && $1 - prev >= 1.2 { n++ } { prev = $1 } END { print n + 0 }')
+is "$gaps" 0 "a line in the record for every slot (no gap of 1.2 s or more)"
+n=$(jq -s --argjson a "$stop" --argjson b "$cont" '[.[] | select(.t >= $a and .t < $b)] | length' "$T_TMP/stall.rec")
+want=$(awk -v a="$stop" -v b="$cont" 'BEGIN { print int((b - a) / 0.5) - 1 }')
+check "$n lines for the $want whole slots of the stall" test "$n" -ge "$want"
 like "$(cat "$T_TMP/stall.err")" "took longer than" "says the sample timed out"
 like "$(cat "$T_TMP/stall.err")" "reconnected" "recovers with a new session"
 # Recovered: samples again after the stall, at least one in two of the
