@@ -39,6 +39,8 @@ struct group_sessions {
 	int listeners;       /* their last statement was LISTEN */
 	int resting;         /* no sibling went on without them: a pool at rest,
 			      * a pre-filled pool's untouched members */
+	int fell;            /* of those: sidelined, but the work fell with
+			      * them (a load falling, or a pool drained) */
 	double unused_min_s; /* of those and the long unused; NAN none */
 	double unused_max_s;
 	double every_s;           /* mean spacing of their last uses; NAN */

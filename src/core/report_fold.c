@@ -69,6 +69,7 @@ static void sessions_add(struct report_group *o, const struct report_group *g)
 	os->unused_long += gs->unused_long;
 	os->listeners += gs->listeners;
 	os->resting += gs->resting;
+	os->fell += gs->fell;
 	os->busy += gs->busy;
 	os->recent += gs->recent;
 	os->exonerated += gs->exonerated;

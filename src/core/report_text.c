@@ -466,7 +466,8 @@ static void write_not_counted(FILE *out, const struct report *r,
 		if (s->resting > 0) {
 			fprintf(out,
 				" %d resting (the pool went quiet with "
-				"them, or never handed them out)",
+				"them, its load fell, or it never handed "
+				"them out)",
 				s->resting);
 		}
 		fputc('\n', out);

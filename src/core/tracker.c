@@ -27,6 +27,9 @@ void tracker_default_params(struct tracker_params *params, double interval_s,
 	 * open another: within this margin that is a race, not a pass. */
 	params->passed_margin_s = wrap ? 0.25 : 0.5;
 	params->gap_factor = 3;
+	/* Two samples, at least 2 s: the samples cannot order uses closer
+	 * than that. */
+	params->colder_margin_s = fmax(2 * interval_s, 2.0);
 	params->closed_cap = wrap ? 100000 : 4096;
 }
 
@@ -144,7 +147,9 @@ struct tracker_scope *tracker_scope_for(struct tracker *t, int pid,
 				       .key = key,
 				       .first_open = INFINITY,
 				       .last_open = -INFINITY,
-				       .last_use = -INFINITY};
+				       .last_use = -INFINITY,
+				       .woke_sample = SIZE_MAX,
+				       .active_sample = SIZE_MAX};
 	group_index_add(&t->by_scope, h, t->scope_count);
 	return &t->scopes[t->scope_count++];
 }
@@ -169,16 +174,74 @@ static const struct tracker_scope *scope_of(const struct tracker *t,
 		       : tracker_scope_for(mut, 0, tr->scope, false);
 }
 
-/* A use begun at start by a session of these scopes. */
+/* The smoothing of a scope's sessions at work: about the last ten
+ * samples. */
+#define ACTIVE_KEEP 0.9
+
+/* The scope's smoothed count at work as of the end of sample k: sample
+ * active_sample's count folded in, then none in the ones after it. */
+static void active_as_of(const struct tracker_scope *scope, size_t k,
+			 double *sum, double *weight)
+{
+	*sum = scope->active_sum;
+	*weight = scope->active_weight;
+	if (scope->active_sample == SIZE_MAX || scope->active_sample > k) {
+		return;
+	}
+	*sum = ACTIVE_KEEP * *sum + (1 - ACTIVE_KEEP) * scope->active_now;
+	*weight = ACTIVE_KEEP * *weight + (1 - ACTIVE_KEEP);
+	for (size_t i = scope->active_sample; i < k; i++) {
+		*sum *= ACTIVE_KEEP;
+		*weight *= ACTIVE_KEEP;
+	}
+}
+
+/* Sessions of the scope at work a sample, smoothed, as of sample k. */
+static double scope_active(const struct tracker_scope *scope, size_t k)
+{
+	double sum;
+	double weight;
+
+	active_as_of(scope, k, &sum, &weight);
+	return weight > 0 ? sum / weight : 0;
+}
+
+/* One session of the scope at work in sample k. */
+static void count_active(struct tracker_scope *scope, size_t k)
+{
+	if (scope->active_sample != k) {
+		if (scope->active_sample != SIZE_MAX) {
+			active_as_of(scope, k - 1, &scope->active_sum,
+				     &scope->active_weight);
+		}
+		scope->active_sample = k;
+		scope->active_now = 0;
+	}
+	scope->active_now++;
+}
+
+/* A use begun at start by a session last used at prev, in one scope. */
+static void scope_use(struct tracker *t, struct tracker_scope *scope,
+		      double start, double prev)
+{
+	scope->last_use = fmax(scope->last_use, start);
+	if (scope->woke_sample != t->samples || prev < scope->woke_prev) {
+		scope->woke_sample = t->samples;
+		scope->woke_start = start;
+		scope->woke_prev = prev;
+	}
+}
+
+/* A use begun at start by a session of these scopes (tr->last_use still
+ * its use before). */
 static void note_scope_use(struct tracker *t, const struct tracked *tr,
 			   double start)
 {
-	struct tracker_scope *scope = tracker_scope_for(t, 0, tr->scope, true);
-
-	scope->last_use = fmax(scope->last_use, start);
+	scope_use(t, tracker_scope_for(t, 0, tr->scope, true), start,
+		  tr->last_use);
 	if (tr->client_pid > 0) {
-		scope = tracker_scope_for(t, tr->client_pid, NULL, true);
-		scope->last_use = fmax(scope->last_use, start);
+		scope_use(t, tracker_scope_for(t, tr->client_pid, NULL, true),
+			  start, tr->last_use);
 	}
 }
 
@@ -357,6 +420,7 @@ static void open_session(struct tracker *t, struct tracked *tr,
 	tr->closed_at = NAN;
 	tr->passed_over_at = NAN;
 	tr->sidelined_at = NAN;
+	tr->used_sample = t->samples;
 	tr->idle_tx_since = NAN;
 	tr->max_idle_tx_s = -1; /* never seen idle in a transaction */
 	tr->last_use = use_moment(s, t->now);
@@ -407,6 +471,8 @@ static void note_use(struct tracker *t, struct tracked *tr, double moment,
 	}
 	tr->passed_over_at = NAN;
 	tr->sidelined_at = NAN;
+	tr->woken_past = false;
+	tr->used_sample = t->samples;
 	tr->uses++;
 	tr->query = intern(t, s->query);
 	tr->listener = tracker_listen_query(s->query);
@@ -443,6 +509,15 @@ static void update_session(struct tracker *t, struct tracked *tr,
 		tr->last_use = moment;
 	}
 	tr->in_use = s->state == SESSION_STATE_ACTIVE;
+	if (tr->in_use) {
+		count_active(tracker_scope_for(t, 0, tr->scope, true),
+			     t->samples);
+		if (tr->client_pid > 0) {
+			count_active(tracker_scope_for(t, tr->client_pid, NULL,
+						       true),
+				     t->samples);
+		}
+	}
 	tr->state = s->state;
 	tr->keys[GROUP_KEY_STATE] = sample_state_name(s->state);
 	tr->last_seen = t->now;
@@ -532,12 +607,20 @@ static void close_session(struct tracker *t, struct tracked *tr)
 }
 
 /* Passed over: its scope opened a session after its last use.
- * Sidelined: taken, and a sibling's use began after its last use. */
+ * Sidelined: taken, and a sibling's use began after its last use;
+ * woken past, too, when that sibling had sat unused longer (by
+ * colder_margin_s): a pool whose load falls leaves its coldest members
+ * quiet and wakes none colder, one whose member leaked reaches for the
+ * next one in line, as a pool that opens members opens another. */
 static void mark_passed_over(struct tracker *t, struct tracked *tr)
 {
 	const struct tracker_scope *scope = scope_of(t, tr);
 	double after = tr->last_use + t->params.passed_margin_s;
+	double colder = tr->last_use - t->params.colder_margin_s;
 
+	if (scope != NULL && tr->used_sample == t->samples) {
+		tr->active_at_use = scope_active(scope, t->samples);
+	}
 	if (tr->in_use || scope == NULL) {
 		return;
 	}
@@ -547,6 +630,10 @@ static void mark_passed_over(struct tracker *t, struct tracked *tr)
 	if (!isfinite(tr->sidelined_at) && tr->taken &&
 	    scope->last_use > after) {
 		tr->sidelined_at = scope->last_use;
+	}
+	if (!tr->woken_past && tr->taken && scope->woke_sample == t->samples &&
+	    scope->woke_start > tr->last_use && scope->woke_prev < colder) {
+		tr->woken_past = true;
 	}
 }
 
@@ -642,6 +729,15 @@ bool tracker_sidelined(const struct tracker *t, const struct tracked *s)
 {
 	(void)t;
 	return isfinite(s->sidelined_at) && !s->in_use && !s->listener;
+}
+
+bool tracker_replaced(const struct tracker *t, const struct tracked *s)
+{
+	const struct tracker_scope *scope = scope_of(t, s);
+
+	/* Most of one session at work: its own share then. */
+	return s->woken_past || scope == NULL || t->samples == 0 ||
+	       scope_active(scope, t->samples - 1) >= s->active_at_use - 0.75;
 }
 
 const struct tracked *tracker_closed_at(const struct tracker *t, size_t i)

@@ -59,6 +59,10 @@ struct tracker_params {
 	/* ... and at least this many times its group's 95th percentile
 	 * reuse gap. */
 	double gap_factor;
+	/* A sibling taken after a session's last use sidelines it when
+	 * its own use before was this much earlier (see tracker.c's
+	 * mark_passed_over). */
+	double colder_margin_s;
 	size_t closed_cap; /* closed sessions kept */
 };
 
@@ -90,6 +94,9 @@ struct tracked {
 	bool taken;            /* used after its opening's own set-up */
 	bool listener;         /* its last statement was LISTEN */
 	double sidelined_at;   /* server epoch; NAN when not sidelined */
+	bool woken_past;       /* ... by a sibling that sat unused longer */
+	double active_at_use;  /* its scope's tracker_scope_active() then */
+	size_t used_sample;    /* the sample its last use was seen in */
 	enum session_state state;
 	double max_idle_tx_s; /* longest idle in a transaction seen; -1 never */
 	double idle_tx_since; /* server epoch the current one began; NAN */
@@ -142,6 +149,20 @@ struct tracker {
 		double first_open; /* server epoch */
 		double last_open;
 		double last_use; /* the latest use begun by any of them */
+		/* Of the uses begun in sample woke_sample, the one of the
+		 * session that had sat unused the longest: its start and
+		 * its use before (see tracker_sidelined). */
+		double woke_start;
+		double woke_prev;
+		size_t woke_sample;
+		/* Its sessions active at a sample, smoothed over about ten
+		 * (the work it does, whichever members do it): the decayed
+		 * sum and weight as of sample active_sample, whose own count
+		 * (active_now) is not yet folded in. */
+		double active_sum;
+		double active_weight;
+		size_t active_sample;
+		unsigned active_now;
 		/* Closes not yet replaced, as of sample credit_sample: an
 		 * open that replaces a close (a pool retiring a member at
 		 * its maximum lifetime) passes no one over. */
@@ -216,6 +237,14 @@ bool tracker_abandoned(const struct tracker *t, const struct tracked *s);
 /* True when s was taken, then sidelined (see above) and not used
  * since. */
 bool tracker_sidelined(const struct tracker *t, const struct tracked *s);
+
+/* True when s's work went on without it: a sibling that had sat unused
+ * longer was taken after its last use (a pool reaching for the next
+ * member in line), or its scope still has as many sessions at work as
+ * then (within most of one).  False when the work fell with it: a pool
+ * handing out its first free or last returned member leaves members
+ * quiet one after another as its load falls, each still the pool's. */
+bool tracker_replaced(const struct tracker *t, const struct tracked *s);
 
 /* True when a wrapped command's process tree holds s, or its holder is
  * unknown (a proxy, a container, another host: the filter decides). */

@@ -123,7 +123,8 @@ static void count(struct group_sessions *gs, const struct tracker *t,
 		count_unused(gs, unused);
 		gs->recent += s->passed_over_at > t->started;
 	} else if (tracker_sidelined(t, s) &&
-		   unused >= idle_long_s(threshold_s)) {
+		   unused >= idle_long_s(threshold_s) &&
+		   tracker_replaced(t, s)) {
 		/* A pool that reached its size before it leaked opens no
 		 * more: its leaked members are passed over by none, yet
 		 * they fall out of use one after another while the others
@@ -132,9 +133,12 @@ static void count(struct group_sessions *gs, const struct tracker *t,
 		count_unused(gs, unused);
 		found->idle = true;
 	} else {
-		/* Nothing went on without it (a pool at rest), or it was
-		 * never taken (a pre-filled pool's spare member). */
+		/* Nothing went on without it (a pool at rest), its work
+		 * fell with it (a pool whose load fell), or it was never
+		 * taken (a pre-filled pool's spare member). */
 		gs->resting++;
+		gs->fell += tracker_sidelined(t, s) &&
+			    unused >= idle_long_s(threshold_s);
 	}
 }
 
@@ -225,6 +229,14 @@ static void decide(struct group_history *g, double t_s)
 	bool was = g->flagged;
 	int unused;
 
+	if (was) {
+		/* A leaking pool nearly drained serves less: its members
+		 * going quiet then take their work with them, and are the
+		 * leak's all the same. */
+		gs->unused_long += gs->fell;
+		gs->resting -= gs->fell;
+		gs->fell = 0;
+	}
 	if (was && gs->busy == 0 &&
 	    gs->abandoned + gs->unused_long >= VERDICT_MIN_SESSIONS) {
 		/* A leaking pool drained down to none: its last members

@@ -6,9 +6,9 @@
 # error path, drains and is exhausted (every request then times out):
 # flagged before it is exhausted, still flagged at the plateau
 # ("stuck"), although it never opens a new session.  The same pools
-# releasing properly, a few members reused and the rest untouched, are
-# never flagged, and the report says why their idle members are not
-# counted.
+# releasing properly, a few members reused and the rest untouched, or
+# under a load that swings up and down, are never flagged, and the
+# report says why their idle members are not counted.
 . "$(dirname "$0")/lib.sh"
 
 need_packages "${CLIENT_PACKAGES[@]}" >&2
@@ -45,6 +45,12 @@ java_app pp-hikari-leak --leak-every 25
 java_app pp-hikari-ok
 py_app pp-asyncpg-leak --leak-every 25
 py_app pp-asyncpg-ok
+# The same pools, healthy, under a daily curve sped up: 40 requests a
+# second of 200 ms (8 members busy) down to 4 (one) in 40 s, and back.
+# As the load falls, members go quiet one after another while the
+# others serve, as a leak's do; but their work falls with them.
+java_app pp-hikari-swing --rate 40 --rate-low 4 --period $RUN --work-ms 200
+py_app pp-asyncpg-swing --rate 40 --rate-low 4 --period $RUN --work-ms 200
 
 wait "$pgdrip_pid"
 is "$?" 0 "the watch ends with --duration"
@@ -70,6 +76,26 @@ for app in pp-hikari-ok pp-asyncpg-ok; do
 	is "$(field "$app" .connections)" 10 "$app: ...all its 10 members open"
 	check "$app: ...its untouched members not counted, as resting ($(field "$app" .verdict.not_counted.resting))" \
 		jq -e "$(g "$app") | .verdict.not_counted.resting >= 5" "$final"
+done
+# Near the bottom of the curve (40 s into the clients, which started a
+# few seconds after the watch), members have sat quiet for tens of
+# seconds while the others served: the most of them not counted, as
+# resting, in replays of the record cut at 35-60 samples.
+most_resting() {
+	local n most=0 r
+	for n in 35 40 45 50 55 60; do
+		head -$n "$T_TMP/run.jsonl" >"$T_TMP/cut.jsonl"
+		r=$("$PGDRIP" --replay "$T_TMP/cut.jsonl" --user 'pp_*' --format json |
+			jq -r "$(g "$1") | .verdict.not_counted.resting // 0")
+		[ "$r" -gt "$most" ] && most=$r
+	done
+	echo "$most"
+}
+for app in pp-hikari-swing pp-asyncpg-swing; do
+	is "$(field "$app" .growth.first_flagged_s)" null "$app: a pre-filled pool under a swinging load is never flagged"
+	resting=$(most_resting "$app")
+	check "$app: ...its members quiet near the bottom of the curve not counted, as resting ($resting)" \
+		test "$resting" -ge 3
 done
 "$PGDRIP" --replay "$T_TMP/run.jsonl" --user 'pp_*' --format text >"$T_TMP/replay.txt" 2>&1
 like "$(cat "$T_TMP/replay.txt")" "pp-hikari-ok.*: [0-9]+ resting" "the text report says why the resting members are not counted"

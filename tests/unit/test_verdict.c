@@ -34,6 +34,7 @@ struct member {
 	double start; /* 0: not open */
 	double used;  /* its last use (the end of its last statement) */
 	bool closed;
+	bool active; /* at work at the sample */
 	const char *query;
 };
 
@@ -214,6 +215,84 @@ static void stalled_burst(struct pool *p, int t)
 	}
 }
 
+/* The pre-filled pool of HikariCP's defaults (15 members, each request
+ * handed the first free one) while its load falls: 12 requests at once
+ * at first, one fewer every 10 s down to 2, which it keeps; the members
+ * past the load go quiet one after another while the first ones serve,
+ * as a leak's do, but the work at a sample falls with them. */
+static void prefilled_load_falls(struct pool *p, int t)
+{
+	int busy = t < 100 ? 12 - t / 10 : 2;
+
+	if (t == 0) {
+		for (int i = 0; i < 15; i++) {
+			open_member(p, i, T0 + 0.02 * i, "SELECT 1");
+		}
+		return;
+	}
+	for (int i = 0; i < 15; i++) {
+		/* Each request at work across the sample. */
+		p->m[i].active = i < busy;
+		if (i < busy) {
+			use(p, i, T0 + t - 0.9 + 0.01 * i,
+			    "SELECT * FROM orders");
+		}
+	}
+}
+
+/* The same pool under a daily curve, sped up: its load swings between 2
+ * and 12 requests at once and back every 80 s, again and again. */
+static void prefilled_sawtooth(struct pool *p, int t)
+{
+	int phase = t % 80;
+	int busy = 2 + (phase < 40 ? phase : 80 - phase) / 4;
+
+	if (t == 0) {
+		for (int i = 0; i < 15; i++) {
+			open_member(p, i, T0 + 0.02 * i, "SELECT 1");
+		}
+		return;
+	}
+	for (int i = 0; i < 15; i++) {
+		p->m[i].active = i < busy;
+		if (i < busy) {
+			use(p, i, T0 + t - 0.9 + 0.01 * i,
+			    "SELECT * FROM orders");
+		}
+	}
+}
+
+/* A pre-filled pool of 10 handing its members out in turn (first in,
+ * first out, as psycopg_pool and SQLAlchemy's QueuePool do), 3 requests
+ * a second; every 8 s one request never returns its member.  Exhausted
+ * at 80 s. */
+static void prefilled_fifo_leak(struct pool *p, int t)
+{
+	static int turn;
+	static bool gone[10];
+
+	if (t == 0) {
+		turn = 0;
+		memset(gone, 0, sizeof(gone));
+		for (int i = 0; i < 10; i++) {
+			open_member(p, i, T0 + 0.02 * i, "SELECT 1");
+		}
+		return;
+	}
+	for (int r = 0; r < 3 && p->leaked < 10; r++) {
+		while (gone[turn % 10]) {
+			turn++;
+		}
+		use(p, turn % 10, T0 + t - 0.9 + 0.25 * r,
+		    "SELECT * FROM orders");
+		if (r == 2 && t % 8 == 0) {
+			gone[turn % 10] = true; /* never handed out again */
+			p->leaked++;
+		}
+		turn++;
+	}
+}
+
 /* The pool members as one sample at t. */
 static void fill(struct sample *s, const struct pool *p, int t)
 {
@@ -239,7 +318,8 @@ static void fill(struct sample *s, const struct pool *p, int t)
 		x->user = "app";
 		x->app = "svc";
 		x->db = "shop";
-		x->state = SESSION_STATE_IDLE;
+		x->state = m->active ? SESSION_STATE_ACTIVE
+				     : SESSION_STATE_IDLE;
 		x->backend_start_us = (int64_t)llround(m->start * 1e6);
 		x->query_start_epoch_s = m->used - 0.005;
 		x->state_change_epoch_s = m->used;
@@ -272,6 +352,12 @@ static const struct verdict_case cases[] = {
 	{"LISTEN workers beside a small pool", listeners, 180, false, -1, "ok",
 	 7, 0, 0},
 	{"a leak of one a second", fast_leak, 60, true, 15, "stuck", 0, 0, 25},
+	{"a pre-filled pool whose load falls", prefilled_load_falls, 240, false,
+	 -1, "ok", 0, 0, 0},
+	{"a pre-filled pool under a daily curve", prefilled_sawtooth, 400,
+	 false, -1, "ok", 0, 0, 0},
+	{"a pre-filled pool handing members out in turn, drained by a leak",
+	 prefilled_fifo_leak, 180, true, 80, "stuck", 0, 0, 10},
 	{"a pool that stalled, then opened a burst for its backlog",
 	 stalled_burst, 120, false, -1, "ok", 0, 0, 0},
 };

@@ -9,6 +9,7 @@
  *
  *   java -cp HikariCP.jar:postgresql.jar:slf4j-api.jar:slf4j-nop.jar:DIR \
  *     PoolApp --app NAME --size 10 --rate 5 --leak-every 0 --duration 60
+ *             [--work-ms 20] [--rate-low R --period S]
  *
  * Connects with PGHOST, PGPORT, PGUSER and PGDATABASE.  Prints one line
  * per leaked connection ("leak PID SECONDS", seconds since the start),
@@ -42,6 +43,8 @@ public final class PoolApp {
 		String v = System.getenv(name);
 		return v == null || v.isEmpty() ? fallback : v;
 	}
+
+	private static double workSeconds = 0.02;
 
 	private static String arg(String[] args, String name, String fallback) {
 		for (int i = 0; i + 1 < args.length; i++) {
@@ -88,7 +91,7 @@ public final class PoolApp {
 				throw new IllegalStateException("request failed");
 			}
 			try (Statement st = c.createStatement()) {
-				st.execute("SELECT pg_sleep(0.02)");
+				st.execute("SELECT pg_sleep(" + workSeconds + ")");
 			}
 			c.close();
 			served.incrementAndGet();
@@ -97,10 +100,27 @@ public final class PoolApp {
 		}
 	}
 
+	/* The request rate s seconds in: with a period, it swings from
+	 * rate down to low and back, again and again (a daily curve, sped
+	 * up); else it stays. */
+	private static double rateAt(double s, double rate, double low,
+				     double period) {
+		if (period <= 0) {
+			return rate;
+		}
+		double phase = (s % period) / period;
+		double down = phase < 0.5 ? 2 * phase : 2 - 2 * phase;
+
+		return rate - (rate - low) * down;
+	}
+
 	public static void main(String[] args) throws Exception {
 		String app = arg(args, "app", "hikari");
 		int size = Integer.parseInt(arg(args, "size", "10"));
 		double rate = Double.parseDouble(arg(args, "rate", "5"));
+		double low = Double.parseDouble(arg(args, "rate-low", "0"));
+		double period = Double.parseDouble(arg(args, "period", "0"));
+		workSeconds = Double.parseDouble(arg(args, "work-ms", "20")) / 1000;
 		int leakEvery = Integer.parseInt(arg(args, "leak-every", "0"));
 		int duration = Integer.parseInt(arg(args, "duration", "60"));
 		HikariConfig cfg = new HikariConfig();
@@ -116,11 +136,15 @@ public final class PoolApp {
 		cfg.setConnectionTimeout(500);
 		cfg.setPoolName(app);
 		try (HikariDataSource ds = new HikariDataSource(cfg)) {
-			ExecutorService workers = Executors.newFixedThreadPool(4);
-			long end = System.nanoTime() + duration * 1_000_000_000L;
-			long gap = (long)(1_000_000_000L / rate);
+			ExecutorService workers =
+				Executors.newFixedThreadPool(size + 4);
+			long start = System.nanoTime();
+			long end = start + duration * 1_000_000_000L;
 
-			for (long next = System.nanoTime(); next < end; next += gap) {
+			for (long next = start; next < end;
+			     next += (long)(1_000_000_000L
+					    / rateAt((next - start) / 1e9, rate,
+						     low, period))) {
 				long wait = next - System.nanoTime();
 
 				if (wait > 0) {

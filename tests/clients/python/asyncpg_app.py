@@ -7,7 +7,8 @@ every Nth request takes the error path and never releases its
 connection, so the pool drains until every acquire times out.
 
     PGUSER=app /usr/bin/python3 asyncpg_app.py --app NAME --size 10 \
-        --rate 5 --leak-every 0 --duration 60
+        --rate 5 --leak-every 0 --duration 60 [--work-ms 20] \
+        [--rate-low R --period S]
 
 Connects with PGHOST, PGPORT, PGUSER and PGDATABASE.  Prints one line per
 leaked connection ("leak PID SECONDS", seconds since the start), one when
@@ -37,10 +38,21 @@ async def request(pool, n, opts, counts, leaked):
         leaked.append(conn)
         return
     try:
-        await conn.execute("SELECT pg_sleep(0.02)")
+        await conn.execute("SELECT pg_sleep($1)", opts.work_ms / 1000)
         counts["served"] += 1
     finally:
         await pool.release(conn)
+
+
+def rate_at(s, opts):
+    """The request rate s seconds in: with a period, it swings from --rate
+    down to --rate-low and back, again and again (a daily curve, sped
+    up); else it stays."""
+    if opts.period <= 0:
+        return opts.rate
+    phase = (s % opts.period) / opts.period
+    down = 2 * phase if phase < 0.5 else 2 - 2 * phase
+    return opts.rate - (opts.rate - opts.rate_low) * down
 
 
 async def main(opts):
@@ -58,7 +70,7 @@ async def main(opts):
     while loop.time() < end:
         n += 1
         tasks.append(asyncio.create_task(request(pool, n, opts, counts, leaked)))
-        await asyncio.sleep(1.0 / opts.rate)
+        await asyncio.sleep(1.0 / rate_at(loop.time() - opts.t0, opts))
     await asyncio.gather(*tasks)
     print("requests", n, "served", counts["served"], "timed_out",
           counts["timed_out"], "leaked", len(leaked), flush=True)
@@ -74,5 +86,8 @@ if __name__ == "__main__":
     p.add_argument("--leak-every", type=int, default=0)
     p.add_argument("--acquire-timeout", type=float, default=0.5)
     p.add_argument("--duration", type=float, default=60)
+    p.add_argument("--work-ms", type=float, default=20)
+    p.add_argument("--rate-low", type=float, default=0)
+    p.add_argument("--period", type=float, default=0)
     asyncio.run(main(p.parse_args()))
     sys.exit(0)
