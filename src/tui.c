@@ -209,6 +209,32 @@ static void draw_header(const struct tui_view *v)
 	}
 }
 
+/* A group's CONN, ACT, IDLE and ITX cells, as c shows them; ITX ends in
+ * "?" when the server hid some states from us. */
+static void draw_counts(const struct report_group *g,
+			const struct view_columns *c)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%5d ", g->connections);
+	addstr(buf);
+	if (c->active) {
+		snprintf(buf, sizeof(buf), "%5d ",
+			 g->states[SESSION_STATE_ACTIVE]);
+		addstr(buf);
+	}
+	if (c->idle) {
+		snprintf(buf, sizeof(buf), "%5d ",
+			 g->states[SESSION_STATE_IDLE]);
+		addstr(buf);
+	}
+	snprintf(buf, sizeof(buf), "%4d%s ",
+		 g->states[SESSION_STATE_IDLE_TX] +
+			 g->states[SESSION_STATE_IDLE_TX_ABORTED],
+		 g->states[SESSION_STATE_UNKNOWN] ? "?" : " ");
+	addstr(buf);
+}
+
 static void draw_groups(const struct tui_view *v, int top, int height,
 			const size_t *rows, size_t n)
 {
@@ -235,10 +261,12 @@ static void draw_groups(const struct tui_view *v, int top, int height,
 		put_cell(name, c.key, false);
 		addch(' ');
 	}
-	snprintf(buf, sizeof(buf), "%5s %5s %5s %4s  %s%s%s%s%s", "CONN", "ACT",
-		 "IDLE", "ITX", c.oldest ? " OLDEST " : "",
-		 c.delta ? "  +/- " : "", c.trend ? " TREND/m " : "",
-		 c.spark ? "HISTORY      " : "", "FLAGS");
+	/* The same columns, in the same order, as each row below. */
+	snprintf(buf, sizeof(buf), "%5s %s%s%4s  %s%s%s%s%s", "CONN",
+		 c.active ? "  ACT " : "", c.idle ? " IDLE " : "", "ITX",
+		 c.oldest ? " OLDEST " : "", c.delta ? "  +/- " : "",
+		 c.trend ? " TREND/m " : "", c.spark ? "HISTORY      " : "",
+		 "FLAGS");
 	put_cell(buf, COLS - getcurx(stdscr), false);
 	attroff(A_BOLD | A_UNDERLINE);
 	if (ui.selected >= (int)n) {
@@ -267,14 +295,7 @@ static void draw_groups(const struct tui_view *v, int top, int height,
 		}
 		units_format_duration(when, sizeof(when), g->oldest_idle_tx_s);
 		view_sparkline(spark, sizeof(spark), g, 12, ui.utf8);
-		view_flags(flags, sizeof(flags), g);
-		snprintf(buf, sizeof(buf), "%5d %5d %5d %4d%s ", g->connections,
-			 g->states[SESSION_STATE_ACTIVE],
-			 g->states[SESSION_STATE_IDLE],
-			 g->states[SESSION_STATE_IDLE_TX] +
-				 g->states[SESSION_STATE_IDLE_TX_ABORTED],
-			 g->states[SESSION_STATE_UNKNOWN] ? "?" : " ");
-		addstr(buf);
+		draw_counts(g, &c);
 		if (c.oldest) {
 			snprintf(buf, sizeof(buf), "%7s ", when);
 			addstr(buf);
@@ -293,6 +314,8 @@ static void draw_groups(const struct tui_view *v, int top, int height,
 			put_cell(spark, 12, false);
 			addch(' ');
 		}
+		view_flags_fit(flags, sizeof(flags), g,
+			       COLS - getcurx(stdscr) - 1);
 		if (ui.color && flags[0] != '\0') {
 			attron(COLOR_PAIR(g->flagged ? PAIR_LEAK : PAIR_WARN) |
 			       A_BOLD);
@@ -326,9 +349,13 @@ static void draw_session(const struct report_session *s,
 	}
 	snprintf(wait, sizeof(wait), "%s%s%s", s->wait_event_type,
 		 s->wait_event[0] ? ":" : "", s->wait_event);
-	snprintf(buf, sizeof(buf), "%-7d %-9s %8s %8s ", s->pid,
-		 view_session_state(s), in_state, age);
+	snprintf(buf, sizeof(buf), "%-7d %-9s %8s ", s->pid,
+		 view_session_state(s), in_state);
 	addstr(buf);
+	if (c->age) {
+		snprintf(buf, sizeof(buf), "%8s ", age);
+		addstr(buf);
+	}
 	put_cell(client, c->client, false);
 	addch(' ');
 	if (report_pooler_is_via(&s->client)) {
@@ -343,11 +370,14 @@ static void draw_session(const struct report_session *s,
 	}
 	put_cell(process, c->process, false);
 	addch(' ');
-	put_cell(wait, 13, false);
-	addch(' ');
+	if (c->wait) {
+		put_cell(wait, c->wait_w, false);
+		addch(' ');
+	}
 	if (s->client_line != NULL) {
-		/* The client hooks' word on it first (CLIENT HOOKS). */
-		int room = COLS - getcurx(stdscr) - 3;
+		/* The client hooks' word on it first (CLIENT HOOKS), in at
+		 * most half the query's room: the query keeps the rest. */
+		int room = c->query / 2 - 2;
 
 		put_cell(s->client_line, room < 60 ? room : 60, false);
 		addstr(": ");
@@ -365,7 +395,7 @@ static void draw_detail(const struct tui_view *v, int top, int height,
 	int rows = height - 2;
 	struct view_detail_columns c;
 	char label[600];
-	char head[160];
+	char head[512];
 	char more[64] = "";
 	char buf[1400];
 
@@ -404,9 +434,10 @@ static void draw_detail(const struct tui_view *v, int top, int height,
 	attroff(A_BOLD);
 	move(top + 1, 0);
 	clrtoeol();
-	snprintf(head, sizeof(head), "%-7s %-9s %8s %8s %-*s %-*s %-13s %s",
-		 "PID", "STATE", "IN-STATE", "AGE", c.client, "CLIENT",
-		 c.process, "PROCESS", "WAIT", "QUERY");
+	snprintf(head, sizeof(head), "%-7s %-9s %8s %s%-*s %-*s %-*s%s%s",
+		 "PID", "STATE", "IN-STATE", c.age ? "     AGE " : "", c.client,
+		 "CLIENT", c.process, "PROCESS", c.wait_w, c.wait ? "WAIT" : "",
+		 c.wait ? " " : "", "QUERY");
 	attron(A_BOLD | A_UNDERLINE);
 	put_cell(head, COLS - 1, false);
 	attroff(A_BOLD | A_UNDERLINE);
@@ -481,21 +512,19 @@ void tui_draw(const struct tui_view *v)
 {
 	size_t n;
 	size_t *rows = view_rows(v->report, ui.filter, ui.sort, &n);
-	int table_h;
+	struct view_panes panes;
 	char footer[256];
 
 	erase();
 	draw_header(v);
-	table_h = LINES - 5;
 	if (ui.help) {
 		draw_help();
 	} else if (rows != NULL) {
-		if (ui.detail && n > 0 && LINES >= 16) {
-			table_h = (LINES - 5) / 2;
-		}
-		draw_groups(v, 4, table_h, rows, n);
-		if (ui.detail && n > 0 && LINES >= 16) {
-			draw_detail(v, 4 + table_h, LINES - 5 - table_h,
+		view_plan_panes(LINES - 5, n, ui.detail && n > 0,
+				v->report->detail_count, &panes);
+		draw_groups(v, 4, panes.groups, rows, n);
+		if (panes.detail > 0) {
+			draw_detail(v, 4 + panes.groups, panes.detail,
 				    &v->report->groups[rows[ui.selected]]);
 		}
 	}
@@ -510,7 +539,11 @@ void tui_draw(const struct tui_view *v)
 /* Whether the detail pane is on screen (it needs room). */
 static bool detail_shown(size_t visible)
 {
-	return ui.detail && !ui.help && visible > 0 && LINES >= 16;
+	struct view_panes panes;
+
+	view_plan_panes(LINES - 5, visible, ui.detail && visible > 0, 0,
+			&panes);
+	return !ui.help && panes.detail > 0;
 }
 
 bool tui_selected_group(const struct report *report,

@@ -1,6 +1,7 @@
 /*
- * view.c - the live view's plan (see view.h): rows, columns, the
- * sparkline and the flags cell, decided without a terminal.
+ * view.c - the live view's plan (see view.h): rows, the sparkline, the
+ * flags cell, the grouping cycle and the footer, decided without a
+ * terminal; the layout is view_layout.c's.
  */
 #include "view.h"
 
@@ -179,92 +180,6 @@ void view_flags(char *buf, size_t size, const struct report_group *g)
 		buf[0] != '\0' ? g->flags & ~(unsigned)REPORT_FLAG_LEAK
 			       : g->flags,
 		buf + len, size - len);
-}
-
-/* The widest sanitized value of the grouped keys, at least the header. */
-static int widest_key(const struct report *r, bool utf8)
-{
-	char buf[1024];
-	int w = 6;
-
-	for (size_t k = 0; k < r->keys.count; k++) {
-		int hw = (int)strlen(match_group_key_name(r->keys.keys[k]));
-
-		w = hw > w ? hw : w;
-	}
-	for (size_t i = 0; i < r->group_count; i++) {
-		for (size_t k = 0; k < r->keys.count; k++) {
-			const char *v = r->groups[i].keys[r->keys.keys[k]];
-			int kw = text_sanitize(buf, sizeof(buf), v ? v : "",
-					       v ? strlen(v) : 0, utf8);
-
-			w = kw > w ? kw : w;
-		}
-	}
-	return w;
-}
-
-/* The FLAGS column: its widest cell, at least its header. */
-static int flags_width(const struct report *r)
-{
-	char buf[96];
-	int w = 5;
-
-	for (size_t i = 0; i < r->group_count; i++) {
-		view_flags(buf, sizeof(buf), &r->groups[i]);
-		w = (int)strlen(buf) > w ? (int)strlen(buf) : w;
-	}
-	return w;
-}
-
-/* Drops the next column of the narrow order; false when none is left. */
-static bool drop_one(struct view_columns *c)
-{
-	bool *order[] = {&c->delta, &c->spark, &c->oldest, &c->trend};
-
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		if (*order[i]) {
-			*order[i] = false;
-			return true;
-		}
-	}
-	return false;
-}
-
-void view_plan_columns(const struct report *r, int cols, bool utf8,
-		       struct view_columns *c)
-{
-	int widest = widest_key(r, utf8);
-	int want = widest < 12 ? widest : 12;
-	int nkeys = (int)(r->keys.count ? r->keys.count : 1);
-	int flags = flags_width(r);
-	int fixed;
-
-	c->spark = c->oldest = c->delta = c->trend = true;
-	for (;;) {
-		fixed = 6 + 6 + 6 + 6 + (c->oldest ? 8 : 0) +
-			(c->delta ? 6 : 0) + (c->trend ? 9 : 0) +
-			(c->spark ? 13 : 0) + flags;
-		if (cols - fixed >= nkeys * (want + 1) || !drop_one(c)) {
-			break;
-		}
-	}
-	c->key = (cols - fixed) / nkeys - 1;
-	c->key = c->key > widest ? widest : c->key;
-	/* Up to 100 columns names stop at 28, leaving the flags room; a
-	 * wider terminal shows them whole. */
-	if (cols <= 100) {
-		c->key = c->key > 28 ? 28 : c->key;
-	}
-	c->key = c->key < 6 ? 6 : c->key;
-}
-
-void view_plan_detail(int cols, struct view_detail_columns *c)
-{
-	int extra = cols > 120 ? (cols - 120) / 3 : 0;
-
-	c->client = 21 + (extra > 18 ? 18 : extra);
-	c->process = 22 + extra;
 }
 
 void view_next_group_keys(struct group_keys *keys)

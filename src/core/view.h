@@ -52,30 +52,67 @@ void view_sparkline(char *buf, size_t size, const struct report_group *g,
  * IDLE-TX"). */
 void view_flags(char *buf, size_t size, const struct report_group *g);
 
+/* The FLAGS cell within width columns: view_flags() when it fits, else
+ * the flag words alone ("LEAK IDLE-TX"), which the groups pane always
+ * has room for (view_plan_columns()). */
+void view_flags_fit(char *buf, size_t size, const struct report_group *g,
+		    int width);
+
 /* The groups pane's columns for a terminal cols wide. */
 struct view_columns {
 	int key; /* each grouped key's width */
+	bool active;
+	bool idle;
 	bool spark;
 	bool oldest;
 	bool delta;
 	bool trend;
+	int flags; /* FLAGS: the rest of the line, at least the words */
 };
 
 /*
- * Fits the pane to cols: the change since baseline is dropped first,
- * then the sparkline, the idle-tx age and the trend, so names keep 12
- * columns where they can; CONN, the states and FLAGS always stay.
+ * Fits the pane to cols.  The keys (6 columns each at least), CONN, ITX
+ * and the flag words always stay; then, as room allows and in this
+ * order: OLDEST, TREND, IDLE, ACT, the keys up to 12 columns, the LEAK
+ * forecast in FLAGS, the sparkline, the change since baseline, and the
+ * keys' whole width (at most 28 up to 100 columns).  A LEAK flag never
+ * pushes out a column: its forecast is what gives way.
  */
 void view_plan_columns(const struct report *r, int cols, bool utf8,
 		       struct view_columns *c);
 
-/* The sessions pane's widening columns (the query takes the rest). */
+/* The sessions pane's columns: PID, STATE and IN-STATE always; the
+ * query keeps 20 columns at least, AGE and WAIT come when there is room,
+ * then WAIT widens to 20, PROCESS to 22, QUERY to 40 and CLIENT to 21,
+ * and a wide terminal shares the rest among them. */
 struct view_detail_columns {
+	bool age;
+	bool wait;
 	int client;
 	int process;
+	int wait_w;
+	int query; /* what is left of the line */
 };
 
 void view_plan_detail(int cols, struct view_detail_columns *c);
+
+/* The two panes' heights (header rows included) in the rows between the
+ * usage line and the footer. */
+struct view_panes {
+	int groups;
+	int detail; /* 0: no sessions pane */
+};
+
+/*
+ * Splits body rows between the groups pane (groups rows and a header)
+ * and, when detail is on and body has room for both, the sessions pane
+ * (sessions rows, a title and a header): each gets what it needs where
+ * both fit; else the groups at most half and the sessions the rest, and
+ * what one leaves unused goes to the other, so no blank rows sit
+ * between them while the other is cut.
+ */
+void view_plan_panes(int body, size_t groups, bool detail, size_t sessions,
+		     struct view_panes *p);
 
 /* The grouping the g key moves to: user,app -> user -> app -> db ->
  * user,app,db -> state -> user,app (any other goes to user,app). */

@@ -44,18 +44,26 @@ static void test_flags(void **state)
 
 struct columns_case {
 	int cols;
-	bool delta;
-	bool spark;
 	bool oldest;
 	bool trend;
+	bool idle;
+	bool active;
+	bool forecast; /* FLAGS has room for "LEAK full in 4m10s IDLE-TX" */
+	bool spark;
+	bool delta;
 };
 
-/* The change since baseline goes first, then the sparkline, the idle-tx
- * age and the trend (the LEAK cell with its forecast takes 26 columns). */
+/* The keys, CONN, ITX and the flag words always; then OLDEST, TREND,
+ * IDLE, ACT, the keys to 12, the forecast, the sparkline and the change
+ * since baseline, as room allows: the LEAK cell's forecast (26 columns
+ * with IDLE-TX) gives way before OLDEST and TREND do. */
 static const struct columns_case columns_cases[] = {
-	{200, true, true, true, true},    {120, true, true, true, true},
-	{100, false, false, true, true},  {90, false, false, false, true},
-	{80, false, false, false, false}, {40, false, false, false, false},
+	{200, true, true, true, true, true, true, true},
+	{120, true, true, true, true, true, true, true},
+	{100, true, true, true, true, true, false, true},
+	{80, true, true, true, true, false, false, false},
+	{60, true, true, false, false, false, false, false},
+	{40, false, false, false, false, false, false, false},
 };
 
 static void test_columns(void **state)
@@ -67,22 +75,111 @@ static void test_columns(void **state)
 	for (size_t i = 0; i < COUNT(columns_cases); i++) {
 		const struct columns_case *c = &columns_cases[i];
 		struct view_columns got;
+		char flags[96];
+		int used;
 
 		view_plan_columns(&r, c->cols, true, &got);
-		if (got.delta != c->delta || got.spark != c->spark ||
-		    got.oldest != c->oldest || got.trend != c->trend) {
-			fail_msg("%d columns: delta %d spark %d oldest %d "
-				 "trend %d",
-				 c->cols, got.delta, got.spark, got.oldest,
-				 got.trend);
+		if (got.oldest != c->oldest || got.trend != c->trend ||
+		    got.idle != c->idle || got.active != c->active ||
+		    (got.flags >= 26) != c->forecast || got.spark != c->spark ||
+		    got.delta != c->delta) {
+			fail_msg("%d columns: oldest %d trend %d idle %d "
+				 "active %d flags %d spark %d delta %d",
+				 c->cols, got.oldest, got.trend, got.idle,
+				 got.active, got.flags, got.spark, got.delta);
 		}
+		/* The row fills the line but for its last column. */
+		used = 2 * (got.key + 1) + 12 + (got.active ? 6 : 0) +
+		       (got.idle ? 6 : 0) + (got.oldest ? 8 : 0) +
+		       (got.trend ? 9 : 0) + (got.spark ? 13 : 0) +
+		       (got.delta ? 6 : 0) + got.flags;
+		assert_int_equal(used, c->cols - 1);
+		/* The flag words always fit; the forecast where it can. */
+		view_flags_fit(flags, sizeof(flags), &r.groups[0], got.flags);
+		assert_string_equal(flags,
+				    c->forecast ? "LEAK full in 4m10s IDLE-TX"
+						: "LEAK IDLE-TX");
 		/* "app_tests" and "api" fit whole from 80 columns on. */
 		if (c->cols >= 80) {
-			assert_int_equal(got.key, 11);
+			assert_true(got.key >= 11);
 		}
 		assert_true(got.key >= 6);
 	}
 	report_finish(&r);
+}
+
+struct detail_case {
+	int cols;
+	bool age;
+	bool wait;
+	int wait_w;
+};
+
+/* The query keeps 20 columns; AGE and WAIT come with room, WAIT first
+ * to 20 columns ("Client:ClientRead" whole). */
+static const struct detail_case detail_cases[] = {
+	{80, false, false, 0}, {100, true, false, 0}, {101, true, true, 13},
+	{120, true, true, 20}, {200, true, true, 20}, {40, false, false, 0},
+};
+
+static void test_detail(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < COUNT(detail_cases); i++) {
+		const struct detail_case *c = &detail_cases[i];
+		struct view_detail_columns got;
+		int used;
+
+		view_plan_detail(c->cols, &got);
+		if (got.age != c->age || got.wait != c->wait ||
+		    got.wait_w != c->wait_w) {
+			fail_msg("%d columns: age %d wait %d (%d)", c->cols,
+				 got.age, got.wait, got.wait_w);
+		}
+		assert_true(got.query >= 20);
+		if (c->cols < 80) {
+			continue;
+		}
+		used = 27 + (got.age ? 9 : 0) + got.client + 1 + got.process +
+		       1 + (got.wait ? got.wait_w + 1 : 0) + got.query;
+		assert_int_equal(used, c->cols - 1);
+	}
+}
+
+struct panes_case {
+	const char *what;
+	int body;
+	size_t groups;
+	bool detail;
+	size_t sessions;
+	int want_groups;
+	int want_detail;
+};
+
+static const struct panes_case panes_cases[] = {
+	{"no sessions pane", 45, 3, false, 20, 45, 0},
+	{"too short for two", 10, 3, true, 20, 10, 0},
+	{"both fit: the groups what they need", 45, 3, true, 20, 5, 40},
+	{"the sessions cut: no blank rows above them", 45, 3, true, 200, 5, 40},
+	{"80x24, many groups and sessions: half each", 19, 30, true, 30, 9, 10},
+	{"few sessions: the groups take the rest", 19, 30, true, 2, 15, 4},
+};
+
+static void test_panes(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < COUNT(panes_cases); i++) {
+		const struct panes_case *c = &panes_cases[i];
+		struct view_panes got;
+
+		view_plan_panes(c->body, c->groups, c->detail, c->sessions,
+				&got);
+		if (got.groups != c->want_groups ||
+		    got.detail != c->want_detail) {
+			fail_msg("%s: groups %d detail %d", c->what, got.groups,
+				 got.detail);
+		}
+	}
 }
 
 /* The sparkline of a group whose recent points are values. */
@@ -253,6 +350,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_columns),
+		cmocka_unit_test(test_detail),
+		cmocka_unit_test(test_panes),
 		cmocka_unit_test(test_sparkline),
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_group_cycle),
