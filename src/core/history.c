@@ -32,6 +32,8 @@ static void group_free(struct group_history *g)
 	free(g->holder_command);
 	series_free(&g->window);
 	series_free(&g->run);
+	series_free(&g->run_idle_tx);
+	series_free(&g->run_abandoned);
 }
 
 void history_finish(struct history *history)
@@ -114,6 +116,8 @@ static size_t add_group(struct history *history, const struct session *session,
 	g->holder_seen_s = NAN;
 	series_init(&g->window, history->window_s, history->interval_s);
 	series_init_run(&g->run, history->interval_s);
+	series_init_run(&g->run_idle_tx, history->interval_s);
+	series_init_run(&g->run_abandoned, history->interval_s);
 	if (history->samples > 0) {
 		/* It had no sessions at the previous sample: say so, so the
 		 * detector sees the step from zero. */
@@ -310,6 +314,9 @@ static void push_and_analyze(struct history *history, struct group_history *g,
 
 	series_push(&g->window, t_s, g->last);
 	series_push(&g->run, t_s, g->last);
+	series_push_sparse(&g->run_idle_tx, t_s,
+			   g->states[SESSION_STATE_IDLE_TX] +
+				   g->states[SESSION_STATE_IDLE_TX_ABORTED]);
 	if (g->last == g->analyzed_value && t_s - g->analyzed_t_s < every_s) {
 		return;
 	}
@@ -425,6 +432,8 @@ void history_add_failure(struct history *history)
 	for (size_t i = 0; i < history->group_count; i++) {
 		series_mark_gap(&history->groups[i].window);
 		series_mark_gap(&history->groups[i].run);
+		series_mark_gap(&history->groups[i].run_idle_tx);
+		series_mark_gap(&history->groups[i].run_abandoned);
 	}
 }
 

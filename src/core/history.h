@@ -73,8 +73,13 @@ struct group_history {
 	int minimum;
 	double first_seen_s; /* run-relative seconds */
 	double last_seen_s;
-	struct series window;      /* the last --window */
-	struct series run;         /* the whole run, compacted (wrap verdict) */
+	struct series window; /* the last --window */
+	struct series run;    /* the whole run, compacted (wrap verdict) */
+	/* Over the whole run, as run is, and empty until first non-zero
+	 * (series_push_sparse()): the sessions idle in a transaction
+	 * (aborted too), and those the verdict counted abandoned. */
+	struct series run_idle_tx;
+	struct series run_abandoned;
 	struct trend_result trend; /* the count's, the second opinion */
 	/* The verdict (verdict.c): on the sessions where they are known,
 	 * else on the count's trend. */

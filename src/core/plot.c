@@ -75,6 +75,62 @@ static void copy_run(struct plot_line *line, const struct group_history *h)
 	line->count = n;
 }
 
+/* A copy of a sparse run series (history.h): NULL when it is empty. */
+static struct series_point *copy_points(const struct series *run, size_t *count)
+{
+	size_t n = series_count(run);
+	struct series_point *points;
+
+	*count = n;
+	if (n == 0) {
+		return NULL;
+	}
+	points = xcalloc(n, sizeof(*points));
+	for (size_t i = 0; i < n; i++) {
+		points[i] = series_at(run, i);
+	}
+	return points;
+}
+
+/* The count a line's points show at t, joined as they are drawn:
+ * between two points, on the straight line between them. */
+static double value_at(const struct plot_line *line, double t)
+{
+	size_t i = 0;
+
+	if (line->count == 0) {
+		return 0;
+	}
+	while (i + 1 < line->count && line->points[i + 1].t_s <= t) {
+		i++;
+	}
+	if (i + 1 < line->count && line->points[i].t_s <= t) {
+		const struct series_point *a = &line->points[i];
+		const struct series_point *b = &line->points[i + 1];
+
+		return a->value +
+		       (b->value - a->value) * (t - a->t_s) / (b->t_s - a->t_s);
+	}
+	return line->points[i].value;
+}
+
+/* What a group's line shows besides its count: the sessions idle in a
+ * transaction and abandoned, and where the verdict first held. */
+static void copy_states(struct plot_line *line, const struct group_history *h)
+{
+	line->flagged_t_s = NAN;
+	if (h == NULL) {
+		return;
+	}
+	line->idle_tx = copy_points(&h->run_idle_tx, &line->idle_tx_count);
+	line->abandoned = copy_points(&h->run_abandoned,
+				      &line->abandoned_count);
+	if (line->group->flagged && isfinite(line->group->first_flagged_s)) {
+		line->flagged_t_s = line->group->first_flagged_s;
+		line->flagged_value = value_at(line, line->flagged_t_s);
+	}
+}
+
 static int compare_double(const void *pa, const void *pb)
 {
 	double a = *(const double *)pa;
@@ -178,6 +234,7 @@ static void build_other(struct plot *p, struct plot_line *line,
 	free(t);
 	snprintf(line->label, sizeof(line->label), "other");
 	line->color = OTHER_COLOR;
+	line->flagged_t_s = NAN;
 }
 
 static void choose_lines(struct plot *p)
@@ -206,6 +263,7 @@ static void choose_lines(struct plot *p)
 				   sizeof(line->label));
 		shown[i] = find_history(p, line->group);
 		copy_run(line, shown[i]);
+		copy_states(line, shown[i]);
 	}
 	if (own < r->group_count) {
 		build_other(p, &p->lines[p->line_count++], shown, own);
@@ -397,6 +455,70 @@ static void plan_scales(struct plot *p)
 	p->y_max = p->y_step * ceil((top + 0.25 * p->y_step) / p->y_step);
 }
 
+/* A live leak's projection: the group's count going on at its slope
+ * from the last sample until its forecast's limit is reached (a limit
+ * others share too is reached before the group alone would reach it). */
+static bool start_projection(const struct plot *p, struct plot_line *line)
+{
+	const struct report_group *g = line->group;
+	struct plot_projection *pr = &line->projection;
+
+	if (!p->live || g == NULL || !g->flagged || !isfinite(g->forecast_s) ||
+	    g->forecast_s <= 0 || !(g->trend.slope_per_min > 0) ||
+	    p->data_t_s <= 0) {
+		return false;
+	}
+	pr->shown = true;
+	pr->from_t_s = p->history->last_t_s;
+	pr->from_value = g->connections;
+	pr->slope_per_s = g->trend.slope_per_min / 60;
+	pr->hit_t_s = pr->from_t_s + g->forecast_s;
+	pr->limit = g->forecast_limit;
+	return true;
+}
+
+/* Where the projection's drawn line ends: where the limit is reached
+ * when that is on the picture, else at the right edge or the top,
+ * whichever comes first. */
+static void end_projection(const struct plot *p, struct plot_projection *pr)
+{
+	pr->to_t_s = fmin(pr->hit_t_s, p->t_max);
+	pr->to_value = pr->from_value +
+		       pr->slope_per_s * (pr->to_t_s - pr->from_t_s);
+	if (pr->to_value > p->y_max) {
+		pr->to_t_s = pr->from_t_s +
+			     (p->y_max - pr->from_value) / pr->slope_per_s;
+		pr->to_value = p->y_max;
+	}
+}
+
+/*
+ * While the run is live, each flagged group with a forecast is projected
+ * to its limit: the time axis runs on past the last sample to the
+ * nearest hit, by half the run at most (a hit further off is cut at the
+ * edge, its time said in words).
+ */
+static void plan_projections(struct plot *p)
+{
+	const struct report *r = p->report;
+	double until = p->t_max;
+
+	p->live = !(r->wrapped && isfinite(r->command_ended_s));
+	p->data_t_s = p->t_max;
+	for (size_t i = 0; i < p->line_count; i++) {
+		if (start_projection(p, &p->lines[i])) {
+			until = fmax(until, fmin(p->lines[i].projection.hit_t_s,
+						 1.5 * p->data_t_s));
+		}
+	}
+	p->t_max = until;
+	for (size_t i = 0; i < p->line_count; i++) {
+		if (p->lines[i].projection.shown) {
+			end_projection(p, &p->lines[i].projection);
+		}
+	}
+}
+
 void plot_plan(struct plot *p, const struct report *report,
 	       const struct history *history)
 {
@@ -410,6 +532,7 @@ void plot_plan(struct plot *p, const struct report *report,
 	}
 	collect_limits(p);
 	plan_scales(p);
+	plan_projections(p);
 }
 
 void plot_finish(struct plot *p)
@@ -419,6 +542,8 @@ void plot_finish(struct plot *p)
 	}
 	for (size_t i = 0; i < p->line_count; i++) {
 		free(p->lines[i].points);
+		free(p->lines[i].idle_tx);
+		free(p->lines[i].abandoned);
 	}
 	free(p->gaps);
 }

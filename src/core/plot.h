@@ -24,6 +24,21 @@ enum {
 	PLOT_MAX_LIMITS = 3 * PLOT_MAX_LINES + 1, /* server, role, db each */
 };
 
+/* Where a live leak is heading: its count going on at its slope from
+ * the last sample until the limit it runs into is reached (the report's
+ * forecast), cut at the picture's right edge or top. */
+struct plot_projection {
+	bool shown;
+	double from_t_s; /* the last sample */
+	double from_value;
+	double slope_per_s;
+	double hit_t_s; /* when the limit is reached */
+	int limit;
+	double to_t_s; /* where the drawn line ends: hit_t_s when on the
+			* picture, else the right edge */
+	double to_value;
+};
+
 struct plot_line {
 	char label[512];                  /* raw bytes (report_group_label) */
 	const struct report_group *group; /* borrowed; NULL for "other" */
@@ -34,6 +49,17 @@ struct plot_line {
 	double peak;       /* of the points */
 	bool on_scale;     /* false: "other" far above the groups, not drawn */
 	const char *color; /* static */
+	/* A group's sessions idle in a transaction and abandoned, over the
+	 * run (owned; none for "other" or when there never were any). */
+	struct series_point *idle_tx;
+	size_t idle_tx_count;
+	struct series_point *abandoned;
+	size_t abandoned_count;
+	/* A flagged group: when the verdict first held (NAN unknown) and
+	 * the count there; its projection while the run is live. */
+	double flagged_t_s;
+	double flagged_value;
+	struct plot_projection projection;
 };
 
 struct plot_limit {
@@ -58,9 +84,14 @@ struct plot {
 	size_t limit_count;
 	struct plot_gap *gaps; /* owned; sorted, merged */
 	size_t gap_count;
-	double t_max;  /* x axis: 0 to t_max seconds; 0 for one instant */
-	double y_max;  /* y axis: 0 to y_max connections */
-	double y_step; /* between y ticks */
+	/* The run is live: what it watches goes on after the last sample
+	 * (watch, the live view, their replays).  A wrapped command that
+	 * has ended is not: nothing is projected past its end. */
+	bool live;
+	double data_t_s; /* the last sample; past it, a projection */
+	double t_max;    /* x axis: 0 to t_max seconds; 0 for one instant */
+	double y_max;    /* y axis: 0 to y_max connections */
+	double y_step;   /* between y ticks */
 };
 
 /*
@@ -69,7 +100,9 @@ struct plot {
  * then the highest peaks; past PLOT_MAX_LINES - 1 the rest are summed.
  * A limit is on the scale when within reach of the counts (at most twice
  * the highest, or 5 above it); so is "other", measured against the
- * groups' own lines.  plot_finish() it afterwards.
+ * groups' own lines.  While the run is live, a flagged group with a
+ * forecast gets a projection, and the time axis runs on past the last
+ * sample by up to half the run to show it.  plot_finish() it afterwards.
  */
 void plot_plan(struct plot *plot, const struct report *report,
 	       const struct history *history);
@@ -80,10 +113,15 @@ void plot_finish(struct plot *plot);
  * external resources) to out.  Elements tests and tools can count:
  * class="series" (one per line, data-group, data-kind group|other),
  * class="baseline", class="limit" (data-kind, data-limit), class="leak"
- * (one per flagged group shown), class="gap", class="command", and
- * when a runner reported tests class="test" (a tick where each began,
- * data-test its name) and class="test-leak" (a band over each test that
- * leaked, data-test, data-leaked).  Every
+ * (one per flagged group shown), class="first-flagged" (where the
+ * verdict first held, data-group, data-t), class="projection" (live runs
+ * only: data-group, data-limit, data-hit-s), class="idle-tx" and
+ * class="abandoned" (a group's sessions in those states, as areas,
+ * data-group), class="gap", class="command", and when a runner reported
+ * tests class="test" (a tick where each began, data-test its name),
+ * class="test-leak" (a band over each test that leaked, data-test,
+ * data-leaked, data-n its number) and class="test-key" (the legend's
+ * line for it, data-n).  Every
  * name is sanitised (valid UTF-8, no control characters) and
  * XML-escaped.  Returns false with err when out reports a write error.
  */

@@ -18,7 +18,7 @@
 
 /* ---- coordinates and labels ---- */
 
-static double x_of(const struct plot *p, double t_s)
+double plot_svg_x(const struct plot *p, double t_s)
 {
 	if (p->t_max <= 0) {
 		return (PLOT_LEFT + PLOT_RIGHT) / 2.0; /* one instant */
@@ -26,7 +26,7 @@ static double x_of(const struct plot *p, double t_s)
 	return PLOT_LEFT + (PLOT_RIGHT - PLOT_LEFT) * t_s / p->t_max;
 }
 
-static double y_of(const struct plot *p, double value)
+double plot_svg_y(const struct plot *p, double value)
 {
 	return PLOT_BOTTOM - (PLOT_BOTTOM - PLOT_TOP) * value / p->y_max;
 }
@@ -146,8 +146,9 @@ static void write_axes(FILE *out, const struct plot *p)
 			"y2=\"%.1f\" stroke=\"#e6e6e6\"/>\n"
 			"<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">"
 			"%.0f</text>\n",
-			PLOT_LEFT, PLOT_RIGHT, y_of(p, v), y_of(p, v),
-			PLOT_LEFT - 6, y_of(p, v) + 4, v);
+			PLOT_LEFT, PLOT_RIGHT, plot_svg_y(p, v),
+			plot_svg_y(p, v), PLOT_LEFT - 6, plot_svg_y(p, v) + 4,
+			v);
 	}
 	for (int i = 0; i * step <= p->t_max + 1e-9; i++) {
 		double t = i * step;
@@ -158,8 +159,9 @@ static void write_axes(FILE *out, const struct plot *p)
 			"y2=\"%d\" stroke=\"#333333\"/>\n"
 			"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">"
 			"%s</text>\n",
-			x_of(p, t), x_of(p, t), PLOT_BOTTOM, PLOT_BOTTOM + 5,
-			x_of(p, t), PLOT_BOTTOM + 17, buf);
+			plot_svg_x(p, t), plot_svg_x(p, t), PLOT_BOTTOM,
+			PLOT_BOTTOM + 5, plot_svg_x(p, t), PLOT_BOTTOM + 17,
+			buf);
 	}
 	fprintf(out,
 		"<path d=\"M%d %dV%dH%d\" fill=\"none\" "
@@ -177,8 +179,8 @@ static void write_axes(FILE *out, const struct plot *p)
 static void write_gaps(FILE *out, const struct plot *p)
 {
 	for (size_t i = 0; i < p->gap_count; i++) {
-		double x0 = x_of(p, p->gaps[i].from_s);
-		double x1 = x_of(p, p->gaps[i].to_s);
+		double x0 = plot_svg_x(p, p->gaps[i].from_s);
+		double x1 = plot_svg_x(p, p->gaps[i].to_s);
 
 		fprintf(out,
 			"<rect class=\"gap\" x=\"%.1f\" y=\"%d\" "
@@ -194,7 +196,7 @@ static void write_limits(FILE *out, const struct plot *p)
 
 	for (size_t i = 0; i < p->limit_count; i++) {
 		const struct plot_limit *l = &p->limits[i];
-		double y = y_of(p, l->limit);
+		double y = plot_svg_y(p, l->limit);
 		/* Limits close together: the next label goes under its line. */
 		double label_y = fabs(y - last_label_y) < 13 ? y + 13 : y - 4;
 
@@ -220,7 +222,7 @@ static void write_limits(FILE *out, const struct plot *p)
 static void write_command_marker(FILE *out, const struct plot *p, double t_s,
 				 const char *what, bool end)
 {
-	double x = x_of(p, t_s);
+	double x = plot_svg_x(p, t_s);
 
 	fprintf(out,
 		"<g class=\"command\" data-at=\"%s\">\n<line x1=\"%.1f\" "
@@ -246,90 +248,6 @@ static void write_command(FILE *out, const struct plot *p)
 		write_command_marker(out, p, r->command_ended_s, "command end",
 				     true);
 	}
-}
-
-/* Leaking tests named on the picture, at most (the rest are counted). */
-enum { PLOT_TEST_LABELS = 12 };
-
-/* A test's name without the directories of its file
- * ("test_orders.py::test_retry"), for a label that has little room. */
-static const char *short_test_name(const char *name)
-{
-	const char *sep = strstr(name, "::");
-	const char *slash = NULL;
-
-	for (const char *c = name; *c != '\0' && (sep == NULL || c < sep);
-	     c++) {
-		slash = *c == '/' ? c : slash;
-	}
-	return slash != NULL ? slash + 1 : name;
-}
-
-/* A runner's tests (report_tests.c): a tick where each began, and a
- * band over each that leaked, named with what it leaked. */
-static void write_tests(FILE *out, const struct plot *p)
-{
-	const struct report_tests *rt = &p->report->tests;
-	size_t labelled = 0;
-
-	if (!rt->reported) {
-		return;
-	}
-	fputs("<g class=\"tests\">\n", out);
-	for (size_t i = 0; i < rt->count; i++) {
-		const struct report_test *t = &rt->items[i];
-		double x = x_of(p, t->started_s);
-
-		if (t->setup || !isfinite(t->started_s)) {
-			continue;
-		}
-		fputs("<line class=\"test\" data-test=\"", out);
-		plot_svg_put_text(out, t->name, 200);
-		fprintf(out,
-			"\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" "
-			"stroke=\"%s\" stroke-width=\"0.5\"/>\n",
-			x, x, PLOT_BOTTOM - 6, PLOT_BOTTOM, MUTED_COLOR);
-	}
-	for (size_t i = 0; i < rt->count; i++) {
-		const struct report_test *t = &rt->items[i];
-		double x0 = x_of(p, t->started_s);
-		double x1 = isfinite(t->ended_s) ? x_of(p, t->ended_s) : x0;
-
-		if (t->setup || t->leaked == 0 || !isfinite(t->started_s)) {
-			continue;
-		}
-		fprintf(out,
-			"<g class=\"test-leak\" data-leaked=\"%d\" "
-			"data-test=\"",
-			t->leaked);
-		plot_svg_put_text(out, t->name, 200);
-		fprintf(out,
-			"\">\n<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
-			"height=\"%d\" fill=\"%s\" fill-opacity=\"0.15\"/>\n",
-			x0, PLOT_TOP, x1 - x0 > 1 ? x1 - x0 : 1,
-			PLOT_BOTTOM - PLOT_TOP, LEAK_COLOR);
-		if (labelled++ < PLOT_TEST_LABELS) {
-			fprintf(out,
-				"<text x=\"%.1f\" y=\"%d\" font-size=\"9\" "
-				"fill=\"%s\" transform=\"rotate(-90 %.1f "
-				"%d)\">",
-				x0 + 3, PLOT_BOTTOM - 8, LEAK_COLOR, x0 + 3,
-				PLOT_BOTTOM - 8);
-			plot_svg_put_text(out, short_test_name(t->name), 60);
-			fprintf(out, " +%d</text>\n", t->leaked);
-		}
-		fputs("</g>\n", out);
-	}
-	if (labelled > PLOT_TEST_LABELS) {
-		fprintf(out,
-			"<text class=\"test-more\" x=\"%d\" y=\"%d\" "
-			"font-size=\"10\" fill=\"%s\">%zu more leaking test%s "
-			"(in the report)</text>\n",
-			PLOT_LEFT + 4, PLOT_BOTTOM - 10, LEAK_COLOR,
-			labelled - PLOT_TEST_LABELS,
-			labelled - PLOT_TEST_LABELS == 1 ? "" : "s");
-	}
-	fputs("</g>\n", out);
 }
 
 /*
@@ -360,8 +278,8 @@ static void write_line(FILE *out, const struct plot *p,
 		"<line class=\"baseline\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
 		"y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1\" "
 		"stroke-dasharray=\"2 3\"/>\n",
-		PLOT_LEFT, PLOT_RIGHT, y_of(p, line->baseline),
-		y_of(p, line->baseline), line->color);
+		PLOT_LEFT, PLOT_RIGHT, plot_svg_y(p, line->baseline),
+		plot_svg_y(p, line->baseline), line->color);
 	if (line->count > 1) {
 		fputs("<path d=\"", out);
 		for (size_t i = 0; i < line->count; i++) {
@@ -369,8 +287,9 @@ static void write_line(FILE *out, const struct plot *p,
 
 			/* A failed sample breaks the line: no made-up data. */
 			fprintf(out, "%s%c%.1f %.1f", i ? " " : "",
-				i == 0 || pt->gap ? 'M' : 'L', x_of(p, pt->t_s),
-				y_of(p, pt->value));
+				i == 0 || pt->gap ? 'M' : 'L',
+				plot_svg_x(p, pt->t_s),
+				plot_svg_y(p, pt->value));
 		}
 		fprintf(out,
 			"\" fill=\"none\" stroke=\"%s\" "
@@ -383,8 +302,8 @@ static void write_line(FILE *out, const struct plot *p,
 			fprintf(out,
 				"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" "
 				"fill=\"%s\"/>\n",
-				x_of(p, line->points[i].t_s),
-				y_of(p, line->points[i].value),
+				plot_svg_x(p, line->points[i].t_s),
+				plot_svg_y(p, line->points[i].value),
 				line->count == 1 ? "4" : "2.5", line->color);
 		}
 	}
@@ -412,14 +331,15 @@ struct leak_label {
 	double label_y;
 };
 
-/* "LEAK +12.0/min · role app limit 20 in 1m40s" */
-static void put_leak_text(FILE *out, const struct report_group *g)
+/* "LEAK +12.0/min · role app limit 20 in 1m40s"; the forecast only
+ * while the run is live (a suite that has ended hits nothing). */
+static void put_leak_text(FILE *out, const struct report_group *g, bool live)
 {
 	char when[32];
 
 	fputs("LEAK ", out);
 	plot_svg_put_slope(out, g->trend.slope_per_min);
-	if (isfinite(g->forecast_s)) {
+	if (live && isfinite(g->forecast_s)) {
 		units_format_duration(when, sizeof(when), g->forecast_s);
 		fputs(" \xc2\xb7 hits ", out);
 		plot_svg_put_limit_name(out, g->forecast_kind, g->forecast_name,
@@ -453,8 +373,8 @@ static void write_leaks(FILE *out, const struct plot *p)
 			continue;
 		}
 		labels[n].line = line;
-		labels[n].x = x_of(p, pt->t_s);
-		labels[n].y = y_of(p, pt->value);
+		labels[n].x = plot_svg_x(p, pt->t_s);
+		labels[n].y = plot_svg_y(p, pt->value);
 		labels[n].label_y = fmax(labels[n].y - 12, PLOT_TOP + 28);
 		n++;
 	}
@@ -484,7 +404,7 @@ static void write_leaks(FILE *out, const struct plot *p)
 			"paint-order=\"stroke\">",
 			l->x, l->y, LEAK_COLOR, left ? l->x - 10 : l->x + 10,
 			l->label_y, left ? "end" : "start", LEAK_COLOR);
-		put_leak_text(out, l->line->group);
+		put_leak_text(out, l->line->group, p->live);
 		fputs("</text>\n</g>\n", out);
 	}
 }
@@ -500,11 +420,13 @@ bool plot_write_svg(FILE *out, const struct report *report,
 	write_axes(out, &p);
 	write_limits(out, &p);
 	write_command(out, &p);
-	write_tests(out, &p);
+	plot_svg_write_tests(out, &p);
+	plot_svg_write_states(out, &p);
 	for (size_t i = p.line_count; i-- > 0;) {
 		/* The first (most important) line is drawn last, on top. */
 		write_line(out, &p, &p.lines[i]);
 	}
+	plot_svg_write_flag_marks(out, &p);
 	write_leaks(out, &p);
 	plot_svg_write_legend(out, &p);
 	plot_svg_write_notes(out, &p);

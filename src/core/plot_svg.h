@@ -26,6 +26,10 @@ enum {
 #define LIMIT_COLOR "#7b1f4b"
 #define MUTED_COLOR "#555555"
 
+/* The picture's coordinates of a run-relative time and of a count. */
+double plot_svg_x(const struct plot *p, double t_s);
+double plot_svg_y(const struct plot *p, double value);
+
 /*
  * Writes raw server bytes as XML text or attribute value: valid UTF-8
  * with every control character a visible escape, markup escaped, the
@@ -41,6 +45,23 @@ void plot_svg_put_limit_name(FILE *out, enum limit_kind kind, const char *name,
 
 /* "+143/min", "+2.5/min": tenths only where they matter. */
 void plot_svg_put_slope(FILE *out, double slope_per_min);
+
+/* A runner's tests: a tick where each began, a numbered band over each
+ * that leaked (plot_svg_tests.c). */
+void plot_svg_write_tests(FILE *out, const struct plot *p);
+
+/* The legend's list of the leaking tests from y down, as far as
+ * bottom; returns where it ended. */
+double plot_svg_write_test_keys(FILE *out, const struct plot *p, double y,
+				double bottom);
+
+/* Each group's sessions idle in a transaction and abandoned, as areas
+ * under its line (plot_svg_marks.c). */
+void plot_svg_write_states(FILE *out, const struct plot *p);
+
+/* Where each flagged group's verdict first held, and while the run is
+ * live, its projection to the limit it runs into. */
+void plot_svg_write_flag_marks(FILE *out, const struct plot *p);
 
 /* The legend at the right of the plot area. */
 void plot_svg_write_legend(FILE *out, const struct plot *p);

@@ -56,6 +56,63 @@ static double write_legend_entry(FILE *out, const struct plot_line *line,
 	return 47;
 }
 
+/* A key: a 24x12 swatch filled as fill says (SVG attributes), and
+ * words. */
+static double write_key(FILE *out, double y, const char *fill,
+			const char *words)
+{
+	fprintf(out,
+		"<rect x=\"%d\" y=\"%.1f\" width=\"24\" height=\"12\" "
+		"%s/>\n<text x=\"%d\" y=\"%.1f\">%s</text>\n",
+		LEGEND_X, y - 6, fill, LEGEND_X + 30, y + 4, words);
+	return y + 18;
+}
+
+/* The keys to what is drawn on and under the lines, where it is. */
+static double write_mark_keys(FILE *out, const struct plot *p, double y)
+{
+	bool idle_tx = false;
+	bool abandoned = false;
+	bool flagged = false;
+	bool projected = false;
+
+	for (size_t i = 0; i < p->line_count; i++) {
+		const struct plot_line *l = &p->lines[i];
+
+		idle_tx |= l->on_scale && l->idle_tx_count > 0;
+		abandoned |= l->on_scale && l->abandoned_count > 0;
+		flagged |= l->on_scale && isfinite(l->flagged_t_s);
+		projected |= l->on_scale && l->projection.shown;
+	}
+	if (idle_tx) {
+		y = write_key(out, y, "fill=\"#e8a33d\" fill-opacity=\"0.45\"",
+			      "idle in transaction");
+	}
+	if (abandoned) {
+		y = write_key(out, y, "fill=\"url(#pgdrip-abandoned)\"",
+			      "abandoned (unused, passed over)");
+	}
+	if (flagged) {
+		fprintf(out,
+			"<path d=\"M%d %.1fl6 6l-6 6l-6 -6z\" "
+			"fill=\"#ffffff\" stroke=\"%s\" stroke-width=\"2\"/>\n"
+			"<text x=\"%d\" y=\"%.1f\">leak first flagged</text>\n",
+			LEGEND_X + 12, y - 6, LEAK_COLOR, LEGEND_X + 30, y + 4);
+		y += 18;
+	}
+	if (projected) {
+		fprintf(out,
+			"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
+			"stroke=\"%s\" stroke-width=\"2\" "
+			"stroke-dasharray=\"6 4\"/>\n<text x=\"%d\" "
+			"y=\"%.1f\">projection to the limit</text>\n",
+			LEGEND_X, LEGEND_X + 24, y, y, LEAK_COLOR,
+			LEGEND_X + 30, y + 4);
+		y += 18;
+	}
+	return y;
+}
+
 /* The keys to the marks: baseline, limit, failed samples, command. */
 static double write_legend_keys(FILE *out, const struct plot *p, double y)
 {
@@ -80,6 +137,7 @@ static double write_legend_keys(FILE *out, const struct plot *p, double y)
 			LEGEND_X + 30, y + 4);
 		y += 18;
 	}
+	y = write_mark_keys(out, p, y);
 	if (p->gap_count > 0) {
 		fprintf(out,
 			"<rect x=\"%d\" y=\"%.1f\" width=\"24\" "
@@ -107,7 +165,8 @@ void plot_svg_write_legend(FILE *out, const struct plot *p)
 			LEGEND_X, y + 4, MUTED_COLOR);
 		y += 34;
 	}
-	write_legend_keys(out, p, y);
+	y = write_legend_keys(out, p, y);
+	(void)plot_svg_write_test_keys(out, p, y + 10, HEIGHT - 8);
 	fputs("</g>\n", out);
 }
 

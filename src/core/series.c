@@ -207,6 +207,13 @@ void series_push(struct series *series, double t_s, double value)
 	}
 }
 
+void series_push_sparse(struct series *series, double t_s, double value)
+{
+	if (series->count > 0 || value != 0) {
+		series_push(series, t_s, value);
+	}
+}
+
 bool series_is_flat(const struct series *series)
 {
 	return series->count == 0 ||

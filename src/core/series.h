@@ -60,6 +60,11 @@ void series_free(struct series *series);
 /* Adds a sample at t_s (non-decreasing).  O(1) amortised. */
 void series_push(struct series *series, double t_s, double value);
 
+/* series_push(), except that a series stays empty (and holds no memory)
+ * until value is first non-zero: a count most groups never have, such
+ * as their sessions idle in a transaction. */
+void series_push_sparse(struct series *series, double t_s, double value);
+
 /* Marks that samples were lost before the next push (a restart, a failed
  * sample): the detector must not read a jump across a gap as growth. */
 void series_mark_gap(struct series *series);

@@ -349,7 +349,12 @@ void verdict_update(struct history *history, const struct tracker *tracker,
 	judge_by_group(history, lasts, nlasts, window_s, judge_spread);
 	judge_by_group(history, opens, nopens, window_s, judge_opens);
 	for (size_t g = 0; g < n; g++) {
-		decide(&history->groups[g], history->last_t_s);
+		struct group_history *h = &history->groups[g];
+
+		decide(h, history->last_t_s);
+		/* For the picture: the abandoned apart from the idle. */
+		series_push_sparse(&h->run_abandoned, history->last_t_s,
+				   h->sessions.abandoned);
 	}
 	free(threshold);
 	free(lasts);

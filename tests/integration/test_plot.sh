@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # --plot FILE: a well-formed, self-contained SVG of the run in watch,
 # replay, wrap, --once and --wait-drain modes; one series per group, the
-# leak mark on the leaking group only, a role limit near the counts
+# leak mark on the leaking group only, where it was first flagged, its
+# projection to the limit only while the run is live, idle-in-transaction
+# and abandoned sessions drawn apart, a runner's leaking tests as
+# numbered bands named in the legend, a role limit near the counts
 # drawn, rsvg-convert renders it, hostile names stay escaped, and an
 # unwritable path is a one-line usage error (exit 2) before the run.
 . "$(dirname "$0")/lib.sh"
@@ -64,6 +67,25 @@ check "no external references" sh -c "! grep -qE 'href|url\\(|@import' '$svg'"
 is "$(xp "$svg" 'string(/*/@viewBox)') $(xp "$svg" 'string(/*/@width)')x$(xp "$svg" 'string(/*/@height)')" \
 	"0 0 960 540 960x540" "a fixed viewBox and size"
 
+# The leak's story: where it was first flagged (the report's moment, on
+# its line), and, the run being live (the workload goes on after it),
+# a projection to the role's limit of 30, its forecast.
+is "$(xp "$svg" 'count(//*[@class="first-flagged"])')" 1 "one first-flagged mark"
+is "$(xp "$svg" 'string(//*[@class="first-flagged"]/@data-group)')" "p_leak/leaky" \
+	"...on the leaking group"
+is "$(xp "$svg" 'string(//*[@class="first-flagged"]/@data-t)')" \
+	"$(jq -r '.groups[] | select(.growth.flagged) | .growth.first_flagged_s' "$T_TMP/run.json")" \
+	"...at the moment the report says"
+like "$(xp "$svg" 'string(//*[@class="first-flagged"])')" '^flagged at [0-9.]+m?s$' "...and says when"
+is "$(xp "$svg" 'count(//*[@class="projection"])')" 1 "a live leak is projected"
+is "$(xp "$svg" 'string(//*[@class="projection"]/@data-limit)')" 30 "...to the role's limit"
+like "$(xp "$svg" 'string(//*[@class="projection"])')" 'role p_leak limit 30 full in [0-9.]+m?s' "...saying when"
+# Idle in transaction apart from idle: the stuck session's area.
+is "$(xp "$svg" 'count(//*[@class="idle-tx"])')" 1 "one idle-in-transaction area"
+is "$(xp "$svg" 'string(//*[@class="idle-tx"]/@data-group)')" "p_steady/stuck" "...the stuck group's"
+is "$(xp "$svg" 'count(//*[@class="legend"]//*[text()="idle in transaction"])')" 1 \
+	"...with its key in the legend"
+
 rsvg-convert -o "$T_TMP/run.png" "$svg" 2>"$T_TMP/err"
 is "$?" 0 "rsvg-convert renders it"
 like "$(file -b "$T_TMP/run.png")" '^PNG image data, 960 x 540' "...to a 960x540 PNG"
@@ -90,10 +112,96 @@ like "$(xp "$T_TMP/wrap.svg" 'string(//*[@class="subtitle"][2])')" '^command: .*
 	"...and the command is named"
 is "$(xp "$T_TMP/wrap.svg" 'string(//*[@class="series"]/@data-group)')" "p_leak/wrapped" \
 	"the wrapped command's group is drawn"
+# The command ended: nothing is projected past it, no "hits the limit
+# in ..." for a run that is over, live or replayed; its abandoned
+# sessions are drawn apart.
+is "$(xp "$T_TMP/wrap.svg" 'count(//*[@class="projection"] | //*[@class="projected-region"])')" 0 \
+	"an ended command's leak is not projected"
+is "$(xp "$T_TMP/wrap.svg" 'count(//*[@class="leak"][contains(., "hits")])')" 0 \
+	"...nor given a forecast"
+is "$(xp "$T_TMP/wrap.svg" 'count(//*[@class="leak"])')" 1 "...though its leak is marked"
+is "$(xp "$T_TMP/wrap.svg" 'string(//*[@class="abandoned"]/@data-group)')" "p_leak/wrapped" \
+	"the wrapped command's abandoned sessions are drawn"
+"$PGDRIP" --interval 200ms --user 'p_*' --settle 1s --record "$T_TMP/wrap.jsonl" -- \
+	"$WORKLOAD" --hold 2 leak:p_leak:wrapped:250 >/dev/null 2>&1
+"$PGDRIP" --replay "$T_TMP/wrap.jsonl" --user 'p_*' --plot "$T_TMP/wrap-replay.svg" >/dev/null 2>&1
+is "$(xp "$T_TMP/wrap-replay.svg" 'count(//*[@class="leak"])')" 1 "the replay of an ended run marks its leak"
+is "$(xp "$T_TMP/wrap-replay.svg" 'count(//*[@class="projection"] | //*[@class="leak"][contains(., "hits")])')" 0 \
+	"...with no projection or forecast either"
 "$PGDRIP" --plot "$T_TMP/sleep.svg" --user 'p_nobody' -- sh -c 'sleep 1' >/dev/null 2>&1
 is "$?" 0 "a wrapped sleep with --plot"
 is "$(xp "$T_TMP/sleep.svg" 'count(//*[@class="command"])')" 2 "...has both markers"
 is "$(xp "$T_TMP/sleep.svg" 'count(//*[@class="series"])')" 0 "...and no series"
+
+# A runner's tests: each leaking one a band of its own, numbered, named
+# horizontally in the legend.  Tests 2, 3 and 4 leak back to back.
+cat >"$T_TMP/test_plotsuite.py" <<'PY'
+import time
+
+import psycopg2
+import pytest
+
+_kept = []
+
+
+@pytest.mark.parametrize("n", range(9))
+def test_checkout_with_a_rather_long_name(n):
+    conn = psycopg2.connect("", application_name="plot-suite")
+    with conn.cursor() as cur:
+        cur.execute("SELECT %s", (n,))
+    conn.commit()
+    if n in (2, 3, 4, 7):
+        _kept.append(conn)
+    else:
+        conn.close()
+    time.sleep(0.6)
+PY
+(cd "$T_TMP" && PGUSER=p_leak "$PGDRIP" --interval 200ms --settle 1s --app plot-suite \
+	--format json -o "$T_TMP/suite.json" --plot "$T_TMP/suite.svg" -- \
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider test_plotsuite.py >/dev/null 2>&1)
+is "$?" 1 "a leaky pytest suite with --plot fails"
+leaking=$(jq '.tests_summary.leaking' "$T_TMP/suite.json")
+check "the suite's SVG is well-formed" xmllint --noout "$T_TMP/suite.svg"
+is "$(xp "$T_TMP/suite.svg" 'count(//*[@class="test-leak"])')" "$leaking" \
+	"a band per leaking test ($leaking)"
+is "$(xp "$T_TMP/suite.svg" 'count(//*[@class="test-key"])')" "$leaking" "...and a legend line each"
+# bands: each leaking test's band, key and name, and whether any two
+# bands overlap or any text about the tests is turned.
+python3 - "$T_TMP/suite.svg" >"$T_TMP/bands.txt" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+
+ns = "{http://www.w3.org/2000/svg}"
+root = ET.parse(sys.argv[1]).getroot()
+bands = [g for g in root.iter(ns + "g") if g.get("class") == "test-leak"]
+keys = {g.get("data-n"): " ".join(t.text for t in g.findall(ns + "text"))
+        for g in root.iter(ns + "g") if g.get("class") == "test-key"}
+spans = []
+for b in bands:
+    r = b.find(ns + "rect")
+    spans.append((float(r.get("x")), float(r.get("x")) + float(r.get("width"))))
+    print("band", b.get("data-n"), b.get("data-test").split("::")[-1],
+          "key:", keys.get(b.get("data-n"), "none").strip())
+spans.sort()
+print("overlaps", sum(1 for a, b in zip(spans, spans[1:]) if b[0] < a[1] - 0.05))
+print("numbers", " ".join(sorted(b.get("data-n") for b in bands)))
+turned = [e for e in root.iter() if "rotate" in (e.get("transform") or "")
+          and "connections" not in "".join(e.itertext())]
+print("turned", len(turned))
+PY
+names=$(jq -r '[.tests[] | select(.leaked > 0) | .name | split("::")[1]] | join(" ")' "$T_TMP/suite.json")
+bands=$(sed -n 's/^band [0-9]* \([^ ]*\) .*/\1/p' "$T_TMP/bands.txt" | tr '\n' ' ' | sed 's/ $//')
+is "$bands" "$names" "...over the tests the report names"
+like "$(cat "$T_TMP/bands.txt")" "band 2 test_checkout_with_a_rather_long_name\[3\] key: 2 …[a-z_]*_long_name\[3\] \+1" \
+	"...each named by its number in the legend, horizontally"
+is "$(sed -n 's/^numbers //p' "$T_TMP/bands.txt")" "$(seq -s ' ' 1 "$leaking")" "...numbered 1 to $leaking"
+is "$(sed -n 's/^overlaps //p' "$T_TMP/bands.txt")" 0 "...and no two bands overlap (back-to-back tests stay apart)"
+is "$(sed -n 's/^turned //p' "$T_TMP/bands.txt")" 0 "no names written vertically (only the axis title is turned)"
+is "$(xp "$T_TMP/suite.svg" 'count(//*[@class="projection"] | //*[@class="leak"][contains(., "hits")])')" 0 \
+	"a suite that ended gets no forecast"
+rsvg-convert -o "$T_TMP/suite.png" "$T_TMP/suite.svg" 2>"$T_TMP/err"
+is "$?" 0 "rsvg-convert renders the suite's picture"
+like "$(file -b "$T_TMP/suite.png")" '^PNG image data, 960 x 540' "...to a 960x540 PNG"
 
 # One sample, and a drain: a picture all the same.
 start_workload idle:p_steady:once:2 || fail "workload for --once"

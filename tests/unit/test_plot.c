@@ -359,6 +359,57 @@ static void test_leak_mark(void **state)
 	teardown(&f);
 }
 
+/* A live leak: a diamond where the verdict first held, at the report's
+ * moment, and a projection to the limit its forecast names. */
+static void test_leak_live(void **state)
+{
+	static const struct spec leak[] = {{"r_leak", "leaky", 1, 1},
+					   {"r_big", "a", 5, 0}};
+	struct run run = {leak, COUNT(leak), 40, -1, 60, false};
+	struct fixture f;
+	const struct report_group *g;
+	const char *mark;
+	char want[64];
+
+	(void)state;
+	draw(&f, &run);
+	g = &f.run.report.groups[0];
+	for (size_t i = 0; !g->flagged && i < f.run.report.group_count; i++) {
+		g = &f.run.report.groups[i];
+	}
+	assert_true(g->flagged && isfinite(g->first_flagged_s));
+	assert_int_equal(count(f.svg, "class=\"first-flagged\""), 1);
+	mark = strstr(f.svg, "class=\"first-flagged\"");
+	snprintf(want, sizeof(want), "data-t=\"%.1f\"", g->first_flagged_s);
+	assert_non_null(strstr(mark, want));
+	assert_int_equal(count(f.svg, "class=\"projection\""), 1);
+	assert_non_null(strstr(f.svg, "class=\"projection\" "
+				      "data-group=\"r_leak/leaky\" "
+				      "data-limit=\"60\""));
+	assert_non_null(strstr(f.svg, "role r_leak limit 60 full in "));
+	assert_int_equal(count(f.svg, "class=\"projected-region\""), 1);
+	teardown(&f);
+}
+
+/* A wrapped command that has ended: its leak is marked, first flagged
+ * too, but nothing is projected past its end and no forecast said. */
+static void test_leak_ended(void **state)
+{
+	static const struct spec leak[] = {{"r_leak", "leaky", 1, 1},
+					   {"r_big", "a", 20, 0}};
+	struct run run = {leak, COUNT(leak), 40, -1, -1, true};
+	struct fixture f;
+
+	(void)state;
+	draw(&f, &run);
+	assert_int_equal(count(f.svg, "class=\"leak\""), 1);
+	assert_int_equal(count(f.svg, "class=\"first-flagged\""), 1);
+	assert_int_equal(count(f.svg, "class=\"projection\""), 0);
+	assert_int_equal(count(f.svg, "class=\"projected-region\""), 0);
+	assert_null(strstr(f.svg, "hits "));
+	teardown(&f);
+}
+
 /* A steady run has no leak mark at all. */
 static void test_no_leak(void **state)
 {
@@ -609,6 +660,8 @@ int main(void)
 		cmocka_unit_test(test_lines_and_other),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_leak_mark),
+		cmocka_unit_test(test_leak_live),
+		cmocka_unit_test(test_leak_ended),
 		cmocka_unit_test(test_no_leak),
 		cmocka_unit_test(test_limits_scale),
 		cmocka_unit_test(test_limit_near),
