@@ -68,6 +68,19 @@ static double write_key(FILE *out, double y, const char *fill,
 	return y + 18;
 }
 
+/* A key: a 24-wide line stroked as stroke says (SVG attributes), and
+ * words. */
+static double write_line_key(FILE *out, double y, const char *stroke,
+			     const char *words)
+{
+	fprintf(out,
+		"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
+		"%s/>\n<text x=\"%d\" y=\"%.1f\">%s</text>\n",
+		LEGEND_X, LEGEND_X + 24, y, y, stroke, LEGEND_X + 30, y + 4,
+		words);
+	return y + 18;
+}
+
 /* The keys to what is drawn on and under the lines, where it is. */
 static double write_mark_keys(FILE *out, const struct plot *p, double y)
 {
@@ -101,14 +114,11 @@ static double write_mark_keys(FILE *out, const struct plot *p, double y)
 		y += 18;
 	}
 	if (projected) {
-		fprintf(out,
-			"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
-			"stroke=\"%s\" stroke-width=\"2\" "
-			"stroke-dasharray=\"6 4\"/>\n<text x=\"%d\" "
-			"y=\"%.1f\">projection to the limit</text>\n",
-			LEGEND_X, LEGEND_X + 24, y, y, LEAK_COLOR,
-			LEGEND_X + 30, y + 4);
-		y += 18;
+		y = write_line_key(out, y,
+				   "stroke=\"" LEAK_COLOR
+				   "\" stroke-width=\"2\" "
+				   "stroke-dasharray=\"6 4\"",
+				   "projection to the limit");
 	}
 	return y;
 }
@@ -121,31 +131,20 @@ static double write_legend_keys(FILE *out, const struct plot *p, double y)
 	for (size_t i = 0; i < p->limit_count; i++) {
 		any_limit |= p->limits[i].on_scale;
 	}
-	fprintf(out,
-		"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
-		"stroke=\"#333333\" stroke-dasharray=\"2 3\"/>\n<text "
-		"x=\"%d\" y=\"%.1f\">baseline (first sample)</text>\n",
-		LEGEND_X, LEGEND_X + 24, y, y, LEGEND_X + 30, y + 4);
-	y += 18;
+	y = write_line_key(out, y,
+			   "stroke=\"#333333\" stroke-dasharray=\"2 3\"",
+			   "baseline (first sample)");
 	if (any_limit) {
-		fprintf(out,
-			"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
-			"y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\" "
-			"stroke-dasharray=\"8 4\"/>\n<text x=\"%d\" "
-			"y=\"%.1f\">connection limit</text>\n",
-			LEGEND_X, LEGEND_X + 24, y, y, LIMIT_COLOR,
-			LEGEND_X + 30, y + 4);
-		y += 18;
+		y = write_line_key(out, y,
+				   "stroke=\"" LIMIT_COLOR "\" "
+				   "stroke-width=\"1.5\" "
+				   "stroke-dasharray=\"8 4\"",
+				   "connection limit");
 	}
 	y = write_mark_keys(out, p, y);
 	if (p->gap_count > 0) {
-		fprintf(out,
-			"<rect x=\"%d\" y=\"%.1f\" width=\"24\" "
-			"height=\"12\" fill=\"#bbbbbb\" "
-			"fill-opacity=\"0.35\"/>\n<text x=\"%d\" "
-			"y=\"%.1f\">failed samples</text>\n",
-			LEGEND_X, y - 6, LEGEND_X + 30, y + 4);
-		y += 18;
+		y = write_key(out, y, "fill=\"#bbbbbb\" fill-opacity=\"0.35\"",
+			      "failed samples");
 	}
 	return y;
 }
