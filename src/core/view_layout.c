@@ -92,10 +92,10 @@ static void widen_keys(struct view_columns *c, int nkeys, int target, int *left)
 {
 	int more = target - c->key;
 
-	if (more <= 0) {
-		return;
-	}
 	more = more < *left / nkeys ? more : *left / nkeys;
+	if (more <= 0) {
+		return; /* never narrower than it is */
+	}
 	c->key += more;
 	*left -= more * nkeys;
 }

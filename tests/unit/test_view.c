@@ -105,6 +105,14 @@ static void test_columns(void **state)
 		}
 		assert_true(got.key >= 6);
 	}
+	/* Narrower than anything fits: cut, never narrower than 6. */
+	for (int cols = 1; cols < 40; cols++) {
+		struct view_columns got;
+
+		view_plan_columns(&r, cols, true, &got);
+		assert_int_equal(got.key, 6);
+		assert_false(got.oldest || got.trend || got.active);
+	}
 	report_finish(&r);
 }
 
