@@ -6,6 +6,7 @@
  */
 #include "report_text_sections.h"
 
+#include "columns.h"
 #include "report_hooks.h"
 #include "report_judge.h"
 #include "report_pooler.h"
@@ -146,7 +147,7 @@ static int limit_name_width(const struct report *r, bool all,
 		if (!limit_shown(l, all)) {
 			continue;
 		}
-		lw = report_text_key_width(limit_label(l), st->utf8);
+		lw = columns_text_width(limit_label(l), st->utf8);
 		w = lw > w ? lw : w;
 	}
 	return room >= 0 && w > room ? room : w;

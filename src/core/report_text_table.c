@@ -5,6 +5,7 @@
  */
 #include "report_text_table.h"
 
+#include "columns.h"
 #include "report_judge.h"
 
 #include <math.h>
@@ -56,17 +57,6 @@ struct layout {
 static void group_flags(const struct report_group *g, char *buf, size_t len)
 {
 	(void)report_judge_flags_text(g->flags, buf, len);
-}
-
-/* Columns of s once sanitized; an escape takes up to 4 per byte. */
-int report_text_key_width(const char *s, bool utf8)
-{
-	size_t len = s != NULL ? strlen(s) : 0;
-	char *buf = xmalloc(4 * len + 1);
-	int width = text_sanitize(buf, 4 * len + 1, s ? s : "", len, utf8);
-
-	free(buf);
-	return width;
 }
 
 /* The width to fit, or 0 when nothing is ever cut (off a terminal). */
@@ -126,11 +116,46 @@ static void squeeze_keys(const struct report *r, struct layout *lay, int avail)
 	}
 }
 
+/*
+ * Narrow: the numbers go, least useful first (the highest drop_order),
+ * before the names are squeezed below 12 columns each: room is what the
+ * columns may take once the names have that.  The connection count
+ * always stays.  Returns the columns' width.
+ */
+static int fit_columns(struct layout *lay, int room)
+{
+	int widths[COL_COUNT];
+	bool shown[COL_COUNT];
+	int order[COL_COUNT];
+	size_t n = 0;
+	int fixed = columns[COL_CONN].width + 1;
+
+	room -= fixed;
+	for (int o = 1; o < COL_COUNT; o++) {
+		for (int c = 0; c < COL_COUNT; c++) {
+			if (columns[c].drop_order == o) {
+				order[n] = c;
+				widths[n++] = lay->shown[c]
+						      ? columns[c].width + 1
+						      : 0;
+			}
+		}
+	}
+	/* A prefix of the most useful: a column goes with every one less
+	 * useful than it. */
+	columns_fit(widths, shown, n, &room, COLUMNS_FIT_PREFIX);
+	for (size_t i = 0; i < n; i++) {
+		lay->shown[order[i]] = shown[i];
+		fixed += shown[i] ? widths[i] : 0;
+	}
+	return fixed;
+}
+
 static void plan_layout(const struct report *r, const struct text_style *st,
 			struct layout *lay)
 {
 	int width = fit_width(st);
-	int fixed = 0;
+	int fixed;
 	int keys_need = 0;
 	int avail;
 	char flags[64];
@@ -145,7 +170,6 @@ static void plan_layout(const struct report *r, const struct text_style *st,
 	}
 	for (int c = 0; c < COL_COUNT; c++) {
 		lay->shown[c] = !columns[c].over_time || r->samples > 1;
-		fixed += lay->shown[c] ? columns[c].width + 1 : 0;
 	}
 	/* Each key as wide as its widest value: a 63-byte name stays
 	 * whole whenever the width allows it. */
@@ -154,8 +178,8 @@ static void plan_layout(const struct report *r, const struct text_style *st,
 		int w = (int)strlen(match_group_key_name(key));
 
 		for (size_t i = 0; i < r->group_count; i++) {
-			int kw = report_text_key_width(r->groups[i].keys[key],
-						       st->utf8);
+			int kw = columns_text_width(r->groups[i].keys[key],
+						    st->utf8);
 
 			w = kw > w ? kw : w;
 		}
@@ -165,20 +189,10 @@ static void plan_layout(const struct report *r, const struct text_style *st,
 	if (width == 0) {
 		return;
 	}
-	/* Narrow: drop the least useful numbers before squeezing names
-	 * below 12 columns each. */
-	for (int order = 7; order > 0; order--) {
-		avail = width - fixed - lay->flags_width;
-		if (avail >= keys_need || avail >= (int)r->keys.count * 13) {
-			break;
-		}
-		for (int c = 0; c < COL_COUNT; c++) {
-			if (lay->shown[c] && columns[c].drop_order == order) {
-				lay->shown[c] = false;
-				fixed -= columns[c].width + 1;
-			}
-		}
-	}
+	fixed = fit_columns(lay, width - lay->flags_width -
+					 (keys_need < (int)r->keys.count * 13
+						  ? keys_need
+						  : (int)r->keys.count * 13));
 	avail = width - fixed - lay->flags_width;
 	if (avail < keys_need && r->keys.count > 0) {
 		squeeze_keys(r, lay, avail);

@@ -23,7 +23,4 @@ void report_text_table_write(FILE *out, const struct report *r,
  * width but never less than min. */
 int report_text_room_after(const struct text_style *st, int used, int min);
 
-/* Columns s takes once sanitized. */
-int report_text_key_width(const char *s, bool utf8);
-
 #endif

@@ -5,9 +5,9 @@
  */
 #include "view.h"
 
+#include "columns.h"
 #include "match.h"
 #include "report_judge.h"
-#include "text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -35,7 +35,6 @@ void view_flags_fit(char *buf, size_t size, const struct report_group *g,
 /* The widest sanitized value of the grouped keys, at least the header. */
 static int widest_key(const struct report *r, bool utf8)
 {
-	char buf[1024];
 	int w = KEY_MIN;
 
 	for (size_t k = 0; k < r->keys.count; k++) {
@@ -45,9 +44,8 @@ static int widest_key(const struct report *r, bool utf8)
 	}
 	for (size_t i = 0; i < r->group_count; i++) {
 		for (size_t k = 0; k < r->keys.count; k++) {
-			const char *v = r->groups[i].keys[r->keys.keys[k]];
-			int kw = text_sanitize(buf, sizeof(buf), v ? v : "",
-					       v ? strlen(v) : 0, utf8);
+			int kw = columns_text_width(
+				r->groups[i].keys[r->keys.keys[k]], utf8);
 
 			w = kw > w ? kw : w;
 		}
@@ -110,19 +108,26 @@ void view_plan_columns(const struct report *r, int cols, bool utf8,
 	/* The last column of the line stays blank: curses would wrap. */
 	int left = cols - 1 - NUM_W * 2 - words - nkeys * (KEY_MIN + 1);
 
+	/* Each that fits, in this order: a wide one left out does not
+	 * keep a narrower one after it out too. */
+	const int numbers[] = {OLDEST_W, TREND_W, NUM_W, NUM_W};
+	bool shown[4];
+	/* The forecast's extra columns: 0 (none to show) is skipped. */
+	const int rest[] = {forecast - words, SPARK_W, DELTA_W};
+	bool more[3];
+
 	memset(c, 0, sizeof(*c));
 	c->key = KEY_MIN;
-	c->oldest = take(&left, OLDEST_W);
-	c->trend = take(&left, TREND_W);
-	c->idle = take(&left, NUM_W);
-	c->active = take(&left, NUM_W);
+	columns_fit(numbers, shown, 4, &left, COLUMNS_FIT_EACH);
+	c->oldest = shown[0];
+	c->trend = shown[1];
+	c->idle = shown[2];
+	c->active = shown[3];
 	widen_keys(c, nkeys, widest < KEY_WANT ? widest : KEY_WANT, &left);
-	c->flags = words;
-	if (take(&left, forecast - words)) {
-		c->flags = forecast;
-	}
-	c->spark = take(&left, SPARK_W);
-	c->delta = take(&left, DELTA_W);
+	columns_fit(rest, more, 3, &left, COLUMNS_FIT_EACH);
+	c->flags = more[0] ? forecast : words;
+	c->spark = more[1];
+	c->delta = more[2];
 	widen_keys(c, nkeys,
 		   cols <= 100 && widest > KEY_NARROW ? KEY_NARROW : widest,
 		   &left);
