@@ -11,7 +11,8 @@ JSON line (pgdrip's client-hook protocol, version 1) on ONE unix stream
 connection a process to $PGDRIP_HOOKS, opened at the first event:
 
   hello    once a connection: lang, argv (masked), libs
-  open     a connection opened: lib, conn, backend, stack
+  open     a connection opened: lib, conn, backend, stack; pool when a
+           pool opened it (one of its idle members)
   close    how: close (by the code), gc (collected while open), exit,
            server (asyncpg: ended by the server or the network)
   take     a pool checkout: conn, backend, pool, stack
@@ -32,6 +33,7 @@ the process (a forked child tries once more).
 pgdrip_pytest.py sets ``current_test``; otherwise PYTEST_CURRENT_TEST
 names the test an event happened in.
 """
+import contextvars
 import os
 import sys
 import threading
@@ -463,6 +465,21 @@ def _gone(key, rec):
         pass
 
 
+# The pool opening a connection now, in this thread or task (psycopg2's
+# and asyncpg's pools open their idle members in the caller's code): its
+# open says so, and that member is none of the code's leaks.
+_opening_pool = contextvars.ContextVar("pgdrip_opening_pool", default=None)
+
+
+def _as_pool_member(pool, prefix, fn, *args):
+    """fn(*args), the connections it opens said to be pool's."""
+    token = _opening_pool.set(_pool_id(pool, prefix))
+    try:
+        return fn(*args)
+    finally:
+        _opening_pool.reset(token)
+
+
 def _track(conn, lib, stack=None):
     """The record of a driver connection, made (and "open" sent) at the
     first sight of it."""
@@ -478,8 +495,13 @@ def _track(conn, lib, stack=None):
     except TypeError:
         pass
     _conns[id(conn)] = rec
-    _emit({"ev": "open", "lib": lib, "conn": rec.cid, "backend": rec.backend,
-           "stack": stack if stack is not None else _stack(3)})
+    event = {"ev": "open", "lib": lib, "conn": rec.cid,
+             "backend": rec.backend,
+             "stack": stack if stack is not None else _stack(3)}
+    pool = _opening_pool.get()
+    if pool is not None:
+        event["pool"] = pool
+    _emit(event)
     return rec
 
 
@@ -629,6 +651,11 @@ def _patch_psycopg2_pool(mod):
     cls = mod.AbstractConnectionPool
     orig_get = cls._getconn
     orig_put = cls._putconn
+    orig_connect = cls._connect
+
+    def _connect(self, key=None):
+        return _as_pool_member(self, "psycopg2.pool", orig_connect, self,
+                               key)
 
     def _getconn(self, key=None):
         known = key is not None and key in getattr(self, "_used", {})
@@ -646,6 +673,7 @@ def _patch_psycopg2_pool(mod):
 
     cls._getconn = _wraps(orig_get, _getconn)
     cls._putconn = _wraps(orig_put, _putconn)
+    cls._connect = _wraps(orig_connect, _connect)
     # SimpleConnectionPool's getconn and putconn are these very functions
     # (class attributes bound at its definition).
     for sub in (mod.SimpleConnectionPool,):
@@ -773,6 +801,14 @@ def _patch_asyncpg(mod):
     pool_cls = mod.pool.Pool
     orig_acquire = pool_cls._acquire
     orig_release = pool_cls.release
+    orig_new = pool_cls._get_new_connection
+
+    async def _get_new_connection(self):
+        token = _opening_pool.set(_pool_id(self, "asyncpg"))
+        try:
+            return await orig_new(self)
+        finally:
+            _opening_pool.reset(token)
 
     async def _connect_addr(*args, **kwargs):
         stack = _stack()
@@ -834,6 +870,7 @@ def _patch_asyncpg(mod):
     conn_cls._cleanup = _wraps(orig_cleanup, _cleanup)
     pool_cls._acquire = _wraps(orig_acquire, _acquire)
     pool_cls.release = _wraps(orig_release, release)
+    pool_cls._get_new_connection = _wraps(orig_new, _get_new_connection)
 
 
 def _sa_driver(dbapi_conn):

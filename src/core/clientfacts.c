@@ -307,6 +307,7 @@ static void carry_open(struct clientfacts *f, struct clientfacts_conn *c,
 	c->opened = from->opened;
 	c->opened_t = from->opened_t;
 	c->open_test = from->open_test;
+	c->open_pool = from->open_pool;
 	c->open_stack = from->open_stack;
 	c->backend = from->backend;
 	if (c->backend > 0) {
@@ -437,6 +438,7 @@ static void apply(struct clientfacts *f, struct clientfacts_conn *c,
 		c->opened = true;
 		c->opened_t = l->t;
 		c->open_test = keep(f, l->test);
+		c->open_pool = keep(f, l->pool);
 		keep_stack(f, &c->open_stack, &l->stack);
 		break;
 	case CLIENTFACTS_CLOSE:
@@ -510,9 +512,11 @@ bool clientfacts_pool_shared(const struct clientfacts *f,
 
 bool clientfacts_unclosed(const struct clientfacts_conn *c)
 {
-	/* Opened by the user's code (a stack): a pool filling itself on
-	 * its own thread shows none, and its idle members are no leak. */
+	/* Opened by the user's code (a stack, no pool): a pool filling
+	 * itself on its own thread shows none, one filling itself in the
+	 * caller's code names itself, and its idle members are no leak. */
 	return c->takes == 0 && c->opened && c->open_stack.count > 0 &&
+	       c->open_pool == NULL &&
 	       (c->close_how == NULL || strcmp(c->close_how, "close") != 0);
 }
 

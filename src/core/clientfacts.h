@@ -105,6 +105,8 @@ struct clientfacts_conn {
 	bool opened;
 	double opened_t;
 	const char *open_test; /* NULL outside a test */
+	const char *open_pool; /* the pool that opened it (an idle member);
+				* NULL: the user's code did */
 	struct clientfacts_stack open_stack;
 	/* Closed: how ("close", "gc", "exit"); NULL while open. */
 	const char *close_how;
@@ -190,8 +192,8 @@ bool clientfacts_pool_shared(const struct clientfacts *f,
 			     const struct clientfacts_conn *c);
 
 /* A connection never taken from a pool, opened by the user's code (its
- * open line has a stack), that the code never closed (still open at
- * exit, or collected). */
+ * open line has a stack and names no pool), that the code never closed
+ * (still open at exit, or collected). */
 bool clientfacts_unclosed(const struct clientfacts_conn *c);
 
 /* A session as matching sees it: its pid and backend_start (epoch

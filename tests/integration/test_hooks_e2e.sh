@@ -3,10 +3,12 @@
 # real runner on a real client library, each a leaking suite and its
 # healthy twin (HOOKSUITE_HEALTHY=1): node-postgres's pg.Pool under mocha
 # (also through npm test, and --parallel) and jest (also two workers;
-# hooksuite_node/), a plain node
-# script's pg.Client (hooksuite_node/leak.js), asyncpg's Pool and
-# SQLAlchemy's QueuePool under pytest (hooksuite_async/, hooksuite_sa/),
-# pytest-xdist with two workers on psycopg_pool (hooksuite/).  Each checks the exit status, the
+# hooksuite_node/), a plain node script's pg.Client (hooksuite_node/
+# leak.js), asyncpg's Pool (a checkout the server ends while out),
+# SQLAlchemy's QueuePool (a Connection dropped to the garbage collector)
+# and psycopg2.pool (idle members opened in the fixture) under pytest
+# (hooksuite_async/, hooksuite_sa/, hooksuite_pg2/), pytest-xdist with two
+# workers on psycopg_pool (hooksuite/).  Each checks the exit status, the
 # tests named as leaking (a connection resting in its pool is none), the
 # file:line (function) of each leaked checkout against the suite's
 # source (its "@take" or "@open" marker) and .client_hooks in the JSON.
@@ -69,7 +71,7 @@ healthy() { # NAME SUITE COMMAND...
 		"$name: the hooks spoke, no leak listed"
 }
 
-for d in hooksuite hooksuite_node hooksuite_async hooksuite_sa; do
+for d in hooksuite hooksuite_node hooksuite_async hooksuite_sa hooksuite_pg2; do
 	cp -r "$HERE/$d" "$T_TMP/$d"
 done
 
@@ -190,8 +192,8 @@ pytest_run() { # NAME SUITE [ARGS...]
 
 # asyncpg's Pool: reserve() acquires and never releases on its error
 # path, count()'s checkout is ended by the server while out (its pool
-# takes it back; the code never releases it either); the pool is
-# terminated at the end (the leaked checkout is then closed).
+# takes it back; the code never releases it either); the pool, never
+# closed, opened its four members in the fixture (none a leak).
 take_async=$(cd "$T_TMP/hooksuite_async" && marker test_shop.py take reserve)
 take_count=$(cd "$T_TMP/hooksuite_async" && marker test_shop.py take count)
 WRAP_OPTS=(--record "$T_TMP/async.jsonl")
@@ -205,8 +207,8 @@ is "$(leaks async)" "[\"test_shop.py::test_count_ended @ $take_count\",\"test_sh
 is "$(jq -c '[.client_hooks.leaks[] | [.lib, .kind, .backend_pid > 0]] | unique' "$T_TMP/async.json")" \
 	'[["asyncpg","checkout",true]]' "asyncpg: checkouts, with their backend pids"
 is "$(jq -c '[.client_hooks.leaks[] | [.test, .lost_by, .closed_by, .collected]] | sort' "$T_TMP/async.json")" \
-	'[["test_shop.py::test_count_ended","server","server",false],["test_shop.py::test_reserve_pear_short","close","close",false]]' \
-	"asyncpg: lost, ended by the server while out, and closed by the pool's terminate()"
+	'[["test_shop.py::test_count_ended","server","server",false],["test_shop.py::test_reserve_pear_short",null,"exit",false]]' \
+	"asyncpg: lost, ended by the server while out; still out at exit"
 is "$(hooks async '.checkouts_never_returned, .connections_never_closed')" '[2,0]' \
 	"asyncpg: the releases of the other tests seen (two checkouts out)"
 "$PGDRIP" --app 'hooksuite*' --replay "$T_TMP/async.jsonl" --format json \
@@ -242,6 +244,22 @@ is "$RC" 0 "sa_healthy: every Connection closed, exit 0"
 is "$(leaking sa_healthy)" '[]' "sa_healthy: no test named as leaking"
 is "$(hooks sa_healthy '.reported, (.leaks | length)')" '[true,0]' \
 	"sa_healthy: the hooks spoke, no leak listed"
+
+# psycopg2.pool: its idle members, opened in the fixture in the code's
+# own frames (psycopg2's pools open them in the caller), rest there
+# never taken: no leak; reserve() never puts its connection back.
+take_pg2=$(cd "$T_TMP/hooksuite_pg2" && marker test_shop.py take reserve)
+pytest_run pg2 hooksuite_pg2
+is "$RC" 1 "psycopg2.pool under pytest, a connection never put back: exit 1"
+is "$(leaking pg2)" '["test_shop.py::test_reserve_pear_short"]' \
+	"psycopg2.pool: the leaking test, and only it (the idle members are none)"
+is "$(leaks pg2)" "[\"test_shop.py::test_reserve_pear_short @ $take_pg2\"]" \
+	"psycopg2.pool: the checkout, taken at $take_pg2"
+HOOKSUITE_HEALTHY=1 pytest_run pg2_healthy hooksuite_pg2
+is "$RC" 0 "pg2_healthy: every connection put back, exit 0"
+is "$(leaking pg2_healthy)" '[]' "pg2_healthy: no test named as leaking"
+is "$(hooks pg2_healthy '.reported, (.leaks | length), .connections')" '[true,0,2]' \
+	"pg2_healthy: the hooks spoke of the two members, no leak listed"
 
 # pytest-xdist, two workers, on psycopg_pool (hooksuite/test_stock.py:
 # two tests leak a checkout through reserve(), one collected): each

@@ -198,10 +198,16 @@ static void test_table(void **state)
 			   "\"stack\":[{\"file\":\"r.py\",\"line\":8}]"));
 	/* Opened with no user frame (a pool filling itself): no leak. */
 	add(&f, EV("open", "\"conn\":\"d\",\"backend\":15"));
+	/* Opened by a pool in the caller's code (psycopg2's, asyncpg's):
+	 * an idle member, no leak either. */
+	add(&f, EV("open", "\"conn\":\"e\",\"backend\":16,\"pool\":\"P\","
+			   "\"stack\":[{\"file\":\"c.py\",\"line\":4}]"));
 	add(&f, EV("unhooked", "\"lib\":\"asyncpg\",\"why\":\"old\""));
 	add(&f, EV("unhooked", "\"lib\":\"asyncpg\",\"why\":\"old\""));
-	assert_int_equal(f.count, 5);
+	assert_int_equal(f.count, 6);
 	assert_false(clientfacts_unclosed(&f.conns[4]));
+	assert_false(clientfacts_unclosed(&f.conns[5]));
+	assert_string_equal(f.conns[5].open_pool, "P");
 	assert_int_equal(f.processes, 1);
 	assert_int_equal(f.lib_count, 1);
 	assert_true(clientfacts_checkout_leaked(&f.conns[0]));

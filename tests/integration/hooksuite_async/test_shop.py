@@ -3,8 +3,9 @@ reserve() acquires and, on its error path, never releases (HOOKSUITE_
 HEALTHY=1: it always does); count() takes a checkout whose connection
 the server ends while it is out (asyncpg's pool takes it back itself),
 and its error path never releases it either; test_count leaves the
-connection it opened resting in the shared pool.  The lines test_hooks_e2e.sh expects are
-marked "@take"."""
+connection it opened resting in the shared pool, and the members the
+pool opened in the fixture rest there, never taken.  The lines
+test_hooks_e2e.sh expects are marked "@take"."""
 import asyncio
 import contextlib
 import os
@@ -20,13 +21,11 @@ def shop():
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     pool = loop.run_until_complete(asyncpg.create_pool(
-        min_size=0, max_size=4,
+        min_size=4, max_size=4,
         server_settings={"application_name": "hooksuite-async"}))
-    yield loop, pool
-    # close() would wait for the leaked connection for ever.
-    pool.terminate()
-    asyncio.set_event_loop(None)
-    loop.close()
+    # Never closed (close() would wait for the leaked connection for
+    # ever): its idle members, opened here, rest in it until the exit.
+    return loop, pool
 
 
 async def reserve(pool, qty):
