@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Test names from runners told nothing (pgdrip(1), TESTS): pgdrip wraps
-# suites that name pgdrip nowhere (runners_auto/) and must still name
+# suites that name pgdrip nowhere (runners_auto/; test_hooks_e2e's
+# hooksuite_node/ without its --require and setup file) and must name
 # the leaking test with the line of its checkout: mocha with no --require
 # (serial and --parallel; and with the --require, once per test), jest
-# with no setup file, node --test (an ES module on node:test's default
+# with no setup file (in its own process and in two workers; and with
+# it, once per test), node --test (an ES module on node:test's default
 # export, with subtests), python3 -m unittest and a Django-style runner
 # on unittest.TextTestRunner (and the same cases under pytest, marked
-# once).  Each suite has a healthy twin (RUNAUTO_HEALTHY=1): exit 0, no
+# once).  Each suite has a healthy twin (HOOKSUITE_HEALTHY=1): exit 0, no
 # test named.  With PGDRIP_TEST_PLUGINS=0 the runners say nothing and
 # the suite's output and exit status are its own.
 . "$(dirname "$0")/lib.sh"
@@ -18,6 +20,12 @@ PY=/usr/bin/python3
 HERE=$(cd "$(dirname "$0")" && pwd)
 SUITE=$T_TMP/runners_auto
 cp -r "$HERE/runners_auto" "$SUITE"
+# mocha and jest run test_hooks_e2e's node-postgres suite as it is, with
+# a second jest file beside; node --test runs nodetest/ on its shop.
+NODE=$T_TMP/hooksuite_node
+cp -r "$HERE/hooksuite_node" "$NODE"
+cp "$SUITE/jest/count.test.js" "$NODE/jest/"
+cp "$NODE/stock.js" "$SUITE/"
 
 # marker FILE TAG FUNC: "FILE:LINE (FUNC)" of the line marked "@TAG
 # FUNC" in the suite's source, as the hooks name it (FILE as given).
@@ -33,7 +41,7 @@ marker() {
 wrap() {
 	local name=$1 dir=$2
 	shift 2
-	(cd "$dir" && "$PGDRIP" --app 'runauto*' --interval 200ms --settle 1s \
+	(cd "$dir" && "$PGDRIP" --app 'runauto*' --app 'hooksuite*' --interval 200ms --settle 1s \
 		--format json -o "$T_TMP/$name.json" -- \
 		sh -c 'f=$1; shift; exec "$@" 2>"$f"' sh "$T_TMP/$name.cerr" "$@" \
 		>"$T_TMP/$name.out" 2>"$T_TMP/$name.err")
@@ -58,50 +66,57 @@ leaks() {
 suite() {
 	local name=$1 dir=$2 test=$3 take=$4 ntests=$5
 	shift 5
-	RUNAUTO_HEALTHY=0 wrap "$name" "$dir" "$@"
+	HOOKSUITE_HEALTHY=0 wrap "$name" "$dir" "$@"
 	is "$RC" 1 "$name: a checkout never given back, exit 1"
 	is "$(leaking "$name")" "[\"$test\"]" "$name: the leaking test, and only it"
 	is "$(leaks "$name")" "[\"$test @ $take\"]" "$name: its checkout, taken at $take"
 	is "$(jq '.tests_summary.tests' "$T_TMP/$name.json")" "$ntests" \
 		"$name: $ntests tests told, each once"
-	RUNAUTO_HEALTHY=1 wrap "${name}_healthy" "$dir" "$@"
+	HOOKSUITE_HEALTHY=1 wrap "${name}_healthy" "$dir" "$@"
 	is "$RC" 0 "${name}_healthy: every checkout given back, exit 0"
+	[ "$RC" = 0 ] || sed 's/^/# /' "$T_TMP/${name}_healthy.err" | tail -15
 	is "$(leaking "${name}_healthy")" '[]' "${name}_healthy: no test named"
 	is "$(jq '.tests_summary.tests' "$T_TMP/${name}_healthy.json")" "$ntests" \
 		"${name}_healthy: $ntests tests told"
 }
 
-take_node=$(cd "$SUITE" && marker shop.js take reserve)
+take_node=$(cd "$NODE" && marker stock.js take reserve)
 take_py=$(cd "$SUITE/unit" && marker shop.py take reserve)
 
 # ---- mocha: no --require; with it, marked once ----
 
 mocha=("$BIN/mocha" --exit 'mocha/*.spec.js')
-suite mocha "$SUITE" 'mocha/shop.spec.js::shop reserves pears short' \
-	"$take_node" 3 "${mocha[@]}"
-suite mocha_parallel "$SUITE" 'mocha/shop.spec.js::shop reserves pears short' \
-	"$take_node" 3 "${mocha[@]}" --parallel --jobs 2
+mtest='mocha/stock.spec.js::stock reserves pears short'
+suite mocha "$NODE" "$mtest" "$take_node" 3 "${mocha[@]}"
+suite mocha_parallel "$NODE" "$mtest" "$take_node" 3 "${mocha[@]}" --parallel --jobs 2
 is "$(jq '.tests_summary.processes' "$T_TMP/mocha_parallel.json")" 1 \
 	"mocha_parallel: the tests told by the worker that ran them"
-suite mocha_require "$SUITE" 'mocha/shop.spec.js::shop reserves pears short' \
-	"$take_node" 3 sh -c '"$0" --require "$PGDRIP_MOCHA_HOOKS" "$@"' "${mocha[@]}"
+suite mocha_require "$NODE" "$mtest" "$take_node" 3 \
+	sh -c '"$0" --require "$PGDRIP_MOCHA_HOOKS" "$@"' "${mocha[@]}"
 
-# ---- jest: no setup file ----
+# ---- jest: no setup file; with it, marked once ----
 
-suite jest "$SUITE" 'jest/shop.test.js::shop reserves pears short' \
-	"$take_node" 3 "$BIN/jest" --forceExit --cacheDirectory "$T_TMP/jest-cache"
-suite jest_setup "$SUITE" 'jest/shop.test.js::shop reserves pears short' \
-	"$take_node" 3 sh -c \
-	'"$0" --forceExit --cacheDirectory "$1" --setupFilesAfterEnv "$PGDRIP_JEST_SETUP"' \
+jtest='jest/stock.test.js::stock reserves pears short'
+suite jest "$NODE" "$jtest" "$take_node" 5 \
+	"$BIN/jest" --forceExit --runInBand --cacheDirectory "$T_TMP/jest-cache"
+# Two workers (each run with a fresh cache: with timings cached, jest
+# runs fast files in its own process).
+suite jest_workers "$NODE" "$jtest" "$take_node" 5 sh -c \
+	'c=$(mktemp -d "$1/jest-cache.XXXXXX") && exec "$0" --forceExit --maxWorkers 2 --cacheDirectory "$c"' \
+	"$BIN/jest" "$T_TMP"
+is "$(jq '.tests_summary.processes' "$T_TMP/jest_workers.json")" 2 \
+	"jest_workers: each file's tests told by its worker"
+suite jest_setup "$NODE" "$jtest" "$take_node" 5 sh -c \
+	'"$0" --forceExit --runInBand --cacheDirectory "$1" --setupFilesAfterEnv "$PGDRIP_JEST_SETUP"' \
 	"$BIN/jest" "$T_TMP/jest-cache"
 
 # ---- node --test: an outermost test with its subtests is one ----
 
 suite nodetest "$SUITE" 'nodetest/shop.test.mjs::shop > reserves pears short' \
-	"$take_node" 3 node --test --test-force-exit nodetest/
+	"$take_node" 4 node --test --test-force-exit nodetest/
 is "$(jq -c '[.tests[].name]' "$T_TMP/nodetest.json")" \
-	'["nodetest/shop.test.mjs::shop > counts","nodetest/shop.test.mjs::shop > reserves pears short","nodetest/shop.test.mjs::reserves apples"]' \
-	"nodetest: each outermost test by its full name, its subtest inside it"
+	'["nodetest/shop.test.mjs::shop > counts","nodetest/shop.test.mjs::shop > reserves pears short","nodetest/shop.test.mjs::shop > reserves apples","nodetest/shop.test.mjs::reserves twice"]' \
+	"nodetest: each outermost test by its full name, its subtests inside it"
 
 # ---- unittest: python -m unittest, a Django-style runner, pytest ----
 
@@ -124,10 +139,12 @@ plain() {
 	cat "$T_TMP/$name.perr" >>"$T_TMP/$name.plain"
 }
 
-# norm FILE: the output without its timings (mocha shows a slow test's,
-# jest its estimate once it has a cache).
+# norm FILE: the output's lines without their timings (mocha shows a
+# slow test's, jest its estimate once it has a cache), sorted (jest
+# orders its files by their last run's times).
 norm() {
-	sed -E 's/[0-9]+(\.[0-9]+)? ?(ms|s)\b/T/g; s/duration_ms: .*/duration_ms/; s/, estimated T//; s/ \(T\)//' "$1"
+	sed -E 's/[0-9]+(\.[0-9]+)? ?(ms|s)\b/T/g; s/duration_ms: .*/duration_ms/; s/, estimated T//; s/ \(T\)//' "$1" |
+		LC_ALL=C sort
 }
 
 # With the marks (the leaking runs above) and with PGDRIP_TEST_PLUGINS=0
@@ -138,17 +155,17 @@ for what in unittest djangoish nodetest mocha jest; do
 	unittest) dir=$SUITE/unit cmd=($PY -m unittest test_shop) ;;
 	djangoish) dir=$SUITE/unit cmd=($PY djangoish.py) ;;
 	nodetest) dir=$SUITE cmd=(node --test --test-force-exit nodetest/) ;;
-	mocha) dir=$SUITE cmd=("${mocha[@]}") ;;
-	jest) dir=$SUITE cmd=("$BIN/jest" --forceExit --cacheDirectory "$T_TMP/jest-cache") ;;
+	mocha) dir=$NODE cmd=("${mocha[@]}") ;;
+	jest) dir=$NODE cmd=("$BIN/jest" --forceExit --runInBand --cacheDirectory "$T_TMP/jest-cache") ;;
 	esac
-	RUNAUTO_HEALTHY=0 plain "$what" "$dir" "${cmd[@]}"
+	HOOKSUITE_HEALTHY=0 plain "$what" "$dir" "${cmd[@]}"
 	like "$(tail -1 "$T_TMP/$what.plain")" '^rc=0$' "$what: the suite passes its own tests"
-	is "$(diff <(norm "$T_TMP/$what.plain" | sed '$d') <(norm "$T_TMP/$what.out") | head -5)" '' \
+	is "$(diff <(sed '$d' "$T_TMP/$what.plain" | norm /dev/stdin) <(norm "$T_TMP/$what.out") | head -5)" '' \
 		"$what: its output under pgdrip's marks is its own"
-	PGDRIP_TEST_PLUGINS=0 RUNAUTO_HEALTHY=0 wrap "${what}_off" "$dir" "${cmd[@]}"
+	PGDRIP_TEST_PLUGINS=0 HOOKSUITE_HEALTHY=0 wrap "${what}_off" "$dir" "${cmd[@]}"
 	is "$(jq '.tests_summary.tests // 0' "$T_TMP/${what}_off.json")" 0 \
 		"${what}_off: PGDRIP_TEST_PLUGINS=0, no test told"
-	is "$(diff <(norm "$T_TMP/$what.plain" | sed '$d') <(norm "$T_TMP/${what}_off.out") | head -5)" '' \
+	is "$(diff <(sed '$d' "$T_TMP/$what.plain" | norm /dev/stdin) <(norm "$T_TMP/${what}_off.out") | head -5)" '' \
 		"${what}_off: its output is its own"
 done
 

@@ -1,12 +1,12 @@
 """The shop the unittest suite tests (test_shop.py), which names no
 pgdrip: reserve() takes a connection from a psycopg2 pool and, on its
-error path, never gives it back (RUNAUTO_HEALTHY=1: it always does).
+error path, never gives it back (HOOKSUITE_HEALTHY=1: it always does).
 test_runners_auto.sh expects the line marked "@take"."""
 import os
 
 import psycopg2.pool
 
-HEALTHY = os.environ.get("RUNAUTO_HEALTHY") == "1"
+HEALTHY = os.environ.get("HOOKSUITE_HEALTHY") == "1"
 
 
 def make_pool(app):

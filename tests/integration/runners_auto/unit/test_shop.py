@@ -1,17 +1,14 @@
 """unittest, no pgdrip line anywhere: test_reserve_pears_short leaks a
 checkout; the pool's connection rests between the other tests."""
-import os
 import unittest
 
 import shop
-
-APP = os.environ.get("RUNAUTO_APP", "runauto-unittest")
 
 
 class ShopTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.pool = shop.make_pool(APP)
+        cls.pool = shop.make_pool("runauto-unittest")
 
     def test_counts(self):
         self.assertEqual(shop.count(self.pool), 3)
