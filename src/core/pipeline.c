@@ -402,6 +402,10 @@ void pipeline_report(const struct pipeline *p, const struct run_facts *facts,
 	out->retired_baseline = h->retired.baseline;
 	out->retired_peak = h->retired.peak;
 	out->sessions_opened_total = p->opened_last;
+	if (isfinite(p->opened_first)) {
+		out->sessions_opened_run = p->opened_last - p->opened_first;
+		out->sessions_opened_seen = (double)p->tracker.opened_total;
+	}
 	if (p->opened_last_epoch_s - p->opened_first_epoch_s >= 1) {
 		out->sessions_opened_per_min =
 			(p->opened_last - p->opened_first) * 60 /

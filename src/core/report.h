@@ -333,6 +333,11 @@ struct report {
 	 * which samples miss; NAN unknown. */
 	double sessions_opened_total;
 	double sessions_opened_per_min;
+	/* Over the run (first sample to last): the sessions the server
+	 * opened (NAN unknown) and those the samples saw open, every role
+	 * and application alike; the difference lived less than a sample. */
+	double sessions_opened_run;
+	double sessions_opened_seen;
 
 	struct report_group *groups; /* owned; sorted by connections desc */
 	size_t group_count;

@@ -492,6 +492,10 @@ static void write_report(struct json_writer *w, const struct report *r,
 	json_double(w, r->sessions_opened_total, 0);
 	json_key(w, "sessions_opened_per_min");
 	json_double(w, r->sessions_opened_per_min, 1);
+	json_key(w, "sessions_opened_run");
+	json_double(w, r->sessions_opened_run, 0);
+	json_key(w, "sessions_opened_seen");
+	json_double(w, r->sessions_opened_seen, 0);
 	json_end_object(w);
 	json_key(w, "groups");
 	json_begin_array(w);

@@ -47,6 +47,8 @@ void report_init(struct report *report)
 	report->mode = "once";
 	report->sessions_opened_total = NAN;
 	report->sessions_opened_per_min = NAN;
+	report->sessions_opened_run = NAN;
+	report->sessions_opened_seen = NAN;
 	report->command_status = -1;
 	report->self_cpu_s = NAN;
 	report->listen_refused_total = NAN;

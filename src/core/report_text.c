@@ -81,6 +81,21 @@ static char *command_quoted(const struct report *r)
 	return line;
 }
 
+/* How many of the run's opens the samples missed: sessions that lived
+ * less than a sample (a short test's, a cron job's), counted by the
+ * server all the same. */
+static void write_unseen_opens(FILE *out, const struct report *r)
+{
+	double unseen = r->sessions_opened_run - r->sessions_opened_seen;
+
+	if (!(unseen >= 1)) {
+		return;
+	}
+	fprintf(out,
+		"; %.0f opened during the run, %.0f of them too short-lived "
+		"for a sample to see",
+		r->sessions_opened_run, unseen);
+}
 static void write_header(FILE *out, const struct report *r,
 			 const struct text_style *st)
 {
@@ -130,8 +145,10 @@ static void write_header(FILE *out, const struct report *r,
 	if (r->sessions_opened_per_min > 0 && r->samples > 1) {
 		fprintf(out,
 			"%.1f sessions opened a minute on the server "
-			"(pg_stat_database)\n",
+			"(pg_stat_database)",
 			r->sessions_opened_per_min);
+		write_unseen_opens(out, r);
+		fputc('\n', out);
 	}
 	if (r->server.idle_session_timeout_s > 0) {
 		units_format_duration(span, sizeof(span),

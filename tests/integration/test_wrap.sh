@@ -92,4 +92,20 @@ kill -TERM "$pid"
 reap "$pid"
 is "$?" 42 "SIGTERM is forwarded to the command"
 check "and the report is still written" grep -q "wrap report" "$T_TMP/sig.txt"
+
+# Sessions shorter than a sample: 40 psql runs of one statement each
+# (a few ms a session) are counted all the same, by the server
+# (pg_stat_database, PostgreSQL 14 on), and the report says how many
+# the samples missed.
+"$PGDRIP" --settle 1s --format json -o "$T_TMP/short.json" -- sh -c \
+	'for i in $(seq 40); do psql -XAtq -c "SELECT 1" >/dev/null; done' 2>/dev/null
+is "$?" 0 "40 one-statement sessions"
+check "...all counted by the server ($(jq .total.sessions_opened_run "$T_TMP/short.json") opened during the run)" \
+	jq -e '.total.sessions_opened_run >= 40' "$T_TMP/short.json"
+check "...the samples saw fewer ($(jq .total.sessions_opened_seen "$T_TMP/short.json"))" \
+	jq -e '.total.sessions_opened_seen < .total.sessions_opened_run' "$T_TMP/short.json"
+"$PGDRIP" --settle 1s -- sh -c \
+	'for i in $(seq 40); do psql -XAtq -c "SELECT 1" >/dev/null; done' 2>"$T_TMP/short.txt"
+like "$(cat "$T_TMP/short.txt")" "[0-9]+ opened during the run, [0-9]+ of them too short-lived for a sample to see" \
+	"...and the text report says how many the samples missed"
 done_testing

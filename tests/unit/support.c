@@ -250,6 +250,8 @@ void support_build_report(struct report *r, const char *name)
 	r->unknown_states = 0;
 	r->sessions_opened_total = 120;
 	r->sessions_opened_per_min = 12;
+	r->sessions_opened_run = 120;
+	r->sessions_opened_seen = 95;
 
 	r->group_count = 2;
 	r->groups = calloc(r->group_count, sizeof(*r->groups));

@@ -88,7 +88,9 @@ static const char *const expected[] = {
 	"    \"near_limit\": false,\n    \"all_connections\": 42,\n    "
 	"\"unknown_state\": 0,\n"
 	"    \"sessions_opened_total\": 120,\n"
-	"    \"sessions_opened_per_min\": 12\n  }",
+	"    \"sessions_opened_per_min\": 12,\n"
+	"    \"sessions_opened_run\": 120,\n"
+	"    \"sessions_opened_seen\": 95\n  }",
 	"\"verdict\": {\n        \"state\": \"leaking\",\n"
 	"        \"flagged\": true,\n        \"evidence\": \"sessions\",\n"
 	"        \"sessions\": 30,\n        \"abandoned\": 24,\n"

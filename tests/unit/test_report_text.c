@@ -239,6 +239,9 @@ static const char *const expected[] = {
 	"  role      app_tests                   30/40     75.0%\n",
 	"Warnings:\n  role \"app_tests\" cannot see",
 	"Checks: 1 passed, 1 failed\n",
+	"12.0 sessions opened a minute on the server (pg_stat_database); "
+	"120 opened during the run, 25 of them too short-lived for a sample "
+	"to see\n",
 };
 
 static void test_sentences(void **state)
