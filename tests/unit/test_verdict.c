@@ -215,15 +215,10 @@ static void stalled_burst(struct pool *p, int t)
 	}
 }
 
-/* The pre-filled pool of HikariCP's defaults (15 members, each request
- * handed the first free one) while its load falls: 12 requests at once
- * at first, one fewer every 10 s down to 2, which it keeps; the members
- * past the load go quiet one after another while the first ones serve,
- * as a leak's do, but the work at a sample falls with them. */
-static void prefilled_load_falls(struct pool *p, int t)
+/* 15 members opened at 0; then busy requests at work across the sample
+ * at t, each handed the first free member. */
+static void serve_first(struct pool *p, int t, int busy)
 {
-	int busy = t < 100 ? 12 - t / 10 : 2;
-
 	if (t == 0) {
 		for (int i = 0; i < 15; i++) {
 			open_member(p, i, T0 + 0.02 * i, "SELECT 1");
@@ -231,7 +226,6 @@ static void prefilled_load_falls(struct pool *p, int t)
 		return;
 	}
 	for (int i = 0; i < 15; i++) {
-		/* Each request at work across the sample. */
 		p->m[i].active = i < busy;
 		if (i < busy) {
 			use(p, i, T0 + t - 0.9 + 0.01 * i,
@@ -240,26 +234,23 @@ static void prefilled_load_falls(struct pool *p, int t)
 	}
 }
 
+/* The pre-filled pool of HikariCP's defaults (15 members, each request
+ * handed the first free one) while its load falls: 12 requests at once
+ * at first, one fewer every 10 s down to 2, which it keeps; the members
+ * past the load go quiet one after another while the first ones serve,
+ * as a leak's do, but the work at a sample falls with them. */
+static void prefilled_load_falls(struct pool *p, int t)
+{
+	serve_first(p, t, t < 100 ? 12 - t / 10 : 2);
+}
+
 /* The same pool under a daily curve, sped up: its load swings between 2
  * and 12 requests at once and back every 80 s, again and again. */
 static void prefilled_sawtooth(struct pool *p, int t)
 {
 	int phase = t % 80;
-	int busy = 2 + (phase < 40 ? phase : 80 - phase) / 4;
 
-	if (t == 0) {
-		for (int i = 0; i < 15; i++) {
-			open_member(p, i, T0 + 0.02 * i, "SELECT 1");
-		}
-		return;
-	}
-	for (int i = 0; i < 15; i++) {
-		p->m[i].active = i < busy;
-		if (i < busy) {
-			use(p, i, T0 + t - 0.9 + 0.01 * i,
-			    "SELECT * FROM orders");
-		}
-	}
+	serve_first(p, t, 2 + (phase < 40 ? phase : 80 - phase) / 4);
 }
 
 /* A pre-filled pool of 10 handing its members out in turn (first in,
