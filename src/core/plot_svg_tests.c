@@ -121,7 +121,8 @@ static void write_band(FILE *out, const struct plot *p,
 		x0, PLOT_TOP, w, PLOT_BOTTOM - PLOT_TOP, color, x0, x0,
 		PLOT_TOP, PLOT_BOTTOM, color);
 	if (row >= 0) {
-		double y = PLOT_TOP + 2 + row * (TAG_H + 2);
+		/* Below the command's start and end labels. */
+		double y = PLOT_TOP + 17 + row * (TAG_H + 2);
 
 		fprintf(out,
 			"<rect x=\"%.1f\" y=\"%.1f\" width=\"%d\" "
