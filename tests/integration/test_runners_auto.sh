@@ -88,9 +88,22 @@ take_py=$(cd "$SUITE/unit" && marker shop.py take reserve)
 mocha=("$BIN/mocha" --exit 'mocha/*.spec.js')
 mtest='mocha/stock.spec.js::stock reserves pears short'
 suite mocha "$NODE" "$mtest" "$take_node" 3 "${mocha[@]}"
-suite mocha_parallel "$NODE" "$mtest" "$take_node" 3 "${mocha[@]}" --parallel --jobs 2
-is "$(jq '.tests_summary.processes' "$T_TMP/mocha_parallel.json")" 1 \
-	"mocha_parallel: the tests told by the worker that ran them"
+# --parallel, two workers: the suite and a second file of it (another
+# describe), each worker's leaking test named once with its line.
+NODE2=$T_TMP/hooksuite_node2
+cp -r "$NODE" "$NODE2"
+sed "s/describe('stock'/describe('stock2'/" "$NODE2/mocha/stock.spec.js" \
+	>"$NODE2/mocha/stock2.spec.js"
+HOOKSUITE_HEALTHY=0 wrap mocha_parallel "$NODE2" "${mocha[@]}" --parallel --jobs 2
+is "$RC" 1 "mocha_parallel: a checkout never given back in each file, exit 1"
+is "$(leaks mocha_parallel)" "[\"$mtest @ $take_node\",\"mocha/stock2.spec.js::stock2 reserves pears short @ $take_node\"]" \
+	"mocha_parallel: each file's leaking test, and its checkout at $take_node"
+is "$(jq -c '[(.tests | map(select(.leaked > 0)) | length), (.tests | length), ([.tests[].process] | unique | length)]' "$T_TMP/mocha_parallel.json")" \
+	'[2,6,2]' "mocha_parallel: two leaking tests of six, told by two workers"
+HOOKSUITE_HEALTHY=1 wrap mocha_parallel_healthy "$NODE2" "${mocha[@]}" --parallel --jobs 2
+is "$RC" 0 "mocha_parallel_healthy: every checkout given back, exit 0"
+is "$(jq -c '[(.tests | map(select(.leaked > 0)) | length), (.tests | length)]' "$T_TMP/mocha_parallel_healthy.json")" \
+	'[0,6]' "mocha_parallel_healthy: six tests told, none leaking"
 suite mocha_require "$NODE" "$mtest" "$take_node" 3 \
 	sh -c '"$0" --require "$PGDRIP_MOCHA_HOOKS" "$@"' "${mocha[@]}"
 
