@@ -18,19 +18,6 @@
 
 /* ---- coordinates and labels ---- */
 
-double plot_svg_x(const struct plot *p, double t_s)
-{
-	if (p->t_max <= 0) {
-		return (PLOT_LEFT + PLOT_RIGHT) / 2.0; /* one instant */
-	}
-	return PLOT_LEFT + (PLOT_RIGHT - PLOT_LEFT) * t_s / p->t_max;
-}
-
-double plot_svg_y(const struct plot *p, double value)
-{
-	return PLOT_BOTTOM - (PLOT_BOTTOM - PLOT_TOP) * value / p->y_max;
-}
-
 /* A time tick: "45s" on short runs, "2m30s" on longer ones, "1h15m"
  * past two hours: one unit along the whole axis. */
 static void format_tick(char *buf, size_t len, double t_s, double step_s,

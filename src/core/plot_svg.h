@@ -1,34 +1,16 @@
 /*
- * plot_svg.h - what plot_svg.c, plot_svg_text.c and plot_svg_legend.c
- * share: the canvas, the colours, the text writers, the legend.
+ * plot_svg.h - what plot_svg.c and the files it draws with (text,
+ * legend, tests, marks) share: the text writers and each part's writer;
+ * the canvas and its coordinates are plot_svg_canvas.h.
  */
 #ifndef PGDRIP_PLOT_SVG_H
 #define PGDRIP_PLOT_SVG_H
 
 #include "plot.h"
+#include "plot_svg_canvas.h"
 
 #include <stddef.h>
 #include <stdio.h>
-
-enum {
-	WIDTH = 960,
-	HEIGHT = 540,
-	PLOT_LEFT = 58,
-	PLOT_RIGHT = 700,
-	PLOT_TOP = 84,
-	PLOT_BOTTOM = 456,
-	LEGEND_X = 718,
-	MAX_MARKED_POINTS = 40, /* fewer points than this get dots */
-	MAX_NOTES = 4,
-};
-
-#define LEAK_COLOR "#d62728"
-#define LIMIT_COLOR "#7b1f4b"
-#define MUTED_COLOR "#555555"
-
-/* The picture's coordinates of a run-relative time and of a count. */
-double plot_svg_x(const struct plot *p, double t_s);
-double plot_svg_y(const struct plot *p, double value);
 
 /*
  * Writes raw server bytes as XML text or attribute value: valid UTF-8
