@@ -59,13 +59,14 @@ hooks() {
 	jq -c ".client_hooks | [$2]" "$T_TMP/$1.json"
 }
 
-# A suite and its healthy twin: SUITE is NAME's directory, RUNNER the
-# command; the twin must pass with nothing leaked.
-healthy() { # NAME SUITE COMMAND...
-	local name=$1 dir=$2
+# twin NAME WHAT COMMAND...: COMMAND (a run function and its arguments)
+# as the healthy twin (HOOKSUITE_HEALTHY=1) into NAME: it passes, no test
+# named as leaking, the hooks spoke and listed no leak.
+twin() {
+	local name=$1 what=$2
 	shift 2
-	HOOKSUITE_HEALTHY=1 wrap "$name" "$dir" "$@"
-	is "$RC" 0 "$name: every checkout given back, exit 0"
+	HOOKSUITE_HEALTHY=1 "$@"
+	is "$RC" 0 "$name: $what, exit 0"
 	is "$(leaking "$name")" '[]' "$name: no test named as leaking"
 	is "$(hooks "$name" '.reported, (.leaks | length)')" '[true,0]' \
 		"$name: the hooks spoke, no leak listed"
@@ -99,11 +100,7 @@ is "$(jq -c '[.tests[] | select(.name | endswith("restocks")) | .sessions[].fate
 	'["pooled"]' "mocha: the resting connection is 'pooled' in its test"
 is "$(grep -c "check leaked-checkouts failed: checkout taken at $take_node during mocha/stock.spec.js::stock reserves pears short" "$T_TMP/mocha.err")" \
 	1 "mocha: one failure line, naming the line and the test"
-HOOKSUITE_HEALTHY=1 mocha_run mocha_healthy
-is "$RC" 0 "mocha_healthy: every checkout given back, exit 0"
-is "$(leaking mocha_healthy)" '[]' "mocha_healthy: no test named as leaking"
-is "$(hooks mocha_healthy '.reported, (.leaks | length)')" '[true,0]' \
-	"mocha_healthy: the hooks spoke, no leak listed"
+twin mocha_healthy "every checkout given back" mocha_run mocha_healthy
 
 # npm test running that mocha suite (package.json): the hooks reach
 # mocha through npm and its shell (npm finds mocha in node_modules/.bin).
@@ -114,9 +111,8 @@ is "$(leaking npm)" '["mocha/stock.spec.js::stock reserves pears short"]' \
 	"npm test: the leaking test, and only it"
 is "$(leaks npm)" "[\"mocha/stock.spec.js::stock reserves pears short @ $take_node\"]" \
 	"npm test: the checkout, taken at $take_node"
-HOOKSUITE_HEALTHY=1 wrap npm_healthy "$NODE" npm test --silent
-is "$RC" 0 "npm_healthy: every checkout given back, exit 0"
-is "$(leaking npm_healthy)" '[]' "npm_healthy: no test named as leaking"
+twin npm_healthy "every checkout given back" wrap npm_healthy "$NODE" \
+	npm test --silent
 
 # jest: the same suite (pg loaded by jest into the tests' context).
 jest_run() { # NAME
@@ -131,11 +127,7 @@ is "$(leaks jest)" "[\"jest/stock.test.js::stock reserves pears short @ $take_no
 	"jest: the checkout, taken at $take_node"
 is "$(hooks jest '.checkouts_never_returned, .resting_in_pool')" '[1,1]' \
 	"jest: one checkout never returned, one connection resting in its pool"
-HOOKSUITE_HEALTHY=1 jest_run jest_healthy
-is "$RC" 0 "jest_healthy: every checkout given back, exit 0"
-is "$(leaking jest_healthy)" '[]' "jest_healthy: no test named as leaking"
-is "$(hooks jest_healthy '.reported, (.leaks | length)')" '[true,0]' \
-	"jest_healthy: the hooks spoke, no leak listed"
+twin jest_healthy "every checkout given back" jest_run jest_healthy
 
 # Two workers, mocha --parallel and jest --maxWorkers 2, on the suite
 # and a second file of it (a copy under another describe): each worker's
@@ -177,7 +169,7 @@ is "$(jq -c '[.client_hooks.leaks[] | [.kind, .test, "\(.stack[0].file):\(.stack
 like "$(cat "$T_TMP/script.err")" \
 	"check leaked-connections failed: connection opened at $(printf '%s' "$open_node" | sed 's/[()]/\\&/g'), never closed" \
 	"node leak.js: the failure names the line"
-healthy script_healthy "$NODE" node leak.js
+twin script_healthy "the Client ended" wrap script_healthy "$NODE" node leak.js
 is "$(jq -r '.checks[] | select(.name == "leaked-connections") | .where' "$T_TMP/script_healthy.json")" \
 	"every connection" "script_healthy: the check leaked-connections passed"
 
@@ -216,11 +208,8 @@ is "$(hooks async '.checkouts_never_returned, .connections_never_closed')" '[2,0
 is "$(jq -c '[.client_hooks.leaks, [.tests[] | [.name, .leaked]]]' "$T_TMP/async_replay.json")" \
 	"$(jq -c '[.client_hooks.leaks, [.tests[] | [.name, .leaked]]]' "$T_TMP/async.json")" \
 	"asyncpg: --replay of its record reports the same leaks and tests"
-HOOKSUITE_HEALTHY=1 pytest_run async_healthy hooksuite_async
-is "$RC" 0 "async_healthy: every acquire released (one after the server ended it), exit 0"
-is "$(leaking async_healthy)" '[]' "async_healthy: no test named as leaking"
-is "$(hooks async_healthy '.reported, (.leaks | length)')" '[true,0]' \
-	"async_healthy: the hooks spoke, no leak listed"
+twin async_healthy "every acquire released (one after the server ended it)" \
+	pytest_run async_healthy hooksuite_async
 
 # SQLAlchemy's QueuePool on psycopg2 (SQLAlchemy 1.4, Debian 12's, has
 # no psycopg 3 dialect: 2.0 added it): a Connection kept open, checked
@@ -239,11 +228,7 @@ is "$(jq -c '[.client_hooks.leaks[] | [.lost_by, .collected]]' "$T_TMP/sa.json")
 	'[["gc",true],[null,false]]' "sqlalchemy: the dropped one collected, the kept one not"
 is "$(hooks sa '.checkouts_never_returned, .resting_in_pool, .connections')" '[2,1,2]' \
 	"sqlalchemy: two checkouts never returned, one connection resting in its pool, two connections"
-HOOKSUITE_HEALTHY=1 pytest_run sa_healthy hooksuite_sa
-is "$RC" 0 "sa_healthy: every Connection closed, exit 0"
-is "$(leaking sa_healthy)" '[]' "sa_healthy: no test named as leaking"
-is "$(hooks sa_healthy '.reported, (.leaks | length)')" '[true,0]' \
-	"sa_healthy: the hooks spoke, no leak listed"
+twin sa_healthy "every Connection closed" pytest_run sa_healthy hooksuite_sa
 
 # psycopg2.pool: its idle members, opened in the fixture in the code's
 # own frames (psycopg2's pools open them in the caller), rest there
@@ -255,11 +240,9 @@ is "$(leaking pg2)" '["test_shop.py::test_reserve_pear_short"]' \
 	"psycopg2.pool: the leaking test, and only it (the idle members are none)"
 is "$(leaks pg2)" "[\"test_shop.py::test_reserve_pear_short @ $take_pg2\"]" \
 	"psycopg2.pool: the checkout, taken at $take_pg2"
-HOOKSUITE_HEALTHY=1 pytest_run pg2_healthy hooksuite_pg2
-is "$RC" 0 "pg2_healthy: every connection put back, exit 0"
-is "$(leaking pg2_healthy)" '[]' "pg2_healthy: no test named as leaking"
-is "$(hooks pg2_healthy '.reported, (.leaks | length), .connections')" '[true,0,2]' \
-	"pg2_healthy: the hooks spoke of the two members, no leak listed"
+twin pg2_healthy "every connection put back" pytest_run pg2_healthy hooksuite_pg2
+is "$(hooks pg2_healthy '.connections')" '[2]' \
+	"pg2_healthy: the hooks spoke of the pool's two members"
 
 # pytest-xdist, two workers, on psycopg_pool (hooksuite/test_stock.py:
 # two tests leak a checkout through reserve(), one collected): each
@@ -276,8 +259,7 @@ is "$(jq '[.tests[] | .name] | length == (unique | length)' "$T_TMP/xdist.json")
 	"xdist: no test listed twice"
 is "$(jq -c '[.client_hooks.processes, ([.tests[].process] | unique | length)]' "$T_TMP/xdist.json")" \
 	'[2,2]' "xdist: both workers ran tests and spoke"
-HOOKSUITE_HEALTHY=1 pytest_run xdist_healthy hooksuite -n 2 test_stock.py
-is "$RC" 0 "xdist_healthy: every checkout given back, exit 0"
-is "$(leaking xdist_healthy)" '[]' "xdist_healthy: no test named as leaking"
+twin xdist_healthy "every checkout given back" pytest_run xdist_healthy \
+	hooksuite -n 2 test_stock.py
 
 done_testing
