@@ -2,9 +2,7 @@
 // A second file beside test_hooks_e2e's jest suite (copied there by
 // test_runners_auto.sh), so that jest --maxWorkers 2 runs the two in two
 // workers; its tests give back what they take, to a pool both use and
-// that is ended after them.  Its application is its own: in one
-// process, the shop's pool resting while this one works would look
-// passed over to the server (a leak of the group).
+// that is ended after them, under an application of its own.
 const assert = require('assert');
 const stock = require('../stock.js');
 
