@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -273,10 +274,22 @@ static bool same_host(const struct sockaddr *a, const struct sockaddr *b)
 	return false;
 }
 
+/* Bytes came in that the library has not read yet: the client is
+ * active right now.  A scraper's request waits there when the library
+ * accepts a burst of a flood's connections before its next read: the
+ * oldest of its address by then, it would be evicted unread (2 in 60
+ * rounds without this). */
+static bool bytes_waiting(int fd)
+{
+	int n = 0;
+
+	return fd >= 0 && ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
 /* The places a new connection from one address would take: the open
  * ones (not those being closed), from that address and in all, and the
  * least recently active of each that may be evicted (not answering a
- * request). */
+ * request, nothing waiting to be read). */
 struct census {
 	size_t same;
 	size_t open;
@@ -302,7 +315,7 @@ static void take_census(const struct listener *l, const struct sockaddr *addr,
 		mine = same_host((const struct sockaddr *)&c->addr, addr);
 		n->open++;
 		n->same += mine;
-		if (c->answered) {
+		if (c->answered || bytes_waiting(c->fd)) {
 			continue;
 		}
 		if (mine && older(c, n->oldest_same)) {
@@ -330,9 +343,9 @@ static void evict(struct listener *l, struct conn *c)
  * Accept, before the connection costs anything, within a cap per client
  * address (so that one client cannot take every place) and one in all.
  * When a cap is reached, the least recently active connection under it
- * that is not being answered is closed to make room: slow connections
- * cannot keep a fresh scraper out, whoever holds them.  Refused only
- * when every one is being answered.
+ * that is not being answered (nor has bytes waiting) is closed to make
+ * room: slow connections cannot keep a fresh scraper out, whoever holds
+ * them.  Refused only when none is left to close.
  */
 static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr,
 				     socklen_t addrlen)

@@ -23,11 +23,11 @@ struct listener;
  * starts again at every byte.  At most LISTEN_PER_ADDRESS connections
  * from one client address and LISTEN_CONNECTIONS in all: a new one past
  * a cap closes the least recently active under it (connected or last
- * answered the longest ago) that is not being answered, so a fresh
- * scraper is served however many slow connections are held; it is
- * refused only when all are being answered.  Refusals, evictions and
- * closings are counted, and summarised on stderr at most once every
- * LISTEN_SUMMARY_S (the first at once).
+ * answered the longest ago) that is not being answered and has no
+ * bytes waiting to be read, so a fresh scraper is served however many
+ * slow connections are held; it is refused when none is left.
+ * Refusals, evictions and closings are counted, and summarised on
+ * stderr at most once every LISTEN_SUMMARY_S (the first at once).
  */
 #define LISTEN_REQUEST_S 5
 #define LISTEN_PER_ADDRESS 8
