@@ -735,9 +735,13 @@ bool tracker_replaced(const struct tracker *t, const struct tracked *s)
 {
 	const struct tracker_scope *scope = scope_of(t, s);
 
-	/* Most of one session at work: its own share then. */
+	/* Fallen by more than most of one session at work (its own share
+	 * then) and than the count's own noise (sessions at work at a
+	 * sample vary about as the square root of their mean). */
+	double slack = 0.75 * fmax(1, sqrt(s->active_at_use));
+
 	return s->woken_past || scope == NULL || t->samples == 0 ||
-	       scope_active(scope, t->samples - 1) >= s->active_at_use - 0.75;
+	       scope_active(scope, t->samples - 1) >= s->active_at_use - slack;
 }
 
 const struct tracked *tracker_closed_at(const struct tracker *t, size_t i)

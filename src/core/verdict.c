@@ -347,7 +347,11 @@ void verdict_update(struct history *history, const struct tracker *tracker,
 		}
 	}
 	judge_by_group(history, lasts, nlasts, window_s, judge_spread);
-	judge_by_group(history, opens, nopens, window_s, judge_opens);
+	/* Opens together: within a sample and a half, at least 1.5 s (a
+	 * burst's opens queue on the server's forks; a leak of one a
+	 * second has two in that window, and is spread by its fourth). */
+	judge_by_group(history, opens, nopens, fmax(1.5 * interval_s, 1.5),
+		       judge_opens);
 	for (size_t g = 0; g < n; g++) {
 		struct group_history *h = &history->groups[g];
 
