@@ -395,6 +395,7 @@ void pipeline_report(const struct pipeline *p, const struct run_facts *facts,
 		.listening = facts->listening,
 		.listen_refused_total = facts->listen_refused_total,
 		.detail_values = facts->detail ? facts->detail_values : NULL,
+		.clientfacts = &p->clientfacts,
 	};
 
 	report_build(out, &in);

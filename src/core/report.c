@@ -7,6 +7,7 @@
 
 #include "mask.h"
 #include "report_checks.h"
+#include "report_hooks.h"
 #include "report_judge.h"
 #include "report_sessions.h"
 #include "report_pooler.h"
@@ -605,6 +606,7 @@ void report_build(struct report *report, const struct report_input *in)
 		}
 	}
 	build_groups(report, in);
+	report_hooks_clear_groups(report, in->clientfacts);
 	report_judge(report);
 	build_warnings(report);
 	report_checks_run(report, in->thresholds);

@@ -397,6 +397,8 @@ struct report {
 };
 
 /* What report_build() reads; all borrowed. */
+struct clientfacts;
+
 struct report_input {
 	const char *mode;
 	const struct tracker *tracker; /* the sessions; NULL none */
@@ -422,6 +424,8 @@ struct report_input {
 	/* --listen: listen_refused_total(), when listening is true */
 	bool listening;
 	unsigned long long listen_refused_total;
+	/* What the command's clients said (client hooks); NULL none. */
+	const struct clientfacts *clientfacts;
 };
 
 void report_init(struct report *report);

@@ -211,20 +211,28 @@ static void build_unhooked(struct report *r, const struct clientfacts *f)
 
 /* The client connection a session the server counted is, if a client
  * spoke of it; NULL none. */
-static const struct clientfacts_conn *client_conn(
-	const struct clientfacts *f, const struct report_test_session *s)
+/* The connection a client reported for the session of this backend pid
+ * opened then; NULL when none did. */
+static const struct clientfacts_conn *conn_of(const struct clientfacts *f,
+					      int pid, double opened_epoch_s)
 {
 	size_t idx;
 	const struct clientfacts_conn *c;
 
-	if (!pidmap_get(&f->by_backend, s->pid, &idx)) {
+	if (!pidmap_get(&f->by_backend, pid, &idx)) {
 		return NULL;
 	}
 	c = &f->conns[idx];
-	if (c->backend != s->pid || !(s->opened_epoch_s <= c->first_t)) {
+	if (c->backend != pid || !(opened_epoch_s <= c->first_t)) {
 		return NULL;
 	}
 	return c;
+}
+
+static const struct clientfacts_conn *client_conn(
+	const struct clientfacts *f, const struct report_test_session *s)
+{
+	return conn_of(f, s->pid, s->opened_epoch_s);
 }
 
 /* A client leak of the same session already blamed on test k: counted
@@ -331,6 +339,41 @@ static void retally(struct report *r, const struct clientfacts *f)
 		if (!rt->items[i].setup) {
 			rt->leaking += rt->items[i].leaked > 0;
 			rt->leaked += (size_t)rt->items[i].leaked;
+		}
+	}
+}
+
+/* Only the listed evidence is looked at (REPORT_EVIDENCE_MAX): the rest
+ * keep the server's word. */
+void report_hooks_clear_groups(struct report *r, const struct clientfacts *f)
+{
+	if (f == NULL || !clientfacts_any(f)) {
+		return;
+	}
+	for (size_t i = 0; r->wrapped && i < r->group_count; i++) {
+		struct report_group *g = &r->groups[i];
+		size_t kept = 0;
+
+		for (size_t e = 0; g->by_sessions && e < g->evidence_count;
+		     e++) {
+			const struct clientfacts_conn *c =
+				conn_of(f, g->evidence[e].pid,
+					g->evidence[e].opened_epoch_s);
+
+			if (c != NULL && c->takes > 0 &&
+			    !clientfacts_checkout_leaked(c) &&
+			    clientfacts_pool_shared(f, c) && g->leaked > 0) {
+				g->leaked--;
+				g->evidence_total--;
+				continue;
+			}
+			g->evidence[kept++] = g->evidence[e];
+		}
+		g->evidence_count = g->by_sessions ? kept : g->evidence_count;
+		if (g->by_sessions && g->flagged && g->leaked == 0) {
+			g->flagged = false;
+			g->verdict = "ok";
+			g->first_flagged_s = NAN;
 		}
 	}
 }

@@ -35,6 +35,16 @@ void report_hooks_build(struct report *report, const struct clientfacts *f,
 			const struct tests *t, const struct tracker *tr);
 
 /*
+ * A wrapped command's groups, before their checks: a session the server
+ * saw left unused that its client gave back to a pool shared by several
+ * tests (a test file's pool, resting while the next file runs) is no
+ * leak of its group either; a group left with none is not flagged.
+ * Nothing when f is NULL or no hook said anything.
+ */
+void report_hooks_clear_groups(struct report *report,
+			       const struct clientfacts *f);
+
+/*
  * In wrap mode, once a hook spoke: the check "leaked-checkouts" (limit
  * 0: a checkout never given back fails the run, whether or not a count
  * grew), one failing line per leaked checkout naming its test and line;

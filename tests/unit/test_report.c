@@ -9,7 +9,9 @@
 
 #include <cmocka.h>
 
+#include "clientfacts.h"
 #include "report.h"
+#include "report_hooks.h"
 #include "support.h"
 
 #include <math.h>
@@ -397,10 +399,78 @@ static void test_wrap_first_flagged(void **state)
 	}
 }
 
+/* One line a client hook sent, at started + t_s. */
+static void hook_line(struct clientfacts *f, const char *ev, double t_s,
+		      const char *rest)
+{
+	char line[512];
+	struct arena arena;
+	struct clientfacts_line l;
+	struct errbuf err;
+
+	snprintf(line, sizeof(line),
+		 "{\"v\":1,\"ev\":\"%s\",\"pid\":7,\"t\":%.3f,%s}", ev,
+		 1795348800 + t_s, rest);
+	arena_init(&arena);
+	if (!clientfacts_parse_line(line, strlen(line), &arena, &l, &err)) {
+		fail_msg("\"%s\": %s", line, err.msg);
+	}
+	clientfacts_add(f, &l);
+	arena_finish(&arena);
+}
+
+/* A wrapped command's group flagged on two sessions left unused: one
+ * its client gave back to a pool its tests shared (a test file's pool,
+ * resting while the next file works) is no leak of the group; with both
+ * so, the group is not flagged; a checkout never given back stays. */
+static void test_hooks_clear_groups(void **state)
+{
+	struct report r;
+	struct report_group *g;
+	struct clientfacts f;
+
+	(void)state;
+	support_build_report(&r, "app_tests");
+	r.wrapped = true;
+	g = &r.groups[0];
+	g->by_sessions = true;
+	g->flagged = true;
+	g->leaked = 2;
+	g->evidence_total = 2;
+	clientfacts_init(&f);
+	/* pid 5000: taken in two tests from pool P, given back. */
+	hook_line(&f, "take", 100,
+		  "\"conn\":\"a\",\"backend\":5000,\"pool\":\"P\","
+		  "\"test\":\"t1\"");
+	hook_line(&f, "give", 101, "\"conn\":\"a\",\"pool\":\"P\"");
+	hook_line(&f, "take", 102,
+		  "\"conn\":\"a\",\"backend\":5000,\"pool\":\"P\","
+		  "\"test\":\"t2\"");
+	hook_line(&f, "give", 103, "\"conn\":\"a\",\"pool\":\"P\"");
+	/* pid 5001: taken, never given back. */
+	hook_line(&f, "take", 104,
+		  "\"conn\":\"b\",\"backend\":5001,\"pool\":\"P\","
+		  "\"test\":\"t2\"");
+	report_hooks_clear_groups(&r, &f);
+	assert_int_equal(g->leaked, 1);
+	assert_int_equal(g->evidence_count, 1);
+	assert_int_equal(g->evidence[0].pid, 5001);
+	assert_true(g->flagged);
+	/* Given back too: nothing left. */
+	hook_line(&f, "give", 105, "\"conn\":\"b\",\"pool\":\"P\"");
+	report_hooks_clear_groups(&r, &f);
+	assert_int_equal(g->leaked, 0);
+	assert_false(g->flagged);
+	assert_string_equal(g->verdict, "ok");
+	clientfacts_finish(&f);
+	report_finish(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_hooks_clear_groups),
 		cmocka_unit_test(test_idle_tx_list),
 		cmocka_unit_test(test_checks),
 		cmocka_unit_test(test_hidden_states_warn),
