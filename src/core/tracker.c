@@ -118,133 +118,6 @@ const struct tracker_fine *tracker_fine_of(const struct tracker *t,
 	return i == (size_t)GROUP_NONE ? NULL : &t->fine[i];
 }
 
-uint64_t tracker_scope_hash(int pid, const char *key)
-{
-	return pid != 0 ? (uint64_t)(uint32_t)pid * 0x9E3779B97F4A7C15ULL
-			: (uint64_t)(uintptr_t)key * 0xBF58476D1CE4E5B9ULL;
-}
-
-struct tracker_scope *tracker_scope_for(struct tracker *t, int pid,
-					const char *key, bool add)
-{
-	uint64_t h = tracker_scope_hash(pid, key);
-	size_t cursor = 0;
-	size_t i;
-
-	while ((i = group_index_find(&t->by_scope, h, &cursor)) !=
-	       (size_t)GROUP_NONE) {
-		if (t->scopes[i].pid == pid && t->scopes[i].key == key) {
-			return &t->scopes[i];
-		}
-	}
-	if (!add) {
-		return NULL;
-	}
-	xgrow((void **)&t->scopes, &t->scope_cap, t->scope_count + 1,
-	      sizeof(*t->scopes));
-	t->scopes[t->scope_count] =
-		(struct tracker_scope){.pid = pid,
-				       .key = key,
-				       .first_open = INFINITY,
-				       .last_open = -INFINITY,
-				       .last_use = -INFINITY,
-				       .woke_sample = SIZE_MAX,
-				       .active_sample = SIZE_MAX};
-	group_index_add(&t->by_scope, h, t->scope_count);
-	return &t->scopes[t->scope_count++];
-}
-
-static void note_open(struct tracker *t, int pid, const char *key, double start)
-{
-	struct tracker_scope *scope = tracker_scope_for(t, pid, key, true);
-
-	scope->last_open = fmax(scope->last_open, start);
-	scope->first_open = fmin(scope->first_open, start);
-}
-
-/* The scope (its process's when known) a session falls in; NULL when
- * none was noted. */
-static const struct tracker_scope *scope_of(const struct tracker *t,
-					    const struct tracked *tr)
-{
-	struct tracker *mut = (struct tracker *)(uintptr_t)t;
-
-	return tr->client_pid > 0
-		       ? tracker_scope_for(mut, tr->client_pid, NULL, false)
-		       : tracker_scope_for(mut, 0, tr->scope, false);
-}
-
-/* The smoothing of a scope's sessions at work: about the last ten
- * samples. */
-#define ACTIVE_KEEP 0.9
-
-/* The scope's smoothed count at work as of the end of sample k: sample
- * active_sample's count folded in, then none in the ones after it. */
-static void active_as_of(const struct tracker_scope *scope, size_t k,
-			 double *sum, double *weight)
-{
-	*sum = scope->active_sum;
-	*weight = scope->active_weight;
-	if (scope->active_sample == SIZE_MAX || scope->active_sample > k) {
-		return;
-	}
-	*sum = ACTIVE_KEEP * *sum + (1 - ACTIVE_KEEP) * scope->active_now;
-	*weight = ACTIVE_KEEP * *weight + (1 - ACTIVE_KEEP);
-	for (size_t i = scope->active_sample; i < k; i++) {
-		*sum *= ACTIVE_KEEP;
-		*weight *= ACTIVE_KEEP;
-	}
-}
-
-/* Sessions of the scope at work a sample, smoothed, as of sample k. */
-static double scope_active(const struct tracker_scope *scope, size_t k)
-{
-	double sum;
-	double weight;
-
-	active_as_of(scope, k, &sum, &weight);
-	return weight > 0 ? sum / weight : 0;
-}
-
-/* One session of the scope at work in sample k. */
-static void count_active(struct tracker_scope *scope, size_t k)
-{
-	if (scope->active_sample != k) {
-		if (scope->active_sample != SIZE_MAX) {
-			active_as_of(scope, k - 1, &scope->active_sum,
-				     &scope->active_weight);
-		}
-		scope->active_sample = k;
-		scope->active_now = 0;
-	}
-	scope->active_now++;
-}
-
-/* A use begun at start by a session last used at prev, in one scope. */
-static void scope_use(struct tracker *t, struct tracker_scope *scope,
-		      double start, double prev)
-{
-	scope->last_use = fmax(scope->last_use, start);
-	if (scope->woke_sample != t->samples || prev < scope->woke_prev) {
-		scope->woke_sample = t->samples;
-		scope->woke_start = start;
-		scope->woke_prev = prev;
-	}
-}
-
-/* A use begun at start by a session of these scopes (tr->last_use still
- * its use before). */
-static void note_scope_use(struct tracker *t, const struct tracked *tr,
-			   double start)
-{
-	scope_use(t, tracker_scope_for(t, 0, tr->scope, true), start,
-		  tr->last_use);
-	if (tr->client_pid > 0) {
-		scope_use(t, tracker_scope_for(t, tr->client_pid, NULL, true),
-			  start, tr->last_use);
-	}
-}
-
 bool tracker_of_command(const struct tracked *s)
 {
 	return s->client_relation == CLIENT_RELATION_COMMAND ||
@@ -477,7 +350,7 @@ static void note_use(struct tracker *t, struct tracked *tr, double moment,
 	tr->query = intern(t, s->query);
 	tr->listener = tracker_listen_query(s->query);
 	tr->taken |= start > tr->backend_start + TRACKER_SETUP_S;
-	note_scope_use(t, tr, start);
+	tracker_scope_note_use(t, tr, start);
 }
 
 static void note_client(struct tracker *t, struct tracked *tr,
@@ -492,7 +365,8 @@ static void note_client(struct tracker *t, struct tracked *tr,
 	/* Its holder is known from now on: the process's own scope (for
 	 * one opened in this sample, once the sample's closes are known). */
 	if (tr->first_seen != t->now) {
-		note_open(t, tr->client_pid, NULL, tr->backend_start);
+		tracker_scope_note_open(t, tr->client_pid, NULL,
+					tr->backend_start);
 	}
 }
 
@@ -510,12 +384,14 @@ static void update_session(struct tracker *t, struct tracked *tr,
 	}
 	tr->in_use = s->state == SESSION_STATE_ACTIVE;
 	if (tr->in_use) {
-		count_active(tracker_scope_for(t, 0, tr->scope, true),
-			     t->samples);
+		tracker_scope_count_active(tracker_scope_for(t, 0, tr->scope,
+							     true),
+					   t->samples);
 		if (tr->client_pid > 0) {
-			count_active(tracker_scope_for(t, tr->client_pid, NULL,
-						       true),
-				     t->samples);
+			tracker_scope_count_active(
+				tracker_scope_for(t, tr->client_pid, NULL,
+						  true),
+				t->samples);
 		}
 	}
 	tr->state = s->state;
@@ -532,50 +408,26 @@ static void update_session(struct tracker *t, struct tracked *tr,
 	note_client(t, tr, s);
 }
 
-/* One close more for the scope's next open to replace. */
-static void add_credit(struct tracker *t, int pid, const char *key)
-{
-	struct tracker_scope *scope = tracker_scope_for(t, pid, key, true);
-
-	if (scope->credit_sample + 1 < t->samples) {
-		scope->credit = 0; /* a replacement comes at once */
-	}
-	scope->credit++;
-	scope->credit_sample = t->samples;
-}
-
-/* True when an open in the scope replaces a recent close (and uses its
- * credit up). */
-static bool take_credit(struct tracker *t, int pid, const char *key)
-{
-	struct tracker_scope *scope = tracker_scope_for(t, pid, key, false);
-
-	if (scope == NULL || scope->credit == 0 ||
-	    scope->credit_sample + 1 < t->samples) {
-		return false;
-	}
-	scope->credit--;
-	return true;
-}
-
 /* The sample's opens, told to their scopes: a replacement of a close
  * in the same scope is no open that passes others over. */
 static void note_opens(struct tracker *t)
 {
 	for (size_t i = 0; i < t->opened_count; i++) {
 		const struct tracker_opened *o = &t->opened[i];
-		bool replaced = take_credit(t, 0, o->scope);
+		bool replaced = tracker_scope_take_credit(t, 0, o->scope);
 
 		if (o->client_pid > 0) {
-			replaced = take_credit(t, o->client_pid, NULL) ||
+			replaced = tracker_scope_take_credit(t, o->client_pid,
+							     NULL) ||
 				   replaced;
 		}
 		if (replaced) {
 			continue;
 		}
-		note_open(t, 0, o->scope, o->start);
+		tracker_scope_note_open(t, 0, o->scope, o->start);
 		if (o->client_pid > 0) {
-			note_open(t, o->client_pid, NULL, o->start);
+			tracker_scope_note_open(t, o->client_pid, NULL,
+						o->start);
 		}
 	}
 	t->opened_count = 0;
@@ -588,9 +440,9 @@ static void close_session(struct tracker *t, struct tracked *tr)
 	 * replaced; a short-lived client (one per request, per test) is
 	 * not: the next one is a new need. */
 	if (t->now - tr->backend_start >= fmax(t->params.floor_s, 10)) {
-		add_credit(t, 0, tr->scope);
+		tracker_scope_add_credit(t, 0, tr->scope);
 		if (tr->client_pid > 0) {
-			add_credit(t, tr->client_pid, NULL);
+			tracker_scope_add_credit(t, tr->client_pid, NULL);
 		}
 	}
 
@@ -614,12 +466,12 @@ static void close_session(struct tracker *t, struct tracked *tr)
  * next one in line, as a pool that opens members opens another. */
 static void mark_passed_over(struct tracker *t, struct tracked *tr)
 {
-	const struct tracker_scope *scope = scope_of(t, tr);
+	const struct tracker_scope *scope = tracker_scope_of(t, tr);
 	double after = tr->last_use + t->params.passed_margin_s;
 	double colder = tr->last_use - t->params.colder_margin_s;
 
 	if (scope != NULL && tr->used_sample == t->samples) {
-		tr->active_at_use = scope_active(scope, t->samples);
+		tr->active_at_use = tracker_scope_active(scope, t->samples);
 	}
 	if (tr->in_use || scope == NULL) {
 		return;
@@ -706,7 +558,7 @@ bool tracker_passed_over(const struct tracker *t, const struct tracked *s)
  * its members within moments, a leak opens one after another. */
 static double opened_over_s(const struct tracker *t, const struct tracked *s)
 {
-	const struct tracker_scope *scope = scope_of(t, s);
+	const struct tracker_scope *scope = tracker_scope_of(t, s);
 
 	return scope != NULL ? scope->last_open - scope->first_open : 0;
 }
@@ -733,7 +585,7 @@ bool tracker_sidelined(const struct tracker *t, const struct tracked *s)
 
 bool tracker_replaced(const struct tracker *t, const struct tracked *s)
 {
-	const struct tracker_scope *scope = scope_of(t, s);
+	const struct tracker_scope *scope = tracker_scope_of(t, s);
 
 	/* Fallen by more than most of one session at work (its own share
 	 * then) and than the count's own noise (sessions at work at a
@@ -741,7 +593,8 @@ bool tracker_replaced(const struct tracker *t, const struct tracked *s)
 	double slack = 0.75 * fmax(1, sqrt(s->active_at_use));
 
 	return s->woken_past || scope == NULL || t->samples == 0 ||
-	       scope_active(scope, t->samples - 1) >= s->active_at_use - slack;
+	       tracker_scope_active(scope, t->samples - 1) >=
+		       s->active_at_use - slack;
 }
 
 const struct tracked *tracker_closed_at(const struct tracker *t, size_t i)
