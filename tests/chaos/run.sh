@@ -2,7 +2,8 @@
 # A chaos run (issue 24): pgdrip watching PostgreSQL 14, 15, 16, 17 and
 # 18 at once for CHAOS_MINUTES (30) while the servers are restarted, their
 # sessions terminated, the backend serving pgdrip and the postmaster
-# stopped (SIGSTOP) for seconds, pgdrip itself stopped and sent signals,
+# stopped (SIGSTOP) for seconds, pgdrip itself stopped and sent signals
+# that change nothing (USR1, USR2, WINCH),
 # and one record written onto a disk that fills up.  Then, per server:
 # the slots expected against the lines written (less the slots pgdrip
 # spent stopped), corrupt lines, the replay's verdicts against the live
@@ -150,7 +151,9 @@ while [ $((SECONDS - STARTED)) -lt $((RUN - 40)) ]; do
 		STOPPED_S[$k]=$((STOPPED_S[$k] + s))
 		;;
 	5)
-		sig=$(printf 'USR1\nHUP\nWINCH\nUSR2\n' | shuf -n 1)
+		# Signals that change nothing (SIGHUP, as SIGINT and
+		# SIGTERM, ends the watch with its report).
+		sig=$(printf 'USR1\nWINCH\nUSR2\n' | shuf -n 1)
 		act "$k" "SIG$sig to pgdrip"
 		kill "-$sig" "${DRIPS[$k]}" 2>/dev/null
 		;;
