@@ -399,19 +399,6 @@ static void begin_slot(struct target *t, int64_t now_ms)
 	}
 }
 
-static void say_pooler(struct target *t)
-{
-	if (t->said_pooler || !poll_through_pooler(t->poller)) {
-		return;
-	}
-	t->said_pooler = true;
-	notice_say("%s is a pooler or a proxy, not the server itself: only the "
-		   "server connections it holds are seen, not its clients",
-		   t->label);
-	notice_say("hint: point -d at the pooler's admin console (for "
-		   "PgBouncer: dbname=pgbouncer) to watch its clients");
-}
-
 static void connected(struct target *t, int64_t now_ms)
 {
 	snprintf(t->label, sizeof(t->label), "%s",
@@ -435,7 +422,7 @@ static void connected(struct target *t, int64_t now_ms)
 						      t->poller));
 		}
 	}
-	say_pooler(t);
+	target_say_pooler(t);
 	if (t->slot_pending) {
 		start_sample(t, now_ms);
 	}
@@ -474,36 +461,6 @@ static void connect_failed(struct target *t, enum poll_failure failure,
 	}
 }
 
-static void print_progress(const struct target *t)
-{
-	const struct history *h = pipeline_history(&t->pipeline);
-	const struct group_history *worst = NULL;
-	char name[256];
-
-	for (size_t i = 0; i < h->group_count; i++) {
-		const struct group_history *g = &h->groups[i];
-
-		if (g->flagged &&
-		    (worst == NULL ||
-		     g->trend.slope_per_min > worst->trend.slope_per_min)) {
-			worst = g;
-		}
-	}
-	if (worst == NULL) {
-		notice_say("sample %zu at %.1fs: %d connections in %zu groups",
-			   h->samples, h->last_t_s, h->last_total,
-			   h->group_count);
-		return;
-	}
-	text_sanitize(name, sizeof(name), worst->keys[h->keys.keys[0]],
-		      strlen(worst->keys[h->keys.keys[0]]),
-		      output_locale_is_utf8());
-	notice_say("sample %zu at %.1fs: %d connections in %zu groups; "
-		   "growing: %s (%+.1f/min)",
-		   h->samples, h->last_t_s, h->last_total, h->group_count, name,
-		   worst->trend.slope_per_min);
-}
-
 /* The command's events since the last sample ride on this one. */
 static void attach_command_events(struct target *t)
 {
@@ -518,25 +475,6 @@ static void attach_command_events(struct target *t)
 		t->sample.command_status = t->command_status;
 		t->command_ended = NAN;
 	}
-}
-
-/* The wall clock stepped (NTP, a VM resumed): pgdrip's times stay on the
- * monotonic clock (clock.h), and the step is said, and noted in the
- * report and the record. */
-static void note_clock_step(struct target *t)
-{
-	double step = clock_wall_step_s();
-	double by = step - t->clock_step_s;
-
-	if (fabs(by) < 1) {
-		return;
-	}
-	notice_say("the wall clock was stepped by %+.1fs: pgdrip's times "
-		   "follow the monotonic clock",
-		   by);
-	pipeline_note_clock_step(&t->pipeline, by);
-	record_writer_note_clock_step(&t->record, by);
-	t->clock_step_s = step;
 }
 
 /* A sample came in: trace, record, fold in. */
@@ -564,7 +502,7 @@ static void sampled(struct target *t)
 		 * sent. */
 		t->sample_hook(t, &t->sample, t->sent, t->sample_ctx);
 	}
-	note_clock_step(t);
+	target_note_clock_step(t);
 	if (t->recording) {
 		struct errbuf err;
 
@@ -578,7 +516,7 @@ static void sampled(struct target *t)
 	t->failure = POLL_FAILURE_NONE;
 	t->error[0] = '\0';
 	if (t->opts->progress) {
-		print_progress(t);
+		target_print_progress(t);
 	}
 	outcome(t, true);
 }

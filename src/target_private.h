@@ -1,7 +1,7 @@
 /*
  * target_private.h - a target's state, shared by target.c (the schedule
- * and the connection) and target_query.c (what the run asks of it);
- * nothing else includes it.
+ * and the connection), target_query.c (what the run asks of it) and
+ * target_notices.c (what it says); nothing else includes it.
  */
 #ifndef PGDRIP_TARGET_PRIVATE_H
 #define PGDRIP_TARGET_PRIVATE_H
@@ -73,5 +73,17 @@ struct target {
 	bool recording;
 	bool output_failed;
 };
+
+/* ---- target_notices.c: what a target says on stderr ---- */
+
+/* Once, when the server reached is a pooler or a proxy. */
+void target_say_pooler(struct target *t);
+
+/* After a sample (--progress): the count, the fastest growing group. */
+void target_print_progress(const struct target *t);
+
+/* A step of the wall clock since the last sample: said, and noted in the
+ * report and the record. */
+void target_note_clock_step(struct target *t);
 
 #endif

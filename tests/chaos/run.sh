@@ -103,6 +103,13 @@ STOPPED_S=() # seconds each pgdrip spent stopped
 ACTIONS=()
 RSS_START=()
 for k in $(seq 0 $((N - 1))); do STOPPED_S[$k]=0; done
+# pause PID S: PID stopped for S seconds (nothing when PID is empty).
+pause() {
+	[ -n "$1" ] || return 0
+	kill -STOP "$1" 2>/dev/null
+	sleep "$2"
+	kill -CONT "$1" 2>/dev/null
+}
 act() { ACTIONS+=("$(($SECONDS - STARTED))s PG ${NAMES[$1]}: $2"); }
 while [ $((SECONDS - STARTED)) -lt $((RUN - 40)) ]; do
 	if [ ${#RSS_START[@]} -eq 0 ] && [ $((SECONDS - STARTED)) -ge 60 ]; then
@@ -126,28 +133,18 @@ while [ $((SECONDS - STARTED)) -lt $((RUN - 40)) ]; do
 		pid=$(on "$k" "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgdrip' LIMIT 1" 2>/dev/null)
 		s=$((3 + RANDOM % 8))
 		act "$k" "pgdrip's backend $pid stopped ${s}s"
-		if [ -n "$pid" ]; then
-			kill -STOP "$pid" 2>/dev/null
-			sleep "$s"
-			kill -CONT "$pid" 2>/dev/null
-		fi
+		pause "$pid" "$s"
 		;;
 	3)
 		pm=$(head -1 "${DATAS[$k]}/postmaster.pid" 2>/dev/null)
 		s=$((3 + RANDOM % 5))
 		act "$k" "postmaster $pm stopped ${s}s"
-		if [ -n "$pm" ]; then
-			kill -STOP "$pm" 2>/dev/null
-			sleep "$s"
-			kill -CONT "$pm" 2>/dev/null
-		fi
+		pause "$pm" "$s"
 		;;
 	4)
 		s=$((3 + RANDOM % 10))
 		act "$k" "pgdrip stopped ${s}s"
-		kill -STOP "${DRIPS[$k]}" 2>/dev/null
-		sleep "$s"
-		kill -CONT "${DRIPS[$k]}" 2>/dev/null
+		pause "${DRIPS[$k]}" "$s"
 		STOPPED_S[$k]=$((STOPPED_S[$k] + s))
 		;;
 	5)
