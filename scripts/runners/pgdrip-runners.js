@@ -15,7 +15,12 @@
 //   node:test  in each file's process of node --test whose source
 //              imports or requires node:test, root
 //              beforeEach/afterEach hooks mark each outermost test
-//              ("FILE::outer > inner"); its subtests are part of it.
+//              ("FILE::outer > inner"); its subtests are part of it;
+//   vitest     in each of its worker processes, the test runner it
+//              makes gets marks around each test, from before its
+//              beforeEach hooks to after its afterEach hooks
+//              ("FILE::describe > test"); concurrent tests inside one
+//              are part of it.
 //
 // Outside pgdrip (PGDRIP_TESTS unset), or with PGDRIP_TEST_PLUGINS=0, it
 // does nothing.  It never changes what the suite does: no output, the
@@ -163,6 +168,80 @@ function watchNodeTest() {
 	}
 }
 
+// ---- vitest ----
+
+// vitest's worker makes its test runner, then gives it its module
+// loader with Object.defineProperty(runner, '__vitest_executor' (vitest
+// 1 to 3) or 'moduleRunner' (4 on), ...) before any test runs; the
+// runner's onBeforeRunTask and onAfterRunTask are awaited around each
+// test.  Object.defineProperty is watched only in a vitest worker
+// (VITEST set: vitest sets it for its workers), only until that runner
+// is seen.
+const VITEST_RUNNER_KEYS = new Set(['__vitest_executor', 'moduleRunner']);
+
+function isVitestRunner(obj) {
+	return obj !== null && typeof obj === 'object' &&
+		typeof obj.onBeforeRunTask === 'function' &&
+		typeof obj.importFile === 'function';
+}
+
+function vitestName(test) {
+	const names = [];
+	for (let t = test; t && t !== test.file; t = t.suite) {
+		if (t.name) {
+			names.unshift(t.name);
+		}
+	}
+	const file = test.file && test.file.filepath ?
+		path.relative(process.cwd(), test.file.filepath) : '';
+	return (file ? `${file}::` : '') + names.join(' > ');
+}
+
+function patchVitestRunner(runner) {
+	const marks = require(path.join(__dirname, 'pgdrip-marks.js'));
+	const before = runner.onBeforeRunTask;
+	const after = runner.onAfterRunTask;
+	let running = null; // { test, name }: the test open in this worker
+	runner.onBeforeRunTask = async function (test) {
+		const result = before ? await before.apply(this, arguments) : undefined;
+		if (running === null && test && test.mode === 'run') {
+			running = { test, name: vitestName(test) };
+			publish(running.name);
+			await marks.mark('start', running.name);
+		}
+		return result;
+	};
+	runner.onAfterRunTask = async function (test) {
+		const result = after ? await after.apply(this, arguments) : undefined;
+		if (running !== null && running.test === test) {
+			const name = running.name;
+			running = null;
+			await marks.mark('end', name);
+			publish(undefined);
+		}
+		return result;
+	};
+}
+
+function watchVitest() {
+	if (!process.env.VITEST) {
+		return;
+	}
+	const orig = Object.defineProperty;
+	Object.defineProperty = function defineProperty(obj, key) {
+		const result = orig.apply(this, arguments);
+		try {
+			if (VITEST_RUNNER_KEYS.has(key) && isVitestRunner(obj)) {
+				Object.defineProperty = orig;
+				patchVitestRunner(obj);
+			}
+		} catch (err) {
+			// The suite runs as it would without pgdrip.
+		}
+		return result;
+	};
+}
+
 // ---- the watch ----
 
 function install() {
@@ -187,6 +266,7 @@ function install() {
 		return exports;
 	};
 	watchNodeTest();
+	watchVitest();
 }
 
 if (wanted) {

@@ -98,9 +98,11 @@ static void write_tests_hint(FILE *out, const struct report *r)
 		any |= r->groups[i].evidence_total > 0;
 	}
 	if (r->wrapped && any) {
-		fputs("\nTo name the tests that opened them: run pytest, mocha "
-		      "or jest under pgdrip with its plugins, or mark tests "
-		      "with pgdrip --test-mark (TESTS in pgdrip(1)).\n",
+		fputs("\nTo name the tests that opened them: pgdrip finds "
+		      "pytest, unittest, mocha, jest, vitest and node --test "
+		      "by itself (unless PGDRIP_TEST_PLUGINS=0); mark any "
+		      "other runner's tests with pgdrip --test-mark (TESTS "
+		      "in pgdrip(1)).\n",
 		      out);
 	}
 }

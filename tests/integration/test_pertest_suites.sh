@@ -143,6 +143,6 @@ is "$(grep -c '^  python/suite/' "$T_TMP/report.txt")" 13 "text: only the tests 
 	-o "$T_TMP/report.txt" -- "${pytest_cmd[@]}" >/dev/null 2>&1)
 report=$(cat "$T_TMP/report.txt")
 like "$report" "opened [0-9:]+ UTC, unused .*: COMMIT" "without tests: each session left unused, when it opened, its last query"
-is "$(grep -c "To name the tests that opened them: run pytest, mocha or jest under pgdrip" "$T_TMP/report.txt")" 1 \
+is "$(grep -c "To name the tests that opened them: pgdrip finds pytest, unittest, mocha, jest, vitest and node --test by itself" "$T_TMP/report.txt")" 1 \
 	"...and one line on how to get the tests' names"
 done_testing

@@ -152,6 +152,14 @@ is "$(jq -c '[.tests[].name]' "$T_TMP/nodetest.json")" \
 	'["nodetest/shop.test.mjs::shop > counts","nodetest/shop.test.mjs::shop > reserves pears short","nodetest/shop.test.mjs::shop > reserves apples","nodetest/shop.test.mjs::reserves twice"]' \
 	"nodetest: each outermost test by its full name, its subtests inside it"
 
+# ---- vitest: the runner in its workers (child processes by default,
+# worker threads with --pool threads), marked around each test ----
+
+ln -s "$NPM_DIR/node_modules" "$SUITE/node_modules" # vitest imports itself
+vtest='vitest/stock.test.mjs::stock > reserves pears short'
+suite vitest "$SUITE" "$vtest" "$take_node" 3 "$BIN/vitest" run
+suite vitest_threads "$SUITE" "$vtest" "$take_node" 3 "$BIN/vitest" run --pool threads
+
 # ---- unittest: python -m unittest, a Django-style runner, pytest ----
 
 ut=test_shop.ShopTest.test_reserve_pears_short
@@ -179,24 +187,26 @@ plain() {
 	cat "$T_TMP/$name.perr" >>"$T_TMP/$name.plain"
 }
 
-# norm FILE: the output's lines without their timings (mocha shows a
-# slow test's, jest its estimate once it has a cache), sorted (jest
+# norm FILE: the output's lines without their colours and timings (mocha
+# shows a slow test's, jest its estimate once it has a cache, vitest
+# its start and duration), sorted (jest
 # orders its files by their last run's times).
 norm() {
-	sed -E 's/[0-9]+(\.[0-9]+)? ?(ms|s)\b/T/g; s/duration_ms: .*/duration_ms/; s/, estimated T//; s/ \(T\)//' "$1" |
+	sed -E 's/\x1b\[[0-9;]*m//g; s/[0-9]+(\.[0-9]+)? ?(ms|s)\b/T/g; s/duration_ms: .*/duration_ms/; s/, estimated T//; s/ \(T\)//; s/Start at .*/Start at/' "$1" |
 		LC_ALL=C sort
 }
 
 # With the marks (the leaking runs above) and with PGDRIP_TEST_PLUGINS=0
 # (no test told), the suite prints what it prints without pgdrip; the
 # leaking suites pass their own tests (exit 0).
-for what in unittest djangoish nodetest mocha jest; do
+for what in unittest djangoish nodetest mocha jest vitest; do
 	case $what in
 	unittest) dir=$SUITE/unit cmd=($PY -m unittest test_shop) ;;
 	djangoish) dir=$SUITE/unit cmd=($PY djangoish.py) ;;
 	nodetest) dir=$SUITE cmd=(node --test --test-force-exit nodetest/) ;;
 	mocha) dir=$NODE cmd=("${mocha[@]}") ;;
 	jest) dir=$NODE cmd=("$BIN/jest" --forceExit --runInBand --cacheDirectory "$T_TMP/jest-cache") ;;
+	vitest) dir=$SUITE cmd=("$BIN/vitest" run) ;;
 	esac
 	HOOKSUITE_HEALTHY=0 plain "$what" "$dir" "${cmd[@]}"
 	like "$(tail -1 "$T_TMP/$what.plain")" '^rc=0$' "$what: the suite passes its own tests"
