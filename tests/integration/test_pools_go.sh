@@ -8,19 +8,14 @@
 # releasing properly, at a steady load or a swinging one, are never
 # flagged.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pools.sh"
 
 need_packages "${CLIENT_PACKAGES[@]}" >&2
 CLIENTS=$(cd "$(dirname "$0")/../clients" && pwd)
 RUN=90
 sql "DROP ROLE IF EXISTS goapp_role; CREATE ROLE goapp_role LOGIN" >/dev/null
 
-# Built offline: GOPATH mode over /usr/share/gocode, no proxy.
-mkdir -p "$T_TMP/gopath/src"
-ln -s "$CLIENTS/go/app" "$T_TMP/gopath/src/goapp"
-(cd "$T_TMP/gopath/src/goapp" && GO111MODULE=off GOFLAGS= GOPROXY=off \
-	GOPATH="$T_TMP/gopath:/usr/share/gocode" \
-	GOCACHE="${XDG_CACHE_HOME:-$HOME/.cache}/pgdrip/go-build" \
-	go build -o "$T_TMP/go-app" .) >"$T_TMP/build.out" 2>&1
+go_offline "$CLIENTS/go/app" go build -o "$T_TMP/go-app" . >"$T_TMP/build.out" 2>&1
 is "$?" 0 "the Go service builds offline against Debian's pgx ($(head -c 300 "$T_TMP/build.out"))"
 
 "$PGDRIP" --no-live --interval 1s --duration ${RUN}s --user goapp_role \
@@ -56,17 +51,9 @@ is "$?" 0 "the watch ends with --duration"
 # The services outlive the watch by 5 s (their sessions still open at
 # its end), then print their counts.
 for pid in "${APP_PIDS[@]}"; do wait "$pid"; done
-final=$T_TMP/run.json
-g() { printf '.groups[] | select(.application == "%s")' "$1"; }
-field() { jq -r "$(g "$1") | $2" "$final"; }
-exhausted() { awk '$1 == "exhausted" { print $2 }' "$T_TMP/$1.out"; }
+POOLS_FINAL=$T_TMP/run.json
 for app in go-pgx-leak go-sql-leak; do
-	is "$(grep -c '^leak' "$T_TMP/$app.out")" 10 "$app: the pool leaked all its 10 members"
-	check "$app: then requests timed out (from $(exhausted "$app") s)" \
-		grep -q '^exhausted' "$T_TMP/$app.out"
-	check "$app: flagged before it was exhausted (flagged at $(field "$app" .growth.first_flagged_s) s of the watch, exhausted $(exhausted "$app") s into the client)" \
-		jq -e "$(g "$app") | .growth.first_flagged_s != null and .growth.first_flagged_s < $(exhausted "$app")" "$final"
-	is "$(field "$app" .verdict.state)" stuck "$app: still flagged at the plateau, 'stuck'"
+	check_drained "$app" 10
 done
 for app in go-pgx-ok go-pgx-swing go-sql-ok go-sql-swing go-sql-idle5; do
 	check "$app: served its requests ($(tail -1 "$T_TMP/$app.out"))" \
@@ -75,7 +62,7 @@ for app in go-pgx-ok go-pgx-swing go-sql-ok go-sql-swing go-sql-idle5; do
 	is "$(field "$app" .verdict.state)" ok "$app: ...its verdict ok"
 done
 check "go-pgx-swing: its pool grew with the load ($(field go-pgx-swing .peak) sessions at the peak)" \
-	jq -e "$(g go-pgx-swing) | .peak >= 5" "$final"
+	jq -e "$(group_of go-pgx-swing) | .peak >= 5" "$POOLS_FINAL"
 is "$("$PGDRIP" --replay "$T_TMP/run.jsonl" --user goapp_role --format json |
-	jq -r "$(g go-sql-leak) | .verdict.state")" stuck "a replay of the record reaches the same verdict"
+	jq -r "$(group_of go-sql-leak) | .verdict.state")" stuck "a replay of the record reaches the same verdict"
 done_testing

@@ -7,19 +7,13 @@
 # the Handle tests run, closed at the end.  Leaky: exit 1; fixed: exit 0
 # -- at the default interval and at faster ones.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pools.sh"
 
 need_packages "${CLIENT_PACKAGES[@]}" >&2
 CLIENTS=$(cd "$(dirname "$0")/../clients" && pwd)
 sql "DROP ROLE IF EXISTS pgt_go; CREATE ROLE pgt_go LOGIN" >/dev/null
 
-# Built once, offline: GOPATH mode over /usr/share/gocode, no proxy; the
-# build cache kept between runs (a cold build takes a minute here).
-mkdir -p "$T_TMP/gopath/src"
-ln -s "$CLIENTS/go/suite" "$T_TMP/gopath/src/pgdripsuite"
-(cd "$T_TMP/gopath/src/pgdripsuite" && GO111MODULE=off GOFLAGS= GOPROXY=off \
-	GOPATH="$T_TMP/gopath:/usr/share/gocode" \
-	GOCACHE="${XDG_CACHE_HOME:-$HOME/.cache}/pgdrip/go-build" \
-	go test -c -o "$T_TMP/suite.test" . ) >"$T_TMP/build.out" 2>&1
+go_offline "$CLIENTS/go/suite" go test -c -o "$T_TMP/suite.test" . >"$T_TMP/build.out" 2>&1
 is "$?" 0 "the go test suite builds offline against Debian's pgx ($(head -c 300 "$T_TMP/build.out"))"
 
 # suite NAME LEAK INTERVAL: pgdrip wrapping the test binary.

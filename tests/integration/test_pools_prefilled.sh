@@ -10,6 +10,7 @@
 # under a load that swings up and down, are never flagged, and the
 # report says why their idle members are not counted.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pools.sh"
 
 need_packages "${CLIENT_PACKAGES[@]}" >&2
 CLIENTS=$(cd "$(dirname "$0")/../clients" && pwd)
@@ -54,28 +55,17 @@ py_app pp-asyncpg-swing --rate 40 --rate-low 4 --period $RUN --work-ms 200
 
 wait "$pgdrip_pid"
 is "$?" 0 "the watch ends with --duration"
-final=$T_TMP/run.json
-g() { printf '.groups[] | select(.application == "%s")' "$1"; }
-field() { jq -r "$(g "$1") | $2" "$final"; }
-# exhausted APP: seconds from the client's start to its first request
-# that timed out (it started after the watch: the watch's clock is ahead).
-exhausted() { awk '$1 == "exhausted" { print $2 }' "$T_TMP/$1.out"; }
-
+POOLS_FINAL=$T_TMP/run.json
 for app in pp-hikari-leak pp-asyncpg-leak; do
-	is "$(grep -c '^leak' "$T_TMP/$app.out")" 10 "$app: the pool leaked all its 10 members"
-	check "$app: then requests timed out (from $(exhausted "$app") s)" \
-		grep -q '^exhausted' "$T_TMP/$app.out"
-	check "$app: flagged before it was exhausted (flagged at $(field "$app" .growth.first_flagged_s) s of the watch, exhausted $(exhausted "$app") s into the client)" \
-		jq -e "$(g "$app") | .growth.first_flagged_s != null and .growth.first_flagged_s < $(exhausted "$app")" "$final"
-	is "$(field "$app" .verdict.state)" stuck "$app: still flagged at the plateau, 'stuck'"
+	check_drained "$app" 10
 	check "$app: ...its sessions unused for half a minute ($(field "$app" .verdict.unused_max_s) s)" \
-		jq -e "$(g "$app") | .verdict.unused_max_s > 25" "$final"
+		jq -e "$(group_of "$app") | .verdict.unused_max_s > 25" "$POOLS_FINAL"
 done
 for app in pp-hikari-ok pp-asyncpg-ok; do
 	is "$(field "$app" .growth.first_flagged_s)" null "$app: a pre-filled pool at rest is never flagged"
 	is "$(field "$app" .connections)" 10 "$app: ...all its 10 members open"
 	check "$app: ...its untouched members not counted, as resting ($(field "$app" .verdict.not_counted.resting))" \
-		jq -e "$(g "$app") | .verdict.not_counted.resting >= 5" "$final"
+		jq -e "$(group_of "$app") | .verdict.not_counted.resting >= 5" "$POOLS_FINAL"
 done
 # Near the bottom of the curve (40 s into the clients, which started a
 # few seconds after the watch), members have sat quiet for tens of
@@ -86,7 +76,7 @@ most_resting() {
 	for n in 35 40 45 50 55 60; do
 		head -$n "$T_TMP/run.jsonl" >"$T_TMP/cut.jsonl"
 		r=$("$PGDRIP" --replay "$T_TMP/cut.jsonl" --user 'pp_*' --format json |
-			jq -r "$(g "$1") | .verdict.not_counted.resting // 0")
+			jq -r "$(group_of "$1") | .verdict.not_counted.resting // 0")
 		[ "$r" -gt "$most" ] && most=$r
 	done
 	echo "$most"
@@ -100,5 +90,5 @@ done
 "$PGDRIP" --replay "$T_TMP/run.jsonl" --user 'pp_*' --format text >"$T_TMP/replay.txt" 2>&1
 like "$(cat "$T_TMP/replay.txt")" "pp-hikari-ok.*: [0-9]+ resting" "the text report says why the resting members are not counted"
 is "$("$PGDRIP" --replay "$T_TMP/run.jsonl" --user 'pp_*' --format json |
-	jq -r "$(g pp-hikari-leak) | .verdict.state")" stuck "a replay of the record reaches the same verdict"
+	jq -r "$(group_of pp-hikari-leak) | .verdict.state")" stuck "a replay of the record reaches the same verdict"
 done_testing

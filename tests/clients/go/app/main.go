@@ -9,8 +9,8 @@
 // and never gives its connection back.
 //
 //	PGUSER=app go-app --app NAME --pool pgxpool|sql --max 10 --rate 5 \
-//	    [--leak-every N] [--rate-low R --period S] [--idle N] \
-//	    [--work-ms 20] --duration 60
+//	    [--leak-every N | --leak-every-s S] [--idle N] [--work-ms 20] \
+//	    [--rate-low R (--period S | --walk-step D)] --duration 60
 //
 // Built offline against Debian's packages:
 //
@@ -27,6 +27,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"math/rand"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,7 @@ type options struct {
 	max, idle, leakEvery      int
 	rate, rateLow, period     float64
 	workMs, duration, timeout float64
+	walkStep, leakEveryS      float64
 }
 
 // A pool seen as the service uses it: take a connection, run one
@@ -129,9 +131,24 @@ func openPool(o options) (pool, error) {
 	return sqlPool{db}, db.Ping()
 }
 
+// walked is the rate of a random walk: each second a step of up to
+// --walk-step either way, kept between --rate-low and --rate.
+var walked, walkedAt float64
+
 // rateAt is the request rate s seconds in: with a period it swings from
-// --rate down to --rate-low and back (a daily curve, sped up).
+// --rate down to --rate-low and back (a daily curve, sped up); with
+// --walk-step it wanders between them at random.
 func rateAt(s float64, o options) float64 {
+	if o.walkStep > 0 {
+		if walked == 0 {
+			walked = (o.rate + o.rateLow) / 2
+		}
+		for ; walkedAt < s; walkedAt++ {
+			walked += (2*rand.Float64() - 1) * o.walkStep
+			walked = math.Max(o.rateLow, math.Min(o.rate, walked))
+		}
+		return walked
+	}
 	if o.period <= 0 {
 		return o.rate
 	}
@@ -153,6 +170,8 @@ func main() {
 	flag.Float64Var(&o.rate, "rate", 5, "requests a second")
 	flag.Float64Var(&o.rateLow, "rate-low", 1, "with --period: the lowest rate")
 	flag.Float64Var(&o.period, "period", 0, "seconds of one swing from --rate to --rate-low and back")
+	flag.Float64Var(&o.walkStep, "walk-step", 0, "a random walk of the rate between --rate-low and --rate, by up to this each second")
+	flag.Float64Var(&o.leakEveryS, "leak-every-s", 0, "the first request after each such many seconds never gives its connection back")
 	flag.Float64Var(&o.workMs, "work-ms", 20, "each request's statement, in ms")
 	flag.Float64Var(&o.duration, "duration", 60, "seconds to run")
 	flag.Float64Var(&o.timeout, "timeout", 2, "seconds a request waits for a connection")
@@ -171,11 +190,16 @@ func main() {
 	var served, timedOut, leakedN int64
 	var exhaustedOnce sync.Once
 	var leaked []conn
+	var leakedAt float64 // --leak-every-s: when the last leak was
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for n := 1; time.Since(t0).Seconds() < o.duration; n++ {
+		leak := o.leakEvery > 0 && n%o.leakEvery == 0
+		if o.leakEveryS > 0 && time.Since(t0).Seconds()-leakedAt >= o.leakEveryS {
+			leak, leakedAt = true, time.Since(t0).Seconds()
+		}
 		wg.Add(1)
-		go func(n int) {
+		go func(n int, leak bool) {
 			defer wg.Done()
 			ctx, cancel := context.WithTimeout(context.Background(),
 				time.Duration(o.timeout*float64(time.Second)))
@@ -186,7 +210,7 @@ func main() {
 				atomic.AddInt64(&timedOut, 1)
 				return
 			}
-			if o.leakEvery > 0 && n%o.leakEvery == 0 {
+			if leak {
 				// The error path: the handler forgets the connection.
 				pid, _ := c.backendPid(context.Background())
 				fmt.Println("leak", pid, since())
@@ -200,7 +224,7 @@ func main() {
 				atomic.AddInt64(&served, 1)
 			}
 			c.giveBack()
-		}(n)
+		}(n, leak)
 		time.Sleep(time.Duration(float64(time.Second) / rateAt(time.Since(t0).Seconds(), o)))
 	}
 	wg.Wait()
