@@ -99,7 +99,7 @@ CLIENT_PACKAGES+=(
 
 # The npm packages the node workloads use; tests/clients/node's
 # package.json and package-lock.json pin the same versions.
-NPM_PACKAGES=(pg@8.23.1 express@5.3.0 mocha@11.7.6 jest@30.5.2 vitest@4.1.12)
+NPM_PACKAGES=(pg@8.23.1 express@5.3.0 mocha@11.7.6 jest@30.5.2 vitest@4.1.12 knex@3.3.0 postgres@4.2.0)
 
 NPM_SOURCE=$PGDRIP_ROOT/tests/clients/node
 
