@@ -39,3 +39,17 @@ check_drained() {
 		jq -e "$(group_of "$app") | .growth.first_flagged_s != null and .growth.first_flagged_s < $(exhausted "$app")" "$POOLS_FINAL"
 	is "$(field "$app" .verdict.state)" stuck "$app: still flagged at the plateau, 'stuck'"
 }
+
+# watch_pools USERS SECONDS: a watch of USERS' sessions (a pattern) for
+# SECONDS at 1 s, its record in $T_TMP/run.jsonl and its final report in
+# POOLS_FINAL ($T_TMP/run.json); returns once it has sampled.  Sets
+# pgdrip_pid (wait for it: the watch ends by itself).
+watch_pools() {
+	POOLS_FINAL=$T_TMP/run.json
+	"$PGDRIP" --no-live --interval 1s --duration "$2s" --user "$1" \
+		--record "$T_TMP/run.jsonl" --format json -o "$POOLS_FINAL" \
+		2>"$T_TMP/pgdrip.err" &
+	pgdrip_pid=$!
+	T_PIDS+=("$pgdrip_pid")
+	poll_until 30 test -s "$T_TMP/run.jsonl" || fail "pgdrip's first sample"
+}

@@ -18,12 +18,7 @@ sql "DROP ROLE IF EXISTS goapp_role; CREATE ROLE goapp_role LOGIN" >/dev/null
 go_offline "$CLIENTS/go/app" go build -o "$T_TMP/go-app" . >"$T_TMP/build.out" 2>&1
 is "$?" 0 "the Go service builds offline against Debian's pgx ($(head -c 300 "$T_TMP/build.out"))"
 
-"$PGDRIP" --no-live --interval 1s --duration ${RUN}s --user goapp_role \
-	--record "$T_TMP/run.jsonl" --format json -o "$T_TMP/run.json" \
-	2>"$T_TMP/pgdrip.err" &
-pgdrip_pid=$!
-T_PIDS+=("$pgdrip_pid")
-poll_until 30 test -s "$T_TMP/run.jsonl" || fail "pgdrip's first sample"
+watch_pools goapp_role "$RUN"
 
 app() {
 	start_group "$1" env PGUSER=goapp_role "$T_TMP/go-app" --app "$1" \
@@ -51,7 +46,6 @@ is "$?" 0 "the watch ends with --duration"
 # The services outlive the watch by 5 s (their sessions still open at
 # its end), then print their counts.
 for pid in "${APP_PIDS[@]}"; do wait "$pid"; done
-POOLS_FINAL=$T_TMP/run.json
 for app in go-pgx-leak go-sql-leak; do
 	check_drained "$app" 10
 done

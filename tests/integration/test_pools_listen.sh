@@ -6,6 +6,7 @@
 # resting (psycopg2, node-postgres pg.Pool).  None is ever flagged, and
 # the report says why their unused sessions are not counted.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pools.sh"
 
 need_packages "${CLIENT_PACKAGES[@]}" >&2
 need_npm "" "${NPM_PACKAGES[@]}" >&2
@@ -14,12 +15,7 @@ RUN=60
 sql "DROP ROLE IF EXISTS pl_held; CREATE ROLE pl_held LOGIN" >/dev/null
 export PGUSER=pl_held
 
-"$PGDRIP" --no-live --interval 1s --duration ${RUN}s --user pl_held \
-	--record "$T_TMP/run.jsonl" --format json -o "$T_TMP/run.json" \
-	2>"$T_TMP/pgdrip.err" &
-pgdrip_pid=$!
-T_PIDS+=("$pgdrip_pid")
-poll_until 30 test -s "$T_TMP/run.jsonl" || fail "pgdrip's first sample"
+watch_pools pl_held "$RUN"
 
 py=(/usr/bin/python3 "$CLIENTS/python/listeners.py" --duration $((RUN + 5)))
 node=(node "$CLIENTS/node/listeners.js" --duration $((RUN + 5)))
@@ -30,22 +26,19 @@ start_group pl-node-warm "${node[@]}" --app pl-node-warm --warm 10
 
 wait "$pgdrip_pid"
 is "$?" 0 "the watch ends with --duration"
-final=$T_TMP/run.json
-g() { printf '.groups[] | select(.application == "%s")' "$1"; }
-field() { jq -r "$(g "$1") | $2" "$final"; }
 
 for app in pl-py-listen pl-node-listen; do
 	check "$app: all 5 listeners held ($(field "$app" .connections) sessions)" \
-		jq -e "$(g "$app") | .connections >= 6" "$final"
+		jq -e "$(group_of "$app") | .connections >= 6" "$POOLS_FINAL"
 	is "$(field "$app" .growth.first_flagged_s)" null "$app: LISTEN workers are never flagged"
 	check "$app: ...their unused sessions not counted, as listeners ($(field "$app" .verdict.not_counted.listeners))" \
-		jq -e "$(g "$app") | .verdict.not_counted.listeners >= 3" "$final"
+		jq -e "$(group_of "$app") | .verdict.not_counted.listeners >= 3" "$POOLS_FINAL"
 done
 for app in pl-py-warm pl-node-warm; do
 	is "$(field "$app" .connections)" 10 "$app: warmed to 10 connections"
 	is "$(field "$app" .growth.first_flagged_s)" null "$app: a warm pool at rest is never flagged"
 	check "$app: ...its sessions not counted, as resting ($(field "$app" .verdict.not_counted.resting))" \
-		jq -e "$(g "$app") | .verdict.not_counted.resting >= 8" "$final"
+		jq -e "$(group_of "$app") | .verdict.not_counted.resting >= 8" "$POOLS_FINAL"
 done
 "$PGDRIP" --replay "$T_TMP/run.jsonl" --user pl_held --format text >"$T_TMP/replay.txt" 2>&1
 like "$(cat "$T_TMP/replay.txt")" "pl-py-listen.*: [0-9]+ listening" "the text report says the listeners are not counted, and why"

@@ -15,12 +15,7 @@ CLIENTS=$(cd "$(dirname "$0")/../clients" && pwd)
 RUN=90
 sql "DROP ROLE IF EXISTS nodepools_role; CREATE ROLE nodepools_role LOGIN" >/dev/null
 
-"$PGDRIP" --no-live --interval 1s --duration ${RUN}s --user nodepools_role \
-	--record "$T_TMP/run.jsonl" --format json -o "$T_TMP/run.json" \
-	2>"$T_TMP/pgdrip.err" &
-pgdrip_pid=$!
-T_PIDS+=("$pgdrip_pid")
-poll_until 30 test -s "$T_TMP/run.jsonl" || fail "pgdrip's first sample"
+watch_pools nodepools_role "$RUN"
 
 APP_PIDS=()
 app() {
@@ -43,7 +38,6 @@ is "$?" 0 "the watch ends with --duration"
 # The services outlive the watch by 5 s (their sessions still open at
 # its end), then print their counts.
 for pid in "${APP_PIDS[@]}"; do wait "$pid"; done
-POOLS_FINAL=$T_TMP/run.json
 for app in knex-leak pgjs-leak; do
 	check_drained "$app" 10
 done

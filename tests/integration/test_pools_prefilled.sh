@@ -25,12 +25,7 @@ CP="$J/HikariCP.jar:$J/postgresql.jar:$J/slf4j-api.jar:$J/slf4j-nop.jar"
 javac -d "$T_TMP/java" -cp "$CP" "$CLIENTS/java/PoolApp.java" 2>"$T_TMP/javac.err"
 is "$?" 0 "PoolApp compiles with javac against HikariCP and pgjdbc"
 
-"$PGDRIP" --no-live --interval 1s --duration ${RUN}s --user 'pp_*' \
-	--record "$T_TMP/run.jsonl" --format json -o "$T_TMP/run.json" \
-	2>"$T_TMP/pgdrip.err" &
-pgdrip_pid=$!
-T_PIDS+=("$pgdrip_pid")
-poll_until 30 test -s "$T_TMP/run.jsonl" || fail "pgdrip's first sample"
+watch_pools 'pp_*' "$RUN"
 
 # 5 requests a second, 20 ms each: a leak every 5 s drains 10 members
 # in 50 s.  JDBC speaks TCP (PGHOST is a socket directory).
@@ -55,7 +50,6 @@ py_app pp-asyncpg-swing --rate 40 --rate-low 4 --period $RUN --work-ms 200
 
 wait "$pgdrip_pid"
 is "$?" 0 "the watch ends with --duration"
-POOLS_FINAL=$T_TMP/run.json
 for app in pp-hikari-leak pp-asyncpg-leak; do
 	check_drained "$app" 10
 	check "$app: ...its sessions unused for half a minute ($(field "$app" .verdict.unused_max_s) s)" \
