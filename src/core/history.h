@@ -46,6 +46,7 @@ struct group_sessions {
 	double every_s;           /* mean spacing of their last uses; NAN */
 	bool spread;              /* their last uses are not one burst */
 	bool spread_idle;         /* ... nor with the long unused ones */
+	bool spread_quiet;        /* ... within a sample burst, at least */
 	int recent;               /* abandoned since the run began */
 	int exonerated;           /* looked abandoned, then were used again */
 	int unused_new;           /* opened in the run, never used since */

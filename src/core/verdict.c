@@ -185,6 +185,10 @@ static void judge_spread(struct group_sessions *gs, const struct last_use *l,
 	most = most_in_window(l, n, idle_window_s, true, &counted);
 	gs->spread_idle = counted >= VERDICT_MIN_SESSIONS &&
 			  (double)most <= VERDICT_BURST_SHARE * (double)counted;
+	most = most_in_window(l, n, window_s, true, &counted);
+	gs->spread_quiet = counted >= VERDICT_MIN_SESSIONS &&
+			   (double)most <=
+				   VERDICT_BURST_SHARE * (double)counted;
 	for (size_t i = 0; i < n; i++) {
 		first = isnan(first) ? l[i].at : first;
 		last = l[i].at;
@@ -251,6 +255,15 @@ static void decide(struct group_history *g, double t_s)
 	 * serves: a pool leaking at its full size. */
 	bool by_idle = unused >= VERDICT_MIN_SESSIONS && gs->spread_idle &&
 		       gs->busy > 0;
+	/* ... or until none served: a small pool drained by a leak faster
+	 * than its group's wait (psycopg_pool's 4 members, one leaked
+	 * every few seconds), whose requests then fail on the client and
+	 * reach the server no more.  Its members count only if the work
+	 * went on without each one (tracker_replaced): a pool whose load
+	 * fell or stopped shows no such member. */
+	bool drained = gs->busy == 0 &&
+		       gs->unused_long >= VERDICT_MIN_SESSIONS &&
+		       gs->spread_quiet;
 	bool by_counts = g->trend.flagged &&
 			 gs->unused_new >= VERDICT_MIN_SESSIONS &&
 			 gs->spread_new &&
@@ -261,7 +274,8 @@ static void decide(struct group_history *g, double t_s)
 	} else {
 		/* Once flagged, it stays so while its abandoned sessions
 		 * are there: a leak that filled its pool is still a leak. */
-		g->flagged = by_sessions || by_idle || by_counts ||
+		g->flagged = by_sessions || by_idle || drained ||
+			     by_counts ||
 			     (was && unused >= VERDICT_MIN_SESSIONS);
 	}
 	g->verdict = !g->flagged ? VERDICT_OK

@@ -26,18 +26,25 @@ field() { jq -r "$(group_of "$1") | $2" "$POOLS_FINAL"; }
 # that timed out (as the service printed it: "exhausted S").
 exhausted() { awk '$1 == "exhausted" { print $2 }' "$T_TMP/$1.out"; }
 
-# check_drained APP LEAKS: the service leaked LEAKS connections ("leak
-# PID S" lines), was exhausted, and was flagged before that (the watch
-# started first: its clock is ahead of the service's) and "stuck" at
-# the plateau.
-check_drained() {
+# check_drained_late APP LEAKS: the service leaked LEAKS connections
+# ("leak PID S" lines), was exhausted, and is flagged "stuck" at the
+# plateau.
+check_drained_late() {
 	local app=$1 leaks=$2
 	is "$(grep -c '^leak' "$T_TMP/$app.out")" "$leaks" "$app: the pool leaked all its $leaks members"
 	check "$app: then requests timed out (from $(exhausted "$app") s)" \
 		grep -q '^exhausted' "$T_TMP/$app.out"
+	is "$(field "$app" .verdict.state)" stuck "$app: flagged at the plateau, 'stuck' (first at $(field "$app" .growth.first_flagged_s) s)"
+}
+
+# check_drained APP LEAKS: check_drained_late, and flagged before it was
+# exhausted (the watch started first: its clock is ahead of the
+# service's).
+check_drained() {
+	local app=$1
+	check_drained_late "$@"
 	check "$app: flagged before it was exhausted (flagged at $(field "$app" .growth.first_flagged_s) s of the watch, exhausted $(exhausted "$app") s into the service)" \
 		jq -e "$(group_of "$app") | .growth.first_flagged_s != null and .growth.first_flagged_s < $(exhausted "$app")" "$POOLS_FINAL"
-	is "$(field "$app" .verdict.state)" stuck "$app: still flagged at the plateau, 'stuck'"
 }
 
 # watch_pools USERS SECONDS: a watch of USERS' sessions (a pattern) for

@@ -5,7 +5,9 @@
  * at the plateau), and the healthy shapes that look like it (the same
  * pool at rest, a pool warmed and resting, a warm pool whose hot member
  * is reused now and then, LISTEN workers, a pool that stalled and then
- * opened a burst of members for its backlog), with the leaks that were
+ * opened a burst of members for its backlog; a small pool drained by a
+ * leak before its members sat unused long, and the same pool healthy
+ * when its traffic stops), with the leaks that were
  * flagged before (one a second, a growing pool) still flagged.
  */
 #include <setjmp.h>
@@ -284,6 +286,51 @@ static void prefilled_fifo_leak(struct pool *p, int t)
 	}
 }
 
+/* psycopg_pool's default shape: 4 members from the start, 3 requests a
+ * second handed out in turn; every 5 s one request never gives its
+ * member back.  Drained at 20 s, before any member has sat unused long
+ * enough to tell; then every request times out on the client and the
+ * server sees nothing at all.  With stop_at > 0 the same pool is
+ * healthy and its traffic stops then. */
+static void small_pool(struct pool *p, int t, int stop_at)
+{
+	static int turn;
+	static bool gone[4];
+
+	if (t == 0) {
+		turn = 0;
+		memset(gone, 0, sizeof(gone));
+		for (int i = 0; i < 4; i++) {
+			open_member(p, i, T0 + 0.02 * i, "SELECT 1");
+		}
+		return;
+	}
+	if (stop_at > 0 && t > stop_at) {
+		return;
+	}
+	for (int r = 0; r < 3 && p->leaked < 4; r++) {
+		while (gone[turn % 4]) {
+			turn++;
+		}
+		use(p, turn % 4, T0 + t - 0.9 + 0.25 * r, "SELECT * FROM orders");
+		if (stop_at == 0 && r == 2 && t % 5 == 0) {
+			gone[turn % 4] = true;
+			p->leaked++;
+		}
+		turn++;
+	}
+}
+
+static void small_pool_drained(struct pool *p, int t)
+{
+	small_pool(p, t, 0);
+}
+
+static void small_pool_stops(struct pool *p, int t)
+{
+	small_pool(p, t, 20);
+}
+
 /* The pool members as one sample at t. */
 static void fill(struct sample *s, const struct pool *p, int t)
 {
@@ -349,6 +396,11 @@ static const struct verdict_case cases[] = {
 	 false, -1, "ok", 0, 0, 0},
 	{"a pre-filled pool handing members out in turn, drained by a leak",
 	 prefilled_fifo_leak, 180, true, 80, "stuck", 0, 0, 10},
+	{"a small pre-filled pool drained by a leak, then nothing reaching "
+	 "the server",
+	 small_pool_drained, 180, true, 90, "stuck", 0, 0, 4},
+	{"the same pool healthy, its traffic stopping", small_pool_stops, 180,
+	 false, -1, "ok", 0, 3, 1},
 	{"a pool that stalled, then opened a burst for its backlog",
 	 stalled_burst, 120, false, -1, "ok", 0, 0, 0},
 };
@@ -395,10 +447,12 @@ static void run_case(const struct verdict_case *c)
 		}
 	}
 	print_message("# %s: %s, first flagged %.0f s, abandoned %d, "
-		      "unused long %d, listeners %d, resting %d\n",
+		      "unused long %d, listeners %d, resting %d, busy %d, "
+		      "spread_idle %d\n",
 		      c->what, verdict_name(g->verdict), g->first_flagged_s,
 		      g->sessions.abandoned, g->sessions.unused_long,
-		      g->sessions.listeners, g->sessions.resting);
+		      g->sessions.listeners, g->sessions.resting,
+		      g->sessions.busy, g->sessions.spread_idle);
 	assert_int_equal(g->flagged, c->flagged);
 	assert_string_equal(verdict_name(g->verdict), c->state);
 	if (c->flagged_by_s < 0) {
