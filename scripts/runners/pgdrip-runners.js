@@ -175,8 +175,8 @@ function watchNodeTest() {
 // 1 to 3) or 'moduleRunner' (4 on), ...) before any test runs; the
 // runner's onBeforeRunTask and onAfterRunTask are awaited around each
 // test.  Object.defineProperty is watched only in a vitest worker
-// (VITEST set: vitest sets it for its workers), only until that runner
-// is seen.
+// (VITEST set: vitest sets it for its workers); a worker that runs
+// several files (--no-isolate) may make a runner for each.
 const VITEST_RUNNER_KEYS = new Set(['__vitest_executor', 'moduleRunner']);
 
 function isVitestRunner(obj) {
@@ -231,8 +231,9 @@ function watchVitest() {
 	Object.defineProperty = function defineProperty(obj, key) {
 		const result = orig.apply(this, arguments);
 		try {
-			if (VITEST_RUNNER_KEYS.has(key) && isVitestRunner(obj)) {
-				Object.defineProperty = orig;
+			if (VITEST_RUNNER_KEYS.has(key) && isVitestRunner(obj) &&
+			    !seen.has(obj)) {
+				seen.add(obj);
 				patchVitestRunner(obj);
 			}
 		} catch (err) {
