@@ -47,6 +47,18 @@ let state = null; // null: not tried; 'up'; 'dead': silent for good
 let dropped = 0;
 let early = null; // lines written before node saw the socket connected
 let nextId = 0;
+// Worker threads share their process's pid, and each has its own copy
+// of these hooks (vitest --pool threads, piscina): their connections'
+// and pools' names carry the thread's id ("pg#3.1") so that two
+// threads' never meet.
+const threadTag = (() => {
+	try {
+		const id = require('worker_threads').threadId;
+		return id ? `${id}.` : '';
+	} catch (err) {
+		return '';
+	}
+})();
 const hooked = new Set();
 const unhookedSaid = new Set();
 
@@ -287,7 +299,7 @@ function opened(client, stack) {
 	}
 	const backend = Number.isInteger(client.processID) ?
 		client.processID : null;
-	const rec = { cid: `pg#${++nextId}`, backend, pool: null };
+	const rec = { cid: `pg#${threadTag}${++nextId}`, backend, pool: null };
 	records.set(client, rec);
 	live.add(rec);
 	if (collected !== null) {
@@ -311,7 +323,7 @@ function poolId(pool) {
 	let id = poolIds.get(pool);
 	if (id === undefined) {
 		id = `pg.${pool.constructor && pool.constructor.name === 'BoundPool' ?
-			'Pool' : (pool.constructor && pool.constructor.name) || 'Pool'}#${++nextId}`;
+			'Pool' : (pool.constructor && pool.constructor.name) || 'Pool'}#${threadTag}${++nextId}`;
 		poolIds.set(pool, id);
 	}
 	return id;

@@ -153,12 +153,18 @@ is "$(jq -c '[.tests[].name]' "$T_TMP/nodetest.json")" \
 	"nodetest: each outermost test by its full name, its subtests inside it"
 
 # ---- vitest: the runner in its workers (child processes by default,
-# worker threads with --pool threads), marked around each test ----
+# worker threads with --pool threads, one for both files with
+# --no-isolate), marked around each test ----
 
 ln -s "$NPM_DIR/node_modules" "$SUITE/node_modules" # vitest imports itself
 vtest='vitest/stock.test.mjs::stock > reserves pears short'
-suite vitest "$SUITE" "$vtest" "$take_node" 3 "$BIN/vitest" run
-suite vitest_threads "$SUITE" "$vtest" "$take_node" 3 "$BIN/vitest" run --pool threads
+suite vitest "$SUITE" "$vtest" "$take_node" 5 "$BIN/vitest" run
+suite vitest_threads "$SUITE" "$vtest" "$take_node" 5 "$BIN/vitest" run --pool threads
+# One worker running both files in turn, each with a runner of its own.
+suite vitest_shared "$SUITE" "$vtest" "$take_node" 5 "$BIN/vitest" run \
+	--no-isolate --maxWorkers 1
+is "$(jq '.tests_summary.processes' "$T_TMP/vitest_shared.json")" 1 \
+	"vitest_shared: both files' tests told by one worker"
 
 # ---- unittest: python -m unittest, a Django-style runner, pytest ----
 
