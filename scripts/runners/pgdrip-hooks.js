@@ -13,6 +13,8 @@
 // close follows).  Each event is one JSON line on ONE unix stream
 // connection a process to $PGDRIP_HOOKS, opened at the first event:
 // hello, open, close (close, gc, exit), take, give, lost, unhooked.
+// knex, loaded the same ways, is patched where its pool hands out and
+// takes back its connections (node-postgres clients): take and give.
 //
 // Guarantees: results, errors and their timing are the app's own (a
 // promise is resolved from the same callback the pool calls; no listener
@@ -329,9 +331,9 @@ function poolId(pool) {
 	return id;
 }
 
-function taken(pool, client, stack) {
+function taken(pool, client, stack, idOf = poolId) {
 	const rec = opened(client, stack);
-	rec.pool = poolId(pool);
+	rec.pool = idOf(pool);
 	emit({ ev: 'take', conn: rec.cid, backend: rec.backend,
 		pool: rec.pool, stack });
 }
@@ -455,6 +457,96 @@ function patchPg(pg) {
 	}
 }
 
+// ---- knex ----
+
+// knex hands out its pool's connections (node-postgres clients, opened
+// through the hooks above) from Client.prototype.acquireConnection,
+// which every query, transaction and acquireConnection() of the app's
+// goes through, and takes them back in releaseConnection.  The take is
+// told once knex has the connection: one microtask after knex's own
+// promise settles, inside knex (the app awaits knex's runner, not this
+// promise).
+function knexPoolId(knexClient) {
+	let id = poolIds.get(knexClient);
+	if (id === undefined) {
+		id = `knex#${threadTag}${++nextId}`;
+		poolIds.set(knexClient, id);
+	}
+	return id;
+}
+
+// A transaction takes its connection later, from knex's own promise
+// chain, where the app's frames are gone: the stack of the app's
+// transaction() call is kept for it in an AsyncLocalStorage.
+let knexCaller = null;
+const knexBases = []; // the knex Client classes patched
+
+// Each dialect overrides Client.prototype.transaction (postgres's does):
+// patched as it loads, seen as a subclass of a patched Client.
+function patchKnexTransaction(proto) {
+	const orig = Object.prototype.hasOwnProperty.call(proto, 'transaction') &&
+		proto.transaction;
+	if (typeof orig !== 'function' || patchedProtos.has(orig)) {
+		return;
+	}
+	const wrapped = function () {
+		const stack = new Stack(wrapped);
+		return knexCaller.run(stack, () => orig.apply(this, arguments));
+	};
+	patchedProtos.add(wrapped);
+	proto.transaction = wrapped;
+}
+
+function watchKnexDialect(exports) {
+	if (knexBases.length > 0 && typeof exports === 'function' &&
+	    exports.prototype &&
+	    knexBases.some((base) => exports.prototype instanceof base)) {
+		patchKnexTransaction(exports.prototype);
+	}
+}
+
+function patchKnex(knex) {
+	const proto = knex && knex.Client && knex.Client.prototype;
+	if (!proto || patchedProtos.has(proto)) {
+		return;
+	}
+	try {
+		const origAcquire = proto.acquireConnection;
+		const origRelease = proto.releaseConnection;
+		if (typeof origAcquire !== 'function' ||
+		    typeof origRelease !== 'function' ||
+		    typeof proto.transaction !== 'function') {
+			throw new Error('Client.acquireConnection, releaseConnection or transaction missing');
+		}
+		if (knexCaller === null) {
+			knexCaller = new (require('async_hooks').AsyncLocalStorage)();
+		}
+		patchedProtos.add(proto);
+		knexBases.push(knex.Client);
+		patchKnexTransaction(proto);
+		proto.acquireConnection = function () {
+			const here = new Stack(proto.acquireConnection);
+			const caller = knexCaller.getStore();
+			const knexClient = this;
+			return origAcquire.apply(this, arguments).then((conn) => {
+				if (conn && typeof conn === 'object' &&
+				    records.has(conn)) {
+					taken(knexClient, conn,
+						caller || here, knexPoolId);
+				}
+				return conn;
+			});
+		};
+		proto.releaseConnection = function (conn) {
+			given(conn);
+			return origRelease.apply(this, arguments);
+		};
+		hooked.add('knex');
+	} catch (err) {
+		unhooked('knex', err);
+	}
+}
+
 function unhooked(lib, err) {
 	if (unhookedSaid.has(lib)) {
 		return;
@@ -466,6 +558,7 @@ function unhooked(lib, err) {
 // pg's main file, as an ES module's import of it reaches the CommonJS
 // loader (by its path, not by 'pg').
 const PG_MAIN = /(^|[\\/])node_modules[\\/]pg[\\/]lib[\\/]index\.js$/;
+const KNEX_MAIN = /(^|[\\/])node_modules[\\/]knex[\\/]knex\.js$/;
 
 // Jest loads the tests' modules itself, into a context of their own,
 // never through Module._load: its runtime's require is watched instead,
@@ -483,6 +576,10 @@ function patchJestRuntime(exports) {
 		const result = orig.apply(this, arguments);
 		if (moduleName === 'pg' && state !== 'dead') {
 			patchPg(result);
+		} else if (moduleName === 'knex' && state !== 'dead') {
+			patchKnex(result);
+		} else if (state !== 'dead') {
+			watchKnexDialect(result);
 		}
 		return result;
 	};
@@ -495,8 +592,12 @@ function install() {
 		if (state !== 'dead' && typeof request === 'string') {
 			if (request === 'pg' || PG_MAIN.test(request)) {
 				patchPg(exports);
+			} else if (request === 'knex' || KNEX_MAIN.test(request)) {
+				patchKnex(exports);
 			} else if (request === 'jest-runtime') {
 				patchJestRuntime(exports);
+			} else {
+				watchKnexDialect(exports);
 			}
 		}
 		return exports;

@@ -166,6 +166,13 @@ suite vitest_shared "$SUITE" "$vtest" "$take_node" 5 "$BIN/vitest" run \
 is "$(jq '.tests_summary.processes' "$T_TMP/vitest_shared.json")" 1 \
 	"vitest_shared: both files' tests told by one worker"
 
+# ---- knex: its own pool's checkouts (a transaction never ended), under
+# mocha ----
+
+take_knex=$(cd "$SUITE" && marker knex/shop.js take reserve)
+suite knex "$SUITE" 'knex/shop.spec.js::knex shop reserves pears short' \
+	"$take_knex" 3 "$BIN/mocha" --exit knex/shop.spec.js
+
 # ---- unittest: python -m unittest, a Django-style runner, pytest ----
 
 ut=test_shop.ShopTest.test_reserve_pears_short
