@@ -274,8 +274,7 @@ static void decide(struct group_history *g, double t_s)
 	} else {
 		/* Once flagged, it stays so while its abandoned sessions
 		 * are there: a leak that filled its pool is still a leak. */
-		g->flagged = by_sessions || by_idle || drained ||
-			     by_counts ||
+		g->flagged = by_sessions || by_idle || drained || by_counts ||
 			     (was && unused >= VERDICT_MIN_SESSIONS);
 	}
 	g->verdict = !g->flagged ? VERDICT_OK

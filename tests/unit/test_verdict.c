@@ -312,7 +312,8 @@ static void small_pool(struct pool *p, int t, int stop_at)
 		while (gone[turn % 4]) {
 			turn++;
 		}
-		use(p, turn % 4, T0 + t - 0.9 + 0.25 * r, "SELECT * FROM orders");
+		use(p, turn % 4, T0 + t - 0.9 + 0.25 * r,
+		    "SELECT * FROM orders");
 		if (stop_at == 0 && r == 2 && t % 5 == 0) {
 			gone[turn % 4] = true;
 			p->leaked++;
