@@ -46,7 +46,10 @@ struct group_sessions {
 	double every_s;           /* mean spacing of their last uses; NAN */
 	bool spread;              /* their last uses are not one burst */
 	bool spread_idle;         /* ... nor with the long unused ones */
-	bool spread_quiet;        /* ... within a sample burst, at least */
+	bool spread_quiet;        /* ... nor within one sample burst */
+	int skipped;              /* long unused, the group working on for
+				   * two of their turns after their last use */
+	double last_work;         /* the latest use of any of its sessions */
 	int recent;               /* abandoned since the run began */
 	int exonerated;           /* looked abandoned, then were used again */
 	int unused_new;           /* opened in the run, never used since */

@@ -40,6 +40,7 @@ struct last_use {
 	size_t group;
 	double at;
 	bool abandoned; /* false: unused long, not passed over */
+	double turn_s;  /* the mean spacing of its uses since it opened */
 };
 
 static int compare_last_use(const void *pa, const void *pb)
@@ -60,6 +61,7 @@ static void reset(struct group_sessions *gs)
 	gs->unused_max_s = NAN;
 	gs->every_s = NAN;
 	gs->median_lifetime_s = NAN;
+	gs->last_work = NAN;
 }
 
 static double nan_min(double a, double b)
@@ -105,6 +107,7 @@ static void count(struct group_sessions *gs, const struct tracker *t,
 	gs->exonerated += s->exonerated;
 	gs->threshold_s = fmax(gs->threshold_s, threshold_s);
 	gs->busy += s->in_use || unused < threshold_s;
+	gs->last_work = nan_max(gs->last_work, s->last_use);
 	*found = (struct counted){false, false, false};
 	if (!s->reused && s->uses <= 1 && !s->in_use && !s->listener &&
 	    s->first_seen > t->started && unused >= 2 * interval_s) {
@@ -189,6 +192,15 @@ static void judge_spread(struct group_sessions *gs, const struct last_use *l,
 	gs->spread_quiet = counted >= VERDICT_MIN_SESSIONS &&
 			   (double)most <=
 				   VERDICT_BURST_SHARE * (double)counted;
+	/* Skipped: the group worked on for two of its turns after its last
+	 * use.  A pool handing members out in turn at a trickle, whose
+	 * traffic then stops, leaves each member within one turn of the
+	 * group's last work. */
+	gs->skipped = 0;
+	for (size_t i = 0; i < n; i++) {
+		gs->skipped += !l[i].abandoned &&
+			       gs->last_work - l[i].at >= 2 * l[i].turn_s;
+	}
 	for (size_t i = 0; i < n; i++) {
 		first = isnan(first) ? l[i].at : first;
 		last = l[i].at;
@@ -259,10 +271,10 @@ static void decide(struct group_history *g, double t_s)
 	 * than its group's wait (psycopg_pool's 4 members, one leaked
 	 * every few seconds), whose requests then fail on the client and
 	 * reach the server no more.  Its members count only if the work
-	 * went on without each one (tracker_replaced): a pool whose load
-	 * fell or stopped shows no such member. */
-	bool drained = gs->busy == 0 &&
-		       gs->unused_long >= VERDICT_MIN_SESSIONS &&
+	 * went on without each one (tracker_replaced) for two of its turns
+	 * (skipped): a pool whose load fell or stopped shows no such
+	 * member. */
+	bool drained = gs->busy == 0 && gs->skipped >= VERDICT_MIN_SESSIONS &&
 		       gs->spread_quiet;
 	bool by_counts = g->trend.flagged &&
 			 gs->unused_new >= VERDICT_MIN_SESSIONS &&
@@ -351,12 +363,14 @@ void verdict_update(struct history *history, const struct tracker *tracker,
 		count(&history->groups[g].sessions, tracker, s,
 		      threshold[s->fine_index], interval_s, &found);
 		if (found.abandoned || found.idle) {
-			lasts[nlasts++] = (struct last_use){g, s->last_use,
-							    found.abandoned};
+			lasts[nlasts++] = (struct last_use){
+				g, s->last_use, found.abandoned,
+				(s->last_use - s->backend_start) /
+					(s->uses > 0 ? s->uses : 1)};
 		}
 		if (found.unused) {
 			opens[nopens++] = (struct last_use){g, s->backend_start,
-							    false};
+							    false, NAN};
 		}
 	}
 	judge_by_group(history, lasts, nlasts, window_s, judge_spread);

@@ -7,7 +7,8 @@
 # flagged before it is exhausted, still flagged at the plateau
 # ("stuck"), although it never opens a new session; psycopg_pool's
 # default pool (4 members) drains too fast to tell before, and is
-# flagged "stuck" at the plateau.  The same pools
+# flagged "stuck" at the plateau (and, whose traffic stops, at 5 requests
+# a second or at a trickle, never).  The same pools
 # releasing properly, a few members reused and the rest untouched, or
 # under a load that swings up and down, are never flagged, and the
 # report says why their idle members are not counted.
@@ -49,6 +50,10 @@ psycopg_app() {
 }
 psycopg_app pp-psycopg-leak --leak-every 25
 psycopg_app pp-psycopg-quiet --quiet-after 30
+# ...and at a trickle, one request every 2 s (each member every 8 s),
+# its traffic stopping at 20 s: members go quiet one after another, each
+# within its turn of the last work.
+psycopg_app pp-psycopg-trickle --rate 0.5 --quiet-after 20
 java_app pp-hikari-leak --leak-every 25
 java_app pp-hikari-ok
 py_app pp-asyncpg-leak --leak-every 25
@@ -70,6 +75,7 @@ done
 check_drained_late pp-psycopg-leak 4
 is "$(field pp-psycopg-quiet .growth.first_flagged_s)" null "pp-psycopg-quiet: a small pre-filled pool whose traffic stopped is never flagged"
 is "$(field pp-psycopg-quiet .connections)" 4 "pp-psycopg-quiet: ...its 4 members open, unused since"
+is "$(field pp-psycopg-trickle .growth.first_flagged_s)" null "pp-psycopg-trickle: the same pool at a trickle whose traffic stopped is never flagged"
 for app in pp-hikari-ok pp-asyncpg-ok; do
 	is "$(field "$app" .growth.first_flagged_s)" null "$app: a pre-filled pool at rest is never flagged"
 	is "$(field "$app" .connections)" 10 "$app: ...all its 10 members open"
@@ -98,6 +104,9 @@ for app in pp-hikari-swing pp-asyncpg-swing; do
 done
 "$PGDRIP" --replay "$T_TMP/run.jsonl" --user 'pp_*' --format text >"$T_TMP/replay.txt" 2>&1
 like "$(cat "$T_TMP/replay.txt")" "pp-hikari-ok.*: [0-9]+ resting" "the text report says why the resting members are not counted"
-is "$("$PGDRIP" --replay "$T_TMP/run.jsonl" --user 'pp_*' --format json |
-	jq -r "$(group_of pp-hikari-leak) | .verdict.state")" stuck "a replay of the record reaches the same verdict"
+"$PGDRIP" --replay "$T_TMP/run.jsonl" --user 'pp_*' --format json >"$T_TMP/replay.json"
+for app in pp-hikari-leak pp-psycopg-leak; do
+	is "$(jq -r "$(group_of "$app") | .verdict.state" "$T_TMP/replay.json")" stuck \
+		"$app: a replay of the record reaches the same verdict"
+done
 done_testing

@@ -59,6 +59,14 @@ static void open_member(struct pool *p, int i, double at, const char *q)
 	p->n = i + 1 > p->n ? i + 1 : p->n;
 }
 
+/* A pool opening its first n members at the start, one after another. */
+static void prefill(struct pool *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		open_member(p, i, T0 + 0.02 * i, "SELECT 1");
+	}
+}
+
 static void use(struct pool *p, int i, double at, const char *q)
 {
 	p->m[i].used = at;
@@ -72,9 +80,7 @@ static void use(struct pool *p, int i, double at, const char *q)
 static void prefilled_leak(struct pool *p, int t)
 {
 	if (t == 0) {
-		for (int i = 0; i < 15; i++) {
-			open_member(p, i, T0 + 0.02 * i, "SELECT 1");
-		}
+		prefill(p, 15);
 		return;
 	}
 	for (int r = 0; r < 3; r++) {
@@ -97,9 +103,7 @@ static void prefilled_leak(struct pool *p, int t)
 static void prefilled_rest(struct pool *p, int t)
 {
 	if (t == 0) {
-		for (int i = 0; i < 15; i++) {
-			open_member(p, i, T0 + 0.02 * i, "SELECT 1");
-		}
+		prefill(p, 15);
 		return;
 	}
 	use(p, 0, T0 + t - 0.5, "SELECT 1");
@@ -222,9 +226,7 @@ static void stalled_burst(struct pool *p, int t)
 static void serve_first(struct pool *p, int t, int busy)
 {
 	if (t == 0) {
-		for (int i = 0; i < 15; i++) {
-			open_member(p, i, T0 + 0.02 * i, "SELECT 1");
-		}
+		prefill(p, 15);
 		return;
 	}
 	for (int i = 0; i < 15; i++) {
@@ -267,9 +269,7 @@ static void prefilled_fifo_leak(struct pool *p, int t)
 	if (t == 0) {
 		turn = 0;
 		memset(gone, 0, sizeof(gone));
-		for (int i = 0; i < 10; i++) {
-			open_member(p, i, T0 + 0.02 * i, "SELECT 1");
-		}
+		prefill(p, 10);
 		return;
 	}
 	for (int r = 0; r < 3 && p->leaked < 10; r++) {
@@ -300,9 +300,7 @@ static void small_pool(struct pool *p, int t, int stop_at)
 	if (t == 0) {
 		turn = 0;
 		memset(gone, 0, sizeof(gone));
-		for (int i = 0; i < 4; i++) {
-			open_member(p, i, T0 + 0.02 * i, "SELECT 1");
-		}
+		prefill(p, 4);
 		return;
 	}
 	if (stop_at > 0 && t > stop_at) {
@@ -330,6 +328,19 @@ static void small_pool_drained(struct pool *p, int t)
 static void small_pool_stops(struct pool *p, int t)
 {
 	small_pool(p, t, 20);
+}
+
+/* The same pool healthy at a trickle: one request every 5 s, each
+ * handed the next member in turn, until the traffic stops at 60 s. */
+static void small_pool_trickle_stops(struct pool *p, int t)
+{
+	if (t == 0) {
+		prefill(p, 4);
+		return;
+	}
+	if (t <= 60 && t % 5 == 0) {
+		use(p, t / 5 % 4, T0 + t - 0.5, "SELECT * FROM orders");
+	}
 }
 
 /* The pool members as one sample at t. */
@@ -402,6 +413,8 @@ static const struct verdict_case cases[] = {
 	 small_pool_drained, 180, true, 90, "stuck", 0, 0, 4},
 	{"the same pool healthy, its traffic stopping", small_pool_stops, 180,
 	 false, -1, "ok", 0, 3, 1},
+	{"the same pool healthy at a trickle, its traffic stopping",
+	 small_pool_trickle_stops, 240, false, -1, "ok", 0, 0, 3},
 	{"a pool that stalled, then opened a burst for its backlog",
 	 stalled_burst, 120, false, -1, "ok", 0, 0, 0},
 };
