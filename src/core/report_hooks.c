@@ -209,8 +209,6 @@ static void build_unhooked(struct report *r, const struct clientfacts *f)
 
 /* ---- the tests' tally ---- */
 
-/* The client connection a session the server counted is, if a client
- * spoke of it; NULL none. */
 /* The connection a client reported for the session of this backend pid
  * opened then; NULL when none did. */
 static const struct clientfacts_conn *conn_of(const struct clientfacts *f,
@@ -229,6 +227,8 @@ static const struct clientfacts_conn *conn_of(const struct clientfacts *f,
 	return c;
 }
 
+/* The client connection a session the server counted is, if a client
+ * spoke of it; NULL none. */
 static const struct clientfacts_conn *client_conn(
 	const struct clientfacts *f, const struct report_test_session *s)
 {
@@ -347,15 +347,17 @@ static void retally(struct report *r, const struct clientfacts *f)
  * keep the server's word. */
 void report_hooks_clear_groups(struct report *r, const struct clientfacts *f)
 {
-	if (f == NULL || !clientfacts_any(f)) {
+	if (f == NULL || !clientfacts_any(f) || !r->wrapped) {
 		return;
 	}
-	for (size_t i = 0; r->wrapped && i < r->group_count; i++) {
+	for (size_t i = 0; i < r->group_count; i++) {
 		struct report_group *g = &r->groups[i];
 		size_t kept = 0;
 
-		for (size_t e = 0; g->by_sessions && e < g->evidence_count;
-		     e++) {
+		if (!g->by_sessions) {
+			continue;
+		}
+		for (size_t e = 0; e < g->evidence_count; e++) {
 			const struct clientfacts_conn *c =
 				conn_of(f, g->evidence[e].pid,
 					g->evidence[e].opened_epoch_s);
@@ -369,8 +371,8 @@ void report_hooks_clear_groups(struct report *r, const struct clientfacts *f)
 			}
 			g->evidence[kept++] = g->evidence[e];
 		}
-		g->evidence_count = g->by_sessions ? kept : g->evidence_count;
-		if (g->by_sessions && g->flagged && g->leaked == 0) {
+		g->evidence_count = kept;
+		if (g->flagged && g->leaked == 0) {
 			g->flagged = false;
 			g->verdict = "ok";
 			g->first_flagged_s = NAN;

@@ -38,15 +38,11 @@ add_server() {
 add_server "$("$PG_BINDIR/postgres" --version | awk '{print $3}' | cut -d. -f1)" \
 	"$PGHOST" "$PGPORT" "$PG_BINDIR" "$CLUSTER_DIR/data"
 for native in $PG_VERSION_DIRS; do
-	major=$("$native/bin/postgres" --version | awk '{print $3}' | cut -d. -f1)
-	copy=$(cluster_dir) || { fail "PG $major: a temp dir"; continue; }
-	at_exit "rm -rf '$copy'"
-	cp -al "$native" "$copy/native" 2>/dev/null || cp -a "$native" "$copy/native"
-	if ! PG_BINDIR=$copy/native/bin start_extra_cluster; then
-		fail "PG $major: the server starts"
+	if ! start_version_cluster "$native"; then
+		fail "PG $V_MAJOR: the server starts"
 		continue
 	fi
-	add_server "$major" "$X_DIR" "$X_PORT" "$copy/native/bin" "$X_DIR/data"
+	add_server "$V_MAJOR" "$X_DIR" "$X_PORT" "$V_BINDIR" "$X_DIR/data"
 done
 N=${#NAMES[@]}
 is "$N" 5 "five servers: PostgreSQL ${NAMES[*]}"

@@ -211,6 +211,22 @@ start_extra_cluster() {
 		X_PORT=$(CLUSTER_PORT= cluster_launch "$X_DIR" "$@" 2>/dev/null)
 }
 
+# start_version_cluster NATIVE: start_extra_cluster on the PostgreSQL
+# installed under NATIVE (one of PG_VERSION_DIRS, npm's
+# embedded-postgres), run from a copy (the cache may sit where the
+# server's user cannot reach: root's home; hard links where it can).
+# Sets V_MAJOR and V_BINDIR besides X_DIR and X_PORT.
+start_version_cluster() {
+	local copy
+	V_MAJOR=$("$1/bin/postgres" --version | awk '{print $3}' | cut -d. -f1)
+	X_DIR=
+	copy=$(cluster_dir) || return 1
+	at_exit "rm -rf '$copy'"
+	cp -al "$1" "$copy/native" 2>/dev/null || cp -a "$1" "$copy/native"
+	V_BINDIR=$copy/native/bin
+	PG_BINDIR=$V_BINDIR start_extra_cluster
+}
+
 # ascii_db NAME: a SQL_ASCII database, made anew: role and database
 # names are raw bytes in the catalog, and this encoding lets any byte in.
 ascii_db() {

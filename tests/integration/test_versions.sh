@@ -29,16 +29,11 @@ sessions() {
 count_is() { [ "$(psql_count true)" -eq "$1" ]; }
 
 for native in $PG_VERSION_DIRS; do
-	major=$("$native/bin/postgres" --version | awk '{print $3}' | cut -d. -f1)
-	# The cache may sit where the server's user cannot reach (root's
-	# home): the server runs from a copy (hard links where it can).
-	copy=$(cluster_dir) || { fail "PG $major: a temp dir"; continue; }
-	at_exit "rm -rf '$copy'"
-	cp -al "$native" "$copy/native" 2>/dev/null || cp -a "$native" "$copy/native"
-	if ! PG_BINDIR=$copy/native/bin start_extra_cluster; then
-		fail "PG $major: the server starts ($(tail -3 "$X_DIR/log" 2>/dev/null))"
+	if ! start_version_cluster "$native"; then
+		fail "PG $V_MAJOR: the server starts ($(tail -3 "$X_DIR/log" 2>/dev/null))"
 		continue
 	fi
+	major=$V_MAJOR
 	pass "PG $major: the server starts"
 	export PGHOST=$X_DIR PGPORT=$X_PORT
 	psql -Xqc "DROP ROLE IF EXISTS v_low; CREATE ROLE v_low LOGIN" >/dev/null 2>&1
@@ -91,6 +86,6 @@ for native in $PG_VERSION_DIRS; do
 	is "$low" "[$((IDLE - 4 + 1)),$((IDLE - 4 + 1))]" \
 		"PG $major: without pg_read_all_stats every session counted, its state unknown"
 	kill "${SESSIONS[@]}" 2>/dev/null
-	as_cluster_user "'$copy/native/bin/pg_ctl' -D '$X_DIR/data' -m fast stop" >/dev/null 2>&1
+	as_cluster_user "'$V_BINDIR/pg_ctl' -D '$X_DIR/data' -m fast stop" >/dev/null 2>&1
 done
 done_testing
