@@ -257,77 +257,60 @@ static void prefilled_sawtooth(struct pool *p, int t)
 	serve_first(p, t, 2 + (phase < 40 ? phase : 80 - phase) / 4);
 }
 
-/* A pre-filled pool of 10 handing its members out in turn (first in,
- * first out, as psycopg_pool and SQLAlchemy's QueuePool do), 3 requests
- * a second; every 8 s one request never returns its member.  Exhausted
- * at 80 s. */
-static void prefilled_fifo_leak(struct pool *p, int t)
+/* A pre-filled pool of size members handing them out in turn (first
+ * in, first out, as psycopg_pool and SQLAlchemy's QueuePool do), 3
+ * requests a second; every leak_every s (0: never) one request never
+ * returns its member, so it is exhausted at size * leak_every s, after
+ * which every request times out on the client and the server sees
+ * nothing at all.  With stop_at > 0 the traffic stops then. */
+static void fifo_pool(struct pool *p, int t, int size, int leak_every,
+		      int stop_at)
 {
 	static int turn;
-	static bool gone[10];
+	static bool gone[MEMBERS];
 
 	if (t == 0) {
 		turn = 0;
 		memset(gone, 0, sizeof(gone));
-		prefill(p, 10);
-		return;
-	}
-	for (int r = 0; r < 3 && p->leaked < 10; r++) {
-		while (gone[turn % 10]) {
-			turn++;
-		}
-		use(p, turn % 10, T0 + t - 0.9 + 0.25 * r,
-		    "SELECT * FROM orders");
-		if (r == 2 && t % 8 == 0) {
-			gone[turn % 10] = true; /* never handed out again */
-			p->leaked++;
-		}
-		turn++;
-	}
-}
-
-/* psycopg_pool's default shape: 4 members from the start, 3 requests a
- * second handed out in turn; every 5 s one request never gives its
- * member back.  Drained at 20 s, before any member has sat unused long
- * enough to tell; then every request times out on the client and the
- * server sees nothing at all.  With stop_at > 0 the same pool is
- * healthy and its traffic stops then. */
-static void small_pool(struct pool *p, int t, int stop_at)
-{
-	static int turn;
-	static bool gone[4];
-
-	if (t == 0) {
-		turn = 0;
-		memset(gone, 0, sizeof(gone));
-		prefill(p, 4);
+		prefill(p, size);
 		return;
 	}
 	if (stop_at > 0 && t > stop_at) {
 		return;
 	}
-	for (int r = 0; r < 3 && p->leaked < 4; r++) {
-		while (gone[turn % 4]) {
+	for (int r = 0; r < 3 && p->leaked < size; r++) {
+		while (gone[turn % size]) {
 			turn++;
 		}
-		use(p, turn % 4, T0 + t - 0.9 + 0.25 * r,
+		use(p, turn % size, T0 + t - 0.9 + 0.25 * r,
 		    "SELECT * FROM orders");
-		if (stop_at == 0 && r == 2 && t % 5 == 0) {
-			gone[turn % 4] = true;
+		if (leak_every > 0 && r == 2 && t % leak_every == 0) {
+			gone[turn % size] = true; /* never handed out again */
 			p->leaked++;
 		}
 		turn++;
 	}
 }
 
-static void small_pool_drained(struct pool *p, int t)
+/* 10 members, one leaked every 8 s: exhausted at 80 s. */
+static void prefilled_fifo_leak(struct pool *p, int t)
 {
-	small_pool(p, t, 0);
+	fifo_pool(p, t, 10, 8, 0);
 }
 
+/* psycopg_pool's default shape, 4 members, one leaked every 5 s:
+ * drained at 20 s, before any member has sat unused long enough to
+ * tell. */
+
+static void small_pool_drained(struct pool *p, int t)
+{
+	fifo_pool(p, t, 4, 5, 0);
+}
+
+/* The same pool healthy, its traffic stopping at 20 s. */
 static void small_pool_stops(struct pool *p, int t)
 {
-	small_pool(p, t, 20);
+	fifo_pool(p, t, 4, 0, 20);
 }
 
 /* The same pool healthy at a trickle: one request every 5 s, each
